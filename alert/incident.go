@@ -1,0 +1,100 @@
+package alert
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// IncidentStatus is where an incident is in its lifecycle.
+type IncidentStatus string
+
+// Incident statuses: triggered → acknowledged → resolved (and back to
+// triggered when a resolved incident reopens).
+const (
+	IncidentTriggered    IncidentStatus = "triggered"
+	IncidentAcknowledged IncidentStatus = "acknowledged"
+	IncidentResolved     IncidentStatus = "resolved"
+)
+
+// Valid reports whether s is a known incident status.
+func (s IncidentStatus) Valid() bool {
+	return s == IncidentTriggered || s == IncidentAcknowledged || s == IncidentResolved
+}
+
+// Incident groups the alerts that share a group key while it is open.
+type Incident struct {
+	ID         int64          `json:"-"`
+	Key        string         `json:"id"` // "INC-42"
+	Severity   Severity       `json:"severity"`
+	Status     IncidentStatus `json:"status"`
+	Title      string         `json:"title"`
+	Service    string         `json:"service,omitempty"`
+	Category   string         `json:"category,omitempty"`
+	Runbook    string         `json:"runbook,omitempty"`
+	GroupKey   string         `json:"group_key"`
+	Source     string         `json:"source"`
+	AlertCount int            `json:"alert_count"`
+	// FiringCount is how many of its alerts still fire.
+	FiringCount    int       `json:"firing_count"`
+	OpenedAt       time.Time `json:"opened_at"`
+	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
+	AcknowledgedBy string    `json:"acknowledged_by,omitempty"`
+	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
+	ResolvedBy     string    `json:"resolved_by,omitempty"`
+	// AckDue and ResolveDue are the response and resolution deadlines of
+	// the incident's severity, counted from OpenedAt.
+	AckDue     time.Time `json:"ack_due"`
+	ResolveDue time.Time `json:"resolve_due"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Open reports whether the incident is not resolved.
+func (i *Incident) Open() bool { return i.Status != IncidentResolved }
+
+// IncidentKey formats an incident number as "INC-n".
+func IncidentKey(id int64) string { return "INC-" + strconv.FormatInt(id, 10) }
+
+// ParseIncidentKey accepts "INC-n" (any case) or a bare number.
+func ParseIncidentKey(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) > 4 && strings.EqualFold(s[:4], "INC-") {
+		s = s[4:]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// EventKind names a timeline event.
+type EventKind string
+
+// Timeline event kinds.
+const (
+	EventDetected     EventKind = "detected"    // incident opened by an alert
+	EventClassified   EventKind = "classified"  // rules decided severity/category
+	EventAlertAdded   EventKind = "alert_added" // another alert joined
+	EventAlertResolve EventKind = "alert_resolved"
+	EventAlertRefire  EventKind = "alert_refired"
+	EventEscalated    EventKind = "escalated" // a step paged a role
+	EventStepSkipped  EventKind = "step_skipped"
+	EventNotified     EventKind = "notified"        // a delivery succeeded
+	EventDeliveryFail EventKind = "delivery_failed" // an attempt failed
+	EventAcknowledged EventKind = "acknowledged"
+	EventUpdate       EventKind = "update_posted"
+	EventSLABreached  EventKind = "sla_breached"
+	EventResolved     EventKind = "resolved"
+	EventReopened     EventKind = "reopened"
+)
+
+// Event is one entry of an incident's append-only timeline.
+type Event struct {
+	ID         int64     `json:"-"`
+	IncidentID int64     `json:"-"`
+	At         time.Time `json:"at"`
+	Kind       EventKind `json:"kind"`
+	Actor      string    `json:"actor,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+}

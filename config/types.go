@@ -1,0 +1,306 @@
+package config
+
+import "github.com/alertgate/alertgate/alert"
+
+// Config is the whole alertgate configuration file.
+type Config struct {
+	Server        Server          `yaml:"server"`
+	Log           Log             `yaml:"log"`
+	Storage       Storage         `yaml:"storage"`
+	Sources       []Source        `yaml:"sources"`
+	Severities    Severities      `yaml:"severities"`
+	Rules         []Rule          `yaml:"rules"`
+	Dedup         Dedup           `yaml:"dedup"`
+	Roles         map[string]Role `yaml:"roles"`
+	Escalation    Escalation      `yaml:"escalation"`
+	Targets       []Target        `yaml:"targets"`
+	Communication Communication   `yaml:"communication"`
+	Runbooks      []Runbook       `yaml:"runbooks"`
+}
+
+// Server configures the HTTP listener and API.
+type Server struct {
+	// Listen is the address to serve on, e.g. ":8080".
+	Listen string `yaml:"listen"`
+	// ExternalURL is how responders reach this gateway (ack links in pages).
+	ExternalURL string `yaml:"external_url"`
+	// APIToken, when set, guards the write endpoints (Bearer token).
+	APIToken     Secret `yaml:"api_token,omitempty"`
+	APITokenFile string `yaml:"api_token_file,omitempty"`
+	// MaxBodyBytes limits every request body; larger bodies get 413.
+	MaxBodyBytes int      `yaml:"max_body_bytes"`
+	ReadTimeout  Duration `yaml:"read_timeout"`
+	WriteTimeout Duration `yaml:"write_timeout"`
+	IdleTimeout  Duration `yaml:"idle_timeout"`
+}
+
+// Log configures the zap logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or console
+}
+
+// Storage chooses the database.
+type Storage struct {
+	Driver string `yaml:"driver"` // sqlite or postgres
+	// Path is the SQLite database file.
+	Path string `yaml:"path,omitempty"`
+	// DSN is the PostgreSQL connection string.
+	DSN     Secret `yaml:"dsn,omitempty"`
+	DSNFile string `yaml:"dsn_file,omitempty"`
+}
+
+// Source is one inbound webhook endpoint: POST /api/v1/alerts/{name}.
+type Source struct {
+	Name string `yaml:"name"`
+	// Type selects the adapter: alertmanager, grafana, healthcheck, generic.
+	Type string `yaml:"type"`
+	Auth Auth   `yaml:"auth,omitempty"`
+	// Labels are added to every alert from this source (alert labels win).
+	Labels map[string]string `yaml:"labels,omitempty"`
+	// Mapping is required for type generic and not allowed otherwise.
+	Mapping *Mapping `yaml:"mapping,omitempty"`
+}
+
+// Auth is a source's authentication. With nothing set the source is open.
+// Bearer and basic may be combined (either is accepted); HMAC is checked in
+// addition to them when set.
+type Auth struct {
+	BearerToken     Secret     `yaml:"bearer_token,omitempty"`
+	BearerTokenFile string     `yaml:"bearer_token_file,omitempty"`
+	Basic           *BasicAuth `yaml:"basic,omitempty"`
+	HMAC            *HMACAuth  `yaml:"hmac,omitempty"`
+}
+
+// BasicAuth is HTTP basic authentication.
+type BasicAuth struct {
+	Username     string `yaml:"username"`
+	Password     Secret `yaml:"password,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
+}
+
+// HMACAuth verifies an HMAC-SHA256 signature of the raw body.
+type HMACAuth struct {
+	Secret     Secret `yaml:"secret,omitempty"`
+	SecretFile string `yaml:"secret_file,omitempty"`
+	// Header carries the hex signature, optionally prefixed "sha256=".
+	// Default X-Signature-256.
+	Header string `yaml:"header"`
+	// TimestampHeader, when set, names a header with Unix seconds that is
+	// signed too ("<timestamp>:<body>") and must be within MaxSkew.
+	TimestampHeader string   `yaml:"timestamp_header,omitempty"`
+	MaxSkew         Duration `yaml:"max_skew,omitempty"`
+}
+
+// Mapping maps any JSON payload to alerts with GJSON paths
+// (https://github.com/tidwall/gjson/blob/master/SYNTAX.md).
+type Mapping struct {
+	// Alerts, when set, is the path of an array; each element is one alert
+	// and the other paths are relative to it. Otherwise the body is one alert.
+	Alerts      string `yaml:"alerts,omitempty"`
+	Title       string `yaml:"title"`
+	Description string `yaml:"description,omitempty"`
+	// Status is the path of the status field; its value is compared with
+	// FiringValues and ResolvedValues (case-insensitive). Without Status
+	// every alert is firing.
+	Status         string   `yaml:"status,omitempty"`
+	FiringValues   []string `yaml:"firing_values,omitempty"`
+	ResolvedValues []string `yaml:"resolved_values,omitempty"`
+	// Fingerprint is the path of a stable identity; without it the
+	// fingerprint is a hash of the labels (or of the title when none).
+	Fingerprint string `yaml:"fingerprint,omitempty"`
+	// Labels maps a label name to a path. LabelsFrom is the path of an
+	// object whose string members all become labels.
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	LabelsFrom  string            `yaml:"labels_from,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+	Severity    string            `yaml:"severity,omitempty"`
+	Service     string            `yaml:"service,omitempty"`
+	StartsAt    string            `yaml:"starts_at,omitempty"`
+	URL         string            `yaml:"url,omitempty"`
+}
+
+// Severities holds the four levels of the response procedures.
+type Severities struct {
+	P0 SeverityLevel `yaml:"P0"`
+	P1 SeverityLevel `yaml:"P1"`
+	P2 SeverityLevel `yaml:"P2"`
+	P3 SeverityLevel `yaml:"P3"`
+}
+
+// Level returns the settings of one severity.
+func (s *Severities) Level(sev alert.Severity) *SeverityLevel {
+	switch sev {
+	case alert.P0:
+		return &s.P0
+	case alert.P1:
+		return &s.P1
+	case alert.P2:
+		return &s.P2
+	default:
+		return &s.P3
+	}
+}
+
+// SeverityLevel is one row of the severity table.
+type SeverityLevel struct {
+	Name string `yaml:"name"` // Critical, High, Medium, Low
+	// Response is the time to acknowledge; Resolution the time to resolve.
+	Response   Duration `yaml:"response"`
+	Resolution Duration `yaml:"resolution"`
+	// Updates is the status update cadence while the incident is open.
+	Updates Duration `yaml:"updates"`
+	// Examples lists what belongs at this level (documentation only).
+	Examples []string `yaml:"examples,omitempty"`
+}
+
+// Rule classifies alerts. Rules are tried in order; the first match wins
+// unless it sets Continue, in which case later rules may add to it.
+type Rule struct {
+	Name string `yaml:"name"`
+	// Match lists Alertmanager label matchers (`service=~"pay.*"`), all of
+	// which must hold. They see the alert's labels plus the fields source,
+	// source_type, title, description and service (labels win on a clash).
+	// An empty list matches every alert.
+	Match    []string          `yaml:"match,omitempty"`
+	Severity string            `yaml:"severity,omitempty"`
+	Category string            `yaml:"category,omitempty"`
+	Runbook  string            `yaml:"runbook,omitempty"`
+	Labels   map[string]string `yaml:"labels,omitempty"`
+	GroupBy  []string          `yaml:"group_by,omitempty"`
+	Continue bool              `yaml:"continue,omitempty"`
+}
+
+// Dedup configures grouping of alerts into incidents.
+type Dedup struct {
+	// GroupBy lists the labels whose values form the group key. The name
+	// "service" means the alert's service (service, service_name, app or
+	// job label).
+	GroupBy []string `yaml:"group_by"`
+	// ReopenWithin reopens a resolved incident when its group fires again
+	// within this window, instead of opening a new one.
+	ReopenWithin Duration `yaml:"reopen_within"`
+}
+
+// Role maps an escalation role to the targets that page it.
+type Role struct {
+	Targets []string `yaml:"targets"`
+}
+
+// Escalation is the escalation matrix.
+type Escalation struct {
+	Matrix  []EscalationRow `yaml:"matrix"`
+	Digests Digests         `yaml:"digests"`
+}
+
+// EscalationRow is one role's row of the matrix.
+type EscalationRow struct {
+	Role string `yaml:"role"`
+	// StopOn is "acknowledged" or "resolved": the step is not sent once the
+	// incident has reached that state.
+	StopOn string `yaml:"stop_on"`
+	// Repeat re-sends this role's page until the stop condition holds.
+	Repeat *Repeat `yaml:"repeat,omitempty"`
+	P0     Cell    `yaml:"P0"`
+	P1     Cell    `yaml:"P1"`
+	P2     Cell    `yaml:"P2"`
+	P3     Cell    `yaml:"P3"`
+}
+
+// Cell returns the row's cell for a severity.
+func (r *EscalationRow) Cell(sev alert.Severity) Cell {
+	switch sev {
+	case alert.P0:
+		return r.P0
+	case alert.P1:
+		return r.P1
+	case alert.P2:
+		return r.P2
+	default:
+		return r.P3
+	}
+}
+
+// Repeat re-pages a role every Every until its stop condition, at most
+// Limit more times.
+type Repeat struct {
+	Every Duration `yaml:"every"`
+	Limit int      `yaml:"limit"`
+}
+
+// Digests says when the next-day, weekly and monthly digest cells are sent.
+type Digests struct {
+	TimeZone string `yaml:"time_zone"` // IANA name, e.g. Europe/Berlin
+	At       string `yaml:"at"`        // local time of day, "09:00"
+	Weekday  string `yaml:"weekday"`   // for weekly digests, e.g. monday
+	MonthDay int    `yaml:"month_day"` // for monthly digests, 1–28
+}
+
+// Target is one outbound integration.
+type Target struct {
+	Name string `yaml:"name"`
+	// Type: log, webhook, slack, pagerduty (more in later versions).
+	Type string `yaml:"type"`
+	// URL is the endpoint (webhook, slack incoming webhook URL, pagerduty
+	// events URL override). Slack URLs carry a token, so URL is a secret.
+	URL     Secret `yaml:"url,omitempty"`
+	URLFile string `yaml:"url_file,omitempty"`
+	// RoutingKey is the PagerDuty integration key.
+	RoutingKey     Secret `yaml:"routing_key,omitempty"`
+	RoutingKeyFile string `yaml:"routing_key_file,omitempty"`
+	// Secret signs webhook bodies (HMAC-SHA256) when set.
+	Secret     Secret            `yaml:"secret,omitempty"`
+	SecretFile string            `yaml:"secret_file,omitempty"`
+	Headers    map[string]string `yaml:"headers,omitempty"`
+	// Timeout bounds one attempt.
+	Timeout Duration `yaml:"timeout,omitempty"`
+	Retry   Retry    `yaml:"retry,omitempty"`
+	Breaker Breaker  `yaml:"breaker,omitempty"`
+	// Fallback names a target that takes deliveries this one can't.
+	Fallback string `yaml:"fallback,omitempty"`
+}
+
+// Retry is a target's retry policy for temporary failures.
+type Retry struct {
+	MaxAttempts int      `yaml:"max_attempts,omitempty"`
+	Backoff     Duration `yaml:"backoff,omitempty"`     // first wait
+	MaxBackoff  Duration `yaml:"max_backoff,omitempty"` // cap
+}
+
+// Breaker is a target's circuit breaker.
+type Breaker struct {
+	// Failures is how many consecutive failures open the breaker.
+	Failures int `yaml:"failures,omitempty"`
+	// OpenFor is how long it stays open before a half-open probe.
+	OpenFor Duration `yaml:"open_for,omitempty"`
+}
+
+// Communication holds the channels of the procedures.
+type Communication struct {
+	// Channels are internal channels told when an incident opens.
+	Channels []Channel `yaml:"channels"`
+	// StatusPage is the external status page.
+	StatusPage StatusPage `yaml:"status_page"`
+}
+
+// Channel is an internal channel, e.g. #incidents for P0/P1.
+type Channel struct {
+	Name       string   `yaml:"name"`
+	Severities []string `yaml:"severities"`
+	Targets    []string `yaml:"targets"`
+}
+
+// StatusPage is the external status page.
+type StatusPage struct {
+	URL        string   `yaml:"url"`
+	Severities []string `yaml:"severities"`
+	Targets    []string `yaml:"targets"`
+}
+
+// Runbook is a named procedure attached to incidents by rules.
+type Runbook struct {
+	Name  string   `yaml:"name"`
+	Title string   `yaml:"title"`
+	URL   string   `yaml:"url,omitempty"`
+	Steps []string `yaml:"steps,omitempty"`
+}

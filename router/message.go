@@ -1,0 +1,90 @@
+package router
+
+import (
+	"context"
+	"time"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// MessageKind says what a Message asks the receiving system to do.
+type MessageKind string
+
+// Message kinds.
+const (
+	// KindPage pages a role for an incident (PagerDuty trigger).
+	KindPage MessageKind = "page"
+	// KindAcknowledge tells a target that paged earlier that the incident
+	// is acknowledged (PagerDuty acknowledge).
+	KindAcknowledge MessageKind = "acknowledge"
+	// KindResolve tells a target that the incident is resolved.
+	KindResolve MessageKind = "resolve"
+	// KindInfo is a channel message that pages nobody (the internal
+	// channel told of a new incident, a status update).
+	KindInfo MessageKind = "info"
+)
+
+// Message is one delivery to one target. Notifiers turn it into their
+// service's wire format; they never decide whether to send it.
+type Message struct {
+	Kind MessageKind `json:"kind"`
+	// IdempotencyKey is stable for one (incident, step, target): a retry of
+	// the same delivery carries the same key. Notifiers pass it downstream
+	// where the service supports it.
+	IdempotencyKey string `json:"idempotency_key"`
+	// DedupKey identifies the incident downstream (PagerDuty dedup_key,
+	// Opsgenie alias) so triggers, acks and resolves address one alert.
+	DedupKey string         `json:"dedup_key"`
+	Incident alert.Incident `json:"incident"`
+	// Role is the role paged ("oncall"); empty for channel messages.
+	Role string `json:"role,omitempty"`
+	// Step names the escalation step ("oncall#0", "team-lead#0",
+	// "open:#incidents").
+	Step string `json:"step"`
+	// Channel is the internal channel a KindInfo message is for.
+	Channel string `json:"channel,omitempty"`
+	// Summary is a one-line description: "[P0] INC-7 checkout: error rate".
+	Summary string `json:"summary"`
+	// Text is a longer human-readable body.
+	Text string `json:"text,omitempty"`
+	// AckURL acknowledges the incident in one click; IncidentURL shows it.
+	AckURL      string            `json:"ack_url,omitempty"`
+	IncidentURL string            `json:"incident_url,omitempty"`
+	Runbook     *Runbook          `json:"runbook,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Alerts      []AlertSummary    `json:"alerts,omitempty"`
+	// At is when the message was produced.
+	At time.Time `json:"at"`
+}
+
+// Runbook is the runbook attached to an incident.
+type Runbook struct {
+	Name  string   `json:"name"`
+	Title string   `json:"title"`
+	URL   string   `json:"url,omitempty"`
+	Steps []string `json:"steps,omitempty"`
+}
+
+// AlertSummary is an alert as shown in a message.
+type AlertSummary struct {
+	Fingerprint  string            `json:"fingerprint"`
+	Status       alert.Status      `json:"status"`
+	Title        string            `json:"title"`
+	Description  string            `json:"description,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
+	StartsAt     time.Time         `json:"starts_at"`
+	GeneratorURL string            `json:"generator_url,omitempty"`
+}
+
+// Notifier sends a message to one target. It returns nil when the target
+// accepted the message and a *DeliveryError (or an error wrapping one)
+// otherwise; any other error counts as temporary.
+type Notifier interface {
+	Notify(ctx context.Context, m *Message) error
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(ctx context.Context, m *Message) error
+
+// Notify calls f.
+func (f NotifierFunc) Notify(ctx context.Context, m *Message) error { return f(ctx, m) }

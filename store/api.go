@@ -1,0 +1,54 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// Errors the store returns; the server maps them to HTTP codes.
+var (
+	// ErrNotFound: no such incident (or silence, delivery).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the change is not allowed in the current state, e.g.
+	// acknowledging a resolved incident.
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the database can't take writes now; the caller
+	// should retry (HTTP 503).
+	ErrUnavailable = errors.New("storage unavailable")
+)
+
+// IngestResult says what an ingest did.
+type IngestResult struct {
+	// Alerts is how many alerts the request carried.
+	Alerts int `json:"alerts"`
+	// Unchanged counts repeats of firing alerts that changed nothing.
+	Unchanged int `json:"unchanged"`
+	// Incidents lists the keys of the incidents the alerts belong to.
+	Incidents []string `json:"incidents"`
+}
+
+// IncidentFilter selects incidents for listing.
+type IncidentFilter struct {
+	// Status filters by status when set.
+	Status alert.IncidentStatus
+	// Severity filters by severity when non-nil.
+	Severity *alert.Severity
+	// Limit caps the result (default 100, at most 1000).
+	Limit int
+}
+
+// IncidentDetail is an incident with its alerts and timeline.
+type IncidentDetail struct {
+	Incident alert.Incident `json:"incident"`
+	Alerts   []StoredAlert  `json:"alerts"`
+	Timeline []alert.Event  `json:"timeline"`
+}
+
+// StoredAlert is an alert as kept in the store.
+type StoredAlert struct {
+	alert.Alert
+	IncidentKey string `json:"incident"`
+	// Repeats counts how often the alert arrived again.
+	Repeats int `json:"repeats"`
+}
