@@ -1,0 +1,142 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/store"
+)
+
+// message builds the message of one delivery.
+func (e *Engine) message(kind MessageKind, inc *alert.Incident, alerts []alert.Alert, p *stepPayload, key string) *Message {
+	base := strings.TrimRight(e.cfg.Server.ExternalURL, "/")
+	m := &Message{
+		Kind:           kind,
+		IdempotencyKey: key,
+		DedupKey:       "alertgate/" + inc.Key,
+		Incident:       *inc,
+		Role:           p.Role,
+		Step:           stepName(p),
+		Channel:        p.Channel,
+		IncidentURL:    base + "/api/v1/incidents/" + inc.Key,
+		At:             e.now().UTC(),
+	}
+	if kind == KindPage || kind == KindInfo {
+		m.AckURL = base + "/api/v1/incidents/" + inc.Key + "/ack"
+	}
+	for _, rb := range e.cfg.Runbooks {
+		if rb.Name == inc.Runbook {
+			m.Runbook = &Runbook{Name: rb.Name, Title: rb.Title, URL: rb.URL, Steps: rb.Steps}
+		}
+	}
+	if len(alerts) > 0 {
+		m.Labels = alerts[0].Labels
+	}
+	for _, a := range alerts {
+		m.Alerts = append(m.Alerts, AlertSummary{Fingerprint: a.Fingerprint, Status: a.Status, Title: a.Title,
+			Description: a.Description, Labels: a.Labels, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL})
+	}
+	svc := ""
+	if inc.Service != "" {
+		svc = " " + inc.Service + ":"
+	}
+	m.Summary = fmt.Sprintf("[%s] %s%s %s", inc.Severity, inc.Key, svc, inc.Title)
+	var b strings.Builder
+	switch kind {
+	case KindPage:
+		fmt.Fprintf(&b, "%s (%s) incident %s needs %s.\n", inc.Severity, inc.Severity.Name(), inc.Key, p.Role)
+	case KindInfo:
+		fmt.Fprintf(&b, "New %s (%s) incident %s.\n", inc.Severity, inc.Severity.Name(), inc.Key)
+	case KindAcknowledge:
+		m.Summary = "Acknowledged: " + m.Summary
+		fmt.Fprintf(&b, "%s acknowledged by %s.\n", inc.Key, inc.AcknowledgedBy)
+	case KindResolve:
+		m.Summary = "Resolved: " + m.Summary
+		fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second))
+	}
+	fmt.Fprintf(&b, "Title: %s\n", inc.Title)
+	if inc.Service != "" {
+		fmt.Fprintf(&b, "Service: %s\n", inc.Service)
+	}
+	fmt.Fprintf(&b, "Alerts: %d (%d firing)\n", inc.AlertCount, inc.FiringCount)
+	if m.Runbook != nil {
+		fmt.Fprintf(&b, "Runbook: %s\n", m.Runbook.Title)
+	}
+	if m.AckURL != "" && inc.Status == alert.IncidentTriggered {
+		fmt.Fprintf(&b, "Acknowledge: POST %s\n", m.AckURL)
+	}
+	m.Text = b.String()
+	return m
+}
+
+// deliver sends one claimed delivery and records the result.
+func (e *Engine) deliver(ctx context.Context, j *store.Job) {
+	log := e.log.With(zap.String("target", j.Target), zap.String("job", j.Key), zap.Int("attempt", j.Attempts))
+	t, ok := e.targets[j.Target]
+	var res store.DeliveryResult
+	var m Message
+	switch {
+	case !ok:
+		res = store.DeliveryResult{State: store.JobDead, Error: "target not configured",
+			EventKind: alert.EventDeliveryFail, EventDetail: j.Target + ": target is no longer configured; dead letter"}
+	case json.Unmarshal(j.Payload, &m) != nil:
+		res = store.DeliveryResult{State: store.JobDead, Error: "undecodable payload",
+			EventKind: alert.EventDeliveryFail, EventDetail: j.Target + ": undecodable message; dead letter"}
+	default:
+		start := e.now()
+		err := t.send(ctx, &m)
+		took := e.now().Sub(start)
+		e.m.latency.WithLabelValues(t.name).Observe(took.Seconds())
+		res = e.result(t, j, &m, err, took)
+	}
+	if err := e.st.FinishDelivery(ctx, j, res); err != nil {
+		// The lease runs out and the delivery is tried again, with the same
+		// idempotency key.
+		log.Error("record delivery result", zap.Error(err))
+		return
+	}
+	switch res.State {
+	case store.JobDone:
+		log.Info("delivered", zap.String("action", j.Action))
+	case store.JobPending:
+		log.Warn("delivery failed, will retry", zap.String("error", res.Error), zap.Time("retry_at", res.RetryAt))
+	case store.JobDead:
+		log.Error("delivery dead", zap.String("error", res.Error))
+	}
+}
+
+func (e *Engine) result(t *target, j *store.Job, m *Message, err error, took time.Duration) store.DeliveryResult {
+	what := fmt.Sprintf("%s %s", m.Kind, m.Step)
+	if err == nil {
+		e.m.deliveries.WithLabelValues(t.name, t.typ, "ok", "").Inc()
+		return store.DeliveryResult{State: store.JobDone, EventKind: alert.EventNotified,
+			EventDetail: fmt.Sprintf("%s: %s delivered (attempt %d, %s)", t.name, what, j.Attempts, took.Round(time.Millisecond))}
+	}
+	de := AsDeliveryError(err)
+	if de.Temporary && j.Attempts < t.retry.MaxAttempts {
+		wait := t.backoff(j.Attempts)
+		if de.RetryAfter > wait {
+			wait = de.RetryAfter
+		}
+		e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", de.Reason).Inc()
+		return store.DeliveryResult{State: store.JobPending, RetryAt: e.now().Add(wait), Error: de.Error(), EventKind: alert.EventDeliveryFail,
+			EventDetail: fmt.Sprintf("%s: %s attempt %d failed: %v; retry in %s", t.name, what, j.Attempts, de, wait.Round(time.Second))}
+	}
+	e.m.deliveries.WithLabelValues(t.name, t.typ, "dead", de.Reason).Inc()
+	res := store.DeliveryResult{State: store.JobDead, Error: de.Error(), EventKind: alert.EventDeliveryFail,
+		EventDetail: fmt.Sprintf("%s: %s attempt %d failed: %v; dead letter", t.name, what, j.Attempts, de)}
+	if fb := t.fallback; fb != "" {
+		if _, ok := e.targets[fb]; ok {
+			res.EventDetail += "; falling back to " + fb
+			res.Jobs = append(res.Jobs, store.JobSpec{Key: j.Key + "/fallback:" + fb, Kind: store.KindDelivery, DueAt: e.now(),
+				StopOn: j.StopOn, Target: fb, Action: j.Action, Payload: j.Payload})
+		}
+	}
+	return res
+}

@@ -1,0 +1,312 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/store"
+)
+
+// Store is what the engine needs of the store.
+type Store interface {
+	RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error)) (int, error)
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.Job, error)
+	FinishDelivery(ctx context.Context, j *store.Job, r store.DeliveryResult) error
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	Wake() <-chan struct{}
+}
+
+// BuildNotifier makes the notifier of a target (notifier.New, wired in
+// main; the router does not import its sub-packages).
+type BuildNotifier func(t config.Target) (Notifier, error)
+
+// Options configures an Engine.
+type Options struct {
+	Logger   *zap.Logger
+	Now      func() time.Time
+	Registry prometheus.Registerer
+	// Workers bounds concurrent deliveries (default 32).
+	Workers int
+	// Poll is the longest the engine sleeps without checking for work
+	// (work added by another replica, leases run out). Default 1s.
+	Poll time.Duration
+	// Lease is how long a claimed delivery is this process's before another
+	// worker may take it over (default 2m).
+	Lease time.Duration
+}
+
+// Engine runs escalation steps and deliveries.
+type Engine struct {
+	st       Store
+	cfg      *config.Config
+	targets  map[string]*target
+	log      *zap.Logger
+	now      func() time.Time
+	m        *metrics
+	workers  chan struct{}
+	poll     time.Duration
+	lease    time.Duration
+	inflight sync.WaitGroup
+}
+
+// New builds the engine for a validated config.
+func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
+	e := &Engine{st: st, cfg: cfg, targets: map[string]*target{}, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease}
+	if e.log == nil {
+		e.log = zap.NewNop()
+	}
+	e.log = e.log.Named("router")
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.poll <= 0 {
+		e.poll = time.Second
+	}
+	if e.lease <= 0 {
+		e.lease = 2 * time.Minute
+	}
+	n := opts.Workers
+	if n <= 0 {
+		n = 32
+	}
+	e.workers = make(chan struct{}, n)
+	e.m = newMetrics(opts.Registry)
+	tcs := cfg.Targets
+	if !hasTarget(tcs, "log") {
+		tcs = append(append([]config.Target(nil), tcs...), config.Target{Name: "log", Type: "log"})
+	}
+	for _, tc := range tcs {
+		nt, err := build(tc)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", tc.Name, err)
+		}
+		e.targets[tc.Name] = newTarget(tc, nt, e.log, e.m)
+	}
+	return e, nil
+}
+
+func hasTarget(ts []config.Target, name string) bool {
+	for _, t := range ts {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Run works until ctx ends: it runs what is due, then sleeps until the next
+// due job, a wake-up from the store, or the poll interval. On return every
+// delivery it started has finished.
+func (e *Engine) Run(ctx context.Context) error {
+	defer e.inflight.Wait()
+	for {
+		if err := e.runDue(ctx, false); err != nil && ctx.Err() == nil {
+			e.log.Warn("run due work", zap.Error(err))
+		}
+		wait := e.poll
+		if next, ok, err := e.st.NextDue(ctx); err == nil && ok {
+			if d := next.Sub(e.now()); d < wait {
+				wait = max(d, time.Millisecond)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-e.st.Wake():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// RunDue runs every step and delivery due now and waits for the
+// deliveries to finish. Tests drive the engine with it on a fake clock.
+func (e *Engine) RunDue(ctx context.Context) error { return e.runDue(ctx, true) }
+
+func (e *Engine) runDue(ctx context.Context, wait bool) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		now := e.now()
+		steps, err := e.st.RunSteps(ctx, now, 256, e.runStep)
+		if err != nil {
+			return err
+		}
+		jobs, err := e.st.ClaimDeliveries(ctx, now, e.lease, cap(e.workers))
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			select {
+			case e.workers <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			e.inflight.Add(1)
+			if wait {
+				wg.Add(1)
+			}
+			go func(j *store.Job) {
+				defer func() {
+					<-e.workers
+					e.inflight.Done()
+					if wait {
+						wg.Done()
+					}
+				}()
+				e.deliver(context.WithoutCancel(ctx), j)
+			}(j)
+		}
+		if steps == 0 && len(jobs) == 0 {
+			return nil
+		}
+		if wait {
+			// Deliveries may schedule follow-ups that are due now
+			// (fallbacks): let them finish and look again.
+			wg.Wait()
+		}
+	}
+	return ctx.Err()
+}
+
+// runStep decides, inside the store's transaction, what a due step sends.
+func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error) {
+	var p stepPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return store.StepOutcome{}, fmt.Errorf("decode step: %w", err)
+	}
+	if stops(j.StopOn, inc.Status) {
+		e.m.stepsRun.WithLabelValues(p.Type, "skipped").Inc()
+		return store.StepOutcome{Cancelled: true}, t.AppendEvent(inc.ID, alert.EventStepSkipped, "router",
+			fmt.Sprintf("%s: incident already %s", stepName(&p), inc.Status))
+	}
+	alerts, err := t.Alerts(inc.ID, 20)
+	if err != nil {
+		return store.StepOutcome{}, err
+	}
+	var (
+		targets []string
+		kind    MessageKind
+		event   alert.EventKind
+		detail  string
+	)
+	switch p.Type {
+	case stepPage:
+		targets, kind, event = e.roleTargets(p.Role), KindPage, alert.EventEscalated
+		detail = fmt.Sprintf("paged %s (%s)", p.Role, stepName(&p))
+	case stepAnnounce:
+		targets, kind, event = e.channelTargets(p.Channel), KindInfo, alert.EventNotified
+		detail = "announced to " + p.Channel
+	case stepAck:
+		if targets, err = t.PagedTargets(inc.ID); err != nil {
+			return store.StepOutcome{}, err
+		}
+		kind, event, detail = KindAcknowledge, alert.EventNotified, "acknowledgement sent"
+	case stepResolve:
+		if targets, err = t.PagedTargets(inc.ID); err != nil {
+			return store.StepOutcome{}, err
+		}
+		for _, ch := range e.cfg.Communication.Channels {
+			if hasSeverity(ch.Severities, inc.Severity) {
+				targets = append(targets, ch.Targets...)
+			}
+		}
+		if hasSeverity(e.cfg.Communication.StatusPage.Severities, inc.Severity) {
+			targets = append(targets, e.cfg.Communication.StatusPage.Targets...)
+		}
+		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
+	default:
+		return store.StepOutcome{}, fmt.Errorf("unknown step type %q", p.Type)
+	}
+	targets = dedupe(targets)
+	var out store.StepOutcome
+	for _, tn := range targets {
+		m := e.message(kind, inc, alerts, &p, j.Key+"/"+tn)
+		b, err := json.Marshal(m)
+		if err != nil {
+			return store.StepOutcome{}, fmt.Errorf("encode message: %w", err)
+		}
+		out.Jobs = append(out.Jobs, store.JobSpec{
+			Key: j.Key + "/" + tn, Kind: store.KindDelivery, DueAt: e.now(), StopOn: j.StopOn,
+			Target: tn, Action: string(kind), Payload: b,
+		})
+	}
+	if len(targets) == 0 {
+		detail += ": no targets configured"
+	} else {
+		detail += " via " + strings.Join(targets, ", ")
+	}
+	if err := t.AppendEvent(inc.ID, event, "router", detail); err != nil {
+		return store.StepOutcome{}, err
+	}
+	if p.Type == stepPage {
+		if next, ok := e.repeat(j, inc, &p); ok {
+			out.Jobs = append(out.Jobs, next)
+		}
+	}
+	e.m.stepsRun.WithLabelValues(p.Type, "sent").Inc()
+	e.log.Info("escalation step", zap.String("incident", inc.Key), zap.Stringer("severity", inc.Severity),
+		zap.String("step", stepName(&p)), zap.Strings("targets", targets))
+	return out, nil
+}
+
+// repeat plans the next page of a role whose row repeats.
+func (e *Engine) repeat(j *store.Job, inc *alert.Incident, p *stepPayload) (store.JobSpec, bool) {
+	for _, row := range e.cfg.Escalation.Matrix {
+		if row.Role != p.Role || row.Repeat == nil || row.Repeat.Every <= 0 || p.Seq >= row.Repeat.Limit {
+			continue
+		}
+		np := stepPayload{Type: stepPage, Role: p.Role, Seq: p.Seq + 1}
+		return stepJob(fmt.Sprintf("%spage/%s#%d", inc.Key+"/", p.Role, np.Seq), j.DueAt.Add(row.Repeat.Every.D()), j.StopOn, np), true
+	}
+	return store.JobSpec{}, false
+}
+
+func stepName(p *stepPayload) string {
+	switch p.Type {
+	case stepPage:
+		return fmt.Sprintf("%s#%d", p.Role, p.Seq)
+	case stepAnnounce:
+		return "announce:" + p.Channel
+	}
+	return p.Type
+}
+
+func (e *Engine) roleTargets(role string) []string { return e.cfg.Roles[role].Targets }
+
+func (e *Engine) channelTargets(ch string) []string {
+	if ch == statusPageChannel {
+		return e.cfg.Communication.StatusPage.Targets
+	}
+	for _, c := range e.cfg.Communication.Channels {
+		if c.Name == ch {
+			return c.Targets
+		}
+	}
+	return nil
+}
+
+func dedupe(s []string) []string {
+	seen := make(map[string]bool, len(s))
+	out := s[:0:0]
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,285 @@
+package router_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/rules"
+	"github.com/alertgate/alertgate/store"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// sent is one message a recording target received.
+type sent struct {
+	Target string
+	Kind   router.MessageKind
+	Step   string
+	At     time.Duration // since the scenario start
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	start time.Time
+	clk   *clock
+	msgs  []sent
+	keys  map[string]int
+	fail  map[string][]error // target → errors to return, in order
+}
+
+func (r *recorder) notifier(name string) router.Notifier {
+	return router.NotifierFunc(func(_ context.Context, m *router.Message) error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if errs := r.fail[name]; len(errs) > 0 {
+			r.fail[name] = errs[1:]
+			if errs[0] != nil {
+				return errs[0]
+			}
+		}
+		r.keys[m.IdempotencyKey]++
+		r.msgs = append(r.msgs, sent{Target: name, Kind: m.Kind, Step: m.Step, At: r.clk.Now().Sub(r.start)})
+		return nil
+	})
+}
+
+// take returns and forgets what was sent so far, sorted.
+func (r *recorder) take() []sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.msgs
+	r.msgs = nil
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Target != out[j].Target {
+			return out[i].Target < out[j].Target
+		}
+		return out[i].Step < out[j].Step
+	})
+	return out
+}
+
+type harness struct {
+	t   *testing.T
+	clk *clock
+	st  *store.Store
+	eng *router.Engine
+	rec *recorder
+}
+
+func newHarness(t *testing.T, mutate func(*config.Config)) *harness {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Targets = []config.Target{{Name: "pager", Type: "webhook", URL: "http://pager.invalid/"}}
+	for _, role := range []string{"oncall", "team-lead", "eng-manager", "cto"} {
+		cfg.Roles[role] = config.Role{Targets: []string{"pager"}}
+	}
+	cfg.Communication.Channels = []config.Channel{
+		{Name: "#incidents", Severities: []string{"P0", "P1"}, Targets: []string{"chat"}},
+		{Name: "#alerts", Severities: []string{"P2", "P3"}, Targets: []string{"chat"}},
+	}
+	cfg.Targets = append(cfg.Targets, config.Target{Name: "chat", Type: "webhook", URL: "http://chat.invalid/"})
+	if mutate != nil {
+		mutate(cfg)
+	}
+	clk := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	rec := &recorder{start: clk.Now(), clk: clk, keys: map[string]int{}, fail: map[string][]error{}}
+	eng, err := rules.New(cfg)
+	require.NoError(t, err)
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"),
+		store.Options{Now: clk.Now, Classifier: eng, Planner: router.NewPlanner(cfg)})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	e, err := router.New(cfg, st, func(tc config.Target) (router.Notifier, error) { return rec.notifier(tc.Name), nil },
+		router.Options{Now: clk.Now})
+	require.NoError(t, err)
+	return &harness{t: t, clk: clk, st: st, eng: e, rec: rec}
+}
+
+func (h *harness) ingest(a alert.Alert) {
+	h.t.Helper()
+	_, err := h.st.Ingest(context.Background(), []alert.Alert{a})
+	require.NoError(h.t, err)
+}
+
+// at advances the clock to offset since the start and runs what is due.
+func (h *harness) at(offset time.Duration) []sent {
+	h.t.Helper()
+	h.clk.Advance(offset - h.clk.Now().Sub(h.rec.start))
+	require.NoError(h.t, h.eng.RunDue(context.Background()))
+	return h.rec.take()
+}
+
+func critical(name, svc string) alert.Alert {
+	return alert.Alert{Source: "alertmanager", SourceType: "alertmanager", Status: alert.StatusFiring, Fingerprint: name + svc,
+		Labels: map[string]string{"alertname": name, "service": svc, "severity": "critical"}, SeverityHint: "critical", Title: name, Service: svc}
+}
+
+func TestP0EscalatesPerSeedMatrix(t *testing.T) {
+	h := newHarness(t, nil)
+	h.ingest(critical("CheckoutDown", "checkout"))
+
+	require.Equal(t, []sent{
+		{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 0},
+		{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 0},
+	}, h.at(0), "On-Call paged and #incidents told at once")
+	require.Empty(t, h.at(4*time.Minute))
+	require.Equal(t, []sent{{Target: "pager", Kind: router.KindPage, Step: "oncall#1", At: 5 * time.Minute}}, h.at(5*time.Minute),
+		"On-Call page repeats every 5 minutes until acknowledged")
+
+	_, err := h.st.Acknowledge(context.Background(), 1, "alice", "on it")
+	require.NoError(t, err)
+	require.Equal(t, []sent{{Target: "pager", Kind: router.KindAcknowledge, Step: "ack", At: 8 * time.Minute}}, h.at(8*time.Minute))
+
+	require.Empty(t, h.at(10*time.Minute), "no more On-Call repeats after the ack")
+	require.Empty(t, h.at(15*time.Minute), "Team Lead stops on acknowledge")
+	require.Equal(t, []sent{{Target: "pager", Kind: router.KindPage, Step: "eng-manager#0", At: 30 * time.Minute}}, h.at(30*time.Minute),
+		"Eng Manager is told while unresolved, ack or not")
+
+	_, err = h.st.Resolve(context.Background(), 1, "alice", "rolled back")
+	require.NoError(t, err)
+	require.Equal(t, []sent{
+		{Target: "chat", Kind: router.KindResolve, Step: "resolve", At: 50 * time.Minute},
+		{Target: "pager", Kind: router.KindResolve, Step: "resolve", At: 50 * time.Minute},
+	}, h.at(50*time.Minute))
+	require.Empty(t, h.at(2*time.Hour), "CTO step cancelled by resolve")
+
+	for k, n := range h.rec.keys {
+		require.Equal(t, 1, n, "idempotency key %s delivered once", k)
+	}
+}
+
+func TestUnackedP0ReachesEveryRole(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Escalation.Matrix[0].Repeat = nil })
+	h.ingest(critical("CheckoutDown", "checkout"))
+	var steps []string
+	for _, off := range []time.Duration{0, 15 * time.Minute, 30 * time.Minute, time.Hour} {
+		for _, s := range h.at(off) {
+			if s.Kind == router.KindPage {
+				steps = append(steps, fmt.Sprintf("%s@%s", s.Step, s.At))
+			}
+		}
+	}
+	require.Equal(t, []string{"oncall#0@0s", "team-lead#0@15m0s", "eng-manager#0@30m0s", "cto#0@1h0m0s"}, steps)
+}
+
+func TestDuplicateAlertPagesOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	a := critical("CheckoutDown", "checkout")
+	h.ingest(a)
+	require.Len(t, h.at(0), 2)
+	h.ingest(a)
+	h.ingest(a)
+	require.Empty(t, h.at(time.Minute))
+}
+
+func TestTemporaryFailureIsRetriedThenDelivered(t *testing.T) {
+	h := newHarness(t, nil)
+	h.rec.fail["pager"] = []error{
+		&router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 503, Err: errors.New("unavailable")},
+		&router.DeliveryError{Temporary: true, Reason: router.ReasonRateLimited, StatusCode: 429, RetryAfter: 30 * time.Second, Err: errors.New("slow down")},
+	}
+	h.ingest(critical("CheckoutDown", "checkout"))
+	require.Equal(t, []sent{{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents"}}, h.at(0))
+	require.Empty(t, h.at(1*time.Second), "backoff of about 2s has not passed")
+	require.Empty(t, h.at(3*time.Second), "second attempt fails with 429 Retry-After 30s")
+	require.Empty(t, h.at(30*time.Second), "Retry-After is honoured")
+	got := h.at(34 * time.Second)
+	require.Equal(t, []sent{{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 34 * time.Second}}, got)
+
+	d, err := h.st.GetIncident(context.Background(), 1)
+	require.NoError(t, err)
+	var fails, oks int
+	for _, e := range d.Timeline {
+		switch e.Kind {
+		case alert.EventDeliveryFail:
+			fails++
+		case alert.EventNotified:
+			oks++
+		}
+	}
+	require.Equal(t, 2, fails, "each failed attempt is on the timeline")
+	require.GreaterOrEqual(t, oks, 2)
+}
+
+func TestPermanentFailureGoesToFallback(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Targets[0].Fallback = "chat"
+	})
+	h.rec.fail["pager"] = []error{&router.DeliveryError{Reason: router.ReasonClient, StatusCode: 400, Err: errors.New("bad")}}
+	h.ingest(critical("CheckoutDown", "checkout"))
+	require.Equal(t, []sent{
+		{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents"},
+		{Target: "chat", Kind: router.KindPage, Step: "oncall#0"},
+	}, h.at(0))
+	jobs, err := h.st.Jobs(context.Background(), 1)
+	require.NoError(t, err)
+	states := map[string]string{}
+	for _, j := range jobs {
+		states[j.Key] = j.State
+	}
+	require.Equal(t, store.JobDead, states["INC-1/page/oncall#0/pager"])
+	require.Equal(t, store.JobDone, states["INC-1/page/oncall#0/pager/fallback:chat"])
+}
+
+func TestAckRaceNeverPagesAfterAck(t *testing.T) {
+	// Many goroutines run the engine while another acknowledges: no page
+	// for a step that stops on ack may be sent by a step that ran after it.
+	for round := range 10 {
+		h := newHarness(t, nil)
+		h.ingest(critical("CheckoutDown", fmt.Sprintf("svc%d", round)))
+		h.at(0)
+		h.clk.Advance(15 * time.Minute) // on-call repeats and Team Lead now due
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				require.NoError(t, h.eng.RunDue(context.Background()))
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.st.Acknowledge(context.Background(), 1, "alice", "")
+			require.NoError(t, err)
+		}()
+		wg.Wait()
+		require.NoError(t, h.eng.RunDue(context.Background()))
+		d, err := h.st.GetIncident(context.Background(), 1)
+		require.NoError(t, err)
+		// After the ack event, no "escalated" event may follow.
+		seenAck := false
+		for _, e := range d.Timeline {
+			if e.Kind == alert.EventAcknowledged {
+				seenAck = true
+			}
+			if seenAck {
+				require.NotEqual(t, alert.EventEscalated, e.Kind, "step ran after the ack: %+v", d.Timeline)
+			}
+		}
+		for k, n := range h.rec.keys {
+			require.Equal(t, 1, n, "idempotency key %s delivered once", k)
+		}
+	}
+}

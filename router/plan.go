@@ -1,0 +1,112 @@
+package router
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/store"
+)
+
+// Step types carried in a step job's payload.
+const (
+	stepPage     = "page"     // page a role (matrix cell)
+	stepAnnounce = "announce" // tell a channel or the status page
+	stepAck      = "ack"      // tell paged targets of the acknowledgement
+	stepResolve  = "resolve"  // tell paged targets and channels of the resolution
+)
+
+type stepPayload struct {
+	Type    string `json:"type"`
+	Role    string `json:"role,omitempty"`
+	Seq     int    `json:"seq,omitempty"`
+	Channel string `json:"channel,omitempty"`
+}
+
+// Planner turns the escalation matrix into durable steps. It implements
+// store.Planner and is immutable.
+type Planner struct {
+	cfg *config.Config
+}
+
+var _ store.Planner = (*Planner)(nil)
+
+// NewPlanner builds the planner of a validated config.
+func NewPlanner(cfg *config.Config) *Planner { return &Planner{cfg: cfg} }
+
+// Deadlines returns the severity's response and resolution targets.
+func (p *Planner) Deadlines(sev alert.Severity) (time.Duration, time.Duration) {
+	l := p.cfg.Severities.Level(sev)
+	return l.Response.D(), l.Resolution.D()
+}
+
+// Plan returns the steps an incident change implies:
+//   - opened: one step per timed matrix cell of the incident's severity,
+//     due at opened+delay, stopping on the row's condition; one announce
+//     step per internal channel (and the status page) of that severity.
+//   - acknowledged / resolved: one step that tells the paged targets (and,
+//     on resolve, the channels).
+func (p *Planner) Plan(c store.Change, inc *alert.Incident) []store.JobSpec {
+	var out []store.JobSpec
+	prefix := inc.Key + "/"
+	switch c {
+	case store.ChangeOpened:
+		for _, row := range p.cfg.Escalation.Matrix {
+			cell := row.Cell(inc.Severity)
+			if !cell.Timed() {
+				continue
+			}
+			out = append(out, stepJob(prefix+"page/"+row.Role+"#0", inc.OpenedAt.Add(cell.Delay), alert.IncidentStatus(row.StopOn),
+				stepPayload{Type: stepPage, Role: row.Role}))
+		}
+		for _, ch := range p.cfg.Communication.Channels {
+			if hasSeverity(ch.Severities, inc.Severity) && len(ch.Targets) > 0 {
+				out = append(out, stepJob(prefix+"announce/"+ch.Name, inc.OpenedAt, "", stepPayload{Type: stepAnnounce, Channel: ch.Name}))
+			}
+		}
+		sp := p.cfg.Communication.StatusPage
+		if hasSeverity(sp.Severities, inc.Severity) && len(sp.Targets) > 0 {
+			out = append(out, stepJob(prefix+"announce/status-page", inc.OpenedAt, "", stepPayload{Type: stepAnnounce, Channel: statusPageChannel}))
+		}
+	case store.ChangeAcknowledged:
+		out = append(out, stepJob(prefix+"ack@"+strconv.FormatInt(inc.AcknowledgedAt.UnixMilli(), 10), inc.AcknowledgedAt, "", stepPayload{Type: stepAck}))
+	case store.ChangeResolved:
+		out = append(out, stepJob(prefix+"resolve@"+strconv.FormatInt(inc.ResolvedAt.UnixMilli(), 10), inc.ResolvedAt, "", stepPayload{Type: stepResolve}))
+	}
+	return out
+}
+
+// statusPageChannel names the status page where a channel name is expected.
+const statusPageChannel = "status-page"
+
+func stepJob(key string, due time.Time, stop alert.IncidentStatus, p stepPayload) store.JobSpec {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(fmt.Sprintf("encode step payload: %v", err)) // plain struct: cannot fail
+	}
+	return store.JobSpec{Key: key, Kind: store.KindStep, DueAt: due, StopOn: stop, Payload: b}
+}
+
+func hasSeverity(list []string, sev alert.Severity) bool {
+	for _, s := range list {
+		if v, err := alert.ParseSeverity(s); err == nil && v == sev {
+			return true
+		}
+	}
+	return false
+}
+
+// stops reports whether an incident in status st no longer needs a step
+// that stops on stop.
+func stops(stop, st alert.IncidentStatus) bool {
+	switch stop {
+	case alert.IncidentAcknowledged:
+		return st == alert.IncidentAcknowledged || st == alert.IncidentResolved
+	case alert.IncidentResolved:
+		return st == alert.IncidentResolved
+	}
+	return false
+}

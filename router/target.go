@@ -1,0 +1,131 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sony/gobreaker/v2"
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/config"
+)
+
+// target is one configured target with its breaker and retry policy.
+type target struct {
+	name     string
+	typ      string
+	n        Notifier
+	cb       *gobreaker.CircuitBreaker[struct{}]
+	timeout  time.Duration
+	retry    config.Retry
+	openFor  time.Duration
+	fallback string
+}
+
+func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics) *target {
+	t := &target{
+		name: tc.Name, typ: tc.Type, n: n,
+		timeout: tc.Timeout.D(), retry: tc.Retry, openFor: tc.Breaker.OpenFor.D(), fallback: tc.Fallback,
+	}
+	if t.timeout <= 0 {
+		t.timeout = 10 * time.Second
+	}
+	if t.retry.MaxAttempts <= 0 {
+		t.retry.MaxAttempts = 8
+	}
+	if t.retry.Backoff <= 0 {
+		t.retry.Backoff = config.Duration(2 * time.Second)
+	}
+	if t.retry.MaxBackoff <= 0 {
+		t.retry.MaxBackoff = config.Duration(5 * time.Minute)
+	}
+	if t.openFor <= 0 {
+		t.openFor = 30 * time.Second
+	}
+	failures := uint32(tc.Breaker.Failures)
+	if failures == 0 {
+		failures = 5
+	}
+	tlog := log.With(zap.String("target", tc.Name), zap.String("type", tc.Type))
+	m.breakerState.WithLabelValues(tc.Name).Set(0)
+	t.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        tc.Name,
+		MaxRequests: 1,
+		Timeout:     t.openFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+		// Only temporary failures say the target is unhealthy; a permanent
+		// 4xx is about the message, not the service.
+		IsSuccessful: func(err error) bool { return err == nil || !AsDeliveryError(err).Temporary },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			tlog.Info("circuit breaker state changed", zap.Stringer("from", from), zap.Stringer("to", to))
+			m.breakerState.WithLabelValues(tc.Name).Set(float64(to))
+		},
+	})
+	return t
+}
+
+// send delivers one message through the breaker with the per-attempt
+// timeout.
+func (t *target) send(ctx context.Context, m *Message) error {
+	_, err := t.cb.Execute(func() (struct{}, error) {
+		ctx, cancel := context.WithTimeout(ctx, t.timeout)
+		defer cancel()
+		return struct{}{}, t.n.Notify(ctx, m)
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return &DeliveryError{Temporary: true, Reason: ReasonBreakerOpen, RetryAfter: t.openFor, Err: fmt.Errorf("circuit breaker open")}
+	}
+	return err
+}
+
+// backoff is the wait before attempt n+1 (n ≥ 1): exponential from
+// Backoff, capped at MaxBackoff, with ±20% jitter so that retries of many
+// deliveries spread out.
+func (t *target) backoff(n int) time.Duration {
+	d := t.retry.Backoff.D()
+	for i := 1; i < n && d < t.retry.MaxBackoff.D(); i++ {
+		d *= 2
+	}
+	if d > t.retry.MaxBackoff.D() {
+		d = t.retry.MaxBackoff.D()
+	}
+	j := time.Duration(float64(d) * 0.2 * (rand.Float64()*2 - 1))
+	return d + j
+}
+
+type metrics struct {
+	deliveries   *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	breakerState *prometheus.GaugeVec
+	stepsRun     *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alertgate_deliveries_total",
+			Help: "Delivery attempts by target, type, result (ok, retry, dead) and failure reason.",
+		}, []string{"target", "type", "result", "reason"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "alertgate_delivery_duration_seconds",
+			Help:    "Duration of delivery attempts by target.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"target"}),
+		breakerState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "alertgate_breaker_state",
+			Help: "Circuit breaker state by target: 0 closed, 1 half-open, 2 open.",
+		}, []string{"target"}),
+		stepsRun: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alertgate_escalation_steps_total",
+			Help: "Escalation steps run, by type and outcome (sent, skipped).",
+		}, []string{"type", "outcome"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.deliveries, m.latency, m.breakerState, m.stepsRun)
+	}
+	return m
+}

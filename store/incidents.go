@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// ListIncidents returns incidents, newest first.
+func (s *Store) ListIncidents(ctx context.Context, f IncidentFilter) ([]alert.Incident, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.Severity != nil {
+		where = append(where, "severity = ?")
+		args = append(args, int(*f.Severity))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > 1000 {
+		limit = 1000
+	}
+	q := `SELECT ` + incidentCols + ` FROM incidents`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: list incidents: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []alert.Incident{}
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list incidents: %w", err)
+		}
+		out = append(out, *inc)
+	}
+	return out, rows.Err()
+}
+
+// GetIncident returns an incident with its alerts and timeline.
+func (s *Store) GetIncident(ctx context.Context, id int64) (*IncidentDetail, error) {
+	inc, err := scanIncident(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+incidentCols+` FROM incidents WHERE id = ?`), id))
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("incident %s: %w", alert.IncidentKey(id), ErrNotFound)
+		}
+		return nil, fmt.Errorf("%w: get incident: %v", ErrUnavailable, err)
+	}
+	d := &IncidentDetail{Incident: *inc, Alerts: []StoredAlert{}, Timeline: []alert.Event{}}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data, repeats FROM alerts WHERE incident_id = ? ORDER BY id LIMIT 1000`), id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: incident alerts: %v", ErrUnavailable, err)
+	}
+	for rows.Next() {
+		var data string
+		var sa StoredAlert
+		if err := rows.Scan(&data, &sa.Repeats); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("incident alerts: %w", err)
+		}
+		if err := json.Unmarshal([]byte(data), &sa.Alert); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("incident alerts: decode: %w", err)
+		}
+		sa.IncidentKey = inc.Key
+		d.Alerts = append(d.Alerts, sa)
+	}
+	rows.Close()
+	evs, err := s.timeline(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d.Timeline = evs
+	return d, nil
+}
+
+func (s *Store) timeline(ctx context.Context, id int64) ([]alert.Event, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT id, at, kind, actor, detail FROM events WHERE incident_id = ? ORDER BY id`), id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: timeline: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []alert.Event{}
+	for rows.Next() {
+		e := alert.Event{IncidentID: id}
+		var at int64
+		var kind string
+		if err := rows.Scan(&e.ID, &at, &kind, &e.Actor, &e.Detail); err != nil {
+			return nil, fmt.Errorf("timeline: %w", err)
+		}
+		e.At, e.Kind = fromMS(at), alert.EventKind(kind)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Acknowledge acknowledges an open incident: escalation steps that stop on
+// acknowledgement are cancelled in the same transaction. Acknowledging an
+// acknowledged incident changes nothing; a resolved one is ErrConflict.
+func (s *Store) Acknowledge(ctx context.Context, id int64, actor, note string) (*alert.Incident, error) {
+	var out *alert.Incident
+	err := s.withTx(ctx, func(t *Tx) error {
+		inc, err := t.incident(id)
+		if err != nil {
+			return err
+		}
+		out = inc
+		switch inc.Status {
+		case alert.IncidentResolved:
+			return fmt.Errorf("%w: %s is already resolved", ErrConflict, inc.Key)
+		case alert.IncidentAcknowledged:
+			return nil
+		}
+		return t.acknowledge(inc, actor, note)
+	})
+	return out, err
+}
+
+// Resolve resolves an incident and cancels all its pending escalation.
+// Resolving a resolved incident changes nothing.
+func (s *Store) Resolve(ctx context.Context, id int64, actor, note string) (*alert.Incident, error) {
+	var out *alert.Incident
+	err := s.withTx(ctx, func(t *Tx) error {
+		inc, err := t.incident(id)
+		if err != nil {
+			return err
+		}
+		out = inc
+		if inc.Status == alert.IncidentResolved {
+			return nil
+		}
+		return t.resolve(inc, actor, note, s.now())
+	})
+	return out, err
+}
+
+func unmarshalAlert(data string, a *alert.Alert) error {
+	if err := json.Unmarshal([]byte(data), a); err != nil {
+		return fmt.Errorf("decode alert: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,477 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/rules"
+)
+
+type item struct {
+	a    alert.Alert
+	d    rules.Decision
+	hash uint64
+	key  alertKey
+}
+
+type ingestReq struct {
+	items []item
+	res   chan ingestRes
+}
+
+type ingestRes struct {
+	incidents []int64
+	err       error
+}
+
+// Ingest stores a request's alerts: unchanged repeats of firing alerts are
+// answered from memory; everything else is classified and written in the
+// next group-commit transaction. It returns after that transaction
+// committed, so a nil error means the alerts are durable.
+func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult, error) {
+	res := IngestResult{Alerts: len(alerts)}
+	cls := s.classifier.Load()
+	if cls == nil {
+		return res, errors.New("ingest: no classifier configured")
+	}
+	now := s.now()
+	incs := make(map[int64]struct{}, 1)
+	var items []item
+	for i := range alerts {
+		a := alerts[i]
+		if !a.Status.Valid() {
+			return res, fmt.Errorf("ingest: alert %d: invalid status %q", i, a.Status)
+		}
+		if a.StartsAt.IsZero() {
+			a.StartsAt = now
+		}
+		if a.Fingerprint == "" {
+			a.Fingerprint = alert.FingerprintLabels(a.Labels)
+		}
+		h := contentHash(&a)
+		k := alertKey{a.Source, a.Fingerprint}
+		if a.Status == alert.StatusFiring {
+			if inc, ok := s.cache.unchanged(k, h); ok {
+				res.Unchanged++
+				incs[inc] = struct{}{}
+				continue
+			}
+		}
+		items = append(items, item{a: a, d: (*cls).Evaluate(&a), hash: h, key: k})
+	}
+	if len(items) > 0 {
+		req := &ingestReq{items: items, res: make(chan ingestRes, 1)}
+		select {
+		case s.ingest <- req:
+		case <-ctx.Done():
+			return res, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+		case <-s.stop:
+			return res, fmt.Errorf("%w: shutting down", ErrUnavailable)
+		}
+		select {
+		case r := <-req.res:
+			if r.err != nil {
+				return res, r.err
+			}
+			for _, id := range r.incidents {
+				incs[id] = struct{}{}
+			}
+		case <-ctx.Done():
+			// The transaction may still commit; the sender retries and the
+			// retry is a harmless repeat.
+			return res, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+		}
+	}
+	ids := make([]int64, 0, len(incs))
+	for id := range incs {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		res.Incidents = append(res.Incidents, alert.IncidentKey(id))
+	}
+	return res, nil
+}
+
+// commitLoop is the single writer of ingested alerts: it takes every
+// request queued while the previous transaction ran and commits them
+// together.
+func (s *Store) commitLoop() {
+	defer close(s.done)
+	for {
+		var first *ingestReq
+		select {
+		case first = <-s.ingest:
+		case <-s.stop:
+			for {
+				select {
+				case r := <-s.ingest:
+					r.res <- ingestRes{err: fmt.Errorf("%w: shutting down", ErrUnavailable)}
+				default:
+					return
+				}
+			}
+		}
+		batch := []*ingestReq{first}
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case r := <-s.ingest:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+func (s *Store) commitBatch(batch []*ingestReq) {
+	results, err := s.applyBatch(batch)
+	if err == nil {
+		for i, r := range batch {
+			r.res <- ingestRes{incidents: results[i]}
+		}
+		return
+	}
+	if len(batch) == 1 {
+		s.log.Error("ingest transaction", zap.Error(err))
+		batch[0].res <- ingestRes{err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
+		return
+	}
+	// Retry one by one so that one request's problem fails only itself.
+	s.log.Warn("ingest batch failed, retrying requests one by one", zap.Int("requests", len(batch)), zap.Error(err))
+	for _, r := range batch {
+		s.commitBatch([]*ingestReq{r})
+	}
+}
+
+func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx}, now: s.now(), added: map[int64][]string{}}
+	results := make([][]int64, len(batch))
+	for i, r := range batch {
+		for j := range r.items {
+			inc, err := ap.apply(&r.items[j])
+			if err != nil {
+				tx.Rollback()
+				return nil, err
+			}
+			if inc != 0 {
+				results[i] = append(results[i], inc)
+			}
+		}
+	}
+	if err := ap.flushAdded(); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	ap.afterCommit()
+	return results, nil
+}
+
+// applier applies one batch inside its transaction and remembers what the
+// cache must learn once it commits.
+type applier struct {
+	Tx
+	now   time.Time
+	added map[int64][]string // incident → fingerprints that joined
+
+	cachePut  []cacheUpdate
+	cacheDrop []alertKey
+}
+
+type cacheUpdate struct {
+	k   alertKey
+	h   uint64
+	inc int64
+}
+
+func (ap *applier) afterCommit() {
+	c := ap.s.cache
+	for _, id := range ap.openedIncidents {
+		c.opened(id)
+	}
+	for _, id := range ap.closedIncidents {
+		c.closed(id)
+	}
+	for _, u := range ap.cachePut {
+		c.put(u.k, u.h, u.inc)
+	}
+	for _, k := range ap.cacheDrop {
+		c.drop(k)
+	}
+	if ap.jobsAdded {
+		ap.s.signal()
+	}
+	for _, l := range ap.logs {
+		l()
+	}
+}
+
+type existing struct {
+	id        int64
+	incident  int64
+	status    alert.Status
+	hash      uint64
+	incStatus alert.IncidentStatus
+}
+
+func (ap *applier) lookup(k alertKey) (*existing, error) {
+	var e existing
+	var h int64
+	var st, ist string
+	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT a.id, COALESCE(a.incident_id, 0), a.status, a.hash, COALESCE(i.status, '')
+FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
+WHERE a.source = ? AND a.fingerprint = ?`), k.source, k.fingerprint).Scan(&e.id, &e.incident, &st, &h, &ist)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lookup alert: %w", err)
+	}
+	e.status, e.hash, e.incStatus = alert.Status(st), uint64(h), alert.IncidentStatus(ist)
+	return &e, nil
+}
+
+// apply writes one alert and returns the incident it belongs to (0 for a
+// resolved alert that matches no open incident).
+func (ap *applier) apply(it *item) (int64, error) {
+	ex, err := ap.lookup(it.key)
+	if err != nil {
+		return 0, err
+	}
+	incOpen := ex != nil && ex.incident != 0 && ex.incStatus != alert.IncidentResolved
+	if it.a.Status == alert.StatusFiring {
+		switch {
+		case incOpen && ex.status == alert.StatusFiring:
+			if ex.hash != it.hash {
+				if err := ap.updateAlert(ex.id, it); err != nil {
+					return 0, err
+				}
+			}
+			ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
+			return ex.incident, nil
+		case incOpen:
+			if err := ap.updateAlert(ex.id, it); err != nil {
+				return 0, err
+			}
+			if err := ap.bumpCounts(ex.incident, 0, 1); err != nil {
+				return 0, err
+			}
+			if err := ap.event(ex.incident, alert.EventAlertRefire, "source:"+it.a.Source, "alert "+it.a.Fingerprint+" fires again: "+it.a.Title); err != nil {
+				return 0, err
+			}
+			ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
+			return ex.incident, nil
+		}
+		inc, err := ap.openIncidentFor(it)
+		if err != nil {
+			return 0, err
+		}
+		if err := ap.upsertAlert(it, inc); err != nil {
+			return 0, err
+		}
+		ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, inc})
+		return inc, nil
+	}
+
+	// Resolved.
+	ap.cacheDrop = append(ap.cacheDrop, it.key)
+	switch {
+	case ex == nil:
+		// Resolved alert of a fingerprint never seen firing: record it,
+		// attached to no incident.
+		return 0, ap.upsertAlert(it, 0)
+	case incOpen && ex.status == alert.StatusFiring:
+		if err := ap.updateAlert(ex.id, it); err != nil {
+			return 0, err
+		}
+		if err := ap.event(ex.incident, alert.EventAlertResolve, "source:"+it.a.Source, "alert "+it.a.Fingerprint+" resolved: "+it.a.Title); err != nil {
+			return 0, err
+		}
+		firing, err := ap.bumpFiring(ex.incident, -1)
+		if err != nil {
+			return 0, err
+		}
+		if firing <= 0 {
+			inc, err := ap.incident(ex.incident)
+			if err != nil {
+				return 0, err
+			}
+			if err := ap.resolve(inc, "source:"+it.a.Source, "all alerts resolved", ap.now); err != nil {
+				return 0, err
+			}
+		}
+		return ex.incident, nil
+	default:
+		if ex.hash != it.hash {
+			if err := ap.updateAlert(ex.id, it); err != nil {
+				return 0, err
+			}
+		}
+		if incOpen {
+			return ex.incident, nil
+		}
+		return 0, nil
+	}
+}
+
+// openIncidentFor attaches a firing alert to the open incident of its
+// group, opening one when there is none.
+func (ap *applier) openIncidentFor(it *item) (int64, error) {
+	var id int64
+	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT id FROM incidents WHERE group_key = ? AND status <> 'resolved'`), it.d.GroupKey).Scan(&id)
+	switch {
+	case err == nil:
+		if err := ap.bumpCounts(id, 1, 1); err != nil {
+			return 0, err
+		}
+		ap.added[id] = append(ap.added[id], it.a.Fingerprint)
+		return id, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("find open incident: %w", err)
+	}
+	inc := &alert.Incident{
+		Severity:    it.d.Severity,
+		Status:      alert.IncidentTriggered,
+		Title:       it.a.Title,
+		Service:     it.a.Service,
+		Category:    it.d.Category,
+		Runbook:     it.d.Runbook,
+		GroupKey:    it.d.GroupKey,
+		Source:      it.a.Source,
+		AlertCount:  1,
+		FiringCount: 1,
+		OpenedAt:    ap.now,
+		UpdatedAt:   ap.now,
+	}
+	if inc.Title == "" {
+		inc.Title = it.a.Fingerprint
+	}
+	resp, resol := ap.s.planner.Deadlines(inc.Severity)
+	inc.AckDue, inc.ResolveDue = ap.now.Add(resp), ap.now.Add(resol)
+	err = ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`INSERT INTO incidents
+(group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?) RETURNING id`),
+		inc.GroupKey, inc.Status, int(inc.Severity), inc.Title, inc.Service, inc.Category, inc.Runbook, inc.Source,
+		ms(inc.OpenedAt), ms(inc.AckDue), ms(inc.ResolveDue), ms(inc.UpdatedAt)).Scan(&inc.ID)
+	if err != nil {
+		return 0, fmt.Errorf("open incident: %w", err)
+	}
+	inc.Key = alert.IncidentKey(inc.ID)
+	actor := "source:" + it.a.Source
+	if err := ap.event(inc.ID, alert.EventDetected, actor, fmt.Sprintf("alert %s (%s): %s", it.a.Fingerprint, it.a.Source, it.a.Title)); err != nil {
+		return 0, err
+	}
+	if err := ap.event(inc.ID, alert.EventClassified, "rules", it.d.Reason()+", group "+it.d.GroupKey); err != nil {
+		return 0, err
+	}
+	if err := ap.insertJobs(inc.ID, ap.s.planner.Plan(ChangeOpened, inc)); err != nil {
+		return 0, err
+	}
+	ap.openedIncidents = append(ap.openedIncidents, inc.ID)
+	ap.logs = append(ap.logs, func() {
+		ap.s.log.Info("incident opened", zap.String("incident", inc.Key), zap.Stringer("severity", inc.Severity),
+			zap.String("title", inc.Title), zap.String("service", inc.Service), zap.String("group_key", inc.GroupKey))
+	})
+	return inc.ID, nil
+}
+
+func (ap *applier) flushAdded() error {
+	for id, fps := range ap.added {
+		detail := fmt.Sprintf("%d alert(s) joined: %s", len(fps), strings.Join(head(fps, 10), ", "))
+		if len(fps) > 10 {
+			detail += fmt.Sprintf(" (+%d more)", len(fps)-10)
+		}
+		if err := ap.event(id, alert.EventAlertAdded, "", detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func head(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func alertData(a *alert.Alert) (string, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return "", fmt.Errorf("encode alert: %w", err)
+	}
+	return string(b), nil
+}
+
+func (ap *applier) upsertAlert(it *item, inc int64) error {
+	data, err := alertData(&it.a)
+	if err != nil {
+		return err
+	}
+	var incArg any
+	if inc != 0 {
+		incArg = inc
+	}
+	t := ms(ap.now)
+	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`INSERT INTO alerts (source, fingerprint, incident_id, status, data, hash, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (source, fingerprint) DO UPDATE SET incident_id = excluded.incident_id, status = excluded.status,
+data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repeats = alerts.repeats + 1`),
+		it.key.source, it.key.fingerprint, incArg, string(it.a.Status), data, int64(it.hash), t, t)
+	if err != nil {
+		return fmt.Errorf("upsert alert: %w", err)
+	}
+	return nil
+}
+
+func (ap *applier) updateAlert(id int64, it *item) error {
+	data, err := alertData(&it.a)
+	if err != nil {
+		return err
+	}
+	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE alerts SET status = ?, data = ?, hash = ?, last_seen = ?, repeats = repeats + 1 WHERE id = ?`),
+		string(it.a.Status), data, int64(it.hash), ms(ap.now), id)
+	if err != nil {
+		return fmt.Errorf("update alert: %w", err)
+	}
+	return nil
+}
+
+func (ap *applier) bumpCounts(inc int64, alerts, firing int) error {
+	_, err := ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ?`),
+		alerts, firing, ms(ap.now), inc)
+	if err != nil {
+		return fmt.Errorf("update incident counts: %w", err)
+	}
+	return nil
+}
+
+func (ap *applier) bumpFiring(inc int64, d int) (int, error) {
+	var n int
+	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET firing_count = firing_count + ?, updated_at = ? WHERE id = ? RETURNING firing_count`),
+		d, ms(ap.now), inc).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("update incident counts: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// Job kinds.
+const (
+	// KindStep is an escalation step: when due, the router decides whom it
+	// pages and turns it into deliveries, in one transaction.
+	KindStep = "step"
+	// KindDelivery is one message to one target.
+	KindDelivery = "delivery"
+)
+
+// Job states.
+const (
+	JobPending   = "pending"
+	JobRunning   = "running"
+	JobDone      = "done"
+	JobCancelled = "cancelled"
+	JobDead      = "dead"
+)
+
+// JobSpec is durable work to insert. Key is unique: inserting a key that
+// exists does nothing, which is what makes every step page once.
+type JobSpec struct {
+	Key    string
+	Kind   string
+	DueAt  time.Time
+	StopOn alert.IncidentStatus // "" never stops
+	Target string               // deliveries only
+	Action string               // deliveries: page, acknowledge, resolve, info
+	// Payload is the router's own encoding of what to do.
+	Payload []byte
+}
+
+// Job is a stored job.
+type Job struct {
+	ID         int64
+	Key        string
+	Kind       string
+	IncidentID int64
+	State      string
+	StopOn     alert.IncidentStatus
+	Target     string
+	Action     string
+	DueAt      time.Time
+	Attempts   int
+	Payload    []byte
+	LastError  string
+	CreatedAt  time.Time
+}
+
+const jobCols = `id, key, kind, incident_id, state, stop_on, target, action, due_at, attempts, payload, last_error, created_at`
+
+func scanJob(r scanner) (*Job, error) {
+	var j Job
+	var stop, payload string
+	var due, created int64
+	if err := r.Scan(&j.ID, &j.Key, &j.Kind, &j.IncidentID, &j.State, &stop, &j.Target, &j.Action, &due, &j.Attempts, &payload, &j.LastError, &created); err != nil {
+		return nil, err
+	}
+	j.StopOn, j.Payload, j.DueAt, j.CreatedAt = alert.IncidentStatus(stop), []byte(payload), fromMS(due), fromMS(created)
+	return &j, nil
+}
+
+func (t *Tx) insertJobs(inc int64, jobs []JobSpec) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	now := ms(t.s.now())
+	for _, j := range jobs {
+		_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`),
+			j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), now, now)
+		if err != nil {
+			return fmt.Errorf("insert job %s: %w", j.Key, err)
+		}
+	}
+	t.jobsAdded = true
+	return nil
+}
+
+// InsertJobs adds jobs for an incident.
+func (t *Tx) InsertJobs(inc int64, jobs []JobSpec) error { return t.insertJobs(inc, jobs) }
+
+// cancelJobs cancels an incident's pending jobs that stop on one of the
+// given states.
+func (t *Tx) cancelJobs(inc int64, stopOn ...string) error {
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(stopOn)), ", ")
+	args := []any{ms(t.s.now()), inc}
+	for _, s := range stopOn {
+		args = append(args, s)
+	}
+	_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE incident_id = ? AND state = 'pending' AND stop_on IN (`+ph+`)`), args...)
+	if err != nil {
+		return fmt.Errorf("cancel jobs: %w", err)
+	}
+	return nil
+}
+
+// PagedTargets lists the targets that delivered a page for an incident.
+func (t *Tx) PagedTargets(inc int64) ([]string, error) {
+	rows, err := t.tx.QueryContext(t.ctx, t.s.d.rebind(`SELECT DISTINCT target FROM jobs WHERE incident_id = ? AND kind = 'delivery' AND action = 'page' AND state = 'done' ORDER BY target`), inc)
+	if err != nil {
+		return nil, fmt.Errorf("paged targets: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Alerts returns up to limit alerts of an incident, firing ones first.
+func (t *Tx) Alerts(inc int64, limit int) ([]alert.Alert, error) {
+	rows, err := t.tx.QueryContext(t.ctx, t.s.d.rebind(`SELECT data FROM alerts WHERE incident_id = ? ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, id LIMIT ?`), inc, limit)
+	if err != nil {
+		return nil, fmt.Errorf("incident alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []alert.Alert
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		var a alert.Alert
+		if err := unmarshalAlert(data, &a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// StepOutcome is what running a step decided.
+type StepOutcome struct {
+	// Cancelled marks the step cancelled instead of done.
+	Cancelled bool
+	Jobs      []JobSpec
+}
+
+// RunSteps runs the escalation steps due at now, at most limit, in one
+// transaction: fn sees each step with its incident and returns the jobs it
+// implies. Because steps and acknowledgements share the one writer, a step
+// either runs before an ack (and its deliveries are then cancelled by the
+// ack if they stop on it) or sees the ack and does nothing.
+func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *Tx, j *Job, inc *alert.Incident) (StepOutcome, error)) (int, error) {
+	n := 0
+	err := s.withTx(ctx, func(t *Tx) error {
+		rows, err := t.tx.QueryContext(ctx, s.d.rebind(`SELECT `+jobCols+` FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`+s.d.skipLocked), ms(now), limit)
+		if err != nil {
+			return fmt.Errorf("due steps: %w", err)
+		}
+		var jobs []*Job
+		for rows.Next() {
+			j, err := scanJob(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("due steps: %w", err)
+			}
+			jobs = append(jobs, j)
+		}
+		rows.Close()
+		for _, j := range jobs {
+			inc, err := t.incident(j.IncidentID)
+			if err != nil {
+				return err
+			}
+			out, err := fn(t, j, inc)
+			if err != nil {
+				return fmt.Errorf("step %s: %w", j.Key, err)
+			}
+			state := JobDone
+			if out.Cancelled {
+				state = JobCancelled
+			}
+			if _, err := t.tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?`), state, ms(now), j.ID); err != nil {
+				return fmt.Errorf("finish step: %w", err)
+			}
+			if err := t.insertJobs(j.IncidentID, out.Jobs); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ClaimDeliveries leases up to limit due deliveries (and deliveries whose
+// lease ran out: their worker died) to this process until now+lease.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Job, error) {
+	var jobs []*Job
+	err := s.withTx(ctx, func(t *Tx) error {
+		rows, err := t.tx.QueryContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT id FROM jobs WHERE kind = 'delivery' AND
+  ((state = 'pending' AND due_at <= ?) OR (state = 'running' AND lease_until <= ?))
+  ORDER BY due_at, id LIMIT ?`+s.d.skipLocked+`)
+RETURNING `+jobCols), ms(now.Add(lease)), ms(now), ms(now), ms(now), limit)
+		if err != nil {
+			return fmt.Errorf("claim deliveries: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			j, err := scanJob(rows)
+			if err != nil {
+				return fmt.Errorf("claim deliveries: %w", err)
+			}
+			jobs = append(jobs, j)
+		}
+		return rows.Err()
+	})
+	return jobs, err
+}
+
+// DeliveryResult is the outcome of one delivery attempt.
+type DeliveryResult struct {
+	// State is JobDone, JobPending (retry at RetryAt) or JobDead.
+	State   string
+	RetryAt time.Time
+	Error   string
+	// Event goes on the incident's timeline.
+	EventKind   alert.EventKind
+	EventDetail string
+	// Jobs are follow-up jobs (a fallback delivery).
+	Jobs []JobSpec
+}
+
+// FinishDelivery records the result of a claimed delivery.
+func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) error {
+	return s.withTx(ctx, func(t *Tx) error {
+		due := ms(j.DueAt)
+		if r.State == JobPending {
+			due = ms(r.RetryAt)
+		}
+		if _, err := t.tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running'`),
+			r.State, due, r.Error, ms(s.now()), j.ID); err != nil {
+			return fmt.Errorf("finish delivery: %w", err)
+		}
+		if r.EventKind != "" {
+			if err := t.event(j.IncidentID, r.EventKind, "target:"+j.Target, r.EventDetail); err != nil {
+				return err
+			}
+		}
+		if r.State == JobPending {
+			t.jobsAdded = true
+		}
+		return t.insertJobs(j.IncidentID, r.Jobs)
+	})
+}
+
+// NextDue returns when the earliest pending job is due.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var v sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT MIN(due_at) FROM jobs WHERE state = 'pending'`).Scan(&v); err != nil {
+		return time.Time{}, false, fmt.Errorf("next due: %w", err)
+	}
+	if !v.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMS(v.Int64), true, nil
+}
+
+// Jobs lists an incident's jobs, oldest first (for tests and the API).
+func (s *Store) Jobs(ctx context.Context, inc int64) ([]*Job, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+jobCols+` FROM jobs WHERE incident_id = ? ORDER BY id`), inc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}

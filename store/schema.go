@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// migrations are applied in order; each runs once, in its own transaction.
+// Times are Unix milliseconds (BIGINT) so both engines store them alike.
+var migrations = []string{
+	// 1: incidents, alerts, timeline and durable jobs.
+	`
+CREATE TABLE incidents (
+	id          {{serial}},
+	group_key   TEXT    NOT NULL,
+	status      TEXT    NOT NULL,
+	severity    INTEGER NOT NULL,
+	title       TEXT    NOT NULL,
+	service     TEXT    NOT NULL DEFAULT '',
+	category    TEXT    NOT NULL DEFAULT '',
+	runbook     TEXT    NOT NULL DEFAULT '',
+	source      TEXT    NOT NULL DEFAULT '',
+	alert_count  INTEGER NOT NULL DEFAULT 0,
+	firing_count INTEGER NOT NULL DEFAULT 0,
+	opened_at   BIGINT  NOT NULL,
+	acked_at    BIGINT  NOT NULL DEFAULT 0,
+	acked_by    TEXT    NOT NULL DEFAULT '',
+	resolved_at BIGINT  NOT NULL DEFAULT 0,
+	resolved_by TEXT    NOT NULL DEFAULT '',
+	ack_due     BIGINT  NOT NULL,
+	resolve_due BIGINT  NOT NULL,
+	updated_at  BIGINT  NOT NULL
+);
+CREATE UNIQUE INDEX incidents_open_group ON incidents (group_key) WHERE status <> 'resolved';
+CREATE INDEX incidents_status ON incidents (status, severity);
+CREATE INDEX incidents_group_resolved ON incidents (group_key, resolved_at);
+
+CREATE TABLE alerts (
+	id          {{serial}},
+	source      TEXT    NOT NULL,
+	fingerprint TEXT    NOT NULL,
+	incident_id BIGINT  REFERENCES incidents (id),
+	status      TEXT    NOT NULL,
+	data        TEXT    NOT NULL,
+	hash        BIGINT  NOT NULL,
+	first_seen  BIGINT  NOT NULL,
+	last_seen   BIGINT  NOT NULL,
+	repeats     INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (source, fingerprint)
+);
+CREATE INDEX alerts_incident ON alerts (incident_id);
+
+CREATE TABLE events (
+	id          {{serial}},
+	incident_id BIGINT  NOT NULL REFERENCES incidents (id),
+	at          BIGINT  NOT NULL,
+	kind        TEXT    NOT NULL,
+	actor       TEXT    NOT NULL DEFAULT '',
+	detail      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX events_incident ON events (incident_id, id);
+
+CREATE TABLE jobs (
+	id          {{serial}},
+	key         TEXT    NOT NULL UNIQUE,
+	kind        TEXT    NOT NULL,
+	incident_id BIGINT  NOT NULL REFERENCES incidents (id),
+	state       TEXT    NOT NULL,
+	stop_on     TEXT    NOT NULL DEFAULT '',
+	target      TEXT    NOT NULL DEFAULT '',
+	action      TEXT    NOT NULL DEFAULT '',
+	due_at      BIGINT  NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	lease_until BIGINT  NOT NULL DEFAULT 0,
+	payload     TEXT    NOT NULL DEFAULT '',
+	last_error  TEXT    NOT NULL DEFAULT '',
+	created_at  BIGINT  NOT NULL,
+	updated_at  BIGINT  NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (state, due_at);
+CREATE INDEX jobs_incident ON jobs (incident_id, state);
+`,
+}
+
+// SchemaVersion is the schema version this binary writes.
+var SchemaVersion = len(migrations)
+
+// migrate brings the schema up to SchemaVersion. A database with a newer
+// schema than this binary knows is refused.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	var v int
+	err := s.w.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	switch {
+	case err == sql.ErrNoRows:
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return fmt.Errorf("init schema_version: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("read schema_version: %w", err)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("database schema version %d is newer than this binary's %d: upgrade alertgate", v, SchemaVersion)
+	}
+	for i := v; i < SchemaVersion; i++ {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.ddl(migrations[i])); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE schema_version SET version = ?`), i+1); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// dialect holds what differs between SQLite and PostgreSQL.
+type dialect struct {
+	name   string
+	serial string
+	// skipLocked is appended to claim sub-selects.
+	skipLocked string
+	dollar     bool
+}
+
+var sqliteDialect = dialect{name: "sqlite", serial: "INTEGER PRIMARY KEY"}
+
+func (d dialect) ddl(s string) string { return strings.ReplaceAll(s, "{{serial}}", d.serial) }
+
+// rebind turns ? placeholders into $n for PostgreSQL.
+func (d dialect) rebind(q string) string {
+	if !d.dollar {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/rules"
+)
+
+// Classifier decides severity and grouping for an alert (rules.Engine).
+type Classifier interface {
+	Evaluate(a *alert.Alert) rules.Decision
+}
+
+// Change is an incident state change that may imply work.
+type Change string
+
+// Incident changes handed to the Planner.
+const (
+	ChangeOpened       Change = "opened"
+	ChangeAcknowledged Change = "acknowledged"
+	ChangeResolved     Change = "resolved"
+)
+
+// Planner turns incident changes into durable work. The router implements
+// it; the store calls it inside the transaction that makes the change.
+type Planner interface {
+	// Deadlines returns the response and resolution targets of a severity.
+	Deadlines(sev alert.Severity) (response, resolution time.Duration)
+	// Plan returns the jobs a change implies.
+	Plan(c Change, inc *alert.Incident) []JobSpec
+}
+
+// Options configures a Store.
+type Options struct {
+	Logger     *zap.Logger
+	Now        func() time.Time
+	Classifier Classifier
+	Planner    Planner
+	// MaxBatch caps how many ingest requests share one transaction.
+	MaxBatch int
+}
+
+// Store is the durable state of the gateway.
+type Store struct {
+	w *sql.DB // the one writer connection
+	r *sql.DB // read-only pool
+	d dialect
+
+	log        *zap.Logger
+	now        func() time.Time
+	classifier atomic.Pointer[Classifier]
+	planner    Planner
+	maxBatch   int
+
+	cache  *alertCache
+	ingest chan *ingestReq
+	wake   chan struct{}
+
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path, runs
+// migrations and starts the group-commit writer.
+func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+	w, err := sql.Open("sqlite", base+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", base+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	s := newStore(w, r, sqliteDialect, opts)
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	if err := s.loadCache(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
+	s := &Store{
+		w: w, r: r, d: d,
+		log:      opts.Logger,
+		now:      opts.Now,
+		planner:  opts.Planner,
+		maxBatch: opts.MaxBatch,
+		cache:    newAlertCache(),
+		ingest:   make(chan *ingestReq, 1024),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxBatch <= 0 {
+		s.maxBatch = 256
+	}
+	if opts.Classifier != nil {
+		s.SetClassifier(opts.Classifier)
+	}
+	return s
+}
+
+// SetClassifier swaps the rules used for new alerts (config reload). The
+// repeat cache is cleared so that changed rules apply to repeats too.
+func (s *Store) SetClassifier(c Classifier) {
+	s.classifier.Store(&c)
+	s.cache.clearHashes()
+}
+
+// Wake is signalled whenever new work may be due.
+func (s *Store) Wake() <-chan struct{} { return s.wake }
+
+func (s *Store) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Ping checks that the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close stops the writer, failing queued ingests with ErrUnavailable, and
+// closes the database. It is safe to call more than once.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = errors.Join(s.w.Close(), s.r.Close())
+	})
+	return err
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}

@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// Tx is a write transaction on the store. The router receives one while it
+// runs escalation steps; everything it writes commits together.
+type Tx struct {
+	tx  *sql.Tx
+	s   *Store
+	ctx context.Context
+
+	openedIncidents []int64
+	closedIncidents []int64
+	jobsAdded       bool
+	logs            []func()
+}
+
+func (t *Tx) finish() {
+	for _, id := range t.openedIncidents {
+		t.s.cache.opened(id)
+	}
+	for _, id := range t.closedIncidents {
+		t.s.cache.closed(id)
+	}
+	if t.jobsAdded {
+		t.s.signal()
+	}
+	for _, l := range t.logs {
+		l()
+	}
+}
+
+// withTx runs fn in a write transaction and commits it.
+func (s *Store) withTx(ctx context.Context, fn func(t *Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
+	}
+	t := &Tx{tx: tx, s: s, ctx: ctx}
+	if err := fn(t); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+	}
+	t.finish()
+	return nil
+}
+
+func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error {
+	_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`),
+		inc, ms(t.s.now()), string(kind), actor, detail)
+	if err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	return nil
+}
+
+// AppendEvent adds an entry to an incident's timeline.
+func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) error {
+	return t.event(inc, kind, actor, detail)
+}
+
+const incidentCols = `id, group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count,
+opened_at, acked_at, acked_by, resolved_at, resolved_by, ack_due, resolve_due, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanIncident(r scanner) (*alert.Incident, error) {
+	var inc alert.Incident
+	var st string
+	var sev int
+	var opened, acked, resolved, ackDue, resDue, updated int64
+	err := r.Scan(&inc.ID, &inc.GroupKey, &st, &sev, &inc.Title, &inc.Service, &inc.Category, &inc.Runbook, &inc.Source,
+		&inc.AlertCount, &inc.FiringCount, &opened, &acked, &inc.AcknowledgedBy, &resolved, &inc.ResolvedBy, &ackDue, &resDue, &updated)
+	if err != nil {
+		return nil, err
+	}
+	inc.Key = alert.IncidentKey(inc.ID)
+	inc.Status, inc.Severity = alert.IncidentStatus(st), alert.Severity(sev)
+	inc.OpenedAt, inc.AcknowledgedAt, inc.ResolvedAt = fromMS(opened), fromMS(acked), fromMS(resolved)
+	inc.AckDue, inc.ResolveDue, inc.UpdatedAt = fromMS(ackDue), fromMS(resDue), fromMS(updated)
+	return &inc, nil
+}
+
+// Incident reads an incident inside the transaction.
+func (t *Tx) Incident(id int64) (*alert.Incident, error) {
+	return t.incident(id)
+}
+
+func (t *Tx) incident(id int64) (*alert.Incident, error) {
+	inc, err := scanIncident(t.tx.QueryRowContext(t.ctx, t.s.d.rebind(`SELECT `+incidentCols+` FROM incidents WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("incident %s: %w", alert.IncidentKey(id), ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read incident: %w", err)
+	}
+	return inc, nil
+}
+
+// resolve marks an open incident resolved, cancels its pending work and
+// plans what resolving implies.
+func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) error {
+	_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ? WHERE id = ?`),
+		now.UnixMilli(), actor, now.UnixMilli(), inc.ID)
+	if err != nil {
+		return fmt.Errorf("resolve incident: %w", err)
+	}
+	inc.Status, inc.ResolvedAt, inc.ResolvedBy = alert.IncidentResolved, fromMS(now.UnixMilli()), actor
+	detail := "resolved"
+	if note != "" {
+		detail += ": " + note
+	}
+	if err := t.event(inc.ID, alert.EventResolved, actor, detail); err != nil {
+		return err
+	}
+	if err := t.cancelJobs(inc.ID, string(alert.IncidentAcknowledged), string(alert.IncidentResolved)); err != nil {
+		return err
+	}
+	if err := t.insertJobs(inc.ID, t.s.planner.Plan(ChangeResolved, inc)); err != nil {
+		return err
+	}
+	t.closedIncidents = append(t.closedIncidents, inc.ID)
+	t.logs = append(t.logs, func() {
+		t.s.log.Info("incident resolved", zap.String("incident", inc.Key), zap.String("actor", actor), zap.String("note", note))
+	})
+	return nil
+}
+
+func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
+	now := t.s.now()
+	_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`UPDATE incidents SET status = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ? WHERE id = ?`),
+		ms(now), actor, ms(now), inc.ID)
+	if err != nil {
+		return fmt.Errorf("acknowledge incident: %w", err)
+	}
+	inc.Status, inc.AcknowledgedAt, inc.AcknowledgedBy = alert.IncidentAcknowledged, now.UTC(), actor
+	detail := "acknowledged"
+	if note != "" {
+		detail += ": " + note
+	}
+	if err := t.event(inc.ID, alert.EventAcknowledged, actor, detail); err != nil {
+		return err
+	}
+	if err := t.cancelJobs(inc.ID, string(alert.IncidentAcknowledged)); err != nil {
+		return err
+	}
+	if err := t.insertJobs(inc.ID, t.s.planner.Plan(ChangeAcknowledged, inc)); err != nil {
+		return err
+	}
+	t.logs = append(t.logs, func() {
+		t.s.log.Info("incident acknowledged", zap.String("incident", inc.Key), zap.String("actor", actor), zap.String("note", note))
+	})
+	return nil
+}
