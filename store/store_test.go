@@ -41,7 +41,9 @@ func (classifier) Evaluate(a *alert.Alert) rules.Decision {
 // planner plans one step per change, like the router does.
 type planner struct{}
 
-func (planner) Deadlines(alert.Severity) (time.Duration, time.Duration) { return 15 * time.Minute, time.Hour }
+func (planner) Deadlines(alert.Severity) (time.Duration, time.Duration) {
+	return 15 * time.Minute, time.Hour
+}
 func (planner) Plan(c Change, inc *alert.Incident) []JobSpec {
 	switch c {
 	case ChangeOpened:
