@@ -1,0 +1,161 @@
+package adapters
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// decodeJSON unmarshals body into v. Errors wrap ErrBadPayload and name
+// the offending field's path with array indices ("alerts[2].labels: got
+// string, want object"), which encoding/json alone does not give.
+func decodeJSON(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badf("empty body")
+	}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return badf("not JSON: %s (offset %d)", se.Error(), se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return badf("%s: got %s, want %s", pathOrBody(pathAt(body, te.Offset)), te.Value, kindOf(te.Type))
+	}
+	return badf("%v", err)
+}
+
+// notJSON explains why body, which gjson rejected, is not JSON.
+func notJSON(body []byte) error {
+	if err := decodeJSON(body, new(any)); err != nil {
+		return err
+	}
+	return badf("not JSON")
+}
+
+// pathOrBody names the top-level value "body".
+func pathOrBody(p string) string {
+	if p == "" {
+		return "body"
+	}
+	return p
+}
+
+// kindOf names a Go type by the JSON kind it decodes from.
+func kindOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Pointer:
+		return kindOf(t.Elem())
+	}
+	return t.String()
+}
+
+// pathFrame is one level of nesting while walking a JSON document.
+type pathFrame struct {
+	array   bool
+	index   int
+	key     string
+	wantKey bool
+}
+
+// pathAt returns the path ("alerts[2].labels") of the value that ends at
+// byte offset off, or whose opening bracket ends there. encoding/json
+// reports type errors at that offset. body must be valid JSON.
+func pathAt(body []byte, off int64) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var stack []pathFrame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return renderPath(stack)
+		}
+		top := len(stack) - 1
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:top]
+			advance(stack)
+			continue
+		}
+		if top >= 0 && stack[top].wantKey {
+			stack[top].key, _ = tok.(string)
+			stack[top].wantKey = false
+			continue
+		}
+		if dec.InputOffset() >= off {
+			return renderPath(stack)
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, pathFrame{wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, pathFrame{array: true})
+		default:
+			advance(stack)
+		}
+	}
+}
+
+// advance moves the innermost frame past a completed value.
+func advance(stack []pathFrame) {
+	if len(stack) == 0 {
+		return
+	}
+	f := &stack[len(stack)-1]
+	if f.array {
+		f.index++
+	} else {
+		f.wantKey = true
+	}
+}
+
+func renderPath(stack []pathFrame) string {
+	var b strings.Builder
+	for _, f := range stack {
+		if f.array {
+			b.WriteString("[" + strconv.Itoa(f.index) + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(f.key)
+	}
+	return b.String()
+}
+
+// at joins a path prefix and a field name: at("alerts[2]", "labels").
+func at(prefix, field string) string {
+	if prefix == "" {
+		return field
+	}
+	if strings.HasPrefix(field, "[") {
+		return prefix + field
+	}
+	return prefix + "." + field
+}
+
+// index returns "prefix[i]".
+func index(prefix string, i int) string {
+	return fmt.Sprintf("%s[%d]", prefix, i)
+}
