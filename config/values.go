@@ -49,7 +49,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	v, err := model.ParseDuration(strings.TrimSpace(s))
 	if err != nil {
-		return fmt.Errorf("invalid duration %q (use e.g. 30s, 15m, 2h, 1d, 1w)", s)
+		return nodeError(n, fmt.Errorf("invalid duration %q (use e.g. 30s, 15m, 2h, 1d, 1w)", s))
 	}
 	*d = Duration(v)
 	return nil
@@ -119,7 +119,7 @@ func (c *Cell) UnmarshalYAML(n *yaml.Node) error {
 	}
 	v, err := ParseCell(s)
 	if err != nil {
-		return err
+		return nodeError(n, err)
 	}
 	*c = v
 	return nil
@@ -127,3 +127,10 @@ func (c *Cell) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML prints the cell.
 func (c Cell) MarshalYAML() (any, error) { return c.String(), nil }
+
+// nodeError reports a bad value as a *yaml.TypeError carrying the node's
+// line, so the decoder records it and keeps going instead of aborting:
+// Load then reports every bad value, each with its line.
+func nodeError(n *yaml.Node, err error) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+}

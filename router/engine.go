@@ -57,11 +57,18 @@ type Engine struct {
 	poll     time.Duration
 	lease    time.Duration
 	inflight sync.WaitGroup
+
+	// sending holds the deliveries this process is sending, so that a
+	// lease that ran out while the send is still in progress (a slow
+	// target, a clock jump) is not taken over by this same process.
+	mu      sync.Mutex
+	sending map[int64]bool
 }
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
-	e := &Engine{st: st, cfg: cfg, targets: map[string]*target{}, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease}
+	e := &Engine{st: st, cfg: cfg, targets: map[string]*target{}, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
+		sending: map[int64]bool{}}
 	if e.log == nil {
 		e.log = zap.NewNop()
 	}
@@ -149,6 +156,9 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 			return err
 		}
 		for _, j := range jobs {
+			if !e.startSending(j.ID) {
+				continue
+			}
 			select {
 			case e.workers <- struct{}{}:
 			case <-ctx.Done():
@@ -160,6 +170,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 			}
 			go func(j *store.Job) {
 				defer func() {
+					e.doneSending(j.ID)
 					<-e.workers
 					e.inflight.Done()
 					if wait {
@@ -179,6 +190,22 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 		}
 	}
 	return ctx.Err()
+}
+
+func (e *Engine) startSending(id int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sending[id] {
+		return false
+	}
+	e.sending[id] = true
+	return true
+}
+
+func (e *Engine) doneSending(id int64) {
+	e.mu.Lock()
+	delete(e.sending, id)
+	e.mu.Unlock()
 }
 
 // runStep decides, inside the store's transaction, what a due step sends.

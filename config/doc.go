@@ -1,0 +1,72 @@
+// Package config holds alertgate's configuration: the YAML file's types,
+// the defaults that encode the incident response procedures, Load and
+// Validate. It is a leaf: other packages convert it once into their own
+// runtime types.
+//
+// # File layout
+//
+// The file is a mapping of sections, all optional:
+//
+//	server:        listen address, external URL, API token, body limit, timeouts
+//	log:           level (debug|info|warn|error) and format (json|console)
+//	storage:       driver sqlite (path) or postgres (dsn)
+//	sources:       inbound webhooks, POST /api/v1/alerts/{name}: type, auth, mapping
+//	severities:    P0..P3: name, response and resolution targets, update cadence
+//	rules:         ordered classification rules (Alertmanager matchers)
+//	dedup:         group_by labels and the reopen window
+//	roles:         escalation roles and the targets that page them
+//	escalation:    the matrix (one row per role, one cell per severity) and digest times
+//	targets:       outbound integrations: log, webhook, slack, pagerduty
+//	communication: internal channels per severity and the external status page
+//	runbooks:      named procedures that rules attach to incidents
+//
+// config/example.yml is a complete commented example; `alertgate config
+// default` prints the defaults.
+//
+// # Defaults and how a file combines with them
+//
+// Default returns the seed procedures. Load decodes the file on top of
+// them one top-level section at a time:
+//
+//   - a section the file leaves out keeps its defaults entirely;
+//   - a list or map section the file gives (sources, rules, roles, targets,
+//     runbooks) replaces the default whole: `targets:` with one webhook
+//     means that webhook and nothing else;
+//   - a struct section the file gives (server, log, storage, severities,
+//     dedup, escalation, communication) is decoded into a copy of its
+//     default, so keys it leaves out keep their defaults, down to nested
+//     structs (severities.P0.response alone changes only that value); lists
+//     inside it, such as escalation.matrix or communication.channels, are
+//     again replaced whole;
+//   - a key with no value keeps the default of a struct and empties a list
+//     or map; write [] or {} to say "none" explicitly.
+//
+// The target named log (type log: pages go to the gateway's own log) is
+// built in and always exists: Load adds it when the file's targets don't
+// define it, so the default roles and channels stay valid when a file
+// replaces targets. A file may define its own target named log.
+//
+// After decoding, Load resolves secrets, fills per-item defaults (target
+// timeout 10s, retry 8 attempts with 2s..5m backoff, breaker 5 failures
+// open for 30s, PagerDuty events URL, HMAC header X-Signature-256) and
+// validates.
+//
+// # Secrets
+//
+// Fields of type Secret (server.api_token, storage.dsn, source auth
+// bearer_token, basic.password and hmac.secret, target url, routing_key and
+// secret) may hold the value, ${ENV_VAR} references expanded from the
+// environment at load (an unset variable is an error), or be read from the
+// sibling *_file key (relative paths start at the config file's folder; a
+// trailing newline is dropped). Setting both a secret and its *_file is an
+// error. Secrets print as <secret> in YAML, JSON and fmt output, and no
+// error message contains one.
+//
+// # Errors
+//
+// Load reports every problem it finds, not just the first, each naming the
+// file, the line when the key is in the file, and the key:
+//
+//	alertgate.yml:12: unknown key "listn" in server
+//	alertgate.yml:30: targets[2] (pagerduty-main): routing_key (or routing_key_file) is required
+package config

@@ -1,0 +1,69 @@
+package config
+
+import "time"
+
+// Per-item defaults that Load fills into whatever the file leaves unset.
+const (
+	DefaultTargetTimeout      = 10 * time.Second
+	DefaultRetryMaxAttempts   = 8
+	DefaultRetryBackoff       = 2 * time.Second
+	DefaultRetryMaxBackoff    = 5 * time.Minute
+	DefaultBreakerFailures    = 5
+	DefaultBreakerOpenFor     = 30 * time.Second
+	DefaultHMACHeader         = "X-Signature-256"
+	DefaultHMACMaxSkew        = 5 * time.Minute
+	DefaultPagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
+)
+
+// applyDefaults fills per-item defaults and adds the built-in log target
+// when no target is named log. It runs after secrets are resolved (the
+// PagerDuty URL default must not hide a url_file) and before Validate.
+func (c *Config) applyDefaults() {
+	for i := range c.Sources {
+		if h := c.Sources[i].Auth.HMAC; h != nil {
+			if h.Header == "" {
+				h.Header = DefaultHMACHeader
+			}
+			if h.TimestampHeader != "" && h.MaxSkew == 0 {
+				h.MaxSkew = Duration(DefaultHMACMaxSkew)
+			}
+		}
+	}
+	if c.Target(LogTarget) == nil {
+		c.Targets = append(c.Targets, Target{Name: LogTarget, Type: "log"})
+	}
+	for i := range c.Targets {
+		t := &c.Targets[i]
+		setDuration(&t.Timeout, DefaultTargetTimeout)
+		setInt(&t.Retry.MaxAttempts, DefaultRetryMaxAttempts)
+		setDuration(&t.Retry.Backoff, DefaultRetryBackoff)
+		setDuration(&t.Retry.MaxBackoff, DefaultRetryMaxBackoff)
+		setInt(&t.Breaker.Failures, DefaultBreakerFailures)
+		setDuration(&t.Breaker.OpenFor, DefaultBreakerOpenFor)
+		if t.Type == "pagerduty" && t.URL == "" && t.URLFile == "" {
+			t.URL = DefaultPagerDutyEventsURL
+		}
+	}
+}
+
+func setDuration(d *Duration, def time.Duration) {
+	if *d == 0 {
+		*d = Duration(def)
+	}
+}
+
+func setInt(n *int, def int) {
+	if *n == 0 {
+		*n = def
+	}
+}
+
+// Target returns the target called name, or nil.
+func (c *Config) Target(name string) *Target {
+	for i := range c.Targets {
+		if c.Targets[i].Name == name {
+			return &c.Targets[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const issueConfig = `server: { listen: "127.0.0.1:8080" }
+storage: { driver: sqlite, path: ./data/alertgate.db }
+sources:
+  - { name: alertmanager, type: alertmanager, auth: { bearer_token: s3cret } }
+  - { name: probes, type: healthcheck }
+targets:
+  - { name: sink, type: webhook, url: "http://127.0.0.1:9999/hook" }
+roles:
+  oncall: { targets: [sink] }
+  team-lead: { targets: [sink] }
+  eng-manager: { targets: [sink] }
+  cto: { targets: [sink] }
+`
+
+func TestLoadIssueConfig(t *testing.T) {
+	c, err := LoadBytes("alertgate.yml", []byte(issueConfig))
+	require.NoError(t, err)
+	def := Default()
+
+	// Given sections: struct sections merge, lists and maps replace.
+	require.Equal(t, "127.0.0.1:8080", c.Server.Listen)
+	require.Equal(t, def.Server.MaxBodyBytes, c.Server.MaxBodyBytes, "server keys not given keep defaults")
+	require.Equal(t, def.Server.ReadTimeout, c.Server.ReadTimeout)
+	require.Len(t, c.Sources, 2)
+	require.Equal(t, "s3cret", c.Sources[0].Auth.BearerToken.Value())
+	require.Equal(t, map[string]Role{
+		"oncall": {Targets: []string{"sink"}}, "team-lead": {Targets: []string{"sink"}},
+		"eng-manager": {Targets: []string{"sink"}}, "cto": {Targets: []string{"sink"}},
+	}, c.Roles)
+
+	// Targets: the sink with per-target defaults, plus the built-in log.
+	require.Len(t, c.Targets, 2)
+	sink := c.Target("sink")
+	require.NotNil(t, sink)
+	require.Equal(t, "http://127.0.0.1:9999/hook", sink.URL.Value())
+	require.Equal(t, 10*time.Second, sink.Timeout.D())
+	require.Equal(t, Retry{MaxAttempts: 8, Backoff: Duration(2 * time.Second), MaxBackoff: Duration(5 * time.Minute)}, sink.Retry)
+	require.Equal(t, Breaker{Failures: 5, OpenFor: Duration(30 * time.Second)}, sink.Breaker)
+	require.NotNil(t, c.Target(LogTarget), "log is built in")
+	require.Equal(t, "log", c.Target(LogTarget).Type)
+
+	// Sections not given keep their defaults.
+	require.Equal(t, def.Communication, c.Communication)
+	require.Equal(t, def.Escalation, c.Escalation)
+	require.Equal(t, def.Severities, c.Severities)
+	require.Equal(t, def.Rules, c.Rules)
+	require.Equal(t, def.Runbooks, c.Runbooks)
+}
+
+func TestLoadExampleFile(t *testing.T) {
+	for _, v := range []string{"ALERTGATE_API_TOKEN", "ALERTMANAGER_TOKEN", "GRAFANA_WEBHOOK_SECRET", "PROBES_PASSWORD",
+		"PAGERDUTY_ROUTING_KEY", "MAIL_RELAY_SIGNING_SECRET"} {
+		t.Setenv(v, "value-of-"+v)
+	}
+	t.Setenv("SLACK_LEADS_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/x")
+	c, err := Load("example.yml")
+	require.NoError(t, err)
+	require.Len(t, c.Sources, 4)
+	require.Equal(t, "value-of-GRAFANA_WEBHOOK_SECRET", c.Sources[1].Auth.HMAC.Secret.Value())
+	require.Equal(t, "X-Grafana-Alerting-Signature", c.Sources[1].Auth.HMAC.Header)
+	require.Equal(t, "value-of-PAGERDUTY_ROUTING_KEY", c.Target("pagerduty-main").RoutingKey.Value())
+	require.Equal(t, DefaultPagerDutyEventsURL, c.Target("pagerduty-main").URL.Value())
+	require.Equal(t, 5*time.Second, c.Target("slack-leads").Timeout.D())
+	require.Equal(t, "Europe/Berlin", c.Escalation.Digests.TimeZone)
+	require.Len(t, c.Targets, 4, "three targets plus the built-in log")
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yml"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestLoadSectionSemantics(t *testing.T) {
+	tests := []struct {
+		name  string
+		yaml  string
+		check func(t *testing.T, c *Config)
+	}{
+		{"empty file is the defaults", "", func(t *testing.T, c *Config) {
+			require.Equal(t, Default(), c)
+		}},
+		{"comment only file is the defaults", "# nothing\n", func(t *testing.T, c *Config) {
+			require.Equal(t, Default(), c)
+		}},
+		{"document marker only is the defaults", "---\n", func(t *testing.T, c *Config) {
+			require.Equal(t, Default(), c)
+		}},
+		{"nested struct key keeps its siblings", "severities:\n  P0:\n    response: 10m\n", func(t *testing.T, c *Config) {
+			require.Equal(t, 10*time.Minute, c.Severities.P0.Response.D())
+			require.Equal(t, time.Hour, c.Severities.P0.Resolution.D())
+			require.Equal(t, "Critical", c.Severities.P0.Name)
+			require.Equal(t, Default().Severities.P1, c.Severities.P1)
+		}},
+		{"map section replaces, not merges", "roles:\n  oncall: { targets: [log] }\nescalation:\n  matrix:\n    - { role: oncall, stop_on: acknowledged, P0: now, P1: now, P2: 1h, P3: never }\n",
+			func(t *testing.T, c *Config) {
+				require.Equal(t, map[string]Role{"oncall": {Targets: []string{"log"}}}, c.Roles)
+				require.Len(t, c.Escalation.Matrix, 1)
+				require.True(t, c.Escalation.Matrix[0].P3.Never)
+				require.Equal(t, Default().Escalation.Digests, c.Escalation.Digests, "digests not given keep defaults")
+			}},
+		{"list inside struct section replaces", "communication:\n  channels:\n    - { name: '#ops', severities: [P0], targets: [log] }\n",
+			func(t *testing.T, c *Config) {
+				require.Len(t, c.Communication.Channels, 1)
+				require.Equal(t, Default().Communication.StatusPage, c.Communication.StatusPage)
+			}},
+		{"empty list empties", "rules: []\n", func(t *testing.T, c *Config) {
+			require.Empty(t, c.Rules)
+		}},
+		{"null struct section keeps defaults", "server:\n", func(t *testing.T, c *Config) {
+			require.Equal(t, Default().Server, c.Server)
+		}},
+		{"own log target is kept", "targets:\n  - { name: log, type: webhook, url: 'https://x.example/hook' }\n", func(t *testing.T, c *Config) {
+			require.Len(t, c.Targets, 1)
+			require.Equal(t, "webhook", c.Targets[0].Type)
+		}},
+		{"hmac header default", "sources:\n  - { name: gh, type: alertmanager, auth: { hmac: { secret: x } } }\n", func(t *testing.T, c *Config) {
+			require.Equal(t, DefaultHMACHeader, c.Sources[0].Auth.HMAC.Header)
+			require.Zero(t, c.Sources[0].Auth.HMAC.MaxSkew)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadBytes("alertgate.yml", []byte(tt.yaml))
+			require.NoError(t, err)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{"unknown server key", "server:\n  listen: ':1'\n  listn: ':2'\n",
+			`alertgate.yml:3: unknown key "listn" in server`},
+		{"unknown top-level key", "servers: {}\n",
+			`alertgate.yml:1: unknown key "servers" at top level`},
+		{"unknown key in list item", "sources:\n  - name: a\n    type: grafana\n  - name: b\n    type: grafana\n    auth: { bearer_tokn: x }\n",
+			`alertgate.yml:6: unknown key "bearer_tokn" in sources[1].auth`},
+		{"unknown key in flow mapping", "targets:\n  - { name: x, type: log, retry: { attempts: 3 } }\n",
+			`alertgate.yml:2: unknown key "attempts" in targets[0].retry`},
+		{"bad duration", "server:\n  read_timeout: 10 seconds\n",
+			`alertgate.yml:2: server.read_timeout: invalid duration "10 seconds"`},
+		{"bad cell among others on one line", "escalation:\n  matrix:\n    - { role: oncall, stop_on: resolved, P0: now, P1: soon, P2: 1h, P3: 1h }\n",
+			`alertgate.yml:3: escalation.matrix[0].P1: invalid escalation cell "soon"`},
+		{"wrong type", "server:\n  max_body_bytes: lots\n",
+			"alertgate.yml:2: server.max_body_bytes: cannot unmarshal !!str `lots` into int"},
+		{"syntax error", "server:\n  listen: [\n",
+			`alertgate.yml:2: did not find expected node content`},
+		{"tab indentation", "server:\n\tlisten: x\n",
+			`alertgate.yml:2: found character that cannot start any token`},
+		{"duplicate key", "server: {listen: x}\nserver: {listen: y}\n",
+			`alertgate.yml:2: mapping key "server" already defined at line 1`},
+		{"not a mapping", "- a\n- b\n",
+			`alertgate.yml:1: the config must be a mapping`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadBytes("alertgate.yml", []byte(tt.yaml))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestLoadReportsEveryError(t *testing.T) {
+	const file = `server:
+  listn: ":8080"
+  read_timeout: soon
+storage: { driver: mongo }
+targets:
+  - { name: pd, type: pagerduty }
+  - { name: hook, type: webhook, fallback: nowhere }
+roles:
+  oncall: { targets: [pd, ghost] }
+`
+	_, err := LoadBytes("alertgate.yml", []byte(file))
+	require.Error(t, err)
+	msgs := strings.Split(err.Error(), "\n")
+	require.Equal(t, []string{
+		`alertgate.yml:2: unknown key "listn" in server`,
+		`alertgate.yml:3: server.read_timeout: invalid duration "soon" (use e.g. 30s, 15m, 2h, 1d, 1w)`,
+		`alertgate.yml:4: storage: driver "mongo" is not one of sqlite, postgres`,
+		`alertgate.yml:6: targets[0] (pd): routing_key (or routing_key_file) is required`,
+		`alertgate.yml:7: targets[1] (hook): url (or url_file) is required for type webhook`,
+		`alertgate.yml:7: targets[1] (hook): fallback target "nowhere" is not defined in targets`,
+		`alertgate.yml:9: roles.oncall: target "ghost" is not defined in targets`,
+		`alertgate.yml: escalation.matrix[1] (team-lead): role "team-lead" is not defined in roles`,
+		`alertgate.yml: escalation.matrix[2] (eng-manager): role "eng-manager" is not defined in roles`,
+		`alertgate.yml: escalation.matrix[3] (cto): role "cto" is not defined in roles`,
+	}, msgs)
+	var joined interface{ Unwrap() []error }
+	require.True(t, errors.As(err, &joined))
+	require.Len(t, joined.Unwrap(), len(msgs))
+}

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+)
+
+const marshalHeader = `# alertgate configuration.
+# Sections left out of a file keep these defaults; a section given replaces
+# its default (lists and maps whole, other sections key by key).
+# Secrets print as <secret>: set them with ${ENV_VAR} or the *_file keys.
+`
+
+// Marshal encodes c as YAML with a short header comment. Secrets print as
+// "<secret>", so the output is safe to show; a secret read from a *_file is
+// left out in favour of its *_file key, so a config whose secrets all come
+// from files loads again as it was.
+func Marshal(c *Config) ([]byte, error) {
+	c = withoutFileSecrets(c)
+	var buf bytes.Buffer
+	buf.WriteString(marshalHeader)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return nil, fmt.Errorf("config marshal: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config marshal: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// withoutFileSecrets returns a copy of c without the secret values that
+// came from *_file keys, and without the default PagerDuty URL (a Secret,
+// so it would print as <secret>). c is not modified.
+func withoutFileSecrets(c *Config) *Config {
+	out := *c
+	if out.Server.APITokenFile != "" {
+		out.Server.APIToken = ""
+	}
+	if out.Storage.DSNFile != "" {
+		out.Storage.DSN = ""
+	}
+	out.Sources = append([]Source(nil), c.Sources...)
+	for i := range out.Sources {
+		a := &out.Sources[i].Auth
+		if a.BearerTokenFile != "" {
+			a.BearerToken = ""
+		}
+		if a.Basic != nil && a.Basic.PasswordFile != "" {
+			b := *a.Basic
+			b.Password = ""
+			a.Basic = &b
+		}
+		if a.HMAC != nil && a.HMAC.SecretFile != "" {
+			h := *a.HMAC
+			h.Secret = ""
+			a.HMAC = &h
+		}
+	}
+	out.Targets = append([]Target(nil), c.Targets...)
+	for i := range out.Targets {
+		t := &out.Targets[i]
+		if t.URLFile != "" || (t.Type == "pagerduty" && t.URL == DefaultPagerDutyEventsURL) {
+			t.URL = "" // from a file, or the default Load fills in again
+		}
+		if t.RoutingKeyFile != "" {
+			t.RoutingKey = ""
+		}
+		if t.SecretFile != "" {
+			t.Secret = ""
+		}
+	}
+	return &out
+}

@@ -1,0 +1,52 @@
+package lognotifier
+
+import (
+	"context"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/router"
+)
+
+// Notifier logs each message as one Info line.
+type Notifier struct {
+	log *zap.Logger
+}
+
+var _ router.Notifier = (*Notifier)(nil)
+
+// New returns a Notifier that writes to log; a nil log discards.
+func New(log *zap.Logger) (*Notifier, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Notifier{log: log}, nil
+}
+
+// Notify writes m as one Info line whose message is the kind ("page",
+// "acknowledge", "resolve", "info") with the fields incident, severity,
+// status, title, role, step, channel, kind, summary, ack_url and
+// incident_url (empty ones left out). It never fails.
+func (n *Notifier) Notify(_ context.Context, m *router.Message) error {
+	fields := []zap.Field{
+		zap.String("incident", m.Incident.Key),
+		zap.String("severity", m.Incident.Severity.String()),
+		zap.String("status", string(m.Incident.Status)),
+		zap.String("title", m.Incident.Title),
+		zap.String("kind", string(m.Kind)),
+		zap.String("step", m.Step),
+		zap.String("summary", m.Summary),
+	}
+	for _, f := range []struct{ key, val string }{
+		{"role", m.Role},
+		{"channel", m.Channel},
+		{"ack_url", m.AckURL},
+		{"incident_url", m.IncidentURL},
+	} {
+		if f.val != "" {
+			fields = append(fields, zap.String(f.key, f.val))
+		}
+	}
+	n.log.Info(string(m.Kind), fields...)
+	return nil
+}

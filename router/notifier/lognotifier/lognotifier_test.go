@@ -1,0 +1,71 @@
+package lognotifier_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier/lognotifier"
+	"github.com/alertgate/alertgate/router/notifier/notifiertest"
+)
+
+func TestNotifyLogsOneLine(t *testing.T) {
+	tests := []struct {
+		name string
+		kind router.MessageKind
+		edit func(*router.Message)
+		want map[string]any
+	}{
+		{
+			name: "page",
+			kind: router.KindPage,
+			want: map[string]any{
+				"incident": "INC-7", "severity": "P0", "status": "triggered",
+				"title": "checkout: error rate 12% > 5%", "kind": "page", "step": "oncall#0", "role": "oncall",
+				"summary":      "[P0] INC-7 checkout: error rate 12% > 5%",
+				"ack_url":      "https://alertgate.example.com/api/v1/incidents/INC-7/ack?exp=1772366400&sig=ab12",
+				"incident_url": "https://alertgate.example.com/api/v1/incidents/INC-7",
+			},
+		},
+		{
+			name: "channel info without links",
+			kind: router.KindInfo,
+			edit: func(m *router.Message) {
+				m.Role, m.Channel, m.Step, m.AckURL, m.IncidentURL = "", "#incidents", "open:#incidents", "", ""
+			},
+			want: map[string]any{
+				"incident": "INC-7", "severity": "P0", "status": "triggered",
+				"title": "checkout: error rate 12% > 5%", "kind": "info", "step": "open:#incidents",
+				"channel": "#incidents", "summary": "[P0] INC-7 checkout: error rate 12% > 5%",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log, logs := notifiertest.ObservedLogger()
+			n, err := lognotifier.New(log)
+			require.NoError(t, err)
+			m := notifiertest.Message(tt.kind)
+			if tt.edit != nil {
+				tt.edit(m)
+			}
+
+			require.NoError(t, n.Notify(context.Background(), m))
+
+			entries := logs.All()
+			require.Len(t, entries, 1)
+			require.Equal(t, zapcore.InfoLevel, entries[0].Level)
+			require.Equal(t, string(tt.kind), entries[0].Message)
+			require.Equal(t, tt.want, entries[0].ContextMap())
+		})
+	}
+}
+
+func TestNilLoggerDiscards(t *testing.T) {
+	n, err := lognotifier.New(nil)
+	require.NoError(t, err)
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+}

@@ -1,0 +1,79 @@
+package notifier
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier/lognotifier"
+	"github.com/alertgate/alertgate/router/notifier/pagerduty"
+	"github.com/alertgate/alertgate/router/notifier/slack"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
+)
+
+// Target types New knows.
+const (
+	TypeLog       = "log"
+	TypeWebhook   = "webhook"
+	TypeSlack     = "slack"
+	TypePagerDuty = "pagerduty"
+)
+
+// Types lists the target types New accepts, for config validation.
+var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty}
+
+// Deps are what notifiers need from the process.
+type Deps struct {
+	// Client sends every HTTP notifier's requests; required for them.
+	Client *http.Client
+	// Logger is named per target by New; nil discards.
+	Logger *zap.Logger
+	// Now is the clock (signature timestamps, Retry-After dates); nil
+	// means time.Now.
+	Now func() time.Time
+	// Version is alertgate's version for User-Agent headers.
+	Version string
+}
+
+// New returns the notifier for target t. Secrets come from t's resolved
+// Secret fields (the *_file variants are read by config loading).
+func New(t config.Target, deps Deps) (router.Notifier, error) {
+	log := deps.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.Named("notifier").With(zap.String("target", t.Name), zap.String("type", t.Type))
+	if t.Type != TypeLog && deps.Client == nil {
+		return nil, fmt.Errorf("target %q: no http client", t.Name)
+	}
+	var (
+		n   router.Notifier
+		err error
+	)
+	switch t.Type {
+	case TypeLog:
+		n, err = lognotifier.New(log)
+	case TypeWebhook:
+		n, err = webhook.New(webhook.Config{
+			URL: t.URL, Secret: t.Secret, Headers: t.Headers, Timeout: t.Timeout.D(), Version: deps.Version,
+		}, deps.Client, log, deps.Now)
+	case TypeSlack:
+		n, err = slack.New(slack.Config{
+			URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version,
+		}, deps.Client, log, deps.Now)
+	case TypePagerDuty:
+		n, err = pagerduty.New(pagerduty.Config{
+			RoutingKey: t.RoutingKey, URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version,
+		}, deps.Client, log, deps.Now)
+	default:
+		return nil, fmt.Errorf("target %q: unknown type %q (want one of log, webhook, slack, pagerduty)", t.Name, t.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,95 @@
+package notifier_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier"
+	"github.com/alertgate/alertgate/router/notifier/lognotifier"
+	"github.com/alertgate/alertgate/router/notifier/notifiertest"
+	"github.com/alertgate/alertgate/router/notifier/pagerduty"
+	"github.com/alertgate/alertgate/router/notifier/slack"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
+)
+
+const (
+	slackURL   = "https://hooks.slack.com/services/T0/B0/SLACKTOKEN0123"
+	routingKey = "ROUTINGKEY0123456789"
+)
+
+func TestNewBuildsEachType(t *testing.T) {
+	client, _ := notifiertest.MockClient()
+	deps := notifier.Deps{Client: client, Now: notifiertest.Clock, Version: "1.2.3"}
+	tests := []struct {
+		name   string
+		target config.Target
+		want   router.Notifier
+	}{
+		{name: "log", target: config.Target{Name: "stdout", Type: "log"}, want: &lognotifier.Notifier{}},
+		{name: "webhook", target: config.Target{Name: "hook", Type: "webhook", URL: "https://example.com/hook"}, want: &webhook.Notifier{}},
+		{name: "slack", target: config.Target{Name: "chat", Type: "slack", URL: slackURL}, want: &slack.Notifier{}},
+		{name: "pagerduty", target: config.Target{Name: "pd", Type: "pagerduty", RoutingKey: routingKey}, want: &pagerduty.Notifier{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := notifier.New(tt.target, deps)
+			require.NoError(t, err)
+			require.IsType(t, tt.want, n)
+		})
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	client, _ := notifiertest.MockClient()
+	tests := []struct {
+		name   string
+		target config.Target
+		deps   notifier.Deps
+		want   string
+	}{
+		{name: "unknown type", target: config.Target{Name: "x", Type: "carrier-pigeon"}, deps: notifier.Deps{Client: client}, want: `target "x": unknown type "carrier-pigeon"`},
+		{name: "http target without client", target: config.Target{Name: "pd", Type: "pagerduty", RoutingKey: routingKey}, want: `target "pd": no http client`},
+		{name: "slack bad url", target: config.Target{Name: "chat", Type: "slack", URL: "hooks.slack.com/services/T0/B0/SLACKTOKEN0123"}, deps: notifier.Deps{Client: client}, want: `target "chat": slack: invalid url`},
+		{name: "pagerduty without key", target: config.Target{Name: "pd", Type: "pagerduty"}, deps: notifier.Deps{Client: client}, want: `target "pd": pagerduty: routing key missing`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := notifier.New(tt.target, tt.deps)
+			require.Nil(t, n)
+			require.ErrorContains(t, err, tt.want)
+			notifiertest.RequireNoSecrets(t, err.Error(), "SLACKTOKEN0123", routingKey)
+		})
+	}
+}
+
+// TestNewWiresConfig checks that the target's settings reach the request.
+func TestNewWiresConfig(t *testing.T) {
+	client, mock := notifiertest.MockClient()
+	rec := &notifiertest.Recorder{Response: httpmock.NewStringResponder(200, "")}
+	mock.RegisterResponder(http.MethodPost, "https://example.com/hook", rec.Respond)
+	log, logs := notifiertest.ObservedLogger()
+	n, err := notifier.New(config.Target{
+		Name: "hook", Type: "webhook", URL: "https://example.com/hook", Secret: "SIGNSECRET0123",
+		Headers: map[string]string{"X-Api-Key": "APIKEY0123"}, Timeout: config.Duration(time.Second),
+	}, notifier.Deps{Client: client, Logger: log, Now: notifiertest.Clock, Version: "1.2.3"})
+	require.NoError(t, err)
+
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+
+	require.Equal(t, "alertgate/1.2.3", rec.Request.Header.Get("User-Agent"))
+	require.Equal(t, "APIKEY0123", rec.Request.Header.Get("X-Api-Key"))
+	require.NoError(t, webhook.Verify([]byte("SIGNSECRET0123"), rec.Request.Header.Get(webhook.HeaderTimestamp),
+		rec.Request.Header.Get(webhook.HeaderSignature), rec.Body, notifiertest.Now, time.Minute))
+	entries := logs.All()
+	require.NotEmpty(t, entries)
+	require.Equal(t, "notifier", entries[0].LoggerName)
+	require.Equal(t, "hook", entries[0].ContextMap()["target"])
+	notifiertest.RequireNoSecrets(t, notifiertest.LogText(t, logs), "SIGNSECRET0123", "APIKEY0123")
+}

@@ -1,0 +1,152 @@
+package pagerduty
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+)
+
+// DefaultURL is the Events API v2 endpoint.
+const DefaultURL = "https://events.pagerduty.com/v2/enqueue"
+
+// DefaultTimeout bounds one attempt when Config.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
+
+// Config configures a PagerDuty target.
+type Config struct {
+	// RoutingKey is the integration key of a service or ruleset.
+	RoutingKey config.Secret
+	// URL overrides DefaultURL (a proxy, a regional endpoint, tests).
+	URL config.Secret
+	// Timeout bounds one attempt; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Version is alertgate's version, sent in the User-Agent.
+	Version string
+}
+
+// Notifier sends events to one PagerDuty integration.
+type Notifier struct {
+	url        *url.URL
+	routingKey string
+	timeout    time.Duration
+	ua         string
+	secrets    []string
+
+	client *http.Client
+	log    *zap.Logger
+	now    func() time.Time
+}
+
+var _ router.Notifier = (*Notifier)(nil)
+
+// New returns a PagerDuty Notifier. client is required; a nil log
+// discards and a nil now means time.Now.
+func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time) (*Notifier, error) {
+	if client == nil {
+		return nil, errors.New("pagerduty: nil http client")
+	}
+	key := cfg.RoutingKey.Value()
+	if key == "" || strings.TrimSpace(key) != key {
+		return nil, errors.New("pagerduty: routing key missing or has surrounding spaces")
+	}
+	raw := cfg.URL.Value()
+	if raw == "" {
+		raw = DefaultURL
+	}
+	u, err := router.ParseEndpoint(raw)
+	if err != nil {
+		return nil, fmt.Errorf("pagerduty: %w", err)
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &Notifier{
+		url:        u,
+		routingKey: key,
+		timeout:    timeout,
+		ua:         router.UserAgent(cfg.Version),
+		secrets:    append(router.URLSecrets(u), key),
+		client:     client,
+		log:        log,
+		now:        now,
+	}, nil
+}
+
+// Notify sends the event for m; an info message is skipped (nil error).
+func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+	act := action(m.Kind)
+	if act == "" {
+		n.log.Debug("pagerduty skips message kind",
+			zap.String("kind", string(m.Kind)), zap.String("incident", m.Incident.Key))
+		return nil
+	}
+	body, err := n.encode(act, m)
+	if err != nil {
+		return fmt.Errorf("pagerduty enqueue: %w", err)
+	}
+	req, err := router.NewJSONRequest(ctx, n.url, body, n.ua)
+	if err != nil {
+		return fmt.Errorf("pagerduty enqueue: %w", err)
+	}
+	resp, err := router.SendHTTP(ctx, n.client, req, router.SendOptions{
+		Timeout: n.timeout, Now: n.now, Secrets: n.secrets,
+	})
+	if err != nil {
+		return fmt.Errorf("pagerduty enqueue: %w", err)
+	}
+	n.log.Debug("pagerduty event accepted",
+		zap.String("event_action", act),
+		zap.String("incident", m.Incident.Key),
+		zap.String("dedup_key", DedupKey(m)),
+		zap.Int("status_code", resp.StatusCode))
+	return nil
+}
+
+// encode builds the event for m, shrinking custom details when the body
+// would pass the API's size limit.
+func (n *Notifier) encode(act string, m *router.Message) ([]byte, error) {
+	e := &Event{RoutingKey: n.routingKey, EventAction: act, DedupKey: DedupKey(m)}
+	if e.DedupKey == "" {
+		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: errors.New("message has no dedup key")}
+	}
+	if act == ActionTrigger {
+		trigger(e, m)
+	}
+	body, err := marshal(e)
+	if err == nil && len(body) > maxEventBytes && e.Payload != nil {
+		shrink(e)
+		body, err = marshal(e)
+	}
+	if err != nil {
+		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
+	}
+	return body, nil
+}
+
+func marshal(e *Event) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

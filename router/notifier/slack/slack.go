@@ -1,0 +1,136 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+)
+
+// DefaultTimeout bounds one attempt when Config.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
+
+// Config configures a Slack target.
+type Config struct {
+	// URL is the incoming webhook URL; its path is the token.
+	URL config.Secret
+	// Timeout bounds one attempt; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Version is alertgate's version, sent in the User-Agent.
+	Version string
+}
+
+// Notifier posts messages to one incoming webhook.
+type Notifier struct {
+	url     *url.URL
+	timeout time.Duration
+	ua      string
+	secrets []string
+
+	client *http.Client
+	log    *zap.Logger
+	now    func() time.Time
+}
+
+var _ router.Notifier = (*Notifier)(nil)
+
+// New returns a Slack Notifier. client is required; a nil log discards
+// and a nil now means time.Now.
+func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time) (*Notifier, error) {
+	if client == nil {
+		return nil, errors.New("slack: nil http client")
+	}
+	u, err := router.ParseEndpoint(cfg.URL.Value())
+	if err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &Notifier{
+		url:     u,
+		timeout: timeout,
+		ua:      router.UserAgent(cfg.Version),
+		secrets: router.URLSecrets(u),
+		client:  client,
+		log:     log,
+		now:     now,
+	}, nil
+}
+
+// Notify posts m (see Build). Every kind is sent.
+func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(Build(m)); err != nil {
+		return &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("slack encode: %w", err)}
+	}
+	req, err := router.NewJSONRequest(ctx, n.url, buf.Bytes(), n.ua)
+	if err != nil {
+		return fmt.Errorf("slack post: %w", err)
+	}
+	resp, err := router.SendHTTP(ctx, n.client, req, router.SendOptions{
+		Timeout: n.timeout, Now: n.now, Secrets: n.secrets,
+	})
+	if err = check(resp, err, n.secrets); err != nil {
+		return fmt.Errorf("slack post: %w", err)
+	}
+	n.log.Debug("slack delivered",
+		zap.String("kind", string(m.Kind)),
+		zap.String("incident", m.Incident.Key))
+	return nil
+}
+
+// authCodes are Slack error bodies meaning the webhook itself is gone or
+// not allowed to post: fixing them takes a new URL, not a retry.
+var authCodes = map[string]bool{
+	"invalid_token":     true,
+	"no_service":        true,
+	"no_team":           true,
+	"team_disabled":     true,
+	"no_active_hooks":   true,
+	"action_prohibited": true,
+	"token_revoked":     true,
+	"token_expired":     true,
+}
+
+// check applies Slack's rules to SendHTTP's result: success is 200 with
+// the body "ok"; error codes in the body refine the reason.
+func check(resp *router.HTTPResponse, err error, secrets []string) error {
+	if resp == nil {
+		return err // transport failure, already classified
+	}
+	code := strings.TrimSpace(string(resp.Body))
+	if err == nil {
+		if resp.StatusCode == http.StatusOK && code == "ok" {
+			return nil
+		}
+		err = &router.DeliveryError{
+			Reason: router.ReasonClient, StatusCode: resp.StatusCode,
+			Err: router.ResponseError(resp.Body, secrets),
+		}
+	}
+	var de *router.DeliveryError
+	if errors.As(err, &de) && !de.Temporary && authCodes[code] {
+		de.Reason = router.ReasonAuth
+	}
+	return err
+}

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/adapters"
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/store"
+)
+
+// Ingester durably records a batch of alerts. It returns only after the
+// commit; store.ErrUnavailable means "retry later".
+type Ingester interface {
+	Ingest(ctx context.Context, alerts []alert.Alert) (store.IngestResult, error)
+}
+
+// Incidents reads incidents for the API.
+type Incidents interface {
+	ListIncidents(ctx context.Context, f store.IncidentFilter) ([]alert.Incident, error)
+	GetIncident(ctx context.Context, id int64) (*store.IncidentDetail, error)
+}
+
+// Actions changes incidents on behalf of a responder.
+type Actions interface {
+	Acknowledge(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
+	Resolve(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
+}
+
+// Pinger reports whether the storage can serve; /readyz calls it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Decoder turns one request body of a source into alerts. The
+// adapters package's decoders satisfy it.
+type Decoder interface {
+	Decode(h adapters.Header, body []byte) (adapters.Batch, error)
+}
+
+// Deps are the server's collaborators. Ingester, Incidents and Actions
+// are required; the rest have defaults.
+type Deps struct {
+	Ingester  Ingester
+	Incidents Incidents
+	Actions   Actions
+	// Pinger backs /readyz; without it the server is ready while it serves.
+	Pinger Pinger
+	// NewDecoder builds a source's decoder; default adapters.New.
+	NewDecoder func(config.Source) (Decoder, error)
+	// Logger is used as given (the caller names it); default no-op.
+	Logger *zap.Logger
+	// Registry receives the server's metrics and is served on /metrics;
+	// default a private registry.
+	Registry *prometheus.Registry
+	// Now is the clock (HMAC timestamps, durations); default time.Now.
+	Now func() time.Time
+}
+
+func newAdapterDecoder(src config.Source) (Decoder, error) {
+	d, err := adapters.New(src)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}

@@ -1,0 +1,41 @@
+// Package server is alertgate's HTTP layer (fiber v2) and the one place
+// where errors become HTTP status codes.
+//
+// Routes:
+//
+//	POST /api/v1/alerts/{source}          ingest (per-source auth)
+//	GET  /api/v1/incidents                ?status=&severity=&limit= (open)
+//	GET  /api/v1/incidents/{id}           INC-7 or 7, with alerts and timeline (open)
+//	POST /api/v1/incidents/{id}/ack       {"actor":"alice","note":"..."} (API token)
+//	POST /api/v1/incidents/{id}/resolve   same body (API token)
+//	GET  /healthz                         200 "ok" while the process serves
+//	GET  /readyz                          200 "ok" when storage answers a ping, else 503
+//	GET  /metrics                         Prometheus exposition of Deps.Registry
+//
+// Every error answer is JSON {"error": "<reason>"}. The mapping, in toHTTP:
+// a bad payload (adapters.ErrBadPayload) or bad parameter is 400; missing
+// or wrong credentials 401 with WWW-Authenticate; an unknown source or
+// incident 404; store.ErrConflict 409; a body over max_body_bytes 413
+// (the connection is drained before it closes, so the client reads the
+// 413 rather than a reset); a compressed body 415; store.ErrUnavailable or a deadline 503 with
+// Retry-After, so Alertmanager retries (a transient problem is never a
+// 4xx, which Alertmanager would not retry); anything else 500 with the
+// details logged, not sent. A panic in a handler or dependency is one 500.
+//
+// Ingest answers 2xx only after the Ingester committed the batch. Each
+// source authenticates on its own (config.Auth): open; a bearer token;
+// basic auth (bearer and basic together accept either); and/or an
+// HMAC-SHA256 signature of the raw body in a header (default
+// X-Signature-256, hex, optional "sha256=" prefix), covering
+// "<timestamp>:<body>" when a timestamp header is configured (Grafana's
+// scheme), with the timestamp within max_skew (default 5m) of now.
+// Secrets are compared in constant time and never logged. A signed
+// request can be replayed within max_skew; there is no nonce cache.
+//
+// Reads of the incident API are open, like Alertmanager's API: put the
+// gateway behind a proxy if incident titles are sensitive. Writes require
+// "Authorization: Bearer <server.api_token>" when a token is configured.
+//
+// The source table can be swapped at run time (SetSources) for a config
+// reload; requests in flight keep the table they started with.
+package server

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/store"
+)
+
+// Limits of the incident API.
+const (
+	maxListLimit = 1000
+	maxActorLen  = 200
+	maxNoteLen   = 10000
+	defaultActor = "api"
+)
+
+// incidentList is the body of GET /api/v1/incidents.
+type incidentList struct {
+	Incidents []alert.Incident `json:"incidents"`
+}
+
+// actionRequest is the optional body of ack and resolve.
+type actionRequest struct {
+	Actor string `json:"actor"`
+	Note  string `json:"note"`
+}
+
+// listIncidents handles GET /api/v1/incidents?status=&severity=&limit=.
+func (s *Server) listIncidents(c *fiber.Ctx) error {
+	f, err := parseFilter(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	list, err := s.incidents.ListIncidents(ctx, f)
+	if err != nil {
+		return fmt.Errorf("list incidents: %w", err)
+	}
+	if list == nil {
+		list = []alert.Incident{}
+	}
+	return c.JSON(incidentList{Incidents: list})
+}
+
+// parseFilter validates the list query parameters.
+func parseFilter(c *fiber.Ctx) (store.IncidentFilter, error) {
+	var f store.IncidentFilter
+	if v := c.Query("status"); v != "" {
+		st := alert.IncidentStatus(strings.ToLower(strings.Clone(v)))
+		if !st.Valid() {
+			return f, badRequest("invalid status %q (want triggered, acknowledged or resolved)", v)
+		}
+		f.Status = st
+	}
+	if v := c.Query("severity"); v != "" {
+		sev, err := alert.ParseSeverity(v)
+		if err != nil {
+			return f, badRequest("severity: %v", err)
+		}
+		f.Severity = &sev
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			return f, badRequest("invalid limit %q (want 1 to %d)", v, maxListLimit)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// getIncident handles GET /api/v1/incidents/:id.
+func (s *Server) getIncident(c *fiber.Ctx) error {
+	id, err := incidentID(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	d, err := s.incidents.GetIncident(ctx, id)
+	if err != nil {
+		return incidentError("get", id, err)
+	}
+	return c.JSON(d)
+}
+
+// acknowledge handles POST /api/v1/incidents/:id/ack.
+func (s *Server) acknowledge(c *fiber.Ctx) error {
+	return s.act(c, "acknowledge", s.actions.Acknowledge)
+}
+
+// resolve handles POST /api/v1/incidents/:id/resolve.
+func (s *Server) resolve(c *fiber.Ctx) error {
+	return s.act(c, "resolve", s.actions.Resolve)
+}
+
+type actionFunc func(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
+
+func (s *Server) act(c *fiber.Ctx, verb string, do actionFunc) error {
+	id, err := incidentID(c)
+	if err != nil {
+		return err
+	}
+	req, err := parseAction(c.BodyRaw())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	inc, err := do(ctx, id, req.Actor, req.Note)
+	if err != nil {
+		return incidentError(verb, id, err)
+	}
+	return c.JSON(inc)
+}
+
+// incidentID parses the :id parameter, "INC-7" or "7".
+func incidentID(c *fiber.Ctx) (int64, error) {
+	v := c.Params("id")
+	id, ok := alert.ParseIncidentKey(v)
+	if !ok {
+		return 0, badRequest("invalid incident id %q (want INC-7 or 7)", v)
+	}
+	return id, nil
+}
+
+// incidentError gives a store error its context; not-found gets a plain
+// message since the store's own wording may not name the incident.
+func incidentError(verb string, id int64, err error) error {
+	key := alert.IncidentKey(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("incident %s not found", key)
+	}
+	return fmt.Errorf("%s %s: %w", verb, key, err)
+}
+
+// parseAction reads the optional {"actor","note"} body.
+func parseAction(body []byte) (actionRequest, error) {
+	var req actionRequest
+	if len(bytes.TrimSpace(body)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			return req, badRequest("invalid JSON body: %v", err)
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return req, badRequest("invalid JSON body: trailing data")
+		}
+	}
+	req.Actor = strings.TrimSpace(req.Actor)
+	if req.Actor == "" {
+		req.Actor = defaultActor
+	}
+	switch {
+	case utf8.RuneCountInString(req.Actor) > maxActorLen:
+		return req, badRequest("actor longer than %d characters", maxActorLen)
+	case len(req.Note) > maxNoteLen:
+		return req, badRequest("note longer than %d bytes", maxNoteLen)
+	}
+	return req, nil
+}

@@ -1,0 +1,267 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/config"
+)
+
+// Fallbacks for zero values of config.Server (config.Default sets the
+// same), so a hand-built config never runs with fiber's unlimited ones.
+const (
+	defaultMaxBodyBytes = 1 << 20
+	defaultReadTimeout  = 10 * time.Second
+	defaultWriteTimeout = 10 * time.Second
+	defaultIdleTimeout  = 60 * time.Second
+)
+
+// requestTimeout bounds the store call of one API or ingest request. It
+// stays below Alertmanager's minimum notification timeout (10s plus
+// peer wait), so a slow store answers 503 before the sender gives up.
+const requestTimeout = 10 * time.Second
+
+// ingestPrefix is the path of the ingest route without its source.
+const ingestPrefix = "/api/v1/alerts/"
+
+// Server is alertgate's HTTP API: alert ingest, incidents, health and
+// metrics. Create it with New.
+type Server struct {
+	app        *fiber.App
+	ingester   Ingester
+	incidents  Incidents
+	actions    Actions
+	pinger     Pinger
+	newDecoder func(config.Source) (Decoder, error)
+	log        *zap.Logger
+	now        func() time.Time
+	metrics    *metrics
+	guard      *apiGuard
+	sources    atomic.Pointer[sourceTable]
+	draining   atomic.Bool
+	// timeout bounds each store call (requestTimeout; shorter in tests).
+	timeout time.Duration
+}
+
+// New builds the server for cfg and sources. It fails when a required
+// dependency is missing, a source can't be built, or a configured secret
+// was not loaded.
+func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error) {
+	var missing []string
+	if deps.Ingester == nil {
+		missing = append(missing, "Ingester")
+	}
+	if deps.Incidents == nil {
+		missing = append(missing, "Incidents")
+	}
+	if deps.Actions == nil {
+		missing = append(missing, "Actions")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("server: missing dependencies: %s", strings.Join(missing, ", "))
+	}
+	s := &Server{
+		ingester:   deps.Ingester,
+		incidents:  deps.Incidents,
+		actions:    deps.Actions,
+		pinger:     deps.Pinger,
+		newDecoder: deps.NewDecoder,
+		log:        deps.Logger,
+		now:        deps.Now,
+		timeout:    requestTimeout,
+	}
+	if s.newDecoder == nil {
+		s.newDecoder = newAdapterDecoder
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	reg := deps.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	var err error
+	if s.metrics, err = newMetrics(reg); err != nil {
+		return nil, fmt.Errorf("server metrics: %w", err)
+	}
+	if s.guard, err = newAPIGuard(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.SetSources(sources); err != nil {
+		return nil, fmt.Errorf("server sources: %w", err)
+	}
+	s.app = fiber.New(fiberConfig(cfg, s.handleServerError))
+	s.routes(reg)
+	return s, nil
+}
+
+func fiberConfig(cfg config.Server, onError fiber.ErrorHandler) fiber.Config {
+	c := fiber.Config{
+		BodyLimit:             cfg.MaxBodyBytes,
+		ReadTimeout:           cfg.ReadTimeout.D(),
+		WriteTimeout:          cfg.WriteTimeout.D(),
+		IdleTimeout:           cfg.IdleTimeout.D(),
+		DisableStartupMessage: true,
+		ErrorHandler:          onError,
+	}
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = defaultMaxBodyBytes
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = defaultReadTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = defaultWriteTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = defaultIdleTimeout
+	}
+	return c
+}
+
+func (s *Server) routes(reg *prometheus.Registry) {
+	app := s.app
+	app.Use(s.observe, recoverPanics)
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+	})))
+
+	api := app.Group("/api/v1")
+	api.Post("/alerts/:source", s.ingest)
+	api.Get("/incidents", s.listIncidents)
+	api.Get("/incidents/:id", s.getIncident)
+	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
+	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)
+
+	app.Use(func(c *fiber.Ctx) error {
+		return notFound("no route for %s %s", c.Method(), c.Path())
+	})
+}
+
+// App returns the fiber app, for app.Test in tests.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves HTTP on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.app.Listener(lingerListener{Listener: ln})
+}
+
+// Listen serves HTTP on addr (e.g. ":8080", IPv4 and IPv6) until Shutdown.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("server listen: %w", err)
+	}
+	return s.Serve(ln)
+}
+
+// Shutdown closes the listener and waits for requests in flight to
+// finish or ctx to end. Requests still arriving on open keep-alive
+// connections meanwhile get 503 from /readyz.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	if err := s.app.ShutdownWithContext(ctx); err != nil {
+		return fmt.Errorf("server shutdown: %w", err)
+	}
+	return nil
+}
+
+// localSource is the fiber.Ctx local under which the ingest handler
+// leaves the metric label of its source.
+const localSource = "alertgate.source"
+
+// observe answers errors, logs rejections and failures, and records the
+// ingest metrics. It runs first, so it sees every request that reached
+// routing, panics included (recoverPanics runs right after it).
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := s.now()
+	err := c.Next()
+	var a answer
+	if err != nil {
+		a = writeError(c, err)
+	}
+	code := c.Response().StatusCode()
+	source, isIngest := c.Locals(localSource).(string)
+	if isIngest {
+		s.metrics.observeIngest(source, code, s.now().Sub(start))
+	}
+	if err == nil {
+		if !isIngest && strings.HasPrefix(c.Path(), "/api/") {
+			s.log.Debug("request", zap.String("method", c.Method()),
+				zap.String("path", strings.Clone(c.Path())), zap.Int("code", code))
+		}
+		return nil
+	}
+
+	fields := []zap.Field{
+		zap.String("method", c.Method()),
+		zap.String("path", strings.Clone(c.Path())),
+		zap.Int("code", code),
+		zap.String("remote_ip", c.IP()),
+	}
+	if isIngest {
+		fields = append(fields, zapSource(source))
+	}
+	var pe *panicError
+	switch {
+	case errors.As(err, &pe):
+		s.log.Error("request panicked", append(fields, zap.Error(err), zap.ByteString("stack", pe.stack))...)
+	case a.retryAfter:
+		s.log.Warn("request deferred", append(fields, zap.Error(err))...)
+	case code >= fiber.StatusInternalServerError:
+		s.log.Error("request failed", append(fields, zap.Error(err))...)
+	case isIngest || code == fiber.StatusUnauthorized:
+		s.log.Warn("request rejected", append(fields, zap.String("reason", a.msg))...)
+	default:
+		s.log.Debug("request rejected", append(fields, zap.String("reason", a.msg))...)
+	}
+	return nil
+}
+
+// handleServerError is fiber's ErrorHandler. Errors from handlers never
+// get here (observe answers them); it answers what fasthttp rejects
+// before routing: bodies over the limit (413), oversized headers (431),
+// read timeouts. fasthttp closes the connection afterwards; it lingers so
+// the client reads the answer (see lingerListener).
+func (s *Server) handleServerError(c *fiber.Ctx, err error) error {
+	lingerOnClose(c)
+	if errors.Is(err, fiber.ErrRequestEntityTooLarge) {
+		err = newHTTPError(fiber.StatusRequestEntityTooLarge,
+			"request body too large (limit %d bytes)", s.app.Config().BodyLimit)
+	}
+	a := writeError(c, err)
+	fields := []zap.Field{
+		zap.String("method", c.Method()),
+		zap.String("path", strings.Clone(c.Path())),
+		zap.Int("code", a.code),
+		zap.String("remote_ip", c.IP()),
+		zap.String("reason", a.msg),
+	}
+	if name, ok := strings.CutPrefix(c.Path(), ingestPrefix); ok {
+		label := s.sources.Load().label(name)
+		s.metrics.requests.WithLabelValues(label, strconv.Itoa(a.code)).Inc()
+		fields = append(fields, zapSource(label))
+	}
+	s.log.Warn("request rejected", fields...)
+	return nil
+}
+
+func zapSource(name string) zap.Field { return zap.String("source", name) }

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/alertgate/alertgate/config"
+)
+
+// source is one configured ingest endpoint, ready to serve.
+type source struct {
+	// name is owned by the table (from config), safe to keep and to use
+	// as a metric label.
+	name    string
+	typ     string
+	decoder Decoder
+	auth    *sourceAuth
+}
+
+// sourceTable is an immutable name → source map; SetSources swaps whole
+// tables, so a request sees one consistent configuration.
+type sourceTable struct {
+	byName map[string]*source
+}
+
+// lookup returns the source called name, or nil.
+func (t *sourceTable) lookup(name string) *source {
+	return t.byName[name]
+}
+
+// label returns the metric label for a requested source name: the
+// configured name, or unknownSource.
+func (t *sourceTable) label(name string) string {
+	if s := t.lookup(name); s != nil {
+		return s.name
+	}
+	return unknownSource
+}
+
+// buildSources builds decoders and auth for every source. It reports all
+// problems at once and returns no table unless every source is valid.
+func buildSources(sources []config.Source, newDecoder func(config.Source) (Decoder, error)) (*sourceTable, error) {
+	t := &sourceTable{byName: make(map[string]*source, len(sources))}
+	var errs []error
+	for _, sc := range sources {
+		if sc.Name == "" {
+			errs = append(errs, errors.New("source without a name"))
+			continue
+		}
+		if _, dup := t.byName[sc.Name]; dup {
+			errs = append(errs, fmt.Errorf("source %q: duplicate name", sc.Name))
+			continue
+		}
+		auth, err := newSourceAuth(sc.Auth)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("source %q: %w", sc.Name, err))
+			continue
+		}
+		dec, err := newDecoder(sc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("source %q: decoder: %w", sc.Name, err))
+			continue
+		}
+		if dec == nil {
+			errs = append(errs, fmt.Errorf("source %q: no decoder for type %q", sc.Name, sc.Type))
+			continue
+		}
+		t.byName[sc.Name] = &source{name: sc.Name, typ: sc.Type, decoder: dec, auth: auth}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// SetSources replaces the source table atomically, e.g. on a config
+// reload. Every decoder and auth check is built first; on any error the
+// old table stays in place and the error lists every bad source.
+// Requests in flight finish with the table they started with.
+func (s *Server) SetSources(sources []config.Source) error {
+	t, err := buildSources(sources, s.newDecoder)
+	if err != nil {
+		return err
+	}
+	s.sources.Store(t)
+	for _, src := range t.byName {
+		if src.auth.open() {
+			s.log.Warn("source accepts alerts without authentication", zapSource(src.name))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	amalert "github.com/prometheus/alertmanager/alert"
+	amcommoncfg "github.com/prometheus/alertmanager/config/common"
+	"github.com/prometheus/alertmanager/notify"
+	"github.com/prometheus/alertmanager/notify/webhook"
+	"github.com/prometheus/alertmanager/template"
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/server"
+)
+
+// issueConfig is the configuration the core issue says must work as
+// written (listen address and paths are replaced per test).
+const issueConfig = `
+server: { listen: "127.0.0.1:8080" }
+storage: { driver: sqlite, path: ./data/alertgate.db }
+sources:
+  - { name: alertmanager, type: alertmanager, auth: { bearer_token: s3cret } }
+  - { name: probes, type: healthcheck }
+targets:
+  - { name: sink, type: webhook, url: "http://127.0.0.1:9999/hook" }
+roles:
+  oncall: { targets: [sink] }
+  team-lead: { targets: [sink] }
+  eng-manager: { targets: [sink] }
+  cto: { targets: [sink] }
+`
+
+// hook is one request a recording sink received.
+type hook struct {
+	Kind           string `json:"kind"`
+	Role           string `json:"role"`
+	Step           string `json:"step"`
+	IdempotencyKey string `json:"idempotency_key"`
+	AckURL         string `json:"ack_url"`
+	Incident       struct {
+		ID       string `json:"id"`
+		Severity string `json:"severity"`
+		Status   string `json:"status"`
+	} `json:"incident"`
+}
+
+// sink records webhook deliveries.
+type sink struct {
+	mu   sync.Mutex
+	got  []hook
+	srv  *httptest.Server
+	hits chan struct{}
+}
+
+func newSink(t *testing.T) *sink {
+	s := &sink{hits: make(chan struct{}, 1000)}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var h hook
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &h); err != nil {
+			t.Errorf("sink: undecodable body %q", b)
+		}
+		s.mu.Lock()
+		s.got = append(s.got, h)
+		s.mu.Unlock()
+		s.hits <- struct{}{}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *sink) all() []hook {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]hook(nil), s.got...)
+}
+
+// pages returns the steps of the pages received so far.
+func (s *sink) pages() []string {
+	var out []string
+	for _, h := range s.all() {
+		if h.Kind == "page" {
+			out = append(out, h.Step)
+		}
+	}
+	return out
+}
+
+// clock is a settable clock shared by the whole gateway.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type gateway struct {
+	*server.Gateway
+	url string
+	clk *clock
+}
+
+// startGateway runs a gateway in-process on a random port with cfgYAML,
+// the sink as every target, and a fake clock.
+func startGateway(t *testing.T, cfgYAML string, sk *sink) *gateway {
+	t.Helper()
+	cfg, err := config.LoadBytes("test.yml", []byte(cfgYAML))
+	require.NoError(t, err)
+	cfg.Storage.Path = filepath.Join(t.TempDir(), "alertgate.db")
+	for i := range cfg.Targets {
+		cfg.Targets[i].URL = config.Secret(sk.srv.URL + "/hook")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg.Server.ExternalURL = "http://" + ln.Addr().String()
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	g, err := server.NewGateway(context.Background(), cfg, server.GatewayOptions{
+		Logger: zaptest.NewLogger(t), Now: clk.Now, Listener: ln, Version: "test",
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	return &gateway{Gateway: g, url: "http://" + ln.Addr().String(), clk: clk}
+}
+
+// advance moves the gateway's clock and runs whatever fell due.
+func (g *gateway) advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	g.clk.Advance(d)
+	require.NoError(t, g.Engine().RunDue(context.Background()))
+}
+
+// amNotifier is Alertmanager's own webhook notifier pointed at a source.
+type amNotifier struct {
+	n *webhook.Notifier
+}
+
+func newAMNotifier(t *testing.T, endpoint, token string) *amNotifier {
+	t.Helper()
+	u, err := url.Parse(endpoint)
+	require.NoError(t, err)
+	httpCfg := commoncfg.DefaultHTTPClientConfig
+	if token != "" {
+		httpCfg.Authorization = &commoncfg.Authorization{Type: "Bearer", Credentials: commoncfg.Secret(token)}
+	}
+	conf := &webhook.WebhookConfig{
+		NotifierConfig: amcommoncfg.NotifierConfig{VSendResolved: true},
+		HTTPConfig:     &httpCfg,
+		URL:            amcommoncfg.SecretTemplateURL(u.String()),
+	}
+	tmpl, err := template.FromGlobs(nil)
+	require.NoError(t, err)
+	tmpl.ExternalURL, _ = url.Parse("http://alertmanager:9093")
+	n, err := webhook.New(conf, tmpl, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	return &amNotifier{n: n}
+}
+
+// send delivers alerts as one Alertmanager notification of group key gk.
+func (a *amNotifier) send(t *testing.T, alerts ...*amalert.Alert) error {
+	t.Helper()
+	ctx := notify.WithGroupKey(context.Background(), "{}:{alertname=\"test\"}")
+	ctx = notify.WithReceiverName(ctx, "gw")
+	ctx = notify.WithGroupLabels(ctx, model.LabelSet{"alertname": "test"})
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return a.n.Notify(ctx, alerts...).Err()
+}
+
+func amFiring(name, svc, severity string, startsAt time.Time) *amalert.Alert {
+	return amalert.New(model.Alert{
+		Labels:      model.LabelSet{"alertname": model.LabelValue(name), "service": model.LabelValue(svc), "severity": model.LabelValue(severity)},
+		Annotations: model.LabelSet{"summary": model.LabelValue(name + " on " + svc)},
+		StartsAt:    startsAt,
+	}, startsAt, false)
+}
+
+func amResolved(a *amalert.Alert, endsAt time.Time) *amalert.Alert {
+	m := a.Alert
+	m.EndsAt = endsAt
+	return amalert.New(m, endsAt, false)
+}
