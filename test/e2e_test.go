@@ -93,7 +93,7 @@ func TestAlertmanagerToPagesEndToEnd(t *testing.T) {
 	// Acknowledge at 10m: On-Call and Team Lead stop, leadership does not.
 	g.advance(t, 5*time.Minute)
 	require.Equal(t, http.StatusOK, post(t, g.url+"/api/v1/incidents/INC-1/ack", `{"actor":"alice","note":"on it"}`))
-	g.advance(t, 5*time.Minute) // 15m: Team Lead would be due
+	g.advance(t, 5*time.Minute)  // 15m: Team Lead would be due
 	g.advance(t, 15*time.Minute) // 30m: Eng Manager is due
 	require.Equal(t, []string{"oncall#0", "oncall#1", "oncall#2", "eng-manager#0"}, waitPages(t, sk, 4))
 
