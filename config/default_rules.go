@@ -26,7 +26,8 @@ var keywordFields = []string{"alertname", "title", "service"}
 //  1. enrichment rules (continue: true) attach a category and runbook by
 //     keywords, one rule per category and field because matchers are ANDed;
 //  2. Alertmanager's conventional severity label maps to P0–P3
-//     (critical → P0, error/high → P1, warning → P2, info → P3);
+//     (critical → P0, error/high → P1, warning → P2, info → P3; the
+//     levels' own names P0–P3 are accepted too);
 //  3. failing health-check probes are P1 outages (an endpoint is down);
 //  4. everything else is P2 ("Monitoring alerts").
 //
@@ -46,10 +47,10 @@ func defaultRules() []Rule {
 		}
 	}
 	return append(rules,
-		Rule{Name: "severity-critical", Match: []string{`severity=~"(?i)critical"`}, Severity: "P0"},
-		Rule{Name: "severity-high", Match: []string{`severity=~"(?i)error|high"`}, Severity: "P1"},
-		Rule{Name: "severity-warning", Match: []string{`severity=~"(?i)warning"`}, Severity: "P2"},
-		Rule{Name: "severity-info", Match: []string{`severity=~"(?i)info"`}, Severity: "P3"},
+		Rule{Name: "severity-critical", Match: []string{`severity=~"(?i)critical|p0"`}, Severity: "P0"},
+		Rule{Name: "severity-high", Match: []string{`severity=~"(?i)error|high|p1"`}, Severity: "P1"},
+		Rule{Name: "severity-warning", Match: []string{`severity=~"(?i)warning|p2"`}, Severity: "P2"},
+		Rule{Name: "severity-info", Match: []string{`severity=~"(?i)info|p3"`}, Severity: "P3"},
 		Rule{Name: "probe-failure", Match: []string{`source_type="healthcheck"`}, Severity: "P1",
 			Category: "outage", Runbook: "service-outage"},
 		Rule{Name: "default", Severity: "P2"},
