@@ -36,7 +36,9 @@ type Incident struct {
 	Source     string         `json:"source"`
 	AlertCount int            `json:"alert_count"`
 	// FiringCount is how many of its alerts still fire.
-	FiringCount    int       `json:"firing_count"`
+	FiringCount int `json:"firing_count"`
+	// Flaps counts how often the incident reopened after resolving.
+	Flaps          int       `json:"flaps"`
 	OpenedAt       time.Time `json:"opened_at"`
 	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
 	AcknowledgedBy string    `json:"acknowledged_by,omitempty"`
@@ -87,6 +89,8 @@ const (
 	EventSLABreached  EventKind = "sla_breached"
 	EventResolved     EventKind = "resolved"
 	EventReopened     EventKind = "reopened"
+	EventRaised       EventKind = "severity_raised"
+	EventSuppressed   EventKind = "suppressed" // an alert silenced, in maintenance or inhibited
 )
 
 // Event is one entry of an incident's append-only timeline.

@@ -162,7 +162,10 @@ type Rule struct {
 	// which must hold. They see the alert's labels plus the fields source,
 	// source_type, title, description and service (labels win on a clash).
 	// An empty list matches every alert.
-	Match    []string          `yaml:"match,omitempty"`
+	Match []string `yaml:"match,omitempty"`
+	// When is an optional expression (expr-lang) that must also hold, for
+	// what matchers can't say: text search, numeric thresholds.
+	When     string            `yaml:"when,omitempty"`
 	Severity string            `yaml:"severity,omitempty"`
 	Category string            `yaml:"category,omitempty"`
 	Runbook  string            `yaml:"runbook,omitempty"`
@@ -180,6 +183,44 @@ type Dedup struct {
 	// ReopenWithin reopens a resolved incident when its group fires again
 	// within this window, instead of opening a new one.
 	ReopenWithin Duration `yaml:"reopen_within"`
+}
+
+// Silence suppresses the pages of matching alerts between StartsAt and
+// EndsAt. Silenced alerts are still recorded.
+type Silence struct {
+	// ID is optional in config; silences made by the API get one.
+	ID       string   `yaml:"id,omitempty"`
+	Matchers []string `yaml:"matchers"`
+	StartsAt string   `yaml:"starts_at,omitempty"` // RFC 3339; default: now
+	EndsAt   string   `yaml:"ends_at"`             // RFC 3339
+	// ExpireOnResolve ends the silence when the alerts it silenced resolve.
+	ExpireOnResolve bool   `yaml:"expire_on_resolve,omitempty"`
+	CreatedBy       string `yaml:"created_by"`
+	Comment         string `yaml:"comment"`
+}
+
+// Maintenance is a recurring window during which matching alerts do not
+// page, e.g. every Sunday 02:00–04:00 Europe/Berlin.
+type Maintenance struct {
+	Name     string   `yaml:"name"`
+	Matchers []string `yaml:"matchers"`
+	// Weekdays lists the days the window starts on (monday…sunday); empty
+	// means every day.
+	Weekdays []string `yaml:"weekdays,omitempty"`
+	Start    string   `yaml:"start"` // "22:00"
+	End      string   `yaml:"end"`   // "02:00" (next day when before start)
+	TimeZone string   `yaml:"time_zone"`
+}
+
+// InhibitRule mutes the pages of alerts matching TargetMatchers while an
+// open incident's alert matches SourceMatchers with equal values of the
+// Equal labels (Alertmanager's inhibit_rules). Matchers also see the
+// decided severity as "priority" (P0…P3).
+type InhibitRule struct {
+	Name           string   `yaml:"name,omitempty"`
+	SourceMatchers []string `yaml:"source_matchers"`
+	TargetMatchers []string `yaml:"target_matchers"`
+	Equal          []string `yaml:"equal,omitempty"`
 }
 
 // Role maps an escalation role to the targets that page it.

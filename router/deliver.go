@@ -52,7 +52,14 @@ func (e *Engine) message(kind MessageKind, inc *alert.Incident, alerts []alert.A
 	case KindPage:
 		fmt.Fprintf(&b, "%s (%s) incident %s needs %s.\n", inc.Severity, inc.Severity.Name(), inc.Key, p.Role)
 	case KindInfo:
-		fmt.Fprintf(&b, "New %s (%s) incident %s.\n", inc.Severity, inc.Severity.Name(), inc.Key)
+		what := "New"
+		switch {
+		case strings.HasPrefix(p.Tag, "r"):
+			what = fmt.Sprintf("Reopened (flap #%d)", inc.Flaps)
+		case strings.HasPrefix(p.Tag, "s"):
+			what = "Severity raised:"
+		}
+		fmt.Fprintf(&b, "%s %s (%s) incident %s.\n", what, inc.Severity, inc.Severity.Name(), inc.Key)
 	case KindAcknowledge:
 		m.Summary = "Acknowledged: " + m.Summary
 		fmt.Fprintf(&b, "%s acknowledged by %s.\n", inc.Key, inc.AcknowledgedBy)

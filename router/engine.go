@@ -295,8 +295,15 @@ func (e *Engine) repeat(j *store.Job, inc *alert.Incident, p *stepPayload) (stor
 		if row.Role != p.Role || row.Repeat == nil || row.Repeat.Every <= 0 || p.Seq >= row.Repeat.Limit {
 			continue
 		}
-		np := stepPayload{Type: stepPage, Role: p.Role, Seq: p.Seq + 1}
-		return stepJob(fmt.Sprintf("%spage/%s#%d", inc.Key+"/", p.Role, np.Seq), j.DueAt.Add(row.Repeat.Every.D()), j.StopOn, np), true
+		np := stepPayload{Type: stepPage, Role: p.Role, Seq: p.Seq + 1, Tag: p.Tag}
+		// Keep the cadence from the due time, but never schedule into the
+		// past: a step that ran late (a re-plan of an old incident, a
+		// restart) repeats one interval after it actually ran.
+		next := j.DueAt.Add(row.Repeat.Every.D())
+		if now := e.now(); !next.After(now) {
+			next = now.Add(row.Repeat.Every.D())
+		}
+		return stepJob(fmt.Sprintf("%spage/%s#%d", keyPrefix(inc, p.Tag), p.Role, np.Seq), next, j.StopOn, np), true
 	}
 	return store.JobSpec{}, false
 }

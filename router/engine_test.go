@@ -107,7 +107,7 @@ func newHarness(t *testing.T, mutate func(*config.Config)) *harness {
 	eng, err := rules.New(cfg)
 	require.NoError(t, err)
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"),
-		store.Options{Now: clk.Now, Classifier: eng, Planner: router.NewPlanner(cfg)})
+		store.Options{Now: clk.Now, Classifier: eng, Planner: router.NewPlanner(cfg), ReopenWithin: cfg.Dedup.ReopenWithin.D()})
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	e, err := router.New(cfg, st, func(tc config.Target) (router.Notifier, error) { return rec.notifier(tc.Name), nil },
@@ -283,3 +283,5 @@ func TestAckRaceNeverPagesAfterAck(t *testing.T) {
 		}
 	}
 }
+
+func storeFilter() store.IncidentFilter { return store.IncidentFilter{} }

@@ -24,6 +24,17 @@ type stepPayload struct {
 	Role    string `json:"role,omitempty"`
 	Seq     int    `json:"seq,omitempty"`
 	Channel string `json:"channel,omitempty"`
+	// Tag is the plan's tag (PlanOptions.Tag): "" for the first plan,
+	// "r2" after the second reopening, "s0" after a raise to P0.
+	Tag string `json:"tag,omitempty"`
+}
+
+// keyPrefix is where a plan's step keys start: "INC-7/" or "INC-7/r2/".
+func keyPrefix(inc *alert.Incident, tag string) string {
+	if tag == "" {
+		return inc.Key + "/"
+	}
+	return inc.Key + "/" + tag + "/"
 }
 
 // Planner turns the escalation matrix into durable steps. It implements
@@ -49,32 +60,46 @@ func (p *Planner) Deadlines(sev alert.Severity) (time.Duration, time.Duration) {
 //     step per internal channel (and the status page) of that severity.
 //   - acknowledged / resolved: one step that tells the paged targets (and,
 //     on resolve, the channels).
-func (p *Planner) Plan(c store.Change, inc *alert.Incident) []store.JobSpec {
+//   - reopened / raised: a fresh plan, as for opened, counted from
+//     opt.Base, with keys tagged opt.Tag so they don't collide with the
+//     steps of earlier plans; immediate steps wait for opt.NotBefore.
+func (p *Planner) Plan(c store.Change, inc *alert.Incident, opt store.PlanOptions) []store.JobSpec {
 	var out []store.JobSpec
-	prefix := inc.Key + "/"
+	base := opt.Base
+	if base.IsZero() {
+		base = inc.OpenedAt
+	}
+	prefix := keyPrefix(inc, opt.Tag)
+	due := func(d time.Duration) time.Time {
+		t := base.Add(d)
+		if t.Before(opt.NotBefore) {
+			return opt.NotBefore
+		}
+		return t
+	}
 	switch c {
-	case store.ChangeOpened:
+	case store.ChangeOpened, store.ChangeReopened, store.ChangeRaised:
 		for _, row := range p.cfg.Escalation.Matrix {
 			cell := row.Cell(inc.Severity)
 			if !cell.Timed() {
 				continue
 			}
-			out = append(out, stepJob(prefix+"page/"+row.Role+"#0", inc.OpenedAt.Add(cell.Delay), alert.IncidentStatus(row.StopOn),
-				stepPayload{Type: stepPage, Role: row.Role}))
+			out = append(out, stepJob(prefix+"page/"+row.Role+"#0", due(cell.Delay), alert.IncidentStatus(row.StopOn),
+				stepPayload{Type: stepPage, Role: row.Role, Tag: opt.Tag}))
 		}
 		for _, ch := range p.cfg.Communication.Channels {
 			if hasSeverity(ch.Severities, inc.Severity) && len(ch.Targets) > 0 {
-				out = append(out, stepJob(prefix+"announce/"+ch.Name, inc.OpenedAt, "", stepPayload{Type: stepAnnounce, Channel: ch.Name}))
+				out = append(out, stepJob(prefix+"announce/"+ch.Name, base, "", stepPayload{Type: stepAnnounce, Channel: ch.Name, Tag: opt.Tag}))
 			}
 		}
 		sp := p.cfg.Communication.StatusPage
 		if hasSeverity(sp.Severities, inc.Severity) && len(sp.Targets) > 0 {
-			out = append(out, stepJob(prefix+"announce/status-page", inc.OpenedAt, "", stepPayload{Type: stepAnnounce, Channel: statusPageChannel}))
+			out = append(out, stepJob(prefix+"announce/status-page", base, "", stepPayload{Type: stepAnnounce, Channel: statusPageChannel, Tag: opt.Tag}))
 		}
 	case store.ChangeAcknowledged:
-		out = append(out, stepJob(prefix+"ack@"+strconv.FormatInt(inc.AcknowledgedAt.UnixMilli(), 10), inc.AcknowledgedAt, "", stepPayload{Type: stepAck}))
+		out = append(out, stepJob(inc.Key+"/ack@"+strconv.FormatInt(inc.AcknowledgedAt.UnixMilli(), 10), inc.AcknowledgedAt, "", stepPayload{Type: stepAck}))
 	case store.ChangeResolved:
-		out = append(out, stepJob(prefix+"resolve@"+strconv.FormatInt(inc.ResolvedAt.UnixMilli(), 10), inc.ResolvedAt, "", stepPayload{Type: stepResolve}))
+		out = append(out, stepJob(inc.Key+"/resolve@"+strconv.FormatInt(inc.ResolvedAt.UnixMilli(), 10), inc.ResolvedAt, "", stepPayload{Type: stepResolve}))
 	}
 	return out
 }

@@ -90,7 +90,8 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	var st *store.Store
 	switch cfg.Storage.Driver {
 	case "", "sqlite":
-		st, err = store.OpenSQLite(ctx, cfg.Storage.Path, store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier, Planner: planner})
+		st, err = store.OpenSQLite(ctx, cfg.Storage.Path, store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
+			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D()})
 	default:
 		err = fmt.Errorf("storage driver %q is not supported by this version", cfg.Storage.Driver)
 	}

@@ -232,22 +232,24 @@ type existing struct {
 	status    alert.Status
 	hash      uint64
 	incStatus alert.IncidentStatus
+	incSev    alert.Severity
 }
 
 func (ap *applier) lookup(k alertKey) (*existing, error) {
 	var e existing
 	var h int64
 	var st, ist string
-	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT a.id, COALESCE(a.incident_id, 0), a.status, a.hash, COALESCE(i.status, '')
+	var sev int
+	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT a.id, COALESCE(a.incident_id, 0), a.status, a.hash, COALESCE(i.status, ''), COALESCE(i.severity, 0)
 FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
-WHERE a.source = ? AND a.fingerprint = ?`), k.source, k.fingerprint).Scan(&e.id, &e.incident, &st, &h, &ist)
+WHERE a.source = ? AND a.fingerprint = ?`), k.source, k.fingerprint).Scan(&e.id, &e.incident, &st, &h, &ist, &sev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lookup alert: %w", err)
 	}
-	e.status, e.hash, e.incStatus = alert.Status(st), uint64(h), alert.IncidentStatus(ist)
+	e.status, e.hash, e.incStatus, e.incSev = alert.Status(st), uint64(h), alert.IncidentStatus(ist), alert.Severity(sev)
 	return &e, nil
 }
 
@@ -266,11 +268,17 @@ func (ap *applier) apply(it *item) (int64, error) {
 				if err := ap.updateAlert(ex.id, it); err != nil {
 					return 0, err
 				}
+				if err := ap.maybeRaise(ex.incident, ex.incSev, it); err != nil {
+					return 0, err
+				}
 			}
 			ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
 			return ex.incident, nil
 		case incOpen:
 			if err := ap.updateAlert(ex.id, it); err != nil {
+				return 0, err
+			}
+			if err := ap.maybeRaise(ex.incident, ex.incSev, it); err != nil {
 				return 0, err
 			}
 			if err := ap.bumpCounts(ex.incident, 0, 1); err != nil {
@@ -282,7 +290,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 			ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
 			return ex.incident, nil
 		}
-		inc, err := ap.openIncidentFor(it)
+		inc, err := ap.openIncidentFor(it, ex)
 		if err != nil {
 			return 0, err
 		}
@@ -336,18 +344,22 @@ func (ap *applier) apply(it *item) (int64, error) {
 
 // openIncidentFor attaches a firing alert to the open incident of its
 // group, opening one when there is none.
-func (ap *applier) openIncidentFor(it *item) (int64, error) {
+func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	var id int64
-	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT id FROM incidents WHERE group_key = ? AND status <> 'resolved'`), it.d.GroupKey).Scan(&id)
+	var sev int
+	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT id, severity FROM incidents WHERE group_key = ? AND status <> 'resolved'`), it.d.GroupKey).Scan(&id, &sev)
 	switch {
 	case err == nil:
 		if err := ap.bumpCounts(id, 1, 1); err != nil {
 			return 0, err
 		}
 		ap.added[id] = append(ap.added[id], it.a.Fingerprint)
-		return id, nil
+		return id, ap.maybeRaise(id, alert.Severity(sev), it)
 	case !errors.Is(err, sql.ErrNoRows):
 		return 0, fmt.Errorf("find open incident: %w", err)
+	}
+	if id, ok, err := ap.reopen(it, ex); err != nil || ok {
+		return id, err
 	}
 	inc := &alert.Incident{
 		Severity:    it.d.Severity,
@@ -369,10 +381,10 @@ func (ap *applier) openIncidentFor(it *item) (int64, error) {
 	resp, resol := ap.s.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = ap.now.Add(resp), ap.now.Add(resol)
 	err = ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`INSERT INTO incidents
-(group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?) RETURNING id`),
+(group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`),
 		inc.GroupKey, inc.Status, int(inc.Severity), inc.Title, inc.Service, inc.Category, inc.Runbook, inc.Source,
-		ms(inc.OpenedAt), ms(inc.AckDue), ms(inc.ResolveDue), ms(inc.UpdatedAt)).Scan(&inc.ID)
+		ms(inc.OpenedAt), ms(inc.AckDue), ms(inc.ResolveDue), ms(inc.UpdatedAt), ms(inc.OpenedAt)).Scan(&inc.ID)
 	if err != nil {
 		return 0, fmt.Errorf("open incident: %w", err)
 	}
@@ -384,7 +396,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?) RETURNING id`),
 	if err := ap.event(inc.ID, alert.EventClassified, "rules", it.d.Reason()+", group "+it.d.GroupKey); err != nil {
 		return 0, err
 	}
-	if err := ap.insertJobs(inc.ID, ap.s.planner.Plan(ChangeOpened, inc)); err != nil {
+	if err := ap.insertJobs(inc.ID, ap.s.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt})); err != nil {
 		return 0, err
 	}
 	ap.openedIncidents = append(ap.openedIncidents, inc.ID)

@@ -82,6 +82,14 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due ON jobs (state, due_at);
 CREATE INDEX jobs_incident ON jobs (incident_id, state);
 `,
+	// 2: flap count and last escalation plan of incidents; suppression of
+	// alerts (silence, maintenance, inhibition).
+	`
+ALTER TABLE incidents ADD COLUMN flaps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN escalated_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN suppressed TEXT NOT NULL DEFAULT '';
+CREATE INDEX alerts_suppressed ON alerts (suppressed) WHERE suppressed <> '';
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

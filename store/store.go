@@ -32,7 +32,24 @@ const (
 	ChangeOpened       Change = "opened"
 	ChangeAcknowledged Change = "acknowledged"
 	ChangeResolved     Change = "resolved"
+	// ChangeReopened: a resolved incident fired again within the reopen
+	// window.
+	ChangeReopened Change = "reopened"
+	// ChangeRaised: an alert raised the incident's severity.
+	ChangeRaised Change = "raised"
 )
+
+// PlanOptions qualify a plan.
+type PlanOptions struct {
+	// Base is the time escalation delays count from (the incident's
+	// opening, or its reopening).
+	Base time.Time
+	// NotBefore holds immediate steps back (the flap hold-down).
+	NotBefore time.Time
+	// Tag makes the keys of a re-plan distinct from earlier plans of the
+	// same incident ("r2" for the second reopening, "s0" for a raise to P0).
+	Tag string
+}
 
 // Planner turns incident changes into durable work. The router implements
 // it; the store calls it inside the transaction that makes the change.
@@ -40,7 +57,7 @@ type Planner interface {
 	// Deadlines returns the response and resolution targets of a severity.
 	Deadlines(sev alert.Severity) (response, resolution time.Duration)
 	// Plan returns the jobs a change implies.
-	Plan(c Change, inc *alert.Incident) []JobSpec
+	Plan(c Change, inc *alert.Incident, opt PlanOptions) []JobSpec
 }
 
 // Options configures a Store.
@@ -51,6 +68,9 @@ type Options struct {
 	Planner    Planner
 	// MaxBatch caps how many ingest requests share one transaction.
 	MaxBatch int
+	// ReopenWithin reopens a resolved incident whose group fires again
+	// within this window (dedup.reopen_within); 0 never reopens.
+	ReopenWithin time.Duration
 }
 
 // Store is the durable state of the gateway.
@@ -64,6 +84,7 @@ type Store struct {
 	classifier atomic.Pointer[Classifier]
 	planner    Planner
 	maxBatch   int
+	reopen     time.Duration
 
 	cache  *alertCache
 	ingest chan *ingestReq
@@ -123,6 +144,7 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 		now:      opts.Now,
 		planner:  opts.Planner,
 		maxBatch: opts.MaxBatch,
+		reopen:   opts.ReopenWithin,
 		cache:    newAlertCache(),
 		ingest:   make(chan *ingestReq, 1024),
 		wake:     make(chan struct{}, 1),

@@ -44,7 +44,7 @@ type planner struct{}
 func (planner) Deadlines(alert.Severity) (time.Duration, time.Duration) {
 	return 15 * time.Minute, time.Hour
 }
-func (planner) Plan(c Change, inc *alert.Incident) []JobSpec {
+func (planner) Plan(c Change, inc *alert.Incident, _ PlanOptions) []JobSpec {
 	switch c {
 	case ChangeOpened:
 		return []JobSpec{

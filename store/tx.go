@@ -74,7 +74,7 @@ func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) 
 }
 
 const incidentCols = `id, group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count,
-opened_at, acked_at, acked_by, resolved_at, resolved_by, ack_due, resolve_due, updated_at`
+opened_at, acked_at, acked_by, resolved_at, resolved_by, ack_due, resolve_due, updated_at, flaps`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -84,7 +84,8 @@ func scanIncident(r scanner) (*alert.Incident, error) {
 	var sev int
 	var opened, acked, resolved, ackDue, resDue, updated int64
 	err := r.Scan(&inc.ID, &inc.GroupKey, &st, &sev, &inc.Title, &inc.Service, &inc.Category, &inc.Runbook, &inc.Source,
-		&inc.AlertCount, &inc.FiringCount, &opened, &acked, &inc.AcknowledgedBy, &resolved, &inc.ResolvedBy, &ackDue, &resDue, &updated)
+		&inc.AlertCount, &inc.FiringCount, &opened, &acked, &inc.AcknowledgedBy, &resolved, &inc.ResolvedBy, &ackDue, &resDue, &updated,
+		&inc.Flaps)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) err
 	if err := t.cancelJobs(inc.ID, string(alert.IncidentAcknowledged), string(alert.IncidentResolved)); err != nil {
 		return err
 	}
-	if err := t.insertJobs(inc.ID, t.s.planner.Plan(ChangeResolved, inc)); err != nil {
+	if err := t.insertJobs(inc.ID, t.s.planner.Plan(ChangeResolved, inc, PlanOptions{Base: now})); err != nil {
 		return err
 	}
 	t.closedIncidents = append(t.closedIncidents, inc.ID)
@@ -158,7 +159,7 @@ func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 	if err := t.cancelJobs(inc.ID, string(alert.IncidentAcknowledged)); err != nil {
 		return err
 	}
-	if err := t.insertJobs(inc.ID, t.s.planner.Plan(ChangeAcknowledged, inc)); err != nil {
+	if err := t.insertJobs(inc.ID, t.s.planner.Plan(ChangeAcknowledged, inc, PlanOptions{Base: now})); err != nil {
 		return err
 	}
 	t.logs = append(t.logs, func() {

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// reopen reopens the most recent incident of the alert's group when it
+// resolved less than the reopen window ago (a flap). An incident that had
+// been acknowledged comes back acknowledged and pages nobody; otherwise its
+// escalation starts again from now, except that immediate pages wait until
+// one window after the previous escalation began (the hold-down), so a
+// flapping alert pages at most once per window.
+func (ap *applier) reopen(it *item, ex *existing) (int64, bool, error) {
+	if ap.s.reopen <= 0 {
+		return 0, false, nil
+	}
+	var id, escalated int64
+	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT id, escalated_at FROM incidents
+WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 1`),
+		it.d.GroupKey, ms(ap.now.Add(-ap.s.reopen))).Scan(&id, &escalated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("find reopenable incident: %w", err)
+	}
+	inc, err := ap.incident(id)
+	if err != nil {
+		return 0, false, err
+	}
+	acked := !inc.AcknowledgedAt.IsZero()
+	status := alert.IncidentTriggered
+	if acked {
+		status = alert.IncidentAcknowledged
+	}
+	joins := 0
+	if ex == nil || ex.incident != id {
+		joins = 1
+	}
+	since := ap.now.Sub(inc.ResolvedAt).Round(time.Second)
+	inc.Flaps++
+	inc.Status, inc.ResolvedAt, inc.ResolvedBy = status, time.Time{}, ""
+	detail := fmt.Sprintf("alert %s fired again %s after resolution (flap #%d)", it.a.Fingerprint, since, inc.Flaps)
+	newEscalated := escalated
+	var jobs []JobSpec
+	if acked {
+		detail += "; acknowledged by " + inc.AcknowledgedBy + " before, not paging again"
+	} else {
+		opt := PlanOptions{Base: ap.now, Tag: "r" + strconv.Itoa(inc.Flaps)}
+		newEscalated = ms(ap.now)
+		if hold := fromMS(escalated).Add(ap.s.reopen); ap.now.Before(hold) {
+			opt.NotBefore = hold
+			newEscalated = ms(hold)
+			detail += fmt.Sprintf("; hold-down: no page before %s", hold.Format(time.RFC3339))
+		}
+		jobs = ap.s.planner.Plan(ChangeReopened, inc, opt)
+	}
+	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET status = ?, resolved_at = 0, resolved_by = '',
+firing_count = firing_count + 1, alert_count = alert_count + ?, flaps = flaps + 1, escalated_at = ?, updated_at = ? WHERE id = ?`),
+		string(status), joins, newEscalated, ms(ap.now), id)
+	if err != nil {
+		return 0, false, fmt.Errorf("reopen incident: %w", err)
+	}
+	if err := ap.event(id, alert.EventReopened, "source:"+it.a.Source, detail); err != nil {
+		return 0, false, err
+	}
+	if err := ap.insertJobs(id, jobs); err != nil {
+		return 0, false, err
+	}
+	ap.openedIncidents = append(ap.openedIncidents, id)
+	ap.logs = append(ap.logs, func() {
+		ap.s.log.Info("incident reopened", zap.String("incident", inc.Key), zap.Int("flaps", inc.Flaps), zap.Bool("acknowledged", acked))
+	})
+	return id, true, nil
+}
+
+// maybeRaise raises an open incident's severity when a new or changed
+// alert is classified more urgent, and re-plans its escalation for the new
+// level at once: steps of the new level that are already due page now
+// (their stop conditions still apply). A less urgent alert never lowers the
+// severity.
+func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
+	if it.d.Severity >= cur {
+		return nil
+	}
+	inc, err := ap.incident(id)
+	if err != nil {
+		return err
+	}
+	if it.d.Severity >= inc.Severity {
+		return nil
+	}
+	from := inc.Severity
+	inc.Severity = it.d.Severity
+	resp, resol := ap.s.planner.Deadlines(inc.Severity)
+	inc.AckDue, inc.ResolveDue = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol)
+	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`),
+		int(inc.Severity), ms(inc.AckDue), ms(inc.ResolveDue), ms(ap.now), id)
+	if err != nil {
+		return fmt.Errorf("raise severity: %w", err)
+	}
+	if err := ap.event(id, alert.EventRaised, "rules", fmt.Sprintf("severity %s → %s by alert %s: %s", from, inc.Severity, it.a.Fingerprint, it.d.Reason())); err != nil {
+		return err
+	}
+	// The lower level's pending pages give way to the new level's plan.
+	if _, err := ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE jobs SET state = 'cancelled', updated_at = ?
+WHERE incident_id = ? AND kind = 'step' AND state = 'pending' AND key LIKE ?`), ms(ap.now), id, "%/page/%"); err != nil {
+		return fmt.Errorf("raise severity: %w", err)
+	}
+	ap.logs = append(ap.logs, func() {
+		ap.s.log.Info("incident severity raised", zap.String("incident", inc.Key), zap.Stringer("from", from), zap.Stringer("to", inc.Severity))
+	})
+	return ap.insertJobs(id, ap.s.planner.Plan(ChangeRaised, inc, PlanOptions{Base: inc.OpenedAt, Tag: "s" + strconv.Itoa(int(inc.Severity))}))
+}

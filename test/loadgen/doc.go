@@ -1,0 +1,30 @@
+// Command loadgen is alertgate's HTTP load tool, run by `make bench`:
+//
+//	go run ./test/loadgen -duration 10s -conns 64
+//
+// It builds ./cmd/alertgate, then for each workload measures ingest
+// throughput (alerts/s) and p50/p99 latency of
+// POST /api/v1/alerts/alertmanager, one Alertmanager v4 alert per request
+// from -conns concurrent connections in a closed loop, against two fresh
+// server processes in turn: a parse-only baseline (this tool in its hidden
+// -serve-baseline mode: a fiber server with the gateway's settings whose
+// handler only decodes the body and answers 200) and the gateway, which
+// answers 200 after the durable SQLite commit. The workloads are
+//
+//	repeat  1,000 distinct alerts re-sent round-robin (each sent once first)
+//	storm   every request a new alert, over 100 alertname×service groups
+//
+// Finally it ingests -rss-alerts distinct alerts into a fresh gateway and
+// reports its RSS growth per active alert. The report is a Markdown table
+// on stdout (and in -out FILE) with the targets of the benchmark issue
+// (durable ingest ≥ 55 % of the baseline, ≤ 2 KB RSS per active alert)
+// marked PASS or FAIL; they are informational. The exit status is 1 when
+// a request failed (non-2xx or transport error) or a server didn't start.
+//
+// Only 127.0.0.1 is ever contacted. Child servers run in their own
+// process groups, are stopped on exit or interrupt and get SIGKILL should
+// this process die.
+//
+// Adding a variant (a gateway holding pending timers, slow targets,
+// PostgreSQL) is a startFunc and an entry in scenarios; see scenario.go.
+package main

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command-line flags.
+type options struct {
+	duration   time.Duration
+	warmup     time.Duration
+	conns      int
+	rssAlerts  int
+	workloads  []string
+	skipRSS    bool
+	keep       bool
+	gatewayBin string
+	out        string
+	selfTest   bool
+}
+
+// hiddenFlags are for the tool itself and left out of -help.
+var hiddenFlags = map[string]bool{"serve-baseline": true, "self-test": true}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// logw receives progress lines; stderr, so stdout is only the report.
+var logw io.Writer = os.Stderr
+
+func logf(format string, args ...any) { fmt.Fprintf(logw, format+"\n", args...) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	logw = stderr
+	var o options
+	var workloads, serveAddr string
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up per scenario, not counted")
+	fs.IntVar(&o.conns, "conns", 64, "concurrent connections, one request in flight each")
+	fs.IntVar(&o.rssAlerts, "rss-alerts", 100000, "distinct alerts ingested for the RSS measurement")
+	fs.StringVar(&workloads, "workloads", "repeat,storm", "comma-separated workloads: repeat, storm")
+	fs.BoolVar(&o.skipRSS, "skip-rss", false, "skip the RSS measurement")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
+	fs.StringVar(&o.gatewayBin, "gateway-bin", "", "use this alertgate binary instead of building ./cmd/alertgate")
+	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
+	fs.BoolVar(&o.selfTest, "self-test", false, "run a second baseline in place of the gateway (tests this tool)")
+	fs.StringVar(&serveAddr, "serve-baseline", "", "serve the parse-only baseline on this address")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: go run ./test/loadgen [flags]\n\nDurable ingest vs a parse-only baseline, and RSS per active alert.\n\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			if !hiddenFlags[f.Name] {
+				fmt.Fprintf(stderr, "  -%s\t%s (default %q)\n", f.Name, f.Usage, f.DefValue)
+			}
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if serveAddr != "" {
+		if err := serveBaseline(serveAddr); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	for w := range strings.SplitSeq(workloads, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			o.workloads = append(o.workloads, w)
+		}
+	}
+	if err := o.validate(); err != nil {
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := bench(ctx, o, args)
+	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil) {
+		if werr := writeReport(rep, o.out, stdout); werr != nil {
+			fmt.Fprintf(stderr, "loadgen: %v\n", werr)
+			return 1
+		}
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return 1
+	case rep.failures() > 0:
+		fmt.Fprintf(stderr, "loadgen: !!! %d requests FAILED\n", rep.failures())
+		return 1
+	}
+	return 0
+}
+
+func (o *options) validate() error {
+	var errs []error
+	if o.duration <= 0 {
+		errs = append(errs, errors.New("-duration must be positive"))
+	}
+	if o.warmup < 0 {
+		errs = append(errs, errors.New("-warmup must not be negative"))
+	}
+	if o.conns < 1 || o.conns > 4096 {
+		errs = append(errs, errors.New("-conns must be in 1..4096"))
+	}
+	if o.rssAlerts < 1 && !o.skipRSS {
+		errs = append(errs, errors.New("-rss-alerts must be positive"))
+	}
+	for _, w := range o.workloads {
+		if w != "repeat" && w != "storm" {
+			errs = append(errs, fmt.Errorf("unknown workload %q (want repeat, storm)", w))
+		}
+	}
+	if len(o.workloads) == 0 && o.skipRSS {
+		errs = append(errs, errors.New("nothing to do: no workloads and -skip-rss"))
+	}
+	return errors.Join(errs...)
+}
+
+// bench runs every scenario and the memory measurement. The report holds
+// what finished even when err is not nil.
+func bench(ctx context.Context, o options, args []string) (*report, error) {
+	e := &env{opts: o}
+	var err error
+	if e.self, err = os.Executable(); err != nil {
+		return nil, fmt.Errorf("own executable: %w", err)
+	}
+	if e.tmp, err = os.MkdirTemp("", "alertgate-loadgen-"); err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	if o.keep {
+		defer logf("kept %s", e.tmp)
+	} else {
+		defer os.RemoveAll(e.tmp)
+	}
+	switch {
+	case o.selfTest:
+		logf("self-test: the \"gateway\" is a second parse-only baseline")
+	case o.gatewayBin != "":
+		e.gatewayBin = o.gatewayBin
+	default:
+		logf("building ./cmd/alertgate")
+		if e.gatewayBin, err = buildGateway(ctx, e.tmp); err != nil {
+			return nil, err
+		}
+	}
+
+	all, err := newWorkloads(time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	rep := &report{
+		Command: strings.Join(append([]string{"go run ./test/loadgen"}, quoteArgs(args)...), " "),
+		Machine: thisMachine(), Date: time.Now(), Conns: o.conns, Warmup: o.warmup, Duration: o.duration,
+		BodyBytes: bodyBytes(all["storm"].Gen),
+	}
+	for _, name := range o.workloads {
+		rep.Workloads = append(rep.Workloads, all[name])
+	}
+	for _, sc := range scenarios(e, rep.Workloads) {
+		res, err := runScenario(ctx, e, sc)
+		if err != nil {
+			return rep, fmt.Errorf("%s / %s: %w", sc.Workload.Name, sc.Name, err)
+		}
+		rep.Results = append(rep.Results, res)
+	}
+	if !o.skipRSS {
+		mem, err := runMemory(ctx, e, gatewayStart(e), all["storm"].Gen)
+		if err != nil {
+			return rep, fmt.Errorf("memory: %w", err)
+		}
+		rep.Mem = &mem
+	}
+	return rep, nil
+}
+
+// scenarios lists the rows of the report: per workload, the baseline
+// first, then what is compared with it.
+func scenarios(e *env, workloads []*workload) []scenario {
+	var out []scenario
+	for _, wl := range workloads {
+		out = append(out,
+			scenario{Name: "baseline (parse only)", Baseline: true, Start: startBaseline, Workload: wl},
+			scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl},
+		)
+	}
+	return out
+}
+
+func gatewayName(e *env) string {
+	if e.opts.selfTest {
+		return "gateway (self-test: baseline)"
+	}
+	return "gateway (SQLite)"
+}
+
+func gatewayStart(e *env) startFunc {
+	if e.opts.selfTest {
+		return startBaseline
+	}
+	return startGateway
+}
+
+// startBaseline runs this executable in -serve-baseline mode.
+func startBaseline(ctx context.Context, e *env) (*proc, error) {
+	return startProc(ctx, "baseline", e.self, func(addr string) ([]string, error) {
+		return []string{"-serve-baseline", addr}, nil
+	})
+}
+
+// gatewayConfig is the bench configuration: the baseline's server
+// settings, one open Alertmanager source, SQLite, no targets (pages go to
+// the built-in log target at info level, suppressed at warn).
+const gatewayConfig = `server:
+  listen: %q
+  max_body_bytes: %d
+  read_timeout: %ds
+  write_timeout: %ds
+  idle_timeout: %ds
+log: { level: warn, format: json }
+storage: { driver: sqlite, path: %q }
+sources:
+  - { name: alertmanager, type: alertmanager }
+`
+
+// startGateway runs alertgate serve on a new SQLite database.
+func startGateway(ctx context.Context, e *env) (*proc, error) {
+	dir, err := e.dir("gateway")
+	if err != nil {
+		return nil, err
+	}
+	return startProc(ctx, "gateway", e.gatewayBin, func(addr string) ([]string, error) {
+		path := filepath.Join(dir, "alertgate.yml")
+		cfg := fmt.Sprintf(gatewayConfig, addr, benchBodyLimit,
+			int(benchReadTimeout.Seconds()), int(benchWriteTimeout.Seconds()), int(benchIdleTimeout.Seconds()),
+			filepath.Join(dir, "bench.db"))
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			return nil, fmt.Errorf("gateway config: %w", err)
+		}
+		return []string{"serve", "--config", path}, nil
+	})
+}
+
+// writeReport prints the report and writes it to path when set.
+func writeReport(rep *report, path string, stdout io.Writer) error {
+	if err := rep.write(stdout); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := rep.write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("report: %w", err)
+	}
+	return f.Close()
+}
+
+// quoteArgs quotes the arguments that need it for a shell.
+func quoteArgs(args []string) []string {
+	return slices.Collect(func(yield func(string) bool) {
+		for _, a := range args {
+			if strings.ContainsAny(a, " \t'\"$\\") {
+				a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+			}
+			if !yield(a) {
+				return
+			}
+		}
+	})
+}

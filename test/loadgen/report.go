@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Targets of the benchmark issue; informational, they don't fail the run.
+const (
+	targetRatio    = 55.0 // durable ingest, % of the parse-only baseline
+	targetPerAlert = 2048 // RSS bytes per active alert
+)
+
+// report is everything the Markdown output shows.
+type report struct {
+	Command   string
+	Machine   machine
+	Date      time.Time
+	Conns     int
+	Warmup    time.Duration
+	Duration  time.Duration
+	BodyBytes int
+	Workloads []*workload
+	Results   []result
+	Mem       *memResult
+}
+
+// machine describes where the benchmark ran.
+type machine struct {
+	CPU        string
+	NumCPU     int
+	GOMAXPROCS int
+	GoVersion  string
+	OS, Arch   string
+}
+
+// thisMachine reads the CPU model from /proc/cpuinfo.
+func thisMachine() machine {
+	m := machine{CPU: "unknown CPU", NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return m
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			m.CPU = strings.TrimSpace(v)
+			break
+		}
+	}
+	return m
+}
+
+// ratio returns r's throughput in % of its workload's baseline, and
+// whether there is a baseline to compare with.
+func (rep *report) ratio(r result) (float64, bool) {
+	for _, b := range rep.Results {
+		if b.Baseline && b.Workload == r.Workload && b.Stats.rate() > 0 {
+			return 100 * r.Stats.rate() / b.Stats.rate(), true
+		}
+	}
+	return 0, false
+}
+
+// failures counts the failed requests of every result.
+func (rep *report) failures() uint64 {
+	var n uint64
+	for _, r := range rep.Results {
+		n += r.Stats.failures()
+	}
+	if rep.Mem != nil {
+		n += rep.Mem.Fill.failures()
+	}
+	return n
+}
+
+// write renders the report as Markdown.
+func (rep *report) write(w io.Writer) error {
+	var b strings.Builder
+	m := rep.Machine
+	fmt.Fprintf(&b, "### Ingest benchmark\n\n`%s`, %s, on %s: %d CPUs (GOMAXPROCS %d), %s, %s/%s.\n\n",
+		rep.Command, rep.Date.UTC().Format("2006-01-02"), m.CPU, m.NumCPU, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch)
+	fmt.Fprintf(&b, "One Alertmanager v4 webhook with one alert (%s bytes, as Alertmanager's encoder writes it) per "+
+		"`POST %s`, from %d connections in a closed loop (each sends its next request when the answer arrives); "+
+		"client and servers share the machine. %s warm-up not counted, then %s measured. "+
+		"The baseline is a fiber server with the gateway's settings whose handler only decodes the body and answers 200; "+
+		"the gateway answers 200 after the durable SQLite commit. Each row runs a fresh server process. "+
+		"Latency is the client's time per request; p50/p99 are nearest-rank percentiles of a log-linear histogram "+
+		"(buckets at most 1.6 %% wide). alerts/s counts 2xx answers only.\n\n",
+		fmtInt(uint64(rep.BodyBytes)), ingestPath, rep.Conns, rep.Warmup, rep.Duration)
+
+	if len(rep.Results) > 0 {
+		fmt.Fprintf(&b, "| workload | server | alerts/s | p50 | p99 | vs baseline | ≥ %.0f %% | requests | failed |\n", targetRatio)
+		b.WriteString("|---|---|--:|--:|--:|--:|:-:|--:|--:|\n")
+		for _, r := range rep.Results {
+			vs, verdict := "", ""
+			if pct, ok := rep.ratio(r); ok {
+				vs = fmt.Sprintf("%.1f %%", pct)
+				if !r.Baseline {
+					verdict = passFail(pct >= targetRatio)
+				}
+			}
+			failed := fmtInt(r.Stats.failures())
+			if r.Stats.failures() > 0 {
+				failed = "**" + failed + "**"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				r.Workload, r.Server, fmtInt(uint64(r.Stats.rate()+0.5)),
+				fmtDur(r.Stats.lat.percentile(50)), fmtDur(r.Stats.lat.percentile(99)),
+				vs, verdict, fmtInt(r.Stats.ok+r.Stats.failures()), failed)
+		}
+		b.WriteString("\n")
+		for _, wl := range rep.Workloads {
+			fmt.Fprintf(&b, "- *%s*: %s\n", wl.Name, wl.Describe)
+		}
+		b.WriteString("\n")
+	}
+
+	if mem := rep.Mem; mem != nil {
+		b.WriteString("| active alerts | RSS at start | RSS after | per active alert | ≤ 2 KB |\n|--:|--:|--:|--:|:-:|\n")
+		fmt.Fprintf(&b, "| %s | %s | %s | %s B | %s |\n\n", fmtInt(mem.Alerts), fmtBytes(mem.Before), fmtBytes(mem.After),
+			fmtInt(uint64(max(mem.perAlert(), 0)+0.5)), passFail(mem.perAlert() <= targetPerAlert))
+		fmt.Fprintf(&b, "RSS is the gateway's VmRSS (/proc/PID/status) in a fresh process with a new database, read %s after "+
+			"/healthz answered and %s after %s distinct firing alerts (storm bodies: %d groups) were ingested at %s alerts/s; "+
+			"per active alert = (after − start) / alerts.\n\n",
+			memSettle, memSettle, fmtInt(mem.Alerts), numGroups, fmtInt(uint64(mem.Fill.rate()+0.5)))
+	}
+	if n := rep.failures(); n > 0 {
+		fmt.Fprintf(&b, "**%s requests FAILED (non-2xx or transport errors); the figures above are not valid.**\n\n", fmtInt(n))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// fmtInt writes n with thousands separators: 1,234,567.
+func fmtInt(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// fmtDur writes a latency with about three significant digits: "812 µs",
+// "1.25 ms".
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < time.Microsecond:
+		return fmt.Sprintf("%d ns", d.Nanoseconds())
+	case d < time.Millisecond:
+		return sig3(float64(d)/float64(time.Microsecond)) + " µs"
+	case d < time.Second:
+		return sig3(float64(d)/float64(time.Millisecond)) + " ms"
+	default:
+		return sig3(d.Seconds()) + " s"
+	}
+}
+
+// sig3 writes v (≥ 1) with two decimals below 10, one below 100, none above.
+func sig3(v float64) string {
+	switch {
+	case v < 9.995:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case v < 99.95:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+}
+
+// fmtBytes writes a size in MiB with one decimal.
+func fmtBytes(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}

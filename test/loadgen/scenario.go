@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// A scenario is one server under one workload: a row of the report. A
+// baseline scenario is the reference of the other scenarios of its
+// workload. Adding a variant (a gateway with pending timers, slow targets,
+// PostgreSQL) is one more startFunc and one more entry in scenarios.
+type scenario struct {
+	Name     string
+	Baseline bool
+	Start    startFunc
+	Workload *workload
+}
+
+// startFunc starts a fresh server in its own directory under env.tmp,
+// ready to serve, and returns it; the caller stops it.
+type startFunc func(ctx context.Context, env *env) (*proc, error)
+
+// workload is what the client sends.
+type workload struct {
+	Name string
+	// Describe is printed under the table: how the alerts are built.
+	Describe string
+	// Prime alerts (ids 0..Prime-1) are sent once before the warm-up and
+	// not counted.
+	Prime uint64
+	Gen   generator
+}
+
+// env is what every scenario shares: options, binaries, scratch space.
+type env struct {
+	opts       options
+	self       string // this executable, for -serve-baseline
+	gatewayBin string
+	tmp        string
+	runs       int // numbers the scenarios' directories
+}
+
+// dir returns a new directory for one server.
+func (e *env) dir(name string) (string, error) {
+	e.runs++
+	d := filepath.Join(e.tmp, fmt.Sprintf("%02d-%s", e.runs, name))
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return "", fmt.Errorf("scenario dir: %w", err)
+	}
+	return d, nil
+}
+
+// newWorkloads returns the workloads by name.
+func newWorkloads(startsAt time.Time) (map[string]*workload, error) {
+	s, err := newStorm(startsAt)
+	if err != nil {
+		return nil, err
+	}
+	const distinct = 1000
+	return map[string]*workload{
+		"repeat": {
+			Name: "repeat",
+			Describe: fmt.Sprintf("%d distinct alerts (%d alertnames × %d services in %d groups, distinct instance and fingerprint) "+
+				"re-sent round-robin, as Alertmanager's group/repeat intervals produce; each was sent once before the warm-up "+
+				"(opening the incidents), so the timed requests update existing alerts.",
+				distinct, len(alertNames), len(services), numGroups),
+			Prime: distinct,
+			Gen:   newPool(s, distinct),
+		},
+		"storm": {
+			Name: "storm",
+			Describe: fmt.Sprintf("every request is a new alert (new instance and fingerprint) spread round-robin over %d alertname×service "+
+				"groups: a storm of alerts into a bounded number of incidents, as one outage produces.", numGroups),
+			Gen: s,
+		},
+	}, nil
+}
+
+// result is a finished scenario.
+type result struct {
+	Workload string
+	Server   string
+	Baseline bool
+	Stats    phaseStats
+}
+
+// runScenario starts the scenario's server, primes it, warms it up and
+// measures it for opts.duration.
+func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
+	res := result{Workload: sc.Workload.Name, Server: sc.Name, Baseline: sc.Baseline}
+	p, err := sc.Start(ctx, e)
+	if err != nil {
+		return res, err
+	}
+	defer p.stop()
+	c := newLoadClient(p.addr, e.opts.conns, sc.Workload.Gen)
+	defer c.close()
+
+	logf("%s / %s on %s (pid %d)", sc.Workload.Name, sc.Name, p.addr, p.cmd.Process.Pid)
+	if n := sc.Workload.Prime; n > 0 {
+		st := c.runCount(ctx, n)
+		logf("  primed: %d alerts sent once, not counted (%s)", st.ok, st.elapsed.Round(time.Millisecond))
+		if err := failed(ctx, p, "priming", &st); err != nil {
+			return res, err
+		}
+	}
+	if e.opts.warmup > 0 {
+		st := c.runFor(ctx, e.opts.warmup)
+		if err := failed(ctx, p, "warm-up", &st); err != nil {
+			return res, err
+		}
+	}
+	res.Stats = c.runFor(ctx, e.opts.duration)
+	logf("  %.0f alerts/s, p50 %s, p99 %s", res.Stats.rate(), fmtDur(res.Stats.lat.percentile(50)), fmtDur(res.Stats.lat.percentile(99)))
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if n := res.Stats.failures(); n > 0 {
+		logf("!!! %s / %s: %d FAILED requests: %s\n  server output:\n%s", sc.Workload.Name, sc.Name, n, res.Stats.failureSummary(), p.stderr)
+	}
+	return res, nil
+}
+
+// failed turns failures of an untimed phase into an error.
+func failed(ctx context.Context, p *proc, phase string, st *phaseStats) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n := st.failures(); n > 0 {
+		return fmt.Errorf("%s %s: %d failed requests: %s\n  server output:\n%s", p.name, phase, n, st.failureSummary(), p.stderr)
+	}
+	return nil
+}
+
+// memResult is the RSS measurement.
+type memResult struct {
+	Alerts        uint64
+	Before, After int64 // bytes
+	Fill          phaseStats
+}
+
+// perAlert returns the RSS growth per active alert in bytes.
+func (m memResult) perAlert() float64 {
+	if m.Alerts == 0 {
+		return 0
+	}
+	return float64(m.After-m.Before) / float64(m.Alerts)
+}
+
+// memSettle lets the server finish in-flight work before RSS is read.
+const memSettle = 2 * time.Second
+
+// runMemory starts a fresh server, reads its RSS, ingests opts.rssAlerts
+// distinct firing alerts (storm bodies) and reads its RSS again.
+func runMemory(ctx context.Context, e *env, start startFunc, gen generator) (memResult, error) {
+	res := memResult{Alerts: uint64(e.opts.rssAlerts)}
+	p, err := start(ctx, e)
+	if err != nil {
+		return res, err
+	}
+	defer p.stop()
+	c := newLoadClient(p.addr, e.opts.conns, gen)
+	defer c.close()
+
+	logf("memory: %d alerts into %s on %s (pid %d)", res.Alerts, p.name, p.addr, p.cmd.Process.Pid)
+	if err := sleep(ctx, memSettle); err != nil {
+		return res, err
+	}
+	if res.Before, err = p.rss(); err != nil {
+		return res, err
+	}
+	res.Fill = c.runCount(ctx, res.Alerts)
+	if err := failed(ctx, p, "memory fill", &res.Fill); err != nil {
+		return res, err
+	}
+	if err := sleep(ctx, memSettle); err != nil {
+		return res, err
+	}
+	if res.After, err = p.rss(); err != nil {
+		return res, err
+	}
+	logf("  RSS %s → %s, %.0f B per alert", fmtBytes(res.Before), fmtBytes(res.After), res.perAlert())
+	return res, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
