@@ -10,12 +10,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/store"
 )
 
 // message builds the message of one delivery.
-func (e *Engine) message(kind MessageKind, inc *alert.Incident, alerts []alert.Alert, p *stepPayload, key string) *Message {
-	base := strings.TrimRight(e.cfg.Server.ExternalURL, "/")
+func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incident, alerts []alert.Alert, p *stepPayload, key string) *Message {
+	base := strings.TrimRight(cfg.Server.ExternalURL, "/")
 	m := &Message{
 		Kind:           kind,
 		IdempotencyKey: key,
@@ -30,7 +31,7 @@ func (e *Engine) message(kind MessageKind, inc *alert.Incident, alerts []alert.A
 	if kind == KindPage || kind == KindInfo {
 		m.AckURL = base + "/api/v1/incidents/" + inc.Key + "/ack"
 	}
-	for _, rb := range e.cfg.Runbooks {
+	for _, rb := range cfg.Runbooks {
 		if rb.Name == inc.Runbook {
 			m.Runbook = &Runbook{Name: rb.Name, Title: rb.Title, URL: rb.URL, Steps: rb.Steps}
 		}
@@ -85,7 +86,8 @@ func (e *Engine) message(kind MessageKind, inc *alert.Incident, alerts []alert.A
 // deliver sends one claimed delivery and records the result.
 func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 	log := e.log.With(zap.String("target", j.Target), zap.String("job", j.Key), zap.Int("attempt", j.Attempts))
-	t, ok := e.targets[j.Target]
+	r := e.routing.Load()
+	t, ok := r.targets[j.Target]
 	var res store.DeliveryResult
 	var m Message
 	switch {
@@ -100,7 +102,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 		err := t.send(ctx, &m)
 		took := e.now().Sub(start)
 		e.m.latency.WithLabelValues(t.name).Observe(took.Seconds())
-		res = e.result(t, j, &m, err, took)
+		res = e.result(r, t, j, &m, err, took)
 	}
 	if err := e.st.FinishDelivery(ctx, j, res); err != nil {
 		// The lease runs out and the delivery is tried again, with the same
@@ -118,7 +120,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 	}
 }
 
-func (e *Engine) result(t *target, j *store.Job, m *Message, err error, took time.Duration) store.DeliveryResult {
+func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err error, took time.Duration) store.DeliveryResult {
 	what := fmt.Sprintf("%s %s", m.Kind, m.Step)
 	if err == nil {
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "ok", "").Inc()
@@ -139,7 +141,7 @@ func (e *Engine) result(t *target, j *store.Job, m *Message, err error, took tim
 	res := store.DeliveryResult{State: store.JobDead, Error: de.Error(), EventKind: alert.EventDeliveryFail,
 		EventDetail: fmt.Sprintf("%s: %s attempt %d failed: %v; dead letter", t.name, what, j.Attempts, de)}
 	if fb := t.fallback; fb != "" {
-		if _, ok := e.targets[fb]; ok {
+		if _, ok := r.targets[fb]; ok {
 			res.EventDetail += "; falling back to " + fb
 			res.Jobs = append(res.Jobs, store.JobSpec{Key: j.Key + "/fallback:" + fb, Kind: store.KindDelivery, DueAt: e.now(),
 				StopOn: j.StopOn, Target: fb, Action: j.Action, Payload: j.Payload})

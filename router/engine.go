@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,11 +47,18 @@ type Options struct {
 	Lease time.Duration
 }
 
+// routing is the config-derived state of the engine, swapped whole on a
+// config reload.
+type routing struct {
+	cfg     *config.Config
+	targets map[string]*target
+}
+
 // Engine runs escalation steps and deliveries.
 type Engine struct {
 	st       Store
-	cfg      *config.Config
-	targets  map[string]*target
+	routing  atomic.Pointer[routing]
+	build    BuildNotifier
 	log      *zap.Logger
 	now      func() time.Time
 	m        *metrics
@@ -67,7 +76,7 @@ type Engine struct {
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
-	e := &Engine{st: st, cfg: cfg, targets: map[string]*target{}, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
+	e := &Engine{st: st, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
 		sending: map[int64]bool{}}
 	if e.log == nil {
 		e.log = zap.NewNop()
@@ -88,18 +97,38 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 	}
 	e.workers = make(chan struct{}, n)
 	e.m = newMetrics(opts.Registry)
+	if err := e.SetConfig(cfg); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// SetConfig switches the engine to a new validated config (a reload).
+// Targets whose settings did not change keep their notifier and circuit
+// breaker state; steps and deliveries already stored keep their content and
+// are sent through the new targets of the same name.
+func (e *Engine) SetConfig(cfg *config.Config) error {
+	old := e.routing.Load()
+	r := &routing{cfg: cfg, targets: map[string]*target{}}
 	tcs := cfg.Targets
 	if !hasTarget(tcs, "log") {
 		tcs = append(append([]config.Target(nil), tcs...), config.Target{Name: "log", Type: "log"})
 	}
 	for _, tc := range tcs {
-		nt, err := build(tc)
-		if err != nil {
-			return nil, fmt.Errorf("target %q: %w", tc.Name, err)
+		if old != nil {
+			if t, ok := old.targets[tc.Name]; ok && reflect.DeepEqual(t.cfg, tc) {
+				r.targets[tc.Name] = t
+				continue
+			}
 		}
-		e.targets[tc.Name] = newTarget(tc, nt, e.log, e.m)
+		nt, err := e.build(tc)
+		if err != nil {
+			return fmt.Errorf("target %q: %w", tc.Name, err)
+		}
+		r.targets[tc.Name] = newTarget(tc, nt, e.log, e.m)
 	}
-	return e, nil
+	e.routing.Store(r)
+	return nil
 }
 
 func hasTarget(ts []config.Target, name string) bool {
@@ -210,6 +239,7 @@ func (e *Engine) doneSending(id int64) {
 
 // runStep decides, inside the store's transaction, what a due step sends.
 func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error) {
+	r := e.routing.Load()
 	var p stepPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return store.StepOutcome{}, fmt.Errorf("decode step: %w", err)
@@ -231,10 +261,10 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	)
 	switch p.Type {
 	case stepPage:
-		targets, kind, event = e.roleTargets(p.Role), KindPage, alert.EventEscalated
+		targets, kind, event = r.cfg.Roles[p.Role].Targets, KindPage, alert.EventEscalated
 		detail = fmt.Sprintf("paged %s (%s)", p.Role, stepName(&p))
 	case stepAnnounce:
-		targets, kind, event = e.channelTargets(p.Channel), KindInfo, alert.EventNotified
+		targets, kind, event = r.channelTargets(p.Channel), KindInfo, alert.EventNotified
 		detail = "announced to " + p.Channel
 	case stepAck:
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
@@ -245,13 +275,13 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
 			return store.StepOutcome{}, err
 		}
-		for _, ch := range e.cfg.Communication.Channels {
+		for _, ch := range r.cfg.Communication.Channels {
 			if hasSeverity(ch.Severities, inc.Severity) {
 				targets = append(targets, ch.Targets...)
 			}
 		}
-		if hasSeverity(e.cfg.Communication.StatusPage.Severities, inc.Severity) {
-			targets = append(targets, e.cfg.Communication.StatusPage.Targets...)
+		if hasSeverity(r.cfg.Communication.StatusPage.Severities, inc.Severity) {
+			targets = append(targets, r.cfg.Communication.StatusPage.Targets...)
 		}
 		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
 	default:
@@ -260,7 +290,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	targets = dedupe(targets)
 	var out store.StepOutcome
 	for _, tn := range targets {
-		m := e.message(kind, inc, alerts, &p, j.Key+"/"+tn)
+		m := e.message(r.cfg, kind, inc, alerts, &p, j.Key+"/"+tn)
 		b, err := json.Marshal(m)
 		if err != nil {
 			return store.StepOutcome{}, fmt.Errorf("encode message: %w", err)
@@ -279,7 +309,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		return store.StepOutcome{}, err
 	}
 	if p.Type == stepPage {
-		if next, ok := e.repeat(j, inc, &p); ok {
+		if next, ok := e.repeat(r.cfg, j, inc, &p); ok {
 			out.Jobs = append(out.Jobs, next)
 		}
 	}
@@ -290,8 +320,8 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 }
 
 // repeat plans the next page of a role whose row repeats.
-func (e *Engine) repeat(j *store.Job, inc *alert.Incident, p *stepPayload) (store.JobSpec, bool) {
-	for _, row := range e.cfg.Escalation.Matrix {
+func (e *Engine) repeat(cfg *config.Config, j *store.Job, inc *alert.Incident, p *stepPayload) (store.JobSpec, bool) {
+	for _, row := range cfg.Escalation.Matrix {
 		if row.Role != p.Role || row.Repeat == nil || row.Repeat.Every <= 0 || p.Seq >= row.Repeat.Limit {
 			continue
 		}
@@ -318,13 +348,11 @@ func stepName(p *stepPayload) string {
 	return p.Type
 }
 
-func (e *Engine) roleTargets(role string) []string { return e.cfg.Roles[role].Targets }
-
-func (e *Engine) channelTargets(ch string) []string {
+func (r *routing) channelTargets(ch string) []string {
 	if ch == statusPageChannel {
-		return e.cfg.Communication.StatusPage.Targets
+		return r.cfg.Communication.StatusPage.Targets
 	}
-	for _, c := range e.cfg.Communication.Channels {
+	for _, c := range r.cfg.Communication.Channels {
 		if c.Name == ch {
 			return c.Targets
 		}

@@ -16,6 +16,7 @@ import (
 
 // target is one configured target with its breaker and retry policy.
 type target struct {
+	cfg      config.Target
 	name     string
 	typ      string
 	n        Notifier
@@ -28,7 +29,7 @@ type target struct {
 
 func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics) *target {
 	t := &target{
-		name: tc.Name, typ: tc.Type, n: n,
+		cfg: tc, name: tc.Name, typ: tc.Type, n: n,
 		timeout: tc.Timeout.D(), retry: tc.Retry, openFor: tc.Breaker.OpenFor.D(), fallback: tc.Fallback,
 	}
 	if t.timeout <= 0 {

@@ -59,6 +59,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Now is the clock (HMAC timestamps, durations); default time.Now.
 	Now func() time.Time
+	// Reload re-reads the config file (POST /-/reload); nil disables the
+	// endpoint.
+	Reload func(ctx context.Context) error
 }
 
 func newAdapterDecoder(src config.Source) (Decoder, error) {

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +41,9 @@ type GatewayOptions struct {
 	// EnginePoll overrides how often the router looks for work it was not
 	// woken for (default 1s).
 	EnginePoll time.Duration
+	// ConfigPath is the file the config came from; SIGHUP and
+	// POST /-/reload read it again. Empty: the built-in defaults, no reload.
+	ConfigPath string
 }
 
 // Gateway is the whole alertgate process: store, rules, router and HTTP
@@ -49,6 +55,11 @@ type Gateway struct {
 	engine *router.Engine
 	srv    *Server
 	ln     net.Listener
+
+	configPath string
+	reloadMu   sync.Mutex
+	reloads    *prometheus.CounterVec
+	lastReload prometheus.Gauge
 
 	closeOnce sync.Once
 }
@@ -98,7 +109,19 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, store: st}
+	g := &Gateway{cfg: cfg, log: log, store: st, configPath: opts.ConfigPath}
+	g.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "alertgate_config_reloads_total", Help: "Config reloads by result (success, failure).",
+	}, []string{"result"})
+	g.lastReload = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "alertgate_config_last_reload_successful", Help: "Whether the last config reload succeeded (1) or failed (0).",
+	})
+	g.lastReload.Set(1)
+	reg.MustRegister(g.reloads, g.lastReload)
+	var reload func(context.Context) error
+	if opts.ConfigPath != "" {
+		reload = g.Reload
+	}
 	build := func(t config.Target) (router.Notifier, error) {
 		return notifier.New(t, notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
 	}
@@ -109,7 +132,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
 		Ingester: st, Incidents: st, Actions: st, Pinger: st,
-		Logger: log.Named("server"), Registry: reg, Now: now,
+		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {
 		st.Close()
@@ -144,6 +167,23 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- g.srv.Serve(g.ln) }()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	hupDone := make(chan struct{})
+	defer close(hupDone)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := g.Reload(ctx); err != nil {
+					g.log.Warn("SIGHUP: config not reloaded", zap.Error(err))
+				}
+			case <-hupDone:
+				return
+			}
+		}
+	}()
 	g.log.Info("alertgate serving", zap.String("addr", g.ln.Addr().String()), zap.String("storage", g.cfg.Storage.Driver),
 		zap.Int("sources", len(g.cfg.Sources)), zap.Int("targets", len(g.cfg.Targets)))
 
@@ -169,6 +209,56 @@ func (g *Gateway) Run(ctx context.Context) error {
 		err = errors.Join(err, cerr)
 	}
 	return err
+}
+
+// Reload reads the config file again and, when it is valid, switches
+// rules, escalation, targets and sources to it for new work; requests and
+// deliveries in flight finish with what they started with. An invalid file
+// changes nothing: its errors are logged and returned. Server listen and
+// storage settings need a restart (a warning says so).
+func (g *Gateway) Reload(ctx context.Context) (err error) {
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
+	defer func() {
+		if err != nil {
+			g.reloads.WithLabelValues("failure").Inc()
+			g.lastReload.Set(0)
+			g.log.Error("config reload rejected; the running config stays", zap.String("file", g.configPath), zap.Error(err))
+			return
+		}
+		g.reloads.WithLabelValues("success").Inc()
+		g.lastReload.Set(1)
+	}()
+	if g.configPath == "" {
+		return errors.New("started without a config file: nothing to reload")
+	}
+	cfg, err := config.Load(g.configPath)
+	if err != nil {
+		return err
+	}
+	classifier, err := rules.New(cfg)
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	old := g.cfg
+	if err := g.engine.SetConfig(cfg); err != nil {
+		return err
+	}
+	if err := g.srv.SetSources(cfg.Sources); err != nil {
+		if rerr := g.engine.SetConfig(old); rerr != nil {
+			g.log.Error("restore router config", zap.Error(rerr))
+		}
+		return err
+	}
+	g.store.SetPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D())
+	if cfg.Server.Listen != old.Server.Listen || cfg.Storage != old.Storage || cfg.Server.MaxBodyBytes != old.Server.MaxBodyBytes ||
+		cfg.Server.APIToken != old.Server.APIToken {
+		g.log.Warn("server listen address, body limit, API token and storage changes take effect after a restart")
+	}
+	g.cfg = cfg
+	g.log.Info("config reloaded", zap.String("file", g.configPath), zap.Int("sources", len(cfg.Sources)),
+		zap.Int("rules", len(cfg.Rules)), zap.Int("targets", len(cfg.Targets)))
+	return nil
 }
 
 // Close closes the database. Run calls it; call it yourself only when Run

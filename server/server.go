@@ -44,6 +44,7 @@ type Server struct {
 	incidents  Incidents
 	actions    Actions
 	pinger     Pinger
+	reloadFn   func(ctx context.Context) error
 	newDecoder func(config.Source) (Decoder, error)
 	log        *zap.Logger
 	now        func() time.Time
@@ -77,6 +78,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		incidents:  deps.Incidents,
 		actions:    deps.Actions,
 		pinger:     deps.Pinger,
+		reloadFn:   deps.Reload,
 		newDecoder: deps.NewDecoder,
 		log:        deps.Logger,
 		now:        deps.Now,
@@ -143,6 +145,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
 	})))
+
+	app.Post("/-/reload", s.guard.handle, s.reload)
 
 	api := app.Group("/api/v1")
 	api.Post("/alerts/:source", s.ingest)

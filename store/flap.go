@@ -19,13 +19,13 @@ import (
 // one window after the previous escalation began (the hold-down), so a
 // flapping alert pages at most once per window.
 func (ap *applier) reopen(it *item, ex *existing) (int64, bool, error) {
-	if ap.s.reopen <= 0 {
+	if ap.pol.reopen <= 0 {
 		return 0, false, nil
 	}
 	var id, escalated int64
 	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT id, escalated_at FROM incidents
 WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 1`),
-		it.d.GroupKey, ms(ap.now.Add(-ap.s.reopen))).Scan(&id, &escalated)
+		it.d.GroupKey, ms(ap.now.Add(-ap.pol.reopen))).Scan(&id, &escalated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -56,12 +56,12 @@ WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolv
 	} else {
 		opt := PlanOptions{Base: ap.now, Tag: "r" + strconv.Itoa(inc.Flaps)}
 		newEscalated = ms(ap.now)
-		if hold := fromMS(escalated).Add(ap.s.reopen); ap.now.Before(hold) {
+		if hold := fromMS(escalated).Add(ap.pol.reopen); ap.now.Before(hold) {
 			opt.NotBefore = hold
 			newEscalated = ms(hold)
 			detail += fmt.Sprintf("; hold-down: no page before %s", hold.Format(time.RFC3339))
 		}
-		jobs = ap.s.planner.Plan(ChangeReopened, inc, opt)
+		jobs = ap.pol.planner.Plan(ChangeReopened, inc, opt)
 	}
 	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET status = ?, resolved_at = 0, resolved_by = '',
 firing_count = firing_count + 1, alert_count = alert_count + ?, flaps = flaps + 1, escalated_at = ?, updated_at = ? WHERE id = ?`),
@@ -100,7 +100,7 @@ func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
 	}
 	from := inc.Severity
 	inc.Severity = it.d.Severity
-	resp, resol := ap.s.planner.Deadlines(inc.Severity)
+	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol)
 	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`),
 		int(inc.Severity), ms(inc.AckDue), ms(inc.ResolveDue), ms(ap.now), id)
@@ -118,5 +118,5 @@ WHERE incident_id = ? AND kind = 'step' AND state = 'pending' AND key LIKE ?`), 
 	ap.logs = append(ap.logs, func() {
 		ap.s.log.Info("incident severity raised", zap.String("incident", inc.Key), zap.Stringer("from", from), zap.Stringer("to", inc.Severity))
 	})
-	return ap.insertJobs(id, ap.s.planner.Plan(ChangeRaised, inc, PlanOptions{Base: inc.OpenedAt, Tag: "s" + strconv.Itoa(int(inc.Severity))}))
+	return ap.insertJobs(id, ap.pol.planner.Plan(ChangeRaised, inc, PlanOptions{Base: inc.OpenedAt, Tag: "s" + strconv.Itoa(int(inc.Severity))}))
 }

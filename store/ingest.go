@@ -39,9 +39,9 @@ type ingestRes struct {
 // committed, so a nil error means the alerts are durable.
 func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult, error) {
 	res := IngestResult{Alerts: len(alerts)}
-	cls := s.classifier.Load()
-	if cls == nil {
-		return res, errors.New("ingest: no classifier configured")
+	pol := s.policy.Load()
+	if pol.classifier == nil || pol.planner == nil {
+		return res, errors.New("ingest: no rules or planner configured")
 	}
 	now := s.now()
 	incs := make(map[int64]struct{}, 1)
@@ -66,7 +66,7 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 				continue
 			}
 		}
-		items = append(items, item{a: a, d: (*cls).Evaluate(&a), hash: h, key: k})
+		items = append(items, item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k})
 	}
 	if len(items) > 0 {
 		req := &ingestReq{items: items, res: make(chan ingestRes, 1)}
@@ -162,7 +162,7 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx}, now: s.now(), added: map[int64][]string{}}
+	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx, pol: s.policy.Load()}, now: s.now(), added: map[int64][]string{}}
 	results := make([][]int64, len(batch))
 	for i, r := range batch {
 		for j := range r.items {
@@ -378,7 +378,7 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	if inc.Title == "" {
 		inc.Title = it.a.Fingerprint
 	}
-	resp, resol := ap.s.planner.Deadlines(inc.Severity)
+	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = ap.now.Add(resp), ap.now.Add(resol)
 	err = ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`INSERT INTO incidents
 (group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
@@ -396,7 +396,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`),
 	if err := ap.event(inc.ID, alert.EventClassified, "rules", it.d.Reason()+", group "+it.d.GroupKey); err != nil {
 		return 0, err
 	}
-	if err := ap.insertJobs(inc.ID, ap.s.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt})); err != nil {
+	if err := ap.insertJobs(inc.ID, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt})); err != nil {
 		return 0, err
 	}
 	ap.openedIncidents = append(ap.openedIncidents, inc.ID)

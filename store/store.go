@@ -79,12 +79,10 @@ type Store struct {
 	r *sql.DB // read-only pool
 	d dialect
 
-	log        *zap.Logger
-	now        func() time.Time
-	classifier atomic.Pointer[Classifier]
-	planner    Planner
-	maxBatch   int
-	reopen     time.Duration
+	log      *zap.Logger
+	now      func() time.Time
+	policy   atomic.Pointer[policy]
+	maxBatch int
 
 	cache  *alertCache
 	ingest chan *ingestReq
@@ -142,9 +140,7 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 		w: w, r: r, d: d,
 		log:      opts.Logger,
 		now:      opts.Now,
-		planner:  opts.Planner,
 		maxBatch: opts.MaxBatch,
-		reopen:   opts.ReopenWithin,
 		cache:    newAlertCache(),
 		ingest:   make(chan *ingestReq, 1024),
 		wake:     make(chan struct{}, 1),
@@ -160,16 +156,23 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 	if s.maxBatch <= 0 {
 		s.maxBatch = 256
 	}
-	if opts.Classifier != nil {
-		s.SetClassifier(opts.Classifier)
-	}
+	s.SetPolicy(opts.Classifier, opts.Planner, opts.ReopenWithin)
 	return s
 }
 
-// SetClassifier swaps the rules used for new alerts (config reload). The
-// repeat cache is cleared so that changed rules apply to repeats too.
-func (s *Store) SetClassifier(c Classifier) {
-	s.classifier.Store(&c)
+// policy is the config-derived behaviour of the store, swapped whole on a
+// config reload; a transaction uses the policy it started with.
+type policy struct {
+	classifier Classifier
+	planner    Planner
+	reopen     time.Duration
+}
+
+// SetPolicy swaps the rules, the planner and the reopen window used for new
+// changes (config reload). The repeat cache is cleared so that changed
+// rules apply to repeats too.
+func (s *Store) SetPolicy(c Classifier, p Planner, reopenWithin time.Duration) {
+	s.policy.Store(&policy{classifier: c, planner: p, reopen: reopenWithin})
 	s.cache.clearHashes()
 }
 

@@ -19,6 +19,7 @@ type Tx struct {
 	tx  *sql.Tx
 	s   *Store
 	ctx context.Context
+	pol *policy
 
 	openedIncidents []int64
 	closedIncidents []int64
@@ -47,7 +48,7 @@ func (s *Store) withTx(ctx context.Context, fn func(t *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
 	}
-	t := &Tx{tx: tx, s: s, ctx: ctx}
+	t := &Tx{tx: tx, s: s, ctx: ctx, pol: s.policy.Load()}
 	if err := fn(t); err != nil {
 		tx.Rollback()
 		return err
@@ -131,7 +132,7 @@ func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) err
 	if err := t.cancelJobs(inc.ID, string(alert.IncidentAcknowledged), string(alert.IncidentResolved)); err != nil {
 		return err
 	}
-	if err := t.insertJobs(inc.ID, t.s.planner.Plan(ChangeResolved, inc, PlanOptions{Base: now})); err != nil {
+	if err := t.insertJobs(inc.ID, t.pol.planner.Plan(ChangeResolved, inc, PlanOptions{Base: now})); err != nil {
 		return err
 	}
 	t.closedIncidents = append(t.closedIncidents, inc.ID)
@@ -159,7 +160,7 @@ func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 	if err := t.cancelJobs(inc.ID, string(alert.IncidentAcknowledged)); err != nil {
 		return err
 	}
-	if err := t.insertJobs(inc.ID, t.s.planner.Plan(ChangeAcknowledged, inc, PlanOptions{Base: now})); err != nil {
+	if err := t.insertJobs(inc.ID, t.pol.planner.Plan(ChangeAcknowledged, inc, PlanOptions{Base: now})); err != nil {
 		return err
 	}
 	t.logs = append(t.logs, func() {

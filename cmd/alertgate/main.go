@@ -138,7 +138,7 @@ func serve(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	g, err := server.NewGateway(ctx, cfg, server.GatewayOptions{Logger: log, Version: version})
+	g, err := server.NewGateway(ctx, cfg, server.GatewayOptions{Logger: log, Version: version, ConfigPath: *cfgPath})
 	if err != nil {
 		log.Error("start", zap.Error(err))
 		return 1

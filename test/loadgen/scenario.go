@@ -63,10 +63,10 @@ func newWorkloads(startsAt time.Time) (map[string]*workload, error) {
 	return map[string]*workload{
 		"repeat": {
 			Name: "repeat",
-			Describe: fmt.Sprintf("%d distinct alerts (%d alertnames × %d services in %d groups, distinct instance and fingerprint) "+
+			Describe: fmt.Sprintf("%s distinct alerts (%d alertnames × %d services in %d groups, distinct instance and fingerprint) "+
 				"re-sent round-robin, as Alertmanager's group/repeat intervals produce; each was sent once before the warm-up "+
 				"(opening the incidents), so the timed requests update existing alerts.",
-				distinct, len(alertNames), len(services), numGroups),
+				fmtInt(distinct), len(alertNames), len(services), numGroups),
 			Prime: distinct,
 			Gen:   newPool(s, distinct),
 		},

@@ -1,0 +1,104 @@
+package test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/server"
+)
+
+const reloadBase = `
+server: { listen: "127.0.0.1:0" }
+storage: { driver: sqlite, path: DB }
+sources:
+  - { name: probes, type: healthcheck }
+`
+
+// startFromFile runs a gateway from a config file, so it can reload it.
+func startFromFile(t *testing.T, path string) string {
+	t.Helper()
+	cfg, err := config.Load(path)
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	g, err := server.NewGateway(context.Background(), cfg, server.GatewayOptions{
+		Logger: zaptest.NewLogger(t), Listener: ln, ConfigPath: path,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String()
+}
+
+func severityOf(t *testing.T, url, id string) string {
+	t.Helper()
+	var inc struct {
+		Incident struct{ Severity string } `json:"incident"`
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, url+"/api/v1/incidents/"+id, &inc))
+	return inc.Incident.Severity
+}
+
+func TestReloadAppliesToNewAlertsAndRejectsBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alertgate.yml")
+	base := strings.Replace(reloadBase, "DB", filepath.Join(dir, "a.db"), 1)
+	require.NoError(t, os.WriteFile(path, []byte(base), 0o600))
+	url := startFromFile(t, path)
+
+	require.Equal(t, http.StatusOK, post(t, url+"/api/v1/alerts/probes", `{"check":"one","status":"down"}`))
+	require.Equal(t, "P1", severityOf(t, url, "INC-1"), "default rules: probe failures are P1")
+
+	// A new rule set: probe failures are P3 now.
+	require.NoError(t, os.WriteFile(path, []byte(base+`
+rules:
+  - { name: probes-low, match: ['source_type="healthcheck"'], severity: P3 }
+`), 0o600))
+	require.Equal(t, http.StatusOK, post(t, url+"/-/reload", ``))
+	require.Equal(t, http.StatusOK, post(t, url+"/api/v1/alerts/probes", `{"check":"two","status":"down"}`))
+	require.Equal(t, "P3", severityOf(t, url, "INC-2"))
+	require.Equal(t, "P1", severityOf(t, url, "INC-1"), "existing incidents keep their severity")
+
+	// An invalid file is rejected with its errors and the running config stays.
+	require.NoError(t, os.WriteFile(path, []byte(base+"\nrules: [{ name: bad, match: ['x=~\"(\"'], severity: P9 }]\n"), 0o600))
+	resp, err := http.Post(url+"/-/reload", "application/json", nil)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	require.Contains(t, string(body), "P9")
+	require.Equal(t, http.StatusOK, post(t, url+"/api/v1/alerts/probes", `{"check":"three","status":"down"}`))
+	require.Equal(t, "P3", severityOf(t, url, "INC-3"))
+
+	// SIGHUP reloads too.
+	require.NoError(t, os.WriteFile(path, []byte(base+`
+rules:
+  - { name: probes-high, match: ['source_type="healthcheck"'], severity: P0 }
+`), 0o600))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(url + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		m, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(m), `alertgate_config_reloads_total{result="success"} 2`)
+	}, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, http.StatusOK, post(t, url+"/api/v1/alerts/probes", `{"check":"four","status":"down"}`))
+	require.Equal(t, "P0", severityOf(t, url, "INC-4"))
+}
