@@ -96,6 +96,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "loadgen: interrupted")
+		return 1
 	case err != nil:
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return 1
