@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
-	"sort"
-	"strconv"
+	"math"
 	"sync"
 
 	"github.com/alertgate/alertgate/alert"
@@ -99,37 +97,64 @@ WHERE a.status = 'firing' AND i.status <> 'resolved'`)
 }
 
 // contentHash fingerprints everything about an alert that, when changed,
-// must be written: status, texts, labels, annotations and times.
+// must be written: status, texts, labels, annotations and times. It is on
+// the hot path of every request, so it allocates nothing: FNV-1a over the
+// fields, and maps hashed pair by pair and combined by addition, which
+// does not depend on their order.
 func contentHash(a *alert.Alert) uint64 {
-	h := fnv.New64a()
-	w := func(s string) {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	w(string(a.Status))
-	w(a.Title)
-	w(a.Description)
-	w(a.Service)
-	w(a.SeverityHint)
-	w(a.GeneratorURL)
-	w(strconv.FormatInt(a.StartsAt.UnixNano(), 36))
-	w(strconv.FormatInt(a.EndsAt.UnixNano(), 36))
-	w(strconv.FormatFloat(a.Impact.AffectedUsersPct, 'g', -1, 64))
-	hashMap(w, a.Labels)
-	w("\x01")
-	hashMap(w, a.Annotations)
-	return h.Sum64()
+	h := uint64(fnvOffset)
+	h = fnvString(h, string(a.Status))
+	h = fnvString(h, a.Title)
+	h = fnvString(h, a.Description)
+	h = fnvString(h, a.Service)
+	h = fnvString(h, a.SeverityHint)
+	h = fnvString(h, a.GeneratorURL)
+	h = fnvUint(h, uint64(a.StartsAt.UnixNano()))
+	h = fnvUint(h, uint64(a.EndsAt.UnixNano()))
+	h = fnvUint(h, math.Float64bits(a.Impact.AffectedUsersPct))
+	h = fnvUint(h, hashMap(a.Labels))
+	return fnvUint(h, hashMap(a.Annotations)^0x9e3779b97f4a7c15)
 }
 
-func hashMap(w func(string), m map[string]string) {
-	var buf [32]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		w(k)
-		w(m[k])
+	// A separator, so that ("ab","c") and ("a","bc") differ.
+	h ^= 0xff
+	return h * fnvPrime
+}
+
+func fnvUint(h, v uint64) uint64 {
+	for i := 0; i < 8; i++ {
+		h ^= v & 0xff
+		h *= fnvPrime
+		v >>= 8
 	}
+	return h
+}
+
+// hashMap combines per-pair hashes by addition: independent of order.
+func hashMap(m map[string]string) uint64 {
+	var sum uint64
+	for k, v := range m {
+		sum += mix(fnvString(fnvString(fnvOffset, k), v))
+	}
+	return sum + uint64(len(m))
+}
+
+// mix is a 64-bit finalizer (splitmix64) that spreads pair hashes before
+// they are added.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }

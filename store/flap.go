@@ -23,8 +23,8 @@ func (ap *applier) reopen(it *item, ex *existing) (int64, bool, error) {
 		return 0, false, nil
 	}
 	var id, escalated int64
-	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT id, escalated_at FROM incidents
-WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 1`),
+	err := ap.queryRow(ap.ctx, `SELECT id, escalated_at FROM incidents
+WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 1`,
 		it.d.GroupKey, ms(ap.now.Add(-ap.pol.reopen))).Scan(&id, &escalated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
@@ -63,8 +63,8 @@ WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolv
 		}
 		jobs = ap.pol.planner.Plan(ChangeReopened, inc, opt)
 	}
-	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET status = ?, resolved_at = 0, resolved_by = '',
-firing_count = firing_count + 1, alert_count = alert_count + ?, flaps = flaps + 1, escalated_at = ?, updated_at = ? WHERE id = ?`),
+	_, err = ap.exec(ap.ctx, `UPDATE incidents SET status = ?, resolved_at = 0, resolved_by = '',
+firing_count = firing_count + 1, alert_count = alert_count + ?, flaps = flaps + 1, escalated_at = ?, updated_at = ? WHERE id = ?`,
 		string(status), joins, newEscalated, ms(ap.now), id)
 	if err != nil {
 		return 0, false, fmt.Errorf("reopen incident: %w", err)
@@ -102,7 +102,7 @@ func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
 	inc.Severity = it.d.Severity
 	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol)
-	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`),
+	_, err = ap.exec(ap.ctx, `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,
 		int(inc.Severity), ms(inc.AckDue), ms(inc.ResolveDue), ms(ap.now), id)
 	if err != nil {
 		return fmt.Errorf("raise severity: %w", err)
@@ -111,8 +111,8 @@ func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
 		return err
 	}
 	// The lower level's pending pages give way to the new level's plan.
-	if _, err := ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE jobs SET state = 'cancelled', updated_at = ?
-WHERE incident_id = ? AND kind = 'step' AND state = 'pending' AND key LIKE ?`), ms(ap.now), id, "%/page/%"); err != nil {
+	if _, err := ap.exec(ap.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
+WHERE incident_id = ? AND kind = 'step' AND state = 'pending' AND key LIKE ?`, ms(ap.now), id, "%/page/%"); err != nil {
 		return fmt.Errorf("raise severity: %w", err)
 	}
 	ap.logs = append(ap.logs, func() {

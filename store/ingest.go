@@ -51,13 +51,15 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 		if !a.Status.Valid() {
 			return res, fmt.Errorf("ingest: alert %d: invalid status %q", i, a.Status)
 		}
-		if a.StartsAt.IsZero() {
-			a.StartsAt = now
-		}
 		if a.Fingerprint == "" {
 			a.Fingerprint = alert.FingerprintLabels(a.Labels)
 		}
+		// Hash the alert as received: a sender that omits startsAt repeats
+		// the same content, which must not look changed.
 		h := contentHash(&a)
+		if a.StartsAt.IsZero() {
+			a.StartsAt = now
+		}
 		k := alertKey{a.Source, a.Fingerprint}
 		if a.Status == alert.StatusFiring {
 			if inc, ok := s.cache.unchanged(k, h); ok {
@@ -205,6 +207,9 @@ type cacheUpdate struct {
 }
 
 func (ap *applier) afterCommit() {
+	if len(ap.unprepared) > 0 {
+		ap.s.prepare(context.WithoutCancel(ap.ctx), ap.unprepared)
+	}
 	c := ap.s.cache
 	for _, id := range ap.openedIncidents {
 		c.opened(id)
@@ -240,9 +245,9 @@ func (ap *applier) lookup(k alertKey) (*existing, error) {
 	var h int64
 	var st, ist string
 	var sev int
-	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT a.id, COALESCE(a.incident_id, 0), a.status, a.hash, COALESCE(i.status, ''), COALESCE(i.severity, 0)
+	err := ap.queryRow(ap.ctx, `SELECT a.id, COALESCE(a.incident_id, 0), a.status, a.hash, COALESCE(i.status, ''), COALESCE(i.severity, 0)
 FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
-WHERE a.source = ? AND a.fingerprint = ?`), k.source, k.fingerprint).Scan(&e.id, &e.incident, &st, &h, &ist, &sev)
+WHERE a.source = ? AND a.fingerprint = ?`, k.source, k.fingerprint).Scan(&e.id, &e.incident, &st, &h, &ist, &sev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -347,7 +352,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	var id int64
 	var sev int
-	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`SELECT id, severity FROM incidents WHERE group_key = ? AND status <> 'resolved'`), it.d.GroupKey).Scan(&id, &sev)
+	err := ap.queryRow(ap.ctx, `SELECT id, severity FROM incidents WHERE group_key = ? AND status <> 'resolved'`, it.d.GroupKey).Scan(&id, &sev)
 	switch {
 	case err == nil:
 		if err := ap.bumpCounts(id, 1, 1); err != nil {
@@ -380,9 +385,9 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	}
 	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = ap.now.Add(resp), ap.now.Add(resol)
-	err = ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`INSERT INTO incidents
+	err = ap.queryRow(ap.ctx, `INSERT INTO incidents
 (group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`),
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 		inc.GroupKey, inc.Status, int(inc.Severity), inc.Title, inc.Service, inc.Category, inc.Runbook, inc.Source,
 		ms(inc.OpenedAt), ms(inc.AckDue), ms(inc.ResolveDue), ms(inc.UpdatedAt), ms(inc.OpenedAt)).Scan(&inc.ID)
 	if err != nil {
@@ -445,10 +450,10 @@ func (ap *applier) upsertAlert(it *item, inc int64) error {
 		incArg = inc
 	}
 	t := ms(ap.now)
-	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`INSERT INTO alerts (source, fingerprint, incident_id, status, data, hash, first_seen, last_seen)
+	_, err = ap.exec(ap.ctx, `INSERT INTO alerts (source, fingerprint, incident_id, status, data, hash, first_seen, last_seen)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source, fingerprint) DO UPDATE SET incident_id = excluded.incident_id, status = excluded.status,
-data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repeats = alerts.repeats + 1`),
+data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repeats = alerts.repeats + 1`,
 		it.key.source, it.key.fingerprint, incArg, string(it.a.Status), data, int64(it.hash), t, t)
 	if err != nil {
 		return fmt.Errorf("upsert alert: %w", err)
@@ -461,7 +466,7 @@ func (ap *applier) updateAlert(id int64, it *item) error {
 	if err != nil {
 		return err
 	}
-	_, err = ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE alerts SET status = ?, data = ?, hash = ?, last_seen = ?, repeats = repeats + 1 WHERE id = ?`),
+	_, err = ap.exec(ap.ctx, `UPDATE alerts SET status = ?, data = ?, hash = ?, last_seen = ?, repeats = repeats + 1 WHERE id = ?`,
 		string(it.a.Status), data, int64(it.hash), ms(ap.now), id)
 	if err != nil {
 		return fmt.Errorf("update alert: %w", err)
@@ -470,7 +475,7 @@ func (ap *applier) updateAlert(id int64, it *item) error {
 }
 
 func (ap *applier) bumpCounts(inc int64, alerts, firing int) error {
-	_, err := ap.tx.ExecContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ?`),
+	_, err := ap.exec(ap.ctx, `UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ?`,
 		alerts, firing, ms(ap.now), inc)
 	if err != nil {
 		return fmt.Errorf("update incident counts: %w", err)
@@ -480,7 +485,7 @@ func (ap *applier) bumpCounts(inc int64, alerts, firing int) error {
 
 func (ap *applier) bumpFiring(inc int64, d int) (int, error) {
 	var n int
-	err := ap.tx.QueryRowContext(ap.ctx, ap.s.d.rebind(`UPDATE incidents SET firing_count = firing_count + ?, updated_at = ? WHERE id = ? RETURNING firing_count`),
+	err := ap.queryRow(ap.ctx, `UPDATE incidents SET firing_count = firing_count + ?, updated_at = ? WHERE id = ? RETURNING firing_count`,
 		d, ms(ap.now), inc).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("update incident counts: %w", err)

@@ -77,8 +77,8 @@ func (t *Tx) insertJobs(inc int64, jobs []JobSpec) error {
 	}
 	now := ms(t.s.now())
 	for _, j := range jobs {
-		_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at)
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`),
+		_, err := t.exec(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 			j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), now, now)
 		if err != nil {
 			return fmt.Errorf("insert job %s: %w", j.Key, err)
@@ -99,7 +99,7 @@ func (t *Tx) cancelJobs(inc int64, stopOn ...string) error {
 	for _, s := range stopOn {
 		args = append(args, s)
 	}
-	_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE incident_id = ? AND state = 'pending' AND stop_on IN (`+ph+`)`), args...)
+	_, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE incident_id = ? AND state = 'pending' AND stop_on IN (`+ph+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("cancel jobs: %w", err)
 	}
@@ -108,7 +108,7 @@ func (t *Tx) cancelJobs(inc int64, stopOn ...string) error {
 
 // PagedTargets lists the targets that delivered a page for an incident.
 func (t *Tx) PagedTargets(inc int64) ([]string, error) {
-	rows, err := t.tx.QueryContext(t.ctx, t.s.d.rebind(`SELECT DISTINCT target FROM jobs WHERE incident_id = ? AND kind = 'delivery' AND action = 'page' AND state = 'done' ORDER BY target`), inc)
+	rows, err := t.query(t.ctx, `SELECT DISTINCT target FROM jobs WHERE incident_id = ? AND kind = 'delivery' AND action = 'page' AND state = 'done' ORDER BY target`, inc)
 	if err != nil {
 		return nil, fmt.Errorf("paged targets: %w", err)
 	}
@@ -126,7 +126,7 @@ func (t *Tx) PagedTargets(inc int64) ([]string, error) {
 
 // Alerts returns up to limit alerts of an incident, firing ones first.
 func (t *Tx) Alerts(inc int64, limit int) ([]alert.Alert, error) {
-	rows, err := t.tx.QueryContext(t.ctx, t.s.d.rebind(`SELECT data FROM alerts WHERE incident_id = ? ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, id LIMIT ?`), inc, limit)
+	rows, err := t.query(t.ctx, `SELECT data FROM alerts WHERE incident_id = ? ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, id LIMIT ?`, inc, limit)
 	if err != nil {
 		return nil, fmt.Errorf("incident alerts: %w", err)
 	}
@@ -161,7 +161,7 @@ type StepOutcome struct {
 func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *Tx, j *Job, inc *alert.Incident) (StepOutcome, error)) (int, error) {
 	n := 0
 	err := s.withTx(ctx, func(t *Tx) error {
-		rows, err := t.tx.QueryContext(ctx, s.d.rebind(`SELECT `+jobCols+` FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`+s.d.skipLocked), ms(now), limit)
+		rows, err := t.query(ctx, `SELECT `+jobCols+` FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`+s.d.skipLocked, ms(now), limit)
 		if err != nil {
 			return fmt.Errorf("due steps: %w", err)
 		}
@@ -188,7 +188,7 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(
 			if out.Cancelled {
 				state = JobCancelled
 			}
-			if _, err := t.tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?`), state, ms(now), j.ID); err != nil {
+			if _, err := t.exec(ctx, `UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?`, state, ms(now), j.ID); err != nil {
 				return fmt.Errorf("finish step: %w", err)
 			}
 			if err := t.insertJobs(j.IncidentID, out.Jobs); err != nil {
@@ -206,11 +206,11 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Job, error) {
 	var jobs []*Job
 	err := s.withTx(ctx, func(t *Tx) error {
-		rows, err := t.tx.QueryContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
+		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
 WHERE id IN (SELECT id FROM jobs WHERE kind = 'delivery' AND
   ((state = 'pending' AND due_at <= ?) OR (state = 'running' AND lease_until <= ?))
   ORDER BY due_at, id LIMIT ?`+s.d.skipLocked+`)
-RETURNING `+jobCols), ms(now.Add(lease)), ms(now), ms(now), ms(now), limit)
+RETURNING `+jobCols, ms(now.Add(lease)), ms(now), ms(now), ms(now), limit)
 		if err != nil {
 			return fmt.Errorf("claim deliveries: %w", err)
 		}
@@ -247,7 +247,7 @@ func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) er
 		if r.State == JobPending {
 			due = ms(r.RetryAt)
 		}
-		if _, err := t.tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running'`),
+		if _, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running'`,
 			r.State, due, r.Error, ms(s.now()), j.ID); err != nil {
 			return fmt.Errorf("finish delivery: %w", err)
 		}

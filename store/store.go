@@ -84,6 +84,9 @@ type Store struct {
 	policy   atomic.Pointer[policy]
 	maxBatch int
 
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+
 	cache  *alertCache
 	ingest chan *ingestReq
 	wake   chan struct{}
@@ -141,6 +144,7 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 		log:      opts.Logger,
 		now:      opts.Now,
 		maxBatch: opts.MaxBatch,
+		stmts:    map[string]*sql.Stmt{},
 		cache:    newAlertCache(),
 		ingest:   make(chan *ingestReq, 1024),
 		wake:     make(chan struct{}, 1),

@@ -346,3 +346,28 @@ func TestStepsAndDeliveries(t *testing.T) {
 	})
 	require.NoError(t, err)
 }
+
+func TestContentHash(t *testing.T) {
+	a := firing("A", "s", "f")
+	a.Annotations = map[string]string{"summary": "x", "description": "y"}
+	b := firing("A", "s", "f")
+	b.Annotations = map[string]string{"description": "y", "summary": "x"}
+	require.Equal(t, contentHash(&a), contentHash(&b), "map order does not matter")
+	for name, change := range map[string]func(*alert.Alert){
+		"label value":   func(x *alert.Alert) { x.Labels["service"] = "t" },
+		"label moved":   func(x *alert.Alert) { x.Annotations["service"] = x.Labels["service"]; delete(x.Labels, "service") },
+		"annotation":    func(x *alert.Alert) { x.Annotations["summary"] = "z" },
+		"status":        func(x *alert.Alert) { x.Status = alert.StatusResolved },
+		"title split":   func(x *alert.Alert) { x.Title, x.Description = "", "A" },
+		"starts at":     func(x *alert.Alert) { x.StartsAt = x.StartsAt.Add(time.Second) },
+		"ends at":       func(x *alert.Alert) { x.EndsAt = time.Unix(1, 0) },
+		"impact":        func(x *alert.Alert) { x.Impact.AffectedUsersPct = 60 },
+		"extra label":   func(x *alert.Alert) { x.Labels["instance"] = "" },
+		"generator url": func(x *alert.Alert) { x.GeneratorURL = "http://x" },
+	} {
+		c := firing("A", "s", "f")
+		c.Annotations = map[string]string{"summary": "x", "description": "y"}
+		change(&c)
+		require.NotEqual(t, contentHash(&a), contentHash(&c), name)
+	}
+}

@@ -25,9 +25,13 @@ type Tx struct {
 	closedIncidents []int64
 	jobsAdded       bool
 	logs            []func()
+	unprepared      []string
 }
 
 func (t *Tx) finish() {
+	if len(t.unprepared) > 0 {
+		t.s.prepare(context.WithoutCancel(t.ctx), t.unprepared)
+	}
 	for _, id := range t.openedIncidents {
 		t.s.cache.opened(id)
 	}
@@ -61,7 +65,7 @@ func (s *Store) withTx(ctx context.Context, fn func(t *Tx) error) error {
 }
 
 func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error {
-	_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`),
+	_, err := t.exec(t.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
 		inc, ms(t.s.now()), string(kind), actor, detail)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
@@ -103,7 +107,7 @@ func (t *Tx) Incident(id int64) (*alert.Incident, error) {
 }
 
 func (t *Tx) incident(id int64) (*alert.Incident, error) {
-	inc, err := scanIncident(t.tx.QueryRowContext(t.ctx, t.s.d.rebind(`SELECT `+incidentCols+` FROM incidents WHERE id = ?`), id))
+	inc, err := scanIncident(t.queryRow(t.ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("incident %s: %w", alert.IncidentKey(id), ErrNotFound)
 	}
@@ -116,7 +120,7 @@ func (t *Tx) incident(id int64) (*alert.Incident, error) {
 // resolve marks an open incident resolved, cancels its pending work and
 // plans what resolving implies.
 func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) error {
-	_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ? WHERE id = ?`),
+	_, err := t.exec(t.ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ? WHERE id = ?`,
 		now.UnixMilli(), actor, now.UnixMilli(), inc.ID)
 	if err != nil {
 		return fmt.Errorf("resolve incident: %w", err)
@@ -144,7 +148,7 @@ func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) err
 
 func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 	now := t.s.now()
-	_, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(`UPDATE incidents SET status = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ? WHERE id = ?`),
+	_, err := t.exec(t.ctx, `UPDATE incidents SET status = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ? WHERE id = ?`,
 		ms(now), actor, ms(now), inc.ID)
 	if err != nil {
 		return fmt.Errorf("acknowledge incident: %w", err)
@@ -168,3 +172,77 @@ func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 	})
 	return nil
 }
+
+// stmt returns the writer's prepared statement for q, bound to this
+// transaction. Parsing SQL was most of the ingest cost before statements
+// were reused. A statement can't be prepared on the pool while this
+// transaction holds the one writer connection, so a query seen for the
+// first time is prepared on the transaction alone and, after the commit,
+// on the pool for every later transaction.
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	t.s.stmtMu.Lock()
+	st, ok := t.s.stmts[q]
+	t.s.stmtMu.Unlock()
+	if ok {
+		return t.tx.StmtContext(ctx, st), nil
+	}
+	t.unprepared = append(t.unprepared, q)
+	return t.tx.PrepareContext(ctx, t.s.d.rebind(q))
+}
+
+// prepare prepares, on the pool, the queries a committed transaction used
+// for the first time.
+func (s *Store) prepare(ctx context.Context, qs []string) {
+	for _, q := range qs {
+		s.stmtMu.Lock()
+		_, ok := s.stmts[q]
+		s.stmtMu.Unlock()
+		if ok {
+			continue
+		}
+		st, err := s.w.PrepareContext(ctx, s.d.rebind(q))
+		if err != nil {
+			s.log.Warn("prepare statement", zap.Error(err))
+			continue
+		}
+		s.stmtMu.Lock()
+		if _, ok := s.stmts[q]; ok {
+			st.Close()
+		} else {
+			s.stmts[q] = st
+		}
+		s.stmtMu.Unlock()
+	}
+}
+
+func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is QueryRowContext on a prepared statement. A preparation
+// error surfaces from Scan, as with database/sql's own QueryRow.
+func (t *Tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
