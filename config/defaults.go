@@ -55,6 +55,7 @@ func Default() *Config {
 			GroupBy:      []string{"alertname", "service"},
 			ReopenWithin: Duration(10 * time.Minute),
 		},
+		Inhibit: defaultInhibit(),
 		Roles: map[string]Role{
 			RoleOnCall:     {Targets: []string{LogTarget}},
 			RoleTeamLead:   {Targets: []string{LogTarget}},

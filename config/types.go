@@ -11,6 +11,9 @@ type Config struct {
 	Severities    Severities      `yaml:"severities"`
 	Rules         []Rule          `yaml:"rules"`
 	Dedup         Dedup           `yaml:"dedup"`
+	Silences      []Silence       `yaml:"silences,omitempty"`
+	Maintenance   []Maintenance   `yaml:"maintenance,omitempty"`
+	Inhibit       []InhibitRule   `yaml:"inhibit,omitempty"`
 	Roles         map[string]Role `yaml:"roles"`
 	Escalation    Escalation      `yaml:"escalation"`
 	Targets       []Target        `yaml:"targets"`
@@ -32,6 +35,8 @@ type Server struct {
 	ReadTimeout  Duration `yaml:"read_timeout"`
 	WriteTimeout Duration `yaml:"write_timeout"`
 	IdleTimeout  Duration `yaml:"idle_timeout"`
+	// Pprof serves Go's profiler on /debug/pprof (off by default).
+	Pprof bool `yaml:"pprof,omitempty"`
 }
 
 // Log configures the zap logger.
@@ -160,9 +165,15 @@ type Rule struct {
 	Name string `yaml:"name"`
 	// Match lists Alertmanager label matchers (`service=~"pay.*"`), all of
 	// which must hold. They see the alert's labels plus the fields source,
-	// source_type, title, description and service (labels win on a clash).
+	// source_type, title, description and service (labels win on a clash),
+	// and "category": the category earlier rules decided, else the label.
 	// An empty list matches every alert.
 	Match []string `yaml:"match,omitempty"`
+	// Keywords, when given, must also hold: one of them occurs as a word
+	// (case-insensitive, CamelCase and snake_case split, a plural "s"
+	// allowed; "error rate" matches consecutive words) in the alertname
+	// label, the title or the service.
+	Keywords []string `yaml:"keywords,omitempty"`
 	// When is an optional expression (expr-lang) that must also hold, for
 	// what matchers can't say: text search, numeric thresholds.
 	When     string            `yaml:"when,omitempty"`

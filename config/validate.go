@@ -45,6 +45,7 @@ func (c *Config) Validate() error {
 	v.sources()
 	v.severities()
 	v.rules()
+	v.suppression()
 	v.dedup()
 	v.runbookList()
 	v.targetList()

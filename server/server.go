@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/pprof"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
@@ -45,6 +46,7 @@ type Server struct {
 	actions    Actions
 	pinger     Pinger
 	reloadFn   func(ctx context.Context) error
+	pprof      bool
 	newDecoder func(config.Source) (Decoder, error)
 	log        *zap.Logger
 	now        func() time.Time
@@ -79,6 +81,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		actions:    deps.Actions,
 		pinger:     deps.Pinger,
 		reloadFn:   deps.Reload,
+		pprof:      cfg.Pprof,
 		newDecoder: deps.NewDecoder,
 		log:        deps.Logger,
 		now:        deps.Now,
@@ -140,6 +143,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app := s.app
 	app.Use(s.observe, recoverPanics)
 
+	if s.pprof {
+		app.Use(pprof.New())
+	}
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{

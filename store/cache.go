@@ -158,3 +158,50 @@ func mix(x uint64) uint64 {
 	x *= 0x94d049bb133111eb
 	return x ^ (x >> 31)
 }
+
+// knownKeys records every alert key the database holds, as 64-bit hashes,
+// so that a new alert (the whole of an alert storm) needs no lookup. A
+// hash collision only costs the lookup it would have saved. It is used
+// only when this process is the database's one writer (SQLite).
+type knownKeys struct {
+	mu sync.RWMutex
+	m  map[uint64]struct{}
+}
+
+func keyHash(k alertKey) uint64 {
+	return mix(fnvString(fnvString(fnvOffset, k.source), k.fingerprint))
+}
+
+func (kk *knownKeys) has(k alertKey) bool {
+	kk.mu.RLock()
+	_, ok := kk.m[keyHash(k)]
+	kk.mu.RUnlock()
+	return ok
+}
+
+func (kk *knownKeys) add(keys map[alertKey]bool) {
+	if len(keys) == 0 {
+		return
+	}
+	kk.mu.Lock()
+	for k := range keys {
+		kk.m[keyHash(k)] = struct{}{}
+	}
+	kk.mu.Unlock()
+}
+
+func (s *Store) loadKnown(ctx context.Context) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT source, fingerprint FROM alerts`)
+	if err != nil {
+		return fmt.Errorf("load alert keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k alertKey
+		if err := rows.Scan(&k.source, &k.fingerprint); err != nil {
+			return fmt.Errorf("load alert keys: %w", err)
+		}
+		s.known.m[keyHash(k)] = struct{}{}
+	}
+	return rows.Err()
+}

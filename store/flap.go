@@ -76,6 +76,7 @@ firing_count = firing_count + 1, alert_count = alert_count + ?, flaps = flaps + 
 		return 0, false, err
 	}
 	ap.openedIncidents = append(ap.openedIncidents, id)
+	ap.groupOpen[it.d.GroupKey] = openRef{id: id, sev: inc.Severity}
 	ap.logs = append(ap.logs, func() {
 		ap.s.log.Info("incident reopened", zap.String("incident", inc.Key), zap.Int("flaps", inc.Flaps), zap.Bool("acknowledged", acked))
 	})
@@ -100,6 +101,9 @@ func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
 	}
 	from := inc.Severity
 	inc.Severity = it.d.Severity
+	if ref, ok := ap.groupOpen[inc.GroupKey]; ok && ref.id == id {
+		ap.groupOpen[inc.GroupKey] = openRef{id: id, sev: inc.Severity}
+	}
 	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol)
 	_, err = ap.exec(ap.ctx, `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,

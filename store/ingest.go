@@ -164,7 +164,8 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx, pol: s.policy.Load()}, now: s.now(), added: map[int64][]string{}}
+	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx, pol: s.policy.Load()}, now: s.now(), added: map[int64][]string{},
+		counts: map[int64]countDelta{}, groupOpen: map[string]openRef{}, batchKeys: map[alertKey]bool{}}
 	results := make([][]int64, len(batch))
 	for i, r := range batch {
 		for j := range r.items {
@@ -177,6 +178,10 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 				results[i] = append(results[i], inc)
 			}
 		}
+	}
+	if err := ap.flushCounts(); err != nil {
+		tx.Rollback()
+		return nil, err
 	}
 	if err := ap.flushAdded(); err != nil {
 		tx.Rollback()
@@ -196,8 +201,20 @@ type applier struct {
 	now   time.Time
 	added map[int64][]string // incident → fingerprints that joined
 
+	counts map[int64]countDelta
+	// groupOpen remembers, for this batch, the open incident of a group
+	// key, so a storm of alerts into one group reads it once.
+	groupOpen map[string]openRef
+	// batchKeys are the alerts this batch wrote (see lookup).
+	batchKeys map[alertKey]bool
+
 	cachePut  []cacheUpdate
 	cacheDrop []alertKey
+}
+
+type openRef struct {
+	id  int64
+	sev alert.Severity
 }
 
 type cacheUpdate struct {
@@ -220,6 +237,9 @@ func (ap *applier) afterCommit() {
 	for _, u := range ap.cachePut {
 		c.put(u.k, u.h, u.inc)
 	}
+	if ap.s.known != nil {
+		ap.s.known.add(ap.batchKeys)
+	}
 	for _, k := range ap.cacheDrop {
 		c.drop(k)
 	}
@@ -241,6 +261,9 @@ type existing struct {
 }
 
 func (ap *applier) lookup(k alertKey) (*existing, error) {
+	if ap.s.known != nil && !ap.batchKeys[k] && !ap.s.known.has(k) {
+		return nil, nil // never stored: no need to ask the database
+	}
 	var e existing
 	var h int64
 	var st, ist string
@@ -332,6 +355,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 			if err := ap.resolve(inc, "source:"+it.a.Source, "all alerts resolved", ap.now); err != nil {
 				return 0, err
 			}
+			delete(ap.groupOpen, inc.GroupKey)
 		}
 		return ex.incident, nil
 	default:
@@ -350,18 +374,24 @@ func (ap *applier) apply(it *item) (int64, error) {
 // openIncidentFor attaches a firing alert to the open incident of its
 // group, opening one when there is none.
 func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
-	var id int64
-	var sev int
-	err := ap.queryRow(ap.ctx, `SELECT id, severity FROM incidents WHERE group_key = ? AND status <> 'resolved'`, it.d.GroupKey).Scan(&id, &sev)
-	switch {
-	case err == nil:
-		if err := ap.bumpCounts(id, 1, 1); err != nil {
+	ref, ok := ap.groupOpen[it.d.GroupKey]
+	if !ok {
+		var sev int
+		err := ap.queryRow(ap.ctx, `SELECT id, severity FROM incidents WHERE group_key = ? AND status <> 'resolved'`, it.d.GroupKey).Scan(&ref.id, &sev)
+		switch {
+		case err == nil:
+			ref.sev, ok = alert.Severity(sev), true
+			ap.groupOpen[it.d.GroupKey] = ref
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, fmt.Errorf("find open incident: %w", err)
+		}
+	}
+	if ok {
+		if err := ap.bumpCounts(ref.id, 1, 1); err != nil {
 			return 0, err
 		}
-		ap.added[id] = append(ap.added[id], it.a.Fingerprint)
-		return id, ap.maybeRaise(id, alert.Severity(sev), it)
-	case !errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("find open incident: %w", err)
+		ap.added[ref.id] = append(ap.added[ref.id], it.a.Fingerprint)
+		return ref.id, ap.maybeRaise(ref.id, ref.sev, it)
 	}
 	if id, ok, err := ap.reopen(it, ex); err != nil || ok {
 		return id, err
@@ -385,7 +415,7 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	}
 	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = ap.now.Add(resp), ap.now.Add(resol)
-	err = ap.queryRow(ap.ctx, `INSERT INTO incidents
+	err := ap.queryRow(ap.ctx, `INSERT INTO incidents
 (group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 		inc.GroupKey, inc.Status, int(inc.Severity), inc.Title, inc.Service, inc.Category, inc.Runbook, inc.Source,
@@ -405,6 +435,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 		return 0, err
 	}
 	ap.openedIncidents = append(ap.openedIncidents, inc.ID)
+	ap.groupOpen[inc.GroupKey] = openRef{id: inc.ID, sev: inc.Severity}
 	ap.logs = append(ap.logs, func() {
 		ap.s.log.Info("incident opened", zap.String("incident", inc.Key), zap.Stringer("severity", inc.Severity),
 			zap.String("title", inc.Title), zap.String("service", inc.Service), zap.String("group_key", inc.GroupKey))
@@ -458,6 +489,7 @@ data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repe
 	if err != nil {
 		return fmt.Errorf("upsert alert: %w", err)
 	}
+	ap.batchKeys[it.key] = true
 	return nil
 }
 
@@ -474,21 +506,40 @@ func (ap *applier) updateAlert(id int64, it *item) error {
 	return nil
 }
 
+// countDelta is a change to an incident's alert counts not yet written.
+type countDelta struct{ alerts, firing int }
+
+// bumpCounts notes a change to an incident's counts; the batch writes one
+// UPDATE per incident (flushCounts), not one per alert.
 func (ap *applier) bumpCounts(inc int64, alerts, firing int) error {
-	_, err := ap.exec(ap.ctx, `UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ?`,
-		alerts, firing, ms(ap.now), inc)
-	if err != nil {
-		return fmt.Errorf("update incident counts: %w", err)
-	}
+	d := ap.counts[inc]
+	d.alerts += alerts
+	d.firing += firing
+	ap.counts[inc] = d
 	return nil
 }
 
-func (ap *applier) bumpFiring(inc int64, d int) (int, error) {
+// bumpFiring changes an incident's firing count now (with any pending
+// change) and returns the new count.
+func (ap *applier) bumpFiring(inc int64, by int) (int, error) {
+	d := ap.counts[inc]
+	delete(ap.counts, inc)
 	var n int
-	err := ap.queryRow(ap.ctx, `UPDATE incidents SET firing_count = firing_count + ?, updated_at = ? WHERE id = ? RETURNING firing_count`,
-		d, ms(ap.now), inc).Scan(&n)
+	err := ap.queryRow(ap.ctx, `UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ? RETURNING firing_count`,
+		d.alerts, d.firing+by, ms(ap.now), inc).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("update incident counts: %w", err)
 	}
 	return n, nil
+}
+
+func (ap *applier) flushCounts() error {
+	for inc, d := range ap.counts {
+		if _, err := ap.exec(ap.ctx, `UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ?`,
+			d.alerts, d.firing, ms(ap.now), inc); err != nil {
+			return fmt.Errorf("update incident counts: %w", err)
+		}
+	}
+	clear(ap.counts)
+	return nil
 }

@@ -88,6 +88,7 @@ type Store struct {
 	stmts  map[string]*sql.Stmt
 
 	cache  *alertCache
+	known  *knownKeys // nil unless this process is the only writer
 	ingest chan *ingestReq
 	wake   chan struct{}
 
@@ -124,12 +125,13 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	}
 	r.SetMaxOpenConns(4)
 	s := newStore(w, r, sqliteDialect, opts)
+	s.known = &knownKeys{m: map[uint64]struct{}{}}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		r.Close()
 		return nil, err
 	}
-	if err := s.loadCache(ctx); err != nil {
+	if err := errors.Join(s.loadCache(ctx), s.loadKnown(ctx)); err != nil {
 		w.Close()
 		r.Close()
 		return nil, err

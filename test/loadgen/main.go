@@ -234,6 +234,7 @@ const gatewayConfig = `server:
   read_timeout: %ds
   write_timeout: %ds
   idle_timeout: %ds
+  pprof: true
 log: { level: warn, format: json }
 storage: { driver: sqlite, path: %q }
 sources:
