@@ -57,33 +57,34 @@ const (
 //   - the sender's conventional `severity` label: critical, error/high,
 //     warning, info; a literal P0–P3 is an explicit level and wins;
 //   - the affected-users percentage (label or annotation
-//     `affected_users_pct`, or a numeric `impact`) splits performance and
-//     degradation alerts at 50%.
+//     `affected_users_pct`, or a numeric `impact`): more than 50% makes any
+//     alert not yet P0 a P1 (cosmetic, enhancement and docs aside); 50% or
+//     less makes a performance or degradation alert P2.
 //
-// The table (first match wins; "sev" is the severity label):
+// The rules, in order ("sev" is the severity label; severity rules stop
+// at the first match):
 //
-//	| # | rule                        | when                                          | result        |
-//	|---|-----------------------------|-----------------------------------------------|---------------|
-//	| 1 | category-<c> (12 rules)     | no category yet, keyword in alertname/title/service | category <c> (continue) |
-//	| 2 | runbook-database            | category database                              | runbook database (continue) |
-//	| 3 | runbook-service-outage      | category outage, payment or auth               | runbook service-outage (continue) |
-//	| 4 | runbook-performance         | category performance or degradation            | runbook performance (continue) |
-//	| 5 | explicit-p0 … explicit-p3   | sev is literally P0…P3                         | that level    |
-//	| 6 | security-incident           | category security                              | P0            |
-//	| 7 | probe-down-critical-service | failing health check, category payment or auth | P0            |
-//	| 8 | probe-down                  | failing health check                           | P1, outage    |
-//	| 9 | service-outage              | category outage, sev not warning/info          | P0            |
-//	|10 | payment-auth-failure        | category payment/auth, a failure word, sev not warning/info | P0 |
-//	|11 | payment-auth-critical       | category payment/auth, sev critical            | P0            |
-//	|12 | database-connectivity       | category database, sev not warning/info        | P1            |
-//	|13 | users-majority              | performance/degradation, impact > 50%          | P1            |
-//	|14 | users-minority              | performance/degradation, impact ≤ 50%          | P2            |
-//	|15 | partial-degradation         | category degradation, sev not warning/info     | P1            |
-//	|16 | performance-severe          | category performance, sev critical/error/high  | P1            |
-//	|17 | minor-issue                 | category feature or monitoring                 | P2            |
-//	|18 | low-priority                | category cosmetic, enhancement or docs         | P3            |
-//	|19 | severity-critical … -info   | sev critical → P0, error/high → P1, warning → P2, info → P3 | that level |
-//	|20 | default                     | anything else ("monitoring alerts")            | P2            |
+//	category-<c> (12)            no category yet, a keyword of <c>          category <c>, continue
+//	runbook-database             category database                          runbook database, continue
+//	runbook-service-outage       category outage, payment or auth           runbook service-outage, continue
+//	runbook-performance          category performance or degradation        runbook performance, continue
+//	explicit-p0 … explicit-p3    sev is literally P0 … P3                   that level
+//	security-incident            category security                          P0
+//	probe-down-critical-service  failing health check, payment or auth      P0
+//	probe-down                   failing health check                       P1, category outage
+//	service-outage               category outage, sev not warning/info      P0
+//	payment-auth-failure         payment or auth, a failure word,           P0
+//	                             sev not warning/info
+//	payment-auth-critical        payment or auth, sev critical              P0
+//	database-connectivity        category database, sev not warning/info    P1
+//	users-majority               impact > 50%, not cosmetic/enhancement/docs P1
+//	users-minority               performance or degradation, impact ≤ 50%   P2
+//	partial-degradation          category degradation, sev not warning/info P1
+//	performance-severe           category performance, sev critical/error/high P1
+//	minor-issue                  category feature or monitoring             P2
+//	low-priority                 category cosmetic, enhancement or docs     P3
+//	severity-critical … -info    sev critical, error/high, warning, info    P0, P1, P2, P3
+//	default                      anything else ("monitoring alerts")        P2
 func defaultRules() []Rule {
 	rules := make([]Rule, 0, 40)
 	for _, kc := range defaultCategories {
@@ -113,7 +114,7 @@ func defaultRules() []Rule {
 		Rule{Name: "payment-auth-failure", Match: []string{criticalSystem, notWarnOrInfo}, Keywords: failureWords, Severity: "P0"},
 		Rule{Name: "payment-auth-critical", Match: []string{criticalSystem, `severity=~"(?i)critical"`}, Severity: "P0"},
 		Rule{Name: "database-connectivity", Match: []string{`category="database"`, notWarnOrInfo}, Severity: "P1"},
-		Rule{Name: "users-majority", Match: impact, When: "impact_known && impact > 50", Severity: "P1"},
+		Rule{Name: "users-majority", Match: []string{`category!~"cosmetic|enhancement|docs"`}, When: "impact_known && impact > 50", Severity: "P1"},
 		Rule{Name: "users-minority", Match: impact, When: "impact_known", Severity: "P2"},
 		Rule{Name: "partial-degradation", Match: []string{`category="degradation"`, notWarnOrInfo}, Severity: "P1"},
 		Rule{Name: "performance-severe", Match: []string{`category="performance"`, `severity=~"(?i)critical|error|high"`}, Severity: "P1"},

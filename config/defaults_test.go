@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
@@ -144,67 +143,4 @@ func TestDefaultRunbooks(t *testing.T) {
 			"kubectl scale deployment api-gateway --replicas=5",
 		}},
 	}, Default().Runbooks)
-}
-
-// classify applies rules the way the rules engine does: the first rule
-// that sets a field wins, and a match without continue ends the search.
-func classify(t *testing.T, rules []Rule, fields map[string]string) (severity, category, runbook string) {
-	t.Helper()
-	for _, r := range rules {
-		matched := true
-		for _, s := range r.Match {
-			m, err := labels.ParseMatcher(s)
-			require.NoError(t, err, s)
-			matched = matched && m.Matches(fields[m.Name])
-		}
-		if !matched {
-			continue
-		}
-		severity = cmpOr(severity, r.Severity)
-		category = cmpOr(category, r.Category)
-		runbook = cmpOr(runbook, r.Runbook)
-		if !r.Continue {
-			break
-		}
-	}
-	return severity, category, runbook
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func TestDefaultRules(t *testing.T) {
-	tests := []struct {
-		name                        string
-		fields                      map[string]string
-		severity, category, runbook string
-	}{
-		{"critical label", map[string]string{"severity": "critical"}, "P0", "", ""},
-		{"critical any case", map[string]string{"severity": "CRITICAL"}, "P0", "", ""},
-		{"error label", map[string]string{"severity": "error"}, "P1", "", ""},
-		{"high label", map[string]string{"severity": "High"}, "P1", "", ""},
-		{"warning label", map[string]string{"severity": "warning"}, "P2", "", ""},
-		{"info label", map[string]string{"severity": "info"}, "P3", "", ""},
-		{"regex is anchored", map[string]string{"severity": "not-critical"}, "P2", "", ""},
-		{"probe failure", map[string]string{"source_type": "healthcheck"}, "P1", "outage", "service-outage"},
-		{"catch-all", map[string]string{"alertname": "Watchdog"}, "P2", "", ""},
-		{"database by alertname", map[string]string{"alertname": "PostgresReplicationLag", "severity": "warning"}, "P2", "database", "database"},
-		{"database by service", map[string]string{"service": "orders-mysql"}, "P2", "database", "database"},
-		{"performance by title", map[string]string{"title": "High request latency on checkout", "severity": "critical"}, "P0", "performance", "performance"},
-		{"outage by title", map[string]string{"title": "API gateway is down"}, "P2", "outage", "service-outage"},
-		{"database wins over outage", map[string]string{"alertname": "DatabaseDown", "severity": "critical"}, "P0", "database", "database"},
-	}
-	rules := Default().Rules
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sev, cat, rb := classify(t, rules, tt.fields)
-			require.Equal(t, tt.severity, sev, "severity")
-			require.Equal(t, tt.category, cat, "category")
-			require.Equal(t, tt.runbook, rb, "runbook")
-		})
-	}
 }

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/expr-lang/expr/vm"
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
@@ -14,6 +14,7 @@ import (
 // Decision is what the rules decided for one alert.
 type Decision struct {
 	Severity alert.Severity
+	// Category is what the rules decided, else the alert's category label.
 	Category string
 	Runbook  string
 	// GroupKey decides which open incident the alert joins.
@@ -23,8 +24,21 @@ type Decision struct {
 	// Rule is the rule that set the severity ("" when the engine's
 	// fallback did).
 	Rule string
-	// Matched lists every rule that matched, in order.
+	// Matched lists every rule that matched, in order. Only Explain fills
+	// it; Evaluate leaves it nil to stay allocation-free.
 	Matched []string
+	// Trace is every rule tried, in order, and why it matched or not. Only
+	// Explain fills it.
+	Trace []Step
+}
+
+// Step is one rule tried by Explain.
+type Step struct {
+	Rule    string
+	Matched bool
+	// Detail says why: the matcher that failed, the keyword found, the
+	// expression's error, what the rule set.
+	Detail string
 }
 
 // Reason explains the decision in one line for the incident timeline.
@@ -49,83 +63,141 @@ func (d *Decision) Reason() string {
 }
 
 type rule struct {
-	name     string
-	matchers []*labels.Matcher
-	severity *alert.Severity
-	category string
-	runbook  string
-	labels   map[string]string
-	groupBy  []string
-	cont     bool
+	name        string
+	matchers    []matcher
+	keywords    [][]string
+	when        *vm.Program
+	severity    alert.Severity
+	hasSeverity bool
+	category    string
+	runbook     string
+	labels      map[string]string
+	groupBy     []string
+	cont        bool
 }
 
-// Engine evaluates the configured rules. It is immutable and safe for
-// concurrent use; a config reload builds a new Engine.
+// Engine evaluates the configured rules, silences, maintenance windows
+// and inhibit rules. It is immutable and safe for concurrent use; a config
+// reload builds a new Engine.
 type Engine struct {
-	rules    []rule
-	groupBy  []string
-	fallback alert.Severity
+	rules       []rule
+	groupBy     []string
+	fallback    alert.Severity
+	silences    []Silence
+	windows     []window
+	inhibit     []inhibitRule
+	sourceTypes map[string]string
 }
 
 // DefaultSeverity is the severity of an alert no rule classified.
 const DefaultSeverity = alert.P2
 
-// New compiles the rules of a validated config.
+// DefaultGroupBy groups alerts when the config names no group_by labels.
+var DefaultGroupBy = []string{"alertname", "service"}
+
+// New compiles a validated config: rules (matchers and `when`
+// expressions), silences, maintenance windows and inhibit rules. Errors
+// name the rule, silence or window at fault.
 func New(cfg *config.Config) (*Engine, error) {
-	e := &Engine{groupBy: cfg.Dedup.GroupBy, fallback: DefaultSeverity}
+	e := &Engine{groupBy: sortedCopy(cfg.Dedup.GroupBy), fallback: DefaultSeverity, sourceTypes: map[string]string{}}
 	if len(e.groupBy) == 0 {
-		e.groupBy = []string{"alertname", "service"}
+		e.groupBy = DefaultGroupBy
 	}
-	for i, rc := range cfg.Rules {
-		r := rule{name: rc.Name, category: rc.Category, runbook: rc.Runbook, labels: rc.Labels, groupBy: rc.GroupBy, cont: rc.Continue}
-		if r.name == "" {
-			r.name = fmt.Sprintf("rules[%d]", i)
-		}
-		for _, m := range rc.Match {
-			pm, err := labels.ParseMatcher(m)
-			if err != nil {
-				return nil, fmt.Errorf("rule %q: matcher %q: %w", r.name, m, err)
-			}
-			r.matchers = append(r.matchers, pm)
-		}
-		if rc.Severity != "" {
-			s, err := alert.ParseSeverity(rc.Severity)
-			if err != nil {
-				return nil, fmt.Errorf("rule %q: %w", r.name, err)
-			}
-			r.severity = &s
+	for _, s := range cfg.Sources {
+		e.sourceTypes[s.Name] = s.Type
+	}
+	for i := range cfg.Rules {
+		r, err := compileRule(i, &cfg.Rules[i])
+		if err != nil {
+			return nil, err
 		}
 		e.rules = append(e.rules, r)
+	}
+	if err := e.compileSuppression(cfg); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
 
-// value returns what a matcher named name sees: the label, else the
-// alert field of that name.
-func value(a *alert.Alert, name string) string {
-	if v, ok := a.Labels[name]; ok {
-		return v
+func compileRule(i int, rc *config.Rule) (rule, error) {
+	r := rule{name: rc.Name, category: rc.Category, runbook: rc.Runbook, labels: rc.Labels,
+		groupBy: sortedCopy(rc.GroupBy), cont: rc.Continue, keywords: compileKeywords(rc.Keywords)}
+	if r.name == "" {
+		r.name = fmt.Sprintf("rules[%d]", i)
 	}
-	switch name {
-	case "source":
-		return a.Source
-	case "source_type":
-		return a.SourceType
-	case "title":
-		return a.Title
-	case "description":
-		return a.Description
-	case "service":
-		return a.Service
-	case "severity":
-		return a.SeverityHint
+	for _, s := range rc.Match {
+		m, err := newMatcher(s)
+		if err != nil {
+			return rule{}, fmt.Errorf("rule %q: matcher %q: %w", r.name, s, err)
+		}
+		r.matchers = append(r.matchers, m)
 	}
-	return ""
+	if len(rc.Keywords) > 0 && len(r.keywords) == 0 {
+		return rule{}, fmt.Errorf("rule %q: keywords contain no words", r.name)
+	}
+	if rc.When != "" {
+		p, err := compileWhen(rc.When)
+		if err != nil {
+			return rule{}, fmt.Errorf("rule %q: when: %w", r.name, err)
+		}
+		r.when = p
+	}
+	if rc.Severity != "" {
+		s, err := alert.ParseSeverity(rc.Severity)
+		if err != nil {
+			return rule{}, fmt.Errorf("rule %q: %w", r.name, err)
+		}
+		r.severity, r.hasSeverity = s, true
+	}
+	return r, nil
 }
 
-func (r *rule) matches(a *alert.Alert) bool {
-	for _, m := range r.matchers {
-		if !m.Matches(value(a, m.Name)) {
+func sortedCopy(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+// match reports whether the rule holds for the view. When why is not nil
+// it receives the reason, for Explain.
+func (r *rule) match(v *view, why *string) bool {
+	for i := range r.matchers {
+		m := &r.matchers[i]
+		if got := v.value(m.Name); !m.matches(got) {
+			if why != nil {
+				*why = fmt.Sprintf("%s does not hold (%s is %q)", m.String(), m.Name, got)
+			}
+			return false
+		}
+	}
+	if len(r.keywords) > 0 {
+		k := v.keyword(r.keywords)
+		if k < 0 {
+			if why != nil {
+				*why = "no keyword in " + keywordFields
+			}
+			return false
+		}
+		if why != nil {
+			*why = fmt.Sprintf("keyword %q; ", strings.Join(r.keywords[k], " "))
+		}
+	}
+	if r.when != nil {
+		ok, err := runWhen(r.when, v)
+		if why != nil {
+			switch {
+			case err != nil:
+				*why += err.Error()
+			case !ok:
+				*why += "when is false"
+			default:
+				*why += "when is true; "
+			}
+		}
+		if !ok {
 			return false
 		}
 	}
@@ -135,21 +207,43 @@ func (r *rule) matches(a *alert.Alert) bool {
 // Evaluate classifies one alert. Rules are tried in order: a matching rule
 // fills what is still unset (severity, category, runbook, group_by) and
 // adds its labels; evaluation stops at the first match without continue.
-func (e *Engine) Evaluate(a *alert.Alert) Decision {
+// It does not allocate beyond the group key and the labels rules add (and
+// the expression environment, when a `when` runs).
+func (e *Engine) Evaluate(a *alert.Alert) Decision { return e.evaluate(a, false) }
+
+// Explain is Evaluate that also records every rule tried in Trace and
+// every rule matched in Matched. It is the slow path, for the CLI and API.
+func (e *Engine) Explain(a *alert.Alert) Decision { return e.evaluate(a, true) }
+
+func (e *Engine) evaluate(a *alert.Alert, explain bool) Decision {
 	var d Decision
-	var sevSet bool
+	v := view{a: a}
+	var why *string
+	if explain {
+		why = new(string)
+	}
+	sevSet := false
 	var groupBy []string
 	for i := range e.rules {
 		r := &e.rules[i]
-		if !r.matches(a) {
+		if explain {
+			*why = ""
+		}
+		if !r.match(&v, why) {
+			if explain {
+				d.Trace = append(d.Trace, Step{Rule: r.name, Detail: *why})
+			}
 			continue
 		}
-		d.Matched = append(d.Matched, r.name)
-		if r.severity != nil && !sevSet {
-			d.Severity, d.Rule, sevSet = *r.severity, r.name, true
+		if explain {
+			d.Matched = append(d.Matched, r.name)
+			d.Trace = append(d.Trace, Step{Rule: r.name, Matched: true, Detail: *why + r.effect(&d, sevSet)})
 		}
-		if d.Category == "" {
-			d.Category = r.category
+		if r.hasSeverity && !sevSet {
+			d.Severity, d.Rule, sevSet = r.severity, r.name, true
+		}
+		if d.Category == "" && r.category != "" {
+			d.Category, v.category = r.category, r.category
 		}
 		if d.Runbook == "" {
 			d.Runbook = r.runbook
@@ -157,12 +251,12 @@ func (e *Engine) Evaluate(a *alert.Alert) Decision {
 		if groupBy == nil && len(r.groupBy) > 0 {
 			groupBy = r.groupBy
 		}
-		for k, v := range r.labels {
+		for k, val := range r.labels {
 			if d.Labels == nil {
 				d.Labels = make(map[string]string, len(r.labels))
 			}
 			if _, ok := d.Labels[k]; !ok {
-				d.Labels[k] = v
+				d.Labels[k] = val
 			}
 		}
 		if !r.cont {
@@ -172,39 +266,75 @@ func (e *Engine) Evaluate(a *alert.Alert) Decision {
 	if !sevSet {
 		d.Severity = e.fallback
 	}
+	if d.Category == "" {
+		d.Category = a.Labels["category"]
+	}
 	if groupBy == nil {
 		groupBy = e.groupBy
 	}
-	d.GroupKey = GroupKey(a, groupBy)
+	d.GroupKey = groupKey(a, groupBy)
 	return d
 }
 
-// GroupKey joins the values of the group-by names as `name="value",...`.
-// When every value is empty the alert is grouped alone (by source and
-// fingerprint), so unrelated unlabelled alerts never share an incident.
-func GroupKey(a *alert.Alert, by []string) string {
-	var b strings.Builder
-	empty := true
-	names := by
-	if !sort.StringsAreSorted(names) {
-		names = append([]string(nil), by...)
-		sort.Strings(names)
+// effect describes what a matching rule sets, given the decision so far.
+func (r *rule) effect(d *Decision, sevSet bool) string {
+	var parts []string
+	if r.hasSeverity && !sevSet {
+		parts = append(parts, "severity "+r.severity.String())
 	}
-	for i, n := range names {
-		v := value(a, n)
+	if r.category != "" && d.Category == "" {
+		parts = append(parts, "category "+r.category)
+	}
+	if r.runbook != "" && d.Runbook == "" {
+		parts = append(parts, "runbook "+r.runbook)
+	}
+	if len(r.groupBy) > 0 {
+		parts = append(parts, "group_by "+strings.Join(r.groupBy, ","))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "nothing new")
+	}
+	s := "sets " + strings.Join(parts, ", ")
+	if r.cont {
+		s += "; continue"
+	}
+	return s
+}
+
+// GroupKey joins the values of the group-by names as `name="value",...`,
+// names sorted. When every value is empty the alert is grouped alone (by
+// source and fingerprint), so unrelated unlabelled alerts never share an
+// incident.
+func GroupKey(a *alert.Alert, by []string) string {
+	if !sort.StringsAreSorted(by) {
+		by = sortedCopy(by)
+	}
+	return groupKey(a, by)
+}
+
+// groupKey is GroupKey for sorted names, in one allocation.
+func groupKey(a *alert.Alert, names []string) string {
+	n, empty := 0, true
+	for _, name := range names {
+		v := value(a, name)
 		if v != "" {
 			empty = false
 		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(n)
-		b.WriteString(`="`)
-		b.WriteString(v)
-		b.WriteByte('"')
+		n += len(name) + len(v) + 4
 	}
 	if empty {
 		return "source=" + a.Source + ",fingerprint=" + a.Fingerprint
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, name := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(name)
+		b.WriteString(`="`)
+		b.WriteString(value(a, name))
+		b.WriteByte('"')
 	}
 	return b.String()
 }

@@ -31,6 +31,14 @@ type Actions interface {
 	Resolve(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
 }
 
+// Silences manages silences and lists what they suppress.
+type Silences interface {
+	ListSilences(ctx context.Context) ([]store.Silence, error)
+	CreateSilence(ctx context.Context, c config.Silence) (*store.Silence, error)
+	ExpireSilence(ctx context.Context, id string) error
+	SuppressedAlerts(ctx context.Context, limit int) ([]store.StoredAlert, error)
+}
+
 // Pinger reports whether the storage can serve; /readyz calls it.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -50,6 +58,8 @@ type Deps struct {
 	Actions   Actions
 	// Pinger backs /readyz; without it the server is ready while it serves.
 	Pinger Pinger
+	// Silences backs the silence API; without it those routes answer 404.
+	Silences Silences
 	// NewDecoder builds a source's decoder; default adapters.New.
 	NewDecoder func(config.Source) (Decoder, error)
 	// Logger is used as given (the caller names it); default no-op.

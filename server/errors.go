@@ -77,6 +77,8 @@ func toHTTP(err error) answer {
 		return answer{code: http.StatusBadRequest, msg: err.Error()}
 	case errors.Is(err, store.ErrNotFound):
 		return answer{code: http.StatusNotFound, msg: err.Error()}
+	case errors.Is(err, store.ErrInvalid):
+		return answer{code: http.StatusBadRequest, msg: err.Error()}
 	case errors.Is(err, store.ErrConflict):
 		return answer{code: http.StatusConflict, msg: err.Error()}
 	case errors.Is(err, store.ErrUnavailable):

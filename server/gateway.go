@@ -131,7 +131,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		return nil, err
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
-		Ingester: st, Incidents: st, Actions: st, Pinger: st,
+		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st,
 		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {

@@ -46,6 +46,7 @@ type Server struct {
 	actions    Actions
 	pinger     Pinger
 	reloadFn   func(ctx context.Context) error
+	silences   Silences
 	pprof      bool
 	newDecoder func(config.Source) (Decoder, error)
 	log        *zap.Logger
@@ -81,6 +82,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		actions:    deps.Actions,
 		pinger:     deps.Pinger,
 		reloadFn:   deps.Reload,
+		silences:   deps.Silences,
 		pprof:      cfg.Pprof,
 		newDecoder: deps.NewDecoder,
 		log:        deps.Logger,
@@ -160,6 +162,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/incidents/:id", s.getIncident)
 	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
 	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)
+	if s.silences != nil {
+		api.Get("/silences", s.listSilences)
+		api.Post("/silences", s.guard.handle, s.createSilence)
+		api.Delete("/silences/:id", s.guard.handle, s.expireSilence)
+		api.Get("/alerts", s.listAlerts)
+	}
 
 	app.Use(func(c *fiber.Ctx) error {
 		return notFound("no route for %s %s", c.Method(), c.Path())

@@ -16,6 +16,8 @@ var (
 	// ErrUnavailable: the database can't take writes now; the caller
 	// should retry (HTTP 503).
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrInvalid: the request is malformed (HTTP 400).
+	ErrInvalid = errors.New("invalid")
 )
 
 // IngestResult says what an ingest did.
@@ -24,6 +26,9 @@ type IngestResult struct {
 	Alerts int `json:"alerts"`
 	// Unchanged counts repeats of firing alerts that changed nothing.
 	Unchanged int `json:"unchanged"`
+	// Suppressed counts alerts that are silenced, in a maintenance window
+	// or inhibited: stored, paging nobody.
+	Suppressed int `json:"suppressed"`
 	// Incidents lists the keys of the incidents the alerts belong to.
 	Incidents []string `json:"incidents"`
 }
@@ -51,4 +56,7 @@ type StoredAlert struct {
 	IncidentKey string `json:"incident"`
 	// Repeats counts how often the alert arrived again.
 	Repeats int `json:"repeats"`
+	// SuppressedBy is "silence:<id>", "maintenance:<name>" or
+	// "inhibited:<incident>" while the alert pages nobody.
+	SuppressedBy string `json:"suppressed_by,omitempty"`
 }

@@ -39,6 +39,10 @@ func (c *alertCache) unchanged(k alertKey, h uint64) (int64, bool) {
 	if !ok || e.hash != h {
 		return 0, false
 	}
+	if e.incident == suppressedIncident {
+		// Still suppressed: the re-evaluation sweep releases it.
+		return e.incident, true
+	}
 	_, open := c.open[e.incident]
 	return e.incident, open
 }

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/rules"
 )
 
 // reopen reopens the most recent incident of the alert's group when it
@@ -75,7 +76,8 @@ firing_count = firing_count + 1, alert_count = alert_count + ?, flaps = flaps + 
 	if err := ap.insertJobs(id, jobs); err != nil {
 		return 0, false, err
 	}
-	ap.openedIncidents = append(ap.openedIncidents, id)
+	ap.openedIncidents = append(ap.openedIncidents, inhibitEntry{groupKey: inc.GroupKey,
+		src: rules.InhibitSource{IncidentID: id, IncidentKey: inc.Key, GroupKey: inc.GroupKey, Severity: inc.Severity, Alert: it.a}})
 	ap.groupOpen[it.d.GroupKey] = openRef{id: id, sev: inc.Severity}
 	ap.logs = append(ap.logs, func() {
 		ap.s.log.Info("incident reopened", zap.String("incident", inc.Key), zap.Int("flaps", inc.Flaps), zap.Bool("acknowledged", acked))
@@ -101,6 +103,10 @@ func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
 	}
 	from := inc.Severity
 	inc.Severity = it.d.Severity
+	if ap.raised == nil {
+		ap.raised = map[int64]alert.Severity{}
+	}
+	ap.raised[id] = inc.Severity
 	if ref, ok := ap.groupOpen[inc.GroupKey]; ok && ref.id == id {
 		ap.groupOpen[inc.GroupKey] = openRef{id: id, sev: inc.Severity}
 	}

@@ -21,6 +21,13 @@ type item struct {
 	d    rules.Decision
 	hash uint64
 	key  alertKey
+	// data is the alert's JSON, encoded by the request's goroutine so the
+	// single writer doesn't have to.
+	data string
+	// sup is set when the alert would open an incident but is suppressed.
+	sup *rules.Suppression
+	// reevaluate marks a suppressed alert submitted again by the sweep.
+	reevaluate bool
 }
 
 type ingestReq struct {
@@ -68,33 +75,27 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 				continue
 			}
 		}
-		items = append(items, item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k})
+		data, err := alertData(&a)
+		if err != nil {
+			return res, err
+		}
+		items = append(items, item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k, data: data})
 	}
 	if len(items) > 0 {
-		req := &ingestReq{items: items, res: make(chan ingestRes, 1)}
-		select {
-		case s.ingest <- req:
-		case <-ctx.Done():
-			return res, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
-		case <-s.stop:
-			return res, fmt.Errorf("%w: shutting down", ErrUnavailable)
+		ids, err := s.submit(ctx, items)
+		if err != nil {
+			return res, err
 		}
-		select {
-		case r := <-req.res:
-			if r.err != nil {
-				return res, r.err
-			}
-			for _, id := range r.incidents {
-				incs[id] = struct{}{}
-			}
-		case <-ctx.Done():
-			// The transaction may still commit; the sender retries and the
-			// retry is a harmless repeat.
-			return res, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+		for _, id := range ids {
+			incs[id] = struct{}{}
 		}
 	}
 	ids := make([]int64, 0, len(incs))
 	for id := range incs {
+		if id <= 0 {
+			res.Suppressed++
+			continue
+		}
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
@@ -102,6 +103,26 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 		res.Incidents = append(res.Incidents, alert.IncidentKey(id))
 	}
 	return res, nil
+}
+
+// submit hands items to the group-commit writer and waits for the commit.
+func (s *Store) submit(ctx context.Context, items []item) ([]int64, error) {
+	req := &ingestReq{items: items, res: make(chan ingestRes, 1)}
+	select {
+	case s.ingest <- req:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	case <-s.stop:
+		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
+	}
+	select {
+	case r := <-req.res:
+		return r.incidents, r.err
+	case <-ctx.Done():
+		// The transaction may still commit; the sender retries and the
+		// retry is a harmless repeat.
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	}
 }
 
 // commitLoop is the single writer of ingested alerts: it takes every
@@ -224,16 +245,7 @@ type cacheUpdate struct {
 }
 
 func (ap *applier) afterCommit() {
-	if len(ap.unprepared) > 0 {
-		ap.s.prepare(context.WithoutCancel(ap.ctx), ap.unprepared)
-	}
 	c := ap.s.cache
-	for _, id := range ap.openedIncidents {
-		c.opened(id)
-	}
-	for _, id := range ap.closedIncidents {
-		c.closed(id)
-	}
 	for _, u := range ap.cachePut {
 		c.put(u.k, u.h, u.inc)
 	}
@@ -243,12 +255,7 @@ func (ap *applier) afterCommit() {
 	for _, k := range ap.cacheDrop {
 		c.drop(k)
 	}
-	if ap.jobsAdded {
-		ap.s.signal()
-	}
-	for _, l := range ap.logs {
-		l()
-	}
+	ap.finish()
 }
 
 type existing struct {
@@ -258,6 +265,9 @@ type existing struct {
 	hash      uint64
 	incStatus alert.IncidentStatus
 	incSev    alert.Severity
+	// suppressed is "kind:id" while the alert is silenced, in a
+	// maintenance window or inhibited.
+	suppressed string
 }
 
 func (ap *applier) lookup(k alertKey) (*existing, error) {
@@ -268,9 +278,9 @@ func (ap *applier) lookup(k alertKey) (*existing, error) {
 	var h int64
 	var st, ist string
 	var sev int
-	err := ap.queryRow(ap.ctx, `SELECT a.id, COALESCE(a.incident_id, 0), a.status, a.hash, COALESCE(i.status, ''), COALESCE(i.severity, 0)
+	err := ap.queryRow(ap.ctx, `SELECT a.id, COALESCE(a.incident_id, 0), a.status, a.hash, COALESCE(i.status, ''), COALESCE(i.severity, 0), a.suppressed
 FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
-WHERE a.source = ? AND a.fingerprint = ?`, k.source, k.fingerprint).Scan(&e.id, &e.incident, &st, &h, &ist, &sev)
+WHERE a.source = ? AND a.fingerprint = ?`, k.source, k.fingerprint).Scan(&e.id, &e.incident, &st, &h, &ist, &sev, &e.suppressed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -331,6 +341,11 @@ func (ap *applier) apply(it *item) (int64, error) {
 
 	// Resolved.
 	ap.cacheDrop = append(ap.cacheDrop, it.key)
+	if ex != nil && ex.suppressed != "" && ex.status == alert.StatusFiring {
+		if err := ap.suppressedResolved(ex); err != nil {
+			return 0, err
+		}
+	}
 	switch {
 	case ex == nil:
 		// Resolved alert of a fingerprint never seen firing: record it,
@@ -393,6 +408,9 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 		ap.added[ref.id] = append(ap.added[ref.id], it.a.Fingerprint)
 		return ref.id, ap.maybeRaise(ref.id, ref.sev, it)
 	}
+	if sup, ok := ap.suppress(it); ok {
+		return suppressedIncident, ap.recordSuppressed(it, sup, ex)
+	}
 	if id, ok, err := ap.reopen(it, ex); err != nil || ok {
 		return id, err
 	}
@@ -434,7 +452,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 	if err := ap.insertJobs(inc.ID, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt})); err != nil {
 		return 0, err
 	}
-	ap.openedIncidents = append(ap.openedIncidents, inc.ID)
+	ap.openedIncidents = append(ap.openedIncidents, inhibitEntry{groupKey: inc.GroupKey,
+		src: rules.InhibitSource{IncidentID: inc.ID, IncidentKey: inc.Key, GroupKey: inc.GroupKey, Severity: inc.Severity, Alert: it.a}})
 	ap.groupOpen[inc.GroupKey] = openRef{id: inc.ID, sev: inc.Severity}
 	ap.logs = append(ap.logs, func() {
 		ap.s.log.Info("incident opened", zap.String("incident", inc.Key), zap.Stringer("severity", inc.Severity),
@@ -472,20 +491,21 @@ func alertData(a *alert.Alert) (string, error) {
 }
 
 func (ap *applier) upsertAlert(it *item, inc int64) error {
-	data, err := alertData(&it.a)
-	if err != nil {
-		return err
-	}
+	data := it.data
 	var incArg any
-	if inc != 0 {
+	if inc > 0 {
 		incArg = inc
 	}
+	sup := ""
+	if it.sup != nil {
+		sup = it.sup.Kind + ":" + it.sup.ID
+	}
 	t := ms(ap.now)
-	_, err = ap.exec(ap.ctx, `INSERT INTO alerts (source, fingerprint, incident_id, status, data, hash, first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := ap.exec(ap.ctx, `INSERT INTO alerts (source, fingerprint, incident_id, status, data, hash, first_seen, last_seen, suppressed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source, fingerprint) DO UPDATE SET incident_id = excluded.incident_id, status = excluded.status,
-data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repeats = alerts.repeats + 1`,
-		it.key.source, it.key.fingerprint, incArg, string(it.a.Status), data, int64(it.hash), t, t)
+data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repeats = alerts.repeats + 1, suppressed = excluded.suppressed`,
+		it.key.source, it.key.fingerprint, incArg, string(it.a.Status), data, int64(it.hash), t, t, sup)
 	if err != nil {
 		return fmt.Errorf("upsert alert: %w", err)
 	}
@@ -494,11 +514,8 @@ data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repe
 }
 
 func (ap *applier) updateAlert(id int64, it *item) error {
-	data, err := alertData(&it.a)
-	if err != nil {
-		return err
-	}
-	_, err = ap.exec(ap.ctx, `UPDATE alerts SET status = ?, data = ?, hash = ?, last_seen = ?, repeats = repeats + 1 WHERE id = ?`,
+	data := it.data
+	_, err := ap.exec(ap.ctx, `UPDATE alerts SET status = ?, data = ?, hash = ?, last_seen = ?, repeats = repeats + 1 WHERE id = ?`,
 		string(it.a.Status), data, int64(it.hash), ms(ap.now), id)
 	if err != nil {
 		return fmt.Errorf("update alert: %w", err)

@@ -19,9 +19,13 @@ import (
 	"github.com/alertgate/alertgate/rules"
 )
 
-// Classifier decides severity and grouping for an alert (rules.Engine).
+// Classifier decides severity and grouping for an alert, and whether its
+// pages are suppressed (rules.Engine).
 type Classifier interface {
 	Evaluate(a *alert.Alert) rules.Decision
+	Suppress(a *alert.Alert, d *rules.Decision, now time.Time, silences []rules.Silence, sources []rules.InhibitSource) (rules.Suppression, bool)
+	// Silences are the silences of the config.
+	Silences() []rules.Silence
 }
 
 // Change is an incident state change that may imply work.
@@ -71,6 +75,9 @@ type Options struct {
 	// ReopenWithin reopens a resolved incident whose group fires again
 	// within this window (dedup.reopen_within); 0 never reopens.
 	ReopenWithin time.Duration
+	// ReevaluateEvery is how often suppressed alerts are checked for the
+	// end of their suppression (maintenance windows); default 15s.
+	ReevaluateEvery time.Duration
 }
 
 // Store is the durable state of the gateway.
@@ -87,10 +94,15 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
 
-	cache  *alertCache
-	known  *knownKeys // nil unless this process is the only writer
-	ingest chan *ingestReq
-	wake   chan struct{}
+	cache *alertCache
+	open  *openIncidents
+	// apiSilences are the silences made through the API, not yet ended.
+	apiSilences atomic.Pointer[[]rules.Silence]
+	reeval      chan struct{}
+	reevalDone  chan struct{}
+	known       *knownKeys // nil unless this process is the only writer
+	ingest      chan *ingestReq
+	wake        chan struct{}
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -131,27 +143,35 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 		r.Close()
 		return nil, err
 	}
-	if err := errors.Join(s.loadCache(ctx), s.loadKnown(ctx)); err != nil {
+	if err := errors.Join(s.loadCache(ctx), s.loadKnown(ctx), s.loadOpenIncidents(ctx), s.loadSilences(ctx)); err != nil {
 		w.Close()
 		r.Close()
 		return nil, err
 	}
 	go s.commitLoop()
+	every := opts.ReevaluateEvery
+	if every <= 0 {
+		every = 15 * time.Second
+	}
+	go s.reevaluateLoop(every)
 	return s, nil
 }
 
 func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 	s := &Store{
 		w: w, r: r, d: d,
-		log:      opts.Logger,
-		now:      opts.Now,
-		maxBatch: opts.MaxBatch,
-		stmts:    map[string]*sql.Stmt{},
-		cache:    newAlertCache(),
-		ingest:   make(chan *ingestReq, 1024),
-		wake:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		log:        opts.Logger,
+		now:        opts.Now,
+		maxBatch:   opts.MaxBatch,
+		stmts:      map[string]*sql.Stmt{},
+		cache:      newAlertCache(),
+		open:       &openIncidents{src: map[int64]inhibitEntry{}},
+		reeval:     make(chan struct{}, 1),
+		reevalDone: make(chan struct{}),
+		ingest:     make(chan *ingestReq, 1024),
+		wake:       make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
@@ -207,6 +227,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		<-s.done
+		<-s.reevalDone
 		err = errors.Join(s.w.Close(), s.r.Close())
 	})
 	return err

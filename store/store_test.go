@@ -38,6 +38,17 @@ func (classifier) Evaluate(a *alert.Alert) rules.Decision {
 	return rules.Decision{Severity: sev, GroupKey: rules.GroupKey(a, []string{"alertname", "service"}), Rule: "test"}
 }
 
+// Suppress silences alerts labelled silence="yes" (the suppression logic
+// itself is tested in rules; here the store's handling of it is).
+func (classifier) Suppress(a *alert.Alert, _ *rules.Decision, _ time.Time, _ []rules.Silence, _ []rules.InhibitSource) (rules.Suppression, bool) {
+	if a.Labels["silence"] == "yes" {
+		return rules.Suppression{Kind: rules.KindSilence, ID: "test"}, true
+	}
+	return rules.Suppression{}, false
+}
+
+func (classifier) Silences() []rules.Silence { return nil }
+
 // planner plans one step per change, like the router does.
 type planner struct{}
 

@@ -21,8 +21,10 @@ type Tx struct {
 	ctx context.Context
 	pol *policy
 
-	openedIncidents []int64
+	openedIncidents []inhibitEntry
 	closedIncidents []int64
+	raised          map[int64]alert.Severity
+	silencesChanged bool
 	jobsAdded       bool
 	logs            []func()
 	unprepared      []string
@@ -32,14 +34,28 @@ func (t *Tx) finish() {
 	if len(t.unprepared) > 0 {
 		t.s.prepare(context.WithoutCancel(t.ctx), t.unprepared)
 	}
-	for _, id := range t.openedIncidents {
-		t.s.cache.opened(id)
+	for _, e := range t.openedIncidents {
+		t.s.cache.opened(e.src.IncidentID)
+		t.s.open.set(e.src.IncidentID, e.groupKey, e.src)
+	}
+	for id, sev := range t.raised {
+		t.s.open.severity(id, sev)
 	}
 	for _, id := range t.closedIncidents {
 		t.s.cache.closed(id)
+		t.s.open.remove(id)
 	}
 	if t.jobsAdded {
 		t.s.signal()
+	}
+	if t.silencesChanged {
+		if err := t.s.loadSilences(context.WithoutCancel(t.ctx)); err != nil {
+			t.s.log.Warn("reload silences", zap.Error(err))
+		}
+	}
+	if len(t.closedIncidents) > 0 || t.silencesChanged {
+		// Alerts an incident inhibited, or a silence silenced, may page now.
+		t.s.triggerReevaluate()
 	}
 	for _, l := range t.logs {
 		l()

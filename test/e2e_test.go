@@ -105,10 +105,15 @@ func TestAlertmanagerToPagesEndToEnd(t *testing.T) {
 	g.advance(t, 2*time.Hour)
 	require.Equal(t, []string{"oncall#0", "oncall#1", "oncall#2", "eng-manager#0"}, sk.pages(), "CTO never paged after resolve")
 
+	// Deliveries run in the background engine too: wait for the resolve.
 	kinds := map[string]int{}
-	for _, h := range sk.all() {
-		kinds[h.Kind]++
-	}
+	require.Eventually(t, func() bool {
+		clear(kinds)
+		for _, h := range sk.all() {
+			kinds[h.Kind]++
+		}
+		return kinds["resolve"] > 0
+	}, 5*time.Second, 5*time.Millisecond)
 	require.Equal(t, 1, kinds["acknowledge"], "paged target told of the ack")
 	require.Equal(t, 1, kinds["resolve"], "paged target told of the resolution")
 	keys := map[string]int{}

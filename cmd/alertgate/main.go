@@ -2,6 +2,8 @@
 //
 //	alertgate serve [--config FILE]      serve (no file: the seed defaults)
 //	alertgate check-config FILE...       validate config files
+//	alertgate explain --config FILE A.json   how an alert is classified and escalated
+//	alertgate test-rules TESTS.yml...     unit tests for the rules
 //	alertgate config default             print the defaults as YAML
 //	alertgate version
 package main
@@ -20,6 +22,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/server"
 )
 
@@ -31,6 +34,8 @@ const usage = `alertgate — alert-ingest webhook gateway and router
 Usage:
   alertgate serve [--config FILE] [--log-format json|console] [--log-level LEVEL]
   alertgate check-config FILE...
+  alertgate explain [--config FILE] [--source NAME] [--at TIME] ALERT.json
+  alertgate test-rules [--config FILE] TESTS.yml...
   alertgate config default
   alertgate version
 `
@@ -49,6 +54,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout, stderr)
+	case "explain":
+		return explain(args[1:], stdout, stderr)
+	case "test-rules":
+		return testRules(args[1:], stdout, stderr)
 	case "config":
 		if len(args) == 2 && args[1] == "default" {
 			b, err := config.Marshal(config.Default())
@@ -79,7 +88,11 @@ func checkConfig(files []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, f := range files {
-		if _, err := config.Load(f); err != nil {
+		cfg, err := config.Load(f)
+		if err == nil {
+			_, err = rules.New(cfg) // expressions compile only here
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "%s: INVALID\n", f)
 			for _, e := range unwrapJoined(err) {
 				fmt.Fprintf(stderr, "  %v\n", e)

@@ -51,7 +51,7 @@ const wantBody = `{
     "id": "INC-7", "severity": "P0", "status": "triggered",
     "title": "checkout: error rate 12% > 5%", "service": "checkout", "category": "availability",
     "runbook": "high-error-rate", "group_key": "{service=\"checkout\"}", "source": "alertmanager",
-    "alert_count": 2, "firing_count": 2,
+    "alert_count": 2, "firing_count": 2, "flaps": 0,
     "opened_at": "2026-03-01T11:50:00Z", "ack_due": "2026-03-01T12:05:00Z",
     "resolve_due": "2026-03-01T12:50:00Z", "updated_at": "2026-03-01T11:50:00Z"
   },

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yml")
+	require.NoError(t, os.WriteFile(good, []byte("server: { listen: \":9090\" }\n"), 0o600))
+	bad := filepath.Join(dir, "bad.yml")
+	require.NoError(t, os.WriteFile(bad, []byte("server:\n  listn: x\nrules:\n  - { name: r, when: 'title ~~ 1', severity: P9 }\n"), 0o600))
+
+	code, out, _ := runCLI("check-config", good)
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "good.yml: OK")
+
+	code, _, errOut := runCLI("check-config", good, bad)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, `bad.yml:2: unknown key "listn" in server`)
+	require.Contains(t, errOut, "P9")
+}
+
+func TestConfigDefaultLoadsBack(t *testing.T) {
+	code, out, _ := runCLI("config", "default")
+	require.Equal(t, 0, code)
+	path := filepath.Join(t.TempDir(), "d.yml")
+	require.NoError(t, os.WriteFile(path, []byte(out), 0o600))
+	code, _, errOut := runCLI("check-config", path)
+	require.Equal(t, 0, code, errOut)
+}
+
+func TestExplain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"version":"4","status":"firing","alerts":[{"status":"firing",
+"labels":{"alertname":"PaymentsDown","service":"payments","severity":"critical"},"annotations":{"summary":"payments API returns 503"},
+"startsAt":"2026-11-27T10:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}`), 0o600))
+	code, out, errOut := runCLI("explain", path)
+	require.Equal(t, 0, code, errOut)
+	for _, want := range []string{`source "alertmanager"`, "Rules tried:", "Decision: severity P0", "Escalation plan", "team-lead", "+15m", "#incidents"} {
+		require.Contains(t, out, want)
+	}
+
+	code, _, errOut = runCLI("explain", "--source", "probes", path)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, `source "probes"`)
+}
+
+func TestTestRules(t *testing.T) {
+	dir := t.TempDir()
+	pass := filepath.Join(dir, "pass.yml")
+	require.NoError(t, os.WriteFile(pass, []byte(`tests:
+  - name: payments down is P0
+    alert: { source: alertmanager, source_type: alertmanager, labels: { alertname: PaymentsDown, service: payments, severity: critical } }
+    expect: { severity: P0 }
+`), 0o600))
+	fail := filepath.Join(dir, "fail.yml")
+	require.NoError(t, os.WriteFile(fail, []byte(`tests:
+  - name: wrong on purpose
+    alert: { source: alertmanager, source_type: alertmanager, labels: { alertname: Typo, severity: info } }
+    expect: { severity: P0 }
+`), 0o600))
+	code, out, errOut := runCLI("test-rules", pass)
+	require.Equal(t, 0, code, out+errOut)
+	require.Contains(t, out, "PASS  payments down is P0")
+	require.Contains(t, out, "1 passed, 0 failed")
+
+	code, out, _ = runCLI("test-rules", pass, fail)
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "FAIL  wrong on purpose")
+	require.Contains(t, out, "severity: want P0")
+	require.True(t, strings.HasSuffix(strings.TrimSpace(out), "1 passed, 1 failed"))
+}
+
+func TestUnknownCommand(t *testing.T) {
+	code, _, errOut := runCLI("frobnicate")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "unknown command")
+}

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/store"
+)
+
+// silenceRequest is the body of POST /api/v1/silences. Either ends_at or
+// duration gives the end; starts_at defaults to now.
+type silenceRequest struct {
+	Matchers        []string `json:"matchers"`
+	StartsAt        string   `json:"starts_at"`
+	EndsAt          string   `json:"ends_at"`
+	Duration        string   `json:"duration"`
+	CreatedBy       string   `json:"created_by"`
+	Comment         string   `json:"comment"`
+	ExpireOnResolve bool     `json:"expire_on_resolve"`
+}
+
+// listSilences handles GET /api/v1/silences.
+func (s *Server) listSilences(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	list, err := s.silences.ListSilences(ctx)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"silences": list})
+}
+
+// createSilence handles POST /api/v1/silences.
+func (s *Server) createSilence(c *fiber.Ctx) error {
+	var req silenceRequest
+	dec := json.NewDecoder(bytes.NewReader(c.BodyRaw()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return badRequest("invalid silence: %v", err)
+	}
+	if len(req.Matchers) == 0 {
+		return badRequest("invalid silence: matchers are required")
+	}
+	if len(req.CreatedBy) > maxActorLen || len(req.Comment) > maxNoteLen {
+		return badRequest("invalid silence: created_by or comment too long")
+	}
+	cs := config.Silence{Matchers: req.Matchers, StartsAt: req.StartsAt, EndsAt: req.EndsAt,
+		CreatedBy: req.CreatedBy, Comment: req.Comment, ExpireOnResolve: req.ExpireOnResolve}
+	if req.Duration != "" {
+		if req.EndsAt != "" {
+			return badRequest("invalid silence: give ends_at or duration, not both")
+		}
+		d, err := time.ParseDuration(req.Duration)
+		if err != nil || d <= 0 {
+			return badRequest("invalid silence: duration %q (want e.g. 2h)", req.Duration)
+		}
+		start := s.now()
+		if req.StartsAt != "" {
+			if start, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
+				return badRequest("invalid silence: starts_at %q is not RFC 3339", req.StartsAt)
+			}
+		}
+		cs.EndsAt = start.Add(d).Format(time.RFC3339Nano)
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	sil, err := s.silences.CreateSilence(ctx, cs)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(sil)
+}
+
+// expireSilence handles DELETE /api/v1/silences/:id: the silence ends now.
+func (s *Server) expireSilence(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	if err := s.silences.ExpireSilence(ctx, c.Params("id")); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"status": "expired"})
+}
+
+// listAlerts handles GET /api/v1/alerts?state=suppressed: the firing alerts
+// that page nobody, with what suppresses them.
+func (s *Server) listAlerts(c *fiber.Ctx) error {
+	if st := c.Query("state"); st != "suppressed" {
+		return badRequest("state=%q: only state=suppressed is supported (incident alerts are under /api/v1/incidents/{id})", st)
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	list, err := s.silences.SuppressedAlerts(ctx, 0)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"alerts": list})
+}
+
+var _ Silences = (*store.Store)(nil)
