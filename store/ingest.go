@@ -446,7 +446,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 	if err := ap.event(inc.ID, alert.EventDetected, actor, fmt.Sprintf("alert %s (%s): %s", it.a.Fingerprint, it.a.Source, it.a.Title)); err != nil {
 		return 0, err
 	}
-	if err := ap.event(inc.ID, alert.EventClassified, "rules", it.d.Reason()+", group "+it.d.GroupKey); err != nil {
+	// The incident's first alert is explained in full on its timeline:
+	// which rules matched and which one decided.
+	why := ap.pol.classifier.Explain(&it.a)
+	if err := ap.event(inc.ID, alert.EventClassified, "rules", why.Reason()+", group "+it.d.GroupKey); err != nil {
 		return 0, err
 	}
 	if err := ap.insertJobs(inc.ID, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt})); err != nil {

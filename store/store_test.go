@@ -49,6 +49,12 @@ func (classifier) Suppress(a *alert.Alert, _ *rules.Decision, _ time.Time, _ []r
 
 func (classifier) Silences() []rules.Silence { return nil }
 
+func (c classifier) Explain(a *alert.Alert) rules.Decision {
+	d := c.Evaluate(a)
+	d.Matched = []string{d.Rule}
+	return d
+}
+
 // planner plans one step per change, like the router does.
 type planner struct{}
 
