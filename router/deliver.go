@@ -80,6 +80,18 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		fmt.Fprintf(&b, "Acknowledge: POST %s\n", m.AckURL)
 	}
 	m.Text = b.String()
+	switch p.Type {
+	case stepSLA:
+		m.Summary = "SLA breached: " + m.Summary
+		m.Text = slaDetail(cfg, inc, p.SLA) + ".\n" + m.Text
+	case stepUpdate:
+		m.Summary = "Update: " + m.Summary
+		m.Text = p.Text
+	case stepRemind:
+		m.Summary = "Update due: " + m.Summary
+		m.Text = fmt.Sprintf("No status update for %s within its cadence (%s): post one with POST %s/updates.\n",
+			inc.Key, cfg.Severities.Level(inc.Severity).Updates, m.IncidentURL) + m.Text
+	}
 	return m
 }
 

@@ -270,6 +270,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
 			return store.StepOutcome{}, err
 		}
+		e.m.timeTo.WithLabelValues(inc.Severity.String(), "ack").Observe(inc.AcknowledgedAt.Sub(inc.OpenedAt).Seconds())
 		kind, event, detail = KindAcknowledge, alert.EventNotified, "acknowledgement sent"
 	case stepResolve:
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
@@ -284,6 +285,16 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 			targets = append(targets, r.cfg.Communication.StatusPage.Targets...)
 		}
 		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
+		e.m.timeTo.WithLabelValues(inc.Severity.String(), "resolve").Observe(inc.ResolvedAt.Sub(inc.OpenedAt).Seconds())
+	case stepSLA:
+		targets, kind, event = r.severityChannels(inc.Severity, false), KindInfo, alert.EventSLABreached
+		detail = slaDetail(r.cfg, inc, p.SLA)
+		e.m.slaBreaches.WithLabelValues(inc.Severity.String(), p.SLA).Inc()
+	case stepUpdate:
+		targets, kind, event = r.severityChannels(inc.Severity, true), KindInfo, alert.EventNotified
+		detail = "status update sent"
+	case stepRemind:
+		return e.remind(t, r, j, inc, alerts, &p)
 	default:
 		return store.StepOutcome{}, fmt.Errorf("unknown step type %q", p.Type)
 	}
@@ -344,6 +355,10 @@ func stepName(p *stepPayload) string {
 		return fmt.Sprintf("%s#%d", p.Role, p.Seq)
 	case stepAnnounce:
 		return "announce:" + p.Channel
+	case stepSLA:
+		return "sla:" + p.SLA
+	case stepRemind:
+		return fmt.Sprintf("remind#%d", p.Seq)
 	}
 	return p.Type
 }

@@ -152,9 +152,14 @@ func TestP0EscalatesPerSeedMatrix(t *testing.T) {
 	require.Equal(t, []sent{{Target: "pager", Kind: router.KindAcknowledge, Step: "ack", At: 8 * time.Minute}}, h.at(8*time.Minute))
 
 	require.Empty(t, h.at(10*time.Minute), "no more On-Call repeats after the ack")
-	require.Empty(t, h.at(15*time.Minute), "Team Lead stops on acknowledge")
-	require.Equal(t, []sent{{Target: "pager", Kind: router.KindPage, Step: "eng-manager#0", At: 30 * time.Minute}}, h.at(30*time.Minute),
+	require.Equal(t, []sent{
+		{Target: "chat", Kind: router.KindInfo, Step: "remind#0", At: 15 * time.Minute},
+		{Target: "pager", Kind: router.KindInfo, Step: "remind#0", At: 15 * time.Minute},
+	}, h.at(15*time.Minute), "Team Lead stops on acknowledge; no update posted in 15m: #incidents and the responder are reminded")
+	got := h.at(30 * time.Minute)
+	require.Contains(t, got, sent{Target: "pager", Kind: router.KindPage, Step: "eng-manager#0", At: 30 * time.Minute},
 		"Eng Manager is told while unresolved, ack or not")
+	require.Equal(t, []string{"eng-manager#0"}, pages(got))
 
 	_, err = h.st.Resolve(context.Background(), 1, "alice", "rolled back")
 	require.NoError(t, err)

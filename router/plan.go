@@ -17,6 +17,15 @@ const (
 	stepAnnounce = "announce" // tell a channel or the status page
 	stepAck      = "ack"      // tell paged targets of the acknowledgement
 	stepResolve  = "resolve"  // tell paged targets and channels of the resolution
+	stepSLA      = "sla"      // a response or resolution deadline passed
+	stepRemind   = "remind"   // no status update within the cadence
+	stepUpdate   = "update"   // fan a status update out
+)
+
+// SLA kinds, the label of alertgate_sla_breaches_total.
+const (
+	slaResponse   = "response"
+	slaResolution = "resolution"
 )
 
 type stepPayload struct {
@@ -27,6 +36,10 @@ type stepPayload struct {
 	// Tag is the plan's tag (PlanOptions.Tag): "" for the first plan,
 	// "r2" after the second reopening, "s0" after a raise to P0.
 	Tag string `json:"tag,omitempty"`
+	// SLA is response or resolution (sla steps).
+	SLA string `json:"sla,omitempty"`
+	// Text is a status update's text (update steps).
+	Text string `json:"text,omitempty"`
 }
 
 // keyPrefix is where a plan's step keys start: "INC-7/" or "INC-7/r2/".
@@ -96,8 +109,20 @@ func (p *Planner) Plan(c store.Change, inc *alert.Incident, opt store.PlanOption
 		if hasSeverity(sp.Severities, inc.Severity) && len(sp.Targets) > 0 {
 			out = append(out, stepJob(prefix+"announce/status-page", base, "", stepPayload{Type: stepAnnounce, Channel: statusPageChannel, Tag: opt.Tag}))
 		}
+		if c != store.ChangeReopened {
+			// SLA deadlines count from the opening; a reopened incident
+			// keeps the verdicts it already had.
+			out = append(out,
+				stepJob(prefix+"sla/"+slaResponse, inc.AckDue, alert.IncidentAcknowledged, stepPayload{Type: stepSLA, SLA: slaResponse, Tag: opt.Tag}),
+				stepJob(prefix+"sla/"+slaResolution, inc.ResolveDue, alert.IncidentResolved, stepPayload{Type: stepSLA, SLA: slaResolution, Tag: opt.Tag}))
+		}
+		if every := p.cfg.Severities.Level(inc.Severity).Updates.D(); every > 0 {
+			out = append(out, stepJob(prefix+"remind#0", base.Add(every), alert.IncidentResolved, stepPayload{Type: stepRemind, Tag: opt.Tag}))
+		}
 	case store.ChangeAcknowledged:
 		out = append(out, stepJob(inc.Key+"/ack@"+strconv.FormatInt(inc.AcknowledgedAt.UnixMilli(), 10), inc.AcknowledgedAt, "", stepPayload{Type: stepAck}))
+	case store.ChangeUpdate:
+		out = append(out, stepJob(inc.Key+"/"+opt.Tag, base, "", stepPayload{Type: stepUpdate, Text: opt.Note}))
 	case store.ChangeResolved:
 		out = append(out, stepJob(inc.Key+"/resolve@"+strconv.FormatInt(inc.ResolvedAt.UnixMilli(), 10), inc.ResolvedAt, "", stepPayload{Type: stepResolve}))
 	}

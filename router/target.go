@@ -103,6 +103,8 @@ type metrics struct {
 	latency      *prometheus.HistogramVec
 	breakerState *prometheus.GaugeVec
 	stepsRun     *prometheus.CounterVec
+	slaBreaches  *prometheus.CounterVec
+	timeTo       *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -125,8 +127,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Escalation steps run, by type and outcome (sent, skipped).",
 		}, []string{"type", "outcome"}),
 	}
+	m.slaBreaches = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "alertgate_sla_breaches_total",
+		Help: "SLA breaches by severity and kind (response: not acknowledged in time; resolution: not resolved in time).",
+	}, []string{"severity", "kind"})
+	m.timeTo = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "alertgate_incident_time_to_seconds",
+		Help:    "Time from opening to acknowledgement (event=ack) and to resolution (event=resolve), by severity.",
+		Buckets: []float64{60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800},
+	}, []string{"severity", "event"})
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.latency, m.breakerState, m.stepsRun)
+		reg.MustRegister(m.deliveries, m.latency, m.breakerState, m.stepsRun, m.slaBreaches, m.timeTo)
 	}
 	return m
 }

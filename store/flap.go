@@ -122,7 +122,8 @@ func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
 	}
 	// The lower level's pending pages give way to the new level's plan.
 	if _, err := ap.exec(ap.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
-WHERE incident_id = ? AND kind = 'step' AND state = 'pending' AND key LIKE ?`, ms(ap.now), id, "%/page/%"); err != nil {
+WHERE incident_id = ? AND kind = 'step' AND state = 'pending' AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
+		ms(ap.now), id, "%/page/%", "%/sla/%", "%/remind#%"); err != nil {
 		return fmt.Errorf("raise severity: %w", err)
 	}
 	ap.logs = append(ap.logs, func() {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alertgate/alertgate/alert"
 )
@@ -153,4 +155,36 @@ func unmarshalAlert(data string, a *alert.Alert) error {
 		return fmt.Errorf("decode alert: %w", err)
 	}
 	return nil
+}
+
+// PostUpdate records a status update on the incident's timeline and plans
+// its fan-out (internal channel, and the status page for P0/P1).
+func (s *Store) PostUpdate(ctx context.Context, id int64, actor, text string) (*alert.Incident, error) {
+	var out *alert.Incident
+	err := s.withTx(ctx, func(t *Tx) error {
+		inc, err := t.incident(id)
+		if err != nil {
+			return err
+		}
+		out = inc
+		now := s.now()
+		if err := t.event(id, alert.EventUpdate, actor, text); err != nil {
+			return err
+		}
+		return t.insertJobs(id, t.pol.planner.Plan(ChangeUpdate, inc, PlanOptions{Base: now, Note: text, Tag: "u" + strconv.FormatInt(now.UnixMilli(), 10)}))
+	})
+	return out, err
+}
+
+// LastEventAt returns when the incident last had an event of kind (zero
+// when never).
+func (t *Tx) LastEventAt(inc int64, kind alert.EventKind) (time.Time, error) {
+	var at sql.NullInt64
+	if err := t.queryRow(t.ctx, `SELECT MAX(at) FROM events WHERE incident_id = ? AND kind = ?`, inc, string(kind)).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("last event: %w", err)
+	}
+	if !at.Valid {
+		return time.Time{}, nil
+	}
+	return fromMS(at.Int64), nil
 }

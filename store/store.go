@@ -44,6 +44,8 @@ const (
 	ChangeReopened Change = "reopened"
 	// ChangeRaised: an alert raised the incident's severity.
 	ChangeRaised Change = "raised"
+	// ChangeUpdate: a responder posted a status update (PlanOptions.Note).
+	ChangeUpdate Change = "update"
 )
 
 // PlanOptions qualify a plan.
@@ -56,6 +58,8 @@ type PlanOptions struct {
 	// Tag makes the keys of a re-plan distinct from earlier plans of the
 	// same incident ("r2" for the second reopening, "s0" for a raise to P0).
 	Tag string
+	// Note is the text of a status update.
+	Note string
 }
 
 // Planner turns incident changes into durable work. The router implements

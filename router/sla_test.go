@@ -1,0 +1,78 @@
+package router_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+)
+
+func steps(s []sent, kind router.MessageKind) []string {
+	var out []string
+	for _, m := range s {
+		if m.Kind == kind {
+			out = append(out, m.Target+":"+m.Step)
+		}
+	}
+	return out
+}
+
+func timeline(t *testing.T, h *harness, kind alert.EventKind) []string {
+	t.Helper()
+	d, err := h.st.GetIncident(context.Background(), 1)
+	require.NoError(t, err)
+	var out []string
+	for _, e := range d.Timeline {
+		if e.Kind == kind {
+			out = append(out, e.Detail)
+		}
+	}
+	return out
+}
+
+// An unacknowledged P0, as the procedures read: On-Call at once and every
+// 5 minutes, Team Lead at 15m with the response SLA breach and the first
+// update reminder; a posted update resets the reminder cadence.
+func TestP0SLAAndUpdateCadence(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Escalation.Matrix[0].Repeat = nil })
+	h.ingest(critical("CheckoutDown", "checkout"))
+	require.Equal(t, []string{"chat:announce:#incidents"}, steps(h.at(0), router.KindInfo))
+	require.Empty(t, timeline(t, h, alert.EventSLABreached))
+
+	got := h.at(15 * time.Minute)
+	require.Equal(t, []string{"team-lead#0"}, pages(got))
+	require.ElementsMatch(t, []string{"chat:sla:response", "chat:remind#0", "pager:remind#0"}, steps(got, router.KindInfo))
+	require.Equal(t, []string{"response SLA breached: P0 (Critical) not acknowledged within 15m via chat"}, timeline(t, h, alert.EventSLABreached))
+
+	// A status update at 20m goes to #incidents; the next reminder is
+	// due 15m after it, not 15m after the last reminder.
+	h.clk.Advance(5 * time.Minute)
+	_, err := h.st.PostUpdate(context.Background(), 1, "alice", "rolling back release 42")
+	require.NoError(t, err)
+	require.Equal(t, []string{"chat:update"}, steps(h.at(20*time.Minute), router.KindInfo))
+	require.Empty(t, steps(h.at(30*time.Minute), router.KindInfo), "an update was posted 10m ago")
+	require.ElementsMatch(t, []string{"chat:remind#2", "pager:remind#2"}, steps(h.at(35*time.Minute), router.KindInfo))
+
+	// Unresolved at 1h: the resolution SLA is breached too.
+	got = h.at(time.Hour)
+	require.Contains(t, steps(got, router.KindInfo), "chat:sla:resolution")
+	require.Len(t, timeline(t, h, alert.EventSLABreached), 2)
+}
+
+func TestAckedInTimeIsNoBreach(t *testing.T) {
+	h := newHarness(t, nil)
+	h.ingest(critical("CheckoutDown", "checkout"))
+	h.at(0)
+	_, err := h.st.Acknowledge(context.Background(), 1, "alice", "")
+	require.NoError(t, err)
+	h.at(14 * time.Minute)
+	_, err = h.st.Resolve(context.Background(), 1, "alice", "fixed")
+	require.NoError(t, err)
+	h.at(2 * time.Hour)
+	require.Empty(t, timeline(t, h, alert.EventSLABreached))
+}
