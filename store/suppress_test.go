@@ -188,3 +188,30 @@ func TestInhibitedAlertAttachesToInhibitingIncident(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, sup)
 }
+
+func TestSilenceEndingByTimeReleasesAlert(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	eng, err := rules.New(config.Default())
+	require.NoError(t, err)
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, Classifier: eng, Planner: planner{}})
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
+	require.NoError(t, err)
+	res, err := s.Ingest(ctx, []alert.Alert{firing("Down", "web", "w1")})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Suppressed)
+
+	clk.Advance(59 * time.Minute)
+	n, err := s.Reevaluate(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "the silence still holds")
+	clk.Advance(time.Minute)
+	n, err = s.Reevaluate(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the silence ended while the alert fires: evaluated afresh")
+	list, err := s.ListIncidents(ctx, IncidentFilter{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+}
