@@ -105,6 +105,14 @@ CREATE TABLE silences (
 );
 CREATE INDEX silences_ends ON silences (ends_at);
 `,
+	// 4: settings the gateway keeps for itself (generated secrets).
+	`
+CREATE TABLE settings (
+	name       TEXT   PRIMARY KEY,
+	value      TEXT   NOT NULL,
+	created_at BIGINT NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -388,3 +388,24 @@ func TestContentHash(t *testing.T) {
 		require.NotEqual(t, contentHash(&a), contentHash(&c), name)
 	}
 }
+
+func TestSecretIsGeneratedOnceAndKept(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	path := filepath.Join(t.TempDir(), "sec.db")
+	s := openTest(t, path, clk)
+	a, err := s.Secret(ctx, "ack_link_key")
+	require.NoError(t, err)
+	require.Len(t, a, 32)
+	b, err := s.Secret(ctx, "ack_link_key")
+	require.NoError(t, err)
+	require.Equal(t, a, b)
+	other, err := s.Secret(ctx, "other")
+	require.NoError(t, err)
+	require.NotEqual(t, a, other)
+	require.NoError(t, s.Close())
+	s2 := openTest(t, path, clk)
+	c, err := s2.Secret(ctx, "ack_link_key")
+	require.NoError(t, err)
+	require.Equal(t, a, c, "survives a restart")
+}
