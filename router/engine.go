@@ -45,6 +45,9 @@ type Options struct {
 	// Lease is how long a claimed delivery is this process's before another
 	// worker may take it over (default 2m).
 	Lease time.Duration
+	// Digests, when set, lets the engine send the matrix's next-day,
+	// weekly and monthly digests.
+	Digests DigestStore
 }
 
 // routing is the config-derived state of the engine, swapped whole on a
@@ -57,6 +60,7 @@ type routing struct {
 // Engine runs escalation steps and deliveries.
 type Engine struct {
 	st       Store
+	digests  DigestStore
 	routing  atomic.Pointer[routing]
 	build    BuildNotifier
 	log      *zap.Logger
@@ -76,7 +80,7 @@ type Engine struct {
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
-	e := &Engine{st: st, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
+	e := &Engine{st: st, digests: opts.Digests, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
 		sending: map[int64]bool{}}
 	if e.log == nil {
 		e.log = zap.NewNop()
@@ -149,6 +153,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		if err := e.runDue(ctx, false); err != nil && ctx.Err() == nil {
 			e.log.Warn("run due work", zap.Error(err))
 		}
+		if err := e.runDigests(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("digests", zap.Error(err))
+		}
 		wait := e.poll
 		if next, ok, err := e.st.NextDue(ctx); err == nil && ok {
 			if d := next.Sub(e.now()); d < wait {
@@ -169,7 +176,12 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // RunDue runs every step and delivery due now and waits for the
 // deliveries to finish. Tests drive the engine with it on a fake clock.
-func (e *Engine) RunDue(ctx context.Context) error { return e.runDue(ctx, true) }
+func (e *Engine) RunDue(ctx context.Context) error {
+	if err := e.runDue(ctx, true); err != nil {
+		return err
+	}
+	return e.runDigests(ctx)
+}
 
 func (e *Engine) runDue(ctx context.Context, wait bool) error {
 	var wg sync.WaitGroup

@@ -46,6 +46,8 @@ type recorder struct {
 	msgs  []sent
 	keys  map[string]int
 	fail  map[string][]error // target → errors to return, in order
+	// onSend, when set, sees every message delivered.
+	onSend func(m *router.Message)
 }
 
 func (r *recorder) notifier(name string) router.Notifier {
@@ -59,6 +61,9 @@ func (r *recorder) notifier(name string) router.Notifier {
 			}
 		}
 		r.keys[m.IdempotencyKey]++
+		if r.onSend != nil {
+			r.onSend(m)
+		}
 		r.msgs = append(r.msgs, sent{Target: name, Kind: m.Kind, Step: m.Step, At: r.clk.Now().Sub(r.start)})
 		return nil
 	})
@@ -111,7 +116,7 @@ func newHarness(t *testing.T, mutate func(*config.Config)) *harness {
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	e, err := router.New(cfg, st, func(tc config.Target) (router.Notifier, error) { return rec.notifier(tc.Name), nil },
-		router.Options{Now: clk.Now})
+		router.Options{Now: clk.Now, Digests: st})
 	require.NoError(t, err)
 	return &harness{t: t, clk: clk, st: st, eng: e, rec: rec}
 }

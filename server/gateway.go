@@ -125,7 +125,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	build := func(t config.Target) (router.Notifier, error) {
 		return notifier.New(t, notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
 	}
-	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll})
+	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st})
 	if err != nil {
 		st.Close()
 		return nil, err

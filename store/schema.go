@@ -113,6 +113,13 @@ CREATE TABLE settings (
 	created_at BIGINT NOT NULL
 );
 `,
+	// 5: work done once per key outside any incident (digests).
+	`
+CREATE TABLE once_keys (
+	key TEXT   PRIMARY KEY,
+	at  BIGINT NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -7,6 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alertgate/alertgate/alert"
 )
 
 // Secret returns the gateway's own secret called name, generating 32
@@ -44,4 +48,72 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Claim records key as done and reports whether this call did it (false:
+// it was claimed before, by this process or another). Work that must
+// happen once per key — a digest per role and period — claims first.
+func (s *Store) Claim(ctx context.Context, key string) (bool, error) {
+	var n int64
+	err := s.withTx(ctx, func(t *Tx) error {
+		res, err := t.exec(ctx, `INSERT INTO once_keys (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, ms(s.now()))
+		if err != nil {
+			return fmt.Errorf("claim %s: %w", key, err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n == 1, err
+}
+
+// Unclaim forgets a claim whose work failed, so it is tried again.
+func (s *Store) Unclaim(ctx context.Context, key string) error {
+	return s.withTx(ctx, func(t *Tx) error {
+		_, err := t.exec(ctx, `DELETE FROM once_keys WHERE key = ?`, key)
+		return err
+	})
+}
+
+// Epoch is when this database first served (digests never cover time
+// before it).
+func (s *Store) Epoch(ctx context.Context) (time.Time, error) {
+	if _, err := s.Claim(ctx, "epoch"); err != nil {
+		return time.Time{}, err
+	}
+	var at int64
+	if err := s.r.QueryRowContext(ctx, `SELECT at FROM once_keys WHERE key = 'epoch'`).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("%w: epoch: %v", ErrUnavailable, err)
+	}
+	return fromMS(at), nil
+}
+
+// DigestIncidents returns the incidents of the given severities that were
+// opened, acknowledged or resolved in [from, to), or are still open.
+func (s *Store) DigestIncidents(ctx context.Context, sevs []alert.Severity, from, to time.Time) ([]alert.Incident, error) {
+	if len(sevs) == 0 {
+		return nil, nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(sevs)), ", ")
+	args := []any{}
+	for _, sv := range sevs {
+		args = append(args, int(sv))
+	}
+	f, t := ms(from), ms(to)
+	args = append(args, f, t, f, t, f, t)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+incidentCols+` FROM incidents WHERE severity IN (`+ph+`) AND (
+ (opened_at >= ? AND opened_at < ?) OR (acked_at >= ? AND acked_at < ?) OR (resolved_at >= ? AND resolved_at < ?) OR status <> 'resolved')
+ORDER BY severity, id LIMIT 500`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: digest incidents: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []alert.Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("digest incidents: %w", err)
+		}
+		out = append(out, *inc)
+	}
+	return out, rows.Err()
 }

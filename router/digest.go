@@ -1,0 +1,226 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+)
+
+// DigestStore is what digests need of the store.
+type DigestStore interface {
+	// Claim records key as done; true when this call did it.
+	Claim(ctx context.Context, key string) (bool, error)
+	Unclaim(ctx context.Context, key string) error
+	// Epoch is when the database first served.
+	Epoch(ctx context.Context) (time.Time, error)
+	DigestIncidents(ctx context.Context, sevs []alert.Severity, from, to time.Time) ([]alert.Incident, error)
+}
+
+// digestPeriods in the order they are sent.
+var digestPeriods = []string{config.DigestDaily, config.DigestWeekly, config.DigestMonthly}
+
+// lastDigest returns the latest scheduled time of a digest period at or
+// before now, in the configured zone, and the start of the period it
+// covers. Times are built with time.Date in the zone, so they stay at the
+// configured wall-clock time across daylight-saving changes.
+func lastDigest(period string, d config.Digests, now time.Time) (at, from time.Time, err error) {
+	loc := time.UTC
+	if d.TimeZone != "" {
+		if loc, err = time.LoadLocation(d.TimeZone); err != nil {
+			return at, from, fmt.Errorf("digests.time_zone: %w", err)
+		}
+	}
+	h, m := 9, 0
+	if d.At != "" {
+		if h, m, err = config.ParseClock(d.At); err != nil {
+			return at, from, fmt.Errorf("digests.at: %w", err)
+		}
+	}
+	local := now.In(loc)
+	y, mo, day := local.Date()
+	switch period {
+	case config.DigestDaily:
+		at = time.Date(y, mo, day, h, m, 0, 0, loc)
+		if at.After(now) {
+			at = time.Date(y, mo, day-1, h, m, 0, 0, loc)
+		}
+		ay, amo, ad := at.Date()
+		from = time.Date(ay, amo, ad-1, h, m, 0, 0, loc)
+	case config.DigestWeekly:
+		wd := time.Monday
+		if d.Weekday != "" {
+			if wd, err = config.ParseWeekday(d.Weekday); err != nil {
+				return at, from, fmt.Errorf("digests.weekday: %w", err)
+			}
+		}
+		back := (int(local.Weekday()) - int(wd) + 7) % 7
+		at = time.Date(y, mo, day-back, h, m, 0, 0, loc)
+		if at.After(now) {
+			at = time.Date(y, mo, day-back-7, h, m, 0, 0, loc)
+		}
+		ay, amo, ad := at.Date()
+		from = time.Date(ay, amo, ad-7, h, m, 0, 0, loc)
+	case config.DigestMonthly:
+		md := d.MonthDay
+		if md <= 0 {
+			md = 1
+		}
+		at = time.Date(y, mo, md, h, m, 0, 0, loc)
+		if at.After(now) {
+			at = time.Date(y, mo-1, md, h, m, 0, 0, loc)
+		}
+		ay, amo, _ := at.Date()
+		from = time.Date(ay, amo-1, md, h, m, 0, 0, loc)
+	default:
+		return at, from, fmt.Errorf("unknown digest period %q", period)
+	}
+	return at, from, nil
+}
+
+// digestSeverities returns, per role, the severities whose matrix cell for
+// that role is the given digest period.
+func digestSeverities(cfg *config.Config, period string) map[string][]alert.Severity {
+	out := map[string][]alert.Severity{}
+	for _, row := range cfg.Escalation.Matrix {
+		for _, sev := range alert.Severities {
+			if row.Cell(sev).Digest == period {
+				out[row.Role] = append(out[row.Role], sev)
+			}
+		}
+	}
+	return out
+}
+
+// runDigests sends every digest that fell due and was not sent yet: one
+// message per role and period, listing the incidents of the severities
+// whose cell for that role is that period. Each (role, period, date,
+// target) is claimed in the database first, so it is sent once across
+// restarts and replicas; a digest whose time passed while the gateway was
+// down is sent when it comes back, once. Digests never cover time before
+// the database first served.
+func (e *Engine) runDigests(ctx context.Context) error {
+	if e.digests == nil {
+		return nil
+	}
+	r := e.routing.Load()
+	now := e.now()
+	epoch, err := e.digests.Epoch(ctx)
+	if err != nil {
+		return err
+	}
+	for _, period := range digestPeriods {
+		at, from, err := lastDigest(period, r.cfg.Escalation.Digests, now)
+		if err != nil {
+			return err
+		}
+		if !at.After(epoch) {
+			continue
+		}
+		bySev := digestSeverities(r.cfg, period)
+		roles := make([]string, 0, len(bySev))
+		for role := range bySev {
+			roles = append(roles, role)
+		}
+		sort.Strings(roles)
+		for _, role := range roles {
+			if err := e.sendDigest(ctx, r, role, period, bySev[role], from, at); err != nil {
+				e.log.Warn("digest", zap.String("role", role), zap.String("period", period), zap.Error(err))
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) sendDigest(ctx context.Context, r *routing, role, period string, sevs []alert.Severity, from, at time.Time) error {
+	var msg *Message
+	for _, tn := range dedupe(r.cfg.Roles[role].Targets) {
+		key := fmt.Sprintf("digest/%s/%s/%s/%s", role, period, at.UTC().Format(time.RFC3339), tn)
+		ok, err := e.digests.Claim(ctx, key)
+		if err != nil || !ok {
+			return err
+		}
+		if msg == nil {
+			incs, err := e.digests.DigestIncidents(ctx, sevs, from, at)
+			if err != nil {
+				e.digests.Unclaim(context.WithoutCancel(ctx), key)
+				return err
+			}
+			msg = e.digestMessage(r.cfg, role, period, sevs, incs, from, at)
+		}
+		m := *msg
+		m.IdempotencyKey = key
+		t, ok := r.targets[tn]
+		if !ok {
+			continue
+		}
+		if err := t.send(ctx, &m); err != nil {
+			// Tried again at the next pass (the breaker paces it).
+			e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", AsDeliveryError(err).Reason).Inc()
+			if uerr := e.digests.Unclaim(context.WithoutCancel(ctx), key); uerr != nil {
+				e.log.Error("release digest claim", zap.String("key", key), zap.Error(uerr))
+			}
+			return fmt.Errorf("target %s: %w", tn, err)
+		}
+		e.m.deliveries.WithLabelValues(t.name, t.typ, "ok", "").Inc()
+		e.log.Info("digest sent", zap.String("role", role), zap.String("period", period), zap.String("target", tn), zap.Int("incidents", len(msg.Alerts)))
+	}
+	return nil
+}
+
+func (e *Engine) digestMessage(cfg *config.Config, role, period string, sevs []alert.Severity, incs []alert.Incident, from, to time.Time) *Message {
+	names := map[string]string{config.DigestDaily: "Daily", config.DigestWeekly: "Weekly", config.DigestMonthly: "Monthly"}
+	var sevNames []string
+	for _, s := range sevs {
+		sevNames = append(sevNames, s.String())
+	}
+	title := fmt.Sprintf("%s digest for %s: %d %s incident(s)", names[period], role, len(incs), strings.Join(sevNames, "/"))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %s to %s.\n", title, from.Format("2006-01-02 15:04 MST"), to.Format("2006-01-02 15:04 MST"))
+	if len(incs) == 0 {
+		fmt.Fprintf(&b, "No %s incidents in this period.\n", strings.Join(sevNames, "/"))
+	}
+	base := strings.TrimRight(cfg.Server.ExternalURL, "/")
+	for _, inc := range incs {
+		fmt.Fprintf(&b, "- %s [%s] %s — %s; opened %s", inc.Key, inc.Severity, inc.Title, inc.Status, inc.OpenedAt.Format(time.RFC3339))
+		if !inc.AcknowledgedAt.IsZero() {
+			fmt.Fprintf(&b, ", acknowledged %s by %s", inc.AcknowledgedAt.Format(time.RFC3339), inc.AcknowledgedBy)
+		}
+		if !inc.ResolvedAt.IsZero() {
+			fmt.Fprintf(&b, ", resolved %s", inc.ResolvedAt.Format(time.RFC3339))
+		}
+		fmt.Fprintf(&b, "; response SLA %s, resolution SLA %s\n", slaVerdict(inc.AckDue, inc.AcknowledgedAt, to), slaVerdict(inc.ResolveDue, inc.ResolvedAt, to))
+	}
+	worst := alert.P3
+	for _, s := range sevs {
+		worst = min(worst, s)
+	}
+	m := &Message{
+		Kind: KindInfo, DedupKey: "alertgate/digest", Role: role, Step: "digest:" + period,
+		Incident: alert.Incident{Key: "Digest", Title: title, Severity: worst},
+		Summary:  title, Text: b.String(), IncidentURL: base + "/api/v1/incidents", At: e.now().UTC(),
+	}
+	for _, inc := range incs {
+		m.Alerts = append(m.Alerts, AlertSummary{Fingerprint: inc.Key, Status: alert.StatusFiring, Title: inc.Title, StartsAt: inc.OpenedAt})
+	}
+	return m
+}
+
+// slaVerdict says whether a deadline was met by done, as of now.
+func slaVerdict(due, done, now time.Time) string {
+	switch {
+	case !done.IsZero() && !done.After(due):
+		return "met"
+	case !done.IsZero():
+		return "missed"
+	case now.After(due):
+		return "missed"
+	}
+	return "pending"
+}
