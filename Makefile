@@ -25,6 +25,7 @@ test-short:
 # baseline in the same run, and RSS at 100k active alerts).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters ./rules ./store
+	$(GO) test -run '^$$' -bench TimerPrecision -benchtime 1x ./test
 	$(GO) run ./test/loadgen -duration 10s -conns 64
 
 lint:

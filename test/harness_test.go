@@ -22,6 +22,7 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/alertgate/alertgate/config"
@@ -53,9 +54,10 @@ type hook struct {
 	IdempotencyKey string `json:"idempotency_key"`
 	AckURL         string `json:"ack_url"`
 	Incident       struct {
-		ID       string `json:"id"`
-		Severity string `json:"severity"`
-		Status   string `json:"status"`
+		ID       string    `json:"id"`
+		Severity string    `json:"severity"`
+		Status   string    `json:"status"`
+		OpenedAt time.Time `json:"opened_at"`
 	} `json:"incident"`
 }
 
@@ -121,9 +123,37 @@ type gateway struct {
 	clk *clock
 }
 
+// newRecordingServer is a webhook sink that hands every hook to fn.
+func newRecordingServer(fn func(hook)) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var h hook
+		b, _ := io.ReadAll(r.Body)
+		if json.Unmarshal(b, &h) == nil {
+			fn(h)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+}
+
+// startRealGateway runs a gateway in-process on the real clock and
+// returns its base URL.
+func startRealGateway(tb testing.TB, cfgYAML string, sk *sink) string {
+	tb.Helper()
+	g := startGatewayClock(tb, cfgYAML, sk, time.Now)
+	return g.url
+}
+
 // startGateway runs a gateway in-process on a random port with cfgYAML,
 // the sink as every target, and a fake clock.
 func startGateway(t *testing.T, cfgYAML string, sk *sink) *gateway {
+	t.Helper()
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	g := startGatewayClock(t, cfgYAML, sk, clk.Now)
+	g.clk = clk
+	return g
+}
+
+func startGatewayClock(t testing.TB, cfgYAML string, sk *sink, now func() time.Time) *gateway {
 	t.Helper()
 	cfg, err := config.LoadBytes("test.yml", []byte(cfgYAML))
 	require.NoError(t, err)
@@ -134,9 +164,12 @@ func startGateway(t *testing.T, cfgYAML string, sk *sink) *gateway {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	cfg.Server.ExternalURL = "http://" + ln.Addr().String()
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	log := zap.NewNop()
+	if tt, ok := t.(*testing.T); ok {
+		log = zaptest.NewLogger(tt)
+	}
 	g, err := server.NewGateway(context.Background(), cfg, server.GatewayOptions{
-		Logger: zaptest.NewLogger(t), Now: clk.Now, Listener: ln, Version: "test",
+		Logger: log, Now: now, Listener: ln, Version: "test",
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,7 +179,7 @@ func startGateway(t *testing.T, cfgYAML string, sk *sink) *gateway {
 		cancel()
 		require.NoError(t, <-done)
 	})
-	return &gateway{Gateway: g, url: "http://" + ln.Addr().String(), clk: clk}
+	return &gateway{Gateway: g, url: "http://" + ln.Addr().String()}
 }
 
 // advance moves the gateway's clock and runs whatever fell due.
