@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"go.uber.org/zap"
 )
 
 // Limits of SendHTTP.
@@ -27,6 +29,9 @@ const (
 	// MaxRetryAfter caps the wait taken from a Retry-After header, so a
 	// confused service can't park a delivery for years.
 	MaxRetryAfter = 24 * time.Hour
+	// DefaultHTTPTimeout bounds one attempt of an HTTPEndpoint configured
+	// without a timeout.
+	DefaultHTTPTimeout = 10 * time.Second
 )
 
 // HTTPResponse is a target's answer as SendHTTP read it.
@@ -280,6 +285,84 @@ func UserAgent(version string) string {
 		version = "dev"
 	}
 	return "alertgate/" + version
+}
+
+// EndpointConfig configures an HTTPEndpoint.
+type EndpointConfig struct {
+	// Kind names the target type ("slack"); it prefixes setup errors.
+	Kind string
+	// URL is the target's http(s) URL; it may carry a token.
+	URL string
+	// Timeout bounds one attempt; zero or less means DefaultHTTPTimeout.
+	Timeout time.Duration
+	// Version is alertgate's version, sent in the User-Agent.
+	Version string
+	// Secrets are scrubbed from errors besides the URL's own (see
+	// URLSecrets): tokens, signing keys, header values.
+	Secrets []string
+}
+
+// HTTPEndpoint is what every HTTP notifier needs to post to its target:
+// the parsed URL, the attempt timeout, the User-Agent, the secrets to
+// scrub from errors, the client, a logger and a clock. Its fields are set
+// by NewHTTPEndpoint and read-only afterwards.
+type HTTPEndpoint struct {
+	URL       *url.URL
+	Timeout   time.Duration
+	UserAgent string
+	// Secrets holds URLSecrets(URL) followed by EndpointConfig.Secrets.
+	Secrets []string
+
+	Client *http.Client
+	Log    *zap.Logger
+	Now    func() time.Time
+}
+
+// NewHTTPEndpoint checks cfg and the dependencies of an HTTP target.
+// client is required; a nil log discards and a nil now means time.Now.
+// Errors start with cfg.Kind and never hold the URL beyond RedactURL's
+// form.
+func NewHTTPEndpoint(cfg EndpointConfig, client *http.Client, log *zap.Logger, now func() time.Time) (*HTTPEndpoint, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%s: nil http client", cfg.Kind)
+	}
+	u, err := ParseEndpoint(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Kind, err)
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultHTTPTimeout
+	}
+	return &HTTPEndpoint{
+		URL:       u,
+		Timeout:   timeout,
+		UserAgent: UserAgent(cfg.Version),
+		Secrets:   append(URLSecrets(u), cfg.Secrets...),
+		Client:    client,
+		Log:       log,
+		Now:       now,
+	}, nil
+}
+
+// Post sends body as JSON to the endpoint (see NewJSONRequest) with
+// header's fields added, which replace any of the same name, and returns
+// SendHTTP's result.
+func (e *HTTPEndpoint) Post(ctx context.Context, body []byte, header http.Header) (*HTTPResponse, error) {
+	req, err := NewJSONRequest(ctx, e.URL, body, e.UserAgent)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return SendHTTP(ctx, e.Client, req, SendOptions{Timeout: e.Timeout, Now: e.Now, Secrets: e.Secrets})
 }
 
 // transportError classifies an error from sending a request.

@@ -281,3 +281,110 @@ func FuzzSnippet(f *testing.F) {
 		}
 	})
 }
+
+func TestNewHTTPEndpointRejects(t *testing.T) {
+	client := &http.Client{Transport: httpmock.NewMockTransport()}
+	tests := []struct {
+		name   string
+		url    string
+		client *http.Client
+		want   string
+	}{
+		{name: "nil client", url: sendSecretURL, want: "slack: nil http client"},
+		{name: "no scheme", url: "hooks.example.com/services/T0/B0/SECRETTOKEN123", client: client, want: "slack: invalid url"},
+		{name: "ftp scheme", url: "ftp://hooks.example.com/services/T0/B0/SECRETTOKEN123", client: client, want: "slack: invalid url ftp://hooks.example.com/services/<redacted>: scheme must be http or https"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep, err := router.NewHTTPEndpoint(router.EndpointConfig{Kind: "slack", URL: tt.url}, tt.client, nil, nil)
+			require.Nil(t, ep)
+			require.ErrorContains(t, err, tt.want)
+			require.NotContains(t, err.Error(), "SECRETTOKEN123")
+		})
+	}
+}
+
+func TestNewHTTPEndpointDefaults(t *testing.T) {
+	client := &http.Client{Transport: httpmock.NewMockTransport()}
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		want    time.Duration
+	}{
+		{name: "zero timeout", want: router.DefaultHTTPTimeout},
+		{name: "negative timeout", timeout: -time.Second, want: router.DefaultHTTPTimeout},
+		{name: "set timeout", timeout: 3 * time.Second, want: 3 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+				Kind: "webhook", URL: " " + sendSecretURL + " ", Timeout: tt.timeout, Version: "1.2.3", Secrets: []string{"HEADERSECRET789"},
+			}, client, nil, nil)
+			require.NoError(t, err)
+			require.Equal(t, sendSecretURL, ep.URL.String())
+			require.Equal(t, tt.want, ep.Timeout)
+			require.Equal(t, "alertgate/1.2.3", ep.UserAgent)
+			require.Equal(t, append(router.URLSecrets(ep.URL), "HEADERSECRET789"), ep.Secrets)
+			require.Same(t, client, ep.Client)
+			require.NotNil(t, ep.Log)
+			require.NotNil(t, ep.Now)
+		})
+	}
+}
+
+func TestHTTPEndpointPost(t *testing.T) {
+	tests := []struct {
+		name   string
+		header http.Header
+		wantUA string
+	}{
+		{name: "no header", wantUA: "alertgate/1.2.3"},
+		{
+			name:   "header added and replacing",
+			header: http.Header{"Authorization": {"Bearer HEADERSECRET789"}, "User-Agent": {"custom/1"}},
+			wantUA: "custom/1",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *http.Request
+			echo := func(req *http.Request) (*http.Response, error) {
+				got = req
+				return httpmock.NewStringResponse(400, req.URL.String()+" "+req.Header.Get("Authorization")), nil
+			}
+			ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+				Kind: "webhook", URL: sendSecretURL, Version: "1.2.3", Secrets: []string{"HEADERSECRET789"},
+			}, sendMockClient(t, echo), nil, func() time.Time { return sendNow })
+			require.NoError(t, err)
+
+			resp, err := ep.Post(context.Background(), []byte(`{}`), tt.header)
+
+			require.Equal(t, 400, resp.StatusCode)
+			require.Equal(t, "application/json", got.Header.Get("Content-Type"))
+			require.Equal(t, tt.wantUA, got.Header.Get("User-Agent"))
+			require.Equal(t, tt.header.Get("Authorization"), got.Header.Get("Authorization"))
+			require.Equal(t, router.ReasonClient, router.AsDeliveryError(err).Reason)
+			require.Contains(t, err.Error(), "<secret>")
+			for _, s := range []string{"HEADERSECRET789", "SECRETTOKEN123", "QUERYSECRET456"} {
+				require.NotContains(t, err.Error(), s)
+			}
+		})
+	}
+}
+
+func TestHTTPEndpointPostTimesOut(t *testing.T) {
+	block := func(r *http.Request) (*http.Response, error) {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+		Kind: "slack", URL: sendSecretURL, Timeout: time.Millisecond,
+	}, sendMockClient(t, block), nil, nil)
+	require.NoError(t, err)
+
+	resp, err := ep.Post(context.Background(), []byte(`{}`), nil)
+
+	require.Nil(t, resp)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, router.ReasonTimeout, router.AsDeliveryError(err).Reason)
+}

@@ -2,7 +2,6 @@ package notifier_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -71,9 +70,7 @@ func TestNewErrors(t *testing.T) {
 
 // TestNewWiresConfig checks that the target's settings reach the request.
 func TestNewWiresConfig(t *testing.T) {
-	client, mock := notifiertest.MockClient()
-	rec := &notifiertest.Recorder{Response: httpmock.NewStringResponder(200, "")}
-	mock.RegisterResponder(http.MethodPost, "https://example.com/hook", rec.Respond)
+	client, rec, _ := notifiertest.RecordPost("https://example.com/hook", httpmock.NewStringResponder(200, ""))
 	log, logs := notifiertest.ObservedLogger()
 	n, err := notifier.New(config.Target{
 		Name: "hook", Type: "webhook", URL: "https://example.com/hook", Secret: "SIGNSECRET0123",

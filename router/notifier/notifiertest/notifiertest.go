@@ -70,6 +70,22 @@ func MockClient() (*http.Client, *httpmock.MockTransport) {
 	return &http.Client{Transport: mt}, mt
 }
 
+// MockPost returns a client whose POSTs to url r answers.
+func MockPost(url string, r httpmock.Responder) *http.Client {
+	client, mt := MockClient()
+	mt.RegisterResponder(http.MethodPost, url, r)
+	return client
+}
+
+// RecordPost returns a client whose POSTs to url the returned Recorder
+// keeps and answers with r, and the mock to count calls.
+func RecordPost(url string, r httpmock.Responder) (*http.Client, *Recorder, *httpmock.MockTransport) {
+	rec := &Recorder{Response: r}
+	client, mt := MockClient()
+	mt.RegisterResponder(http.MethodPost, url, rec.Respond)
+	return client, rec, mt
+}
+
 // Recorder is an httpmock responder that keeps the last request and its
 // body and answers with Response.
 type Recorder struct {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -21,7 +20,7 @@ import (
 const DefaultURL = "https://events.pagerduty.com/v2/enqueue"
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = router.DefaultHTTPTimeout
 
 // Config configures a PagerDuty target.
 type Config struct {
@@ -37,15 +36,8 @@ type Config struct {
 
 // Notifier sends events to one PagerDuty integration.
 type Notifier struct {
-	url        *url.URL
+	ep         *router.HTTPEndpoint
 	routingKey string
-	timeout    time.Duration
-	ua         string
-	secrets    []string
-
-	client *http.Client
-	log    *zap.Logger
-	now    func() time.Time
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -53,48 +45,28 @@ var _ router.Notifier = (*Notifier)(nil)
 // New returns a PagerDuty Notifier. client is required; a nil log
 // discards and a nil now means time.Now.
 func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time) (*Notifier, error) {
-	if client == nil {
-		return nil, errors.New("pagerduty: nil http client")
-	}
 	key := cfg.RoutingKey.Value()
-	if key == "" || strings.TrimSpace(key) != key {
-		return nil, errors.New("pagerduty: routing key missing or has surrounding spaces")
-	}
 	raw := cfg.URL.Value()
 	if raw == "" {
 		raw = DefaultURL
 	}
-	u, err := router.ParseEndpoint(raw)
+	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+		Kind: "pagerduty", URL: raw, Timeout: cfg.Timeout, Version: cfg.Version, Secrets: []string{key},
+	}, client, log, now)
 	if err != nil {
-		return nil, fmt.Errorf("pagerduty: %w", err)
+		return nil, err
 	}
-	if log == nil {
-		log = zap.NewNop()
+	if key == "" || strings.TrimSpace(key) != key {
+		return nil, errors.New("pagerduty: routing key missing or has surrounding spaces")
 	}
-	if now == nil {
-		now = time.Now
-	}
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	return &Notifier{
-		url:        u,
-		routingKey: key,
-		timeout:    timeout,
-		ua:         router.UserAgent(cfg.Version),
-		secrets:    append(router.URLSecrets(u), key),
-		client:     client,
-		log:        log,
-		now:        now,
-	}, nil
+	return &Notifier{ep: ep, routingKey: key}, nil
 }
 
 // Notify sends the event for m; an info message is skipped (nil error).
 func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	act := action(m.Kind)
 	if act == "" {
-		n.log.Debug("pagerduty skips message kind",
+		n.ep.Log.Debug("pagerduty skips message kind",
 			zap.String("kind", string(m.Kind)), zap.String("incident", m.Incident.Key))
 		return nil
 	}
@@ -102,17 +74,11 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	if err != nil {
 		return fmt.Errorf("pagerduty enqueue: %w", err)
 	}
-	req, err := router.NewJSONRequest(ctx, n.url, body, n.ua)
+	resp, err := n.ep.Post(ctx, body, nil)
 	if err != nil {
 		return fmt.Errorf("pagerduty enqueue: %w", err)
 	}
-	resp, err := router.SendHTTP(ctx, n.client, req, router.SendOptions{
-		Timeout: n.timeout, Now: n.now, Secrets: n.secrets,
-	})
-	if err != nil {
-		return fmt.Errorf("pagerduty enqueue: %w", err)
-	}
-	n.log.Debug("pagerduty event accepted",
+	n.ep.Log.Debug("pagerduty event accepted",
 		zap.String("event_action", act),
 		zap.String("incident", m.Incident.Key),
 		zap.String("dedup_key", DedupKey(m)),

@@ -28,13 +28,11 @@ const accepted = `{"status":"success","message":"Event processed","dedup_key":"a
 // setup returns a notifier whose requests the returned recorder answers.
 func setup(t *testing.T, url string, timeout time.Duration, r httpmock.Responder) (*pagerduty.Notifier, *notifiertest.Recorder, *httpmock.MockTransport) {
 	t.Helper()
-	client, mock := notifiertest.MockClient()
-	rec := &notifiertest.Recorder{Response: r}
 	target := url
 	if target == "" {
 		target = pagerduty.DefaultURL
 	}
-	mock.RegisterResponder(http.MethodPost, target, rec.Respond)
+	client, rec, mock := notifiertest.RecordPost(target, r)
 	n, err := pagerduty.New(pagerduty.Config{
 		RoutingKey: routingKey, URL: config.Secret(url), Timeout: timeout, Version: "1.2.3",
 	}, client, nil, notifiertest.Clock)
@@ -261,8 +259,7 @@ func TestNoRoutingKeyInErrorsOrLogs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client, mock := notifiertest.MockClient()
-			mock.RegisterResponder(http.MethodPost, pagerduty.DefaultURL, tt.responder)
+			client := notifiertest.MockPost(pagerduty.DefaultURL, tt.responder)
 			log, logs := notifiertest.ObservedLogger()
 			n, err := pagerduty.New(pagerduty.Config{RoutingKey: routingKey, Timeout: time.Millisecond}, client, log, notifiertest.Clock)
 			require.NoError(t, err)

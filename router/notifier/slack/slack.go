@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = router.DefaultHTTPTimeout
 
 // Config configures a Slack target.
 type Config struct {
@@ -32,14 +31,7 @@ type Config struct {
 
 // Notifier posts messages to one incoming webhook.
 type Notifier struct {
-	url     *url.URL
-	timeout time.Duration
-	ua      string
-	secrets []string
-
-	client *http.Client
-	log    *zap.Logger
-	now    func() time.Time
+	ep *router.HTTPEndpoint
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -47,32 +39,13 @@ var _ router.Notifier = (*Notifier)(nil)
 // New returns a Slack Notifier. client is required; a nil log discards
 // and a nil now means time.Now.
 func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time) (*Notifier, error) {
-	if client == nil {
-		return nil, errors.New("slack: nil http client")
-	}
-	u, err := router.ParseEndpoint(cfg.URL.Value())
+	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+		Kind: "slack", URL: cfg.URL.Value(), Timeout: cfg.Timeout, Version: cfg.Version,
+	}, client, log, now)
 	if err != nil {
-		return nil, fmt.Errorf("slack: %w", err)
+		return nil, err
 	}
-	if log == nil {
-		log = zap.NewNop()
-	}
-	if now == nil {
-		now = time.Now
-	}
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	return &Notifier{
-		url:     u,
-		timeout: timeout,
-		ua:      router.UserAgent(cfg.Version),
-		secrets: router.URLSecrets(u),
-		client:  client,
-		log:     log,
-		now:     now,
-	}, nil
+	return &Notifier{ep: ep}, nil
 }
 
 // Notify posts m (see Build). Every kind is sent.
@@ -83,17 +56,11 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	if err := enc.Encode(Build(m)); err != nil {
 		return &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("slack encode: %w", err)}
 	}
-	req, err := router.NewJSONRequest(ctx, n.url, buf.Bytes(), n.ua)
-	if err != nil {
+	resp, err := n.ep.Post(ctx, buf.Bytes(), nil)
+	if err = check(resp, err, n.ep.Secrets); err != nil {
 		return fmt.Errorf("slack post: %w", err)
 	}
-	resp, err := router.SendHTTP(ctx, n.client, req, router.SendOptions{
-		Timeout: n.timeout, Now: n.now, Secrets: n.secrets,
-	})
-	if err = check(resp, err, n.secrets); err != nil {
-		return fmt.Errorf("slack post: %w", err)
-	}
-	n.log.Debug("slack delivered",
+	n.ep.Log.Debug("slack delivered",
 		zap.String("kind", string(m.Kind)),
 		zap.String("incident", m.Incident.Key))
 	return nil

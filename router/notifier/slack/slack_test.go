@@ -54,9 +54,7 @@ const wantPage = `{
 }`
 
 func TestNotifyRequest(t *testing.T) {
-	client, mock := notifiertest.MockClient()
-	rec := &notifiertest.Recorder{Response: httpmock.NewStringResponder(200, "ok")}
-	mock.RegisterResponder(http.MethodPost, hookURL, rec.Respond)
+	client, rec, _ := notifiertest.RecordPost(hookURL, httpmock.NewStringResponder(200, "ok"))
 	n := newNotifier(t, client, 0)
 
 	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
@@ -195,8 +193,7 @@ func TestNotifyStatusMapping(t *testing.T) {
 	}
 	for _, c := range tests {
 		t.Run(c.Name, func(t *testing.T) {
-			client, mock := notifiertest.MockClient()
-			mock.RegisterResponder(http.MethodPost, hookURL, c.Responder)
+			client := notifiertest.MockPost(hookURL, c.Responder)
 			err := newNotifier(t, client, c.AttemptTimeout()).Notify(context.Background(), notifiertest.Message(router.KindPage))
 			notifiertest.RequireStatus(t, c, err)
 		})
@@ -216,8 +213,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client, mock := notifiertest.MockClient()
-			mock.RegisterResponder(http.MethodPost, hookURL, tt.responder)
+			client := notifiertest.MockPost(hookURL, tt.responder)
 			log, logs := notifiertest.ObservedLogger()
 			n, err := slack.New(slack.Config{URL: hookURL, Timeout: time.Millisecond}, client, log, notifiertest.Clock)
 			require.NoError(t, err)

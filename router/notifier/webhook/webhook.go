@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +24,7 @@ const PayloadVersion = "1"
 const HeaderIdempotencyKey = "Idempotency-Key"
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = router.DefaultHTTPTimeout
 
 // Payload is the JSON body: the message plus the payload version.
 type Payload struct {
@@ -52,16 +50,9 @@ type Config struct {
 
 // Notifier posts messages as JSON.
 type Notifier struct {
-	url     *url.URL
+	ep      *router.HTTPEndpoint
 	secret  []byte
 	headers http.Header
-	timeout time.Duration
-	ua      string
-	secrets []string
-
-	client *http.Client
-	log    *zap.Logger
-	now    func() time.Time
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -69,43 +60,21 @@ var _ router.Notifier = (*Notifier)(nil)
 // New returns a webhook Notifier. client is required; a nil log discards
 // and a nil now means time.Now.
 func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time) (*Notifier, error) {
-	if client == nil {
-		return nil, errors.New("webhook: nil http client")
+	secrets := []string{cfg.Secret.Value()}
+	for _, v := range cfg.Headers {
+		secrets = append(secrets, v)
 	}
-	u, err := router.ParseEndpoint(cfg.URL.Value())
+	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+		Kind: "webhook", URL: cfg.URL.Value(), Timeout: cfg.Timeout, Version: cfg.Version, Secrets: secrets,
+	}, client, log, now)
 	if err != nil {
-		return nil, fmt.Errorf("webhook: %w", err)
+		return nil, err
 	}
 	headers, err := customHeaders(cfg.Headers)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	if log == nil {
-		log = zap.NewNop()
-	}
-	if now == nil {
-		now = time.Now
-	}
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	n := &Notifier{
-		url:     u,
-		secret:  []byte(cfg.Secret.Value()),
-		headers: headers,
-		timeout: timeout,
-		ua:      router.UserAgent(cfg.Version),
-		client:  client,
-		log:     log,
-		now:     now,
-	}
-	n.secrets = router.URLSecrets(u)
-	n.secrets = append(n.secrets, cfg.Secret.Value())
-	for _, v := range cfg.Headers {
-		n.secrets = append(n.secrets, v)
-	}
-	return n, nil
+	return &Notifier{ep: ep, secret: []byte(cfg.Secret.Value()), headers: headers}, nil
 }
 
 // Notify posts m. Every kind is sent.
@@ -114,28 +83,20 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	if err != nil {
 		return &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("webhook encode: %w", err)}
 	}
-	req, err := router.NewJSONRequest(ctx, n.url, body, n.ua)
-	if err != nil {
-		return fmt.Errorf("webhook post: %w", err)
-	}
-	for k, vs := range n.headers {
-		req.Header[k] = vs
-	}
+	header := n.headers.Clone()
 	if m.IdempotencyKey != "" {
-		req.Header.Set(HeaderIdempotencyKey, m.IdempotencyKey)
+		header.Set(HeaderIdempotencyKey, m.IdempotencyKey)
 	}
 	if len(n.secret) > 0 {
-		ts := n.now().Unix()
-		req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-		req.Header.Set(HeaderSignature, Sign(n.secret, ts, body))
+		ts := n.ep.Now().Unix()
+		header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+		header.Set(HeaderSignature, Sign(n.secret, ts, body))
 	}
-	resp, err := router.SendHTTP(ctx, n.client, req, router.SendOptions{
-		Timeout: n.timeout, Now: n.now, Secrets: n.secrets,
-	})
+	resp, err := n.ep.Post(ctx, body, header)
 	if err != nil {
 		return fmt.Errorf("webhook post: %w", err)
 	}
-	n.log.Debug("webhook delivered",
+	n.ep.Log.Debug("webhook delivered",
 		zap.String("kind", string(m.Kind)),
 		zap.String("incident", m.Incident.Key),
 		zap.String("idempotency_key", m.IdempotencyKey),

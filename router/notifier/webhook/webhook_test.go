@@ -71,9 +71,7 @@ const wantBody = `{
 }`
 
 func TestNotifyRequest(t *testing.T) {
-	client, mock := notifiertest.MockClient()
-	rec := &notifiertest.Recorder{Response: httpmock.NewStringResponder(http.StatusNoContent, "")}
-	mock.RegisterResponder(http.MethodPost, hookURL, rec.Respond)
+	client, rec, mock := notifiertest.RecordPost(hookURL, httpmock.NewStringResponder(http.StatusNoContent, ""))
 	n := newNotifier(t, client, webhook.Config{
 		Secret:  signSecret,
 		Headers: map[string]string{"authorization": headerSecret, "X-Team": "payments"},
@@ -102,9 +100,7 @@ func TestNotifyRequest(t *testing.T) {
 }
 
 func TestNotifyWithoutSecretSendsNoSignature(t *testing.T) {
-	client, mock := notifiertest.MockClient()
-	rec := &notifiertest.Recorder{Response: httpmock.NewStringResponder(200, "")}
-	mock.RegisterResponder(http.MethodPost, hookURL, rec.Respond)
+	client, rec, _ := notifiertest.RecordPost(hookURL, httpmock.NewStringResponder(200, ""))
 	n := newNotifier(t, client, webhook.Config{})
 
 	m := notifiertest.Message(router.KindResolve)
@@ -122,8 +118,7 @@ func TestNotifyWithoutSecretSendsNoSignature(t *testing.T) {
 func TestNotifyStatusMapping(t *testing.T) {
 	for _, c := range notifiertest.HTTPStatusCases(http.StatusOK, "") {
 		t.Run(c.Name, func(t *testing.T) {
-			client, mock := notifiertest.MockClient()
-			mock.RegisterResponder(http.MethodPost, hookURL, c.Responder)
+			client := notifiertest.MockPost(hookURL, c.Responder)
 			n := newNotifier(t, client, webhook.Config{Timeout: c.AttemptTimeout()})
 			err := n.Notify(context.Background(), notifiertest.Message(router.KindPage))
 			notifiertest.RequireStatus(t, c, err)
@@ -145,8 +140,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client, mock := notifiertest.MockClient()
-			mock.RegisterResponder(http.MethodPost, hookURL, tt.responder)
+			client := notifiertest.MockPost(hookURL, tt.responder)
 			log, logs := notifiertest.ObservedLogger()
 			n, err := webhook.New(webhook.Config{
 				URL: hookURL, Secret: signSecret, Headers: map[string]string{"Authorization": headerSecret},
