@@ -141,6 +141,24 @@ func (e *Engine) Suppress(a *alert.Alert, d *Decision, now time.Time, silences [
 	return Suppression{}, false
 }
 
+// CanInhibit reports whether an open incident could inhibit anything: its
+// alert (with the incident's severity as priority) matches some inhibit
+// rule's source matchers. The store keeps only such incidents as sources,
+// so that inhibition costs nothing per alert when few incidents qualify
+// (with the default rule: only open P0s).
+func (e *Engine) CanInhibit(src *InhibitSource) bool {
+	if src.Alert.Status == alert.StatusResolved {
+		return false
+	}
+	sv := view{a: &src.Alert, priority: src.Severity.String()}
+	for i := range e.inhibit {
+		if matchAll(e.inhibit[i].source, &sv) {
+			return true
+		}
+	}
+	return false
+}
+
 // ownIncident reports whether src is the alert's own incident or the alert
 // itself.
 func (e *Engine) ownIncident(a *alert.Alert, d *Decision, src *InhibitSource) bool {

@@ -64,3 +64,38 @@ func BenchmarkIngestRepeat(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkIngestStormPendingTimers is BenchmarkIngestStorm on a store
+// that already holds 20,000 open incidents with their pending jobs.
+func BenchmarkIngestStormPendingTimers(b *testing.B) {
+	s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{Classifier: classifier{}, Planner: planner{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]alert.Alert, 0, 100)
+	for i := range 20000 {
+		batch = append(batch, firing(fmt.Sprintf("Preload%d", i), "pre", fmt.Sprintf("p%015x", i)))
+		if len(batch) == cap(batch) {
+			if _, err := s.Ingest(context.Background(), batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			a := firing(fmt.Sprintf("Alert%d", i%20), fmt.Sprintf("svc%d", i%5), fmt.Sprintf("%016x", i))
+			if _, err := s.Ingest(context.Background(), []alert.Alert{a}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
+}

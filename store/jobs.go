@@ -206,11 +206,14 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Job, error) {
 	var jobs []*Job
 	err := s.withTx(ctx, func(t *Tx) error {
+		// Two index range scans (state, due_at), not one OR that would
+		// scan every job: with many pending timers the claim must stay cheap.
 		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT id FROM jobs WHERE kind = 'delivery' AND
-  ((state = 'pending' AND due_at <= ?) OR (state = 'running' AND lease_until <= ?))
-  ORDER BY due_at, id LIMIT ?`+s.d.skipLocked+`)
-RETURNING `+jobCols, ms(now.Add(lease)), ms(now), ms(now), ms(now), limit)
+WHERE id IN (
+  SELECT id FROM (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' ORDER BY due_at, id LIMIT ?`+s.d.skipLocked+`)
+  UNION ALL
+  SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?`+s.d.skipLocked+`))
+RETURNING `+jobCols, ms(now.Add(lease)), ms(now), ms(now), limit, ms(now), limit)
 		if err != nil {
 			return fmt.Errorf("claim deliveries: %w", err)
 		}

@@ -29,6 +29,8 @@ type Classifier interface {
 	Suppress(a *alert.Alert, d *rules.Decision, now time.Time, silences []rules.Silence, sources []rules.InhibitSource) (rules.Suppression, bool)
 	// Silences are the silences of the config.
 	Silences() []rules.Silence
+	// CanInhibit reports whether an open incident could inhibit others.
+	CanInhibit(src *rules.InhibitSource) bool
 }
 
 // Change is an incident state change that may imply work.
@@ -172,7 +174,7 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 		maxBatch:   opts.MaxBatch,
 		stmts:      map[string]*sql.Stmt{},
 		cache:      newAlertCache(),
-		open:       &openIncidents{src: map[int64]inhibitEntry{}},
+		open:       newOpenIncidents(),
 		reeval:     make(chan struct{}, 1),
 		reevalDone: make(chan struct{}),
 		ingest:     make(chan *ingestReq, 1024),
@@ -207,6 +209,9 @@ type policy struct {
 func (s *Store) SetPolicy(c Classifier, p Planner, reopenWithin time.Duration) {
 	s.policy.Store(&policy{classifier: c, planner: p, reopen: reopenWithin})
 	s.cache.clearHashes()
+	if c != nil {
+		s.open.recheck(c.CanInhibit)
+	}
 }
 
 // Wake is signalled whenever new work may be due.

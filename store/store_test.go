@@ -49,6 +49,8 @@ func (classifier) Suppress(a *alert.Alert, _ *rules.Decision, _ time.Time, _ []r
 
 func (classifier) Silences() []rules.Silence { return nil }
 
+func (classifier) CanInhibit(*rules.InhibitSource) bool { return false }
+
 func (c classifier) Explain(a *alert.Alert) rules.Decision {
 	d := c.Evaluate(a)
 	d.Matched = []string{d.Rule}

@@ -38,10 +38,16 @@ type Silence struct {
 }
 
 // openIncidents is the in-memory view of open incidents that inhibition
-// needs: each open incident with its severity and first alert.
+// needs: every open incident with its severity and first alert, and among
+// them the candidates — those whose alert matches some inhibit rule's
+// source matchers (with the default rule, the open P0s). Only candidates
+// are handed to the rules, as one slice rebuilt when they change.
 type openIncidents struct {
-	mu  sync.RWMutex
-	src map[int64]inhibitEntry
+	mu    sync.RWMutex
+	all   map[int64]inhibitEntry
+	cands map[int64]rules.InhibitSource
+	list  []rules.InhibitSource // candidates, sorted; nil after a change
+	can   func(*rules.InhibitSource) bool
 }
 
 type inhibitEntry struct {
@@ -49,39 +55,83 @@ type inhibitEntry struct {
 	src      rules.InhibitSource
 }
 
+func newOpenIncidents() *openIncidents {
+	return &openIncidents{all: map[int64]inhibitEntry{}, cands: map[int64]rules.InhibitSource{}}
+}
+
+// update files e as a candidate or not; the caller holds mu.
+func (o *openIncidents) update(id int64, e inhibitEntry) {
+	_, was := o.cands[id]
+	is := o.can != nil && o.can(&e.src)
+	switch {
+	case is:
+		o.cands[id] = e.src
+		o.list = nil
+	case was:
+		delete(o.cands, id)
+		o.list = nil
+	}
+}
+
 func (o *openIncidents) set(id int64, groupKey string, src rules.InhibitSource) {
 	o.mu.Lock()
-	o.src[id] = inhibitEntry{groupKey: groupKey, src: src}
-	o.mu.Unlock()
+	defer o.mu.Unlock()
+	e := inhibitEntry{groupKey: groupKey, src: src}
+	o.all[id] = e
+	o.update(id, e)
 }
 
 func (o *openIncidents) severity(id int64, sev alert.Severity) {
 	o.mu.Lock()
-	if e, ok := o.src[id]; ok {
+	defer o.mu.Unlock()
+	if e, ok := o.all[id]; ok {
 		e.src.Severity = sev
-		o.src[id] = e
+		o.all[id] = e
+		o.update(id, e)
 	}
-	o.mu.Unlock()
 }
 
 func (o *openIncidents) remove(id int64) {
 	o.mu.Lock()
-	delete(o.src, id)
-	o.mu.Unlock()
+	defer o.mu.Unlock()
+	delete(o.all, id)
+	if _, ok := o.cands[id]; ok {
+		delete(o.cands, id)
+		o.list = nil
+	}
 }
 
-// sources returns the open incidents other than those of groupKey.
-func (o *openIncidents) sources(groupKey string) []rules.InhibitSource {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	out := make([]rules.InhibitSource, 0, len(o.src))
-	for _, e := range o.src {
-		if e.groupKey != groupKey {
-			out = append(out, e.src)
-		}
+// recheck re-files every open incident with a new test (config reload).
+func (o *openIncidents) recheck(can func(*rules.InhibitSource) bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.can = can
+	clear(o.cands)
+	o.list = nil
+	for id, e := range o.all {
+		o.update(id, e)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].IncidentID < out[j].IncidentID })
-	return out
+}
+
+// sources returns the candidate inhibitors. The slice is shared and must
+// not be modified; the rules skip the alert's own incident.
+func (o *openIncidents) sources() []rules.InhibitSource {
+	o.mu.RLock()
+	l := o.list
+	o.mu.RUnlock()
+	if l != nil || len(o.cands) == 0 {
+		return l
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.list == nil {
+		o.list = make([]rules.InhibitSource, 0, len(o.cands))
+		for _, src := range o.cands {
+			o.list = append(o.list, src)
+		}
+		sort.Slice(o.list, func(i, j int) bool { return o.list[i].IncidentID < o.list[j].IncidentID })
+	}
+	return o.list
 }
 
 func (s *Store) loadOpenIncidents(ctx context.Context) error {
@@ -126,7 +176,7 @@ func (s *Store) silencesNow() []rules.Silence {
 // suppress reports whether an alert that would open an incident is
 // silenced, in a maintenance window, or inhibited by another open incident.
 func (ap *applier) suppress(it *item) (rules.Suppression, bool) {
-	return ap.pol.classifier.Suppress(&it.a, &it.d, ap.now, ap.s.silencesNow(), ap.s.open.sources(it.d.GroupKey))
+	return ap.pol.classifier.Suppress(&it.a, &it.d, ap.now, ap.s.silencesNow(), ap.s.open.sources())
 }
 
 // recordSuppressed notes a suppressed alert: it is stored with its reason
@@ -159,7 +209,7 @@ func (ap *applier) suppressedResolved(ex *existing) error {
 		return nil
 	}
 	var n int
-	if err := ap.queryRow(ap.ctx, `SELECT COUNT(*) FROM alerts WHERE suppressed = ? AND status = 'firing' AND id <> ?`,
+	if err := ap.queryRow(ap.ctx, `SELECT COUNT(*) FROM alerts WHERE suppressed <> '' AND suppressed = ? AND status = 'firing' AND id <> ?`,
 		ex.suppressed, ex.id).Scan(&n); err != nil {
 		return fmt.Errorf("silence alerts: %w", err)
 	}
@@ -358,7 +408,7 @@ func silenceView(sil rules.Silence, matchers []string, origin string, now time.T
 // It returns how many alerts were released.
 func (s *Store) Reevaluate(ctx context.Context) (int, error) {
 	pol := s.policy.Load()
-	rows, err := s.r.QueryContext(ctx, `SELECT data, hash, suppressed FROM alerts WHERE suppressed <> '' AND status = 'firing' ORDER BY id LIMIT 5000`)
+	rows, err := s.r.QueryContext(ctx, `SELECT data, hash, suppressed FROM alerts WHERE suppressed <> '' AND status = 'firing' LIMIT 5000`)
 	if err != nil {
 		return 0, fmt.Errorf("%w: suppressed alerts: %v", ErrUnavailable, err)
 	}
@@ -377,7 +427,7 @@ func (s *Store) Reevaluate(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		d := pol.classifier.Evaluate(&a)
-		if sup, ok := pol.classifier.Suppress(&a, &d, now, s.silencesNow(), s.open.sources(d.GroupKey)); ok && sup.Kind+":"+sup.ID == tag {
+		if sup, ok := pol.classifier.Suppress(&a, &d, now, s.silencesNow(), s.open.sources()); ok && sup.Kind+":"+sup.ID == tag {
 			continue // still suppressed, for the same reason
 		}
 		items = append(items, item{a: a, d: d, hash: uint64(h), key: alertKey{a.Source, a.Fingerprint}, data: data, reevaluate: true})
@@ -435,7 +485,7 @@ func (s *Store) SuppressedAlerts(ctx context.Context, limit int) ([]StoredAlert,
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data, repeats, suppressed FROM alerts WHERE suppressed <> '' AND status = 'firing' ORDER BY id DESC LIMIT ?`), limit)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data, repeats, suppressed FROM alerts WHERE suppressed <> '' AND status = 'firing' LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: suppressed alerts: %v", ErrUnavailable, err)
 	}
