@@ -72,6 +72,9 @@ type Deps struct {
 	// Reload re-reads the config file (POST /-/reload); nil disables the
 	// endpoint.
 	Reload func(ctx context.Context) error
+	// Runbooks looks up a configured runbook by name for post-mortem
+	// drafts; nil, or a nil answer, leaves the runbook out.
+	Runbooks func(name string) *config.Runbook
 }
 
 func newAdapterDecoder(src config.Source) (Decoder, error) {

@@ -132,7 +132,8 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st,
-		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload,
+		Runbooks: g.runbook,
+		Logger:   log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {
 		st.Close()
@@ -146,6 +147,20 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 	}
 	return g, nil
+}
+
+// runbook finds a runbook of the running config by name.
+func (g *Gateway) runbook(name string) *config.Runbook {
+	g.reloadMu.Lock()
+	cfg := g.cfg
+	g.reloadMu.Unlock()
+	for i := range cfg.Runbooks {
+		if cfg.Runbooks[i].Name == name {
+			rb := cfg.Runbooks[i]
+			return &rb
+		}
+	}
+	return nil
 }
 
 // Addr is the address the gateway serves on.

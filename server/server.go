@@ -46,6 +46,7 @@ type Server struct {
 	actions    Actions
 	pinger     Pinger
 	reloadFn   func(ctx context.Context) error
+	runbooks   func(name string) *config.Runbook
 	silences   Silences
 	pprof      bool
 	newDecoder func(config.Source) (Decoder, error)
@@ -82,6 +83,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		actions:    deps.Actions,
 		pinger:     deps.Pinger,
 		reloadFn:   deps.Reload,
+		runbooks:   deps.Runbooks,
 		silences:   deps.Silences,
 		pprof:      cfg.Pprof,
 		newDecoder: deps.NewDecoder,
@@ -160,6 +162,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Post("/alerts/:source", s.ingest)
 	api.Get("/incidents", s.listIncidents)
 	api.Get("/incidents/:id", s.getIncident)
+	api.Get("/incidents/:id/postmortem", s.postmortem)
 	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
 	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)
 	if s.silences != nil {
