@@ -27,6 +27,7 @@ type options struct {
 	gatewayBin string
 	out        string
 	selfTest   bool
+	timers     int
 }
 
 // hiddenFlags are for the tool itself and left out of -help.
@@ -53,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.rssAlerts, "rss-alerts", 100000, "distinct alerts ingested for the RSS measurement")
 	fs.StringVar(&workloads, "workloads", "repeat,storm", "comma-separated workloads: repeat, storm")
 	fs.BoolVar(&o.skipRSS, "skip-rss", false, "skip the RSS measurement")
+	fs.IntVar(&o.timers, "timers", 0, "also run each workload against a gateway holding this many pending escalation timers (0: skip)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
 	fs.StringVar(&o.gatewayBin, "gateway-bin", "", "use this alertgate binary instead of building ./cmd/alertgate")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
@@ -200,6 +202,9 @@ func scenarios(e *env, workloads []*workload) []scenario {
 			scenario{Name: "baseline (parse only)", Baseline: true, Start: startBaseline, Workload: wl},
 			scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl},
 		)
+		if n := e.opts.timers; n > 0 && !e.opts.selfTest {
+			out = append(out, scenario{Name: fmt.Sprintf("gateway (SQLite, %s pending timers)", fmtInt(uint64(n))), Start: startGatewayWithTimers(n), Workload: wl})
+		}
 	}
 	return out
 }
