@@ -72,6 +72,9 @@ func withoutFileSecrets(c *Config) *Config {
 		if t.SecretFile != "" {
 			t.Secret = ""
 		}
+		if t.WebhookSecretFile != "" {
+			t.WebhookSecret = ""
+		}
 	}
 	return &out
 }

@@ -48,6 +48,7 @@ func (c *Config) resolveSecrets(dir string) []error {
 		at := fmt.Sprintf("targets[%d]", i)
 		r.resolve(at+".url", &t.URL, t.URLFile)
 		r.resolve(at+".routing_key", &t.RoutingKey, t.RoutingKeyFile)
+		r.resolve(at+".webhook_secret", &t.WebhookSecret, t.WebhookSecretFile)
 		r.resolve(at+".secret", &t.Secret, t.SecretFile)
 	}
 	return r.errs

@@ -300,6 +300,11 @@ type Target struct {
 	// RoutingKey is the PagerDuty integration key.
 	RoutingKey     Secret `yaml:"routing_key,omitempty"`
 	RoutingKeyFile string `yaml:"routing_key_file,omitempty"`
+	// WebhookSecret (pagerduty) is the signing secret of a PagerDuty
+	// webhook (v3) subscription: acknowledging or resolving in PagerDuty
+	// then acknowledges or resolves the incident here.
+	WebhookSecret     Secret `yaml:"webhook_secret,omitempty"`
+	WebhookSecretFile string `yaml:"webhook_secret_file,omitempty"`
 	// Secret signs webhook bodies (HMAC-SHA256) when set.
 	Secret     Secret            `yaml:"secret,omitempty"`
 	SecretFile string            `yaml:"secret_file,omitempty"`

@@ -31,6 +31,11 @@ type Actions interface {
 	Resolve(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
 }
 
+// Updater records status updates (POST /api/v1/incidents/{id}/updates).
+type Updater interface {
+	PostUpdate(ctx context.Context, id int64, actor, text string) (*alert.Incident, error)
+}
+
 // Silences manages silences and lists what they suppress.
 type Silences interface {
 	ListSilences(ctx context.Context) ([]store.Silence, error)
@@ -60,6 +65,12 @@ type Deps struct {
 	Pinger Pinger
 	// Silences backs the silence API; without it those routes answer 404.
 	Silences Silences
+	// Updater backs status updates; without it that route answers 404.
+	Updater Updater
+	// PagerDutySecrets are the signing secrets of PagerDuty webhook (v3)
+	// subscriptions; with none, POST /api/v1/webhooks/pagerduty refuses
+	// every request.
+	PagerDutySecrets [][]byte
 	// NewDecoder builds a source's decoder; default adapters.New.
 	NewDecoder func(config.Source) (Decoder, error)
 	// Logger is used as given (the caller names it); default no-op.

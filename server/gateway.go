@@ -131,9 +131,10 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		return nil, err
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
-		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st,
-		Runbooks: g.runbook,
-		Logger:   log.Named("server"), Registry: reg, Now: now, Reload: reload,
+		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st,
+		PagerDutySecrets: pagerDutySecrets(cfg),
+		Runbooks:         g.runbook,
+		Logger:           log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {
 		st.Close()
@@ -147,6 +148,18 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 	}
 	return g, nil
+}
+
+// pagerDutySecrets collects the webhook signing secrets of the PagerDuty
+// targets.
+func pagerDutySecrets(cfg *config.Config) [][]byte {
+	var out [][]byte
+	for _, t := range cfg.Targets {
+		if t.Type == "pagerduty" && t.WebhookSecret != "" {
+			out = append(out, []byte(t.WebhookSecret.Value()))
+		}
+	}
+	return out
 }
 
 // runbook finds a runbook of the running config by name.

@@ -48,6 +48,8 @@ type Server struct {
 	reloadFn   func(ctx context.Context) error
 	runbooks   func(name string) *config.Runbook
 	silences   Silences
+	updater    Updater
+	pagerduty  *PagerDutyWebhook
 	pprof      bool
 	newDecoder func(config.Source) (Decoder, error)
 	log        *zap.Logger
@@ -85,6 +87,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		reloadFn:   deps.Reload,
 		runbooks:   deps.Runbooks,
 		silences:   deps.Silences,
+		updater:    deps.Updater,
 		pprof:      cfg.Pprof,
 		newDecoder: deps.NewDecoder,
 		log:        deps.Logger,
@@ -115,6 +118,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		return nil, fmt.Errorf("server sources: %w", err)
 	}
 	s.app = fiber.New(fiberConfig(cfg, s.handleServerError))
+	s.pagerduty = NewPagerDutyWebhook(deps.PagerDutySecrets, s.actions, s.log.Named("pagerduty_webhook"))
 	s.routes(reg)
 	return s, nil
 }
@@ -165,6 +169,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/incidents/:id/postmortem", s.postmortem)
 	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
 	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)
+	if s.updater != nil {
+		api.Post("/incidents/:id/updates", s.guard.handle, s.postUpdate)
+	}
+	if s.pagerduty != nil {
+		api.Post("/webhooks/pagerduty", s.pagerduty.Handle)
+	}
 	if s.silences != nil {
 		api.Get("/silences", s.listSilences)
 		api.Post("/silences", s.guard.handle, s.createSilence)

@@ -1,0 +1,78 @@
+package test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The response workflow through the API: a status update, an
+// acknowledgement from PagerDuty, the resolution and the post-mortem draft.
+func TestResponseWorkflowEndToEnd(t *testing.T) {
+	sk := newSink(t)
+	cfg := strings.Replace(issueConfig, `  - { name: sink, type: webhook, url: "http://127.0.0.1:9999/hook" }`,
+		`  - { name: sink, type: webhook, url: "http://127.0.0.1:9999/hook" }
+  - { name: pd, type: pagerduty, routing_key: 0123456789abcdef0123456789abcdef, url: "http://127.0.0.1:9999/pd", webhook_secret: pd-signing-secret }`, 1)
+	cfg = strings.Replace(cfg, "team-lead: { targets: [sink] }", "team-lead: { targets: [sink, pd] }", 1)
+	g := startGateway(t, cfg, sk)
+	am := newAMNotifier(t, g.url+"/api/v1/alerts/alertmanager", "s3cret")
+	require.NoError(t, am.send(t, amFiring("PaymentsDown", "payments", "critical", time.Now())))
+	waitPages(t, sk, 1)
+
+	// A status update goes on the timeline and out to #incidents.
+	require.Equal(t, http.StatusBadRequest, post(t, g.url+"/api/v1/incidents/INC-1/updates", `{"actor":"alice"}`))
+	require.Equal(t, http.StatusOK, post(t, g.url+"/api/v1/incidents/INC-1/updates", `{"actor":"alice","text":"rolling back"}`))
+	g.advance(t, time.Second)
+	var inc incidentView
+	require.Eventually(t, func() bool {
+		getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
+		for _, e := range inc.Timeline {
+			if e.Kind == "notified" && strings.HasPrefix(e.Detail, "status update sent") {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 5*time.Millisecond)
+
+	// Acknowledged in PagerDuty: the signed webhook acknowledges here.
+	body := `{"event":{"id":"01","event_type":"incident.acknowledged","resource_type":"incident","occurred_at":"2026-11-27T10:05:00Z",
+"agent":{"id":"P1","summary":"Jane Doe","type":"user_reference"},
+"data":{"id":"Q1","type":"incident","html_url":"https://acme.pagerduty.com/incidents/Q1","status":"acknowledged","incident_key":"alertgate/INC-1","title":"PaymentsDown"}}}`
+	mac := hmac.New(sha256.New, []byte("pd-signing-secret"))
+	mac.Write([]byte(body))
+	req, _ := http.NewRequest(http.MethodPost, g.url+"/api/v1/webhooks/pagerduty", strings.NewReader(body))
+	req.Header.Set("X-PagerDuty-Signature", "v1="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
+	require.Equal(t, "acknowledged", inc.Incident.Status)
+
+	// Escalation that stops on acknowledge is over: no Team Lead page at 15m.
+	g.advance(t, 15*time.Minute)
+	for _, p := range sk.pages() {
+		require.NotEqual(t, "team-lead#0", p)
+	}
+
+	// Resolve, then the post-mortem draft.
+	require.Equal(t, http.StatusOK, post(t, g.url+"/api/v1/incidents/INC-1/resolve", `{"actor":"alice","note":"fixed"}`))
+	resp, err = http.Get(g.url + "/api/v1/incidents/INC-1/postmortem")
+	require.NoError(t, err)
+	md, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Content-Type"), "text/markdown")
+	for _, want := range []string{"# Post-mortem: INC-1", "## 1. Summary", "## 2. Timeline", "Detection", "Response", "Resolution",
+		"## 3. Root Cause", "## 4. Actions", "pagerduty:Jane Doe", "rolling back"} {
+		require.Contains(t, string(md), want, fmt.Sprintf("post-mortem has %q", want))
+	}
+}
