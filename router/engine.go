@@ -270,6 +270,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		kind    MessageKind
 		event   alert.EventKind
 		detail  string
+		extra   []store.JobSpec // more deliveries (the post-mortem draft)
 	)
 	switch p.Type {
 	case stepPage:
@@ -297,6 +298,11 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 			targets = append(targets, r.cfg.Communication.StatusPage.Targets...)
 		}
 		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
+		if inc.Severity <= alert.P1 {
+			if extra, err = e.postmortemJobs(t, r, j, inc); err != nil {
+				return store.StepOutcome{}, err
+			}
+		}
 		e.m.timeTo.WithLabelValues(inc.Severity.String(), "resolve").Observe(inc.ResolvedAt.Sub(inc.OpenedAt).Seconds())
 	case stepSLA:
 		targets, kind, event = r.severityChannels(inc.Severity, false), KindInfo, alert.EventSLABreached
@@ -311,7 +317,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		return store.StepOutcome{}, fmt.Errorf("unknown step type %q", p.Type)
 	}
 	targets = dedupe(targets)
-	var out store.StepOutcome
+	out := store.StepOutcome{Jobs: extra}
 	for _, tn := range targets {
 		m := e.message(r.cfg, kind, inc, alerts, &p, j.Key+"/"+tn)
 		b, err := json.Marshal(m)

@@ -169,9 +169,10 @@ func TestP0EscalatesPerSeedMatrix(t *testing.T) {
 	_, err = h.st.Resolve(context.Background(), 1, "alice", "rolled back")
 	require.NoError(t, err)
 	require.Equal(t, []sent{
+		{Target: "chat", Kind: router.KindInfo, Step: "postmortem", At: 50 * time.Minute},
 		{Target: "chat", Kind: router.KindResolve, Step: "resolve", At: 50 * time.Minute},
 		{Target: "pager", Kind: router.KindResolve, Step: "resolve", At: 50 * time.Minute},
-	}, h.at(50*time.Minute))
+	}, h.at(50*time.Minute), "resolve tells the paged targets and #incidents, which also gets the post-mortem draft")
 	require.Empty(t, h.at(2*time.Hour), "CTO step cancelled by resolve")
 
 	for k, n := range h.rec.keys {

@@ -84,3 +84,40 @@ func (e *Engine) remind(t *store.Tx, r *routing, j *store.Job, inc *alert.Incide
 	out.Jobs = append(out.Jobs, stepJob(fmt.Sprintf("%sremind#%d", keyPrefix(inc, p.Tag), np.Seq), next, alert.IncidentResolved, np))
 	return out, nil
 }
+
+// postmortemJobs posts the post-mortem draft of a resolved P0/P1 incident
+// to its internal channels.
+func (e *Engine) postmortemJobs(t *store.Tx, r *routing, j *store.Job, inc *alert.Incident) ([]store.JobSpec, error) {
+	timeline, err := t.Timeline(inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	alerts, err := t.Alerts(inc.ID, 100)
+	if err != nil {
+		return nil, err
+	}
+	d := &store.IncidentDetail{Incident: *inc, Timeline: timeline}
+	for _, a := range alerts {
+		d.Alerts = append(d.Alerts, store.StoredAlert{Alert: a, IncidentKey: inc.Key})
+	}
+	var rb *config.Runbook
+	for i := range r.cfg.Runbooks {
+		if r.cfg.Runbooks[i].Name == inc.Runbook {
+			rb = &r.cfg.Runbooks[i]
+		}
+	}
+	text := Postmortem(d, rb, e.now())
+	var out []store.JobSpec
+	for _, tn := range dedupe(r.severityChannels(inc.Severity, false)) {
+		key := j.Key + "/postmortem/" + tn
+		m := e.message(r.cfg, KindInfo, inc, nil, &stepPayload{Type: "postmortem"}, key)
+		m.Summary = "Post-mortem draft: " + m.Summary
+		m.Text = text
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("encode message: %w", err)
+		}
+		out = append(out, store.JobSpec{Key: key, Kind: store.KindDelivery, DueAt: e.now(), Target: tn, Action: string(KindInfo), Payload: b})
+	}
+	return out, nil
+}

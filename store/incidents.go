@@ -95,6 +95,19 @@ func (s *Store) timeline(ctx context.Context, id int64) ([]alert.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: timeline: %v", ErrUnavailable, err)
 	}
+	return scanEvents(rows, id)
+}
+
+// Timeline reads an incident's timeline inside the transaction.
+func (t *Tx) Timeline(id int64) ([]alert.Event, error) {
+	rows, err := t.query(t.ctx, `SELECT id, at, kind, actor, detail FROM events WHERE incident_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	return scanEvents(rows, id)
+}
+
+func scanEvents(rows *sql.Rows, id int64) ([]alert.Event, error) {
 	defer rows.Close()
 	out := []alert.Event{}
 	for rows.Next() {
