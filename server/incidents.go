@@ -83,17 +83,29 @@ func parseFilter(c *fiber.Ctx) (store.IncidentFilter, error) {
 
 // getIncident handles GET /api/v1/incidents/:id.
 func (s *Server) getIncident(c *fiber.Ctx) error {
-	id, err := incidentID(c)
+	d, err := s.incidentDetail(c, "get")
 	if err != nil {
 		return err
+	}
+	return c.JSON(d)
+}
+
+// incidentDetail reads the incident named by the :id parameter.
+func (s *Server) incidentDetail(c *fiber.Ctx, verb string) (*store.IncidentDetail, error) {
+	id, err := incidentID(c)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
 	defer cancel()
 	d, err := s.incidents.GetIncident(ctx, id)
 	if err != nil {
-		return incidentError("get", id, err)
+		return nil, incidentError(verb, id, err)
 	}
-	return c.JSON(d)
+	if d == nil {
+		return nil, notFound("incident %s not found", alert.IncidentKey(id))
+	}
+	return d, nil
 }
 
 // acknowledge handles POST /api/v1/incidents/:id/ack.

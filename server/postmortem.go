@@ -1,11 +1,9 @@
 package server
 
 import (
-	"context"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 )
@@ -16,18 +14,9 @@ const markdownType = "text/markdown; charset=utf-8"
 // postmortem handles GET /api/v1/incidents/:id/postmortem: the incident's
 // post-mortem draft as Markdown. An open incident gets the draft so far.
 func (s *Server) postmortem(c *fiber.Ctx) error {
-	id, err := incidentID(c)
+	d, err := s.incidentDetail(c, "post-mortem")
 	if err != nil {
 		return err
-	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
-	defer cancel()
-	d, err := s.incidents.GetIncident(ctx, id)
-	if err != nil {
-		return incidentError("post-mortem", id, err)
-	}
-	if d == nil {
-		return notFound("incident %s not found", alert.IncidentKey(id))
 	}
 	var rb *config.Runbook
 	if s.runbooks != nil && d.Incident.Runbook != "" {
