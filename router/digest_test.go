@@ -72,3 +72,34 @@ func TestDigestListsIncidentsWithSLA(t *testing.T) {
 	require.Contains(t, texts[0], "INC-1 [P3] TypoOnPricingPage — triggered")
 	require.Contains(t, texts[0], "response SLA pending, resolution SLA pending")
 }
+
+// Timers, reminders and digests live in the database: after a restart,
+// what fell due while the gateway was down is sent once, and nothing is
+// sent twice.
+func TestTimersAndDigestsSurviveRestart(t *testing.T) {
+	h := newHarness(t, nil)
+	h.ingest(info("TypoOnPricingPage", "web"))
+	h.ingest(critical("CheckoutDown", "checkout"))
+	require.Equal(t, []string{"oncall#0"}, pages(h.at(0)))
+
+	// Down from 1m to 16m: Team Lead (15m), the response SLA breach and
+	// the first update reminder (15m) are due when it comes back.
+	h.at(time.Minute)
+	h.restart()
+	got := h.at(16 * time.Minute)
+	require.Contains(t, pages(got), "team-lead#0")
+	require.Contains(t, steps(got, router.KindInfo), "chat:sla:response")
+	require.Contains(t, steps(got, router.KindInfo), "chat:remind#0")
+	h.restart()
+	require.Empty(t, h.at(16*time.Minute+time.Second), "nothing is sent twice after a restart")
+
+	// Down across Saturday 09:00: the next-day digests go out once when it
+	// is back, and not again after another restart.
+	h.restart()
+	require.Equal(t, []string{"digest:next-day", "digest:next-day"}, digests(h.at(23*time.Hour+30*time.Minute)))
+	h.restart()
+	require.Empty(t, digests(h.at(23*time.Hour+31*time.Minute)))
+	for k, n := range h.rec.keys {
+		require.Equal(t, 1, n, "delivery %s sent once", k)
+	}
+}

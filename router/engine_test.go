@@ -85,11 +85,13 @@ func (r *recorder) take() []sent {
 }
 
 type harness struct {
-	t   *testing.T
-	clk *clock
-	st  *store.Store
-	eng *router.Engine
-	rec *recorder
+	t    *testing.T
+	cfg  *config.Config
+	path string
+	clk  *clock
+	st   *store.Store
+	eng  *router.Engine
+	rec  *recorder
 }
 
 func newHarness(t *testing.T, mutate func(*config.Config)) *harness {
@@ -109,16 +111,32 @@ func newHarness(t *testing.T, mutate func(*config.Config)) *harness {
 	}
 	clk := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	rec := &recorder{start: clk.Now(), clk: clk, keys: map[string]int{}, fail: map[string][]error{}}
-	eng, err := rules.New(cfg)
-	require.NoError(t, err)
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"),
-		store.Options{Now: clk.Now, Classifier: eng, Planner: router.NewPlanner(cfg), ReopenWithin: cfg.Dedup.ReopenWithin.D()})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	e, err := router.New(cfg, st, func(tc config.Target) (router.Notifier, error) { return rec.notifier(tc.Name), nil },
-		router.Options{Now: clk.Now, Digests: st})
-	require.NoError(t, err)
-	return &harness{t: t, clk: clk, st: st, eng: e, rec: rec}
+	h := &harness{t: t, clk: clk, rec: rec, cfg: cfg, path: filepath.Join(t.TempDir(), "r.db")}
+	h.open()
+	return h
+}
+
+// open (re)opens the store and a new engine on the harness's database, as
+// a restarted process would.
+func (h *harness) open() {
+	h.t.Helper()
+	eng, err := rules.New(h.cfg)
+	require.NoError(h.t, err)
+	st, err := store.OpenSQLite(context.Background(), h.path,
+		store.Options{Now: h.clk.Now, Classifier: eng, Planner: router.NewPlanner(h.cfg), ReopenWithin: h.cfg.Dedup.ReopenWithin.D()})
+	require.NoError(h.t, err)
+	h.t.Cleanup(func() { st.Close() })
+	e, err := router.New(h.cfg, st, func(tc config.Target) (router.Notifier, error) { return h.rec.notifier(tc.Name), nil },
+		router.Options{Now: h.clk.Now, Digests: st})
+	require.NoError(h.t, err)
+	h.st, h.eng = st, e
+}
+
+// restart closes the store, as a process that stops, and opens anew.
+func (h *harness) restart() {
+	h.t.Helper()
+	require.NoError(h.t, h.st.Close())
+	h.open()
 }
 
 func (h *harness) ingest(a alert.Alert) {
