@@ -49,6 +49,8 @@ type Incident struct {
 	AckDue     time.Time `json:"ack_due"`
 	ResolveDue time.Time `json:"resolve_due"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// Ticket is the reference a ticket target answered with, if any.
+	Ticket string `json:"ticket,omitempty"`
 }
 
 // Open reports whether the incident is not resolved.
@@ -91,6 +93,7 @@ const (
 	EventReopened     EventKind = "reopened"
 	EventRaised       EventKind = "severity_raised"
 	EventSuppressed   EventKind = "suppressed" // an alert silenced, in maintenance or inhibited
+	EventTicket       EventKind = "ticket_filed"
 )
 
 // Event is one entry of an incident's append-only timeline.

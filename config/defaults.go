@@ -41,6 +41,7 @@ func Default() *Config {
 			ReadTimeout:  Duration(10 * time.Second),
 			WriteTimeout: Duration(10 * time.Second),
 			IdleTimeout:  Duration(60 * time.Second),
+			AckLinkTTL:   Duration(DefaultAckLinkTTL),
 		},
 		Log:     Log{Level: "info", Format: "json"},
 		Storage: Storage{Driver: "sqlite", Path: "./data/alertgate.db"},

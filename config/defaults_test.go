@@ -31,6 +31,7 @@ func TestDefaultServer(t *testing.T) {
 		ReadTimeout:  Duration(10 * time.Second),
 		WriteTimeout: Duration(10 * time.Second),
 		IdleTimeout:  Duration(60 * time.Second),
+		AckLinkTTL:   Duration(24 * time.Hour),
 	}, c.Server)
 	require.Equal(t, Log{Level: "info", Format: "json"}, c.Log)
 	require.Equal(t, Storage{Driver: "sqlite", Path: "./data/alertgate.db"}, c.Storage)

@@ -53,7 +53,8 @@
 //
 // # Secrets
 //
-// Fields of type Secret (server.api_token, storage.dsn, source auth
+// Fields of type Secret (server.api_token, server.ack_link_secret,
+// storage.dsn, source auth
 // bearer_token, basic.password and hmac.secret, target url, routing_key and
 // secret) may hold the value, ${ENV_VAR} references expanded from the
 // environment at load (an unset variable is an error), or be read from the

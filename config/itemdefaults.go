@@ -13,12 +13,14 @@ const (
 	DefaultHMACHeader         = "X-Signature-256"
 	DefaultHMACMaxSkew        = 5 * time.Minute
 	DefaultPagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
+	DefaultAckLinkTTL         = 24 * time.Hour
 )
 
 // applyDefaults fills per-item defaults and adds the built-in log target
 // when no target is named log. It runs after secrets are resolved (the
 // PagerDuty URL default must not hide a url_file) and before Validate.
 func (c *Config) applyDefaults() {
+	setDuration(&c.Server.AckLinkTTL, DefaultAckLinkTTL)
 	for i := range c.Sources {
 		if h := c.Sources[i].Auth.HMAC; h != nil {
 			if h.Header == "" {

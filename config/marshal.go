@@ -40,6 +40,9 @@ func withoutFileSecrets(c *Config) *Config {
 	if out.Server.APITokenFile != "" {
 		out.Server.APIToken = ""
 	}
+	if out.Server.AckLinkSecretFile != "" {
+		out.Server.AckLinkSecret = ""
+	}
 	if out.Storage.DSNFile != "" {
 		out.Storage.DSN = ""
 	}

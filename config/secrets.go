@@ -31,6 +31,7 @@ type secretResolver struct {
 func (c *Config) resolveSecrets(dir string) []error {
 	r := &secretResolver{dir: dir, lookup: os.LookupEnv, readFile: readSecretFile}
 	r.resolve("server.api_token", &c.Server.APIToken, c.Server.APITokenFile)
+	r.resolve("server.ack_link_secret", &c.Server.AckLinkSecret, c.Server.AckLinkSecretFile)
 	r.resolve("storage.dsn", &c.Storage.DSN, c.Storage.DSNFile)
 	for i := range c.Sources {
 		s := &c.Sources[i]

@@ -37,6 +37,13 @@ type Server struct {
 	IdleTimeout  Duration `yaml:"idle_timeout"`
 	// Pprof serves Go's profiler on /debug/pprof (off by default).
 	Pprof bool `yaml:"pprof,omitempty"`
+	// AckLinkSecret signs the one-click acknowledge and resolve links in
+	// pages (HMAC-SHA256; at least 32 characters). Unset, a random secret
+	// kept in the database is used. Changing it invalidates sent links.
+	AckLinkSecret     Secret `yaml:"ack_link_secret,omitempty"`
+	AckLinkSecretFile string `yaml:"ack_link_secret_file,omitempty"`
+	// AckLinkTTL is how long a one-click link stays valid (default 24h).
+	AckLinkTTL Duration `yaml:"ack_link_ttl"`
 }
 
 // Log configures the zap logger.
@@ -338,6 +345,17 @@ type Communication struct {
 	Channels []Channel `yaml:"channels"`
 	// StatusPage is the external status page.
 	StatusPage StatusPage `yaml:"status_page"`
+	// Ticket, when set, files every new incident as a ticket once.
+	Ticket *Ticket `yaml:"ticket,omitempty"`
+}
+
+// Ticket names the target that files incidents as tickets (a webhook to a
+// Jira or GitHub automation); its answer's reference is kept on the
+// incident.
+type Ticket struct {
+	Target string `yaml:"target"`
+	// Severities limits ticketing to these levels; empty means all.
+	Severities []string `yaml:"severities,omitempty"`
 }
 
 // Channel is an internal channel, e.g. #incidents for P0/P1.

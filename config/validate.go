@@ -15,6 +15,10 @@ import (
 // Source types, one per adapter.
 var sourceTypes = []string{"alertmanager", "grafana", "healthcheck", "generic"}
 
+// minAckLinkSecret is the shortest accepted ack_link_secret: a link is a
+// known message and MAC, so a short secret could be guessed offline.
+const minAckLinkSecret = 32
+
 // sourceName keeps source names usable as a URL path segment.
 var sourceName = regexp.MustCompile(`(?i)^[a-z0-9_-]+$`)
 
@@ -86,6 +90,12 @@ func (v *validator) server() {
 		if f.d < 0 {
 			v.add("server", "server."+f.name, "%s must not be negative", f.name)
 		}
+	}
+	if s.AckLinkTTL < 0 {
+		v.add("server", "server.ack_link_ttl", "ack_link_ttl must be positive")
+	}
+	if n := len(s.AckLinkSecret); n > 0 && n < minAckLinkSecret {
+		v.add("server", "server.ack_link_secret", "ack_link_secret must be at least %d characters (e.g. openssl rand -base64 32)", minAckLinkSecret)
 	}
 	if !oneOf(v.c.Log.Level, "debug", "info", "warn", "error") {
 		v.add("log", "log.level", "level %q is not one of debug, info, warn, error", v.c.Log.Level)

@@ -204,6 +204,15 @@ func (v *validator) communication() {
 	}
 	v.severityList(where, where+".severities", sp.Severities)
 	v.targetRefs(where, where+".targets", sp.Targets)
+	if tk := v.c.Communication.Ticket; tk != nil {
+		const where = "communication.ticket"
+		if tk.Target == "" {
+			v.add(where, where+".target", "target is required")
+		} else {
+			v.targetRefs(where, where+".target", []string{tk.Target})
+		}
+		v.severityList(where, where+".severities", tk.Severities)
+	}
 }
 
 // ParseClock parses a digests.at time of day, "HH:MM" in 24-hour form.

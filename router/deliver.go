@@ -28,8 +28,12 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		IncidentURL:    base + "/api/v1/incidents/" + inc.Key,
 		At:             e.now().UTC(),
 	}
-	if kind == KindPage || kind == KindInfo {
-		m.AckURL = base + "/api/v1/incidents/" + inc.Key + "/ack"
+	if (kind == KindPage || kind == KindInfo) && inc.Status == alert.IncidentTriggered {
+		if e.links != nil {
+			m.AckURL = e.links.URL(base, inc.ID, ActionAck)
+		} else {
+			m.AckURL = base + "/api/v1/incidents/" + inc.Key + "/ack"
+		}
 	}
 	for _, rb := range cfg.Runbooks {
 		if rb.Name == inc.Runbook {
@@ -76,8 +80,12 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 	if m.Runbook != nil {
 		fmt.Fprintf(&b, "Runbook: %s\n", m.Runbook.Title)
 	}
-	if m.AckURL != "" && inc.Status == alert.IncidentTriggered {
-		fmt.Fprintf(&b, "Acknowledge: POST %s\n", m.AckURL)
+	if m.AckURL != "" {
+		if e.links != nil {
+			fmt.Fprintf(&b, "Acknowledge: %s\n", m.AckURL)
+		} else {
+			fmt.Fprintf(&b, "Acknowledge: POST %s\n", m.AckURL)
+		}
 	}
 	m.Text = b.String()
 	switch p.Type {
@@ -111,10 +119,17 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 			EventKind: alert.EventDeliveryFail, EventDetail: j.Target + ": undecodable message; dead letter"}
 	default:
 		start := e.now()
-		err := t.send(ctx, &m)
+		var ref string
+		var err error
+		if tk, ok := t.n.(Ticketer); ok && m.Kind == KindTicket {
+			ref, err = t.ticket(ctx, tk, &m)
+		} else {
+			err = t.send(ctx, &m)
+		}
 		took := e.now().Sub(start)
 		e.m.latency.WithLabelValues(t.name).Observe(took.Seconds())
 		res = e.result(r, t, j, &m, err, took)
+		res.Ticket = ref
 	}
 	if err := e.st.FinishDelivery(ctx, j, res); err != nil {
 		// The lease runs out and the delivery is tried again, with the same

@@ -48,6 +48,9 @@ type Options struct {
 	// Digests, when set, lets the engine send the matrix's next-day,
 	// weekly and monthly digests.
 	Digests DigestStore
+	// AckLinks, when set, signs the one-click acknowledge links of pages;
+	// without it AckURL is the API endpoint (which needs the API token).
+	AckLinks *AckLinks
 }
 
 // routing is the config-derived state of the engine, swapped whole on a
@@ -61,6 +64,7 @@ type routing struct {
 type Engine struct {
 	st       Store
 	digests  DigestStore
+	links    *AckLinks
 	routing  atomic.Pointer[routing]
 	build    BuildNotifier
 	log      *zap.Logger
@@ -80,7 +84,7 @@ type Engine struct {
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
-	e := &Engine{st: st, digests: opts.Digests, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
+	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
 		sending: map[int64]bool{}}
 	if e.log == nil {
 		e.log = zap.NewNop()
@@ -313,6 +317,11 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		detail = "status update sent"
 	case stepRemind:
 		return e.remind(t, r, j, inc, alerts, &p)
+	case stepTicket:
+		if tk := r.cfg.Communication.Ticket; tk != nil {
+			targets = []string{tk.Target}
+		}
+		kind, event, detail = KindTicket, alert.EventNotified, "ticket requested"
 	default:
 		return store.StepOutcome{}, fmt.Errorf("unknown step type %q", p.Type)
 	}

@@ -85,7 +85,9 @@ func (r *recorder) take() []sent {
 }
 
 type harness struct {
-	t    *testing.T
+	t *testing.T
+	// wrap, when set, wraps each target's notifier (set it, then restart).
+	wrap func(name string, n router.Notifier) router.Notifier
 	cfg  *config.Config
 	path string
 	clk  *clock
@@ -126,7 +128,13 @@ func (h *harness) open() {
 		store.Options{Now: h.clk.Now, Classifier: eng, Planner: router.NewPlanner(h.cfg), ReopenWithin: h.cfg.Dedup.ReopenWithin.D()})
 	require.NoError(h.t, err)
 	h.t.Cleanup(func() { st.Close() })
-	e, err := router.New(h.cfg, st, func(tc config.Target) (router.Notifier, error) { return h.rec.notifier(tc.Name), nil },
+	e, err := router.New(h.cfg, st, func(tc config.Target) (router.Notifier, error) {
+		n := h.rec.notifier(tc.Name)
+		if h.wrap != nil {
+			n = h.wrap(tc.Name, n)
+		}
+		return n, nil
+	},
 		router.Options{Now: h.clk.Now, Digests: st})
 	require.NoError(h.t, err)
 	h.st, h.eng = st, e

@@ -22,6 +22,9 @@ const (
 	// KindInfo is a channel message that pages nobody (the internal
 	// channel told of a new incident, a status update).
 	KindInfo MessageKind = "info"
+	// KindTicket asks a ticket target to file the incident (once, at
+	// open); a Ticketer answers with the ticket's reference.
+	KindTicket MessageKind = "ticket"
 )
 
 // Message is one delivery to one target. Notifiers turn it into their
@@ -81,6 +84,12 @@ type AlertSummary struct {
 // otherwise; any other error counts as temporary.
 type Notifier interface {
 	Notify(ctx context.Context, m *Message) error
+}
+
+// Ticketer is a notifier that files tickets and returns their reference
+// (the webhook notifier: "OPS-123 https://…").
+type Ticketer interface {
+	Ticket(ctx context.Context, m *Message) (ref string, err error)
 }
 
 // NotifierFunc adapts a function to Notifier.

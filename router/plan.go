@@ -20,6 +20,7 @@ const (
 	stepSLA      = "sla"      // a response or resolution deadline passed
 	stepRemind   = "remind"   // no status update within the cadence
 	stepUpdate   = "update"   // fan a status update out
+	stepTicket   = "ticket"   // file the incident with the ticket target
 )
 
 // SLA kinds, the label of alertgate_sla_breaches_total.
@@ -108,6 +109,9 @@ func (p *Planner) Plan(c store.Change, inc *alert.Incident, opt store.PlanOption
 		sp := p.cfg.Communication.StatusPage
 		if hasSeverity(sp.Severities, inc.Severity) && len(sp.Targets) > 0 {
 			out = append(out, stepJob(prefix+"announce/status-page", base, "", stepPayload{Type: stepAnnounce, Channel: statusPageChannel, Tag: opt.Tag}))
+		}
+		if tk := p.cfg.Communication.Ticket; c == store.ChangeOpened && tk != nil && (len(tk.Severities) == 0 || hasSeverity(tk.Severities, inc.Severity)) {
+			out = append(out, stepJob(prefix+"ticket", base, "", stepPayload{Type: stepTicket}))
 		}
 		if c != store.ChangeReopened {
 			// SLA deadlines count from the opening; a reopened incident

@@ -72,15 +72,32 @@ func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics) *targe
 // send delivers one message through the breaker with the per-attempt
 // timeout.
 func (t *target) send(ctx context.Context, m *Message) error {
+	return t.attempt(ctx, func(ctx context.Context) error { return t.n.Notify(ctx, m) })
+}
+
+// attempt runs one delivery attempt through the breaker with the target's
+// timeout.
+func (t *target) attempt(ctx context.Context, do func(context.Context) error) error {
 	_, err := t.cb.Execute(func() (struct{}, error) {
 		ctx, cancel := context.WithTimeout(ctx, t.timeout)
 		defer cancel()
-		return struct{}{}, t.n.Notify(ctx, m)
+		return struct{}{}, do(ctx)
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		return &DeliveryError{Temporary: true, Reason: ReasonBreakerOpen, RetryAfter: t.openFor, Err: fmt.Errorf("circuit breaker open")}
 	}
 	return err
+}
+
+// ticket files a ticket through the breaker with the per-attempt timeout.
+func (t *target) ticket(ctx context.Context, tk Ticketer, m *Message) (string, error) {
+	var ref string
+	err := t.attempt(ctx, func(ctx context.Context) error {
+		var err error
+		ref, err = tk.Ticket(ctx, m)
+		return err
+	})
+	return ref, err
 }
 
 // backoff is the wait before attempt n+1 (n ≥ 1): exponential from

@@ -49,6 +49,14 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// AckLinkVerifier checks the token of a one-click link and returns the
+// incident and action ("ack" or "resolve") it grants; router.AckLinks
+// satisfies it. Errors wrap router.ErrLinkExpired for an authentic but
+// expired token; any other error means the link is not valid.
+type AckLinkVerifier interface {
+	Verify(token string) (incidentID int64, action string, err error)
+}
+
 // Decoder turns one request body of a source into alerts. The
 // adapters package's decoders satisfy it.
 type Decoder interface {
@@ -71,6 +79,9 @@ type Deps struct {
 	// subscriptions; with none, POST /api/v1/webhooks/pagerduty refuses
 	// every request.
 	PagerDutySecrets [][]byte
+	// AckLinks backs the one-click links GET and POST /ack/{token};
+	// without it those routes answer 404.
+	AckLinks AckLinkVerifier
 	// NewDecoder builds a source's decoder; default adapters.New.
 	NewDecoder func(config.Source) (Decoder, error)
 	// Logger is used as given (the caller names it); default no-op.

@@ -8,6 +8,8 @@
 //	GET  /api/v1/incidents/{id}           INC-7 or 7, with alerts and timeline (open)
 //	POST /api/v1/incidents/{id}/ack       {"actor":"alice","note":"..."} (API token)
 //	POST /api/v1/incidents/{id}/resolve   same body (API token)
+//	GET  /ack/{token}                     one-click link: HTML confirm page, changes nothing (link token)
+//	POST /ack/{token}                     one-click link: acknowledge or resolve, form field actor (link token)
 //	GET  /healthz                         200 "ok" while the process serves
 //	GET  /readyz                          200 "ok" when storage answers a ping, else 503
 //	GET  /metrics                         Prometheus exposition of Deps.Registry
@@ -35,6 +37,13 @@
 // Reads of the incident API are open, like Alertmanager's API: put the
 // gateway behind a proxy if incident titles are sensitive. Writes require
 // "Authorization: Bearer <server.api_token>" when a token is configured.
+//
+// The one-click links (Deps.AckLinks) need no API token: the signed,
+// expiring token in the path grants one action on one incident. They
+// answer HTML (400 invalid, 410 expired, 404, 409 already resolved) with
+// Cache-Control: no-store, X-Frame-Options: DENY and a Content-Security-
+// Policy that allows no external resource; their handlers never log the
+// token.
 //
 // The source table can be swapped at run time (SetSources) for a config
 // reload; requests in flight keep the table they started with.

@@ -122,19 +122,29 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	if opts.ConfigPath != "" {
 		reload = g.Reload
 	}
+	ackKey := []byte(cfg.Server.AckLinkSecret.Value())
+	if len(ackKey) == 0 {
+		// One key per database: links signed by any replica verify on all,
+		// and survive restarts.
+		if ackKey, err = st.Secret(ctx, "ack_link_key"); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	links := router.NewAckLinks(ackKey, cfg.Server.AckLinkTTL.D(), now)
 	build := func(t config.Target) (router.Notifier, error) {
 		return notifier.New(t, notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
 	}
-	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st})
+	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st, AckLinks: links})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st,
-		PagerDutySecrets: pagerDutySecrets(cfg),
-		Runbooks:         g.runbook,
-		Logger:           log.Named("server"), Registry: reg, Now: now, Reload: reload,
+		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
+		Runbooks: g.runbook,
+		Logger:   log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {
 		st.Close()

@@ -49,6 +49,7 @@ type Server struct {
 	runbooks   func(name string) *config.Runbook
 	silences   Silences
 	updater    Updater
+	ackLinks   AckLinkVerifier
 	pagerduty  *PagerDutyWebhook
 	pprof      bool
 	newDecoder func(config.Source) (Decoder, error)
@@ -88,6 +89,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		runbooks:   deps.Runbooks,
 		silences:   deps.Silences,
 		updater:    deps.Updater,
+		ackLinks:   deps.AckLinks,
 		pprof:      cfg.Pprof,
 		newDecoder: deps.NewDecoder,
 		log:        deps.Logger,
@@ -161,6 +163,11 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	})))
 
 	app.Post("/-/reload", s.guard.handle, s.reload)
+	if s.ackLinks != nil {
+		// The signed token is the credential: no API token here.
+		app.Get("/ack/:token", linkHeaders, s.ackLinkPage)
+		app.Post("/ack/:token", linkHeaders, s.ackLinkAct)
+	}
 
 	api := app.Group("/api/v1")
 	api.Post("/alerts/:source", s.ingest)
@@ -183,7 +190,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	}
 
 	app.Use(func(c *fiber.Ctx) error {
-		return notFound("no route for %s %s", c.Method(), c.Path())
+		return notFound("no route for %s %s", c.Method(), logPath(c.Path()))
 	})
 }
 
@@ -237,14 +244,14 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if err == nil {
 		if !isIngest && strings.HasPrefix(c.Path(), "/api/") {
 			s.log.Debug("request", zap.String("method", c.Method()),
-				zap.String("path", strings.Clone(c.Path())), zap.Int("code", code))
+				zap.String("path", logPath(c.Path())), zap.Int("code", code))
 		}
 		return nil
 	}
 
 	fields := []zap.Field{
 		zap.String("method", c.Method()),
-		zap.String("path", strings.Clone(c.Path())),
+		zap.String("path", logPath(c.Path())),
 		zap.Int("code", code),
 		zap.String("remote_ip", c.IP()),
 	}
@@ -281,7 +288,7 @@ func (s *Server) handleServerError(c *fiber.Ctx, err error) error {
 	a := writeError(c, err)
 	fields := []zap.Field{
 		zap.String("method", c.Method()),
-		zap.String("path", strings.Clone(c.Path())),
+		zap.String("path", logPath(c.Path())),
 		zap.Int("code", a.code),
 		zap.String("remote_ip", c.IP()),
 		zap.String("reason", a.msg),
@@ -296,3 +303,12 @@ func (s *Server) handleServerError(c *fiber.Ctx, err error) error {
 }
 
 func zapSource(name string) zap.Field { return zap.String("source", name) }
+
+// logPath is a request path as logs may show it: the token of a one-click
+// link (/ack/<token>) is a credential and is masked.
+func logPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/ack/"); ok && rest != "" {
+		return "/ack/<token>"
+	}
+	return strings.Clone(p)
+}

@@ -241,6 +241,8 @@ type DeliveryResult struct {
 	EventDetail string
 	// Jobs are follow-up jobs (a fallback delivery).
 	Jobs []JobSpec
+	// Ticket is the reference a ticket target answered with.
+	Ticket string
 }
 
 // FinishDelivery records the result of a claimed delivery.
@@ -261,6 +263,14 @@ func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) er
 		}
 		if r.State == JobPending {
 			t.jobsAdded = true
+		}
+		if r.Ticket != "" {
+			if _, err := t.exec(ctx, `UPDATE incidents SET ticket = ?, updated_at = ? WHERE id = ?`, r.Ticket, ms(s.now()), j.IncidentID); err != nil {
+				return fmt.Errorf("store ticket: %w", err)
+			}
+			if err := t.event(j.IncidentID, alert.EventTicket, "target:"+j.Target, "ticket "+r.Ticket); err != nil {
+				return err
+			}
 		}
 		return t.insertJobs(j.IncidentID, r.Jobs)
 	})

@@ -120,6 +120,10 @@ CREATE TABLE once_keys (
 	at  BIGINT NOT NULL
 );
 `,
+	// 6: the ticket a ticket target filed for the incident.
+	`
+ALTER TABLE incidents ADD COLUMN ticket TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

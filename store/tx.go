@@ -95,7 +95,7 @@ func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) 
 }
 
 const incidentCols = `id, group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count,
-opened_at, acked_at, acked_by, resolved_at, resolved_by, ack_due, resolve_due, updated_at, flaps`
+opened_at, acked_at, acked_by, resolved_at, resolved_by, ack_due, resolve_due, updated_at, flaps, ticket`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -106,7 +106,7 @@ func scanIncident(r scanner) (*alert.Incident, error) {
 	var opened, acked, resolved, ackDue, resDue, updated int64
 	err := r.Scan(&inc.ID, &inc.GroupKey, &st, &sev, &inc.Title, &inc.Service, &inc.Category, &inc.Runbook, &inc.Source,
 		&inc.AlertCount, &inc.FiringCount, &opened, &acked, &inc.AcknowledgedBy, &resolved, &inc.ResolvedBy, &ackDue, &resDue, &updated,
-		&inc.Flaps)
+		&inc.Flaps, &inc.Ticket)
 	if err != nil {
 		return nil, err
 	}

@@ -76,3 +76,44 @@ func TestResponseWorkflowEndToEnd(t *testing.T) {
 		require.Contains(t, string(md), want, fmt.Sprintf("post-mortem has %q", want))
 	}
 }
+
+// Every page carries a signed one-click link: GET only shows a confirm
+// page (link previews must not acknowledge), POST acknowledges, without
+// the API token.
+func TestOneClickAckLinkFromAPage(t *testing.T) {
+	sk := newSink(t)
+	g := startGateway(t, strings.Replace(issueConfig, `server: { listen: "127.0.0.1:8080" }`, `server: { listen: "127.0.0.1:8080", api_token: apitoken }`, 1), sk)
+	am := newAMNotifier(t, g.url+"/api/v1/alerts/alertmanager", "s3cret")
+	require.NoError(t, am.send(t, amFiring("CheckoutDown", "checkout", "critical", time.Now())))
+	waitPages(t, sk, 1)
+	var link string
+	for _, h := range sk.all() {
+		if h.Kind == "page" {
+			link = h.AckURL
+		}
+	}
+	require.Contains(t, link, g.url+"/ack/")
+
+	resp, err := http.Get(link)
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(page), "INC-1")
+	var inc incidentView
+	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
+	require.Equal(t, "triggered", inc.Incident.Status, "a GET never acknowledges")
+
+	require.Equal(t, http.StatusUnauthorized, post(t, g.url+"/api/v1/incidents/INC-1/ack", `{}`), "the API still needs its token")
+	resp, err = http.PostForm(link, map[string][]string{"actor": {"bob"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
+	require.Equal(t, "acknowledged", inc.Incident.Status)
+
+	resp, err = http.Get(g.url + "/ack/forged.token")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}

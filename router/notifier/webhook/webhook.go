@@ -79,9 +79,57 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 
 // Notify posts m. Every kind is sent.
 func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+	_, err := n.post(ctx, m)
+	return err
+}
+
+// Ticket posts a ticket message like Notify and returns the reference the
+// receiver answered with: from a JSON body, the first of key, number, id
+// (Jira answers key, GitHub number), followed by url or html_url when
+// present — e.g. "OPS-123 https://jira.example.com/browse/OPS-123".
+func (n *Notifier) Ticket(ctx context.Context, m *router.Message) (string, error) {
+	resp, err := n.post(ctx, m)
+	if err != nil {
+		return "", err
+	}
+	return TicketRef(resp.Body), nil
+}
+
+var _ router.Ticketer = (*Notifier)(nil)
+
+// TicketRef extracts a ticket reference from a JSON answer ("" when none).
+func TicketRef(body []byte) string {
+	var v map[string]any
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	str := func(keys ...string) string {
+		for _, k := range keys {
+			switch x := v[k].(type) {
+			case string:
+				if x != "" {
+					return x
+				}
+			case float64:
+				return strconv.FormatFloat(x, 'f', -1, 64)
+			}
+		}
+		return ""
+	}
+	ref, url := str("key", "number", "id"), str("html_url", "url")
+	switch {
+	case ref != "" && url != "":
+		return ref + " " + url
+	case ref != "":
+		return ref
+	}
+	return url
+}
+
+func (n *Notifier) post(ctx context.Context, m *router.Message) (*router.HTTPResponse, error) {
 	body, err := Encode(m)
 	if err != nil {
-		return &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("webhook encode: %w", err)}
+		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("webhook encode: %w", err)}
 	}
 	header := n.headers.Clone()
 	if m.IdempotencyKey != "" {
@@ -94,14 +142,14 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	}
 	resp, err := n.ep.Post(ctx, body, header)
 	if err != nil {
-		return fmt.Errorf("webhook post: %w", err)
+		return nil, fmt.Errorf("webhook post: %w", err)
 	}
 	n.ep.Log.Debug("webhook delivered",
 		zap.String("kind", string(m.Kind)),
 		zap.String("incident", m.Incident.Key),
 		zap.String("idempotency_key", m.IdempotencyKey),
 		zap.Int("status_code", resp.StatusCode))
-	return nil
+	return resp, nil
 }
 
 // Encode returns the JSON body for m (see Payload), without HTML escaping
