@@ -76,3 +76,38 @@ func TestAckedInTimeIsNoBreach(t *testing.T) {
 	h.at(2 * time.Hour)
 	require.Empty(t, timeline(t, h, alert.EventSLABreached))
 }
+
+// A P2, as the procedures read: #alerts at once, On-Call at 2h, Team Lead
+// at 4h, Eng Manager in the next-day digest and the CTO in the weekly one;
+// updates every 2h; response SLA 2h, resolution 24h.
+func TestP2PerSeed(t *testing.T) {
+	h := newHarness(t, nil) // Friday 10:00 UTC
+	warn := critical("CheckoutSlow", "checkout")
+	warn.Labels["severity"], warn.SeverityHint = "warning", "warning"
+	h.ingest(warn)
+	require.Equal(t, alert.P2, incident(t, h, 1).Severity)
+	got := h.at(0)
+	require.Equal(t, []string{"chat:announce:#alerts"}, steps(got, router.KindInfo))
+	require.Empty(t, pages(got))
+	require.Empty(t, pages(h.at(time.Hour+59*time.Minute)))
+
+	got = h.at(2 * time.Hour)
+	require.Equal(t, []string{"oncall#0"}, pages(got))
+	require.ElementsMatch(t, []string{"chat:sla:response", "chat:remind#0", "pager:remind#0"}, steps(got, router.KindInfo))
+
+	h.clk.Advance(time.Minute)
+	_, err := h.st.Acknowledge(context.Background(), 1, "alice", "")
+	require.NoError(t, err)
+	require.Empty(t, pages(h.at(4*time.Hour)), "Team Lead stops on acknowledge")
+
+	// Saturday 09:00: Eng Manager's next-day digest lists the P2.
+	var digest string
+	h.rec.onSend = func(m *router.Message) {
+		if m.Step == "digest:next-day" && m.Role == "eng-manager" {
+			digest = m.Text
+		}
+	}
+	h.at(23 * time.Hour)
+	require.Contains(t, digest, "INC-1 [P2] CheckoutSlow — acknowledged")
+	require.Contains(t, digest, "response SLA missed")
+}
