@@ -243,6 +243,26 @@ type InhibitRule struct {
 
 // Role maps an escalation role to the targets that page it.
 type Role struct {
+	// Targets page the role; with a rotation they are the fallback when
+	// the rotation names nobody.
+	Targets []string `yaml:"targets"`
+	// Rotation, when set, pages whoever is on call when a page is sent.
+	Rotation *Rotation `yaml:"rotation,omitempty"`
+}
+
+// Rotation hands a role from member to member every Shift, at Handoff
+// local time, starting with the first member on Start.
+type Rotation struct {
+	TimeZone string   `yaml:"time_zone"` // IANA name; default UTC
+	Handoff  string   `yaml:"handoff"`   // "09:00"
+	Shift    Duration `yaml:"shift"`     // 1d, 1w, 12h …
+	Start    string   `yaml:"start"`     // "2026-11-30": the first shift's date
+	Members  []Member `yaml:"members"`
+}
+
+// Member is a person in a rotation and the targets that page them.
+type Member struct {
+	Name    string   `yaml:"name"`
 	Targets []string `yaml:"targets"`
 }
 

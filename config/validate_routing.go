@@ -130,11 +130,93 @@ func (v *validator) roles() {
 		if strings.TrimSpace(n) == "" {
 			v.add("roles", "roles", "a role has an empty name")
 		}
-		if len(r.Targets) == 0 {
+		if len(r.Targets) == 0 && r.Rotation == nil {
 			v.add(where, key+".targets", "targets is empty: the role would never be paged")
 		}
 		v.targetRefs(where, key+".targets", r.Targets)
+		if rot := r.Rotation; rot != nil {
+			if _, err := rot.Location(); err != nil {
+				v.add(where, key+".rotation.time_zone", "%v", err)
+			}
+			if _, _, err := ParseClock(orDefault(rot.Handoff, "09:00")); err != nil {
+				v.add(where, key+".rotation.handoff", "%v", err)
+			}
+			if rot.Shift.D() < time.Hour {
+				v.add(where, key+".rotation.shift", "shift must be at least 1h")
+			}
+			if _, err := time.Parse(time.DateOnly, rot.Start); err != nil {
+				v.add(where, key+".rotation.start", "start must be a date like 2026-11-30")
+			}
+			if len(rot.Members) == 0 {
+				v.add(where, key+".rotation.members", "members is empty")
+			}
+			for i, m := range rot.Members {
+				mk := fmt.Sprintf("%s.rotation.members[%d]", key, i)
+				if m.Name == "" {
+					v.add(where, mk+".name", "name is required")
+				}
+				if len(m.Targets) == 0 {
+					v.add(where, mk+".targets", "targets is empty: %s would never be paged", m.Name)
+				}
+				v.targetRefs(where, mk+".targets", m.Targets)
+			}
+		}
 	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Location is the rotation's time zone (UTC when unset).
+func (r *Rotation) Location() (*time.Location, error) {
+	if r.TimeZone == "" {
+		return time.UTC, nil
+	}
+	return time.LoadLocation(r.TimeZone)
+}
+
+// OnCall returns the member on call at t, when the shift ends (the next
+// handoff) and who is on call after it. Shifts that are whole days are
+// counted in calendar days in the rotation's zone, so the handoff stays at
+// its local time across daylight-saving changes.
+func (r *Rotation) OnCall(t time.Time) (cur Member, until time.Time, next Member) {
+	loc, err := r.Location()
+	if err != nil || len(r.Members) == 0 {
+		return Member{}, time.Time{}, Member{}
+	}
+	h, m, _ := ParseClock(orDefault(r.Handoff, "09:00"))
+	day, _ := time.ParseInLocation(time.DateOnly, r.Start, loc)
+	y, mo, d := day.Date()
+	start := time.Date(y, mo, d, h, m, 0, 0, loc)
+	shift := r.Shift.D()
+	var n int
+	if days := int(shift / (24 * time.Hour)); shift%(24*time.Hour) == 0 && days > 0 {
+		lt := t.In(loc)
+		ly, lmo, ld := lt.Date()
+		elapsed := int(time.Date(ly, lmo, ld, 0, 0, 0, 0, time.UTC).Sub(time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+		if lt.Before(time.Date(ly, lmo, ld, h, m, 0, 0, loc)) {
+			elapsed-- // before today's handoff: yesterday's shift
+		}
+		n = floorDiv(elapsed, days)
+		until = time.Date(y, mo, d+(n+1)*days, h, m, 0, 0, loc)
+	} else {
+		n = floorDiv(int(t.Sub(start)), int(shift))
+		until = start.Add(time.Duration(n+1) * shift)
+	}
+	k := len(r.Members)
+	return r.Members[((n%k)+k)%k], until, r.Members[(((n+1)%k)+k)%k]
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
 }
 
 func (v *validator) escalation() {

@@ -48,6 +48,8 @@ type Options struct {
 	// Digests, when set, lets the engine send the matrix's next-day,
 	// weekly and monthly digests.
 	Digests DigestStore
+	// Overrides, when set, are consulted before a role's rotation.
+	Overrides Overrides
 	// AckLinks, when set, signs the one-click acknowledge links of pages;
 	// without it AckURL is the API endpoint (which needs the API token).
 	AckLinks *AckLinks
@@ -62,18 +64,19 @@ type routing struct {
 
 // Engine runs escalation steps and deliveries.
 type Engine struct {
-	st       Store
-	digests  DigestStore
-	links    *AckLinks
-	routing  atomic.Pointer[routing]
-	build    BuildNotifier
-	log      *zap.Logger
-	now      func() time.Time
-	m        *metrics
-	workers  chan struct{}
-	poll     time.Duration
-	lease    time.Duration
-	inflight sync.WaitGroup
+	st        Store
+	digests   DigestStore
+	links     *AckLinks
+	overrides Overrides
+	routing   atomic.Pointer[routing]
+	build     BuildNotifier
+	log       *zap.Logger
+	now       func() time.Time
+	m         *metrics
+	workers   chan struct{}
+	poll      time.Duration
+	lease     time.Duration
+	inflight  sync.WaitGroup
 
 	// sending holds the deliveries this process is sending, so that a
 	// lease that ran out while the send is still in progress (a slow
@@ -84,7 +87,7 @@ type Engine struct {
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
-	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
+	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, overrides: opts.Overrides, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
 		sending: map[int64]bool{}}
 	if e.log == nil {
 		e.log = zap.NewNop()
@@ -278,8 +281,12 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	)
 	switch p.Type {
 	case stepPage:
-		targets, kind, event = r.cfg.Roles[p.Role].Targets, KindPage, alert.EventEscalated
+		oc := e.onCall(r.cfg, p.Role, e.now())
+		targets, kind, event = oc.Targets, KindPage, alert.EventEscalated
 		detail = fmt.Sprintf("paged %s (%s)", p.Role, stepName(&p))
+		if oc.Member != "" {
+			detail = fmt.Sprintf("paged %s %s by %s (%s)", p.Role, oc.Member, oc.Source, stepName(&p))
+		}
 	case stepAnnounce:
 		targets, kind, event = r.channelTargets(p.Channel), KindInfo, alert.EventNotified
 		detail = "announced to " + p.Channel

@@ -135,7 +135,7 @@ func (h *harness) open() {
 		}
 		return n, nil
 	},
-		router.Options{Now: h.clk.Now, Digests: st})
+		router.Options{Now: h.clk.Now, Digests: st, Overrides: st})
 	require.NoError(h.t, err)
 	h.st, h.eng = st, e
 }

@@ -75,6 +75,9 @@ type Deps struct {
 	Silences Silences
 	// Updater backs status updates; without it that route answers 404.
 	Updater Updater
+	// OnCall and Overrides back /api/v1/oncall; both or neither.
+	OnCall    OnCall
+	Overrides OverrideStore
 	// PagerDutySecrets are the signing secrets of PagerDuty webhook (v3)
 	// subscriptions; with none, POST /api/v1/webhooks/pagerduty refuses
 	// every request.

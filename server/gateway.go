@@ -135,7 +135,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	build := func(t config.Target) (router.Notifier, error) {
 		return notifier.New(t, notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
 	}
-	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st, AckLinks: links})
+	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st, AckLinks: links, Overrides: st})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -143,6 +143,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st,
 		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
+		OnCall: g.engine, Overrides: st,
 		Runbooks: g.runbook,
 		Logger:   log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})

@@ -40,25 +40,27 @@ const ingestPrefix = "/api/v1/alerts/"
 // Server is alertgate's HTTP API: alert ingest, incidents, health and
 // metrics. Create it with New.
 type Server struct {
-	app        *fiber.App
-	ingester   Ingester
-	incidents  Incidents
-	actions    Actions
-	pinger     Pinger
-	reloadFn   func(ctx context.Context) error
-	runbooks   func(name string) *config.Runbook
-	silences   Silences
-	updater    Updater
-	ackLinks   AckLinkVerifier
-	pagerduty  *PagerDutyWebhook
-	pprof      bool
-	newDecoder func(config.Source) (Decoder, error)
-	log        *zap.Logger
-	now        func() time.Time
-	metrics    *metrics
-	guard      *apiGuard
-	sources    atomic.Pointer[sourceTable]
-	draining   atomic.Bool
+	app           *fiber.App
+	ingester      Ingester
+	incidents     Incidents
+	actions       Actions
+	pinger        Pinger
+	reloadFn      func(ctx context.Context) error
+	runbooks      func(name string) *config.Runbook
+	silences      Silences
+	updater       Updater
+	oncall        OnCall
+	overrideStore OverrideStore
+	ackLinks      AckLinkVerifier
+	pagerduty     *PagerDutyWebhook
+	pprof         bool
+	newDecoder    func(config.Source) (Decoder, error)
+	log           *zap.Logger
+	now           func() time.Time
+	metrics       *metrics
+	guard         *apiGuard
+	sources       atomic.Pointer[sourceTable]
+	draining      atomic.Bool
 	// timeout bounds each store call (requestTimeout; shorter in tests).
 	timeout time.Duration
 }
@@ -81,20 +83,22 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		return nil, fmt.Errorf("server: missing dependencies: %s", strings.Join(missing, ", "))
 	}
 	s := &Server{
-		ingester:   deps.Ingester,
-		incidents:  deps.Incidents,
-		actions:    deps.Actions,
-		pinger:     deps.Pinger,
-		reloadFn:   deps.Reload,
-		runbooks:   deps.Runbooks,
-		silences:   deps.Silences,
-		updater:    deps.Updater,
-		ackLinks:   deps.AckLinks,
-		pprof:      cfg.Pprof,
-		newDecoder: deps.NewDecoder,
-		log:        deps.Logger,
-		now:        deps.Now,
-		timeout:    requestTimeout,
+		ingester:      deps.Ingester,
+		incidents:     deps.Incidents,
+		actions:       deps.Actions,
+		pinger:        deps.Pinger,
+		reloadFn:      deps.Reload,
+		runbooks:      deps.Runbooks,
+		silences:      deps.Silences,
+		updater:       deps.Updater,
+		oncall:        deps.OnCall,
+		overrideStore: deps.Overrides,
+		ackLinks:      deps.AckLinks,
+		pprof:         cfg.Pprof,
+		newDecoder:    deps.NewDecoder,
+		log:           deps.Logger,
+		now:           deps.Now,
+		timeout:       requestTimeout,
 	}
 	if s.newDecoder == nil {
 		s.newDecoder = newAdapterDecoder
@@ -176,6 +180,11 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/incidents/:id/postmortem", s.postmortem)
 	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
 	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)
+	if s.oncall != nil && s.overrideStore != nil {
+		api.Get("/oncall", s.getOnCall)
+		api.Post("/oncall/overrides", s.guard.handle, s.createOverride)
+		api.Delete("/oncall/overrides/:id", s.guard.handle, s.deleteOverride)
+	}
 	if s.updater != nil {
 		api.Post("/incidents/:id/updates", s.guard.handle, s.postUpdate)
 	}

@@ -107,6 +107,7 @@ type Store struct {
 	open  *openIncidents
 	// apiSilences are the silences made through the API, not yet ended.
 	apiSilences atomic.Pointer[[]rules.Silence]
+	overrides   atomic.Pointer[[]Override]
 	reeval      chan struct{}
 	reevalDone  chan struct{}
 	known       *knownKeys // nil unless this process is the only writer
@@ -152,7 +153,7 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 		r.Close()
 		return nil, err
 	}
-	if err := errors.Join(s.loadCache(ctx), s.loadKnown(ctx), s.loadOpenIncidents(ctx), s.loadSilences(ctx)); err != nil {
+	if err := errors.Join(s.loadCache(ctx), s.loadKnown(ctx), s.loadOpenIncidents(ctx), s.loadSilences(ctx), s.loadOverrides(ctx)); err != nil {
 		w.Close()
 		r.Close()
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -466,8 +467,8 @@ func (s *Store) reevaluateLoop(every time.Duration) {
 		case <-s.reeval:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := s.loadSilences(ctx); err != nil {
-			s.log.Warn("reload silences", zap.Error(err))
+		if err := errors.Join(s.loadSilences(ctx), s.loadOverrides(ctx)); err != nil {
+			s.log.Warn("reload silences and overrides", zap.Error(err))
 		}
 		n, err := s.Reevaluate(ctx)
 		cancel()

@@ -239,3 +239,5 @@ func amResolved(a *amalert.Alert, endsAt time.Time) *amalert.Alert {
 	m.EndsAt = endsAt
 	return amalert.New(m, endsAt, false)
 }
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

@@ -117,3 +117,38 @@ func TestOneClickAckLinkFromAPage(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
+
+func TestOnCallAPI(t *testing.T) {
+	sk := newSink(t)
+	g := startGateway(t, issueConfig, sk)
+	var oc struct {
+		OnCall []struct {
+			Role, Member, Source string
+			Targets              []string
+		} `json:"oncall"`
+		Overrides []struct{ ID, Member string } `json:"overrides"`
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, g.url+"/api/v1/oncall", &oc))
+	require.Len(t, oc.OnCall, 4)
+	require.Empty(t, oc.Overrides)
+
+	require.Equal(t, http.StatusBadRequest, post(t, g.url+"/api/v1/oncall/overrides", `{"role":"nope","member":"x","targets":["sink"],"duration":"1h","created_by":"lead"}`))
+	resp, err := http.Post(g.url+"/api/v1/oncall/overrides", "application/json",
+		strings.NewReader(`{"role":"oncall","member":"carol","targets":["log"],"duration":"8h","created_by":"lead"}`))
+	require.NoError(t, err)
+	var created struct{ ID string }
+	require.NoError(t, jsonDecode(resp.Body, &created))
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+
+	require.Equal(t, http.StatusOK, getJSON(t, g.url+"/api/v1/oncall", &oc))
+	require.Len(t, oc.Overrides, 1)
+	for _, o := range oc.OnCall {
+		if o.Role == "oncall" {
+			require.Equal(t, "carol", o.Member)
+			require.Equal(t, "override", o.Source)
+		}
+	}
+	require.Equal(t, http.StatusOK, del(t, g.url+"/api/v1/oncall/overrides/"+created.ID))
+	require.Equal(t, http.StatusNotFound, del(t, g.url+"/api/v1/oncall/overrides/"+created.ID))
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/store"
+)
+
+// OnCall answers who is on call and manages temporary overrides.
+type OnCall interface {
+	OnCallNow() []router.OnCall
+	CheckOverride(o *store.Override) error
+}
+
+// OverrideStore keeps overrides durably.
+type OverrideStore interface {
+	CreateOverride(ctx context.Context, o store.Override) (*store.Override, error)
+	DeleteOverride(ctx context.Context, id string) error
+	Overrides() []store.Override
+}
+
+type overrideRequest struct {
+	Role      string   `json:"role"`
+	Member    string   `json:"member"`
+	Targets   []string `json:"targets"`
+	StartsAt  string   `json:"starts_at"`
+	EndsAt    string   `json:"ends_at"`
+	Duration  string   `json:"duration"`
+	CreatedBy string   `json:"created_by"`
+}
+
+// getOnCall handles GET /api/v1/oncall: who every role pages now, who is
+// next, and the overrides not yet ended.
+func (s *Server) getOnCall(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"oncall": s.oncall.OnCallNow(), "overrides": s.overrideStore.Overrides()})
+}
+
+// createOverride handles POST /api/v1/oncall/overrides.
+func (s *Server) createOverride(c *fiber.Ctx) error {
+	var req overrideRequest
+	dec := json.NewDecoder(bytes.NewReader(c.BodyRaw()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return badRequest("invalid override: %v", err)
+	}
+	o := store.Override{Role: req.Role, Member: req.Member, Targets: req.Targets, CreatedBy: req.CreatedBy, StartsAt: s.now()}
+	var err error
+	if req.StartsAt != "" {
+		if o.StartsAt, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
+			return badRequest("invalid override: starts_at %q is not RFC 3339", req.StartsAt)
+		}
+	}
+	switch {
+	case req.EndsAt != "" && req.Duration != "":
+		return badRequest("invalid override: give ends_at or duration, not both")
+	case req.EndsAt != "":
+		if o.EndsAt, err = time.Parse(time.RFC3339, req.EndsAt); err != nil {
+			return badRequest("invalid override: ends_at %q is not RFC 3339", req.EndsAt)
+		}
+	case req.Duration != "":
+		d, err := time.ParseDuration(req.Duration)
+		if err != nil || d <= 0 {
+			return badRequest("invalid override: duration %q (want e.g. 8h)", req.Duration)
+		}
+		o.EndsAt = o.StartsAt.Add(d)
+	default:
+		return badRequest("invalid override: ends_at or duration is required")
+	}
+	if len(o.CreatedBy) > maxActorLen || len(o.Member) > maxActorLen {
+		return badRequest("invalid override: member or created_by too long")
+	}
+	if err := s.oncall.CheckOverride(&o); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	out, err := s.overrideStore.CreateOverride(ctx, o)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(out)
+}
+
+// deleteOverride handles DELETE /api/v1/oncall/overrides/:id.
+func (s *Server) deleteOverride(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	if err := s.overrideStore.DeleteOverride(ctx, c.Params("id")); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"status": "deleted"})
+}
