@@ -78,6 +78,9 @@ func withoutFileSecrets(c *Config) *Config {
 		if t.WebhookSecretFile != "" {
 			t.WebhookSecret = ""
 		}
+		if t.APIKeyFile != "" {
+			t.APIKey = ""
+		}
 	}
 	return &out
 }

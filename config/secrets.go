@@ -50,6 +50,7 @@ func (c *Config) resolveSecrets(dir string) []error {
 		r.resolve(at+".url", &t.URL, t.URLFile)
 		r.resolve(at+".routing_key", &t.RoutingKey, t.RoutingKeyFile)
 		r.resolve(at+".webhook_secret", &t.WebhookSecret, t.WebhookSecretFile)
+		r.resolve(at+".api_key", &t.APIKey, t.APIKeyFile)
 		r.resolve(at+".secret", &t.Secret, t.SecretFile)
 	}
 	return r.errs

@@ -332,6 +332,13 @@ type Target struct {
 	// then acknowledges or resolves the incident here.
 	WebhookSecret     Secret `yaml:"webhook_secret,omitempty"`
 	WebhookSecretFile string `yaml:"webhook_secret_file,omitempty"`
+	// APIKey is the Opsgenie API key (Authorization: GenieKey …).
+	APIKey     Secret `yaml:"api_key,omitempty"`
+	APIKeyFile string `yaml:"api_key_file,omitempty"`
+	// Region (opsgenie) is us (default) or eu.
+	Region string `yaml:"region,omitempty"`
+	// Responders (opsgenie) are added to every alert.
+	Responders []Responder `yaml:"responders,omitempty"`
 	// Secret signs webhook bodies (HMAC-SHA256) when set.
 	Secret     Secret            `yaml:"secret,omitempty"`
 	SecretFile string            `yaml:"secret_file,omitempty"`
@@ -342,6 +349,15 @@ type Target struct {
 	Breaker Breaker  `yaml:"breaker,omitempty"`
 	// Fallback names a target that takes deliveries this one can't.
 	Fallback string `yaml:"fallback,omitempty"`
+}
+
+// Responder is an Opsgenie responder: type team, user, escalation or
+// schedule, identified by id, name or (users) username.
+type Responder struct {
+	Type     string `yaml:"type"`
+	ID       string `yaml:"id,omitempty"`
+	Name     string `yaml:"name,omitempty"`
+	Username string `yaml:"username,omitempty"`
 }
 
 // Retry is a target's retry policy for temporary failures.
