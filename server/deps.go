@@ -75,6 +75,8 @@ type Deps struct {
 	Silences Silences
 	// Updater backs status updates; without it that route answers 404.
 	Updater Updater
+	// Deliveries backs the dead-letter API.
+	Deliveries Deliveries
 	// OnCall and Overrides back /api/v1/oncall; both or neither.
 	OnCall    OnCall
 	Overrides OverrideStore

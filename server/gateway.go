@@ -117,7 +117,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		Name: "alertgate_config_last_reload_successful", Help: "Whether the last config reload succeeded (1) or failed (0).",
 	})
 	g.lastReload.Set(1)
-	reg.MustRegister(g.reloads, g.lastReload)
+	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector())
 	var reload func(context.Context) error
 	if opts.ConfigPath != "" {
 		reload = g.Reload
@@ -141,7 +141,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		return nil, err
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
-		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st,
+		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st,
 		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
 		OnCall: g.engine, Overrides: st,
 		Runbooks: g.runbook,

@@ -49,6 +49,7 @@ type Server struct {
 	runbooks      func(name string) *config.Runbook
 	silences      Silences
 	updater       Updater
+	deliveries    Deliveries
 	oncall        OnCall
 	overrideStore OverrideStore
 	ackLinks      AckLinkVerifier
@@ -91,6 +92,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		runbooks:      deps.Runbooks,
 		silences:      deps.Silences,
 		updater:       deps.Updater,
+		deliveries:    deps.Deliveries,
 		oncall:        deps.OnCall,
 		overrideStore: deps.Overrides,
 		ackLinks:      deps.AckLinks,
@@ -184,6 +186,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		api.Get("/oncall", s.getOnCall)
 		api.Post("/oncall/overrides", s.guard.handle, s.createOverride)
 		api.Delete("/oncall/overrides/:id", s.guard.handle, s.deleteOverride)
+	}
+	if s.deliveries != nil {
+		api.Get("/deliveries", s.listDeliveries)
+		api.Post("/deliveries/:id/retry", s.guard.handle, s.retryDelivery)
 	}
 	if s.updater != nil {
 		api.Post("/incidents/:id/updates", s.guard.handle, s.postUpdate)

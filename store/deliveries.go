@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// Delivery is a delivery job as the API shows it.
+type Delivery struct {
+	ID        int64     `json:"id"`
+	Key       string    `json:"key"`
+	Incident  string    `json:"incident"`
+	Target    string    `json:"target"`
+	Action    string    `json:"action"`
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error,omitempty"`
+	DueAt     time.Time `json:"due_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ListDeliveries lists deliveries in a state (dead letters: "dead";
+// "pending" includes those waiting for a retry), newest first.
+func (s *Store) ListDeliveries(ctx context.Context, state string, limit int) ([]Delivery, error) {
+	switch state {
+	case JobPending, JobRunning, JobDone, JobDead, JobCancelled:
+	default:
+		return nil, fmt.Errorf("%w: state %q (want pending, running, done, dead or cancelled)", ErrInvalid, state)
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT id, key, incident_id, target, action, state, attempts, last_error, due_at, updated_at
+FROM jobs WHERE state = ? AND kind = 'delivery' ORDER BY id DESC LIMIT ?`), state, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: deliveries: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []Delivery{}
+	for rows.Next() {
+		var d Delivery
+		var inc, due, upd int64
+		if err := rows.Scan(&d.ID, &d.Key, &inc, &d.Target, &d.Action, &d.State, &d.Attempts, &d.LastError, &due, &upd); err != nil {
+			return nil, fmt.Errorf("deliveries: %w", err)
+		}
+		d.Incident, d.DueAt, d.UpdatedAt = alert.IncidentKey(inc), fromMS(due), fromMS(upd)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// RetryDelivery puts a dead letter back in the queue, due now, with its
+// attempts reset; the timeline says who did it. It keeps its idempotency
+// key, so a receiver that did get the first attempt can drop the repeat.
+func (s *Store) RetryDelivery(ctx context.Context, id int64, actor string) (*Delivery, error) {
+	var out *Delivery
+	err := s.withTx(ctx, func(t *Tx) error {
+		var inc int64
+		var state, target, key string
+		err := t.queryRow(ctx, `SELECT incident_id, state, target, key FROM jobs WHERE id = ? AND kind = 'delivery'`, id).Scan(&inc, &state, &target, &key)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("delivery %d: %w", id, err)
+		}
+		if state != JobDead {
+			return fmt.Errorf("%w: delivery %d is %s, only dead letters are retried", ErrConflict, id, state)
+		}
+		now := ms(s.now())
+		if _, err := t.exec(ctx, `UPDATE jobs SET state = 'pending', due_at = ?, attempts = 0, last_error = '', lease_until = 0, updated_at = ? WHERE id = ?`, now, now, id); err != nil {
+			return fmt.Errorf("retry delivery: %w", err)
+		}
+		if err := t.event(inc, alert.EventNotified, actor, fmt.Sprintf("%s: dead letter %s requeued", target, key)); err != nil {
+			return err
+		}
+		t.jobsAdded = true
+		out = &Delivery{ID: id, Key: key, Incident: alert.IncidentKey(inc), Target: target, State: JobPending, DueAt: fromMS(now), UpdatedAt: fromMS(now)}
+		return nil
+	})
+	return out, err
+}
+
+// QueueCollector exports the delivery queue depth by target and state
+// (pending, running, dead) as alertgate_delivery_queue, counted on scrape.
+func (s *Store) QueueCollector() prometheus.Collector { return queueCollector{s} }
+
+type queueCollector struct{ s *Store }
+
+var queueDesc = prometheus.NewDesc("alertgate_delivery_queue",
+	"Deliveries by target and state: pending (waiting, including retries), running (being sent), dead (dead letters).",
+	[]string{"target", "state"}, nil)
+
+func (c queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc }
+
+func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, state := range []string{JobPending, JobRunning, JobDead} {
+		rows, err := c.s.r.QueryContext(ctx, c.s.d.rebind(`SELECT target, COUNT(*) FROM jobs WHERE state = ? AND kind = 'delivery' GROUP BY target`), state)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(queueDesc, err)
+			return
+		}
+		for rows.Next() {
+			var target string
+			var n float64
+			if err := rows.Scan(&target, &n); err == nil {
+				ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, n, target, state)
+			}
+		}
+		rows.Close()
+	}
+}
