@@ -347,6 +347,11 @@ type Target struct {
 	Timeout Duration `yaml:"timeout,omitempty"`
 	Retry   Retry    `yaml:"retry,omitempty"`
 	Breaker Breaker  `yaml:"breaker,omitempty"`
+	// RateLimit paces deliveries to the target (token bucket); excess
+	// waits in the queue, most urgent first, never dropped. Defaults per
+	// type: pagerduty 2/s burst 120 (120 events/min), slack 1/s burst 2,
+	// teams 4/s burst 4; others unlimited.
+	RateLimit *RateLimit `yaml:"rate_limit,omitempty"`
 	// Fallback names a target that takes deliveries this one can't.
 	Fallback string `yaml:"fallback,omitempty"`
 }
@@ -358,6 +363,13 @@ type Responder struct {
 	ID       string `yaml:"id,omitempty"`
 	Name     string `yaml:"name,omitempty"`
 	Username string `yaml:"username,omitempty"`
+}
+
+// RateLimit is a token bucket: PerSecond tokens a second, Burst at most.
+// PerSecond 0 means unlimited.
+type RateLimit struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
 }
 
 // Retry is a target's retry policy for temporary failures.

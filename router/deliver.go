@@ -171,7 +171,7 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 		if _, ok := r.targets[fb]; ok {
 			res.EventDetail += "; falling back to " + fb
 			res.Jobs = append(res.Jobs, store.JobSpec{Key: j.Key + "/fallback:" + fb, Kind: store.KindDelivery, DueAt: e.now(),
-				StopOn: j.StopOn, Target: fb, Action: j.Action, Payload: j.Payload})
+				StopOn: j.StopOn, Target: fb, Action: j.Action, Payload: j.Payload, Priority: j.Priority})
 		}
 	}
 	return res

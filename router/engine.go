@@ -21,6 +21,7 @@ import (
 
 // Store is what the engine needs of the store.
 type Store interface {
+	DeferDelivery(ctx context.Context, j *store.Job, at time.Time) error
 	RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error)) (int, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.Job, error)
 	FinishDelivery(ctx context.Context, j *store.Job, r store.DeliveryResult) error
@@ -203,9 +204,22 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 		if err != nil {
 			return err
 		}
+		r := e.routing.Load()
 		for _, j := range jobs {
 			if !e.startSending(j.ID) {
 				continue
+			}
+			if t, ok := r.targets[j.Target]; ok && t.lim != nil {
+				if wait := t.wait(now); wait > 0 {
+					// Over the target's rate: back in the queue, where the
+					// most urgent delivery is claimed first next time.
+					e.doneSending(j.ID)
+					if err := e.st.DeferDelivery(ctx, j, now.Add(wait)); err != nil {
+						return err
+					}
+					e.m.deferred.WithLabelValues(j.Target).Inc()
+					continue
+				}
 			}
 			select {
 			case e.workers <- struct{}{}:
@@ -342,7 +356,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		}
 		out.Jobs = append(out.Jobs, store.JobSpec{
 			Key: j.Key + "/" + tn, Kind: store.KindDelivery, DueAt: e.now(), StopOn: j.StopOn,
-			Target: tn, Action: string(kind), Payload: b,
+			Target: tn, Action: string(kind), Payload: b, Priority: int(inc.Severity),
 		})
 	}
 	if len(targets) == 0 {

@@ -65,7 +65,7 @@ func (e *Engine) remind(t *store.Tx, r *routing, j *store.Job, inc *alert.Incide
 				return store.StepOutcome{}, fmt.Errorf("encode message: %w", err)
 			}
 			out.Jobs = append(out.Jobs, store.JobSpec{Key: j.Key + "/" + tn, Kind: store.KindDelivery, DueAt: now,
-				StopOn: alert.IncidentResolved, Target: tn, Action: string(KindInfo), Payload: b})
+				StopOn: alert.IncidentResolved, Target: tn, Action: string(KindInfo), Payload: b, Priority: int(inc.Severity)})
 		}
 		detail := fmt.Sprintf("update reminder: no status update %s (cadence %s)", since, config.Duration(every))
 		if len(targets) > 0 {
@@ -117,7 +117,8 @@ func (e *Engine) postmortemJobs(t *store.Tx, r *routing, j *store.Job, inc *aler
 		if err != nil {
 			return nil, fmt.Errorf("encode message: %w", err)
 		}
-		out = append(out, store.JobSpec{Key: key, Kind: store.KindDelivery, DueAt: e.now(), Target: tn, Action: string(KindInfo), Payload: b})
+		out = append(out, store.JobSpec{Key: key, Kind: store.KindDelivery, DueAt: e.now(), Target: tn, Action: string(KindInfo), Payload: b,
+			Priority: int(inc.Severity)})
 	}
 	return out, nil
 }

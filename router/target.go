@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 
 	"github.com/alertgate/alertgate/config"
 )
@@ -17,6 +18,7 @@ import (
 // target is one configured target with its breaker and retry policy.
 type target struct {
 	cfg      config.Target
+	lim      *rate.Limiter // nil: unlimited
 	name     string
 	typ      string
 	n        Notifier
@@ -46,6 +48,9 @@ func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics) *targe
 	}
 	if t.openFor <= 0 {
 		t.openFor = 30 * time.Second
+	}
+	if rl := rateLimit(tc); rl.PerSecond > 0 {
+		t.lim = rate.NewLimiter(rate.Limit(rl.PerSecond), max(rl.Burst, 1))
 	}
 	failures := uint32(tc.Breaker.Failures)
 	if failures == 0 {
@@ -100,6 +105,39 @@ func (t *target) ticket(ctx context.Context, tk Ticketer, m *Message) (string, e
 	return ref, err
 }
 
+// rateLimit is the target's configured rate limit, else its service's
+// documented one.
+func rateLimit(tc config.Target) config.RateLimit {
+	if tc.RateLimit != nil {
+		return *tc.RateLimit
+	}
+	switch tc.Type {
+	case "pagerduty":
+		return config.RateLimit{PerSecond: 2, Burst: 120} // 120 events/min per routing key
+	case "slack":
+		return config.RateLimit{PerSecond: 1, Burst: 2} // 1 message/s per webhook, short bursts
+	case "teams":
+		return config.RateLimit{PerSecond: 4, Burst: 4}
+	case "statuspage":
+		return config.RateLimit{PerSecond: 1, Burst: 1}
+	}
+	return config.RateLimit{}
+}
+
+// wait takes a token at now, or says how long until one is free (and
+// takes none).
+func (t *target) wait(now time.Time) time.Duration {
+	r := t.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return time.Second
+	}
+	d := r.DelayFrom(now)
+	if d > 0 {
+		r.CancelAt(now)
+	}
+	return d
+}
+
 // backoff is the wait before attempt n+1 (n ≥ 1): exponential from
 // Backoff, capped at MaxBackoff, with ±20% jitter so that retries of many
 // deliveries spread out.
@@ -120,6 +158,7 @@ type metrics struct {
 	latency      *prometheus.HistogramVec
 	breakerState *prometheus.GaugeVec
 	stepsRun     *prometheus.CounterVec
+	deferred     *prometheus.CounterVec
 	slaBreaches  *prometheus.CounterVec
 	timeTo       *prometheus.HistogramVec
 }
@@ -153,8 +192,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help:    "Time from opening to acknowledgement (event=ack) and to resolution (event=resolve), by severity.",
 		Buckets: []float64{60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800},
 	}, []string{"severity", "event"})
+	m.deferred = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "alertgate_deliveries_deferred_total",
+		Help: "Deliveries put back in the queue because the target's rate limit was reached.",
+	}, []string{"target"})
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.latency, m.breakerState, m.stepsRun, m.slaBreaches, m.timeTo)
+		reg.MustRegister(m.deliveries, m.latency, m.breakerState, m.stepsRun, m.slaBreaches, m.timeTo, m.deferred)
 	}
 	return m
 }

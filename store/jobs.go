@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ type JobSpec struct {
 	Action string               // deliveries: page, acknowledge, resolve, info
 	// Payload is the router's own encoding of what to do.
 	Payload []byte
+	// Priority orders due deliveries: the incident's severity, 0 (P0)
+	// first.
+	Priority int
 }
 
 // Job is a stored job.
@@ -56,15 +60,16 @@ type Job struct {
 	Payload    []byte
 	LastError  string
 	CreatedAt  time.Time
+	Priority   int
 }
 
-const jobCols = `id, key, kind, incident_id, state, stop_on, target, action, due_at, attempts, payload, last_error, created_at`
+const jobCols = `id, key, kind, incident_id, state, stop_on, target, action, due_at, attempts, payload, last_error, created_at, priority`
 
 func scanJob(r scanner) (*Job, error) {
 	var j Job
 	var stop, payload string
 	var due, created int64
-	if err := r.Scan(&j.ID, &j.Key, &j.Kind, &j.IncidentID, &j.State, &stop, &j.Target, &j.Action, &due, &j.Attempts, &payload, &j.LastError, &created); err != nil {
+	if err := r.Scan(&j.ID, &j.Key, &j.Kind, &j.IncidentID, &j.State, &stop, &j.Target, &j.Action, &due, &j.Attempts, &payload, &j.LastError, &created, &j.Priority); err != nil {
 		return nil, err
 	}
 	j.StopOn, j.Payload, j.DueAt, j.CreatedAt = alert.IncidentStatus(stop), []byte(payload), fromMS(due), fromMS(created)
@@ -77,9 +82,9 @@ func (t *Tx) insertJobs(inc int64, jobs []JobSpec) error {
 	}
 	now := ms(t.s.now())
 	for _, j := range jobs {
-		_, err := t.exec(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at)
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-			j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), now, now)
+		_, err := t.exec(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), now, now, j.Priority)
 		if err != nil {
 			return fmt.Errorf("insert job %s: %w", j.Key, err)
 		}
@@ -210,7 +215,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		// scan every job: with many pending timers the claim must stay cheap.
 		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
 WHERE id IN (
-  SELECT id FROM (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' ORDER BY due_at, id LIMIT ?`+s.d.skipLocked+`)
+  SELECT id FROM (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' ORDER BY priority, due_at, id LIMIT ?`+s.d.skipLocked+`)
   UNION ALL
   SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?`+s.d.skipLocked+`))
 RETURNING `+jobCols, ms(now.Add(lease)), ms(now), ms(now), limit, ms(now), limit)
@@ -226,6 +231,13 @@ RETURNING `+jobCols, ms(now.Add(lease)), ms(now), ms(now), limit, ms(now), limit
 			jobs = append(jobs, j)
 		}
 		return rows.Err()
+	})
+	// RETURNING gives table order: hand them out most urgent first.
+	sort.SliceStable(jobs, func(a, b int) bool {
+		if jobs[a].Priority != jobs[b].Priority {
+			return jobs[a].Priority < jobs[b].Priority
+		}
+		return jobs[a].DueAt.Before(jobs[b].DueAt)
 	})
 	return jobs, err
 }
@@ -304,4 +316,18 @@ func (s *Store) Jobs(ctx context.Context, inc int64) ([]*Job, error) {
 		out = append(out, j)
 	}
 	return out, rows.Err()
+}
+
+// DeferDelivery puts a claimed delivery back in the queue until at,
+// without counting the claim as an attempt (a rate limit said wait).
+func (s *Store) DeferDelivery(ctx context.Context, j *Job, at time.Time) error {
+	return s.withTx(ctx, func(t *Tx) error {
+		_, err := t.exec(ctx, `UPDATE jobs SET state = 'pending', due_at = ?, attempts = attempts - 1, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running'`,
+			ms(at), ms(s.now()), j.ID)
+		if err != nil {
+			return fmt.Errorf("defer delivery: %w", err)
+		}
+		t.jobsAdded = true
+		return nil
+	})
 }

@@ -138,6 +138,11 @@ CREATE TABLE overrides (
 );
 CREATE INDEX overrides_ends ON overrides (ends_at);
 `,
+	// 8: delivery priority (the incident's severity, 0 = P0): due
+	// deliveries are claimed most urgent first.
+	`
+ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 3;
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.
