@@ -10,7 +10,7 @@ import (
 )
 
 // Target types, one per notifier.
-var targetTypes = []string{"log", "webhook", "slack", "pagerduty"}
+var targetTypes = []string{"log", "webhook", "slack", "pagerduty", "opsgenie"}
 
 func (v *validator) targetList() {
 	seen := map[string]int{}
@@ -35,6 +35,13 @@ func (v *validator) targetList() {
 		case "pagerduty":
 			if t.RoutingKey == "" {
 				v.add(where, key+".routing_key", "routing_key (or routing_key_file) is required")
+			}
+		case "opsgenie":
+			if t.APIKey == "" {
+				v.add(where, key+".api_key", "api_key (or api_key_file) is required")
+			}
+			if !oneOf(t.Region, "", "us", "eu") {
+				v.add(where, key+".region", "region %q is not us or eu", t.Region)
 			}
 		}
 		if t.URL != "" && !isHTTPURL(t.URL.Value()) {

@@ -3,6 +3,7 @@ package notifier
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -10,6 +11,7 @@ import (
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
+	"github.com/alertgate/alertgate/router/notifier/opsgenie"
 	"github.com/alertgate/alertgate/router/notifier/pagerduty"
 	"github.com/alertgate/alertgate/router/notifier/slack"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
@@ -21,10 +23,11 @@ const (
 	TypeWebhook   = "webhook"
 	TypeSlack     = "slack"
 	TypePagerDuty = "pagerduty"
+	TypeOpsgenie  = "opsgenie"
 )
 
 // Types lists the target types New accepts, for config validation.
-var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty}
+var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty, TypeOpsgenie}
 
 // Deps are what notifiers need from the process.
 type Deps struct {
@@ -69,8 +72,12 @@ func New(t config.Target, deps Deps) (router.Notifier, error) {
 		n, err = pagerduty.New(pagerduty.Config{
 			RoutingKey: t.RoutingKey, URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version,
 		}, deps.Client, log, deps.Now)
+	case TypeOpsgenie:
+		n, err = opsgenie.New(opsgenie.Config{
+			APIKey: t.APIKey, Region: t.Region, URL: t.URL.Value(), Responders: t.Responders, Timeout: t.Timeout.D(), Version: deps.Version,
+		}, deps.Client, log, deps.Now)
 	default:
-		return nil, fmt.Errorf("target %q: unknown type %q (want one of log, webhook, slack, pagerduty)", t.Name, t.Type)
+		return nil, fmt.Errorf("target %q: unknown type %q (want one of %s)", t.Name, t.Type, strings.Join(Types, ", "))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
