@@ -10,7 +10,7 @@ import (
 )
 
 // Target types, one per notifier.
-var targetTypes = []string{"log", "webhook", "slack", "pagerduty", "opsgenie"}
+var targetTypes = []string{"log", "webhook", "slack", "pagerduty", "opsgenie", "teams"}
 
 func (v *validator) targetList() {
 	seen := map[string]int{}
@@ -28,7 +28,7 @@ func (v *validator) targetList() {
 			v.add(where, key+".type", "type %q is not one of %s", t.Type, strings.Join(targetTypes, ", "))
 		}
 		switch t.Type {
-		case "webhook", "slack":
+		case "webhook", "slack", "teams":
 			if t.URL == "" {
 				v.add(where, key+".url", "url (or url_file) is required for type %s", t.Type)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/alertgate/alertgate/router/notifier/opsgenie"
 	"github.com/alertgate/alertgate/router/notifier/pagerduty"
 	"github.com/alertgate/alertgate/router/notifier/slack"
+	"github.com/alertgate/alertgate/router/notifier/teams"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
 )
 
@@ -24,10 +25,11 @@ const (
 	TypeSlack     = "slack"
 	TypePagerDuty = "pagerduty"
 	TypeOpsgenie  = "opsgenie"
+	TypeTeams     = "teams"
 )
 
 // Types lists the target types New accepts, for config validation.
-var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty, TypeOpsgenie}
+var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty, TypeOpsgenie, TypeTeams}
 
 // Deps are what notifiers need from the process.
 type Deps struct {
@@ -72,6 +74,8 @@ func New(t config.Target, deps Deps) (router.Notifier, error) {
 		n, err = pagerduty.New(pagerduty.Config{
 			RoutingKey: t.RoutingKey, URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version,
 		}, deps.Client, log, deps.Now)
+	case TypeTeams:
+		n, err = teams.New(teams.Config{URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version}, deps.Client, log, deps.Now)
 	case TypeOpsgenie:
 		n, err = opsgenie.New(opsgenie.Config{
 			APIKey: t.APIKey, Region: t.Region, URL: t.URL.Value(), Responders: t.Responders, Timeout: t.Timeout.D(), Version: deps.Version,

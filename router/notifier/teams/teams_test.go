@@ -3,6 +3,7 @@ package teams_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/teams"
@@ -131,8 +133,7 @@ func TestNotifyRequest(t *testing.T) {
 				"User-Agent":   {"alertgate/1.2.3"},
 			}, rec.Request.Header)
 			require.JSONEq(t, tt.want, string(rec.Body))
-			require.True(t, len(rec.Body) > len(envelopeStart) && string(rec.Body[:len(envelopeStart)]) == envelopeStart,
-				"envelope key order: %s", rec.Body)
+			require.True(t, strings.HasPrefix(string(rec.Body), envelopeStart), "envelope key order: %s", rec.Body)
 		})
 	}
 }
@@ -225,7 +226,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := teams.New(teams.Config{URL: "" + configSecret(tt.url)}, tt.client, nil, nil)
+			_, err := teams.New(teams.Config{URL: config.Secret(tt.url)}, tt.client, nil, nil)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), "teams")
 			require.NotContains(t, err.Error(), sig)
