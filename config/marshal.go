@@ -81,6 +81,11 @@ func withoutFileSecrets(c *Config) *Config {
 		if t.APIKeyFile != "" {
 			t.APIKey = ""
 		}
+		if t.SMTP != nil && t.SMTP.PasswordFile != "" {
+			smtp := *t.SMTP
+			smtp.Password = ""
+			t.SMTP = &smtp
+		}
 	}
 	return &out
 }

@@ -51,6 +51,9 @@ func (c *Config) resolveSecrets(dir string) []error {
 		r.resolve(at+".routing_key", &t.RoutingKey, t.RoutingKeyFile)
 		r.resolve(at+".webhook_secret", &t.WebhookSecret, t.WebhookSecretFile)
 		r.resolve(at+".api_key", &t.APIKey, t.APIKeyFile)
+		if t.SMTP != nil {
+			r.resolve(at+".smtp.password", &t.SMTP.Password, t.SMTP.PasswordFile)
+		}
 		r.resolve(at+".secret", &t.Secret, t.SecretFile)
 	}
 	return r.errs

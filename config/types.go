@@ -339,6 +339,8 @@ type Target struct {
 	Region string `yaml:"region,omitempty"`
 	// Responders (opsgenie) are added to every alert.
 	Responders []Responder `yaml:"responders,omitempty"`
+	// SMTP (email) is the mail server and envelope.
+	SMTP *SMTP `yaml:"smtp,omitempty"`
 	// Secret signs webhook bodies (HMAC-SHA256) when set.
 	Secret     Secret            `yaml:"secret,omitempty"`
 	SecretFile string            `yaml:"secret_file,omitempty"`
@@ -354,6 +356,22 @@ type Target struct {
 	RateLimit *RateLimit `yaml:"rate_limit,omitempty"`
 	// Fallback names a target that takes deliveries this one can't.
 	Fallback string `yaml:"fallback,omitempty"`
+}
+
+// SMTP is an email target's server and addresses.
+type SMTP struct {
+	// Host and Port of the server; port 465 is implicit TLS, others use
+	// STARTTLS when the server offers it (required unless insecure).
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+	// Username and Password authenticate (PLAIN) when set.
+	Username     string   `yaml:"username,omitempty"`
+	Password     Secret   `yaml:"password,omitempty"`
+	PasswordFile string   `yaml:"password_file,omitempty"`
+	From         string   `yaml:"from"`
+	To           []string `yaml:"to"`
+	// Insecure allows a server without TLS (tests, local relays).
+	Insecure bool `yaml:"insecure,omitempty"`
 }
 
 // Responder is an Opsgenie responder: type team, user, escalation or
