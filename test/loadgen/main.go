@@ -28,6 +28,7 @@ type options struct {
 	out        string
 	selfTest   bool
 	timers     int
+	targets    bool
 }
 
 // hiddenFlags are for the tool itself and left out of -help.
@@ -54,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.rssAlerts, "rss-alerts", 100000, "distinct alerts ingested for the RSS measurement")
 	fs.StringVar(&workloads, "workloads", "repeat,storm", "comma-separated workloads: repeat, storm")
 	fs.BoolVar(&o.skipRSS, "skip-rss", false, "skip the RSS measurement")
+	fs.BoolVar(&o.targets, "targets", false, "also run each workload with every role paging a local webhook that answers in 1 ms, and one that hangs 10 s")
 	fs.IntVar(&o.timers, "timers", 0, "also run each workload against a gateway holding this many pending escalation timers (0: skip)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
 	fs.StringVar(&o.gatewayBin, "gateway-bin", "", "use this alertgate binary instead of building ./cmd/alertgate")
@@ -202,6 +204,11 @@ func scenarios(e *env, workloads []*workload) []scenario {
 			scenario{Name: "baseline (parse only)", Baseline: true, Start: startBaseline, Workload: wl},
 			scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl},
 		)
+		if e.opts.targets && !e.opts.selfTest {
+			out = append(out,
+				scenario{Name: "gateway (SQLite, targets answer in 1 ms)", Start: startGatewayWithTarget(time.Millisecond), Workload: wl},
+				scenario{Name: "gateway (SQLite, targets hang 10 s)", Start: startGatewayWithTarget(10 * time.Second), Workload: wl})
+		}
 		if n := e.opts.timers; n > 0 && !e.opts.selfTest {
 			out = append(out, scenario{Name: fmt.Sprintf("gateway (SQLite, %s pending timers)", fmtInt(uint64(n))), Start: startGatewayWithTimers(n), Workload: wl})
 		}
@@ -248,6 +255,11 @@ sources:
 
 // startGateway runs alertgate serve on a new SQLite database.
 func startGateway(ctx context.Context, e *env) (*proc, error) {
+	return startGatewayConfig(ctx, e, "")
+}
+
+// startGatewayConfig runs alertgate serve with extra config appended.
+func startGatewayConfig(ctx context.Context, e *env, extra string) (*proc, error) {
 	dir, err := e.dir("gateway")
 	if err != nil {
 		return nil, err
@@ -256,7 +268,7 @@ func startGateway(ctx context.Context, e *env) (*proc, error) {
 		path := filepath.Join(dir, "alertgate.yml")
 		cfg := fmt.Sprintf(gatewayConfig, addr, benchBodyLimit,
 			int(benchReadTimeout.Seconds()), int(benchWriteTimeout.Seconds()), int(benchIdleTimeout.Seconds()),
-			filepath.Join(dir, "bench.db"))
+			filepath.Join(dir, "bench.db")) + extra
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			return nil, fmt.Errorf("gateway config: %w", err)
 		}

@@ -36,6 +36,8 @@ type proc struct {
 	done   chan struct{} // closed when the process has exited
 	err    error         // Wait's result, valid after done
 	once   sync.Once
+	// after runs once the process has stopped (helpers it used).
+	after func()
 }
 
 // startProc starts the command that newArgs builds for a free address, in
@@ -127,6 +129,9 @@ func (p *proc) exited() bool {
 // It is idempotent and safe to defer.
 func (p *proc) stop() {
 	p.once.Do(func() {
+		if p.after != nil {
+			defer p.after()
+		}
 		pgid := -p.cmd.Process.Pid
 		_ = syscall.Kill(pgid, syscall.SIGTERM)
 		select {
