@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
@@ -88,6 +89,8 @@ type harness struct {
 	t *testing.T
 	// wrap, when set, wraps each target's notifier (set it, then restart).
 	wrap func(name string, n router.Notifier) router.Notifier
+	// reg, when set, receives the engine's metrics (set it, then restart).
+	reg  *prometheus.Registry
 	cfg  *config.Config
 	path string
 	clk  *clock
@@ -135,9 +138,17 @@ func (h *harness) open() {
 		}
 		return n, nil
 	},
-		router.Options{Now: h.clk.Now, Digests: st, Overrides: st})
+		h.options(st))
 	require.NoError(h.t, err)
 	h.st, h.eng = st, e
+}
+
+func (h *harness) options(st *store.Store) router.Options {
+	o := router.Options{Now: h.clk.Now, Digests: st, Overrides: st}
+	if h.reg != nil {
+		o.Registry = h.reg
+	}
+	return o
 }
 
 // restart closes the store, as a process that stops, and opens anew.
