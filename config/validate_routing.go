@@ -10,7 +10,7 @@ import (
 )
 
 // Target types, one per notifier.
-var targetTypes = []string{"log", "webhook", "slack", "pagerduty", "opsgenie", "teams"}
+var targetTypes = []string{"log", "webhook", "slack", "pagerduty", "opsgenie", "teams", "email"}
 
 func (v *validator) targetList() {
 	seen := map[string]int{}
@@ -35,6 +35,15 @@ func (v *validator) targetList() {
 		case "pagerduty":
 			if t.RoutingKey == "" {
 				v.add(where, key+".routing_key", "routing_key (or routing_key_file) is required")
+			}
+		case "email":
+			switch sm := t.SMTP; {
+			case sm == nil:
+				v.add(where, key+".smtp", "smtp (host, port, from, to) is required for type email")
+			case sm.Host == "" || sm.Port <= 0 || sm.Port > 65535:
+				v.add(where, key+".smtp", "smtp.host and smtp.port (1-65535) are required")
+			case sm.From == "" || len(sm.To) == 0:
+				v.add(where, key+".smtp", "smtp.from and smtp.to are required")
 			}
 		case "opsgenie":
 			if t.APIKey == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier/email"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
 	"github.com/alertgate/alertgate/router/notifier/opsgenie"
 	"github.com/alertgate/alertgate/router/notifier/pagerduty"
@@ -26,10 +27,11 @@ const (
 	TypePagerDuty = "pagerduty"
 	TypeOpsgenie  = "opsgenie"
 	TypeTeams     = "teams"
+	TypeEmail     = "email"
 )
 
 // Types lists the target types New accepts, for config validation.
-var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty, TypeOpsgenie, TypeTeams}
+var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty, TypeOpsgenie, TypeTeams, TypeEmail}
 
 // Deps are what notifiers need from the process.
 type Deps struct {
@@ -52,7 +54,7 @@ func New(t config.Target, deps Deps) (router.Notifier, error) {
 		log = zap.NewNop()
 	}
 	log = log.Named("notifier").With(zap.String("target", t.Name), zap.String("type", t.Type))
-	if t.Type != TypeLog && deps.Client == nil {
+	if t.Type != TypeLog && t.Type != TypeEmail && deps.Client == nil {
 		return nil, fmt.Errorf("target %q: no http client", t.Name)
 	}
 	var (
@@ -74,6 +76,11 @@ func New(t config.Target, deps Deps) (router.Notifier, error) {
 		n, err = pagerduty.New(pagerduty.Config{
 			RoutingKey: t.RoutingKey, URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version,
 		}, deps.Client, log, deps.Now)
+	case TypeEmail:
+		if t.SMTP == nil {
+			return nil, fmt.Errorf("target %q: email needs smtp settings", t.Name)
+		}
+		n, err = email.New(email.Config{SMTP: *t.SMTP, Timeout: t.Timeout.D(), Version: deps.Version}, log, deps.Now)
 	case TypeTeams:
 		n, err = teams.New(teams.Config{URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version}, deps.Client, log, deps.Now)
 	case TypeOpsgenie:
