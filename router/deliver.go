@@ -119,17 +119,26 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 			EventKind: alert.EventDeliveryFail, EventDetail: j.Target + ": undecodable message; dead letter"}
 	default:
 		start := e.now()
-		var ref string
+		var ticket, ref string
 		var err error
-		if tk, ok := t.n.(Ticketer); ok && m.Kind == KindTicket {
-			ref, err = t.ticket(ctx, tk, &m)
-		} else {
+		switch n := t.n.(type) {
+		case Ticketer:
+			if m.Kind == KindTicket {
+				ticket, err = t.ticket(ctx, n, &m)
+				break
+			}
+			err = t.send(ctx, &m)
+		case Referencer:
+			if m.Ref, err = e.st.TargetRef(ctx, j.IncidentID, j.Target); err == nil {
+				ref, err = t.deliverRef(ctx, n, &m)
+			}
+		default:
 			err = t.send(ctx, &m)
 		}
 		took := e.now().Sub(start)
 		e.m.latency.WithLabelValues(t.name).Observe(took.Seconds())
 		res = e.result(r, t, j, &m, err, took)
-		res.Ticket = ref
+		res.Ticket, res.Ref = ticket, ref
 	}
 	if err := e.st.FinishDelivery(ctx, j, res); err != nil {
 		// The lease runs out and the delivery is tried again, with the same

@@ -22,6 +22,7 @@ import (
 // Store is what the engine needs of the store.
 type Store interface {
 	DeferDelivery(ctx context.Context, j *store.Job, at time.Time) error
+	TargetRef(ctx context.Context, inc int64, target string) (string, error)
 	RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error)) (int, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.Job, error)
 	FinishDelivery(ctx context.Context, j *store.Job, r store.DeliveryResult) error

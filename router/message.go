@@ -58,6 +58,9 @@ type Message struct {
 	Alerts      []AlertSummary    `json:"alerts,omitempty"`
 	// At is when the message was produced.
 	At time.Time `json:"at"`
+	// Ref is what this target answered for this incident before, when it
+	// is a Referencer (e.g. the Statuspage incident id); "" the first time.
+	Ref string `json:"ref,omitempty"`
 }
 
 // Runbook is the runbook attached to an incident.
@@ -90,6 +93,14 @@ type Notifier interface {
 // (the webhook notifier: "OPS-123 https://…").
 type Ticketer interface {
 	Ticket(ctx context.Context, m *Message) (ref string, err error)
+}
+
+// Referencer is a notifier whose service keeps its own record of the
+// incident (a status page incident): Deliver returns that record's
+// reference, and later messages to the same target carry it in
+// Message.Ref. An empty ref keeps the one stored.
+type Referencer interface {
+	Deliver(ctx context.Context, m *Message) (ref string, err error)
 }
 
 // NotifierFunc adapts a function to Notifier.

@@ -138,6 +138,17 @@ func (t *target) wait(now time.Time) time.Duration {
 	return d
 }
 
+// deliverRef sends through a Referencer and returns its reference.
+func (t *target) deliverRef(ctx context.Context, rf Referencer, m *Message) (string, error) {
+	var ref string
+	err := t.attempt(ctx, func(ctx context.Context) error {
+		var err error
+		ref, err = rf.Deliver(ctx, m)
+		return err
+	})
+	return ref, err
+}
+
 // backoff is the wait before attempt n+1 (n ≥ 1): exponential from
 // Backoff, capped at MaxBackoff, with ±20% jitter so that retries of many
 // deliveries spread out.

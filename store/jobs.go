@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -255,6 +256,9 @@ type DeliveryResult struct {
 	Jobs []JobSpec
 	// Ticket is the reference a ticket target answered with.
 	Ticket string
+	// Ref is what the target's service calls the incident (kept for its
+	// later messages).
+	Ref string
 }
 
 // FinishDelivery records the result of a claimed delivery.
@@ -275,6 +279,12 @@ func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) er
 		}
 		if r.State == JobPending {
 			t.jobsAdded = true
+		}
+		if r.Ref != "" {
+			if _, err := t.exec(ctx, `INSERT INTO target_refs (incident_id, target, ref) VALUES (?, ?, ?)
+ON CONFLICT (incident_id, target) DO UPDATE SET ref = excluded.ref`, j.IncidentID, j.Target, r.Ref); err != nil {
+				return fmt.Errorf("store target ref: %w", err)
+			}
 		}
 		if r.Ticket != "" {
 			if _, err := t.exec(ctx, `UPDATE incidents SET ticket = ?, updated_at = ? WHERE id = ?`, r.Ticket, ms(s.now()), j.IncidentID); err != nil {
@@ -330,4 +340,18 @@ func (s *Store) DeferDelivery(ctx context.Context, j *Job, at time.Time) error {
 		t.jobsAdded = true
 		return nil
 	})
+}
+
+// TargetRef returns what a target's service calls an incident ("" when
+// it was never told).
+func (s *Store) TargetRef(ctx context.Context, inc int64, target string) (string, error) {
+	var ref string
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT ref FROM target_refs WHERE incident_id = ? AND target = ?`), inc, target).Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w: target ref: %v", ErrUnavailable, err)
+	}
+	return ref, nil
 }

@@ -143,6 +143,16 @@ CREATE INDEX overrides_ends ON overrides (ends_at);
 	`
 ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 3;
 `,
+	// 9: what a target's service calls the incident (a status page
+	// incident id), for its later messages.
+	`
+CREATE TABLE target_refs (
+	incident_id BIGINT NOT NULL REFERENCES incidents (id),
+	target      TEXT   NOT NULL,
+	ref         TEXT   NOT NULL,
+	PRIMARY KEY (incident_id, target)
+);
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.
