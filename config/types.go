@@ -354,8 +354,11 @@ type Target struct {
 	// type: pagerduty 2/s burst 120 (120 events/min), slack 1/s burst 2,
 	// teams 4/s burst 4; others unlimited.
 	RateLimit *RateLimit `yaml:"rate_limit,omitempty"`
-	// Fallback names a target that takes deliveries this one can't.
-	Fallback string `yaml:"fallback,omitempty"`
+	// Fallback names a target that takes deliveries this one can't: dead
+	// letters, deliveries while its breaker is open, and P0/P1 pages
+	// without success for FallbackAfter.
+	Fallback      string   `yaml:"fallback,omitempty"`
+	FallbackAfter Duration `yaml:"fallback_after,omitempty"`
 }
 
 // SMTP is an email target's server and addresses.

@@ -170,18 +170,35 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 			wait = de.RetryAfter
 		}
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", de.Reason).Inc()
-		return store.DeliveryResult{State: store.JobPending, RetryAt: e.now().Add(wait), Error: de.Error(), EventKind: alert.EventDeliveryFail,
+		res := store.DeliveryResult{State: store.JobPending, RetryAt: e.now().Add(wait), Error: de.Error(), EventKind: alert.EventDeliveryFail,
 			EventDetail: fmt.Sprintf("%s: %s attempt %d failed: %v; retry in %s", t.name, what, j.Attempts, de, wait.Round(time.Second))}
+		// The primary keeps retrying, but a page that can't wait goes to
+		// the fallback too: while the breaker is open, or when a P0/P1
+		// has gone without success for fallback_after.
+		slow := t.fallbackAfter > 0 && j.Priority <= int(alert.P1) && e.now().Sub(j.CreatedAt) >= t.fallbackAfter
+		if de.Reason == ReasonBreakerOpen || slow {
+			e.fallback(r, t, j, &res)
+		}
+		return res
 	}
 	e.m.deliveries.WithLabelValues(t.name, t.typ, "dead", de.Reason).Inc()
 	res := store.DeliveryResult{State: store.JobDead, Error: de.Error(), EventKind: alert.EventDeliveryFail,
 		EventDetail: fmt.Sprintf("%s: %s attempt %d failed: %v; dead letter", t.name, what, j.Attempts, de)}
-	if fb := t.fallback; fb != "" {
-		if _, ok := r.targets[fb]; ok {
-			res.EventDetail += "; falling back to " + fb
-			res.Jobs = append(res.Jobs, store.JobSpec{Key: j.Key + "/fallback:" + fb, Kind: store.KindDelivery, DueAt: e.now(),
-				StopOn: j.StopOn, Target: fb, Action: j.Action, Payload: j.Payload, Priority: j.Priority})
-		}
-	}
+	e.fallback(r, t, j, &res)
 	return res
+}
+
+// fallback adds the delivery to the target's fallback, once (the key is
+// unique), and says so on the timeline.
+func (e *Engine) fallback(r *routing, t *target, j *store.Job, res *store.DeliveryResult) {
+	fb := t.fallback
+	if fb == "" {
+		return
+	}
+	if _, ok := r.targets[fb]; !ok {
+		return
+	}
+	res.EventDetail += "; falling back to " + fb
+	res.Jobs = append(res.Jobs, store.JobSpec{Key: j.Key + "/fallback:" + fb, Kind: store.KindDelivery, DueAt: e.now(),
+		StopOn: j.StopOn, Target: fb, Action: j.Action, Payload: j.Payload, Priority: j.Priority})
 }

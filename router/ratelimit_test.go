@@ -1,6 +1,7 @@
 package router_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
 )
 
 // 500 P3 announcements to a target limited to 10 messages a second are
@@ -55,4 +57,30 @@ func TestRateLimitSpreadsLoadP0First(t *testing.T) {
 	for k, n := range h.rec.keys {
 		require.Equal(t, 1, n, "delivery %s sent once", k)
 	}
+}
+
+// A P0 page that gets no success for fallback_after also goes to the
+// fallback target, while the primary keeps retrying.
+func TestSlowP0PageFallsBack(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Targets[0].Fallback = "chat"
+		c.Targets[0].FallbackAfter = config.Duration(time.Minute)
+		c.Targets[0].Retry = config.Retry{MaxAttempts: 100, Backoff: config.Duration(20 * time.Second), MaxBackoff: config.Duration(20 * time.Second)}
+		c.Targets[0].Breaker = config.Breaker{Failures: 1000}
+	})
+	down := errTemporary()
+	for range 10 {
+		h.rec.fail["pager"] = append(h.rec.fail["pager"], down)
+	}
+	h.ingest(critical("CheckoutDown", "checkout"))
+	require.Empty(t, pages(h.at(0)))
+	require.Empty(t, pages(h.at(30*time.Second)), "still within fallback_after")
+	got := h.at(90 * time.Second)
+	require.Equal(t, []string{"oncall#0"}, pages(got))
+	require.Equal(t, "chat", got[len(got)-1].Target, "the fallback got the page")
+	require.Empty(t, pages(h.at(2*time.Minute)), "the fallback is sent once")
+}
+
+func errTemporary() error {
+	return &router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 503, Err: errors.New("unavailable")}
 }

@@ -27,12 +27,16 @@ type target struct {
 	retry    config.Retry
 	openFor  time.Duration
 	fallback string
+	// fallbackAfter sends P0/P1 deliveries to the fallback as well once
+	// they have gone this long without success (0: only when dead).
+	fallbackAfter time.Duration
 }
 
 func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics) *target {
 	t := &target{
 		cfg: tc, name: tc.Name, typ: tc.Type, n: n,
 		timeout: tc.Timeout.D(), retry: tc.Retry, openFor: tc.Breaker.OpenFor.D(), fallback: tc.Fallback,
+		fallbackAfter: tc.FallbackAfter.D(),
 	}
 	if t.timeout <= 0 {
 		t.timeout = 10 * time.Second
