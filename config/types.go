@@ -345,6 +345,9 @@ type Target struct {
 	Secret     Secret            `yaml:"secret,omitempty"`
 	SecretFile string            `yaml:"secret_file,omitempty"`
 	Headers    map[string]string `yaml:"headers,omitempty"`
+	// Template (webhook) renders the body with Go's text/template from the
+	// message; default: the message as JSON.
+	Template string `yaml:"template,omitempty"`
 	// Timeout bounds one attempt.
 	Timeout Duration `yaml:"timeout,omitempty"`
 	Retry   Retry    `yaml:"retry,omitempty"`

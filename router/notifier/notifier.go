@@ -66,7 +66,7 @@ func New(t config.Target, deps Deps) (router.Notifier, error) {
 		n, err = lognotifier.New(log)
 	case TypeWebhook:
 		n, err = webhook.New(webhook.Config{
-			URL: t.URL, Secret: t.Secret, Headers: t.Headers, Timeout: t.Timeout.D(), Version: deps.Version,
+			URL: t.URL, Secret: t.Secret, Headers: t.Headers, Timeout: t.Timeout.D(), Version: deps.Version, Template: t.Template,
 		}, deps.Client, log, deps.Now)
 	case TypeSlack:
 		n, err = slack.New(slack.Config{

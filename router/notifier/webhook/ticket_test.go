@@ -1,9 +1,13 @@
 package webhook
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/router"
 )
 
 func TestTicketRef(t *testing.T) {
@@ -22,4 +26,20 @@ func TestTicketRef(t *testing.T) {
 			require.Equal(t, tc.want, TicketRef([]byte(tc.body)))
 		})
 	}
+}
+
+func TestTemplateBody(t *testing.T) {
+	n, err := New(Config{URL: "https://hooks.example.com/x", Template: `{"text": {{json .Summary}}, "incident": "{{.Incident.Key}}", "sev": "{{.Incident.Severity}}"}`}, http.DefaultClient, nil, nil)
+	require.NoError(t, err)
+	m := &router.Message{Kind: router.KindPage, Summary: `[P0] INC-7 "checkout" down`, Incident: alert.Incident{Key: "INC-7", Severity: alert.P0}}
+	body, err := n.render(m)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"text": "[P0] INC-7 \"checkout\" down", "incident": "INC-7", "sev": "P0"}`, string(body))
+
+	_, err = New(Config{URL: "https://hooks.example.com/x", Template: `{{.Nope`}, http.DefaultClient, nil, nil)
+	require.ErrorContains(t, err, "webhook: template")
+	bad, err := New(Config{URL: "https://hooks.example.com/x", Template: `{{.Missing}}`}, http.DefaultClient, nil, nil)
+	require.NoError(t, err)
+	_, err = bad.render(m)
+	require.Error(t, err, "an unknown field fails the render, not silently")
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"text/template"
 	"time"
 
 	"go.uber.org/zap"
@@ -46,6 +47,11 @@ type Config struct {
 	Timeout time.Duration
 	// Version is alertgate's version, sent in the User-Agent.
 	Version string
+	// Template, when set, is a Go text/template that renders the body
+	// from the Message (fields as in the default JSON: .Kind, .Incident,
+	// .Role, .Summary, .AckURL, .Alerts …); the function json encodes a
+	// value as JSON. Without it the body is the default Payload.
+	Template string
 }
 
 // Notifier posts messages as JSON.
@@ -53,6 +59,7 @@ type Notifier struct {
 	ep      *router.HTTPEndpoint
 	secret  []byte
 	headers http.Header
+	tmpl    *template.Template // nil: the default JSON body
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -74,7 +81,31 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	return &Notifier{ep: ep, secret: []byte(cfg.Secret.Value()), headers: headers}, nil
+	n := &Notifier{ep: ep, secret: []byte(cfg.Secret.Value()), headers: headers}
+	if cfg.Template != "" {
+		if n.tmpl, err = template.New("webhook").Option("missingkey=error").Funcs(template.FuncMap{"json": jsonValue}).Parse(cfg.Template); err != nil {
+			return nil, fmt.Errorf("webhook: template: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// jsonValue is the template function json: v as a JSON value.
+func jsonValue(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// render is the body for m: the template's output, or the default JSON.
+func (n *Notifier) render(m *router.Message) ([]byte, error) {
+	if n.tmpl == nil {
+		return Encode(m)
+	}
+	var buf bytes.Buffer
+	if err := n.tmpl.Execute(&buf, m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // Notify posts m. Every kind is sent.
@@ -127,7 +158,7 @@ func TicketRef(body []byte) string {
 }
 
 func (n *Notifier) post(ctx context.Context, m *router.Message) (*router.HTTPResponse, error) {
-	body, err := Encode(m)
+	body, err := n.render(m)
 	if err != nil {
 		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("webhook encode: %w", err)}
 	}
