@@ -339,6 +339,10 @@ type Target struct {
 	Region string `yaml:"region,omitempty"`
 	// Responders (opsgenie) are added to every alert.
 	Responders []Responder `yaml:"responders,omitempty"`
+	// PageID and ComponentIDs (statuspage) name the Atlassian Statuspage
+	// page and the components an incident affects; APIKey authenticates.
+	PageID       string   `yaml:"page_id,omitempty"`
+	ComponentIDs []string `yaml:"component_ids,omitempty"`
 	// SMTP (email) is the mail server and envelope.
 	SMTP *SMTP `yaml:"smtp,omitempty"`
 	// Secret signs webhook bodies (HMAC-SHA256) when set.

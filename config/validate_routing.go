@@ -10,7 +10,7 @@ import (
 )
 
 // Target types, one per notifier.
-var targetTypes = []string{"log", "webhook", "slack", "pagerduty", "opsgenie", "teams", "email"}
+var targetTypes = []string{"log", "webhook", "slack", "pagerduty", "opsgenie", "teams", "email", "statuspage"}
 
 func (v *validator) targetList() {
 	seen := map[string]int{}
@@ -44,6 +44,13 @@ func (v *validator) targetList() {
 				v.add(where, key+".smtp", "smtp.host and smtp.port (1-65535) are required")
 			case sm.From == "" || len(sm.To) == 0:
 				v.add(where, key+".smtp", "smtp.from and smtp.to are required")
+			}
+		case "statuspage":
+			if t.APIKey == "" {
+				v.add(where, key+".api_key", "api_key (or api_key_file) is required")
+			}
+			if t.PageID == "" {
+				v.add(where, key+".page_id", "page_id is required")
 			}
 		case "opsgenie":
 			if t.APIKey == "" {

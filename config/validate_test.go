@@ -77,7 +77,7 @@ func TestValidate(t *testing.T) {
 			"targets[1] (hook): url (or url_file) is required for type webhook",
 			"targets[2] (chat): url must be an absolute http(s) URL",
 			"targets[3] (hook): name is already used by targets[1]",
-			`targets[3] (hook): type "pigeon" is not one of log, webhook, slack, pagerduty, opsgenie, teams, email`,
+			`targets[3] (hook): type "pigeon" is not one of log, webhook, slack, pagerduty, opsgenie, teams, email, statuspage`,
 			"targets[4] (self): fallback names the target itself",
 			`targets[5] (lost): fallback target "nowhere" is not defined in targets`,
 			"targets[6] (slow): timeout must not be negative",

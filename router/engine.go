@@ -310,6 +310,9 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 			return store.StepOutcome{}, err
 		}
 		e.m.timeTo.WithLabelValues(inc.Severity.String(), "ack").Observe(inc.AcknowledgedAt.Sub(inc.OpenedAt).Seconds())
+		if sp := r.cfg.Communication.StatusPage; hasSeverity(sp.Severities, inc.Severity) {
+			targets = append(targets, sp.Targets...) // the public incident moves to "identified"
+		}
 		kind, event, detail = KindAcknowledge, alert.EventNotified, "acknowledgement sent"
 	case stepResolve:
 		if targets, err = t.PagedTargets(inc.ID); err != nil {

@@ -34,7 +34,10 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 	h.clk.Advance(5 * time.Minute) // 10m
 	_, err := h.st.Acknowledge(context.Background(), 1, "alice", "looking")
 	require.NoError(t, err)
-	require.Equal(t, []sent{{Target: "pager", Kind: router.KindAcknowledge, Step: "ack", At: 10 * time.Minute}}, h.at(10*time.Minute))
+	require.Equal(t, []sent{
+		{Target: "pager", Kind: router.KindAcknowledge, Step: "ack", At: 10 * time.Minute},
+		{Target: "status", Kind: router.KindAcknowledge, Step: "ack", At: 10 * time.Minute},
+	}, h.at(10*time.Minute), "the paged target and the status page (now identified) hear of the ack")
 
 	got = h.at(15 * time.Minute)
 	require.Empty(t, pages(got), "no On-Call repeat, no Team Lead: acknowledged")

@@ -15,23 +15,25 @@ import (
 	"github.com/alertgate/alertgate/router/notifier/opsgenie"
 	"github.com/alertgate/alertgate/router/notifier/pagerduty"
 	"github.com/alertgate/alertgate/router/notifier/slack"
+	"github.com/alertgate/alertgate/router/notifier/statuspage"
 	"github.com/alertgate/alertgate/router/notifier/teams"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
 )
 
 // Target types New knows.
 const (
-	TypeLog       = "log"
-	TypeWebhook   = "webhook"
-	TypeSlack     = "slack"
-	TypePagerDuty = "pagerduty"
-	TypeOpsgenie  = "opsgenie"
-	TypeTeams     = "teams"
-	TypeEmail     = "email"
+	TypeLog        = "log"
+	TypeWebhook    = "webhook"
+	TypeSlack      = "slack"
+	TypePagerDuty  = "pagerduty"
+	TypeOpsgenie   = "opsgenie"
+	TypeTeams      = "teams"
+	TypeEmail      = "email"
+	TypeStatuspage = "statuspage"
 )
 
 // Types lists the target types New accepts, for config validation.
-var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty, TypeOpsgenie, TypeTeams, TypeEmail}
+var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty, TypeOpsgenie, TypeTeams, TypeEmail, TypeStatuspage}
 
 // Deps are what notifiers need from the process.
 type Deps struct {
@@ -81,6 +83,10 @@ func New(t config.Target, deps Deps) (router.Notifier, error) {
 			return nil, fmt.Errorf("target %q: email needs smtp settings", t.Name)
 		}
 		n, err = email.New(email.Config{SMTP: *t.SMTP, Timeout: t.Timeout.D(), Version: deps.Version}, log, deps.Now)
+	case TypeStatuspage:
+		n, err = statuspage.New(statuspage.Config{
+			APIKey: t.APIKey, PageID: t.PageID, ComponentIDs: t.ComponentIDs, URL: t.URL.Value(), Timeout: t.Timeout.D(), Version: deps.Version,
+		}, deps.Client, log, deps.Now)
 	case TypeTeams:
 		n, err = teams.New(teams.Config{URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version}, deps.Client, log, deps.Now)
 	case TypeOpsgenie:
