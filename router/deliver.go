@@ -164,7 +164,11 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 			EventDetail: fmt.Sprintf("%s: %s delivered (attempt %d, %s)", t.name, what, j.Attempts, took.Round(time.Millisecond))}
 	}
 	de := AsDeliveryError(err)
-	if de.Temporary && j.Attempts < t.retry.MaxAttempts {
+	// A delivery is retried for at most its severity's resolution target
+	// (P0 1h … P3 1w by default): a page older than that helps nobody.
+	maxAge := r.cfg.Severities.Level(alert.Severity(min(max(j.Priority, 0), 3))).Resolution.D()
+	tooOld := maxAge > 0 && e.now().Sub(j.CreatedAt) >= maxAge
+	if de.Temporary && j.Attempts < t.retry.MaxAttempts && !tooOld {
 		wait := t.backoff(j.Attempts)
 		if de.RetryAfter > wait {
 			wait = de.RetryAfter
@@ -184,6 +188,9 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 	e.m.deliveries.WithLabelValues(t.name, t.typ, "dead", de.Reason).Inc()
 	res := store.DeliveryResult{State: store.JobDead, Error: de.Error(), EventKind: alert.EventDeliveryFail,
 		EventDetail: fmt.Sprintf("%s: %s attempt %d failed: %v; dead letter", t.name, what, j.Attempts, de)}
+	if tooOld && de.Temporary {
+		res.EventDetail += fmt.Sprintf(" (retried for %s, the %s resolution target)", maxAge, alert.Severity(j.Priority))
+	}
 	e.fallback(r, t, j, &res)
 	return res
 }
