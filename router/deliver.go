@@ -175,7 +175,7 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 		}
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", de.Reason).Inc()
 		res := store.DeliveryResult{State: store.JobPending, RetryAt: e.now().Add(wait), Error: de.Error(), EventKind: alert.EventDeliveryFail,
-			EventDetail: fmt.Sprintf("%s: %s attempt %d failed: %v; retry in %s", t.name, what, j.Attempts, de, wait.Round(time.Second))}
+			EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; retry in %s", t.name, what, j.Attempts, took.Round(time.Millisecond), de, wait.Round(time.Second))}
 		// The primary keeps retrying, but a page that can't wait goes to
 		// the fallback too: while the breaker is open, or when a P0/P1
 		// has gone without success for fallback_after.
@@ -187,7 +187,7 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 	}
 	e.m.deliveries.WithLabelValues(t.name, t.typ, "dead", de.Reason).Inc()
 	res := store.DeliveryResult{State: store.JobDead, Error: de.Error(), EventKind: alert.EventDeliveryFail,
-		EventDetail: fmt.Sprintf("%s: %s attempt %d failed: %v; dead letter", t.name, what, j.Attempts, de)}
+		EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; dead letter", t.name, what, j.Attempts, took.Round(time.Millisecond), de)}
 	if tooOld && de.Temporary {
 		res.EventDetail += fmt.Sprintf(" (retried for %s, the %s resolution target)", maxAge, alert.Severity(j.Priority))
 	}
