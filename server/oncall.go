@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -50,29 +49,11 @@ func (s *Server) createOverride(c *fiber.Ctx) error {
 	if err := dec.Decode(&req); err != nil {
 		return badRequest("invalid override: %v", err)
 	}
-	o := store.Override{Role: req.Role, Member: req.Member, Targets: req.Targets, CreatedBy: req.CreatedBy, StartsAt: s.now()}
-	var err error
-	if req.StartsAt != "" {
-		if o.StartsAt, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
-			return badRequest("invalid override: starts_at %q is not RFC 3339", req.StartsAt)
-		}
+	start, end, err := s.window("override", req.StartsAt, req.EndsAt, req.Duration)
+	if err != nil {
+		return err
 	}
-	switch {
-	case req.EndsAt != "" && req.Duration != "":
-		return badRequest("invalid override: give ends_at or duration, not both")
-	case req.EndsAt != "":
-		if o.EndsAt, err = time.Parse(time.RFC3339, req.EndsAt); err != nil {
-			return badRequest("invalid override: ends_at %q is not RFC 3339", req.EndsAt)
-		}
-	case req.Duration != "":
-		d, err := time.ParseDuration(req.Duration)
-		if err != nil || d <= 0 {
-			return badRequest("invalid override: duration %q (want e.g. 8h)", req.Duration)
-		}
-		o.EndsAt = o.StartsAt.Add(d)
-	default:
-		return badRequest("invalid override: ends_at or duration is required")
-	}
+	o := store.Override{Role: req.Role, Member: req.Member, Targets: req.Targets, CreatedBy: req.CreatedBy, StartsAt: start, EndsAt: end}
 	if len(o.CreatedBy) > maxActorLen || len(o.Member) > maxActorLen {
 		return badRequest("invalid override: member or created_by too long")
 	}

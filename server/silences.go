@@ -50,24 +50,12 @@ func (s *Server) createSilence(c *fiber.Ctx) error {
 	if len(req.CreatedBy) > maxActorLen || len(req.Comment) > maxNoteLen {
 		return badRequest("invalid silence: created_by or comment too long")
 	}
-	cs := config.Silence{Matchers: req.Matchers, StartsAt: req.StartsAt, EndsAt: req.EndsAt,
-		CreatedBy: req.CreatedBy, Comment: req.Comment, ExpireOnResolve: req.ExpireOnResolve}
-	if req.Duration != "" {
-		if req.EndsAt != "" {
-			return badRequest("invalid silence: give ends_at or duration, not both")
-		}
-		d, err := time.ParseDuration(req.Duration)
-		if err != nil || d <= 0 {
-			return badRequest("invalid silence: duration %q (want e.g. 2h)", req.Duration)
-		}
-		start := s.now()
-		if req.StartsAt != "" {
-			if start, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
-				return badRequest("invalid silence: starts_at %q is not RFC 3339", req.StartsAt)
-			}
-		}
-		cs.EndsAt = start.Add(d).Format(time.RFC3339Nano)
+	start, end, err := s.window("silence", req.StartsAt, req.EndsAt, req.Duration)
+	if err != nil {
+		return err
 	}
+	cs := config.Silence{Matchers: req.Matchers, StartsAt: start.Format(time.RFC3339Nano), EndsAt: end.Format(time.RFC3339Nano),
+		CreatedBy: req.CreatedBy, Comment: req.Comment, ExpireOnResolve: req.ExpireOnResolve}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
 	defer cancel()
 	sil, err := s.silences.CreateSilence(ctx, cs)
@@ -103,3 +91,31 @@ func (s *Server) listAlerts(c *fiber.Ctx) error {
 }
 
 var _ Silences = (*store.Store)(nil)
+
+// window parses the start and end of a silence or override: starts_at
+// (RFC 3339, default now) and either ends_at or a duration.
+func (s *Server) window(what, startsAt, endsAt, duration string) (start, end time.Time, err error) {
+	start = s.now()
+	if startsAt != "" {
+		if start, err = time.Parse(time.RFC3339, startsAt); err != nil {
+			return start, end, badRequest("invalid %s: starts_at %q is not RFC 3339", what, startsAt)
+		}
+	}
+	switch {
+	case endsAt != "" && duration != "":
+		return start, end, badRequest("invalid %s: give ends_at or duration, not both", what)
+	case endsAt != "":
+		if end, err = time.Parse(time.RFC3339, endsAt); err != nil {
+			return start, end, badRequest("invalid %s: ends_at %q is not RFC 3339", what, endsAt)
+		}
+	case duration != "":
+		d, err := time.ParseDuration(duration)
+		if err != nil || d <= 0 {
+			return start, end, badRequest("invalid %s: duration %q (want e.g. 2h)", what, duration)
+		}
+		end = start.Add(d)
+	default:
+		return start, end, badRequest("invalid %s: ends_at or duration is required", what)
+	}
+	return start, end, nil
+}
