@@ -103,6 +103,9 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	case "", "sqlite":
 		st, err = store.OpenSQLite(ctx, cfg.Storage.Path, store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
 			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D()})
+	case "postgres":
+		st, err = store.OpenPostgres(ctx, cfg.Storage.DSN.Value(), store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
+			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D()})
 	default:
 		err = fmt.Errorf("storage driver %q is not supported by this version", cfg.Storage.Driver)
 	}

@@ -216,9 +216,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		// scan every job: with many pending timers the claim must stay cheap.
 		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
 WHERE id IN (
-  SELECT id FROM (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' ORDER BY priority, due_at, id LIMIT ?`+s.d.skipLocked+`)
+  SELECT id FROM (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' ORDER BY priority, due_at, id LIMIT ?`+s.d.skipLocked+`) AS due
   UNION ALL
-  SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?`+s.d.skipLocked+`))
+  SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?`+s.d.skipLocked+`) AS expired)
 RETURNING `+jobCols, ms(now.Add(lease)), ms(now), ms(now), limit, ms(now), limit)
 		if err != nil {
 			return fmt.Errorf("claim deliveries: %w", err)

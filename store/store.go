@@ -103,6 +103,10 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
 
+	// shared: other processes write the same database (PostgreSQL), so
+	// in-memory views are hints, and the known-keys filter is off.
+	shared bool
+
 	cache *alertCache
 	open  *openIncidents
 	// apiSilences are the silences made through the API, not yet ended.
@@ -153,18 +157,28 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 		r.Close()
 		return nil, err
 	}
-	if err := errors.Join(s.loadCache(ctx), s.loadKnown(ctx), s.loadOpenIncidents(ctx), s.loadSilences(ctx), s.loadOverrides(ctx)); err != nil {
+	if err := errors.Join(s.loadAll(ctx), s.loadKnown(ctx)); err != nil {
 		w.Close()
 		r.Close()
 		return nil, err
 	}
+	s.start(opts)
+	return s, nil
+}
+
+// loadAll fills the in-memory views from the database.
+func (s *Store) loadAll(ctx context.Context) error {
+	return errors.Join(s.loadCache(ctx), s.loadOpenIncidents(ctx), s.loadSilences(ctx), s.loadOverrides(ctx))
+}
+
+// start runs the writer and the re-evaluation loop.
+func (s *Store) start(opts Options) {
 	go s.commitLoop()
 	every := opts.ReevaluateEvery
 	if every <= 0 {
 		every = 15 * time.Second
 	}
 	go s.reevaluateLoop(every)
-	return s, nil
 }
 
 func newStore(w, r *sql.DB, d dialect, opts Options) *Store {

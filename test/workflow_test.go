@@ -3,14 +3,17 @@ package test
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 )
 
@@ -151,4 +154,38 @@ func TestOnCallAPI(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, del(t, g.url+"/api/v1/oncall/overrides/"+created.ID))
 	require.Equal(t, http.StatusNotFound, del(t, g.url+"/api/v1/oncall/overrides/"+created.ID))
+}
+
+// The gateway on PostgreSQL (one replica): an Alertmanager alert pages,
+// a repeat does not, a resolve resolves.
+func TestGatewayOnPostgres(t *testing.T) {
+	dsn := os.Getenv("ALERTGATE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("PostgreSQL tests skipped: set ALERTGATE_TEST_POSTGRES_DSN")
+	}
+	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	db, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE SCHEMA ` + schema)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); db.Close() })
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	cfg := strings.Replace(issueConfig, `storage: { driver: sqlite, path: ./data/alertgate.db }`,
+		`storage: { driver: postgres, dsn: "`+dsn+sep+`search_path=`+schema+`" }`, 1)
+	sk := newSink(t)
+	g := startGateway(t, cfg, sk)
+	am := newAMNotifier(t, g.url+"/api/v1/alerts/alertmanager", "s3cret")
+	a := amFiring("CheckoutDown", "checkout", "critical", time.Now())
+	require.NoError(t, am.send(t, a))
+	require.Equal(t, []string{"oncall#0"}, waitPages(t, sk, 1))
+	require.NoError(t, am.send(t, a))
+	g.advance(t, time.Minute)
+	require.Equal(t, []string{"oncall#0"}, sk.pages())
+	require.NoError(t, am.send(t, amResolved(a, time.Now().Add(-time.Second))))
+	var inc incidentView
+	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
+	require.Equal(t, "resolved", inc.Incident.Status)
 }

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+)
+
+var postgresDialect = dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true}
+
+// OpenPostgres opens the PostgreSQL database at dsn (pgx), runs the
+// migrations (serialized across processes by an advisory lock) and starts
+// the writer. Several gateways may share the database: the shortcuts that
+// assume one writer (the known-keys filter) are off.
+func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres is unreachable: %w", err)
+	}
+	s := newStore(db, db, postgresDialect, opts)
+	s.shared = true
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadAll(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.start(opts)
+	return s, nil
+}
