@@ -12,9 +12,9 @@ import (
 var postgresDialect = dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true}
 
 // OpenPostgres opens the PostgreSQL database at dsn (pgx), runs the
-// migrations (serialized across processes by an advisory lock) and starts
-// the writer. Several gateways may share the database: the shortcuts that
-// assume one writer (the known-keys filter) are off.
+// migrations and starts the writer. The shortcut that assumes one writer
+// (the known-keys filter) is off; running several gateways on one database
+// is not safe yet (start them one at a time so migrations don't race).
 func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
