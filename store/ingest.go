@@ -167,6 +167,14 @@ func (s *Store) commitBatch(batch []*ingestReq) {
 		return
 	}
 	if len(batch) == 1 {
+		// Another replica changed what this transaction read (it opened
+		// the same group's incident first): run it again, it now joins.
+		for try := 0; try < 5 && retryable(err); try++ {
+			if results, err = s.applyBatch(batch); err == nil {
+				batch[0].res <- ingestRes{incidents: results[0]}
+				return
+			}
+		}
 		s.log.Error("ingest transaction", zap.Error(err))
 		batch[0].res <- ingestRes{err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
 		return

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 )
 
@@ -41,4 +43,18 @@ func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	}
 	s.start(opts)
 	return s, nil
+}
+
+// retryable reports whether a transaction failed because of a concurrent
+// writer and is worth running again: a unique violation (two replicas
+// opening one group's incident), a serialization failure or a deadlock.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505", "40001", "40P01":
+			return true
+		}
+	}
+	return false
 }

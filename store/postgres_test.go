@@ -100,3 +100,37 @@ func TestPostgresLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, key, 32)
 }
+
+// Two gateways on one database receive alerts of one new group at the
+// same instant: one incident, every alert in it.
+func TestPostgresTwoReplicasOneIncident(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	clk := newClock()
+	a, err := OpenPostgres(ctx, dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}})
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := OpenPostgres(ctx, dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}})
+	require.NoError(t, err)
+	defer b.Close()
+
+	const n = 40
+	errs := make(chan error, n)
+	for i := range n {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		go func() {
+			_, err := s.Ingest(ctx, []alert.Alert{firing("Storm", "api", fmt.Sprintf("fp-%d", i))})
+			errs <- err
+		}()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
+	list, err := a.ListIncidents(ctx, IncidentFilter{})
+	require.NoError(t, err)
+	require.Len(t, list, 1, "one incident for the group")
+	require.Equal(t, n, list[0].AlertCount)
+}
