@@ -190,12 +190,6 @@ func (g *Gateway) runbook(name string) *config.Runbook {
 	return nil
 }
 
-// Addr is the address the gateway serves on.
-func (g *Gateway) Addr() net.Addr { return g.ln.Addr() }
-
-// Store is the gateway's store (for tests and tools).
-func (g *Gateway) Store() *store.Store { return g.store }
-
 // Engine is the gateway's router engine (for tests).
 func (g *Gateway) Engine() *router.Engine { return g.engine }
 

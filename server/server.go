@@ -217,15 +217,6 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.app.Listener(lingerListener{Listener: ln})
 }
 
-// Listen serves HTTP on addr (e.g. ":8080", IPv4 and IPv6) until Shutdown.
-func (s *Server) Listen(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("server listen: %w", err)
-	}
-	return s.Serve(ln)
-}
-
 // Shutdown closes the listener and waits for requests in flight to
 // finish or ctx to end. Requests still arriving on open keep-alive
 // connections meanwhile get 503 from /readyz.

@@ -127,13 +127,7 @@ func scanEvents(rows *sql.Rows, id int64) ([]alert.Event, error) {
 // acknowledgement are cancelled in the same transaction. Acknowledging an
 // acknowledged incident changes nothing; a resolved one is ErrConflict.
 func (s *Store) Acknowledge(ctx context.Context, id int64, actor, note string) (*alert.Incident, error) {
-	var out *alert.Incident
-	err := s.withTx(ctx, func(t *Tx) error {
-		inc, err := t.incident(id)
-		if err != nil {
-			return err
-		}
-		out = inc
+	return s.change(ctx, id, func(t *Tx, inc *alert.Incident) error {
 		switch inc.Status {
 		case alert.IncidentResolved:
 			return fmt.Errorf("%w: %s is already resolved", ErrConflict, inc.Key)
@@ -142,12 +136,22 @@ func (s *Store) Acknowledge(ctx context.Context, id int64, actor, note string) (
 		}
 		return t.acknowledge(inc, actor, note)
 	})
-	return out, err
 }
 
 // Resolve resolves an incident and cancels all its pending escalation.
 // Resolving a resolved incident changes nothing.
 func (s *Store) Resolve(ctx context.Context, id int64, actor, note string) (*alert.Incident, error) {
+	return s.change(ctx, id, func(t *Tx, inc *alert.Incident) error {
+		if inc.Status == alert.IncidentResolved {
+			return nil
+		}
+		return t.resolve(inc, actor, note, s.now())
+	})
+}
+
+// change reads an incident in a write transaction, lets fn change it, and
+// returns it as fn left it.
+func (s *Store) change(ctx context.Context, id int64, fn func(t *Tx, inc *alert.Incident) error) (*alert.Incident, error) {
 	var out *alert.Incident
 	err := s.withTx(ctx, func(t *Tx) error {
 		inc, err := t.incident(id)
@@ -155,10 +159,7 @@ func (s *Store) Resolve(ctx context.Context, id int64, actor, note string) (*ale
 			return err
 		}
 		out = inc
-		if inc.Status == alert.IncidentResolved {
-			return nil
-		}
-		return t.resolve(inc, actor, note, s.now())
+		return fn(t, inc)
 	})
 	return out, err
 }
@@ -173,20 +174,13 @@ func unmarshalAlert(data string, a *alert.Alert) error {
 // PostUpdate records a status update on the incident's timeline and plans
 // its fan-out (internal channel, and the status page for P0/P1).
 func (s *Store) PostUpdate(ctx context.Context, id int64, actor, text string) (*alert.Incident, error) {
-	var out *alert.Incident
-	err := s.withTx(ctx, func(t *Tx) error {
-		inc, err := t.incident(id)
-		if err != nil {
-			return err
-		}
-		out = inc
+	return s.change(ctx, id, func(t *Tx, inc *alert.Incident) error {
 		now := s.now()
 		if err := t.event(id, alert.EventUpdate, actor, text); err != nil {
 			return err
 		}
 		return t.insertJobs(id, t.pol.planner.Plan(ChangeUpdate, inc, PlanOptions{Base: now, Note: text, Tag: "u" + strconv.FormatInt(now.UnixMilli(), 10)}))
 	})
-	return out, err
 }
 
 // LastEventAt returns when the incident last had an event of kind (zero

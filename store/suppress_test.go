@@ -78,11 +78,7 @@ func TestSuppressedAlertIsRecordedAndReleased(t *testing.T) {
 func TestSilenceLifecycle(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	eng, err := rules.New(config.Default())
-	require.NoError(t, err)
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, Classifier: eng, Planner: planner{}})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openWithDefaultRules(t, clk)
 
 	_, err = s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname="Flaky"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339)})
 	require.ErrorIs(t, err, ErrInvalid, "created_by is required")
@@ -120,11 +116,7 @@ func TestSilenceLifecycle(t *testing.T) {
 func TestExpiringSilenceReleasesAlert(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	eng, err := rules.New(config.Default())
-	require.NoError(t, err)
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, Classifier: eng, Planner: planner{}})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openWithDefaultRules(t, clk)
 	sil, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
 	require.NoError(t, err)
 	res, err := s.Ingest(ctx, []alert.Alert{firing("Down", "web", "w1")})
@@ -150,11 +142,7 @@ func TestExpiringSilenceReleasesAlert(t *testing.T) {
 func TestInhibitedAlertAttachesToInhibitingIncident(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	eng, err := rules.New(config.Default()) // default: an open P0 inhibits P1–P3 of its service
-	require.NoError(t, err)
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, Classifier: eng, Planner: planner{}})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openWithDefaultRules(t, clk) // default: an open P0 inhibits P1–P3 of its service
 
 	down := firing("CheckoutDown", "checkout", "p0")
 	res, err := s.Ingest(ctx, []alert.Alert{down})
@@ -192,11 +180,7 @@ func TestInhibitedAlertAttachesToInhibitingIncident(t *testing.T) {
 func TestSilenceEndingByTimeReleasesAlert(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	eng, err := rules.New(config.Default())
-	require.NoError(t, err)
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, Classifier: eng, Planner: planner{}})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openWithDefaultRules(t, clk)
 	_, err = s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
 	require.NoError(t, err)
 	res, err := s.Ingest(ctx, []alert.Alert{firing("Down", "web", "w1")})
@@ -214,4 +198,16 @@ func TestSilenceEndingByTimeReleasesAlert(t *testing.T) {
 	list, err := s.ListIncidents(ctx, IncidentFilter{})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
+}
+
+// openWithDefaultRules opens a store classified by the default rules (and
+// so the default inhibit rule: an open P0 inhibits P1–P3 of its service).
+func openWithDefaultRules(t *testing.T, clk *fakeClock) *Store {
+	t.Helper()
+	eng, err := rules.New(config.Default())
+	require.NoError(t, err)
+	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, Classifier: eng, Planner: planner{}})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
 }

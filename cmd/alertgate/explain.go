@@ -17,12 +17,23 @@ import (
 	"github.com/alertgate/alertgate/rules"
 )
 
-// loadConfigFlag loads --config, or the defaults when it is empty.
-func loadConfigFlag(path string) (*config.Config, error) {
-	if path == "" {
-		return config.Default(), nil
+// loadRules loads --config (or the defaults when it is empty) and
+// compiles its rules, printing every error.
+func loadRules(path string, stderr io.Writer) (*config.Config, *rules.Engine, bool) {
+	cfg := config.Default()
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			printErrors(stderr, "config "+path, err)
+			return nil, nil, false
+		}
 	}
-	return config.Load(path)
+	eng, err := rules.New(cfg)
+	if err != nil {
+		printErrors(stderr, "rules", err)
+		return nil, nil, false
+	}
+	return cfg, eng, true
 }
 
 // decodePayload decodes body as the named source, or, without a name,
@@ -75,17 +86,12 @@ func explain(args []string, stdout, stderr io.Writer) int {
 		}
 		now = t
 	}
-	cfg, err := loadConfigFlag(*cfgPath)
-	if err != nil {
-		printErrors(stderr, "config", err)
-		return 1
-	}
-	eng, err := rules.New(cfg)
-	if err != nil {
-		printErrors(stderr, "rules", err)
+	cfg, eng, ok := loadRules(*cfgPath, stderr)
+	if !ok {
 		return 1
 	}
 	var body []byte
+	var err error
 	if fs.Arg(0) == "-" {
 		body, err = io.ReadAll(os.Stdin)
 	} else {
@@ -254,14 +260,8 @@ func testRules(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: alertgate test-rules [--config FILE] TESTS.yml...")
 		return 2
 	}
-	cfg, err := loadConfigFlag(*cfgPath)
-	if err != nil {
-		printErrors(stderr, "config", err)
-		return 1
-	}
-	eng, err := rules.New(cfg)
-	if err != nil {
-		printErrors(stderr, "rules", err)
+	cfg, eng, ok := loadRules(*cfgPath, stderr)
+	if !ok {
 		return 1
 	}
 	decode := func(source string, payload []byte) ([]alert.Alert, error) {
@@ -297,8 +297,13 @@ func testRules(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// printErrors says what is invalid and lists every error, one a line.
 func printErrors(w io.Writer, what string, err error) {
 	fmt.Fprintf(w, "%s is invalid:\n", what)
+	printList(w, err)
+}
+
+func printList(w io.Writer, err error) {
 	for _, e := range unwrapJoined(err) {
 		fmt.Fprintf(w, "  %v\n", e)
 	}

@@ -94,9 +94,7 @@ func checkConfig(files []string, stdout, stderr io.Writer) int {
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: INVALID\n", f)
-			for _, e := range unwrapJoined(err) {
-				fmt.Fprintf(stderr, "  %v\n", e)
-			}
+			printList(stderr, err)
 			code = 1
 			continue
 		}
@@ -129,10 +127,7 @@ func serve(args []string, stderr io.Writer) int {
 	if *cfgPath != "" {
 		var err error
 		if cfg, err = config.Load(*cfgPath); err != nil {
-			fmt.Fprintf(stderr, "config %s is invalid:\n", *cfgPath)
-			for _, e := range unwrapJoined(err) {
-				fmt.Fprintf(stderr, "  %v\n", e)
-			}
+			printErrors(stderr, "config "+*cfgPath, err)
 			return 1
 		}
 	}

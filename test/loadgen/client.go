@@ -59,8 +59,6 @@ func (s *phaseStats) failures() uint64 {
 	return n + s.errs
 }
 
-func (s *phaseStats) nonOK() uint64 { return s.failures() - s.errs }
-
 // rate returns successful requests per second.
 func (s *phaseStats) rate() float64 {
 	if s.elapsed <= 0 {

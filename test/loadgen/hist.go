@@ -77,9 +77,6 @@ func (h *histogram) merge(o *histogram) {
 	h.n += o.n
 }
 
-// count returns the number of recorded values.
-func (h *histogram) count() uint64 { return h.n }
-
 // percentile returns the nearest-rank p-th percentile (0 < p ≤ 100): the
 // smallest recorded value such that at least p % of the values are at most
 // it, reported as the upper bound of its bucket clamped to the observed
