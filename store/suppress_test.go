@@ -80,7 +80,7 @@ func TestSilenceLifecycle(t *testing.T) {
 	clk := newClock()
 	s := openWithDefaultRules(t, clk)
 
-	_, err = s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname="Flaky"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339)})
+	_, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname="Flaky"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339)})
 	require.ErrorIs(t, err, ErrInvalid, "created_by is required")
 	_, err = s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname=~"("`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "alice"})
 	require.ErrorIs(t, err, ErrInvalid)
@@ -181,7 +181,7 @@ func TestSilenceEndingByTimeReleasesAlert(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
 	s := openWithDefaultRules(t, clk)
-	_, err = s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
+	_, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
 	require.NoError(t, err)
 	res, err := s.Ingest(ctx, []alert.Alert{firing("Down", "web", "w1")})
 	require.NoError(t, err)
