@@ -60,6 +60,17 @@ type Storage struct {
 	// DSN is the PostgreSQL connection string.
 	DSN     Secret `yaml:"dsn,omitempty"`
 	DSNFile string `yaml:"dsn_file,omitempty"`
+	// Pool and timeouts of the PostgreSQL connection (driver postgres
+	// only; zero means the default).
+	MaxOpenConns int `yaml:"max_open_conns,omitempty"` // default 16
+	MaxIdleConns int `yaml:"max_idle_conns,omitempty"` // default 8
+	// ConnMaxLifetime recycles connections (e.g. behind PgBouncer or a
+	// failover proxy); default 30m.
+	ConnMaxLifetime Duration `yaml:"conn_max_lifetime,omitempty"`
+	// StatementTimeout bounds every statement on the server; default 30s.
+	StatementTimeout Duration `yaml:"statement_timeout,omitempty"`
+	// ConnectTimeout bounds each connection attempt; default 10s.
+	ConnectTimeout Duration `yaml:"connect_timeout,omitempty"`
 }
 
 // Source is one inbound webhook endpoint: POST /api/v1/alerts/{name}.

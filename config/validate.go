@@ -112,9 +112,37 @@ func (v *validator) storage() {
 		if s.Path == "" {
 			v.add("storage", "storage.path", "path is required for driver sqlite")
 		}
+		for _, k := range []struct {
+			key string
+			set bool
+		}{
+			{"max_open_conns", s.MaxOpenConns != 0}, {"max_idle_conns", s.MaxIdleConns != 0}, {"conn_max_lifetime", s.ConnMaxLifetime != 0},
+			{"statement_timeout", s.StatementTimeout != 0}, {"connect_timeout", s.ConnectTimeout != 0},
+		} {
+			if k.set {
+				v.add("storage", "storage."+k.key, "%s applies to driver postgres only (SQLite uses one writer connection)", k.key)
+			}
+		}
 	case "postgres":
 		if s.DSN == "" {
 			v.add("storage", "storage.dsn", "dsn (or dsn_file) is required for driver postgres")
+		}
+		if s.MaxOpenConns < 0 || s.MaxIdleConns < 0 {
+			v.add("storage", "storage.max_open_conns", "connection counts must not be negative")
+		}
+		if s.MaxOpenConns > 0 && s.MaxIdleConns > s.MaxOpenConns {
+			v.add("storage", "storage.max_idle_conns", "max_idle_conns %d is more than max_open_conns %d", s.MaxIdleConns, s.MaxOpenConns)
+		}
+		if s.MaxOpenConns > 0 && s.MaxOpenConns < 4 {
+			v.add("storage", "storage.max_open_conns", "max_open_conns must be at least 4 (ingest, steps, deliveries and reads run at once)")
+		}
+		for _, k := range []struct {
+			key string
+			d   Duration
+		}{{"conn_max_lifetime", s.ConnMaxLifetime}, {"statement_timeout", s.StatementTimeout}, {"connect_timeout", s.ConnectTimeout}} {
+			if k.d < 0 {
+				v.add("storage", "storage."+k.key, "%s must not be negative", k.key)
+			}
 		}
 	default:
 		v.add("storage", "storage.driver", "driver %q is not one of sqlite, postgres", s.Driver)

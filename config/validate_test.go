@@ -22,6 +22,16 @@ func TestValidate(t *testing.T) {
 			[]string{"storage: dsn (or dsn_file) is required for driver postgres"}},
 		{"sqlite needs path", func(c *Config) { c.Storage.Path = "" },
 			[]string{"storage: path is required for driver sqlite"}},
+		{"pool settings are for postgres", func(c *Config) { c.Storage.MaxOpenConns, c.Storage.StatementTimeout = 8, Duration(time.Second) },
+			[]string{"storage: max_open_conns applies to driver postgres only (SQLite uses one writer connection)",
+				"storage: statement_timeout applies to driver postgres only (SQLite uses one writer connection)"}},
+		{"postgres pool", func(c *Config) {
+			c.Storage = Storage{Driver: "postgres", DSN: "postgres://db/alertgate", MaxOpenConns: 2, MaxIdleConns: 3, StatementTimeout: -1}
+		}, []string{
+			"storage: max_idle_conns 3 is more than max_open_conns 2",
+			"storage: max_open_conns must be at least 4 (ingest, steps, deliveries and reads run at once)",
+			"storage: statement_timeout must not be negative",
+		}},
 		{"source names", func(c *Config) {
 			c.Sources = append(c.Sources, Source{Name: "Grafana", Type: "grafana"}, Source{Name: "a/b", Type: "grafana"}, Source{Type: "grafana"})
 		}, []string{

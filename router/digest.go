@@ -21,6 +21,9 @@ type DigestStore interface {
 	// Epoch is when the database first served.
 	Epoch(ctx context.Context) (time.Time, error)
 	DigestIncidents(ctx context.Context, sevs []alert.Severity, from, to time.Time) ([]alert.Incident, error)
+	// Leader reports whether this replica runs periodic work (it holds
+	// the lease); digests are sent by the leader only.
+	Leader() bool
 }
 
 // digestPeriods in the order they are sent.
@@ -106,7 +109,7 @@ func digestSeverities(cfg *config.Config, period string) map[string][]alert.Seve
 // down is sent when it comes back, once. Digests never cover time before
 // the database first served.
 func (e *Engine) runDigests(ctx context.Context) error {
-	if e.digests == nil {
+	if e.digests == nil || !e.digests.Leader() {
 		return nil
 	}
 	r := e.routing.Load()

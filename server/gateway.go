@@ -104,8 +104,11 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		st, err = store.OpenSQLite(ctx, cfg.Storage.Path, store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
 			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D()})
 	case "postgres":
-		st, err = store.OpenPostgres(ctx, cfg.Storage.DSN.Value(), store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
-			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D()})
+		sc := cfg.Storage
+		st, err = store.OpenPostgres(ctx, sc.DSN.Value(), store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
+			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D(),
+			Postgres: store.PostgresOptions{MaxOpenConns: sc.MaxOpenConns, MaxIdleConns: sc.MaxIdleConns, ConnMaxLifetime: sc.ConnMaxLifetime.D(),
+				StatementTimeout: sc.StatementTimeout.D(), ConnectTimeout: sc.ConnectTimeout.D()}})
 	default:
 		err = fmt.Errorf("storage driver %q is not supported by this version", cfg.Storage.Driver)
 	}
@@ -120,7 +123,15 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		Name: "alertgate_config_last_reload_successful", Help: "Whether the last config reload succeeded (1) or failed (0).",
 	})
 	g.lastReload.Set(1)
-	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector())
+	leader := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "alertgate_leader", Help: "Whether this replica holds the periodic-work lease (digests, re-evaluation sweep): 1 or 0.",
+	}, func() float64 {
+		if st.Leader() {
+			return 1
+		}
+		return 0
+	})
+	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(), leader)
 	var reload func(context.Context) error
 	if opts.ConfigPath != "" {
 		reload = g.Reload

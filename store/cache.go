@@ -209,3 +209,15 @@ func (s *Store) loadKnown(ctx context.Context) error {
 	}
 	return rows.Err()
 }
+
+// replaceOpen makes the set of open incidents the given one (a reload from
+// a shared database).
+func (c *alertCache) replaceOpen(all map[int64]inhibitEntry) {
+	open := make(map[int64]struct{}, len(all))
+	for id := range all {
+		open[id] = struct{}{}
+	}
+	c.mu.Lock()
+	c.open = open
+	c.mu.Unlock()
+}

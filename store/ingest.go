@@ -53,6 +53,7 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 	now := s.now()
 	incs := make(map[int64]struct{}, 1)
 	var items []item
+	var hits []hit
 	for i := range alerts {
 		a := alerts[i]
 		if !a.Status.Valid() {
@@ -70,16 +71,39 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 		k := alertKey{a.Source, a.Fingerprint}
 		if a.Status == alert.StatusFiring {
 			if inc, ok := s.cache.unchanged(k, h); ok {
+				if s.shared {
+					hits = append(hits, hit{a: a, hash: h, key: k, incident: inc})
+					continue
+				}
 				res.Unchanged++
 				incs[inc] = struct{}{}
 				continue
 			}
 		}
-		data, err := alertData(&a)
+		it, err := newItem(pol, a, h, k)
 		if err != nil {
 			return res, err
 		}
-		items = append(items, item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k, data: data})
+		items = append(items, it)
+	}
+	if len(hits) > 0 {
+		// Another replica may have changed these alerts: confirm first.
+		ok, err := s.validateHits(ctx, hits)
+		if err != nil {
+			return res, err
+		}
+		for i, h := range hits {
+			if ok[i] {
+				res.Unchanged++
+				incs[h.incident] = struct{}{}
+				continue
+			}
+			it, err := newItem(pol, h.a, h.hash, h.key)
+			if err != nil {
+				return res, err
+			}
+			items = append(items, it)
+		}
 	}
 	if len(items) > 0 {
 		ids, err := s.submit(ctx, items)
@@ -103,6 +127,14 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 		res.Incidents = append(res.Incidents, alert.IncidentKey(id))
 	}
 	return res, nil
+}
+
+func newItem(pol *policy, a alert.Alert, h uint64, k alertKey) (item, error) {
+	data, err := alertData(&a)
+	if err != nil {
+		return item{}, err
+	}
+	return item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k, data: data}, nil
 }
 
 // submit hands items to the group-commit writer and waits for the commit.

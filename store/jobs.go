@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"go.uber.org/zap"
 	"sort"
 	"strings"
 	"time"
@@ -167,6 +168,7 @@ type StepOutcome struct {
 func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *Tx, j *Job, inc *alert.Incident) (StepOutcome, error)) (int, error) {
 	n := 0
 	err := s.withTx(ctx, func(t *Tx) error {
+		n = 0
 		rows, err := t.query(ctx, `SELECT `+jobCols+` FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`+s.d.skipLocked, ms(now), limit)
 		if err != nil {
 			return fmt.Errorf("due steps: %w", err)
@@ -212,6 +214,7 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Job, error) {
 	var jobs []*Job
 	err := s.withTx(ctx, func(t *Tx) error {
+		jobs = jobs[:0]
 		// Two index range scans (state, due_at), not one OR that would
 		// scan every job: with many pending timers the claim must stay cheap.
 		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
@@ -268,9 +271,19 @@ func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) er
 		if r.State == JobPending {
 			due = ms(r.RetryAt)
 		}
-		if _, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running'`,
-			r.State, due, r.Error, ms(s.now()), j.ID); err != nil {
+		// attempts fences the claim: if the lease ran out and another
+		// replica claimed the delivery again, that claim records its own
+		// result and this one is dropped.
+		res, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
+			r.State, due, r.Error, ms(s.now()), j.ID, j.Attempts)
+		if err != nil {
 			return fmt.Errorf("finish delivery: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			t.logs = append(t.logs, func() {
+				s.log.Warn("delivery result dropped: its claim ran out and the delivery was claimed again", zap.String("key", j.Key), zap.Int("attempt", j.Attempts))
+			})
+			return nil
 		}
 		if r.EventKind != "" {
 			if err := t.event(j.IncidentID, r.EventKind, "target:"+j.Target, r.EventDetail); err != nil {

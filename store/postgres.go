@@ -2,40 +2,87 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the database/sql driver "pgx"
 )
 
-var postgresDialect = dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true}
+var postgresDialect = dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true, forUpdate: " FOR UPDATE", lock: "7208361652730511205"}
+
+// PostgresOptions are the pool and timeouts of a PostgreSQL store; zero
+// values take the defaults.
+type PostgresOptions struct {
+	MaxOpenConns     int           // default 16
+	MaxIdleConns     int           // default 8
+	ConnMaxLifetime  time.Duration // default 30m
+	StatementTimeout time.Duration // server-side, every statement; default 30s
+	ConnectTimeout   time.Duration // default 10s
+}
+
+func (o PostgresOptions) withDefaults() PostgresOptions {
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = 16
+	}
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = min(8, o.MaxOpenConns)
+	}
+	if o.ConnMaxLifetime <= 0 {
+		o.ConnMaxLifetime = 30 * time.Minute
+	}
+	if o.StatementTimeout <= 0 {
+		o.StatementTimeout = 30 * time.Second
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	return o
+}
 
 // OpenPostgres opens the PostgreSQL database at dsn (pgx), runs the
-// migrations and starts the writer. The shortcut that assumes one writer
-// (the known-keys filter) is off; running several gateways on one database
-// is not safe yet (start them one at a time so migrations don't race).
+// migrations (serialized across replicas by an advisory lock) and starts
+// the writer. Several gateways may share the database: every in-memory
+// view is checked against it (see Store.shared), and periodic work runs on
+// the replica holding the lease (Leader).
 func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	po := opts.Postgres.withDefaults()
+	pc, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		// pgx's parse errors quote the DSN, password included.
+		return nil, errors.New("postgres: the dsn is not a valid connection string or URL")
 	}
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(8)
+	pc.ConnectTimeout = po.ConnectTimeout
+	if pc.RuntimeParams == nil {
+		pc.RuntimeParams = map[string]string{}
+	}
+	if _, set := pc.RuntimeParams["statement_timeout"]; !set {
+		pc.RuntimeParams["statement_timeout"] = strconv.FormatInt(po.StatementTimeout.Milliseconds(), 10)
+	}
+	if _, set := pc.RuntimeParams["application_name"]; !set {
+		pc.RuntimeParams["application_name"] = "alertgate"
+	}
+	where := fmt.Sprintf("%s@%s:%d/%s", pc.User, pc.Host, pc.Port, pc.Database)
+	db := stdlib.OpenDB(*pc)
+	db.SetMaxOpenConns(po.MaxOpenConns)
+	db.SetMaxIdleConns(po.MaxIdleConns)
+	db.SetConnMaxLifetime(po.ConnMaxLifetime)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, po.ConnectTimeout)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("postgres is unreachable: %w", err)
+		return nil, fmt.Errorf("postgres %s is unreachable: %w", where, redact(err, pc.Password))
 	}
 	s := newStore(db, db, postgresDialect, opts)
 	s.shared = true
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("postgres %s: %w", where, redact(err, pc.Password))
 	}
 	if err := s.loadAll(ctx); err != nil {
 		db.Close()
@@ -43,6 +90,14 @@ func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	}
 	s.start(opts)
 	return s, nil
+}
+
+// redact removes a password from an error's text.
+func redact(err error, password string) error {
+	if err == nil || password == "" || !strings.Contains(err.Error(), password) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), password, "<secret>"))
 }
 
 // retryable reports whether a transaction failed because of a concurrent

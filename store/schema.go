@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -153,6 +154,14 @@ CREATE TABLE target_refs (
 	PRIMARY KEY (incident_id, target)
 );
 `,
+	// 10: leases elect the one replica that runs periodic work.
+	`
+CREATE TABLE leases (
+	name       TEXT   PRIMARY KEY,
+	holder     TEXT   NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -161,24 +170,38 @@ var SchemaVersion = len(migrations)
 // migrate brings the schema up to SchemaVersion. A database with a newer
 // schema than this binary knows is refused.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+	// One connection for the whole migration: on PostgreSQL it holds a
+	// session advisory lock, so replicas starting together migrate one
+	// after another and the later ones find the work done.
+	c, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: migrate: %v", ErrUnavailable, err)
+	}
+	defer c.Close()
+	if s.d.lock != "" {
+		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock(`+s.d.lock+`)`); err != nil {
+			return fmt.Errorf("migrate: take the migration lock: %w", err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+s.d.lock+`)`)
+	}
+	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
 	}
 	var v int
-	err := s.w.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	err = c.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
 	switch {
 	case err == sql.ErrNoRows:
-		if _, err := s.w.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+		if _, err := c.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
 			return fmt.Errorf("init schema_version: %w", err)
 		}
 	case err != nil:
 		return fmt.Errorf("read schema_version: %w", err)
 	}
 	if v > SchemaVersion {
-		return fmt.Errorf("database schema version %d is newer than this binary's %d: upgrade alertgate", v, SchemaVersion)
+		return fmt.Errorf("%w (version %d, this binary knows up to %d): upgrade alertgate", ErrSchemaNewer, v, SchemaVersion)
 	}
 	for i := v; i < SchemaVersion; i++ {
-		tx, err := s.w.BeginTx(ctx, nil)
+		tx, err := c.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -197,6 +220,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// ErrSchemaNewer: the database was migrated by a newer alertgate.
+var ErrSchemaNewer = errors.New("the database schema is newer than this binary")
+
 // dialect holds what differs between SQLite and PostgreSQL.
 type dialect struct {
 	name   string
@@ -204,6 +230,10 @@ type dialect struct {
 	// skipLocked is appended to claim sub-selects.
 	skipLocked string
 	dollar     bool
+	// forUpdate locks a row read in a write transaction.
+	forUpdate string
+	// lock is the advisory lock key that serializes migrations.
+	lock string
 }
 
 var sqliteDialect = dialect{name: "sqlite", serial: "INTEGER PRIMARY KEY"}

@@ -84,6 +84,16 @@ type Options struct {
 	// ReopenWithin reopens a resolved incident whose group fires again
 	// within this window (dedup.reopen_within); 0 never reopens.
 	ReopenWithin time.Duration
+	// Instance names this process in leases (default host-pid-random).
+	Instance string
+	// LeaseTTL is how long the periodic-work lease lasts without renewal
+	// (default 15s; renewed every third of it).
+	LeaseTTL time.Duration
+	// SyncEvery is how often a shared store reloads what other replicas
+	// may have changed: open incidents, silences, overrides (default 1s).
+	SyncEvery time.Duration
+	// Postgres configures the pool of a PostgreSQL store.
+	Postgres PostgresOptions
 	// ReevaluateEvery is how often suppressed alerts are checked for the
 	// end of their suppression (maintenance windows); default 15s.
 	ReevaluateEvery time.Duration
@@ -106,6 +116,13 @@ type Store struct {
 	// shared: other processes write the same database (PostgreSQL), so
 	// in-memory views are hints, and the known-keys filter is off.
 	shared bool
+
+	// instance names this process in leases; leader is whether it holds
+	// the periodic-work lease.
+	instance string
+	leader   atomic.Bool
+	leaseTTL time.Duration
+	syncDone chan struct{}
 
 	cache *alertCache
 	open  *openIncidents
@@ -179,6 +196,19 @@ func (s *Store) start(opts Options) {
 		every = 15 * time.Second
 	}
 	go s.reevaluateLoop(every)
+	if !s.shared {
+		s.leader.Store(true)
+		close(s.syncDone)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.leaseTTL/3)
+	s.lead(ctx)
+	cancel()
+	sync := opts.SyncEvery
+	if sync <= 0 {
+		sync = time.Second
+	}
+	go s.syncLoop(sync)
 }
 
 func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
@@ -196,6 +226,15 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 		wake:       make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
+		syncDone:   make(chan struct{}),
+		instance:   opts.Instance,
+		leaseTTL:   opts.LeaseTTL,
+	}
+	if s.instance == "" {
+		s.instance = instanceID()
+	}
+	if s.leaseTTL <= 0 {
+		s.leaseTTL = defaultLeaseTTL
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
@@ -255,6 +294,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.done
 		<-s.reevalDone
+		<-s.syncDone
 		err = errors.Join(s.w.Close(), s.r.Close())
 	})
 	return err

@@ -136,11 +136,18 @@ func (o *openIncidents) sources() []rules.InhibitSource {
 }
 
 func (s *Store) loadOpenIncidents(ctx context.Context) error {
+	return s.queryOpenIncidents(ctx, func(id int64, gk string, src rules.InhibitSource) {
+		s.open.set(id, gk, src)
+	})
+}
+
+// queryOpenIncidents calls fn for every open incident with its first alert.
+func (s *Store) queryOpenIncidents(ctx context.Context, fn func(id int64, groupKey string, src rules.InhibitSource)) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT i.id, i.group_key, i.severity, COALESCE(a.data, '')
 FROM incidents i LEFT JOIN alerts a ON a.id = (SELECT MIN(id) FROM alerts WHERE incident_id = i.id)
 WHERE i.status <> 'resolved'`)
 	if err != nil {
-		return fmt.Errorf("load open incidents: %w", err)
+		return fmt.Errorf("%w: load open incidents: %v", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -156,9 +163,21 @@ WHERE i.status <> 'resolved'`)
 				return err
 			}
 		}
-		s.open.set(id, gk, src)
+		fn(id, gk, src)
 	}
 	return rows.Err()
+}
+
+// replace makes all the open incidents (a reload from the database).
+func (o *openIncidents) replace(all map[int64]inhibitEntry) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.all = all
+	clear(o.cands)
+	o.list = nil
+	for id, e := range all {
+		o.update(id, e)
+	}
 }
 
 // silencesNow returns every silence the rules should consider: the
@@ -469,6 +488,12 @@ func (s *Store) reevaluateLoop(every time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		if err := errors.Join(s.loadSilences(ctx), s.loadOverrides(ctx)); err != nil {
 			s.log.Warn("reload silences and overrides", zap.Error(err))
+		}
+		if !s.Leader() {
+			// Another replica sweeps; its releases go through the
+			// database like any ingest.
+			cancel()
+			continue
 		}
 		n, err := s.Reevaluate(ctx)
 		cancel()

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
+	"math/rand/v2"
 	"time"
 
 	"go.uber.org/zap"
@@ -62,8 +62,22 @@ func (t *Tx) finish() {
 	}
 }
 
-// withTx runs fn in a write transaction and commits it.
+// withTx runs fn in a write transaction and commits it. On a shared
+// database a transaction that lost a race with another replica (deadlock,
+// serialization failure, unique violation) runs again, a few times: fn
+// must start from scratch on each call.
 func (s *Store) withTx(ctx context.Context, fn func(t *Tx) error) error {
+	for try := 1; ; try++ {
+		err := s.tryTx(ctx, fn)
+		if err == nil || !s.shared || try == 5 || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		s.log.Debug("transaction lost a race with another replica, running it again", zap.Int("try", try), zap.Error(err))
+		time.Sleep(time.Duration(try) * time.Duration(1+rand.IntN(5)) * time.Millisecond)
+	}
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
@@ -74,7 +88,7 @@ func (s *Store) withTx(ctx context.Context, fn func(t *Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: commit: %w", ErrUnavailable, err)
 	}
 	t.finish()
 	return nil
@@ -123,7 +137,10 @@ func (t *Tx) Incident(id int64) (*alert.Incident, error) {
 }
 
 func (t *Tx) incident(id int64) (*alert.Incident, error) {
-	inc, err := scanIncident(t.queryRow(t.ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`, id))
+	// On PostgreSQL the row is locked until the transaction ends, so a step
+	// and an ack (or resolve) on different replicas take turns: the later
+	// one sees what the earlier one did.
+	inc, err := scanIncident(t.queryRow(t.ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`+t.s.d.forUpdate, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("incident %s: %w", alert.IncidentKey(id), ErrNotFound)
 	}

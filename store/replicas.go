@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/rules"
+)
+
+// What several replicas on one database need.
+//
+// Writes are safe by construction: every change runs in a transaction that
+// re-reads what it changes, claims use FOR UPDATE SKIP LOCKED, and a
+// transaction that loses a race (unique violation on the open-group index,
+// serialization failure, deadlock) runs again. What needs care is memory:
+//
+//   - The repeat fast path answers an unchanged firing alert from memory.
+//     On a shared database another replica may have resolved the alert or
+//     its incident since, so a hit is confirmed by one indexed read per
+//     request (validateHits) before it is answered as unchanged.
+//   - Open incidents (inhibition sources), API silences and on-call
+//     overrides are reloaded every SyncEvery (1 s), so a change made
+//     through another replica takes effect here within that time.
+//   - Periodic work (the re-evaluation sweep of suppressed alerts, digests)
+//     runs on one replica at a time: the holder of the "periodic" lease.
+
+// leaseName is the lease of periodic work.
+const leaseName = "periodic"
+
+// Default lease timing: a leader renews every leaseTTL/3; a dead leader's
+// lease is taken over at most leaseTTL after its last renewal.
+const defaultLeaseTTL = 15 * time.Second
+
+// instanceID names this process among replicas: host, pid and a random
+// suffix (a restarted process is a new holder).
+func instanceID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Instance is this store's holder name in leases.
+func (s *Store) Instance() string { return s.instance }
+
+// Leader reports whether this replica holds the periodic-work lease (as of
+// its last renewal). A store alone on its database (SQLite) always does.
+func (s *Store) Leader() bool { return s.leader.Load() }
+
+// renewLease takes or renews the periodic-work lease: it succeeds when the
+// lease is free, expired, or already ours.
+func (s *Store) renewLease(ctx context.Context) (bool, error) {
+	now := s.now()
+	var n int64
+	err := s.withTx(ctx, func(t *Tx) error {
+		res, err := t.exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+WHERE leases.holder = excluded.holder OR leases.expires_at < ?`, leaseName, s.instance, ms(now.Add(s.leaseTTL)), ms(now))
+		if err != nil {
+			return fmt.Errorf("lease: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}
+
+// releaseLease gives the lease up (clean shutdown) so another replica
+// takes over at its next renewal instead of after the TTL.
+func (s *Store) releaseLease(ctx context.Context) error {
+	return s.withTx(ctx, func(t *Tx) error {
+		_, err := t.exec(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, leaseName, s.instance)
+		return err
+	})
+}
+
+// lead renews the lease once and records the outcome; a failure to reach
+// the database drops leadership (another replica may take it).
+func (s *Store) lead(ctx context.Context) {
+	ok, err := s.renewLease(ctx)
+	if err != nil {
+		s.log.Warn("renew the periodic-work lease", zap.Error(err))
+		ok = false
+	}
+	if was := s.leader.Swap(ok); was != ok {
+		if ok {
+			s.log.Info("this replica now runs periodic work (lease taken)", zap.String("instance", s.instance))
+		} else {
+			s.log.Info("another replica runs periodic work (lease lost)", zap.String("instance", s.instance))
+		}
+	}
+}
+
+// syncLoop keeps a shared store's memory close to the database: the lease
+// every leaseTTL/3, open incidents, silences and overrides every SyncEvery.
+func (s *Store) syncLoop(every time.Duration) {
+	defer close(s.syncDone)
+	sync := time.NewTicker(every)
+	defer sync.Stop()
+	renew := time.NewTicker(s.leaseTTL / 3)
+	defer renew.Stop()
+	for {
+		select {
+		case <-s.stop:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if s.leader.Load() {
+				if err := s.releaseLease(ctx); err != nil {
+					s.log.Warn("release the periodic-work lease", zap.Error(err))
+				}
+			}
+			cancel()
+			return
+		case <-renew.C:
+			ctx, cancel := context.WithTimeout(context.Background(), s.leaseTTL/3)
+			s.lead(ctx)
+			cancel()
+		case <-sync.C:
+			ctx, cancel := context.WithTimeout(context.Background(), every*5)
+			if err := s.sync(ctx); err != nil {
+				s.log.Warn("refresh from the database", zap.Error(err))
+			}
+			cancel()
+		}
+	}
+}
+
+// sync reloads what other replicas may have changed.
+func (s *Store) sync(ctx context.Context) error {
+	return errors.Join(s.reloadOpenIncidents(ctx), s.loadSilences(ctx), s.loadOverrides(ctx))
+}
+
+// reloadOpenIncidents replaces the open-incident view with the database's.
+func (s *Store) reloadOpenIncidents(ctx context.Context) error {
+	fresh := newOpenIncidents()
+	if err := s.queryOpenIncidents(ctx, func(id int64, gk string, src rules.InhibitSource) { fresh.all[id] = inhibitEntry{gk, src} }); err != nil {
+		return err
+	}
+	s.open.replace(fresh.all)
+	s.cache.replaceOpen(fresh.all)
+	return nil
+}
+
+// validateHits confirms repeat fast-path hits against the database (shared
+// stores): a hit stands when the stored alert still has the same content,
+// is firing, and its incident is still open (or, for a suppressed alert,
+// it is still suppressed). It returns which hits stand; the others are
+// dropped from the cache and go through the writer.
+func (s *Store) validateHits(ctx context.Context, hits []hit) ([]bool, error) {
+	var q strings.Builder
+	q.WriteString(`SELECT a.source, a.fingerprint, a.hash, a.status, COALESCE(a.incident_id, 0), a.suppressed, COALESCE(i.status, '')
+FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id WHERE (a.source, a.fingerprint) IN (`)
+	args := make([]any, 0, 2*len(hits))
+	for i, h := range hits {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, h.key.source, h.key.fingerprint)
+	}
+	q.WriteString(")")
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: confirm repeats: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	type row struct {
+		hash        uint64
+		status      string
+		incident    int64
+		suppressed  string
+		incStatus   string
+		incResolved bool
+	}
+	found := make(map[alertKey]row, len(hits))
+	for rows.Next() {
+		var k alertKey
+		var r row
+		var h int64
+		if err := rows.Scan(&k.source, &k.fingerprint, &h, &r.status, &r.incident, &r.suppressed, &r.incStatus); err != nil {
+			return nil, fmt.Errorf("%w: confirm repeats: %v", ErrUnavailable, err)
+		}
+		r.hash = uint64(h)
+		found[k] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: confirm repeats: %v", ErrUnavailable, err)
+	}
+	ok := make([]bool, len(hits))
+	for i, h := range hits {
+		r, exists := found[h.key]
+		switch {
+		case !exists || r.hash != h.hash || r.status != string(alert.StatusFiring):
+		case h.incident == suppressedIncident:
+			ok[i] = r.suppressed != ""
+		default:
+			ok[i] = r.incident == h.incident && r.incStatus != "" && r.incStatus != string(alert.IncidentResolved)
+			if r.incident == h.incident && r.incStatus == string(alert.IncidentResolved) {
+				s.cache.closed(h.incident)
+				s.open.remove(h.incident)
+			}
+		}
+		if !ok[i] {
+			s.cache.drop(h.key)
+		}
+	}
+	return ok, nil
+}
+
+// hit is a repeat answered from the cache, pending confirmation.
+type hit struct {
+	a        alert.Alert
+	hash     uint64
+	key      alertKey
+	incident int64
+}

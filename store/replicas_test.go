@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// openReplica opens one more gateway's store on the shared database. The
+// lease lasts an hour of the fake clock so that only the test renews it.
+func openReplica(t *testing.T, dsn, name string, clk *fakeClock) *Store {
+	t.Helper()
+	s, err := OpenPostgres(context.Background(), dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{},
+		Instance: name, LeaseTTL: time.Hour, SyncEvery: time.Hour})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// One replica at a time holds the periodic-work lease; it passes on when
+// the holder shuts down, or when the holder stops renewing it (died).
+func TestPostgresLeaseHandover(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	clk := newClock()
+	a := openReplica(t, dsn, "a", clk)
+	b := openReplica(t, dsn, "b", clk)
+	require.True(t, a.Leader(), "the first replica takes the free lease")
+	require.False(t, b.Leader())
+
+	b.lead(ctx)
+	require.False(t, b.Leader(), "a valid lease is not taken over")
+	clk.Advance(59 * time.Minute)
+	a.lead(ctx) // renewed: expires an hour from now
+	clk.Advance(2 * time.Minute)
+	b.lead(ctx)
+	require.False(t, b.Leader(), "a renewed lease is not taken over")
+
+	// a dies: it stops renewing; b takes over once the lease has run out.
+	clk.Advance(time.Hour + time.Second)
+	b.lead(ctx)
+	require.True(t, b.Leader())
+	a.lead(ctx)
+	require.False(t, a.Leader(), "a replica that comes back finds the lease taken")
+
+	// A clean shutdown hands over at once.
+	require.NoError(t, b.Close())
+	a.lead(ctx)
+	require.True(t, a.Leader())
+}
+
+// An incident resolved through replica B is not kept open by replica A's
+// repeat fast path: A's next copy of the alert is checked against the
+// database and reopens the group.
+func TestPostgresRepeatAfterResolveOnOtherReplica(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	clk := newClock()
+	a := openReplica(t, dsn, "a", clk)
+	b := openReplica(t, dsn, "b", clk)
+
+	x := firing("DiskFull", "db", "x")
+	res, err := a.Ingest(ctx, []alert.Alert{x})
+	require.NoError(t, err)
+	require.Equal(t, []string{"INC-1"}, res.Incidents)
+	res, err = a.Ingest(ctx, []alert.Alert{x})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Unchanged, "a confirmed repeat is answered as unchanged")
+
+	_, err = b.Resolve(ctx, 1, "bob", "fixed by hand")
+	require.NoError(t, err)
+	clk.Advance(time.Minute)
+	res, err = a.Ingest(ctx, []alert.Alert{x})
+	require.NoError(t, err)
+	require.Zero(t, res.Unchanged, "the cached incident was resolved on another replica")
+	require.Equal(t, []string{"INC-2"}, res.Incidents, "the still-firing alert opens a new incident")
+
+	// The alert resolved through B, then fires again through A with the
+	// content A saw before: stored as firing, not answered from A's cache.
+	res, err = a.Ingest(ctx, []alert.Alert{x})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Unchanged)
+	_, err = b.Ingest(ctx, []alert.Alert{resolved(x)})
+	require.NoError(t, err)
+	res, err = a.Ingest(ctx, []alert.Alert{x})
+	require.NoError(t, err)
+	require.Zero(t, res.Unchanged)
+	require.Equal(t, []string{"INC-3"}, res.Incidents, "its incident resolved with it: the alert opens a new one")
+	d, err := a.GetIncident(ctx, 3)
+	require.NoError(t, err)
+	require.Len(t, d.Alerts, 1)
+	require.Equal(t, alert.StatusFiring, d.Alerts[0].Alert.Status)
+}
+
+// An ack through replica B stops the escalation step replica A claims.
+func TestPostgresAckOnOtherReplicaStopsStep(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	clk := newClock()
+	a := openReplica(t, dsn, "a", clk)
+	b := openReplica(t, dsn, "b", clk)
+	_, err := a.Ingest(ctx, []alert.Alert{firing("Down", "api", "y")})
+	require.NoError(t, err)
+	_, err = b.Acknowledge(ctx, 1, "bob", "")
+	require.NoError(t, err)
+	ran := 0
+	_, err = a.RunSteps(ctx, clk.Now(), 10, func(t *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
+		ran++
+		return StepOutcome{}, nil
+	})
+	require.NoError(t, err)
+	require.Zero(t, ran, "the acked incident's on-call step was cancelled, not run")
+	require.Equal(t, "cancelled", jobStates(t, a, 1)["INC-1/page/oncall#0"])
+}
+
+// Replicas starting together on an empty database migrate it once.
+func TestPostgresConcurrentStartMigratesOnce(t *testing.T) {
+	dsn := postgresDSN(t)
+	clk := newClock()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := OpenPostgres(context.Background(), dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}})
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	db, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	var rows, version int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_version`).Scan(&rows, &version))
+	require.Equal(t, 1, rows)
+	require.Equal(t, SchemaVersion, version)
+}
+
+// A delivery whose lease ran out while its sender was stuck is claimed
+// again by another replica; the stuck sender's late result is dropped and
+// the new claim's counts.
+func TestPostgresLateResultOfExpiredClaimIsDropped(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	clk := newClock()
+	a := openReplica(t, dsn, "a", clk)
+	b := openReplica(t, dsn, "b", clk)
+	_, err := a.Ingest(ctx, []alert.Alert{firing("Down", "api", "z")})
+	require.NoError(t, err)
+	_, err = a.RunSteps(ctx, clk.Now(), 10, func(t *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
+		return StepOutcome{Jobs: []JobSpec{{Key: j.Key + "/sink", Kind: KindDelivery, DueAt: clk.Now(), Target: "sink", Action: "page"}}}, nil
+	})
+	require.NoError(t, err)
+	first, err := a.ClaimDeliveries(ctx, clk.Now(), time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	none, err := b.ClaimDeliveries(ctx, clk.Now(), time.Minute, 10)
+	require.NoError(t, err)
+	require.Empty(t, none, "a leased delivery is not claimed twice")
+
+	clk.Advance(2 * time.Minute)
+	second, err := b.ClaimDeliveries(ctx, clk.Now(), time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, second, 1)
+	require.Equal(t, first[0].ID, second[0].ID)
+
+	require.NoError(t, a.FinishDelivery(ctx, first[0], DeliveryResult{State: JobDead, Error: "late", EventKind: alert.EventNotified, EventDetail: "late result"}))
+	require.Equal(t, JobRunning, jobStates(t, a, 1)[first[0].Key], "the late result did not overwrite the live claim")
+	require.NoError(t, b.FinishDelivery(ctx, second[0], DeliveryResult{State: JobDone, EventKind: alert.EventNotified, EventDetail: "sent"}))
+	require.Equal(t, JobDone, jobStates(t, a, 1)[first[0].Key])
+	d, err := a.GetIncident(ctx, 1)
+	require.NoError(t, err)
+	var details []string
+	for _, ev := range d.Timeline {
+		if ev.Kind == alert.EventNotified {
+			details = append(details, ev.Detail)
+		}
+	}
+	require.Equal(t, []string{"sent"}, details)
+}
+
+// An unreachable server is a clear error at start, without the password.
+func TestPostgresUnreachableIsClearAndKeepsPasswordOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, err = OpenPostgres(context.Background(), "postgres://alertgate:hunter2@"+addr+"/alertgate?sslmode=disable",
+		Options{Classifier: classifier{}, Planner: planner{}, Postgres: PostgresOptions{ConnectTimeout: 2 * time.Second}})
+	require.Error(t, err)
+	require.ErrorContains(t, err, "is unreachable")
+	require.NotContains(t, err.Error(), "hunter2")
+
+	_, err = OpenPostgres(context.Background(), "postgres://alertgate:hunter2@host:notaport/db", Options{Classifier: classifier{}, Planner: planner{}})
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "hunter2")
+}
