@@ -25,7 +25,8 @@ func postgresDSN(t *testing.T) string {
 	db, err := sql.Open("pgx", dsn)
 	require.NoError(t, err)
 	defer db.Close()
-	schema := fmt.Sprintf("t_%d", time.Now().UnixNano())
+	// The pid keeps schemas of test binaries running at once apart.
+	schema := fmt.Sprintf("t_%d_%d", os.Getpid(), time.Now().UnixNano())
 	_, err = db.Exec(`CREATE SCHEMA ` + schema)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -43,66 +44,9 @@ func postgresDSN(t *testing.T) string {
 	return u.String()
 }
 
-// The same lifecycle as on SQLite, on PostgreSQL: ingest, grouping,
-// repeats, steps, claims (FOR UPDATE SKIP LOCKED), ack, resolve, reopen.
-func TestPostgresLifecycle(t *testing.T) {
-	dsn := postgresDSN(t)
-	ctx := context.Background()
-	clk := newClock()
-	s, err := OpenPostgres(ctx, dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}})
-	require.NoError(t, err)
-	defer s.Close()
-
-	a1, a2 := firing("HighErrorRate", "checkout", "a1"), firing("HighErrorRate", "checkout", "a2")
-	res, err := s.Ingest(ctx, []alert.Alert{a1, a2})
-	require.NoError(t, err)
-	require.Equal(t, []string{"INC-1"}, res.Incidents)
-	res, err = s.Ingest(ctx, []alert.Alert{a1})
-	require.NoError(t, err)
-	require.Equal(t, 1, res.Unchanged)
-
-	d, err := s.GetIncident(ctx, 1)
-	require.NoError(t, err)
-	require.Equal(t, 2, d.Incident.AlertCount)
-
-	n, err := s.RunSteps(ctx, clk.Now(), 10, func(tx *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
-		return StepOutcome{Jobs: []JobSpec{{Key: j.Key + "/sink", Kind: KindDelivery, DueAt: clk.Now(), Target: "sink", Action: "page"}}}, nil
-	})
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	jobs, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, 10)
-	require.NoError(t, err)
-	require.Len(t, jobs, 1)
-	require.NoError(t, s.FinishDelivery(ctx, jobs[0], DeliveryResult{State: JobDone, EventKind: alert.EventNotified, EventDetail: "ok", Ref: "r1"}))
-	ref, err := s.TargetRef(ctx, 1, "sink")
-	require.NoError(t, err)
-	require.Equal(t, "r1", ref)
-
-	_, err = s.Acknowledge(ctx, 1, "alice", "")
-	require.NoError(t, err)
-	_, err = s.Ingest(ctx, []alert.Alert{resolved(a1), resolved(a2)})
-	require.NoError(t, err)
-	d, err = s.GetIncident(ctx, 1)
-	require.NoError(t, err)
-	require.Equal(t, alert.IncidentResolved, d.Incident.Status)
-
-	next, ok, err := s.NextDue(ctx)
-	require.NoError(t, err)
-	require.True(t, ok)
-	require.False(t, next.IsZero())
-	ok, err = s.Claim(ctx, "digest/x")
-	require.NoError(t, err)
-	require.True(t, ok)
-	ok, err = s.Claim(ctx, "digest/x")
-	require.NoError(t, err)
-	require.False(t, ok)
-	key, err := s.Secret(ctx, "k")
-	require.NoError(t, err)
-	require.Len(t, key, 32)
-}
-
 // Two gateways on one database receive alerts of one new group at the
-// same instant: one incident, every alert in it.
+// same instant: one incident, every alert in it. PostgreSQL only: a SQLite
+// database has one gateway, its one writer.
 func TestPostgresTwoReplicasOneIncident(t *testing.T) {
 	dsn := postgresDSN(t)
 	ctx := context.Background()

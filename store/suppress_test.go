@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,186 +27,191 @@ func (c toggle) Suppress(*alert.Alert, *rules.Decision, time.Time, []rules.Silen
 }
 
 func TestSuppressedAlertIsRecordedAndReleased(t *testing.T) {
-	ctx := context.Background()
-	on := &atomic.Bool{}
-	on.Store(true)
-	clk := newClock()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, Classifier: toggle{on: on}, Planner: planner{}})
-	require.NoError(t, err)
-	defer s.Close()
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		on := &atomic.Bool{}
+		on.Store(true)
+		clk := newClock()
+		s := db.Open(t, Options{Now: clk.Now, Classifier: toggle{on: on}, Planner: planner{}})
 
-	a := firing("DiskFull", "db", "d1")
-	res, err := s.Ingest(ctx, []alert.Alert{a})
-	require.NoError(t, err)
-	require.Equal(t, 1, res.Suppressed)
-	require.Empty(t, res.Incidents)
-	list, err := s.ListIncidents(ctx, IncidentFilter{})
-	require.NoError(t, err)
-	require.Empty(t, list, "a suppressed alert opens no incident and pages nobody")
-	sup, err := s.SuppressedAlerts(ctx, 0)
-	require.NoError(t, err)
-	require.Len(t, sup, 1)
-	require.Equal(t, "maintenance:sunday-upgrades", sup[0].SuppressedBy)
+		a := firing("DiskFull", "db", "d1")
+		res, err := s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Suppressed)
+		require.Empty(t, res.Incidents)
+		list, err := s.ListIncidents(ctx, IncidentFilter{})
+		require.NoError(t, err)
+		require.Empty(t, list, "a suppressed alert opens no incident and pages nobody")
+		sup, err := s.SuppressedAlerts(ctx, 0)
+		require.NoError(t, err)
+		require.Len(t, sup, 1)
+		require.Equal(t, "maintenance:sunday-upgrades", sup[0].SuppressedBy)
 
-	res, err = s.Ingest(ctx, []alert.Alert{a})
-	require.NoError(t, err)
-	require.Equal(t, 1, res.Unchanged, "repeats of a suppressed alert are answered from memory")
+		res, err = s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Unchanged, "repeats of a suppressed alert are answered from memory")
 
-	n, err := s.Reevaluate(ctx)
-	require.NoError(t, err)
-	require.Zero(t, n, "still suppressed")
+		n, err := s.Reevaluate(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "still suppressed")
 
-	// The window ends while the alert still fires: it is evaluated afresh
-	// and opens its incident, with its escalation.
-	on.Store(false)
-	n, err = s.Reevaluate(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	list, err = s.ListIncidents(ctx, IncidentFilter{})
-	require.NoError(t, err)
-	require.Len(t, list, 1)
-	require.Equal(t, map[string]string{"INC-1/page/oncall#0": JobPending, "INC-1/page/cto#0": JobPending}, jobStates(t, s, 1))
-	sup, err = s.SuppressedAlerts(ctx, 0)
-	require.NoError(t, err)
-	require.Empty(t, sup)
-	res, err = s.Ingest(ctx, []alert.Alert{a})
-	require.NoError(t, err)
-	require.Equal(t, []string{"INC-1"}, res.Incidents)
+		// The window ends while the alert still fires: it is evaluated afresh
+		// and opens its incident, with its escalation.
+		on.Store(false)
+		n, err = s.Reevaluate(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		list, err = s.ListIncidents(ctx, IncidentFilter{})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, map[string]string{"INC-1/page/oncall#0": JobPending, "INC-1/page/cto#0": JobPending}, jobStates(t, s, 1))
+		sup, err = s.SuppressedAlerts(ctx, 0)
+		require.NoError(t, err)
+		require.Empty(t, sup)
+		res, err = s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-1"}, res.Incidents)
+	})
 }
 
 func TestSilenceLifecycle(t *testing.T) {
-	ctx := context.Background()
-	clk := newClock()
-	s := openWithDefaultRules(t, clk)
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := openWithDefaultRules(t, db, clk)
 
-	_, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname="Flaky"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339)})
-	require.ErrorIs(t, err, ErrInvalid, "created_by is required")
-	_, err = s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname=~"("`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "alice"})
-	require.ErrorIs(t, err, ErrInvalid)
-	sil, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname="Flaky"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339),
-		CreatedBy: "alice", Comment: "known issue", ExpireOnResolve: true})
-	require.NoError(t, err)
-	require.Equal(t, "active", sil.State)
+		_, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname="Flaky"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339)})
+		require.ErrorIs(t, err, ErrInvalid, "created_by is required")
+		_, err = s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname=~"("`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "alice"})
+		require.ErrorIs(t, err, ErrInvalid)
+		sil, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname="Flaky"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339),
+			CreatedBy: "alice", Comment: "known issue", ExpireOnResolve: true})
+		require.NoError(t, err)
+		require.Equal(t, "active", sil.State)
 
-	flaky := firing("Flaky", "web", "f1")
-	res, err := s.Ingest(ctx, []alert.Alert{flaky})
-	require.NoError(t, err)
-	require.Equal(t, 1, res.Suppressed)
-	other := firing("Other", "web", "o1")
-	res, err = s.Ingest(ctx, []alert.Alert{other})
-	require.NoError(t, err)
-	require.Equal(t, []string{"INC-1"}, res.Incidents, "the silence matches only its alerts")
+		flaky := firing("Flaky", "web", "f1")
+		res, err := s.Ingest(ctx, []alert.Alert{flaky})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Suppressed)
+		other := firing("Other", "web", "o1")
+		res, err = s.Ingest(ctx, []alert.Alert{other})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-1"}, res.Incidents, "the silence matches only its alerts")
 
-	// expire_on_resolve: the silenced alert resolves, so the silence ends.
-	_, err = s.Ingest(ctx, []alert.Alert{resolved(flaky)})
-	require.NoError(t, err)
-	all, err := s.ListSilences(ctx)
-	require.NoError(t, err)
-	require.Len(t, all, 1)
-	require.Equal(t, "expired", all[0].State)
-	clk.Advance(time.Minute)
-	res, err = s.Ingest(ctx, []alert.Alert{flaky})
-	require.NoError(t, err)
-	require.Equal(t, []string{"INC-2"}, res.Incidents, "after the silence ended the alert pages")
+		// expire_on_resolve: the silenced alert resolves, so the silence ends.
+		_, err = s.Ingest(ctx, []alert.Alert{resolved(flaky)})
+		require.NoError(t, err)
+		all, err := s.ListSilences(ctx)
+		require.NoError(t, err)
+		require.Len(t, all, 1)
+		require.Equal(t, "expired", all[0].State)
+		clk.Advance(time.Minute)
+		res, err = s.Ingest(ctx, []alert.Alert{flaky})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-2"}, res.Incidents, "after the silence ended the alert pages")
 
-	require.ErrorIs(t, s.ExpireSilence(ctx, "nope"), ErrNotFound)
+		require.ErrorIs(t, s.ExpireSilence(ctx, "nope"), ErrNotFound)
+	})
 }
 
 func TestExpiringSilenceReleasesAlert(t *testing.T) {
-	ctx := context.Background()
-	clk := newClock()
-	s := openWithDefaultRules(t, clk)
-	sil, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
-	require.NoError(t, err)
-	res, err := s.Ingest(ctx, []alert.Alert{firing("Down", "web", "w1")})
-	require.NoError(t, err)
-	require.Equal(t, 1, res.Suppressed)
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := openWithDefaultRules(t, db, clk)
+		sil, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
+		require.NoError(t, err)
+		res, err := s.Ingest(ctx, []alert.Alert{firing("Down", "web", "w1")})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Suppressed)
 
-	// Expiring triggers the re-evaluation in the background; running it
-	// here as well must not open a second incident.
-	require.NoError(t, s.ExpireSilence(ctx, sil.ID))
-	_, err = s.Reevaluate(ctx)
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
+		// Expiring triggers the re-evaluation in the background; running it
+		// here as well must not open a second incident.
+		require.NoError(t, s.ExpireSilence(ctx, sil.ID))
+		_, err = s.Reevaluate(ctx)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			list, err := s.ListIncidents(ctx, IncidentFilter{})
+			return err == nil && len(list) > 0
+		}, 5*time.Second, 5*time.Millisecond)
+		_, err = s.Reevaluate(ctx)
+		require.NoError(t, err)
 		list, err := s.ListIncidents(ctx, IncidentFilter{})
-		return err == nil && len(list) > 0
-	}, 5*time.Second, 5*time.Millisecond)
-	_, err = s.Reevaluate(ctx)
-	require.NoError(t, err)
-	list, err := s.ListIncidents(ctx, IncidentFilter{})
-	require.NoError(t, err)
-	require.Len(t, list, 1)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+	})
 }
 
 func TestInhibitedAlertAttachesToInhibitingIncident(t *testing.T) {
-	ctx := context.Background()
-	clk := newClock()
-	s := openWithDefaultRules(t, clk) // default: an open P0 inhibits P1–P3 of its service
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := openWithDefaultRules(t, db, clk) // default: an open P0 inhibits P1–P3 of its service
 
-	down := firing("CheckoutDown", "checkout", "p0")
-	res, err := s.Ingest(ctx, []alert.Alert{down})
-	require.NoError(t, err)
-	require.Equal(t, []string{"INC-1"}, res.Incidents)
+		down := firing("CheckoutDown", "checkout", "p0")
+		res, err := s.Ingest(ctx, []alert.Alert{down})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-1"}, res.Incidents)
 
-	slow := firing("CheckoutLatency", "checkout", "p2")
-	slow.Labels["severity"], slow.SeverityHint = "warning", "warning"
-	res, err = s.Ingest(ctx, []alert.Alert{slow})
-	require.NoError(t, err)
-	require.Equal(t, 1, res.Suppressed, "the P2 of the same service is inhibited")
-	d, err := s.GetIncident(ctx, 1)
-	require.NoError(t, err)
-	require.Equal(t, alert.EventSuppressed, d.Timeline[len(d.Timeline)-1].Kind)
+		slow := firing("CheckoutLatency", "checkout", "p2")
+		slow.Labels["severity"], slow.SeverityHint = "warning", "warning"
+		res, err = s.Ingest(ctx, []alert.Alert{slow})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Suppressed, "the P2 of the same service is inhibited")
+		d, err := s.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, alert.EventSuppressed, d.Timeline[len(d.Timeline)-1].Kind)
 
-	// Other services are not inhibited.
-	res, err = s.Ingest(ctx, []alert.Alert{firing("SearchLatency", "search", "s1")})
-	require.NoError(t, err)
-	require.Equal(t, []string{"INC-2"}, res.Incidents)
+		// Other services are not inhibited.
+		res, err = s.Ingest(ctx, []alert.Alert{firing("SearchLatency", "search", "s1")})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-2"}, res.Incidents)
 
-	// The P0 resolves: the inhibited alert still fires, so it pages now.
-	_, err = s.Ingest(ctx, []alert.Alert{resolved(down)})
-	require.NoError(t, err)
-	_, err = s.Reevaluate(ctx) // the resolve also triggers it in the background
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		list, err := s.ListIncidents(ctx, IncidentFilter{Status: alert.IncidentTriggered})
-		return err == nil && len(list) == 2
-	}, 5*time.Second, 5*time.Millisecond)
-	sup, err := s.SuppressedAlerts(ctx, 0)
-	require.NoError(t, err)
-	require.Empty(t, sup)
+		// The P0 resolves: the inhibited alert still fires, so it pages now.
+		_, err = s.Ingest(ctx, []alert.Alert{resolved(down)})
+		require.NoError(t, err)
+		_, err = s.Reevaluate(ctx) // the resolve also triggers it in the background
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			list, err := s.ListIncidents(ctx, IncidentFilter{Status: alert.IncidentTriggered})
+			return err == nil && len(list) == 2
+		}, 5*time.Second, 5*time.Millisecond)
+		sup, err := s.SuppressedAlerts(ctx, 0)
+		require.NoError(t, err)
+		require.Empty(t, sup)
+	})
 }
 
 func TestSilenceEndingByTimeReleasesAlert(t *testing.T) {
-	ctx := context.Background()
-	clk := newClock()
-	s := openWithDefaultRules(t, clk)
-	_, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
-	require.NoError(t, err)
-	res, err := s.Ingest(ctx, []alert.Alert{firing("Down", "web", "w1")})
-	require.NoError(t, err)
-	require.Equal(t, 1, res.Suppressed)
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := openWithDefaultRules(t, db, clk)
+		_, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`service="web"`}, EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339), CreatedBy: "bob"})
+		require.NoError(t, err)
+		res, err := s.Ingest(ctx, []alert.Alert{firing("Down", "web", "w1")})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Suppressed)
 
-	clk.Advance(59 * time.Minute)
-	n, err := s.Reevaluate(ctx)
-	require.NoError(t, err)
-	require.Zero(t, n, "the silence still holds")
-	clk.Advance(time.Minute)
-	n, err = s.Reevaluate(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 1, n, "the silence ended while the alert fires: evaluated afresh")
-	list, err := s.ListIncidents(ctx, IncidentFilter{})
-	require.NoError(t, err)
-	require.Len(t, list, 1)
+		clk.Advance(59 * time.Minute)
+		n, err := s.Reevaluate(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "the silence still holds")
+		clk.Advance(time.Minute)
+		n, err = s.Reevaluate(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "the silence ended while the alert fires: evaluated afresh")
+		list, err := s.ListIncidents(ctx, IncidentFilter{})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+	})
 }
 
 // openWithDefaultRules opens a store classified by the default rules (and
 // so the default inhibit rule: an open P0 inhibits P1–P3 of its service).
-func openWithDefaultRules(t *testing.T, clk *fakeClock) *Store {
+func openWithDefaultRules(t *testing.T, db *engineDB, clk *fakeClock) *Store {
 	t.Helper()
 	eng, err := rules.New(config.Default())
 	require.NoError(t, err)
-	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, Classifier: eng, Planner: planner{}})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
+	return db.Open(t, Options{Now: clk.Now, Classifier: eng, Planner: planner{}})
 }
