@@ -2,22 +2,68 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/alertgate/alertgate/alert"
 )
 
 // BenchmarkIngestStorm measures durable ingest of new alerts (one per call,
 // from parallel callers, so group commit batches them) into 100 groups.
-func BenchmarkIngestStorm(b *testing.B) {
-	s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{Classifier: classifier{}, Planner: planner{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+func BenchmarkIngestStorm(b *testing.B) { benchEngines(b, benchStorm) }
+
+// BenchmarkIngestRepeat measures repeats of unchanged firing alerts.
+func BenchmarkIngestRepeat(b *testing.B) { benchEngines(b, benchRepeat) }
+
+// benchEngines runs a benchmark on SQLite, and on PostgreSQL when
+// ALERTGATE_TEST_POSTGRES_DSN is set (in a fresh schema).
+func benchEngines(b *testing.B, fn func(b *testing.B, s *Store)) {
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{Classifier: classifier{}, Planner: planner{}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		fn(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		dsn := os.Getenv("ALERTGATE_TEST_POSTGRES_DSN")
+		if dsn == "" {
+			b.Skip("set ALERTGATE_TEST_POSTGRES_DSN to benchmark PostgreSQL")
+		}
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+		if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
+			b.Fatal(err)
+		}
+		defer db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		u, err := url.Parse(dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		s, err := OpenPostgres(context.Background(), u.String(), Options{Classifier: classifier{}, Planner: planner{}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		fn(b, s)
+	})
+}
+
+func benchStorm(b *testing.B, s *Store) {
 	var n atomic.Int64
 	b.SetParallelism(32)
 	b.ReportAllocs()
@@ -37,13 +83,7 @@ func BenchmarkIngestStorm(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
 }
 
-// BenchmarkIngestRepeat measures repeats of unchanged firing alerts.
-func BenchmarkIngestRepeat(b *testing.B) {
-	s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{Classifier: classifier{}, Planner: planner{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+func benchRepeat(b *testing.B, s *Store) {
 	alerts := make([]alert.Alert, 1000)
 	for i := range alerts {
 		alerts[i] = firing(fmt.Sprintf("Alert%d", i%20), fmt.Sprintf("svc%d", i%50), fmt.Sprintf("%016x", i))

@@ -64,6 +64,7 @@ WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolv
 		}
 		jobs = ap.pol.planner.Plan(ChangeReopened, inc, opt)
 	}
+	ap.markChanged(inc.ID)
 	_, err = ap.exec(ap.ctx, `UPDATE incidents SET status = ?, resolved_at = 0, resolved_by = '',
 firing_count = firing_count + 1, alert_count = alert_count + ?, flaps = flaps + 1, escalated_at = ?, updated_at = ? WHERE id = ?`,
 		string(status), joins, newEscalated, ms(ap.now), id)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strings"
 	"time"
@@ -198,15 +199,17 @@ func (s *Store) commitBatch(batch []*ingestReq) {
 		}
 		return
 	}
-	if len(batch) == 1 {
-		// Another replica changed what this transaction read (it opened
-		// the same group's incident first): run it again, it now joins.
-		for try := 0; try < 5 && retryable(err); try++ {
-			if results, err = s.applyBatch(batch); err == nil {
-				batch[0].res <- ingestRes{incidents: results[0]}
-				return
+	// Another replica changed what this transaction read (it opened the
+	// same group's incident first): run it again, it now joins.
+	for try := 0; try < 5 && retryable(err); try++ {
+		if results, err = s.applyBatch(batch); err == nil {
+			for i, r := range batch {
+				r.res <- ingestRes{incidents: results[i]}
 			}
+			return
 		}
+	}
+	if len(batch) == 1 {
 		s.log.Error("ingest transaction", zap.Error(err))
 		batch[0].res <- ingestRes{err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
 		return
@@ -227,6 +230,14 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 	}
 	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx, pol: s.policy.Load()}, now: s.now(), added: map[int64][]string{},
 		counts: map[int64]countDelta{}, groupOpen: map[string]openRef{}, batchKeys: map[alertKey]bool{}}
+	if err := ap.lockGroups(batch); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if err := ap.prefetch(batch); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
 	results := make([][]int64, len(batch))
 	for i, r := range batch {
 		for j := range r.items {
@@ -235,6 +246,7 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 				tx.Rollback()
 				return nil, err
 			}
+			ap.batchKeys[r.items[j].key] = true
 			if inc != 0 {
 				results[i] = append(results[i], inc)
 			}
@@ -263,6 +275,9 @@ type applier struct {
 	added map[int64][]string // incident → fingerprints that joined
 
 	counts map[int64]countDelta
+	// prefetched holds the stored state of the batch's alerts read before
+	// the first write (nil value: not stored); shared stores only.
+	prefetched map[alertKey]*existing
 	// groupOpen remembers, for this batch, the open incident of a group
 	// key, so a storm of alerts into one group reads it once.
 	groupOpen map[string]openRef
@@ -313,6 +328,17 @@ type existing struct {
 func (ap *applier) lookup(k alertKey) (*existing, error) {
 	if ap.s.known != nil && !ap.batchKeys[k] && !ap.s.known.has(k) {
 		return nil, nil // never stored: no need to ask the database
+	}
+	if ap.prefetched != nil && !ap.batchKeys[k] {
+		// Stale once its incident changed status or severity in this
+		// batch: then read again.
+		if e, ok := ap.prefetched[k]; ok && (e == nil || !ap.touched(e.incident)) {
+			if e == nil {
+				return nil, nil
+			}
+			c := *e
+			return &c, nil
+		}
 	}
 	var e existing
 	var h int64
@@ -593,8 +619,107 @@ func (ap *applier) bumpFiring(inc int64, by int) (int, error) {
 	return n, nil
 }
 
+// groupLockBuckets bounds the advisory locks one ingest transaction takes
+// on PostgreSQL (they use slots of the server's shared lock table).
+const groupLockBuckets = 64
+
+// groupLockClass is the first key of the two-key advisory locks.
+const groupLockClass = 1634493299
+
+// lockGroups serializes ingest of the same groups across replicas (shared
+// stores): before touching any row, the transaction takes the advisory
+// locks of its groups' buckets, in ascending order. Two replicas writing
+// one group take turns, and the second sees the first's incident; two
+// replicas writing different groups never wait in a cycle, so ingest does
+// not deadlock (PostgreSQL would only detect it after deadlock_timeout).
+func (ap *applier) lockGroups(batch []*ingestReq) error {
+	if ap.s.d.lock == "" {
+		return nil
+	}
+	seen := map[int32]bool{}
+	var keys []int32
+	for _, r := range batch {
+		for i := range r.items {
+			h := fnv.New32a()
+			h.Write([]byte(r.items[i].d.GroupKey))
+			k := int32(h.Sum32() % groupLockBuckets)
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	_, err := ap.tx.ExecContext(ap.ctx, `SELECT count(pg_advisory_xact_lock($1, k)) FROM (SELECT unnest($2::int[]) AS k ORDER BY 1) AS sorted`, groupLockClass, keys)
+	if err != nil {
+		return fmt.Errorf("lock groups: %w", err)
+	}
+	return nil
+}
+
+// touched reports whether an incident's status or severity changed in this
+// transaction.
+func (ap *applier) touched(id int64) bool {
+	_, raised := ap.raised[id]
+	return raised || ap.changed[id]
+}
+
+// prefetch reads the stored state of every alert of the batch in one
+// query (shared stores, where each lookup is a network round trip). The
+// group locks are held, so no other replica's ingest changes them before
+// this transaction ends; a key written earlier in the batch is read again.
+func (ap *applier) prefetch(batch []*ingestReq) error {
+	if !ap.s.shared {
+		return nil
+	}
+	var sources, fps []string
+	ap.prefetched = map[alertKey]*existing{}
+	for _, r := range batch {
+		for i := range r.items {
+			k := r.items[i].key
+			if _, dup := ap.prefetched[k]; dup {
+				continue
+			}
+			ap.prefetched[k] = nil
+			sources, fps = append(sources, k.source), append(fps, k.fingerprint)
+		}
+	}
+	rows, err := ap.tx.QueryContext(ap.ctx, `SELECT a.source, a.fingerprint, a.id, COALESCE(a.incident_id, 0), a.status, a.hash,
+COALESCE(i.status, ''), COALESCE(i.severity, 0), a.suppressed
+FROM unnest($1::text[], $2::text[]) AS k(source, fingerprint)
+JOIN alerts a ON a.source = k.source AND a.fingerprint = k.fingerprint
+LEFT JOIN incidents i ON i.id = a.incident_id`, sources, fps)
+	if err != nil {
+		return fmt.Errorf("lookup alerts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k alertKey
+		var e existing
+		var h int64
+		var st, ist string
+		var sev int
+		if err := rows.Scan(&k.source, &k.fingerprint, &e.id, &e.incident, &st, &h, &ist, &sev, &e.suppressed); err != nil {
+			return fmt.Errorf("lookup alerts: %w", err)
+		}
+		e.status, e.hash, e.incStatus, e.incSev = alert.Status(st), uint64(h), alert.IncidentStatus(ist), alert.Severity(sev)
+		ap.prefetched[k] = &e
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lookup alerts: %w", err)
+	}
+	return nil
+}
+
+// flushCounts writes the batch's count changes, in incident order (the
+// same lock order in every transaction).
 func (ap *applier) flushCounts() error {
-	for inc, d := range ap.counts {
+	ids := make([]int64, 0, len(ap.counts))
+	for id := range ap.counts {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, inc := range ids {
+		d := ap.counts[inc]
 		if _, err := ap.exec(ap.ctx, `UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ?`,
 			d.alerts, d.firing, ms(ap.now), inc); err != nil {
 			return fmt.Errorf("update incident counts: %w", err)

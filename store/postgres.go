@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib" // also registers the database/sql driver "pgx"
 )
 
-var postgresDialect = dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true, forUpdate: " FOR UPDATE", lock: "7208361652730511205"}
+var postgresDialect = dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true, forUpdate: " FOR NO KEY UPDATE", lock: "7208361652730511205"}
 
 // PostgresOptions are the pool and timeouts of a PostgreSQL store; zero
 // values take the defaults.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -156,47 +155,130 @@ func (s *Store) reloadOpenIncidents(ctx context.Context) error {
 // stores): a hit stands when the stored alert still has the same content,
 // is firing, and its incident is still open (or, for a suppressed alert,
 // it is still suppressed). It returns which hits stand; the others are
-// dropped from the cache and go through the writer.
+// dropped from the cache and go through the writer. Concurrent requests'
+// hits are confirmed together, one query per round (confirmLoop).
 func (s *Store) validateHits(ctx context.Context, hits []hit) ([]bool, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT a.source, a.fingerprint, a.hash, a.status, COALESCE(a.incident_id, 0), a.suppressed, COALESCE(i.status, '')
-FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id WHERE (a.source, a.fingerprint) IN (`)
-	args := make([]any, 0, 2*len(hits))
-	for i, h := range hits {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?)")
-		args = append(args, h.key.source, h.key.fingerprint)
+	req := &confirmReq{hits: hits, res: make(chan confirmRes, 1)}
+	select {
+	case s.confirms <- req:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	case <-s.stop:
+		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
 	}
-	q.WriteString(")")
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(q.String()), args...)
+	select {
+	case r := <-req.res:
+		return r.ok, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	case <-s.stop:
+		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
+	}
+}
+
+type confirmReq struct {
+	hits []hit
+	res  chan confirmRes
+}
+
+type confirmRes struct {
+	ok  []bool
+	err error
+}
+
+// confirmers is how many confirmation queries run at once.
+const confirmers = 2
+
+// maxConfirm bounds the alerts one confirmation query asks about.
+const maxConfirm = 1000
+
+// confirmLoop answers confirmation requests, all those queued together in
+// one query.
+func (s *Store) confirmLoop() {
+	defer s.confirmWG.Done()
+	for {
+		var first *confirmReq
+		select {
+		case first = <-s.confirms:
+		case <-s.stop:
+			return
+		}
+		reqs := []*confirmReq{first}
+		n := len(first.hits)
+	fill:
+		for n < maxConfirm {
+			select {
+			case r := <-s.confirms:
+				reqs = append(reqs, r)
+				n += len(r.hits)
+			default:
+				break fill
+			}
+		}
+		keys := make([]alertKey, 0, n)
+		for _, r := range reqs {
+			for _, h := range r.hits {
+				keys = append(keys, h.key)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		found, err := s.alertStates(ctx, keys)
+		cancel()
+		for _, r := range reqs {
+			if err != nil {
+				r.res <- confirmRes{err: err}
+				continue
+			}
+			r.res <- confirmRes{ok: s.judgeHits(r.hits, found)}
+		}
+	}
+}
+
+// alertState is what confirming a repeat needs to know of a stored alert.
+type alertState struct {
+	hash       uint64
+	status     string
+	incident   int64
+	suppressed string
+	incStatus  string
+}
+
+// alertStates reads the stored state of the given alerts and their
+// incidents (one query, by the unique (source, fingerprint) index).
+func (s *Store) alertStates(ctx context.Context, keys []alertKey) (map[alertKey]alertState, error) {
+	sources, fps := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		sources[i], fps[i] = k.source, k.fingerprint
+	}
+	// Shared stores are PostgreSQL: the keys go as two arrays.
+	rows, err := s.r.QueryContext(ctx, `SELECT a.source, a.fingerprint, a.hash, a.status, COALESCE(a.incident_id, 0), a.suppressed, COALESCE(i.status, '')
+FROM unnest($1::text[], $2::text[]) AS k(source, fingerprint)
+JOIN alerts a ON a.source = k.source AND a.fingerprint = k.fingerprint
+LEFT JOIN incidents i ON i.id = a.incident_id`, sources, fps)
 	if err != nil {
 		return nil, fmt.Errorf("%w: confirm repeats: %v", ErrUnavailable, err)
 	}
 	defer rows.Close()
-	type row struct {
-		hash        uint64
-		status      string
-		incident    int64
-		suppressed  string
-		incStatus   string
-		incResolved bool
-	}
-	found := make(map[alertKey]row, len(hits))
+	found := make(map[alertKey]alertState, len(keys))
 	for rows.Next() {
 		var k alertKey
-		var r row
+		var st alertState
 		var h int64
-		if err := rows.Scan(&k.source, &k.fingerprint, &h, &r.status, &r.incident, &r.suppressed, &r.incStatus); err != nil {
+		if err := rows.Scan(&k.source, &k.fingerprint, &h, &st.status, &st.incident, &st.suppressed, &st.incStatus); err != nil {
 			return nil, fmt.Errorf("%w: confirm repeats: %v", ErrUnavailable, err)
 		}
-		r.hash = uint64(h)
-		found[k] = r
+		st.hash = uint64(h)
+		found[k] = st
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%w: confirm repeats: %v", ErrUnavailable, err)
 	}
+	return found, nil
+}
+
+// judgeHits decides which hits stand given the stored states, and drops
+// from memory what another replica changed.
+func (s *Store) judgeHits(hits []hit, found map[alertKey]alertState) []bool {
 	ok := make([]bool, len(hits))
 	for i, h := range hits {
 		r, exists := found[h.key]
@@ -215,7 +297,7 @@ FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id WHERE (a.source, a.f
 			s.cache.drop(h.key)
 		}
 	}
-	return ok, nil
+	return ok
 }
 
 // hit is a repeat answered from the cache, pending confirmation.

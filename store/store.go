@@ -123,6 +123,9 @@ type Store struct {
 	leader   atomic.Bool
 	leaseTTL time.Duration
 	syncDone chan struct{}
+	// confirms queues repeat hits to confirm (shared stores).
+	confirms  chan *confirmReq
+	confirmWG sync.WaitGroup
 
 	cache *alertCache
 	open  *openIncidents
@@ -200,6 +203,11 @@ func (s *Store) start(opts Options) {
 		s.leader.Store(true)
 		close(s.syncDone)
 		return
+	}
+	s.confirms = make(chan *confirmReq, 1024)
+	s.confirmWG.Add(confirmers)
+	for range confirmers {
+		go s.confirmLoop()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.leaseTTL/3)
 	s.lead(ctx)
@@ -295,6 +303,7 @@ func (s *Store) Close() error {
 		<-s.done
 		<-s.reevalDone
 		<-s.syncDone
+		s.confirmWG.Wait()
 		err = errors.Join(s.w.Close(), s.r.Close())
 	})
 	return err

@@ -24,10 +24,19 @@ type Tx struct {
 	openedIncidents []inhibitEntry
 	closedIncidents []int64
 	raised          map[int64]alert.Severity
+	// changed marks incidents whose status changed in this transaction.
+	changed         map[int64]bool
 	silencesChanged bool
 	jobsAdded       bool
 	logs            []func()
 	unprepared      []string
+}
+
+func (t *Tx) markChanged(id int64) {
+	if t.changed == nil {
+		t.changed = map[int64]bool{}
+	}
+	t.changed[id] = true
 }
 
 func (t *Tx) finish() {
@@ -139,7 +148,10 @@ func (t *Tx) Incident(id int64) (*alert.Incident, error) {
 func (t *Tx) incident(id int64) (*alert.Incident, error) {
 	// On PostgreSQL the row is locked until the transaction ends, so a step
 	// and an ack (or resolve) on different replicas take turns: the later
-	// one sees what the earlier one did.
+	// one sees what the earlier one did. FOR NO KEY UPDATE, not FOR UPDATE:
+	// an ingest inserting alerts that reference the incident (a foreign
+	// key check, KEY SHARE) is not blocked, so steps and ingest on
+	// different replicas do not deadlock.
 	inc, err := scanIncident(t.queryRow(t.ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`+t.s.d.forUpdate, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("incident %s: %w", alert.IncidentKey(id), ErrNotFound)
@@ -153,6 +165,7 @@ func (t *Tx) incident(id int64) (*alert.Incident, error) {
 // resolve marks an open incident resolved, cancels its pending work and
 // plans what resolving implies.
 func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) error {
+	t.markChanged(inc.ID)
 	_, err := t.exec(t.ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ? WHERE id = ?`,
 		now.UnixMilli(), actor, now.UnixMilli(), inc.ID)
 	if err != nil {
@@ -181,6 +194,7 @@ func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) err
 
 func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 	now := t.s.now()
+	t.markChanged(inc.ID)
 	_, err := t.exec(t.ctx, `UPDATE incidents SET status = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ? WHERE id = ?`,
 		ms(now), actor, ms(now), inc.ID)
 	if err != nil {
