@@ -21,19 +21,21 @@ const (
 	timedBase = 1 << 40
 )
 
-// loadClient is a closed-loop load generator against one server: conns
-// workers each send one request at a time over their own keep-alive
-// connection. The same client serves every scenario.
+// loadClient is a closed-loop load generator against one server or
+// several replicas: conns workers each send one request at a time over
+// their own keep-alive connection, worker i to replica i mod replicas
+// (the connections split evenly, each staying with its replica). The
+// same client serves every scenario.
 type loadClient struct {
-	hc      *fasthttp.HostClient
-	url     string
+	hcs     []*fasthttp.HostClient
 	workers []*worker
 }
 
 // worker owns its request, response, body function and counters.
 type worker struct {
 	idx  uint64
-	next uint64 // timed requests sent so far
+	hc   *fasthttp.HostClient // its replica
+	next uint64               // timed requests sent so far
 	body func(uint64) []byte
 	req  *fasthttp.Request
 	resp *fasthttp.Response
@@ -94,23 +96,28 @@ func (s *phaseStats) merge(o *phaseStats) {
 	}
 }
 
-// newLoadClient connects conns workers to addr, taking bodies from gen.
-func newLoadClient(addr string, conns int, gen generator) *loadClient {
-	c := &loadClient{
-		hc: &fasthttp.HostClient{
-			Addr:                addr,
-			Name:                userAgent,
-			MaxConns:            conns,
-			ReadTimeout:         requestTimeout,
-			WriteTimeout:        requestTimeout,
-			MaxIdleConnDuration: time.Minute,
-			MaxConnWaitTimeout:  requestTimeout,
-		},
-		url: "http://" + addr + ingestPath,
-	}
-	for i := range conns {
-		w := &worker{idx: uint64(i), body: gen.forWorker(), req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
-		w.req.SetRequestURI(c.url)
+// newLoadClient connects conns workers to addrs (spread by workerAddrs),
+// taking bodies from gen.
+func newLoadClient(addrs []string, conns int, gen generator) *loadClient {
+	c := &loadClient{}
+	hcs := map[string]*fasthttp.HostClient{}
+	for i, addr := range workerAddrs(addrs, conns) {
+		hc := hcs[addr]
+		if hc == nil {
+			hc = &fasthttp.HostClient{
+				Addr:                addr,
+				Name:                userAgent,
+				ReadTimeout:         requestTimeout,
+				WriteTimeout:        requestTimeout,
+				MaxIdleConnDuration: time.Minute,
+				MaxConnWaitTimeout:  requestTimeout,
+			}
+			hcs[addr] = hc
+			c.hcs = append(c.hcs, hc)
+		}
+		hc.MaxConns++ // one per worker of this replica
+		w := &worker{idx: uint64(i), hc: hc, body: gen.forWorker(), req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
+		w.req.SetRequestURI("http://" + addr + ingestPath)
 		w.req.Header.SetMethod(fasthttp.MethodPost)
 		w.req.Header.SetContentType("application/json")
 		w.req.Header.SetUserAgent(userAgent)
@@ -119,13 +126,26 @@ func newLoadClient(addr string, conns int, gen generator) *loadClient {
 	return c
 }
 
+// workerAddrs returns the address of each of conns workers: round-robin
+// over addrs, so each address gets conns/len(addrs) workers, the first
+// conns%len(addrs) one more.
+func workerAddrs(addrs []string, conns int) []string {
+	out := make([]string, conns)
+	for i := range out {
+		out[i] = addrs[i%len(addrs)]
+	}
+	return out
+}
+
 // close releases the workers' buffers and idle connections.
 func (c *loadClient) close() {
 	for _, w := range c.workers {
 		fasthttp.ReleaseRequest(w.req)
 		fasthttp.ReleaseResponse(w.resp)
 	}
-	c.hc.CloseIdleConnections()
+	for _, hc := range c.hcs {
+		hc.CloseIdleConnections()
+	}
 }
 
 // runCount sends alerts 0..n-1 once each, worker i taking ids i, i+conns, …
@@ -133,7 +153,7 @@ func (c *loadClient) runCount(ctx context.Context, n uint64) phaseStats {
 	conns := uint64(len(c.workers))
 	return c.run(func(w *worker) {
 		for id := w.idx; id < n && ctx.Err() == nil; id += conns {
-			w.send(c.hc, id)
+			w.send(id)
 		}
 	})
 }
@@ -146,7 +166,7 @@ func (c *loadClient) runFor(ctx context.Context, d time.Duration) phaseStats {
 	deadline := time.Now().Add(d)
 	return c.run(func(w *worker) {
 		for ctx.Err() == nil && time.Now().Before(deadline) {
-			w.send(c.hc, timedBase+w.next*conns+w.idx)
+			w.send(timedBase + w.next*conns + w.idx)
 			w.next++
 		}
 	})
@@ -169,10 +189,10 @@ func (c *loadClient) run(loop func(*worker)) phaseStats {
 }
 
 // send posts alert id and records the outcome.
-func (w *worker) send(hc *fasthttp.HostClient, id uint64) {
+func (w *worker) send(id uint64) {
 	w.req.SetBodyRaw(w.body(id))
 	start := time.Now()
-	err := hc.Do(w.req, w.resp)
+	err := w.hc.Do(w.req, w.resp)
 	lat := time.Since(start)
 	switch code := w.resp.StatusCode(); {
 	case err != nil:

@@ -14,6 +14,13 @@
 //	repeat  1,000 distinct alerts re-sent round-robin (each sent once first)
 //	storm   every request a new alert, over 100 alertname×service groups
 //
+// With -postgres DSN (default $ALERTGATE_TEST_POSTGRES_DSN; without one
+// the report says these rows were skipped) each workload also runs
+// against the gateway on PostgreSQL: one replica, and three gateway
+// processes on the same database, the connections split evenly among them
+// (each connection stays with its replica). Each of these rows gets a
+// fresh schema (search_path in the DSN), dropped afterwards.
+//
 // Finally it ingests -rss-alerts distinct alerts into a fresh gateway and
 // reports its RSS growth per active alert. The report is a Markdown table
 // on stdout (and in -out FILE) with the targets of the benchmark issue
@@ -21,10 +28,11 @@
 // marked PASS or FAIL; they are informational. The exit status is 1 when
 // a request failed (non-2xx or transport error) or a server didn't start.
 //
-// Only 127.0.0.1 is ever contacted. Child servers run in their own
-// process groups, are stopped on exit or interrupt and get SIGKILL should
-// this process die.
+// Only 127.0.0.1 (and the -postgres database) is ever contacted. Child
+// servers run in their own process groups, are stopped on exit or
+// interrupt and get SIGKILL should this process die.
 //
 // Adding a variant (a gateway holding pending timers, slow targets,
-// PostgreSQL) is a startFunc and an entry in scenarios; see scenario.go.
+// PostgreSQL replicas) is a startFunc and an entry in scenarios; see
+// scenario.go.
 package main

@@ -29,6 +29,7 @@ type options struct {
 	selfTest   bool
 	timers     int
 	targets    bool
+	postgres   string // DSN; empty: no PostgreSQL rows
 }
 
 // hiddenFlags are for the tool itself and left out of -help.
@@ -57,6 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.skipRSS, "skip-rss", false, "skip the RSS measurement")
 	fs.BoolVar(&o.targets, "targets", false, "also run each workload with every role paging a local webhook that answers in 1 ms, and one that hangs 10 s")
 	fs.IntVar(&o.timers, "timers", 0, "also run each workload against a gateway holding this many pending escalation timers (0: skip)")
+	fs.StringVar(&o.postgres, "postgres", os.Getenv(postgresEnv), "also run each workload against gateways on this PostgreSQL database, 1 replica and 3, each in a fresh schema dropped afterwards (empty: skip)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
 	fs.StringVar(&o.gatewayBin, "gateway-bin", "", "use this alertgate binary instead of building ./cmd/alertgate")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
@@ -65,7 +67,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./test/loadgen [flags]\n\nDurable ingest vs a parse-only baseline, and RSS per active alert.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
-			if !hiddenFlags[f.Name] {
+			switch {
+			case hiddenFlags[f.Name]:
+			case f.Name == "postgres": // the default may hold a password
+				fmt.Fprintf(stderr, "  -%s\t%s (default $%s)\n", f.Name, f.Usage, postgresEnv)
+			default:
 				fmt.Fprintf(stderr, "  -%s\t%s (default %q)\n", f.Name, f.Usage, f.DefValue)
 			}
 		})
@@ -166,14 +172,33 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 		}
 	}
 
+	var pgNote string
+	switch {
+	case o.postgres == "":
+		pgNote = "PostgreSQL rows skipped: set " + postgresEnv + " (or -postgres DSN) to compare with gateways on PostgreSQL."
+	case o.selfTest:
+		pgNote = "PostgreSQL rows skipped: -self-test."
+	default:
+		if e.pg, err = connectPostgres(ctx, o.postgres); err != nil {
+			return nil, err
+		}
+		defer e.pg.close()
+	}
+	if pgNote != "" {
+		logf("%s", pgNote)
+	}
+
 	all, err := newWorkloads(time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
 	rep := &report{
-		Command: strings.Join(append([]string{"go run ./test/loadgen"}, quoteArgs(args)...), " "),
+		Command: strings.Join(append([]string{"go run ./test/loadgen"}, quoteArgs(redactArgs(args))...), " "),
 		Machine: thisMachine(), Date: time.Now(), Conns: o.conns, Warmup: o.warmup, Duration: o.duration,
-		BodyBytes: bodyBytes(all["storm"].Gen),
+		BodyBytes: bodyBytes(all["storm"].Gen), PostgresSkipped: pgNote,
+	}
+	if e.pg != nil {
+		rep.Postgres = e.pg.describe()
 	}
 	for _, name := range o.workloads {
 		rep.Workloads = append(rep.Workloads, all[name])
@@ -204,6 +229,11 @@ func scenarios(e *env, workloads []*workload) []scenario {
 			scenario{Name: "baseline (parse only)", Baseline: true, Start: startBaseline, Workload: wl},
 			scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl},
 		)
+		if e.pg != nil {
+			for _, n := range pgReplicas {
+				out = append(out, scenario{Name: pgRowName(n), Start: startPostgresGateways(n), Workload: wl})
+			}
+		}
 		if e.opts.targets && !e.opts.selfTest {
 			out = append(out,
 				scenario{Name: "gateway (SQLite, targets answer in 1 ms)", Start: startGatewayWithTarget(time.Millisecond), Workload: wl},
@@ -231,15 +261,20 @@ func gatewayStart(e *env) startFunc {
 }
 
 // startBaseline runs this executable in -serve-baseline mode.
-func startBaseline(ctx context.Context, e *env) (*proc, error) {
-	return startProc(ctx, "baseline", e.self, func(addr string) ([]string, error) {
+func startBaseline(ctx context.Context, e *env) (*servers, error) {
+	p, err := startProc(ctx, "baseline", e.self, "/healthz", func(addr string) ([]string, error) {
 		return []string{"-serve-baseline", addr}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return one(p), nil
 }
 
 // gatewayConfig is the bench configuration: the baseline's server
-// settings, one open Alertmanager source, SQLite, no targets (pages go to
-// the built-in log target at info level, suppressed at warn).
+// settings, one open Alertmanager source, the storage (sqliteStorage or
+// postgresStorage), no targets (pages go to the built-in log target at
+// info level, suppressed at warn).
 const gatewayConfig = `server:
   listen: %q
   max_body_bytes: %d
@@ -248,27 +283,44 @@ const gatewayConfig = `server:
   idle_timeout: %ds
   pprof: true
 log: { level: warn, format: json }
-storage: { driver: sqlite, path: %q }
+storage: %s
 sources:
   - { name: alertmanager, type: alertmanager }
 `
 
+// Values of gatewayConfig's storage.
+const (
+	sqliteStorage   = `{ driver: sqlite, path: %q }`
+	postgresStorage = `{ driver: postgres, dsn: %q }`
+)
+
 // startGateway runs alertgate serve on a new SQLite database.
-func startGateway(ctx context.Context, e *env) (*proc, error) {
+func startGateway(ctx context.Context, e *env) (*servers, error) {
 	return startGatewayConfig(ctx, e, "")
 }
 
-// startGatewayConfig runs alertgate serve with extra config appended.
-func startGatewayConfig(ctx context.Context, e *env, extra string) (*proc, error) {
+// startGatewayConfig runs alertgate serve on a new SQLite database with
+// extra config appended.
+func startGatewayConfig(ctx context.Context, e *env, extra string) (*servers, error) {
 	dir, err := e.dir("gateway")
 	if err != nil {
 		return nil, err
 	}
-	return startProc(ctx, "gateway", e.gatewayBin, func(addr string) ([]string, error) {
+	p, err := startGatewayProc(ctx, e, dir, fmt.Sprintf(sqliteStorage, filepath.Join(dir, "bench.db")), extra)
+	if err != nil {
+		return nil, err
+	}
+	return one(p), nil
+}
+
+// startGatewayProc runs alertgate serve with its config in dir and waits
+// for /readyz (storage open and migrated, answering a ping).
+func startGatewayProc(ctx context.Context, e *env, dir, storage, extra string) (*proc, error) {
+	return startProc(ctx, "gateway", e.gatewayBin, "/readyz", func(addr string) ([]string, error) {
 		path := filepath.Join(dir, "alertgate.yml")
 		cfg := fmt.Sprintf(gatewayConfig, addr, benchBodyLimit,
 			int(benchReadTimeout.Seconds()), int(benchWriteTimeout.Seconds()), int(benchIdleTimeout.Seconds()),
-			filepath.Join(dir, "bench.db")) + extra
+			storage) + extra
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			return nil, fmt.Errorf("gateway config: %w", err)
 		}

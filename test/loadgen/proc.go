@@ -42,8 +42,8 @@ type proc struct {
 
 // startProc starts the command that newArgs builds for a free address, in
 // its own process group (killed with its parent on Linux), and waits for
-// GET /healthz to answer 200.
-func startProc(ctx context.Context, name, bin string, newArgs func(addr string) ([]string, error)) (*proc, error) {
+// GET readyPath (/healthz, or a gateway's /readyz) to answer 200.
+func startProc(ctx context.Context, name, bin, readyPath string, newArgs func(addr string) ([]string, error)) (*proc, error) {
 	var lastErr error
 	for range startAttempts {
 		addr, err := freeAddr()
@@ -63,7 +63,7 @@ func startProc(ctx context.Context, name, bin string, newArgs func(addr string) 
 			return nil, fmt.Errorf("start %s: %w", name, err)
 		}
 		go func() { p.err = p.cmd.Wait(); close(p.done) }()
-		err = p.waitHealthy(ctx)
+		err = p.waitReady(ctx, readyPath)
 		if err == nil {
 			return p, nil
 		}
@@ -86,19 +86,19 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// waitHealthy polls /healthz until it answers 200, the process exits, ctx
-// ends or healthTimeout passes.
-func (p *proc) waitHealthy(ctx context.Context) error {
+// waitReady polls path until it answers 200, the process exits, ctx ends
+// or healthTimeout passes.
+func (p *proc) waitReady(ctx context.Context, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
-	client := &http.Client{Timeout: time.Second}
-	url := "http://" + p.addr + "/healthz"
+	client := &http.Client{Timeout: 3 * time.Second}
+	url := "http://" + p.addr + path
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
-			return fmt.Errorf("%s healthz: %w", p.name, err)
+			return fmt.Errorf("%s %s: %w", p.name, path, err)
 		}
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
@@ -108,9 +108,9 @@ func (p *proc) waitHealthy(ctx context.Context) error {
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited before it was healthy (%v); its output:\n%s", p.name, p.err, p.stderr)
+			return fmt.Errorf("%s exited before %s answered 200 (%v); its output:\n%s", p.name, path, p.err, p.stderr)
 		case <-ctx.Done():
-			return fmt.Errorf("%s not healthy on %s after %s: %w; its output:\n%s", p.name, p.addr, healthTimeout, ctx.Err(), p.stderr)
+			return fmt.Errorf("%s on %s: %s not 200 after %s: %w; its output:\n%s", p.name, p.addr, path, healthTimeout, ctx.Err(), p.stderr)
 		case <-tick.C:
 		}
 	}
@@ -141,6 +141,74 @@ func (p *proc) stop() {
 			<-p.done
 		}
 	})
+}
+
+// servers are what a startFunc starts: one server process, or the gateway
+// replicas of one scenario sharing a database.
+type servers struct {
+	procs []*proc
+	once  sync.Once
+	// after runs once every process has stopped (dropping their schema).
+	after func()
+}
+
+func one(p *proc) *servers { return &servers{procs: []*proc{p}} }
+
+// addrs returns the processes' addresses, in start order.
+func (s *servers) addrs() []string {
+	out := make([]string, len(s.procs))
+	for i, p := range s.procs {
+		out[i] = p.addr
+	}
+	return out
+}
+
+// stop stops every process at once, then runs after. Idempotent.
+func (s *servers) stop() {
+	s.once.Do(func() {
+		var wg sync.WaitGroup
+		for _, p := range s.procs {
+			wg.Go(p.stop)
+		}
+		wg.Wait()
+		if s.after != nil {
+			s.after()
+		}
+	})
+}
+
+// String names the processes: "gateway on 127.0.0.1:1234 (pid 42)".
+func (s *servers) String() string {
+	parts := make([]string, len(s.procs))
+	for i, p := range s.procs {
+		parts[i] = fmt.Sprintf("%s (pid %d)", p.addr, p.cmd.Process.Pid)
+	}
+	name := s.procs[0].name
+	if len(s.procs) > 1 {
+		name = fmt.Sprintf("%d× %s", len(s.procs), name)
+	}
+	return name + " on " + strings.Join(parts, ", ")
+}
+
+// output returns the kept output of every process, labelled by address
+// when there are several.
+func (s *servers) output() string {
+	if len(s.procs) == 1 {
+		return s.procs[0].stderr.String()
+	}
+	var b strings.Builder
+	for i, p := range s.procs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "  %s on %s:\n%s", p.name, p.addr, p.stderr)
+	}
+	return b.String()
+}
+
+// stopAll stops procs at once; for a start that failed half-way.
+func stopAll(procs []*proc) {
+	(&servers{procs: procs}).stop()
 }
 
 // rss returns the process's resident set size in bytes (VmRSS).

@@ -11,7 +11,8 @@ import (
 // A scenario is one server under one workload: a row of the report. A
 // baseline scenario is the reference of the other scenarios of its
 // workload. Adding a variant (a gateway with pending timers, slow targets,
-// PostgreSQL) is one more startFunc and one more entry in scenarios.
+// PostgreSQL replicas) is one more startFunc and one more entry in
+// scenarios.
 type scenario struct {
 	Name     string
 	Baseline bool
@@ -19,9 +20,10 @@ type scenario struct {
 	Workload *workload
 }
 
-// startFunc starts a fresh server in its own directory under env.tmp,
-// ready to serve, and returns it; the caller stops it.
-type startFunc func(ctx context.Context, env *env) (*proc, error)
+// startFunc starts a fresh server (or several replicas) in its own
+// directory under env.tmp, ready to serve, and returns it; the caller
+// stops it.
+type startFunc func(ctx context.Context, env *env) (*servers, error)
 
 // workload is what the client sends.
 type workload struct {
@@ -39,6 +41,7 @@ type env struct {
 	opts       options
 	self       string // this executable, for -serve-baseline
 	gatewayBin string
+	pg         *pgServer // nil: no PostgreSQL rows
 	tmp        string
 	runs       int // numbers the scenarios' directories
 }
@@ -96,10 +99,10 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 		return res, err
 	}
 	defer p.stop()
-	c := newLoadClient(p.addr, e.opts.conns, sc.Workload.Gen)
+	c := newLoadClient(p.addrs(), e.opts.conns, sc.Workload.Gen)
 	defer c.close()
 
-	logf("%s / %s on %s (pid %d)", sc.Workload.Name, sc.Name, p.addr, p.cmd.Process.Pid)
+	logf("%s / %s: %s", sc.Workload.Name, sc.Name, p)
 	if n := sc.Workload.Prime; n > 0 {
 		st := c.runCount(ctx, n)
 		logf("  primed: %d alerts sent once, not counted (%s)", st.ok, st.elapsed.Round(time.Millisecond))
@@ -119,18 +122,18 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 		return res, ctx.Err()
 	}
 	if n := res.Stats.failures(); n > 0 {
-		logf("!!! %s / %s: %d FAILED requests: %s\n  server output:\n%s", sc.Workload.Name, sc.Name, n, res.Stats.failureSummary(), p.stderr)
+		logf("!!! %s / %s: %d FAILED requests: %s\n  server output:\n%s", sc.Workload.Name, sc.Name, n, res.Stats.failureSummary(), p.output())
 	}
 	return res, nil
 }
 
 // failed turns failures of an untimed phase into an error.
-func failed(ctx context.Context, p *proc, phase string, st *phaseStats) error {
+func failed(ctx context.Context, p *servers, phase string, st *phaseStats) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if n := st.failures(); n > 0 {
-		return fmt.Errorf("%s %s: %d failed requests: %s\n  server output:\n%s", p.name, phase, n, st.failureSummary(), p.stderr)
+		return fmt.Errorf("%s %s: %d failed requests: %s\n  server output:\n%s", p.procs[0].name, phase, n, st.failureSummary(), p.output())
 	}
 	return nil
 }
@@ -162,14 +165,14 @@ func runMemory(ctx context.Context, e *env, start startFunc, gen generator) (mem
 		return res, err
 	}
 	defer p.stop()
-	c := newLoadClient(p.addr, e.opts.conns, gen)
+	c := newLoadClient(p.addrs(), e.opts.conns, gen)
 	defer c.close()
 
-	logf("memory: %d alerts into %s on %s (pid %d)", res.Alerts, p.name, p.addr, p.cmd.Process.Pid)
+	logf("memory: %d alerts into %s", res.Alerts, p)
 	if err := sleep(ctx, memSettle); err != nil {
 		return res, err
 	}
-	if res.Before, err = p.rss(); err != nil {
+	if res.Before, err = p.procs[0].rss(); err != nil {
 		return res, err
 	}
 	res.Fill = c.runCount(ctx, res.Alerts)
@@ -179,7 +182,7 @@ func runMemory(ctx context.Context, e *env, start startFunc, gen generator) (mem
 	if err := sleep(ctx, memSettle); err != nil {
 		return res, err
 	}
-	if res.After, err = p.rss(); err != nil {
+	if res.After, err = p.procs[0].rss(); err != nil {
 		return res, err
 	}
 	logf("  RSS %s → %s, %.0f B per alert", fmtBytes(res.Before), fmtBytes(res.After), res.perAlert())

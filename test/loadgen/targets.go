@@ -26,7 +26,7 @@ communication:
 // gateway that pages every role and channel through it. The webhook lives
 // as long as the run's context.
 func startGatewayWithTarget(delay time.Duration) startFunc {
-	return func(ctx context.Context, e *env) (*proc, error) {
+	return func(ctx context.Context, e *env) (*servers, error) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("target: %w", err)

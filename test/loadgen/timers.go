@@ -32,13 +32,13 @@ func (d distinctGroups) forWorker() func(id uint64) []byte {
 // incidents through the HTTP API that at least n escalation timers are
 // pending (none falls due during the run: the earliest is 5 minutes out).
 func startGatewayWithTimers(n int) startFunc {
-	return func(ctx context.Context, e *env) (*proc, error) {
+	return func(ctx context.Context, e *env) (*servers, error) {
 		p, err := startGateway(ctx, e)
 		if err != nil {
 			return nil, err
 		}
 		incidents := uint64((n + pendingPerIncident - 1) / pendingPerIncident)
-		c := newLoadClient(p.addr, e.opts.conns, distinctGroups{startsAt: time.Now().UTC().Format(time.RFC3339)})
+		c := newLoadClient(p.addrs(), e.opts.conns, distinctGroups{startsAt: time.Now().UTC().Format(time.RFC3339)})
 		defer c.close()
 		st := c.runCount(ctx, incidents)
 		if err := failed(ctx, p, "preloading timers", &st); err != nil {
@@ -49,7 +49,7 @@ func startGatewayWithTimers(n int) startFunc {
 		// Let the gateway finish the immediate work the preload implied
 		// (one announcement per incident) before the timed run.
 		settle := time.Now()
-		if err := waitQuiet(ctx, p.addr, 2*time.Second, 3*time.Minute); err != nil {
+		if err := waitQuiet(ctx, p.procs[0].addr, 2*time.Second, 3*time.Minute); err != nil {
 			p.stop()
 			return nil, err
 		}
