@@ -81,11 +81,19 @@ func (v *validator) targetList() {
 	v.fallbackCycles()
 }
 
+// MaxTargetTimeout bounds a target's timeout: half the lease a claimed
+// delivery holds (router's default lease, 2m).
+const MaxTargetTimeout = time.Minute
+
 // delivery checks a target's timeout, retry and breaker. Zero means the
 // default.
 func (v *validator) delivery(where, key string, t *Target) {
 	if t.Timeout < 0 {
 		v.add(where, key+".timeout", "timeout must not be negative")
+	}
+	if t.Timeout.D() > MaxTargetTimeout {
+		v.add(where, key+".timeout", "timeout %s is longer than %s: a claimed delivery is leased for %s, and an attempt outliving its lease may be sent again by another replica",
+			t.Timeout, Duration(MaxTargetTimeout), Duration(2*MaxTargetTimeout))
 	}
 	if t.Retry.MaxAttempts < 0 {
 		v.add(where, key+".retry.max_attempts", "retry.max_attempts must not be negative")

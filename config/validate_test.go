@@ -96,6 +96,11 @@ func TestValidate(t *testing.T) {
 			"targets[6] (slow): breaker.failures must not be negative",
 			"targets[6] (slow): breaker.open_for must not be negative",
 		}},
+		{"target timeout within the delivery lease", func(c *Config) {
+			c.Targets = append(c.Targets, Target{Name: "tarpit", Type: "log", Timeout: Duration(90 * time.Second)})
+		}, []string{
+			"targets[1] (tarpit): timeout 1m30s is longer than 1m: a claimed delivery is leased for 2m, and an attempt outliving its lease may be sent again by another replica",
+		}},
 		{"fallback cycle reported once", func(c *Config) {
 			c.Targets = append(c.Targets,
 				Target{Name: "a", Type: "log", Fallback: "b"},

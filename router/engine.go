@@ -102,7 +102,7 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 		e.poll = time.Second
 	}
 	if e.lease <= 0 {
-		e.lease = 2 * time.Minute
+		e.lease = 2 * config.MaxTargetTimeout // an attempt never outlives its lease
 	}
 	n := opts.Workers
 	if n <= 0 {
