@@ -15,8 +15,11 @@ import (
 
 // DigestStore is what digests need of the store.
 type DigestStore interface {
-	// Claim records key as done; true when this call did it.
-	Claim(ctx context.Context, key string) (bool, error)
+	// ClaimFor claims key for work taking up to lease; true when this
+	// call did it (or took over a claim whose claimant died). Done marks
+	// the work done for good.
+	ClaimFor(ctx context.Context, key string, lease time.Duration) (bool, error)
+	Done(ctx context.Context, key string) error
 	Unclaim(ctx context.Context, key string) error
 	// Epoch is when the database first served.
 	Epoch(ctx context.Context) (time.Time, error)
@@ -25,6 +28,10 @@ type DigestStore interface {
 	// the lease); digests are sent by the leader only.
 	Leader() bool
 }
+
+// digestLease is how long a digest claim holds before another replica may
+// take over a send its claimant never finished (it died mid-send).
+const digestLease = 5 * time.Minute
 
 // digestPeriods in the order they are sent.
 var digestPeriods = []string{config.DigestDaily, config.DigestWeekly, config.DigestMonthly}
@@ -145,7 +152,7 @@ func (e *Engine) sendDigest(ctx context.Context, r *routing, role, period string
 	var msg *Message
 	for _, tn := range dedupe(r.cfg.Roles[role].Targets) {
 		key := fmt.Sprintf("digest/%s/%s/%s/%s", role, period, at.UTC().Format(time.RFC3339), tn)
-		ok, err := e.digests.Claim(ctx, key)
+		ok, err := e.digests.ClaimFor(ctx, key, digestLease)
 		if err != nil || !ok {
 			return err
 		}
@@ -172,6 +179,11 @@ func (e *Engine) sendDigest(ctx context.Context, r *routing, role, period string
 			return fmt.Errorf("target %s: %w", tn, err)
 		}
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "ok", "").Inc()
+		if err := e.digests.Done(context.WithoutCancel(ctx), key); err != nil {
+			// Sent; if the mark is lost it may be sent again after the
+			// lease, with the same idempotency key.
+			e.log.Warn("mark digest sent", zap.String("key", key), zap.Error(err))
+		}
 		e.log.Info("digest sent", zap.String("role", role), zap.String("period", period), zap.String("target", tn), zap.Int("incidents", len(msg.Alerts)))
 	}
 	return nil

@@ -209,3 +209,27 @@ func TestPostgresUnreachableIsClearAndKeepsPasswordOut(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "hunter2")
 }
+
+// A claim for work in progress is taken over once its lease ran out
+// without Done (the claimant died mid-send); finished work stays claimed.
+func TestClaimForTakesOverUnfinishedWork(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		claim := func() bool {
+			ok, err := s.ClaimFor(ctx, "digest/oncall/daily/x/sink", 5*time.Minute)
+			require.NoError(t, err)
+			return ok
+		}
+		require.True(t, claim())
+		require.False(t, claim(), "claimed and within its lease")
+		clk.Advance(4 * time.Minute)
+		require.False(t, claim())
+		clk.Advance(2 * time.Minute)
+		require.True(t, claim(), "the claimant never finished: taken over")
+		require.NoError(t, s.Done(ctx, "digest/oncall/daily/x/sink"))
+		clk.Advance(time.Hour)
+		require.False(t, claim(), "done work is never claimed again")
+	})
+}

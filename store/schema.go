@@ -162,6 +162,11 @@ CREATE TABLE leases (
 	expires_at BIGINT NOT NULL
 );
 `,
+	// 11: a once-key claimed for work still in progress (done = 0) can be
+	// claimed again when its claimant died.
+	`
+ALTER TABLE once_keys ADD COLUMN done INTEGER NOT NULL DEFAULT 1;
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -66,6 +66,33 @@ func (s *Store) Claim(ctx context.Context, key string) (bool, error) {
 	return n == 1, err
 }
 
+// ClaimFor claims key for work that takes up to lease: it reports true
+// when the key was never claimed, or when an earlier claim's work never
+// finished (Done) within its lease — its claimant died, and this call takes
+// the work over. Call Done when the work is done.
+func (s *Store) ClaimFor(ctx context.Context, key string, lease time.Duration) (bool, error) {
+	var n int64
+	now := s.now()
+	err := s.withTx(ctx, func(t *Tx) error {
+		res, err := t.exec(ctx, `INSERT INTO once_keys (key, at, done) VALUES (?, ?, 0)
+ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE once_keys.done = 0 AND once_keys.at < ?`, key, ms(now), ms(now.Add(-lease)))
+		if err != nil {
+			return fmt.Errorf("claim %s: %w", key, err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n == 1, err
+}
+
+// Done marks the work of a ClaimFor claim as done for good.
+func (s *Store) Done(ctx context.Context, key string) error {
+	return s.withTx(ctx, func(t *Tx) error {
+		_, err := t.exec(ctx, `UPDATE once_keys SET done = 1 WHERE key = ?`, key)
+		return err
+	})
+}
+
 // Unclaim forgets a claim whose work failed, so it is tried again.
 func (s *Store) Unclaim(ctx context.Context, key string) error {
 	return s.withTx(ctx, func(t *Tx) error {
