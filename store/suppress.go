@@ -118,9 +118,9 @@ func (o *openIncidents) recheck(can func(*rules.InhibitSource) bool) {
 // not be modified; the rules skip the alert's own incident.
 func (o *openIncidents) sources() []rules.InhibitSource {
 	o.mu.RLock()
-	l := o.list
+	l, n := o.list, len(o.cands)
 	o.mu.RUnlock()
-	if l != nil || len(o.cands) == 0 {
+	if l != nil || n == 0 {
 		return l
 	}
 	o.mu.Lock()
