@@ -67,12 +67,8 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three gateway processes")
 	}
-	dsn := os.Getenv("ALERTGATE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("PostgreSQL tests skipped: set ALERTGATE_TEST_POSTGRES_DSN")
-	}
 	begin := time.Now()
-	db, schemaDSN := replicaSchema(t, dsn)
+	db, schemaDSN := replicaSchema(t)
 	sk := newCountingSink(t, replicaSinkDelay)
 	dir := t.TempDir()
 
@@ -459,25 +455,12 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 
 // replicaSchema creates a fresh schema, dropped at cleanup, and returns a
 // handle on it and the DSN that selects it.
-func replicaSchema(t *testing.T, dsn string) (*sql.DB, string) {
+func replicaSchema(t *testing.T) (*sql.DB, string) {
 	t.Helper()
-	schema := fmt.Sprintf("replicas_%d", time.Now().UnixNano())
-	admin, err := sql.Open("pgx", dsn)
-	require.NoError(t, err)
-	_, err = admin.Exec(`CREATE SCHEMA ` + schema)
-	require.NoError(t, err)
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	schemaDSN := dsn + sep + "search_path=" + schema
+	schemaDSN := postgresSchemaDSN(t, "replicas")
 	db, err := sql.Open("pgx", schemaDSN)
 	require.NoError(t, err)
-	t.Cleanup(func() {
-		db.Close()
-		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		admin.Close()
-	})
+	t.Cleanup(func() { db.Close() })
 	return db, schemaDSN
 }
 

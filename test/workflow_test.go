@@ -3,12 +3,10 @@ package test
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -159,22 +157,8 @@ func TestOnCallAPI(t *testing.T) {
 // The gateway on PostgreSQL (one replica): an Alertmanager alert pages,
 // a repeat does not, a resolve resolves.
 func TestGatewayOnPostgres(t *testing.T) {
-	dsn := os.Getenv("ALERTGATE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("PostgreSQL tests skipped: set ALERTGATE_TEST_POSTGRES_DSN")
-	}
-	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
-	db, err := sql.Open("pgx", dsn)
-	require.NoError(t, err)
-	_, err = db.Exec(`CREATE SCHEMA ` + schema)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); db.Close() })
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
 	cfg := strings.Replace(issueConfig, `storage: { driver: sqlite, path: ./data/alertgate.db }`,
-		`storage: { driver: postgres, dsn: "`+dsn+sep+`search_path=`+schema+`" }`, 1)
+		`storage: { driver: postgres, dsn: "`+postgresSchemaDSN(t, "e2e")+`" }`, 1)
 	sk := newSink(t)
 	g := startGateway(t, cfg, sk)
 	am := newAMNotifier(t, g.url+"/api/v1/alerts/alertmanager", "s3cret")
