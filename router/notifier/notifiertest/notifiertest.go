@@ -219,3 +219,13 @@ func EchoResponder(status int) httpmock.Responder {
 		return httpmock.NewStringResponse(status, strings.Join(parts, " ")), nil
 	}
 }
+
+// CaseTimeout is the attempt timeout for a test case: short only for the
+// case named "timeout", so that a slow, loaded test machine does not turn
+// another case's answer into a timeout.
+func CaseTimeout(name string) time.Duration {
+	if name == "timeout" {
+		return time.Millisecond
+	}
+	return 10 * time.Second
+}

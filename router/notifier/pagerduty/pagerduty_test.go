@@ -261,7 +261,7 @@ func TestNoRoutingKeyInErrorsOrLogs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			client := notifiertest.MockPost(pagerduty.DefaultURL, tt.responder)
 			log, logs := notifiertest.ObservedLogger()
-			n, err := pagerduty.New(pagerduty.Config{RoutingKey: routingKey, Timeout: time.Millisecond}, client, log, notifiertest.Clock)
+			n, err := pagerduty.New(pagerduty.Config{RoutingKey: routingKey, Timeout: notifiertest.CaseTimeout(tt.name)}, client, log, notifiertest.Clock)
 			require.NoError(t, err)
 
 			for _, k := range []router.MessageKind{router.KindPage, router.KindResolve, router.KindInfo} {

@@ -182,7 +182,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			client := notifiertest.MockPost(hookURL, tt.responder)
 			log, logs := notifiertest.ObservedLogger()
-			n, err := teams.New(teams.Config{URL: hookURL, Timeout: time.Millisecond}, client, log, notifiertest.Clock)
+			n, err := teams.New(teams.Config{URL: hookURL, Timeout: notifiertest.CaseTimeout(tt.name)}, client, log, notifiertest.Clock)
 			require.NoError(t, err)
 
 			err = n.Notify(context.Background(), notifiertest.Message(router.KindPage))

@@ -144,7 +144,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 			log, logs := notifiertest.ObservedLogger()
 			n, err := webhook.New(webhook.Config{
 				URL: hookURL, Secret: signSecret, Headers: map[string]string{"Authorization": headerSecret},
-				Timeout: time.Millisecond,
+				Timeout: notifiertest.CaseTimeout(tt.name),
 			}, client, log, notifiertest.Clock)
 			require.NoError(t, err)
 
