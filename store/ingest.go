@@ -623,9 +623,6 @@ func (ap *applier) bumpFiring(inc int64, by int) (int, error) {
 // on PostgreSQL (they use slots of the server's shared lock table).
 const groupLockBuckets = 64
 
-// groupLockClass is the first key of the two-key advisory locks.
-const groupLockClass = 1634493299
-
 // lockGroups serializes ingest of the same groups across replicas (shared
 // stores): before touching any row, the transaction takes the advisory
 // locks of its groups' buckets, in ascending order. Two replicas writing
@@ -633,7 +630,7 @@ const groupLockClass = 1634493299
 // replicas writing different groups never wait in a cycle, so ingest does
 // not deadlock (PostgreSQL would only detect it after deadlock_timeout).
 func (ap *applier) lockGroups(batch []*ingestReq) error {
-	if ap.s.d.lock == "" {
+	if !ap.s.d.advisory {
 		return nil
 	}
 	seen := map[int32]bool{}
@@ -649,7 +646,7 @@ func (ap *applier) lockGroups(batch []*ingestReq) error {
 			}
 		}
 	}
-	_, err := ap.tx.ExecContext(ap.ctx, `SELECT count(pg_advisory_xact_lock($1, k)) FROM (SELECT unnest($2::int[]) AS k ORDER BY 1) AS sorted`, groupLockClass, keys)
+	_, err := ap.tx.ExecContext(ap.ctx, `SELECT count(pg_advisory_xact_lock($1, k)) FROM (SELECT unnest($2::int[]) AS k ORDER BY 1) AS sorted`, ap.s.lockClass, keys)
 	if err != nil {
 		return fmt.Errorf("lock groups: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib" // also registers the database/sql driver "pgx"
 )
 
-var postgresDialect = dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true, forUpdate: " FOR NO KEY UPDATE", lock: "7208361652730511205"}
+var postgresDialect = dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true, forUpdate: " FOR NO KEY UPDATE", advisory: true}
 
 // PostgresOptions are the pool and timeouts of a PostgreSQL store; zero
 // values take the defaults.
@@ -80,6 +81,18 @@ func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	}
 	s := newStore(db, db, postgresDialect, opts)
 	s.shared = true
+	// Advisory locks are database-wide: the schema's name keys them, so
+	// gateways on other schemas of the same database don't wait on these.
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres %s: %w", where, redact(err, pc.Password))
+	}
+	if schema == "" {
+		db.Close()
+		return nil, fmt.Errorf("postgres %s: no schema to work in: the search_path names no existing schema", where)
+	}
+	s.lockClass = lockClass(schema)
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres %s: %w", where, redact(err, pc.Password))
@@ -99,6 +112,17 @@ func redact(err error, password string) error {
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), password, "<secret>"))
 }
+
+// lockClass is the first key of this store's advisory locks.
+func lockClass(schema string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte("alertgate:" + schema))
+	return int32(h.Sum32())
+}
+
+// Second keys of the advisory locks: migrations, and group buckets
+// 0..groupLockBuckets-1.
+const migrationLock = -1
 
 // retryable reports whether a transaction failed because of a concurrent
 // writer and is worth running again: a unique violation (two replicas

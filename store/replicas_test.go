@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -232,4 +233,16 @@ func TestClaimForTakesOverUnfinishedWork(t *testing.T) {
 		clk.Advance(time.Hour)
 		require.False(t, claim(), "done work is never claimed again")
 	})
+}
+
+// A search_path naming no existing schema is a clear error at start.
+func TestPostgresMissingSchemaIsClear(t *testing.T) {
+	dsn := postgresDSN(t)
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", "no_such_schema_here")
+	u.RawQuery = q.Encode()
+	_, err = OpenPostgres(context.Background(), u.String(), Options{Classifier: classifier{}, Planner: planner{}})
+	require.ErrorContains(t, err, "the search_path names no existing schema")
 }

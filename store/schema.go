@@ -183,11 +183,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("%w: migrate: %v", ErrUnavailable, err)
 	}
 	defer c.Close()
-	if s.d.lock != "" {
-		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock(`+s.d.lock+`)`); err != nil {
+	if s.d.advisory {
+		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1, $2)`, s.lockClass, migrationLock); err != nil {
 			return fmt.Errorf("migrate: take the migration lock: %w", err)
 		}
-		defer c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+s.d.lock+`)`)
+		defer c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, $2)`, s.lockClass, migrationLock)
 	}
 	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
@@ -237,8 +237,9 @@ type dialect struct {
 	dollar     bool
 	// forUpdate locks a row read in a write transaction.
 	forUpdate string
-	// lock is the advisory lock key that serializes migrations.
-	lock string
+	// advisory: the engine has advisory locks (migrations and ingest
+	// serialize on them across replicas).
+	advisory bool
 }
 
 var sqliteDialect = dialect{name: "sqlite", serial: "INTEGER PRIMARY KEY"}

@@ -113,6 +113,8 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
 
+	// lockClass keys this schema's advisory locks (PostgreSQL).
+	lockClass int32
 	// shared: other processes write the same database (PostgreSQL), so
 	// in-memory views are hints, and the known-keys filter is off.
 	shared bool
