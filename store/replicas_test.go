@@ -246,3 +246,19 @@ func TestPostgresMissingSchemaIsClear(t *testing.T) {
 	_, err = OpenPostgres(context.Background(), u.String(), Options{Classifier: classifier{}, Planner: planner{}})
 	require.ErrorContains(t, err, "the search_path names no existing schema")
 }
+
+// The pool's statement timeout is set on every connection: a statement
+// running longer is cancelled by the server.
+func TestPostgresStatementTimeout(t *testing.T) {
+	dsn := postgresDSN(t)
+	s, err := OpenPostgres(context.Background(), dsn, Options{Classifier: classifier{}, Planner: planner{},
+		Postgres: PostgresOptions{StatementTimeout: 150 * time.Millisecond, MaxOpenConns: 5}})
+	require.NoError(t, err)
+	defer s.Close()
+	var v string
+	require.NoError(t, s.r.QueryRow(`SHOW statement_timeout`).Scan(&v))
+	require.Equal(t, "150ms", v)
+	_, err = s.r.Exec(`SELECT pg_sleep(2)`)
+	require.ErrorContains(t, err, "statement timeout")
+	require.Equal(t, 5, s.r.Stats().MaxOpenConnections)
+}
