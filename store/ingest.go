@@ -139,22 +139,36 @@ func newItem(pol *policy, a alert.Alert, h uint64, k alertKey) (item, error) {
 }
 
 // submit hands items to the group-commit writer and waits for the commit.
+// If it gives up waiting, the transaction may still commit; the sender
+// retries and the retry is a harmless repeat.
 func (s *Store) submit(ctx context.Context, items []item) ([]int64, error) {
 	req := &ingestReq{items: items, res: make(chan ingestRes, 1)}
+	r, err := handOff(ctx, s.stop, s.ingest, req, req.res)
+	if err != nil {
+		return nil, err
+	}
+	return r.incidents, r.err
+}
+
+// handOff queues req for one of the store's worker loops and waits for the
+// answer on res, giving up (ErrUnavailable) when ctx ends or the store
+// stops.
+func handOff[Q, R any](ctx context.Context, stop <-chan struct{}, queue chan<- Q, req Q, res <-chan R) (R, error) {
+	var zero R
 	select {
-	case s.ingest <- req:
+	case queue <- req:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
-	case <-s.stop:
-		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
+		return zero, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	case <-stop:
+		return zero, fmt.Errorf("%w: shutting down", ErrUnavailable)
 	}
 	select {
-	case r := <-req.res:
-		return r.incidents, r.err
+	case r := <-res:
+		return r, nil
 	case <-ctx.Done():
-		// The transaction may still commit; the sender retries and the
-		// retry is a harmless repeat.
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+		return zero, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	case <-stop:
+		return zero, fmt.Errorf("%w: shutting down", ErrUnavailable)
 	}
 }
 

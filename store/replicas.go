@@ -159,21 +159,11 @@ func (s *Store) reloadOpenIncidents(ctx context.Context) error {
 // hits are confirmed together, one query per round (confirmLoop).
 func (s *Store) validateHits(ctx context.Context, hits []hit) ([]bool, error) {
 	req := &confirmReq{hits: hits, res: make(chan confirmRes, 1)}
-	select {
-	case s.confirms <- req:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
-	case <-s.stop:
-		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
+	r, err := handOff(ctx, s.stop, s.confirms, req, req.res)
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case r := <-req.res:
-		return r.ok, r.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
-	case <-s.stop:
-		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
-	}
+	return r.ok, r.err
 }
 
 type confirmReq struct {
