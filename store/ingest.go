@@ -207,21 +207,16 @@ func (s *Store) commitLoop() {
 
 func (s *Store) commitBatch(batch []*ingestReq) {
 	results, err := s.applyBatch(batch)
+	// Another replica changed what this transaction read (it opened the
+	// same group's incident first): run it again, it now joins.
+	for try := 0; err != nil && try < 5 && retryable(err); try++ {
+		results, err = s.applyBatch(batch)
+	}
 	if err == nil {
 		for i, r := range batch {
 			r.res <- ingestRes{incidents: results[i]}
 		}
 		return
-	}
-	// Another replica changed what this transaction read (it opened the
-	// same group's incident first): run it again, it now joins.
-	for try := 0; try < 5 && retryable(err); try++ {
-		if results, err = s.applyBatch(batch); err == nil {
-			for i, r := range batch {
-				r.res <- ingestRes{incidents: results[i]}
-			}
-			return
-		}
 	}
 	if len(batch) == 1 {
 		s.log.Error("ingest transaction", zap.Error(err))
