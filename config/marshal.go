@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"go.yaml.in/yaml/v3"
@@ -88,4 +90,19 @@ func withoutFileSecrets(c *Config) *Config {
 		}
 	}
 	return &out
+}
+
+// Fingerprint identifies what a config makes the gateway do — everything
+// but the per-process sections (server, storage, log) — so that replicas
+// can tell whether they run the same config. Secret values do not enter
+// it (they print as <secret>). It is the first 12 hex digits of a SHA-256.
+func Fingerprint(c *Config) (string, error) {
+	out := *c
+	out.Server, out.Storage, out.Log = Server{}, Storage{}, Log{}
+	b, err := Marshal(&out)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6]), nil
 }

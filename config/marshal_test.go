@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -42,4 +43,33 @@ targets:
 	second, err := LoadBytes(name, out)
 	require.NoError(t, err)
 	require.Equal(t, first, second)
+}
+
+func TestFingerprint(t *testing.T) {
+	base := Default()
+	fp := func(c *Config) string {
+		t.Helper()
+		s, err := Fingerprint(c)
+		require.NoError(t, err)
+		require.Len(t, s, 12)
+		return s
+	}
+	want := fp(base)
+
+	perProcess := Default()
+	perProcess.Server.Listen = "127.0.0.1:9000"
+	perProcess.Server.ExternalURL = "https://b.example.com"
+	perProcess.Storage = Storage{Driver: "postgres", DSN: "postgres://db/x"}
+	perProcess.Log.Level = "debug"
+	require.Equal(t, want, fp(perProcess), "listen address, storage and logging may differ between replicas")
+
+	routing := Default()
+	routing.Severities.P1.Response = Duration(time.Hour)
+	require.NotEqual(t, want, fp(routing), "a different severity table is a different config")
+
+	secret := Default()
+	secret.Targets = append(secret.Targets, Target{Name: "pd", Type: "pagerduty", RoutingKey: "key-one"})
+	other := Default()
+	other.Targets = append(other.Targets, Target{Name: "pd", Type: "pagerduty", RoutingKey: "key-two"})
+	require.Equal(t, fp(secret), fp(other), "secret values do not enter the fingerprint")
 }

@@ -44,6 +44,11 @@ type Silences interface {
 	SuppressedAlerts(ctx context.Context, limit int) ([]store.StoredAlert, error)
 }
 
+// Replicas lists the gateway processes on the database.
+type Replicas interface {
+	Replicas(ctx context.Context) ([]store.Replica, error)
+}
+
 // Pinger reports whether the storage can serve; /readyz calls it.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -69,6 +74,8 @@ type Deps struct {
 	Ingester  Ingester
 	Incidents Incidents
 	Actions   Actions
+	// Replicas backs GET /api/v1/replicas; without it that route answers 404.
+	Replicas Replicas
 	// Pinger backs /readyz; without it the server is ready while it serves.
 	Pinger Pinger
 	// Silences backs the silence API; without it those routes answer 404.

@@ -57,6 +57,7 @@ type Gateway struct {
 	ln     net.Listener
 
 	configPath string
+	version    string
 	reloadMu   sync.Mutex
 	reloads    *prometheus.CounterVec
 	lastReload prometheus.Gauge
@@ -131,7 +132,17 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 		return 0
 	})
-	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(), leader)
+	replicas := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "alertgate_replicas", Help: "Live gateway processes on this database (seen within three lease periods).",
+	}, func() float64 { n, _ := st.ReplicaCounts(); return float64(n) })
+	configs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "alertgate_replica_configs", Help: "Different configs the live replicas run (1 when all run the same file).",
+	}, func() float64 { _, n := st.ReplicaCounts(); return float64(n) })
+	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(), leader, replicas, configs)
+	if err := g.setIdentity(ctx, opts.Version, cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
 	var reload func(context.Context) error
 	if opts.ConfigPath != "" {
 		reload = g.Reload
@@ -155,7 +166,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		return nil, err
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
-		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st,
+		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st, Replicas: st,
 		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
 		OnCall: g.engine, Overrides: st,
 		Runbooks: g.runbook,
@@ -303,9 +314,23 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 		g.log.Warn("server listen address, body limit, API token and storage changes take effect after a restart")
 	}
 	g.cfg = cfg
+	if err := g.setIdentity(ctx, g.version, cfg); err != nil {
+		g.log.Warn("record the reloaded config's fingerprint", zap.Error(err))
+	}
 	g.log.Info("config reloaded", zap.String("file", g.configPath), zap.Int("sources", len(cfg.Sources)),
 		zap.Int("rules", len(cfg.Rules)), zap.Int("targets", len(cfg.Targets)))
 	return nil
+}
+
+// setIdentity tells the other replicas which version and config this one
+// runs.
+func (g *Gateway) setIdentity(ctx context.Context, version string, cfg *config.Config) error {
+	fp, err := config.Fingerprint(cfg)
+	if err != nil {
+		return err
+	}
+	g.version = version
+	return g.store.SetIdentity(ctx, version, fp)
 }
 
 // Close closes the database. Run calls it; call it yourself only when Run

@@ -45,6 +45,7 @@ type Server struct {
 	incidents     Incidents
 	actions       Actions
 	pinger        Pinger
+	replicas      Replicas
 	reloadFn      func(ctx context.Context) error
 	runbooks      func(name string) *config.Runbook
 	silences      Silences
@@ -88,6 +89,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		incidents:     deps.Incidents,
 		actions:       deps.Actions,
 		pinger:        deps.Pinger,
+		replicas:      deps.Replicas,
 		reloadFn:      deps.Reload,
 		runbooks:      deps.Runbooks,
 		silences:      deps.Silences,
@@ -186,6 +188,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		api.Get("/oncall", s.getOnCall)
 		api.Post("/oncall/overrides", s.guard.handle, s.createOverride)
 		api.Delete("/oncall/overrides/:id", s.guard.handle, s.deleteOverride)
+	}
+	if s.replicas != nil {
+		api.Get("/replicas", s.listReplicas)
 	}
 	if s.deliveries != nil {
 		api.Get("/deliveries", s.listDeliveries)

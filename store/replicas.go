@@ -119,11 +119,18 @@ func (s *Store) syncLoop(every time.Duration) {
 					s.log.Warn("release the periodic-work lease", zap.Error(err))
 				}
 			}
+			if err := s.leave(ctx); err != nil {
+				s.log.Warn("leave the replica list", zap.Error(err))
+			}
 			cancel()
 			return
 		case <-renew.C:
 			ctx, cancel := context.WithTimeout(context.Background(), s.leaseTTL/3)
 			s.lead(ctx)
+			if err := s.heartbeat(ctx); err != nil {
+				s.log.Warn("heartbeat", zap.Error(err))
+			}
+			s.checkConfigs(ctx)
 			cancel()
 		case <-sync.C:
 			ctx, cancel := context.WithTimeout(context.Background(), every*5)
@@ -296,4 +303,125 @@ type hit struct {
 	hash     uint64
 	key      alertKey
 	incident int64
+}
+
+// Replica is one gateway process on the database.
+type Replica struct {
+	Instance string `json:"instance"`
+	Version  string `json:"version"`
+	// ConfigHash is config.Fingerprint of the config it runs.
+	ConfigHash string    `json:"config_hash"`
+	StartedAt  time.Time `json:"started_at"`
+	SeenAt     time.Time `json:"seen_at"`
+	// Leader: it holds the periodic-work lease.
+	Leader bool `json:"leader"`
+	// Self: the replica that answered.
+	Self bool `json:"self"`
+}
+
+type identity struct {
+	version, configHash string
+	started             time.Time
+}
+
+// SetIdentity records the version and config this process runs (at start
+// and after each config reload); replicas show it to each other.
+func (s *Store) SetIdentity(ctx context.Context, version, configHash string) error {
+	id := &identity{version: version, configHash: configHash, started: s.now()}
+	if old := s.ident.Load(); old != nil {
+		id.started = old.started
+	}
+	s.ident.Store(id)
+	if !s.shared {
+		return nil
+	}
+	return s.heartbeat(ctx)
+}
+
+// heartbeat says this replica is alive and what it runs.
+func (s *Store) heartbeat(ctx context.Context) error {
+	id := s.ident.Load()
+	if id == nil {
+		return nil
+	}
+	now := ms(s.now())
+	return s.withTx(ctx, func(t *Tx) error {
+		_, err := t.exec(ctx, `INSERT INTO replicas (instance, version, config_hash, started_at, seen_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (instance) DO UPDATE SET version = excluded.version, config_hash = excluded.config_hash, seen_at = excluded.seen_at`,
+			s.instance, id.version, id.configHash, ms(id.started), now)
+		if err != nil {
+			return fmt.Errorf("heartbeat: %w", err)
+		}
+		return nil
+	})
+}
+
+// leave removes this replica from the list (clean shutdown).
+func (s *Store) leave(ctx context.Context) error {
+	return s.withTx(ctx, func(t *Tx) error {
+		_, err := t.exec(ctx, `DELETE FROM replicas WHERE instance = ?`, s.instance)
+		return err
+	})
+}
+
+// Replicas lists the live gateway processes on this database: those seen
+// within three lease periods (a store alone on its database: itself).
+func (s *Store) Replicas(ctx context.Context) ([]Replica, error) {
+	if !s.shared {
+		r := Replica{Instance: s.instance, Leader: true, Self: true, SeenAt: s.now()}
+		if id := s.ident.Load(); id != nil {
+			r.Version, r.ConfigHash, r.StartedAt = id.version, id.configHash, id.started
+		}
+		return []Replica{r}, nil
+	}
+	now := s.now()
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT r.instance, r.version, r.config_hash, r.started_at, r.seen_at, COALESCE(l.holder, '') = r.instance
+FROM replicas r LEFT JOIN leases l ON l.name = ? AND l.expires_at >= ?
+WHERE r.seen_at >= ? ORDER BY r.started_at, r.instance`), leaseName, ms(now), ms(now.Add(-3*s.leaseTTL)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: replicas: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []Replica{}
+	for rows.Next() {
+		var r Replica
+		var started, seen int64
+		if err := rows.Scan(&r.Instance, &r.Version, &r.ConfigHash, &started, &seen, &r.Leader); err != nil {
+			return nil, fmt.Errorf("replicas: %w", err)
+		}
+		r.StartedAt, r.SeenAt, r.Self = fromMS(started), fromMS(seen), r.Instance == s.instance
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("replicas: %w", err)
+	}
+	return out, nil
+}
+
+// checkConfigs warns, on the leader, when live replicas run different
+// configs (once per change of the set of fingerprints), and keeps the
+// alertgate_replicas figures.
+func (s *Store) checkConfigs(ctx context.Context) {
+	list, err := s.Replicas(ctx)
+	if err != nil {
+		s.log.Warn("list replicas", zap.Error(err))
+		return
+	}
+	hashes := map[string][]string{}
+	for _, r := range list {
+		hashes[r.ConfigHash] = append(hashes[r.ConfigHash], r.Instance)
+	}
+	s.replicaCount.Store(int64(len(list)))
+	s.configCount.Store(int64(len(hashes)))
+	key := fmt.Sprint(hashes)
+	if len(hashes) > 1 && s.Leader() && key != s.lastDrift {
+		s.log.Warn("replicas run different configs: deploy the same file to every replica and reload", zap.Any("instances_by_config", hashes))
+	}
+	s.lastDrift = key
+}
+
+// ReplicaCounts are the live replicas and how many different configs they
+// run (alertgate_replicas, alertgate_replica_configs).
+func (s *Store) ReplicaCounts() (replicas, configs int64) {
+	return s.replicaCount.Load(), s.configCount.Load()
 }

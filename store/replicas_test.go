@@ -262,3 +262,45 @@ func TestPostgresStatementTimeout(t *testing.T) {
 	require.ErrorContains(t, err, "statement timeout")
 	require.Equal(t, 5, s.r.Stats().MaxOpenConnections)
 }
+
+// Replicas see each other, which one leads, and what each runs; a replica
+// that shut down or stopped heart-beating drops off the list.
+func TestPostgresReplicaList(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	clk := newClock()
+	a := openReplica(t, dsn, "a", clk)
+	b := openReplica(t, dsn, "b", clk)
+	require.NoError(t, a.SetIdentity(ctx, "v1", "aaaaaaaaaaaa"))
+	clk.Advance(time.Second)
+	require.NoError(t, b.SetIdentity(ctx, "v1", "bbbbbbbbbbbb"))
+
+	list, err := b.Replicas(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.Equal(t, []string{"a", "b"}, []string{list[0].Instance, list[1].Instance})
+	require.True(t, list[0].Leader, "a took the lease first")
+	require.False(t, list[1].Leader)
+	require.True(t, list[1].Self)
+	require.Equal(t, "bbbbbbbbbbbb", list[1].ConfigHash)
+
+	a.checkConfigs(ctx)
+	n, configs := a.ReplicaCounts()
+	require.Equal(t, int64(2), n)
+	require.Equal(t, int64(2), configs, "two replicas, two configs")
+
+	// b stops heart-beating (died): after three lease periods it is gone.
+	clk.Advance(3*time.Hour + time.Second)
+	require.NoError(t, a.heartbeat(ctx))
+	list, err = a.Replicas(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, "a", list[0].Instance)
+
+	// A clean shutdown leaves the list at once.
+	require.NoError(t, b.heartbeat(ctx))
+	require.NoError(t, b.Close())
+	list, err = a.Replicas(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+}

@@ -167,6 +167,16 @@ CREATE TABLE leases (
 	`
 ALTER TABLE once_keys ADD COLUMN done INTEGER NOT NULL DEFAULT 1;
 `,
+	// 12: the gateway processes on this database, with what they run.
+	`
+CREATE TABLE replicas (
+	instance    TEXT   PRIMARY KEY,
+	version     TEXT   NOT NULL,
+	config_hash TEXT   NOT NULL,
+	started_at  BIGINT NOT NULL,
+	seen_at     BIGINT NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

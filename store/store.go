@@ -125,6 +125,12 @@ type Store struct {
 	leader   atomic.Bool
 	leaseTTL time.Duration
 	syncDone chan struct{}
+	// ident is what this process runs (SetIdentity); the replica view is
+	// refreshed by the sync loop.
+	ident        atomic.Pointer[identity]
+	replicaCount atomic.Int64
+	configCount  atomic.Int64
+	lastDrift    string // sync loop only
 	// confirms queues repeat hits to confirm (shared stores).
 	confirms  chan *confirmReq
 	confirmWG sync.WaitGroup
@@ -203,6 +209,8 @@ func (s *Store) start(opts Options) {
 	go s.reevaluateLoop(every)
 	if !s.shared {
 		s.leader.Store(true)
+		s.replicaCount.Store(1)
+		s.configCount.Store(1)
 		close(s.syncDone)
 		return
 	}

@@ -85,6 +85,27 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	}
 	t.Logf("3 replicas up in %s", time.Since(begin).Round(time.Millisecond))
 
+	// They see each other: three live, one leader, one config (the files
+	// differ only in listen address and sink URL, which the fingerprint
+	// leaves out).
+	var view struct {
+		Replicas []struct {
+			Instance string `json:"instance"`
+			Leader   bool   `json:"leader"`
+		} `json:"replicas"`
+		SameConfig bool `json:"same_config"`
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, reps[2].url+"/api/v1/replicas", &view))
+	require.Len(t, view.Replicas, replicaCount)
+	leaders := 0
+	for _, r := range view.Replicas {
+		if r.Leader {
+			leaders++
+		}
+	}
+	require.Equal(t, 1, leaders, "one replica holds the periodic-work lease")
+	require.True(t, view.SameConfig)
+
 	cl := newReplicaClient(reps)
 	units := replicaPlan(rand.New(rand.NewPCG(6, 6)))
 	killAt := len(units) * 2 / 5

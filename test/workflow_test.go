@@ -173,3 +173,24 @@ func TestGatewayOnPostgres(t *testing.T) {
 	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
 	require.Equal(t, "resolved", inc.Incident.Status)
 }
+
+// On SQLite the gateway is alone on its database: it lists itself, as the
+// leader, with its version and config fingerprint.
+func TestReplicaListOnSQLite(t *testing.T) {
+	g := startGateway(t, issueConfig, newSink(t))
+	var view struct {
+		Replicas []struct {
+			Version    string `json:"version"`
+			ConfigHash string `json:"config_hash"`
+			Leader     bool   `json:"leader"`
+			Self       bool   `json:"self"`
+		} `json:"replicas"`
+		SameConfig bool `json:"same_config"`
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, g.url+"/api/v1/replicas", &view))
+	require.Len(t, view.Replicas, 1)
+	r := view.Replicas[0]
+	require.True(t, r.Leader && r.Self && view.SameConfig)
+	require.Equal(t, "test", r.Version)
+	require.Len(t, r.ConfigHash, 12)
+}
