@@ -339,23 +339,15 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 				want[fmt.Sprintf("INC-%d/page/%s", inc.id, step)] = true
 			}
 		}
-		rows, err := db.Query(`SELECT key, state, attempts FROM jobs WHERE kind = 'step' AND key LIKE '%/page/%'`)
-		require.NoError(t, err)
-		defer rows.Close()
+		jobs := queryJobs(t, db, `kind = 'step' AND key LIKE '%/page/%'`)
 		var bad []string
-		n := 0
-		for rows.Next() {
-			var key, state string
-			var attempts int
-			require.NoError(t, rows.Scan(&key, &state, &attempts))
-			n++
-			if !want[key] || state != "done" || attempts != 1 {
-				bad = append(bad, fmt.Sprintf("%s %s attempts=%d expected=%v", key, state, attempts, want[key]))
+		for _, j := range jobs {
+			if !want[j.key] || j.state != "done" || j.attempts != 1 {
+				bad = append(bad, fmt.Sprintf("%s %s attempts=%d expected=%v", j.key, j.state, j.attempts, want[j.key]))
 			}
 		}
-		require.NoError(t, rows.Err())
 		assert.Empty(t, bad, "page steps not run exactly once")
-		assert.Equal(t, len(want), n, "page step jobs")
+		assert.Equal(t, len(want), len(jobs), "page step jobs")
 
 		// The timeline says the same: one "escalated" event per step.
 		rows2, err := db.Query(`SELECT incident_id, detail, count(*) FROM events WHERE kind = 'escalated' GROUP BY incident_id, detail HAVING count(*) > 1`)
@@ -440,28 +432,20 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 
 		// In the jobs table: every sink delivery done; claimed once, or
 		// twice for the ones the victim held.
-		rows, err := db.Query(`SELECT key, state, attempts FROM jobs WHERE kind = 'delivery'`)
-		require.NoError(t, err)
-		defer rows.Close()
 		var bad []string
-		n := 0
-		for rows.Next() {
-			var key, state string
-			var attempts int
-			require.NoError(t, rows.Scan(&key, &state, &attempts))
-			n++
+		jobs := queryJobs(t, db, `kind = 'delivery'`)
+		for _, j := range jobs {
 			limit := 1
-			if orphans[key] {
+			if orphans[j.key] {
 				limit = 2
 			}
-			if state != "done" || attempts > limit || !want[key] {
-				bad = append(bad, fmt.Sprintf("%s %s attempts=%d held-by-victim=%v", key, state, attempts, orphans[key]))
+			if j.state != "done" || j.attempts > limit || !want[j.key] {
+				bad = append(bad, fmt.Sprintf("%s %s attempts=%d held-by-victim=%v", j.key, j.state, j.attempts, orphans[j.key]))
 			}
 		}
-		require.NoError(t, rows.Err())
 		sort.Strings(bad)
 		assert.Empty(t, bad, "delivery jobs not done in one claim")
-		assert.Equal(t, len(want), n, "delivery jobs")
+		assert.Equal(t, len(want), len(jobs), "delivery jobs")
 	})
 
 	t.Run("live replicas answered every request", func(t *testing.T) {
@@ -901,4 +885,25 @@ func head(s []string, n int) []string {
 		return append(s[:n:n], fmt.Sprintf("… %d more", len(s)-n))
 	}
 	return s
+}
+
+type jobRow struct {
+	key, state string
+	attempts   int
+}
+
+// queryJobs reads the jobs matching where.
+func queryJobs(t *testing.T, db *sql.DB, where string) []jobRow {
+	t.Helper()
+	rows, err := db.Query(`SELECT key, state, attempts FROM jobs WHERE ` + where)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []jobRow
+	for rows.Next() {
+		var j jobRow
+		require.NoError(t, rows.Scan(&j.key, &j.state, &j.attempts))
+		out = append(out, j)
+	}
+	require.NoError(t, rows.Err())
+	return out
 }
