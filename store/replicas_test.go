@@ -25,14 +25,20 @@ func openReplica(t *testing.T, dsn, name string, clk *fakeClock) *Store {
 	return s
 }
 
+// twoReplicas opens two gateways' stores ("a" first, so it leads) on one
+// fresh database, sharing a fake clock.
+func twoReplicas(t *testing.T) (*fakeClock, *Store, *Store) {
+	t.Helper()
+	dsn := postgresDSN(t)
+	clk := newClock()
+	return clk, openReplica(t, dsn, "a", clk), openReplica(t, dsn, "b", clk)
+}
+
 // One replica at a time holds the periodic-work lease; it passes on when
 // the holder shuts down, or when the holder stops renewing it (died).
 func TestPostgresLeaseHandover(t *testing.T) {
-	dsn := postgresDSN(t)
 	ctx := context.Background()
-	clk := newClock()
-	a := openReplica(t, dsn, "a", clk)
-	b := openReplica(t, dsn, "b", clk)
+	clk, a, b := twoReplicas(t)
 	require.True(t, a.Leader(), "the first replica takes the free lease")
 	require.False(t, b.Leader())
 
@@ -61,11 +67,8 @@ func TestPostgresLeaseHandover(t *testing.T) {
 // repeat fast path: A's next copy of the alert is checked against the
 // database and reopens the group.
 func TestPostgresRepeatAfterResolveOnOtherReplica(t *testing.T) {
-	dsn := postgresDSN(t)
 	ctx := context.Background()
-	clk := newClock()
-	a := openReplica(t, dsn, "a", clk)
-	b := openReplica(t, dsn, "b", clk)
+	clk, a, b := twoReplicas(t)
 
 	x := firing("DiskFull", "db", "x")
 	res, err := a.Ingest(ctx, []alert.Alert{x})
@@ -102,11 +105,8 @@ func TestPostgresRepeatAfterResolveOnOtherReplica(t *testing.T) {
 
 // An ack through replica B stops the escalation step replica A claims.
 func TestPostgresAckOnOtherReplicaStopsStep(t *testing.T) {
-	dsn := postgresDSN(t)
 	ctx := context.Background()
-	clk := newClock()
-	a := openReplica(t, dsn, "a", clk)
-	b := openReplica(t, dsn, "b", clk)
+	clk, a, b := twoReplicas(t)
 	_, err := a.Ingest(ctx, []alert.Alert{firing("Down", "api", "y")})
 	require.NoError(t, err)
 	_, err = b.Acknowledge(ctx, 1, "bob", "")
@@ -155,11 +155,8 @@ func TestPostgresConcurrentStartMigratesOnce(t *testing.T) {
 // again by another replica; the stuck sender's late result is dropped and
 // the new claim's counts.
 func TestPostgresLateResultOfExpiredClaimIsDropped(t *testing.T) {
-	dsn := postgresDSN(t)
 	ctx := context.Background()
-	clk := newClock()
-	a := openReplica(t, dsn, "a", clk)
-	b := openReplica(t, dsn, "b", clk)
+	clk, a, b := twoReplicas(t)
 	_, err := a.Ingest(ctx, []alert.Alert{firing("Down", "api", "z")})
 	require.NoError(t, err)
 	_, err = a.RunSteps(ctx, clk.Now(), 10, func(t *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
@@ -266,11 +263,8 @@ func TestPostgresStatementTimeout(t *testing.T) {
 // Replicas see each other, which one leads, and what each runs; a replica
 // that shut down or stopped heart-beating drops off the list.
 func TestPostgresReplicaList(t *testing.T) {
-	dsn := postgresDSN(t)
 	ctx := context.Background()
-	clk := newClock()
-	a := openReplica(t, dsn, "a", clk)
-	b := openReplica(t, dsn, "b", clk)
+	clk, a, b := twoReplicas(t)
 	require.NoError(t, a.SetIdentity(ctx, "v1", "aaaaaaaaaaaa"))
 	clk.Advance(time.Second)
 	require.NoError(t, b.SetIdentity(ctx, "v1", "bbbbbbbbbbbb"))
