@@ -153,8 +153,10 @@ func (s *Store) reloadOpenIncidents(ctx context.Context) error {
 	if err := s.queryOpenIncidents(ctx, func(id int64, gk string, src rules.InhibitSource) { fresh.all[id] = inhibitEntry{gk, src} }); err != nil {
 		return err
 	}
-	s.open.replace(fresh.all)
+	// The cache copies the ids first: from replace on, the map is the open
+	// view's, changed under its lock.
 	s.cache.replaceOpen(fresh.all)
+	s.open.replace(fresh.all)
 	return nil
 }
 

@@ -528,13 +528,20 @@ func logExcerpt(path string) string {
 		return err.Error()
 	}
 	var notable, all []string
+	inRace := false // a race report is kept whole, up to its closing line
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		l := sc.Text()
 		all = append(all, l)
-		if len(notable) < 80 && (strings.Contains(l, "\tWARN\t") || strings.Contains(l, "\tERROR\t") ||
-			strings.Contains(l, "DATA RACE") || strings.Contains(l, "panic")) {
+		switch {
+		case strings.Contains(l, "WARNING: DATA RACE"):
+			inRace = true
+			notable = append(notable, l)
+		case inRace:
+			notable = append(notable, l)
+			inRace = !strings.HasPrefix(l, "==================")
+		case len(notable) < 80 && (strings.Contains(l, "\tWARN\t") || strings.Contains(l, "\tERROR\t") || strings.Contains(l, "panic")):
 			notable = append(notable, l)
 		}
 	}
