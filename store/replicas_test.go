@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net"
 	"net/url"
 	"sync"
@@ -297,4 +298,36 @@ func TestPostgresReplicaList(t *testing.T) {
 	list, err = a.Replicas(ctx)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
+}
+
+// The once-a-second reload of open incidents runs while the writer opens
+// new ones (run with -race).
+func TestPostgresReloadWhileIngesting(t *testing.T) {
+	ctx := context.Background()
+	_, a, _ := twoReplicas(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 40 {
+			_, err := a.Ingest(ctx, []alert.Alert{firing(fmt.Sprintf("Down%d", i), "api", fmt.Sprintf("r%d", i))})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for reloads := 0; ; reloads++ {
+		require.NoError(t, a.reloadOpenIncidents(ctx))
+		select {
+		case <-done:
+			require.NoError(t, a.reloadOpenIncidents(ctx))
+			require.Len(t, a.open.sources(), 0, "the test classifier inhibits nothing")
+			a.open.mu.RLock()
+			n := len(a.open.all)
+			a.open.mu.RUnlock()
+			require.Equal(t, 40, n, "every opened incident is in the open view after a reload")
+			return
+		default:
+		}
+	}
 }
