@@ -217,12 +217,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		jobs = jobs[:0]
 		// Two index range scans (state, due_at), not one OR that would
 		// scan every job: with many pending timers the claim must stay cheap.
-		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
+		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?, claimed_by = ?
 WHERE id IN (
   SELECT id FROM (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' ORDER BY priority, due_at, id LIMIT ?`+s.d.skipLocked+`) AS due
   UNION ALL
   SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?`+s.d.skipLocked+`) AS expired)
-RETURNING `+jobCols, ms(now.Add(lease)), ms(now), ms(now), limit, ms(now), limit)
+RETURNING `+jobCols, ms(now.Add(lease)), ms(now), s.instance, ms(now), limit, ms(now), limit)
 		if err != nil {
 			return fmt.Errorf("claim deliveries: %w", err)
 		}
@@ -271,11 +271,13 @@ func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) er
 		if r.State == JobPending {
 			due = ms(r.RetryAt)
 		}
-		// attempts fences the claim: if the lease ran out and another
+		// claimed_by fences the claim: if the lease ran out and another
 		// replica claimed the delivery again, that claim records its own
-		// result and this one is dropped.
-		res, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
-			r.State, due, r.Error, ms(s.now()), j.ID, j.Attempts)
+		// result and this one is dropped. (This process claiming its own
+		// in-flight delivery again keeps it: the engine does not send it
+		// twice.)
+		res, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running' AND claimed_by = ?`,
+			r.State, due, r.Error, ms(s.now()), j.ID, s.instance)
 		if err != nil {
 			return fmt.Errorf("finish delivery: %w", err)
 		}
@@ -345,8 +347,8 @@ func (s *Store) Jobs(ctx context.Context, inc int64) ([]*Job, error) {
 // without counting the claim as an attempt (a rate limit said wait).
 func (s *Store) DeferDelivery(ctx context.Context, j *Job, at time.Time) error {
 	return s.withTx(ctx, func(t *Tx) error {
-		_, err := t.exec(ctx, `UPDATE jobs SET state = 'pending', due_at = ?, attempts = attempts - 1, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running'`,
-			ms(at), ms(s.now()), j.ID)
+		_, err := t.exec(ctx, `UPDATE jobs SET state = 'pending', due_at = ?, attempts = attempts - 1, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running' AND claimed_by = ?`,
+			ms(at), ms(s.now()), j.ID, s.instance)
 		if err != nil {
 			return fmt.Errorf("defer delivery: %w", err)
 		}

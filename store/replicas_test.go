@@ -331,3 +331,29 @@ func TestPostgresReloadWhileIngesting(t *testing.T) {
 		}
 	}
 }
+
+// A process that claims its own in-flight delivery again (its lease ran
+// out on a slow send) still records the send's result: only another
+// replica's claim fences it off.
+func TestOwnReclaimKeepsResult(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("Down", "api", "w")})
+		require.NoError(t, err)
+		_, err = s.RunSteps(ctx, clk.Now(), 10, func(t *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
+			return StepOutcome{Jobs: []JobSpec{{Key: j.Key + "/sink", Kind: KindDelivery, DueAt: clk.Now(), Target: "sink", Action: "page"}}}, nil
+		})
+		require.NoError(t, err)
+		first, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, first, 1)
+		clk.Advance(2 * time.Minute)
+		again, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, again, 1)
+		require.NoError(t, s.FinishDelivery(ctx, first[0], DeliveryResult{State: JobDone, EventKind: alert.EventNotified, EventDetail: "sent"}))
+		require.Equal(t, JobDone, jobStates(t, s, 1)[first[0].Key])
+	})
+}

@@ -177,6 +177,10 @@ CREATE TABLE replicas (
 	seen_at     BIGINT NOT NULL
 );
 `,
+	// 13: which process holds a running delivery's claim.
+	`
+ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.
