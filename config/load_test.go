@@ -11,19 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const issueConfig = `server: { listen: "127.0.0.1:8080" }
-storage: { driver: sqlite, path: ./data/alertgate.db }
-sources:
-  - { name: alertmanager, type: alertmanager, auth: { bearer_token: s3cret } }
-  - { name: probes, type: healthcheck }
-targets:
-  - { name: sink, type: webhook, url: "http://127.0.0.1:9999/hook" }
-roles:
-  oncall: { targets: [sink] }
-  team-lead: { targets: [sink] }
-  eng-manager: { targets: [sink] }
-  cto: { targets: [sink] }
-`
+// issueConfig is the config the core issue says must work as written
+// (testdata/issue.yml; the end-to-end tests run it too).
+var issueConfig = func() string {
+	b, err := os.ReadFile("testdata/issue.yml")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func TestLoadIssueConfig(t *testing.T) {
 	c, err := LoadBytes("alertgate.yml", []byte(issueConfig))

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -30,21 +31,15 @@ import (
 )
 
 // issueConfig is the configuration the core issue says must work as
-// written (listen address and paths are replaced per test).
-const issueConfig = `
-server: { listen: "127.0.0.1:8080" }
-storage: { driver: sqlite, path: ./data/alertgate.db }
-sources:
-  - { name: alertmanager, type: alertmanager, auth: { bearer_token: s3cret } }
-  - { name: probes, type: healthcheck }
-targets:
-  - { name: sink, type: webhook, url: "http://127.0.0.1:9999/hook" }
-roles:
-  oncall: { targets: [sink] }
-  team-lead: { targets: [sink] }
-  eng-manager: { targets: [sink] }
-  cto: { targets: [sink] }
-`
+// written, config/testdata/issue.yml (listen address and paths are
+// replaced per test).
+var issueConfig = func() string {
+	b, err := os.ReadFile("../config/testdata/issue.yml")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // hook is one request a recording sink received.
 type hook struct {
