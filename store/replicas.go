@@ -144,7 +144,43 @@ func (s *Store) syncLoop(every time.Duration) {
 
 // sync reloads what other replicas may have changed.
 func (s *Store) sync(ctx context.Context) error {
-	return errors.Join(s.reloadOpenIncidents(ctx), s.loadSilences(ctx), s.loadOverrides(ctx))
+	return errors.Join(s.syncOpenIncidents(ctx), s.loadSilences(ctx), s.loadOverrides(ctx))
+}
+
+// The open-incident view is refreshed from the incidents changed since the
+// last sync (less syncMargin, for replicas' clock skew and transactions in
+// flight), and reloaded whole every fullSyncEvery: a second's sync must
+// not decode every open incident's alert when thousands are open.
+const (
+	syncMargin    = 5 * time.Second
+	fullSyncEvery = time.Minute
+)
+
+// syncOpenIncidents brings the open-incident view up to date with the
+// database (sync loop only).
+func (s *Store) syncOpenIncidents(ctx context.Context) error {
+	now := s.now()
+	if s.lastFullSync.IsZero() || now.Sub(s.lastFullSync) >= fullSyncEvery {
+		if err := s.reloadOpenIncidents(ctx); err != nil {
+			return err
+		}
+		s.lastFullSync, s.syncedTo = now, now.Add(-syncMargin)
+		return nil
+	}
+	err := s.queryIncidents(ctx, `i.updated_at >= ?`, []any{ms(s.syncedTo)}, func(id int64, gk string, open bool, src rules.InhibitSource) {
+		if open {
+			s.cache.opened(id)
+			s.open.set(id, gk, src)
+			return
+		}
+		s.cache.closed(id)
+		s.open.remove(id)
+	})
+	if err != nil {
+		return err
+	}
+	s.syncedTo = now.Add(-syncMargin)
+	return nil
 }
 
 // reloadOpenIncidents replaces the open-incident view with the database's.

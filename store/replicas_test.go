@@ -357,3 +357,33 @@ func TestOwnReclaimKeepsResult(t *testing.T) {
 		require.Equal(t, JobDone, jobStates(t, s, 1)[first[0].Key])
 	})
 }
+
+// The open-incident view follows other replicas' openings and closings
+// between full reloads, from the incidents changed since the last sync.
+func TestPostgresSyncFollowsOtherReplica(t *testing.T) {
+	ctx := context.Background()
+	clk, a, b := twoReplicas(t)
+	require.NoError(t, a.syncOpenIncidents(ctx)) // the first sync is a full reload
+	isOpen := func(id int64) bool {
+		a.open.mu.RLock()
+		defer a.open.mu.RUnlock()
+		_, ok := a.open.all[id]
+		return ok
+	}
+
+	clk.Advance(10 * time.Second)
+	_, err := b.Ingest(ctx, []alert.Alert{firing("Down", "api", "s1")})
+	require.NoError(t, err)
+	require.False(t, isOpen(1), "not seen before a sync")
+	clk.Advance(time.Second)
+	require.NoError(t, a.syncOpenIncidents(ctx))
+	require.True(t, isOpen(1), "opened through b, seen by a")
+	require.Equal(t, a.lastFullSync, clk.Now().Add(-11*time.Second), "an incremental sync, not a full reload")
+
+	clk.Advance(time.Second)
+	_, err = b.Resolve(ctx, 1, "bob", "")
+	require.NoError(t, err)
+	clk.Advance(time.Second)
+	require.NoError(t, a.syncOpenIncidents(ctx))
+	require.False(t, isOpen(1), "resolved through b, gone from a's view")
+}

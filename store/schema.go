@@ -181,6 +181,12 @@ CREATE TABLE replicas (
 	`
 ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 `,
+	// 14: replicas sync the incidents changed since their last look
+	// (PostgreSQL only: a lone SQLite gateway never asks, and the index
+	// would cost every incident update).
+	`
+{{shared}}CREATE INDEX incidents_updated ON incidents (updated_at);
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -258,7 +264,16 @@ type dialect struct {
 
 var sqliteDialect = dialect{name: "sqlite", serial: "INTEGER PRIMARY KEY"}
 
-func (d dialect) ddl(s string) string { return strings.ReplaceAll(s, "{{serial}}", d.serial) }
+// ddl fills a migration's placeholders: {{serial}} is the id column type,
+// and a line starting {{shared}} is only for databases several gateways
+// share (PostgreSQL).
+func (d dialect) ddl(s string) string {
+	shared := "-- " // SQLite: the line is a comment
+	if d.advisory {
+		shared = ""
+	}
+	return strings.NewReplacer("{{serial}}", d.serial, "{{shared}}", shared).Replace(s)
+}
 
 // rebind turns ? placeholders into $n for PostgreSQL.
 func (d dialect) rebind(q string) string {

@@ -131,6 +131,8 @@ type Store struct {
 	replicaCount atomic.Int64
 	configCount  atomic.Int64
 	lastDrift    string // sync loop only
+	// lastFullSync and syncedTo track the open-incident sync (sync loop).
+	lastFullSync, syncedTo time.Time
 	// confirms queues repeat hits to confirm (shared stores).
 	confirms  chan *confirmReq
 	confirmWG sync.WaitGroup

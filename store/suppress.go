@@ -143,19 +143,29 @@ func (s *Store) loadOpenIncidents(ctx context.Context) error {
 
 // queryOpenIncidents calls fn for every open incident with its first alert.
 func (s *Store) queryOpenIncidents(ctx context.Context, fn func(id int64, groupKey string, src rules.InhibitSource)) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT i.id, i.group_key, i.severity, COALESCE(a.data, '')
+	return s.queryIncidents(ctx, `i.status <> 'resolved'`, nil, func(id int64, gk string, open bool, src rules.InhibitSource) {
+		fn(id, gk, src)
+	})
+}
+
+// queryIncidents calls fn for the incidents matching where, with whether
+// each is open and, for an open one, its first alert.
+func (s *Store) queryIncidents(ctx context.Context, where string, args []any, fn func(id int64, groupKey string, open bool, src rules.InhibitSource)) error {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT i.id, i.group_key, i.severity, i.status <> 'resolved',
+CASE WHEN i.status <> 'resolved' THEN COALESCE(a.data, '') ELSE '' END
 FROM incidents i LEFT JOIN alerts a ON a.id = (SELECT MIN(id) FROM alerts WHERE incident_id = i.id)
-WHERE i.status <> 'resolved'`)
+WHERE `+where), args...)
 	if err != nil {
-		return fmt.Errorf("%w: load open incidents: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: load incidents: %v", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
 		var gk, data string
 		var sev int
-		if err := rows.Scan(&id, &gk, &sev, &data); err != nil {
-			return fmt.Errorf("load open incidents: %w", err)
+		var open bool
+		if err := rows.Scan(&id, &gk, &sev, &open, &data); err != nil {
+			return fmt.Errorf("load incidents: %w", err)
 		}
 		src := rules.InhibitSource{IncidentID: id, IncidentKey: alert.IncidentKey(id), GroupKey: gk, Severity: alert.Severity(sev)}
 		if data != "" {
@@ -163,7 +173,7 @@ WHERE i.status <> 'resolved'`)
 				return err
 			}
 		}
-		fn(id, gk, src)
+		fn(id, gk, open, src)
 	}
 	return rows.Err()
 }
