@@ -48,9 +48,6 @@ func instanceID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// Instance is this store's holder name in leases.
-func (s *Store) Instance() string { return s.instance }
-
 // Leader reports whether this replica holds the periodic-work lease (as of
 // its last renewal). A store alone on its database (SQLite) always does.
 func (s *Store) Leader() bool { return s.leader.Load() }

@@ -51,8 +51,9 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 }
 
 // Claim records key as done and reports whether this call did it (false:
-// it was claimed before, by this process or another). Work that must
-// happen once per key — a digest per role and period — claims first.
+// it was claimed before, by this process or another), for work done in
+// the same breath (the database's epoch); work that may die half-way — a
+// digest send — uses ClaimFor.
 func (s *Store) Claim(ctx context.Context, key string) (bool, error) {
 	var n int64
 	err := s.withTx(ctx, func(t *Tx) error {
