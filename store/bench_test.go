@@ -2,14 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/alertgate/alertgate/alert"
 )
@@ -33,28 +29,7 @@ func benchEngines(b *testing.B, fn func(b *testing.B, s *Store)) {
 		fn(b, s)
 	})
 	b.Run("postgres", func(b *testing.B) {
-		dsn := os.Getenv("ALERTGATE_TEST_POSTGRES_DSN")
-		if dsn == "" {
-			b.Skip("set ALERTGATE_TEST_POSTGRES_DSN to benchmark PostgreSQL")
-		}
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
-		if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-			b.Fatal(err)
-		}
-		defer db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		u, err := url.Parse(dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		s, err := OpenPostgres(context.Background(), u.String(), Options{Classifier: classifier{}, Planner: planner{}})
+		s, err := OpenPostgres(context.Background(), postgresDSN(b), Options{Classifier: classifier{}, Planner: planner{}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 
 // postgresDSN returns a DSN for a fresh schema of the test database named
 // by ALERTGATE_TEST_POSTGRES_DSN, or skips the test.
-func postgresDSN(t *testing.T) string {
+func postgresDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("ALERTGATE_TEST_POSTGRES_DSN")
 	if dsn == "" {
