@@ -496,8 +496,10 @@ func (s *Store) reevaluateLoop(every time.Duration) {
 		case <-s.reeval:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := errors.Join(s.loadSilences(ctx), s.loadOverrides(ctx)); err != nil {
-			s.log.Warn("reload silences and overrides", zap.Error(err))
+		if !s.shared { // a shared store's sync loop reloads them every second
+			if err := errors.Join(s.loadSilences(ctx), s.loadOverrides(ctx)); err != nil {
+				s.log.Warn("reload silences and overrides", zap.Error(err))
+			}
 		}
 		if !s.Leader() {
 			// Another replica sweeps; its releases go through the
