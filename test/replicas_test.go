@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -74,14 +73,12 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 
 	// All three start at once: migrations are serialized by the store.
 	reps := make([]*child, replicaCount)
-	logs := make([]string, replicaCount)
 	for i := range reps {
-		addr := freeAddr(t)
-		cfg := replicaConfig(t, dir, i, addr, schemaDSN, fmt.Sprintf("%s/hook/r%d", sk.srv.URL, i))
-		reps[i], logs[i] = startReplica(t, cfg, addr, i)
+		cfg := replicaConfig(t, dir, i, schemaDSN, fmt.Sprintf("%s/hook/r%d", sk.srv.URL, i))
+		reps[i] = spawnChild(t, cfg, filepath.Join(dir, fmt.Sprintf("replica-%d.log", i)))
 	}
-	for i, c := range reps {
-		waitHealthy(t, c, logs[i])
+	for _, c := range reps {
+		c.waitReady(t)
 	}
 	t.Logf("3 replicas up in %s", time.Since(begin).Round(time.Millisecond))
 
@@ -470,10 +467,11 @@ func replicaSchema(t *testing.T) (*sql.DB, string) {
 }
 
 // replicaConfig writes replica i's config: the issue's config on
-// PostgreSQL, listening on addr, every role paged through the sink.
-func replicaConfig(t *testing.T, dir string, i int, addr, dsn, sinkURL string) string {
+// PostgreSQL, listening on a port of its choosing, every role paged
+// through the sink.
+func replicaConfig(t *testing.T, dir string, i int, dsn, sinkURL string) string {
 	t.Helper()
-	cfg := strings.Replace(issueConfig, `listen: "127.0.0.1:8080"`, `listen: "`+addr+`"`, 1)
+	cfg := strings.Replace(issueConfig, `listen: "127.0.0.1:8080"`, `listen: "127.0.0.1:0"`, 1)
 	cfg = strings.Replace(cfg, `storage: { driver: sqlite, path: ./data/alertgate.db }`, `storage: { driver: postgres, dsn: "`+dsn+`" }`, 1)
 	cfg = strings.Replace(cfg, "http://127.0.0.1:9999/hook", sinkURL, 1)
 	require.Contains(t, cfg, dsn)
@@ -481,43 +479,6 @@ func replicaConfig(t *testing.T, dir string, i int, addr, dsn, sinkURL string) s
 	path := filepath.Join(dir, fmt.Sprintf("replica-%d.yml", i))
 	require.NoError(t, os.WriteFile(path, []byte(cfg+replicaMatrix), 0o600))
 	return path
-}
-
-// startReplica is startChild without the wait, so that the replicas start
-// at the same time; on failure it shows the interesting part of the log.
-func startReplica(t *testing.T, cfgPath, addr string, i int) (*child, string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+cfgPath)
-	logPath := filepath.Join(filepath.Dir(cfgPath), fmt.Sprintf("replica-%d.log", i))
-	logf, err := os.Create(logPath)
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logf.Close()
-		if t.Failed() {
-			t.Logf("replica %d log (excerpt):\n%s", i, logExcerpt(logPath))
-		}
-	})
-	return &child{cmd: cmd, url: "http://" + addr}, logPath
-}
-
-func waitHealthy(t *testing.T, c *child, logPath string) {
-	t.Helper()
-	ok := assert.Eventually(t, func() bool {
-		resp, err := http.Get(c.url + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 20*time.Millisecond)
-	if !ok {
-		t.Fatalf("replica %s did not start:\n%s", c.url, logExcerpt(logPath))
-	}
 }
 
 // logExcerpt is a child log's warnings, errors and races (at most 80

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
@@ -34,6 +35,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// childAddrEnv names the file a child writes the address it listens on
+// to: configs listen on 127.0.0.1:0, so no port is picked in advance (and
+// perhaps taken by another test meanwhile).
+const childAddrEnv = "ALERTGATE_TEST_CHILD_ADDR"
+
 func runChild(path string) int {
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -43,10 +49,25 @@ func runChild(path string) int {
 	log, _ := zap.NewDevelopment()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	g, err := server.NewGateway(ctx, cfg, server.GatewayOptions{Logger: log, Version: "test-child", EnginePoll: 100 * time.Millisecond})
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
+	}
+	g, err := server.NewGateway(ctx, cfg, server.GatewayOptions{Logger: log, Version: "test-child", EnginePoll: 100 * time.Millisecond, Listener: ln})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if f := os.Getenv(childAddrEnv); f != "" {
+		// Written whole, then renamed: the test never reads half of it.
+		if err := os.WriteFile(f+".tmp", []byte(ln.Addr().String()), 0o600); err == nil {
+			err = os.Rename(f+".tmp", f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
 	if err := g.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -56,46 +77,63 @@ func runChild(path string) int {
 }
 
 type child struct {
-	cmd *exec.Cmd
-	url string
+	cmd      *exec.Cmd
+	url      string
+	logPath  string
+	addrFile string
 }
 
-func freeAddr(t *testing.T) string {
+// spawnChild starts the gateway as a separate process with the config at
+// cfgPath, logging to logPath; waitReady waits until it serves. On
+// failure the test shows the interesting part of its log.
+func spawnChild(t *testing.T, cfgPath, logPath string) *child {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^$"), logPath: logPath, addrFile: logPath + ".addr"}
+	c.cmd.Env = append(os.Environ(), childEnv+"="+cfgPath, childAddrEnv+"="+c.addrFile)
+	logf, err := os.Create(logPath)
 	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// startChild runs the gateway as a separate process and waits for healthz.
-func startChild(t *testing.T, cfgPath, addr string) *child {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+cfgPath)
-	logf, err := os.Create(filepath.Join(filepath.Dir(cfgPath), fmt.Sprintf("child-%d.log", time.Now().UnixNano())))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	require.NoError(t, cmd.Start())
-	c := &child{cmd: cmd, url: "http://" + addr}
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	require.NoError(t, c.cmd.Start())
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
 		logf.Close()
 		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("child log:\n%s", b)
+			t.Logf("%s (excerpt):\n%s", filepath.Base(logPath), logExcerpt(logPath))
 		}
 	})
-	require.Eventually(t, func() bool {
+	return c
+}
+
+// waitReady waits until the child wrote its address and answers /healthz.
+func (c *child) waitReady(t *testing.T) {
+	t.Helper()
+	ok := assert.Eventually(t, func() bool {
+		if c.url == "" {
+			b, err := os.ReadFile(c.addrFile)
+			if err != nil {
+				return false
+			}
+			c.url = "http://" + string(b)
+		}
 		resp, err := http.Get(c.url + "/healthz")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 20*time.Millisecond, "gateway did not start")
+	}, 30*time.Second, 20*time.Millisecond)
+	if !ok {
+		t.Fatalf("gateway %s did not start:\n%s", filepath.Base(c.logPath), logExcerpt(c.logPath))
+	}
+}
+
+// startChild runs the gateway as a separate process and waits until it
+// serves.
+func startChild(t *testing.T, cfgPath string) *child {
+	t.Helper()
+	c := spawnChild(t, cfgPath, filepath.Join(filepath.Dir(cfgPath), fmt.Sprintf("child-%d.log", time.Now().UnixNano())))
+	c.waitReady(t)
 	return c
 }
 
@@ -113,9 +151,9 @@ func (c *child) stop(t *testing.T) {
 	require.NoError(t, c.cmd.Wait())
 }
 
-func writeConfig(t *testing.T, dir, addr, sinkURL, extra string) string {
+func writeConfig(t *testing.T, dir, sinkURL, extra string) string {
 	t.Helper()
-	cfg := strings.Replace(issueConfig, `listen: "127.0.0.1:8080"`, `listen: "`+addr+`"`, 1)
+	cfg := strings.Replace(issueConfig, `listen: "127.0.0.1:8080"`, `listen: "127.0.0.1:0"`, 1)
 	cfg = strings.Replace(cfg, "./data/alertgate.db", filepath.Join(dir, "alertgate.db"), 1)
 	cfg = strings.Replace(cfg, "http://127.0.0.1:9999/hook", sinkURL, 1)
 	path := filepath.Join(dir, "alertgate.yml")
@@ -131,7 +169,6 @@ func TestKilledGatewayStillPagesDueStepOnce(t *testing.T) {
 	}
 	sk := newSink(t)
 	dir := t.TempDir()
-	addr := freeAddr(t)
 	// On-Call is paged 2s after open, so the kill comes before it is due.
 	matrix := `
 escalation:
@@ -139,8 +176,8 @@ escalation:
     - { role: oncall, stop_on: acknowledged, P0: 2s, P1: now, P2: 2h, P3: 24h }
     - { role: team-lead, stop_on: acknowledged, P0: 15m, P1: 30m, P2: 4h, P3: next-day }
 `
-	cfgPath := writeConfig(t, dir, addr, sk.srv.URL+"/hook", matrix)
-	c := startChild(t, cfgPath, addr)
+	cfgPath := writeConfig(t, dir, sk.srv.URL+"/hook", matrix)
+	c := startChild(t, cfgPath)
 
 	body, err := os.ReadFile("../adapters/testdata/alertmanager-firing.json")
 	require.NoError(t, err)
@@ -153,7 +190,7 @@ escalation:
 	c.kill(t)
 	require.Empty(t, sk.pages(), "nothing was due before the kill")
 
-	c = startChild(t, cfgPath, addr)
+	c = startChild(t, cfgPath)
 	require.Equal(t, []string{"oncall#0"}, waitPages(t, sk, 1))
 	// Wait until the delivery is recorded, then make sure it stays single.
 	require.Eventually(t, func() bool {
@@ -177,9 +214,8 @@ func TestKilledGatewayLosesNoAcknowledgedAlert(t *testing.T) {
 	}
 	sk := newSink(t)
 	dir := t.TempDir()
-	addr := freeAddr(t)
-	cfgPath := writeConfig(t, dir, addr, sk.srv.URL+"/hook", "")
-	c := startChild(t, cfgPath, addr)
+	cfgPath := writeConfig(t, dir, sk.srv.URL+"/hook", "")
+	c := startChild(t, cfgPath)
 
 	var (
 		mu    sync.Mutex
@@ -220,7 +256,7 @@ func TestKilledGatewayLosesNoAcknowledgedAlert(t *testing.T) {
 	defer mu.Unlock()
 	require.GreaterOrEqual(t, len(acked), 300)
 
-	c = startChild(t, cfgPath, addr)
+	c = startChild(t, cfgPath)
 	var list struct {
 		Incidents []struct{ Title string } `json:"incidents"`
 	}
