@@ -216,6 +216,12 @@ func (s *Store) commitBatch(batch []*ingestReq) {
 		for i, r := range batch {
 			r.res <- ingestRes{incidents: results[i]}
 		}
+		if s.ckpt != nil {
+			if s.ckpt.long() {
+				s.ckpt.rewind(s.w)
+			}
+			s.ckpt.committed()
+		}
 		return
 	}
 	if len(batch) == 1 {

@@ -145,8 +145,10 @@ type Store struct {
 	reeval      chan struct{}
 	reevalDone  chan struct{}
 	known       *knownKeys // nil unless this process is the only writer
-	ingest      chan *ingestReq
-	wake        chan struct{}
+	// ckpt checkpoints the WAL beside the writer (SQLite only).
+	ckpt   *checkpointer
+	ingest chan *ingestReq
+	wake   chan struct{}
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -163,7 +165,9 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
-	w, err := sql.Open("sqlite", base+"?"+pragmas+"&_txlock=immediate")
+	// The writer never checkpoints: the checkpointer does, beside it.
+	w, err := sql.Open("sqlite", base+"?"+pragmas+"&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(%d)", walSizeLimit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -180,16 +184,28 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
+	c, err := sql.Open("sqlite", base+"?"+pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	c.SetMaxIdleConns(1)
+	c.SetConnMaxLifetime(0)
 	s := newStore(w, r, sqliteDialect, opts)
+	s.ckpt = newCheckpointer(c, s.log)
 	s.known = &knownKeys{m: map[uint64]struct{}{}}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		r.Close()
+		c.Close()
 		return nil, err
 	}
 	if err := errors.Join(s.loadAll(ctx), s.loadKnown(ctx)); err != nil {
 		w.Close()
 		r.Close()
+		c.Close()
 		return nil, err
 	}
 	s.start(opts)
@@ -204,6 +220,9 @@ func (s *Store) loadAll(ctx context.Context) error {
 // start runs the writer and the re-evaluation loop.
 func (s *Store) start(opts Options) {
 	go s.commitLoop()
+	if s.ckpt != nil {
+		go s.ckpt.loop()
+	}
 	every := opts.ReevaluateEvery
 	if every <= 0 {
 		every = 15 * time.Second
@@ -316,7 +335,11 @@ func (s *Store) Close() error {
 		<-s.reevalDone
 		<-s.syncDone
 		s.confirmWG.Wait()
-		err = errors.Join(s.w.Close(), s.r.Close())
+		if s.ckpt != nil {
+			s.ckpt.close()
+			err = s.ckpt.db.Close()
+		}
+		err = errors.Join(err, s.w.Close(), s.r.Close())
 	})
 	return err
 }
