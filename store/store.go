@@ -145,6 +145,8 @@ type Store struct {
 	reeval      chan struct{}
 	reevalDone  chan struct{}
 	known       *knownKeys // nil unless this process is the only writer
+	// joins are the incidents' open join notes (commit loop only).
+	joins map[int64]*joinNote
 	// ckpt checkpoints the WAL beside the writer (SQLite only).
 	ckpt   *checkpointer
 	ingest chan *ingestReq
@@ -258,6 +260,7 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 		maxBatch:   opts.MaxBatch,
 		stmts:      map[string]*sql.Stmt{},
 		cache:      newAlertCache(),
+		joins:      map[int64]*joinNote{},
 		open:       newOpenIncidents(),
 		reeval:     make(chan struct{}, 1),
 		reevalDone: make(chan struct{}),
