@@ -279,7 +279,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		return store.StepOutcome{}, fmt.Errorf("decode step: %w", err)
 	}
 	if stops(j.StopOn, inc.Status) {
-		e.m.stepsRun.WithLabelValues(p.Type, "skipped").Inc()
+		t.OnCommit(func() { e.m.stepsRun.WithLabelValues(p.Type, "skipped").Inc() })
 		return store.StepOutcome{Cancelled: true}, t.AppendEvent(inc.ID, alert.EventStepSkipped, "router",
 			fmt.Sprintf("%s: incident already %s", stepName(&p), inc.Status))
 	}
@@ -309,7 +309,9 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
 			return store.StepOutcome{}, err
 		}
-		e.m.timeTo.WithLabelValues(inc.Severity.String(), "ack").Observe(inc.AcknowledgedAt.Sub(inc.OpenedAt).Seconds())
+		t.OnCommit(func() {
+			e.m.timeTo.WithLabelValues(inc.Severity.String(), "ack").Observe(inc.AcknowledgedAt.Sub(inc.OpenedAt).Seconds())
+		})
 		if sp := r.cfg.Communication.StatusPage; hasSeverity(sp.Severities, inc.Severity) {
 			targets = append(targets, sp.Targets...) // the public incident moves to "identified"
 		}
@@ -332,11 +334,13 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 				return store.StepOutcome{}, err
 			}
 		}
-		e.m.timeTo.WithLabelValues(inc.Severity.String(), "resolve").Observe(inc.ResolvedAt.Sub(inc.OpenedAt).Seconds())
+		t.OnCommit(func() {
+			e.m.timeTo.WithLabelValues(inc.Severity.String(), "resolve").Observe(inc.ResolvedAt.Sub(inc.OpenedAt).Seconds())
+		})
 	case stepSLA:
 		targets, kind, event = r.severityChannels(inc.Severity, false), KindInfo, alert.EventSLABreached
 		detail = slaDetail(r.cfg, inc, p.SLA)
-		e.m.slaBreaches.WithLabelValues(inc.Severity.String(), p.SLA).Inc()
+		t.OnCommit(func() { e.m.slaBreaches.WithLabelValues(inc.Severity.String(), p.SLA).Inc() })
 	case stepUpdate:
 		targets, kind, event = r.severityChannels(inc.Severity, true), KindInfo, alert.EventNotified
 		detail = "status update sent"
@@ -376,9 +380,11 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 			out.Jobs = append(out.Jobs, next)
 		}
 	}
-	e.m.stepsRun.WithLabelValues(p.Type, "sent").Inc()
-	e.log.Info("escalation step", zap.String("incident", inc.Key), zap.Stringer("severity", inc.Severity),
-		zap.String("step", stepName(&p)), zap.Strings("targets", targets))
+	t.OnCommit(func() {
+		e.m.stepsRun.WithLabelValues(p.Type, "sent").Inc()
+		e.log.Info("escalation step", zap.String("incident", inc.Key), zap.Stringer("severity", inc.Severity),
+			zap.String("step", stepName(&p)), zap.Strings("targets", targets))
+	})
 	return out, nil
 }
 

@@ -74,11 +74,13 @@ func (e *Engine) remind(t *store.Tx, r *routing, j *store.Job, inc *alert.Incide
 		if err := t.AppendEvent(inc.ID, alert.EventNotified, "router", detail); err != nil {
 			return store.StepOutcome{}, err
 		}
-		e.m.stepsRun.WithLabelValues(stepRemind, "sent").Inc()
-		e.log.Info("update reminder", zap.String("incident", inc.Key), zap.Strings("targets", targets))
+		t.OnCommit(func() {
+			e.m.stepsRun.WithLabelValues(stepRemind, "sent").Inc()
+			e.log.Info("update reminder", zap.String("incident", inc.Key), zap.Strings("targets", targets))
+		})
 		next = now.Add(every)
 	} else {
-		e.m.stepsRun.WithLabelValues(stepRemind, "skipped").Inc()
+		t.OnCommit(func() { e.m.stepsRun.WithLabelValues(stepRemind, "skipped").Inc() })
 	}
 	np := stepPayload{Type: stepRemind, Seq: p.Seq + 1, Tag: p.Tag}
 	out.Jobs = append(out.Jobs, stepJob(fmt.Sprintf("%sremind#%d", keyPrefix(inc, p.Tag), np.Seq), next, alert.IncidentResolved, np))

@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
@@ -505,5 +508,45 @@ func TestSecretIsGeneratedOnceAndKept(t *testing.T) {
 		c, err := s2.Secret(ctx, "ack_link_key")
 		require.NoError(t, err)
 		require.Equal(t, a, c, "survives a restart")
+	})
+}
+
+// OnCommit hooks (the router's step metrics and logs) run once per
+// committed transaction: never for a rolled-back one, and once when a
+// transaction that lost a race with another replica ran again.
+func TestOnCommitRunsOncePerCommit(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		s := db.openTest(t, newClock())
+		var ran int
+		hook := func() { ran++ }
+
+		require.NoError(t, s.withTx(ctx, func(tx *Tx) error { tx.OnCommit(hook); return nil }))
+		assert.Equal(t, 1, ran, "committed")
+
+		boom := errors.New("boom")
+		require.ErrorIs(t, s.withTx(ctx, func(tx *Tx) error { tx.OnCommit(hook); return boom }), boom)
+		assert.Equal(t, 1, ran, "rolled back: not run")
+
+		// The first attempt loses a race (serialization failure).
+		tries := 0
+		err := s.withTx(ctx, func(tx *Tx) error {
+			tries++
+			tx.OnCommit(hook)
+			if tries == 1 {
+				return &pgconn.PgError{Code: "40001"}
+			}
+			return nil
+		})
+		if db.postgres() {
+			require.NoError(t, err)
+			assert.Equal(t, 2, tries, "run again")
+			assert.Equal(t, 2, ran, "the hook of the lost attempt is not run")
+		} else {
+			// One writer, no races: not run again, and not run.
+			require.Error(t, err)
+			assert.Equal(t, 1, tries)
+			assert.Equal(t, 1, ran)
+		}
 	})
 }

@@ -112,6 +112,11 @@ func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error 
 	return nil
 }
 
+// OnCommit runs f after the transaction commits: the metrics and logs of
+// what it did. f does not run if the transaction rolls back, and runs once
+// if it ran again after losing a race with another replica.
+func (t *Tx) OnCommit(f func()) { t.logs = append(t.logs, f) }
+
 // AppendEvent adds an entry to an incident's timeline.
 func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) error {
 	return t.event(inc, kind, actor, detail)
