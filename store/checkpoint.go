@@ -95,7 +95,7 @@ type walState struct{ frames, copied int }
 
 // pass runs a PASSIVE checkpoint on the checkpointer's connection.
 func (c *checkpointer) pass() (walState, error) {
-	st, err := c.checkpoint(c.db, "PASSIVE")
+	st, err := c.checkpoint(c.db)
 	if err == nil {
 		c.frames.Store(int64(st.frames))
 	}
@@ -110,7 +110,7 @@ func (c *checkpointer) long() bool { return c.frames.Load() >= int64(c.restartAt
 // WAL (unless a reader still uses part of it), so the next transaction
 // starts it from the beginning.
 func (c *checkpointer) rewind(w *sql.DB) {
-	st, err := c.checkpoint(w, "PASSIVE")
+	st, err := c.checkpoint(w)
 	if err != nil {
 		c.log.Warn("sqlite checkpoint", zap.Error(err))
 		return
@@ -118,13 +118,15 @@ func (c *checkpointer) rewind(w *sql.DB) {
 	c.frames.Store(int64(st.frames - st.copied))
 }
 
-func (c *checkpointer) checkpoint(db *sql.DB, mode string) (walState, error) {
+// checkpoint runs a PASSIVE checkpoint on db: it copies what it can
+// without waiting for the writer or readers.
+func (c *checkpointer) checkpoint(db *sql.DB) (walState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var busy int
 	var st walState
-	if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &st.frames, &st.copied); err != nil {
-		return st, fmt.Errorf("%s checkpoint: %w", mode, err)
+	if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &st.frames, &st.copied); err != nil {
+		return st, fmt.Errorf("checkpoint: %w", err)
 	}
 	return st, nil
 }

@@ -74,7 +74,7 @@ func TestSQLiteWriterRewindsALongWAL(t *testing.T) {
 	ingestWide(t, s, "a", 14)
 	assert.False(t, s.ckpt.long(), "no checkpoint has measured the WAL yet")
 	ingestWide(t, s, "b", 1)
-	st, err := s.ckpt.checkpoint(s.ckpt.db, "PASSIVE")
+	st, err := s.ckpt.checkpoint(s.ckpt.db)
 	require.NoError(t, err)
 	require.Greater(t, st.frames, 1000)
 
@@ -86,7 +86,7 @@ func TestSQLiteWriterRewindsALongWAL(t *testing.T) {
 	require.Eventually(t, func() bool { return !s.ckpt.long() }, 5*time.Second, time.Millisecond,
 		"the writer's checkpoint copied the WAL")
 	ingestWide(t, s, "d", 1)
-	st, err = s.ckpt.checkpoint(s.ckpt.db, "PASSIVE")
+	st, err = s.ckpt.checkpoint(s.ckpt.db)
 	require.NoError(t, err)
 	assert.Less(t, st.frames, 500, "the WAL started again from the beginning")
 	assert.Equal(t, 17*50, countRows(t, s, "alerts"))

@@ -602,10 +602,9 @@ func (ap *applier) flushAdded() error {
 			}
 		}
 		n := &joinNote{first: ap.now, n: len(fps), fps: head(fps, joinNoteList)}
-		err := ap.queryRow(ap.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, '', ?) RETURNING id`,
-			id, ms(ap.now), string(alert.EventAlertAdded), n.detail()).Scan(&n.event)
-		if err != nil {
-			return fmt.Errorf("append event: %w", err)
+		var err error
+		if n.event, err = ap.eventID(id, alert.EventAlertAdded, "", n.detail()); err != nil {
+			return err
 		}
 		ap.notes = append(ap.notes, noteUpdate{id, n})
 	}

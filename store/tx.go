@@ -104,12 +104,19 @@ func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
 }
 
 func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error {
-	_, err := t.exec(t.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
-		inc, ms(t.s.now()), string(kind), actor, detail)
+	_, err := t.eventID(inc, kind, actor, detail)
+	return err
+}
+
+// eventID appends an entry to an incident's timeline and returns its id.
+func (t *Tx) eventID(inc int64, kind alert.EventKind, actor, detail string) (int64, error) {
+	var id int64
+	err := t.queryRow(t.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		inc, ms(t.s.now()), string(kind), actor, detail).Scan(&id)
 	if err != nil {
-		return fmt.Errorf("append event: %w", err)
+		return 0, fmt.Errorf("append event: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
 // OnCommit runs f after the transaction commits: the metrics and logs of
