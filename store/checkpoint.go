@@ -52,8 +52,17 @@ func newCheckpointer(db *sql.DB, log *zap.Logger) *checkpointer {
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
-// committed tells the checkpointer the WAL grew.
-func (c *checkpointer) committed() {
+// walGrew is called after every commit of a write transaction (the
+// ingest writer's and withTx's, on SQLite): it rewinds a long WAL, then
+// tells the checkpointer there is more to copy.
+func (s *Store) walGrew() {
+	c := s.ckpt
+	if c == nil {
+		return
+	}
+	if c.long() {
+		c.rewind(s.w)
+	}
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -62,16 +71,11 @@ func (c *checkpointer) committed() {
 
 func (c *checkpointer) loop() {
 	defer close(c.done)
-	// Writes other than ingest (API, router) don't kick: the ticker
-	// catches them.
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
 	pace := time.NewTimer(0)
 	defer pace.Stop()
 	for {
 		select {
 		case <-c.kick:
-		case <-tick.C:
 		case <-c.stop:
 			return
 		}
@@ -105,8 +109,8 @@ func (c *checkpointer) pass() (walState, error) {
 // long reports whether the WAL has grown to the restart size.
 func (c *checkpointer) long() bool { return c.frames.Load() >= int64(c.restartAt) }
 
-// rewind is run by the writer, on its own connection, between two
-// transactions when the WAL is long: a checkpoint there copies the whole
+// rewind is run on the writer connection, between two transactions, when
+// the WAL is long: a checkpoint there copies the whole
 // WAL (unless a reader still uses part of it), so the next transaction
 // starts it from the beginning.
 func (c *checkpointer) rewind(w *sql.DB) {

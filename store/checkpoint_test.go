@@ -62,7 +62,8 @@ func TestSQLiteWriterDoesNotCheckpoint(t *testing.T) {
 	assert.Equal(t, 14*50, countRows(t, s, "alerts"))
 }
 
-// A long WAL is rewound by the writer itself, between two batches.
+// A long WAL is rewound by the writer connection itself, between two
+// transactions.
 func TestSQLiteWriterRewindsALongWAL(t *testing.T) {
 	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "test.db"), testOptions(newClock()))
 	require.NoError(t, err)
@@ -89,7 +90,18 @@ func TestSQLiteWriterRewindsALongWAL(t *testing.T) {
 	st, err = s.ckpt.checkpoint(s.ckpt.db)
 	require.NoError(t, err)
 	assert.Less(t, st.frames, 500, "the WAL started again from the beginning")
-	assert.Equal(t, 17*50, countRows(t, s, "alerts"))
+
+	// Every writer rewinds, not only ingest: an acknowledgement through
+	// the API while the WAL is long does it too, before it returns.
+	ingestWide(t, s, "e", 15)
+	st, err = s.ckpt.checkpoint(s.ckpt.db)
+	require.NoError(t, err)
+	require.Greater(t, st.frames, 1000)
+	s.ckpt.frames.Store(int64(st.frames))
+	_, err = s.Acknowledge(context.Background(), 1, "alice", "")
+	require.NoError(t, err)
+	assert.False(t, s.ckpt.long(), "the acknowledgement's transaction copied the WAL")
+	assert.Equal(t, 32*50, countRows(t, s, "alerts"))
 }
 
 // With the loop running, under continuous ingest from several callers,

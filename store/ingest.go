@@ -216,12 +216,7 @@ func (s *Store) commitBatch(batch []*ingestReq) {
 		for i, r := range batch {
 			r.res <- ingestRes{incidents: results[i]}
 		}
-		if s.ckpt != nil {
-			if s.ckpt.long() {
-				s.ckpt.rewind(s.w)
-			}
-			s.ckpt.committed()
-		}
+		s.walGrew()
 		return
 	}
 	if len(batch) == 1 {

@@ -100,6 +100,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
 		return fmt.Errorf("%w: commit: %w", ErrUnavailable, err)
 	}
 	t.finish()
+	s.walGrew()
 	return nil
 }
 
