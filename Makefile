@@ -26,7 +26,7 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters ./rules ./store
 	$(GO) test -run '^$$' -bench TimerPrecision -benchtime 1x ./test
-	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets
+	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -workloads repeat,storm,grouped
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

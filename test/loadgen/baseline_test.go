@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,4 +34,23 @@ func TestParseOnlyBaseline(t *testing.T) {
 			require.Equal(t, tc.want, resp.StatusCode)
 		})
 	}
+}
+
+// The client counts alerts, not requests, when a request carries several.
+func TestClientCountsAlertsOfGroupedRequests(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	app := newBaselineApp()
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+
+	g, err := newGroupedStorm(7, time.Now())
+	require.NoError(t, err)
+	c := newLoadClient([]string{ln.Addr().String()}, 3, g)
+	defer c.close()
+	st := c.runCount(context.Background(), 10)
+	require.Zero(t, st.failures(), st.failureSummary())
+	require.Equal(t, uint64(10), st.ok)
+	require.Equal(t, uint64(70), st.alerts)
+	require.InDelta(t, 70/st.elapsed.Seconds(), st.rate(), 1e-6)
 }

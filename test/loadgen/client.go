@@ -37,6 +37,7 @@ type worker struct {
 	hc   *fasthttp.HostClient // its replica
 	next uint64               // timed requests sent so far
 	body func(uint64) []byte
+	per  uint64 // alerts per request
 	req  *fasthttp.Request
 	resp *fasthttp.Response
 	st   phaseStats
@@ -46,7 +47,8 @@ type worker struct {
 // are merged when the phase ends.
 type phaseStats struct {
 	lat      histogram
-	ok       uint64
+	ok       uint64         // 2xx answers
+	alerts   uint64         // alerts in the requests answered 2xx
 	statuses map[int]uint64 // non-2xx answers by status code
 	errs     uint64         // transport errors and timeouts
 	firstErr string         // first failure, for the report
@@ -61,12 +63,12 @@ func (s *phaseStats) failures() uint64 {
 	return n + s.errs
 }
 
-// rate returns successful requests per second.
+// rate returns the alerts of successful requests per second.
 func (s *phaseStats) rate() float64 {
 	if s.elapsed <= 0 {
 		return 0
 	}
-	return float64(s.ok) / s.elapsed.Seconds()
+	return float64(s.alerts) / s.elapsed.Seconds()
 }
 
 // failureSummary describes the failures, e.g. "503×12, 1 errors (first: ...)".
@@ -84,6 +86,7 @@ func (s *phaseStats) failureSummary() string {
 func (s *phaseStats) merge(o *phaseStats) {
 	s.lat.merge(&o.lat)
 	s.ok += o.ok
+	s.alerts += o.alerts
 	s.errs += o.errs
 	for code, c := range o.statuses {
 		if s.statuses == nil {
@@ -116,7 +119,7 @@ func newLoadClient(addrs []string, conns int, gen generator) *loadClient {
 			c.hcs = append(c.hcs, hc)
 		}
 		hc.MaxConns++ // one per worker of this replica
-		w := &worker{idx: uint64(i), hc: hc, body: gen.forWorker(), req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
+		w := &worker{idx: uint64(i), hc: hc, body: gen.forWorker(), per: uint64(gen.alertsPerRequest()), req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
 		w.req.SetRequestURI("http://" + addr + ingestPath)
 		w.req.Header.SetMethod(fasthttp.MethodPost)
 		w.req.Header.SetContentType("application/json")
@@ -148,7 +151,7 @@ func (c *loadClient) close() {
 	}
 }
 
-// runCount sends alerts 0..n-1 once each, worker i taking ids i, i+conns, …
+// runCount sends requests 0..n-1 once each, worker i taking ids i, i+conns, …
 func (c *loadClient) runCount(ctx context.Context, n uint64) phaseStats {
 	conns := uint64(len(c.workers))
 	return c.run(func(w *worker) {
@@ -188,7 +191,8 @@ func (c *loadClient) run(loop func(*worker)) phaseStats {
 	return total
 }
 
-// send posts alert id and records the outcome.
+// send posts request id (alert id when a request carries one) and records
+// the outcome.
 func (w *worker) send(id uint64) {
 	w.req.SetBodyRaw(w.body(id))
 	start := time.Now()
@@ -200,6 +204,7 @@ func (w *worker) send(id uint64) {
 		w.fail(err.Error())
 	case code >= 200 && code < 300:
 		w.st.ok++
+		w.st.alerts += w.per
 		w.st.lat.record(lat)
 	default:
 		if w.st.statuses == nil {

@@ -22,6 +22,7 @@ type options struct {
 	conns      int
 	rssAlerts  int
 	workloads  []string
+	groupSize  int
 	skipRSS    bool
 	keep       bool
 	gatewayBin string
@@ -54,7 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up per scenario, not counted")
 	fs.IntVar(&o.conns, "conns", 64, "concurrent connections, one request in flight each")
 	fs.IntVar(&o.rssAlerts, "rss-alerts", 100000, "distinct alerts ingested for the RSS measurement")
-	fs.StringVar(&workloads, "workloads", "repeat,storm", "comma-separated workloads: repeat, storm")
+	fs.StringVar(&workloads, "workloads", "repeat,storm", "comma-separated workloads: repeat, storm, grouped")
+	fs.IntVar(&o.groupSize, "group-size", 25, "alerts per request in the grouped workload")
 	fs.BoolVar(&o.skipRSS, "skip-rss", false, "skip the RSS measurement")
 	fs.BoolVar(&o.targets, "targets", false, "also run each workload with every role paging a local webhook that answers in 1 ms, and one that hangs 10 s")
 	fs.IntVar(&o.timers, "timers", 0, "also run each workload against a gateway holding this many pending escalation timers (0: skip)")
@@ -130,12 +132,15 @@ func (o *options) validate() error {
 	if o.conns < 1 || o.conns > 4096 {
 		errs = append(errs, errors.New("-conns must be in 1..4096"))
 	}
+	if o.groupSize < 1 || o.groupSize > 1000 {
+		errs = append(errs, errors.New("-group-size must be in 1..1000"))
+	}
 	if o.rssAlerts < 1 && !o.skipRSS {
 		errs = append(errs, errors.New("-rss-alerts must be positive"))
 	}
 	for _, w := range o.workloads {
-		if w != "repeat" && w != "storm" {
-			errs = append(errs, fmt.Errorf("unknown workload %q (want repeat, storm)", w))
+		if w != "repeat" && w != "storm" && w != "grouped" {
+			errs = append(errs, fmt.Errorf("unknown workload %q (want repeat, storm, grouped)", w))
 		}
 	}
 	if len(o.workloads) == 0 && o.skipRSS {
@@ -188,7 +193,7 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 		logf("%s", pgNote)
 	}
 
-	all, err := newWorkloads(time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Millisecond))
+	all, err := newWorkloads(time.Now().UTC().Add(-10*time.Minute).Truncate(time.Millisecond), o.groupSize)
 	if err != nil {
 		return nil, err
 	}

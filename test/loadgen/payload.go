@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -85,16 +86,24 @@ type template struct {
 // newTemplate encodes the body of one alert of group g, with placeholders
 // for the per-alert parts.
 func newTemplate(g int, startsAt time.Time) (template, error) {
+	return newGroupTemplate(g, 1, startsAt)
+}
+
+// newGroupTemplate encodes the body of n alerts of group g, as
+// Alertmanager sends a group's alerts together: the instance and
+// fingerprint placeholders of alert j come j-th in the body. With one
+// alert the common labels hold the instance too (two instance
+// placeholders); with more they don't.
+func newGroupTemplate(g, n int, startsAt time.Time) (template, error) {
 	name, svc := alertNames[g%len(alertNames)], services[g%len(services)]
 	sev := "warning"
 	if g%4 == 0 {
 		sev = "critical"
 	}
-	labels := map[string]string{
+	common := map[string]string{
 		"alertname": name,
 		"service":   svc,
 		"severity":  sev,
-		"instance":  "node-" + instancePlaceholder + ":9100",
 		"job":       "node",
 		"env":       "prod",
 		"cluster":   "eu-west-1a",
@@ -104,10 +113,11 @@ func newTemplate(g int, startsAt time.Time) (template, error) {
 		"description": fmt.Sprintf("%s has fired for %s for more than 5 minutes (threshold 5%%).", name, svc),
 		"runbook_url": "https://runbooks.example.com/" + name,
 	}
-	msg := &webhookMessage{
-		Receiver: "alertgate",
-		Status:   "firing",
-		Alerts: []webhookAlert{{
+	alerts := make([]webhookAlert, n)
+	for j := range alerts {
+		labels := maps.Clone(common)
+		labels["instance"] = "node-" + instancePlaceholder + ":9100"
+		alerts[j] = webhookAlert{
 			Status:       "firing",
 			Labels:       labels,
 			Annotations:  ann,
@@ -115,9 +125,17 @@ func newTemplate(g int, startsAt time.Time) (template, error) {
 			EndsAt:       time.Time{},
 			GeneratorURL: "http://prometheus:9090/graph?g0.expr=" + name + "%7Bservice%3D%22" + svc + "%22%7D+%3E+0.05&g0.tab=1",
 			Fingerprint:  fpPlaceholder,
-		}},
+		}
+	}
+	if n == 1 {
+		common = alerts[0].Labels
+	}
+	msg := &webhookMessage{
+		Receiver:          "alertgate",
+		Status:            "firing",
+		Alerts:            alerts,
 		GroupLabels:       map[string]string{"alertname": name, "service": svc},
-		CommonLabels:      labels,
+		CommonLabels:      common,
 		CommonAnnotations: ann,
 		ExternalURL:       "http://alertmanager:9093",
 		Version:           "4",
@@ -128,7 +146,11 @@ func newTemplate(g int, startsAt time.Time) (template, error) {
 		return template{}, err
 	}
 	t := template{body: body, instances: offsets(body, instancePlaceholder), fps: offsets(body, fpPlaceholder)}
-	if len(t.instances) != 2 || len(t.fps) != 1 {
+	wantInstances := n
+	if n == 1 {
+		wantInstances = 2
+	}
+	if len(t.instances) != wantInstances || len(t.fps) != n {
 		return template{}, fmt.Errorf("template %d: placeholders found %d and %d times", g, len(t.instances), len(t.fps))
 	}
 	return t, nil
@@ -155,6 +177,18 @@ func (t *template) fill(id uint64) {
 	fp := fingerprint(id)
 	for _, off := range t.fps {
 		putHex(t.body[off:off+fpDigits], fp)
+	}
+}
+
+// fillGroup writes alerts first, first+1, … into the n-alert t.body (the
+// instance placeholders of one alert come together).
+func (t *template) fillGroup(first uint64) {
+	per := len(t.instances) / len(t.fps)
+	for i, off := range t.instances {
+		putDecimal(t.body[off:off+instanceDigits], first+uint64(i/per))
+	}
+	for j, off := range t.fps {
+		putHex(t.body[off:off+fpDigits], fingerprint(first+uint64(j)))
 	}
 }
 
@@ -189,6 +223,8 @@ func fingerprint(id uint64) uint64 {
 // so workers need no locking.
 type generator interface {
 	forWorker() func(id uint64) []byte
+	// alertsPerRequest is how many alerts each body carries.
+	alertsPerRequest() int
 }
 
 // bodyBytes returns the size of alert 0's body, for the report.
@@ -211,6 +247,8 @@ func newStorm(startsAt time.Time) (*storm, error) {
 	}
 	return s, nil
 }
+
+func (*storm) alertsPerRequest() int { return 1 }
 
 func (s *storm) forWorker() func(uint64) []byte {
 	own := make([]template, len(s.templates))
@@ -237,6 +275,42 @@ func newPool(s *storm, n int) *pool {
 	return p
 }
 
+func (*pool) alertsPerRequest() int { return 1 }
+
 func (p *pool) forWorker() func(uint64) []byte {
 	return func(id uint64) []byte { return p.bodies[id%uint64(len(p.bodies))] }
+}
+
+// groupedStorm is a storm whose requests each carry n new alerts of one
+// group: request id is group id%numGroups and alerts id*n … id*n+n-1.
+type groupedStorm struct {
+	n         int
+	templates []template
+}
+
+// newGroupedStorm builds the numGroups n-alert templates.
+func newGroupedStorm(n int, startsAt time.Time) (*groupedStorm, error) {
+	s := &groupedStorm{n: n, templates: make([]template, numGroups)}
+	for g := range s.templates {
+		t, err := newGroupTemplate(g, n, startsAt)
+		if err != nil {
+			return nil, err
+		}
+		s.templates[g] = t
+	}
+	return s, nil
+}
+
+func (s *groupedStorm) alertsPerRequest() int { return s.n }
+
+func (s *groupedStorm) forWorker() func(uint64) []byte {
+	own := make([]template, len(s.templates))
+	for i, t := range s.templates {
+		own[i] = template{body: bytes.Clone(t.body), instances: t.instances, fps: t.fps}
+	}
+	return func(id uint64) []byte {
+		t := &own[id%uint64(len(own))]
+		t.fillGroup(id * uint64(s.n))
+		return t.body
+	}
 }

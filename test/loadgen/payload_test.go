@@ -81,3 +81,39 @@ func TestPoolRepeatsDistinctAlerts(t *testing.T) {
 	require.Len(t, fps, 1000)
 	require.Equal(t, body(7), body(1007), "round-robin")
 }
+
+func TestGroupedStormBodies(t *testing.T) {
+	const n = 25
+	s, err := newGroupedStorm(n, time.Date(2026, 8, 24, 10, 34, 30, 583e6, time.UTC))
+	require.NoError(t, err)
+	require.Equal(t, n, s.alertsPerRequest())
+	body := s.forWorker()
+	fps := map[string]bool{}
+	for _, id := range []uint64{0, 1, 57, 100, 1<<40 + 3} {
+		var msg webhookMessage
+		require.NoError(t, json.Unmarshal(body(id), &msg))
+		require.Len(t, msg.Alerts, n)
+		g := id % numGroups
+		require.Equal(t, map[string]string{"alertname": alertNames[g%20], "service": services[g%50]}, msg.GroupLabels)
+		require.NotContains(t, msg.CommonLabels, "instance", "instances differ within a group")
+		require.Equal(t, alertNames[g%20], msg.CommonLabels["alertname"])
+		for j, a := range msg.Alerts {
+			alertID := id*n + uint64(j)
+			require.Equal(t, fmt.Sprintf("%016x", fingerprint(alertID)), a.Fingerprint, "alert %d of request %d", j, id)
+			require.Equal(t, fmt.Sprintf("node-%010d:9100", alertID%10_000_000_000), a.Labels["instance"])
+			require.Equal(t, services[g%50], a.Labels["service"])
+			fps[a.Fingerprint] = true
+		}
+	}
+	require.Len(t, fps, 5*n, "every alert of every request is new")
+}
+
+// One alert per request keeps the single-alert body the report states.
+func TestGroupTemplateOfOneIsTheStormTemplate(t *testing.T) {
+	at := time.Date(2026, 8, 24, 10, 34, 30, 583e6, time.UTC)
+	s, err := newStorm(at)
+	require.NoError(t, err)
+	g, err := newGroupedStorm(1, at)
+	require.NoError(t, err)
+	require.Equal(t, string(s.forWorker()(4242)), string(g.forWorker()(4242)))
+}

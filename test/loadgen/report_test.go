@@ -10,7 +10,7 @@ import (
 
 // stats returns phase stats of ok requests at latency lat over elapsed.
 func stats(ok uint64, lat, elapsed time.Duration) phaseStats {
-	st := phaseStats{ok: ok, elapsed: elapsed}
+	st := phaseStats{ok: ok, alerts: ok, elapsed: elapsed}
 	for range ok {
 		st.lat.record(lat)
 	}
@@ -49,14 +49,21 @@ func TestReportMarkdown(t *testing.T) {
 	failing := stats(500, 2*time.Millisecond, time.Second)
 	failing.statuses = map[int]uint64{503: 3}
 	failing.firstErr = "HTTP 503: busy"
+	grouped := stats(40, 5*time.Millisecond, time.Second)
+	grouped.alerts = 40 * 25
+	groupedBase := stats(100, time.Millisecond, time.Second)
+	groupedBase.alerts = 100 * 25
 	rep := &report{
-		Command: "go run ./test/loadgen -duration 10s", Conns: 64, Warmup: time.Second, Duration: 10 * time.Second,
+		Workloads: []*workload{{Name: "repeat", Target: true}, {Name: "storm", Target: true}, {Name: "grouped", Describe: "25 per request"}},
+		Command:   "go run ./test/loadgen -duration 10s", Conns: 64, Warmup: time.Second, Duration: 10 * time.Second,
 		BodyBytes: 1278,
 		Results: []result{
 			{Workload: "repeat", Server: "baseline (parse only)", Baseline: true, Stats: stats(1000, time.Millisecond, time.Second)},
 			{Workload: "repeat", Server: "gateway (SQLite)", Stats: stats(600, 2*time.Millisecond, time.Second)},
 			{Workload: "storm", Server: "baseline (parse only)", Baseline: true, Stats: stats(1000, time.Millisecond, time.Second)},
 			{Workload: "storm", Server: "gateway (SQLite)", Stats: failing},
+			{Workload: "grouped", Server: "baseline (parse only)", Baseline: true, Stats: groupedBase},
+			{Workload: "grouped", Server: "gateway (SQLite)", Stats: grouped},
 		},
 		Mem: &memResult{Alerts: 100_000, Before: 20 << 20, After: 20<<20 + 300_000_000},
 	}
@@ -69,6 +76,9 @@ func TestReportMarkdown(t *testing.T) {
 		"| repeat | baseline (parse only) | 1,000 | 1.00 ms | 1.00 ms | 100.0 % |  | 1,000 | 0 |",
 		"| repeat | gateway (SQLite) | 600 | 2.00 ms | 2.00 ms | 60.0 % | PASS | 600 | 0 |",
 		"| storm | gateway (SQLite) | 500 | 2.00 ms | 2.00 ms | 50.0 % | FAIL | 503 | **3** |",
+		// alerts/s counts alerts; no verdict where the target isn't set.
+		"| grouped | gateway (SQLite) | 1,000 | 5.00 ms | 5.00 ms | 40.0 % |  | 40 | 0 |",
+		"- *grouped*: 25 per request",
 		"| 100,000 | 20.0 MiB | 306.1 MiB | 3,000 B | FAIL |",
 		"**3 requests FAILED",
 	} {

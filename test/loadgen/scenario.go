@@ -34,6 +34,9 @@ type workload struct {
 	// not counted.
 	Prime uint64
 	Gen   generator
+	// Target marks the workloads the ≥ 55 % target is set for (one alert
+	// per request).
+	Target bool
 }
 
 // env is what every scenario shares: options, binaries, scratch space.
@@ -57,8 +60,12 @@ func (e *env) dir(name string) (string, error) {
 }
 
 // newWorkloads returns the workloads by name.
-func newWorkloads(startsAt time.Time) (map[string]*workload, error) {
+func newWorkloads(startsAt time.Time, groupSize int) (map[string]*workload, error) {
 	s, err := newStorm(startsAt)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newGroupedStorm(groupSize, startsAt)
 	if err != nil {
 		return nil, err
 	}
@@ -70,14 +77,24 @@ func newWorkloads(startsAt time.Time) (map[string]*workload, error) {
 				"re-sent round-robin, as Alertmanager's group/repeat intervals produce; each was sent once before the warm-up "+
 				"(opening the incidents), so the timed requests update existing alerts.",
 				fmtInt(distinct), len(alertNames), len(services), numGroups),
-			Prime: distinct,
-			Gen:   newPool(s, distinct),
+			Prime:  distinct,
+			Gen:    newPool(s, distinct),
+			Target: true,
 		},
 		"storm": {
 			Name: "storm",
 			Describe: fmt.Sprintf("every request is a new alert (new instance and fingerprint) spread round-robin over %d alertname×service "+
 				"groups: a storm of alerts into a bounded number of incidents, as one outage produces.", numGroups),
-			Gen: s,
+			Gen:    s,
+			Target: true,
+		},
+		"grouped": {
+			Name: "grouped",
+			Describe: fmt.Sprintf("the storm as Alertmanager delivers it: every request carries %d new alerts of one of the %d groups "+
+				"(%s bytes), as one notification of a group holds its alerts; alerts/s counts alerts, not requests. "+
+				"The ≥ %.0f %% target is set for one alert per request and is not applied to this row.",
+				groupSize, numGroups, fmtInt(uint64(bodyBytes(g))), targetRatio),
+			Gen: g,
 		},
 	}, nil
 }

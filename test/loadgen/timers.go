@@ -21,6 +21,8 @@ const pendingPerIncident = 5
 // each opens a P2 incident with its escalation timers.
 type distinctGroups struct{ startsAt string }
 
+func (distinctGroups) alertsPerRequest() int { return 1 }
+
 func (d distinctGroups) forWorker() func(id uint64) []byte {
 	return func(id uint64) []byte {
 		return fmt.Appendf(nil, `{"receiver":"gw","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Preload%d","service":"preload-%d","severity":"warning"},"annotations":{"summary":"preloaded incident %d"},"startsAt":%q,"endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"%016x"}],"groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://alertmanager:9093","version":"4","groupKey":"{}:{}","truncatedAlerts":0}`+"\n",
