@@ -254,6 +254,35 @@ func TestAcknowledgeCancelsOnlyStepsThatStopOnAck(t *testing.T) {
 	})
 }
 
+// What acknowledging and resolving return is the incident as stored: the
+// times at the store's millisecond precision and updated_at moved along.
+func TestAcknowledgeAndResolveReturnTheStoredIncident(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clock := newClock()
+		clock.Advance(123456789 * time.Nanosecond)
+		s := db.openTest(t, clock)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("HighErrorRate", "checkout", "a1")})
+		require.NoError(t, err)
+
+		clock.Advance(time.Minute + 500*time.Microsecond)
+		acked, err := s.Acknowledge(ctx, 1, "alice", "looking")
+		require.NoError(t, err)
+		stored, err := s.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, stored.Incident, *acked)
+		require.Equal(t, time.Date(2026, 11, 27, 10, 1, 0, 123e6, time.UTC), acked.UpdatedAt)
+
+		clock.Advance(time.Minute + 700*time.Microsecond)
+		res, err := s.Resolve(ctx, 1, "alice", "fixed")
+		require.NoError(t, err)
+		stored, err = s.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, stored.Incident, *res)
+		require.Equal(t, time.Date(2026, 11, 27, 10, 2, 0, 124e6, time.UTC), res.UpdatedAt)
+	})
+}
+
 func TestConcurrentIngestGroupsIntoOneIncident(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *engineDB) {
 		ctx := context.Background()

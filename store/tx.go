@@ -185,6 +185,7 @@ func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) err
 		return fmt.Errorf("resolve incident: %w", err)
 	}
 	inc.Status, inc.ResolvedAt, inc.ResolvedBy = alert.IncidentResolved, fromMS(now.UnixMilli()), actor
+	inc.UpdatedAt = inc.ResolvedAt
 	detail := "resolved"
 	if note != "" {
 		detail += ": " + note
@@ -213,7 +214,8 @@ func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 	if err != nil {
 		return fmt.Errorf("acknowledge incident: %w", err)
 	}
-	inc.Status, inc.AcknowledgedAt, inc.AcknowledgedBy = alert.IncidentAcknowledged, now.UTC(), actor
+	inc.Status, inc.AcknowledgedAt, inc.AcknowledgedBy = alert.IncidentAcknowledged, fromMS(ms(now)), actor
+	inc.UpdatedAt = inc.AcknowledgedAt
 	detail := "acknowledged"
 	if note != "" {
 		detail += ": " + note
