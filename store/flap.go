@@ -65,9 +65,22 @@ WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolv
 		jobs = ap.pol.planner.Plan(ChangeReopened, inc, opt)
 	}
 	ap.markChanged(inc.ID)
+	// Its firing alerts are counted afresh: resolved by hand, it may still
+	// hold alerts that fire (and this one among them). The count covers
+	// moves of its alerts earlier in this batch, so their pending changes
+	// are dropped.
+	var self int64
+	if ex != nil {
+		self = ex.id
+	}
+	if d, ok := ap.counts[id]; ok {
+		d.firing = 0
+		ap.counts[id] = d
+	}
 	_, err = ap.exec(ap.ctx, `UPDATE incidents SET status = ?, resolved_at = 0, resolved_by = '',
-firing_count = firing_count + 1, alert_count = alert_count + ?, flaps = flaps + 1, escalated_at = ?, updated_at = ? WHERE id = ?`,
-		string(status), joins, newEscalated, ms(ap.now), id)
+firing_count = 1 + (SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND status = 'firing' AND id <> ?),
+alert_count = alert_count + ?, flaps = flaps + 1, escalated_at = ?, updated_at = ? WHERE id = ?`,
+		string(status), id, self, joins, newEscalated, ms(ap.now), id)
 	if err != nil {
 		return 0, false, fmt.Errorf("reopen incident: %w", err)
 	}

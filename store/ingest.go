@@ -338,6 +338,12 @@ type existing struct {
 	suppressed string
 }
 
+// countedFiring reports whether the stored alert counts in its incident's
+// firing count: it fires, belongs to an incident and is not suppressed.
+func (e *existing) countedFiring() bool {
+	return e != nil && e.status == alert.StatusFiring && e.incident > 0 && e.suppressed == ""
+}
+
 func (ap *applier) lookup(k alertKey) (*existing, error) {
 	if ap.s.known != nil && !ap.batchKeys[k] && !ap.s.known.has(k) {
 		return nil, nil // never stored: no need to ask the database
@@ -411,6 +417,12 @@ func (ap *applier) apply(it *item) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
+		if ex.countedFiring() && ex.incident != inc {
+			// It leaves the (resolved) incident that counted it firing.
+			if err := ap.bumpCounts(ex.incident, 0, -1); err != nil {
+				return 0, err
+			}
+		}
 		if err := ap.upsertAlert(it, inc); err != nil {
 			return 0, err
 		}
@@ -455,6 +467,12 @@ func (ap *applier) apply(it *item) (int64, error) {
 	default:
 		if ex.hash != it.hash {
 			if err := ap.updateAlert(ex.id, it); err != nil {
+				return 0, err
+			}
+		}
+		if ex.countedFiring() {
+			// Its incident was resolved by hand while it fired.
+			if err := ap.bumpCounts(ex.incident, 0, -1); err != nil {
 				return 0, err
 			}
 		}
