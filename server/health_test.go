@@ -176,7 +176,7 @@ func TestGracefulShutdown(t *testing.T) {
 	res := <-answered
 	require.NoError(t, res.err)
 	require.Equal(t, http.StatusOK, res.code)
-	require.JSONEq(t, `{"status":"ok","alerts":1,"unchanged":0,"incidents":["INC-9"]}`, res.body)
+	require.JSONEq(t, `{"status":"ok","alerts":1,"unchanged":0,"suppressed":0,"incidents":["INC-9"]}`, res.body)
 	require.NoError(t, <-shut)
 	require.NoError(t, <-served)
 }

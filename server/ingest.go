@@ -16,10 +16,13 @@ import (
 
 // ingestResponse is the body of a successful ingest.
 type ingestResponse struct {
-	Status    string   `json:"status"`
-	Alerts    int      `json:"alerts"`
-	Unchanged int      `json:"unchanged"`
-	Incidents []string `json:"incidents"`
+	Status    string `json:"status"`
+	Alerts    int    `json:"alerts"`
+	Unchanged int    `json:"unchanged"`
+	// Suppressed counts alerts stored but paging nobody (silence,
+	// maintenance window, inhibition): why a firing alert has no incident.
+	Suppressed int      `json:"suppressed"`
+	Incidents  []string `json:"incidents"`
 }
 
 // requestHeader gives decoders the request headers. Values are copies:
@@ -80,12 +83,14 @@ func (s *Server) ingest(c *fiber.Ctx) error {
 	s.log.Debug("alerts accepted", zapSource(src.name),
 		zap.Int("alerts", len(batch.Alerts)),
 		zap.Int("unchanged", res.Unchanged),
+		zap.Int("suppressed", res.Suppressed),
 		zap.Strings("incidents", res.Incidents))
 	return c.JSON(ingestResponse{
-		Status:    "ok",
-		Alerts:    len(batch.Alerts),
-		Unchanged: res.Unchanged,
-		Incidents: res.Incidents,
+		Status:     "ok",
+		Alerts:     len(batch.Alerts),
+		Unchanged:  res.Unchanged,
+		Suppressed: res.Suppressed,
+		Incidents:  res.Incidents,
 	})
 }
 

@@ -37,7 +37,7 @@ func TestIngest(t *testing.T) {
 				return store.IngestResult{Alerts: len(alerts), Unchanged: 1, Incidents: []string{"INC-1", "INC-2"}}, nil
 			},
 			wantCode: http.StatusOK, wantIngested: 1,
-			wantBody: `{"status":"ok","alerts":2,"unchanged":1,"incidents":["INC-1","INC-2"]}`,
+			wantBody: `{"status":"ok","alerts":2,"unchanged":1,"suppressed":0,"incidents":["INC-1","INC-2"]}`,
 		},
 		{
 			name: "no incidents is an empty list", path: "/api/v1/alerts/am", body: alertBody,
@@ -45,11 +45,19 @@ func TestIngest(t *testing.T) {
 				return store.IngestResult{Alerts: 1, Unchanged: 1}, nil
 			},
 			wantCode: http.StatusOK, wantIngested: 1,
-			wantBody: `{"status":"ok","alerts":1,"unchanged":1,"incidents":[]}`,
+			wantBody: `{"status":"ok","alerts":1,"unchanged":1,"suppressed":0,"incidents":[]}`,
+		},
+		{
+			name: "suppressed alerts are counted", path: "/api/v1/alerts/am", body: alertBody,
+			ingest: func(context.Context, []alert.Alert) (store.IngestResult, error) {
+				return store.IngestResult{Alerts: 1, Suppressed: 1}, nil
+			},
+			wantCode: http.StatusOK, wantIngested: 1,
+			wantBody: `{"status":"ok","alerts":1,"unchanged":0,"suppressed":1,"incidents":[]}`,
 		},
 		{
 			name: "zero alerts skips the store", path: "/api/v1/alerts/am", body: `{"alerts":[]}`,
-			wantCode: http.StatusOK, wantBody: `{"status":"ok","alerts":0,"unchanged":0,"incidents":[]}`,
+			wantCode: http.StatusOK, wantBody: `{"status":"ok","alerts":0,"unchanged":0,"suppressed":0,"incidents":[]}`,
 		},
 		{
 			name: "mislabelled content type is still decoded", path: "/api/v1/alerts/am", body: alertBody,
