@@ -276,6 +276,8 @@ func (s *Store) CreateSilence(ctx context.Context, c config.Silence) (*Silence, 
 	if !sil.EndsAt.After(now) {
 		return nil, fmt.Errorf("%w: ends_at is in the past", ErrInvalid)
 	}
+	// As stored: milliseconds.
+	sil.StartsAt, sil.EndsAt = fromMS(ms(sil.StartsAt)), fromMS(ms(sil.EndsAt))
 	if c.CreatedBy == "" {
 		return nil, fmt.Errorf("%w: created_by is required", ErrInvalid)
 	}

@@ -114,6 +114,24 @@ func TestSilenceLifecycle(t *testing.T) {
 	})
 }
 
+// CreateSilence answers with the silence as stored and listed (times at
+// the store's millisecond precision).
+func TestCreatedSilenceIsTheListedOne(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		clk.Advance(123456789 * time.Nanosecond)
+		s := openWithDefaultRules(t, db, clk)
+		sil, err := s.CreateSilence(ctx, config.Silence{Matchers: []string{`alertname="Flaky"`},
+			StartsAt: clk.Now().Format(time.RFC3339Nano), EndsAt: clk.Now().Add(time.Hour).Format(time.RFC3339Nano), CreatedBy: "alice"})
+		require.NoError(t, err)
+		all, err := s.ListSilences(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []Silence{*sil}, all)
+		require.Equal(t, time.Date(2026, 11, 27, 10, 0, 0, 123e6, time.UTC), sil.StartsAt)
+	})
+}
+
 func TestExpiringSilenceReleasesAlert(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *engineDB) {
 		ctx := context.Background()
