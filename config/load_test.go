@@ -196,9 +196,9 @@ roles:
 		`alertgate.yml:7: targets[1] (hook): url (or url_file) is required for type webhook`,
 		`alertgate.yml:7: targets[1] (hook): fallback target "nowhere" is not defined in targets`,
 		`alertgate.yml:9: roles.oncall: target "ghost" is not defined in targets`,
-		`alertgate.yml: escalation.matrix[1] (team-lead): role "team-lead" is not defined in roles`,
-		`alertgate.yml: escalation.matrix[2] (eng-manager): role "eng-manager" is not defined in roles`,
-		`alertgate.yml: escalation.matrix[3] (cto): role "cto" is not defined in roles`,
+		`alertgate.yml: escalation.matrix[1] (team-lead): role "team-lead" is not defined in roles (add e.g. team-lead: {targets: [log]} under roles, or drop its row from escalation.matrix)`,
+		`alertgate.yml: escalation.matrix[2] (eng-manager): role "eng-manager" is not defined in roles (add e.g. eng-manager: {targets: [log]} under roles, or drop its row from escalation.matrix)`,
+		`alertgate.yml: escalation.matrix[3] (cto): role "cto" is not defined in roles (add e.g. cto: {targets: [log]} under roles, or drop its row from escalation.matrix)`,
 	}, msgs)
 	var joined interface{ Unwrap() []error }
 	require.True(t, errors.As(err, &joined))

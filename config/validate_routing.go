@@ -259,7 +259,7 @@ func (v *validator) escalation() {
 		case r.Role == "":
 			v.add(where, key+".role", "role is required")
 		case !ok:
-			v.add(where, key+".role", "role %q is not defined in roles", r.Role)
+			v.add(where, key+".role", "role %q is not defined in roles (add e.g. %s: {targets: [log]} under roles, or drop its row from escalation.matrix)", r.Role, r.Role)
 		}
 		if j, dup := seen[r.Role]; dup && r.Role != "" {
 			v.add(where, key+".role", "role already has a row: escalation.matrix[%d]", j)

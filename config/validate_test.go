@@ -129,7 +129,7 @@ func TestValidate(t *testing.T) {
 			"escalation.matrix[0] (oncall): repeat.every must be positive",
 			"escalation.matrix[0] (oncall): repeat.limit must not be negative",
 			"escalation.matrix[1] (oncall): role already has a row: escalation.matrix[0]",
-			`escalation.matrix[3] (cto): role "cto" is not defined in roles`,
+			`escalation.matrix[3] (cto): role "cto" is not defined in roles (add e.g. cto: {targets: [log]} under roles, or drop its row from escalation.matrix)`,
 		}},
 		{"digests", func(c *Config) {
 			c.Escalation.Digests = Digests{TimeZone: "Mars/Olympus", At: "9am", Weekday: "someday", MonthDay: 31}
