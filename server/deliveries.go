@@ -34,7 +34,7 @@ func (s *Server) listDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"deliveries": list})
+	return c.JSON(fiber.Map{"state": state, "deliveries": list})
 }
 
 // retryDelivery handles POST /api/v1/deliveries/:id/retry (body
