@@ -148,3 +148,16 @@ func TestSQLiteCheckpointLoopBoundsTheWAL(t *testing.T) {
 	assert.Less(t, maxWAL, int64(3<<20), "WAL file bounded")
 	assert.Equal(t, 60*20, countRows(t, s, "alerts"))
 }
+
+// The writer's page cache holds a storm's group-commit transaction (see
+// writerCacheKiB); the other connections keep SQLite's default.
+func TestSQLiteWriterCacheSize(t *testing.T) {
+	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "test.db"), testOptions(newClock()))
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	var w, r int
+	require.NoError(t, s.w.QueryRow(`PRAGMA cache_size`).Scan(&w))
+	require.NoError(t, s.r.QueryRow(`PRAGMA cache_size`).Scan(&r))
+	require.Equal(t, -writerCacheKiB, w)
+	require.Equal(t, -2000, r)
+}
