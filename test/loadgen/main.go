@@ -55,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up per scenario, not counted")
 	fs.IntVar(&o.conns, "conns", 64, "concurrent connections, one request in flight each")
 	fs.IntVar(&o.rssAlerts, "rss-alerts", 100000, "distinct alerts ingested for the RSS measurement")
-	fs.StringVar(&workloads, "workloads", "repeat,storm", "comma-separated workloads: repeat, storm, grouped")
+	fs.StringVar(&workloads, "workloads", "repeat,storm", "comma-separated workloads: "+strings.Join(workloadNames, ", "))
 	fs.IntVar(&o.groupSize, "group-size", 25, "alerts per request in the grouped workload")
 	fs.BoolVar(&o.skipRSS, "skip-rss", false, "skip the RSS measurement")
 	fs.BoolVar(&o.targets, "targets", false, "also run each workload with every role paging a local webhook that answers in 1 ms, and one that hangs 10 s")
@@ -139,8 +139,8 @@ func (o *options) validate() error {
 		errs = append(errs, errors.New("-rss-alerts must be positive"))
 	}
 	for _, w := range o.workloads {
-		if w != "repeat" && w != "storm" && w != "grouped" {
-			errs = append(errs, fmt.Errorf("unknown workload %q (want repeat, storm, grouped)", w))
+		if !slices.Contains(workloadNames, w) {
+			errs = append(errs, fmt.Errorf("unknown workload %q (want %s)", w, strings.Join(workloadNames, ", ")))
 		}
 	}
 	if len(o.workloads) == 0 && o.skipRSS {

@@ -83,12 +83,6 @@ type template struct {
 	fps       []int
 }
 
-// newTemplate encodes the body of one alert of group g, with placeholders
-// for the per-alert parts.
-func newTemplate(g int, startsAt time.Time) (template, error) {
-	return newGroupTemplate(g, 1, startsAt)
-}
-
 // newGroupTemplate encodes the body of n alerts of group g, as
 // Alertmanager sends a group's alerts together: the instance and
 // fingerprint placeholders of alert j come j-th in the body. With one
@@ -169,20 +163,10 @@ func offsets(b []byte, sub string) []int {
 	}
 }
 
-// fill writes alert id into t.body in place.
-func (t *template) fill(id uint64) {
-	for _, off := range t.instances {
-		putDecimal(t.body[off:off+instanceDigits], id)
-	}
-	fp := fingerprint(id)
-	for _, off := range t.fps {
-		putHex(t.body[off:off+fpDigits], fp)
-	}
-}
-
-// fillGroup writes alerts first, first+1, … into the n-alert t.body (the
-// instance placeholders of one alert come together).
-func (t *template) fillGroup(first uint64) {
+// fill writes alerts first, first+1, … into t.body in place (the instance
+// placeholders of one alert come together: two with one alert, where the
+// common labels hold it too).
+func (t *template) fill(first uint64) {
 	per := len(t.instances) / len(t.fps)
 	for i, off := range t.instances {
 		putDecimal(t.body[off:off+instanceDigits], first+uint64(i/per))
@@ -230,16 +214,22 @@ type generator interface {
 // bodyBytes returns the size of alert 0's body, for the report.
 func bodyBytes(g generator) int { return len(g.forWorker()(0)) }
 
-// storm makes every id its own alert in group id%numGroups, patching a
-// per-worker copy of the group's template: a few dozen byte writes per
-// request.
-type storm struct{ templates []template }
+// storm makes every request new alerts of group id%numGroups, n per
+// request (alerts id*n … id*n+n-1), patching a per-worker copy of the
+// group's template: a few dozen byte writes per alert.
+type storm struct {
+	n         int
+	templates []template
+}
 
-// newStorm builds the numGroups templates.
-func newStorm(startsAt time.Time) (*storm, error) {
-	s := &storm{templates: make([]template, numGroups)}
+// newStorm is the one-alert-per-request storm.
+func newStorm(startsAt time.Time) (*storm, error) { return newGroupedStorm(1, startsAt) }
+
+// newGroupedStorm builds the numGroups n-alert templates.
+func newGroupedStorm(n int, startsAt time.Time) (*storm, error) {
+	s := &storm{n: n, templates: make([]template, numGroups)}
 	for g := range s.templates {
-		t, err := newTemplate(g, startsAt)
+		t, err := newGroupTemplate(g, n, startsAt)
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +238,7 @@ func newStorm(startsAt time.Time) (*storm, error) {
 	return s, nil
 }
 
-func (*storm) alertsPerRequest() int { return 1 }
+func (s *storm) alertsPerRequest() int { return s.n }
 
 func (s *storm) forWorker() func(uint64) []byte {
 	own := make([]template, len(s.templates))
@@ -257,7 +247,7 @@ func (s *storm) forWorker() func(uint64) []byte {
 	}
 	return func(id uint64) []byte {
 		t := &own[id%uint64(len(own))]
-		t.fill(id)
+		t.fill(id * uint64(s.n))
 		return t.body
 	}
 }
@@ -279,38 +269,4 @@ func (*pool) alertsPerRequest() int { return 1 }
 
 func (p *pool) forWorker() func(uint64) []byte {
 	return func(id uint64) []byte { return p.bodies[id%uint64(len(p.bodies))] }
-}
-
-// groupedStorm is a storm whose requests each carry n new alerts of one
-// group: request id is group id%numGroups and alerts id*n … id*n+n-1.
-type groupedStorm struct {
-	n         int
-	templates []template
-}
-
-// newGroupedStorm builds the numGroups n-alert templates.
-func newGroupedStorm(n int, startsAt time.Time) (*groupedStorm, error) {
-	s := &groupedStorm{n: n, templates: make([]template, numGroups)}
-	for g := range s.templates {
-		t, err := newGroupTemplate(g, n, startsAt)
-		if err != nil {
-			return nil, err
-		}
-		s.templates[g] = t
-	}
-	return s, nil
-}
-
-func (s *groupedStorm) alertsPerRequest() int { return s.n }
-
-func (s *groupedStorm) forWorker() func(uint64) []byte {
-	own := make([]template, len(s.templates))
-	for i, t := range s.templates {
-		own[i] = template{body: bytes.Clone(t.body), instances: t.instances, fps: t.fps}
-	}
-	return func(id uint64) []byte {
-		t := &own[id%uint64(len(own))]
-		t.fillGroup(id * uint64(s.n))
-		return t.body
-	}
 }

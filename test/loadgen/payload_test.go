@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -108,12 +110,12 @@ func TestGroupedStormBodies(t *testing.T) {
 	require.Len(t, fps, 5*n, "every alert of every request is new")
 }
 
-// One alert per request keeps the single-alert body the report states.
-func TestGroupTemplateOfOneIsTheStormTemplate(t *testing.T) {
-	at := time.Date(2026, 8, 24, 10, 34, 30, 583e6, time.UTC)
-	s, err := newStorm(at)
+// -workloads accepts exactly the workloads there are.
+func TestWorkloadNames(t *testing.T) {
+	all, err := newWorkloads(time.Now(), 3)
 	require.NoError(t, err)
-	g, err := newGroupedStorm(1, at)
-	require.NoError(t, err)
-	require.Equal(t, string(s.forWorker()(4242)), string(g.forWorker()(4242)))
+	require.ElementsMatch(t, workloadNames, slices.Collect(maps.Keys(all)))
+	for name, wl := range all {
+		require.Equal(t, name, wl.Name)
+	}
 }

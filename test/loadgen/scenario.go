@@ -59,7 +59,10 @@ func (e *env) dir(name string) (string, error) {
 	return d, nil
 }
 
-// newWorkloads returns the workloads by name.
+// workloadNames are the keys of newWorkloads, in the order -help lists them.
+var workloadNames = []string{"repeat", "storm", "grouped"}
+
+// newWorkloads returns the workloads by name (workloadNames).
 func newWorkloads(startsAt time.Time, groupSize int) (map[string]*workload, error) {
 	s, err := newStorm(startsAt)
 	if err != nil {
