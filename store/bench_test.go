@@ -49,22 +49,22 @@ func BenchmarkIngestStormGrouped(b *testing.B) {
 	benchEngines(b, func(b *testing.B, s *Store) { benchStormN(b, s, 25) })
 }
 
-// benchStormN ingests b.N new alerts, n per call, from parallel callers.
+// benchStormN ingests b.N new alerts, n per call, from parallel callers;
+// the alerts of one call share a group.
 func benchStormN(b *testing.B, s *Store, n int) {
-	var next atomic.Int64
+	var next, calls atomic.Int64
 	b.SetParallelism(32)
 	b.ReportAllocs()
 	cpu := startCPU(b)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var batch []alert.Alert
+		var g int64
 		for pb.Next() {
-			i := next.Add(1)
-			g := i / int64(n) // a call's alerts share a group
-			a := firing(fmt.Sprintf("Alert%d", g%20), fmt.Sprintf("svc%d", g%5), fmt.Sprintf("%016x", i))
-			a.Labels["instance"] = fmt.Sprintf("10.0.%d.%d:9100", i/256%256, i%256)
-			a.Annotations = map[string]string{"summary": "storm alert", "description": "one of many"}
-			if batch = append(batch, a); len(batch) < n {
+			if len(batch) == 0 {
+				g = calls.Add(1)
+			}
+			if batch = append(batch, stormAlert(g, next.Add(1))); len(batch) < n {
 				continue
 			}
 			if _, err := s.Ingest(context.Background(), batch); err != nil {
@@ -81,6 +81,14 @@ func benchStormN(b *testing.B, s *Store, n int) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
 	cpu.report()
+}
+
+// stormAlert is new alert i in group g of 100 (alertname × service).
+func stormAlert(g, i int64) alert.Alert {
+	a := firing(fmt.Sprintf("Alert%d", g%20), fmt.Sprintf("svc%d", g/20%5), fmt.Sprintf("%016x", i))
+	a.Labels["instance"] = fmt.Sprintf("10.0.%d.%d:9100", i/256%256, i%256)
+	a.Annotations = map[string]string{"summary": "storm alert", "description": "one of many"}
+	return a
 }
 
 func benchRepeat(b *testing.B, s *Store) {
@@ -130,8 +138,7 @@ func BenchmarkIngestStormPendingTimers(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			a := firing(fmt.Sprintf("Alert%d", i%20), fmt.Sprintf("svc%d", i%5), fmt.Sprintf("%016x", i))
-			if _, err := s.Ingest(context.Background(), []alert.Alert{a}); err != nil {
+			if _, err := s.Ingest(context.Background(), []alert.Alert{stormAlert(i, i)}); err != nil {
 				b.Error(err)
 				return
 			}
