@@ -180,11 +180,11 @@ func (t *Tx) incident(id int64) (*alert.Incident, error) {
 func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) error {
 	t.markChanged(inc.ID)
 	_, err := t.exec(t.ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ? WHERE id = ?`,
-		now.UnixMilli(), actor, now.UnixMilli(), inc.ID)
+		ms(now), actor, ms(now), inc.ID)
 	if err != nil {
 		return fmt.Errorf("resolve incident: %w", err)
 	}
-	inc.Status, inc.ResolvedAt, inc.ResolvedBy = alert.IncidentResolved, fromMS(now.UnixMilli()), actor
+	inc.Status, inc.ResolvedAt, inc.ResolvedBy = alert.IncidentResolved, fromMS(ms(now)), actor
 	inc.UpdatedAt = inc.ResolvedAt
 	detail := "resolved"
 	if note != "" {
