@@ -55,6 +55,7 @@ func Default() *Config {
 		Dedup: Dedup{
 			GroupBy:      []string{"alertname", "service"},
 			ReopenWithin: Duration(10 * time.Minute),
+			Flapping:     Flapping{Reopens: DefaultFlappingReopens, Window: Duration(DefaultFlappingWindow)},
 		},
 		Inhibit: defaultInhibit(),
 		Roles: map[string]Role{
@@ -127,8 +128,9 @@ func defaultSeverities() Severities {
 // defaultEscalation is the seed's escalation matrix. Responders (on-call,
 // team lead) stop being paged once the incident is acknowledged;
 // leadership hears about incidents still unresolved at their mark. The
-// on-call page repeats every 5 minutes until acknowledged, matching the
-// seed's "Acknowledge (5min)".
+// on-call page of a P0 or P1 repeats every 5 minutes until acknowledged,
+// matching the seed's "Acknowledge (5min)"; P2 and P3 (2h and 24h to
+// respond) page once.
 func defaultEscalation() Escalation {
 	at := func(d time.Duration) Cell { return Cell{Delay: d} }
 	digest := func(period string) Cell { return Cell{Digest: period} }
@@ -136,7 +138,7 @@ func defaultEscalation() Escalation {
 		Matrix: []EscalationRow{
 			{
 				Role: RoleOnCall, StopOn: StopOnAcknowledged,
-				Repeat: &Repeat{Every: Duration(5 * time.Minute), Limit: 12},
+				Repeat: &Repeat{Every: Duration(5 * time.Minute), Limit: 12, Severities: DefaultRepeatSeverities()},
 				P0:     at(0), P1: at(0), P2: at(2 * time.Hour), P3: at(day),
 			},
 			{

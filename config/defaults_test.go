@@ -42,6 +42,8 @@ func TestDefaultServer(t *testing.T) {
 	}, c.Sources)
 	require.Equal(t, []string{"alertname", "service"}, c.Dedup.GroupBy)
 	require.Equal(t, 10*time.Minute, c.Dedup.ReopenWithin.D())
+	require.Equal(t, Flapping{Reopens: 3, Window: Duration(time.Hour)}, c.Dedup.Flapping)
+	require.Equal(t, RoleOnCall, c.FlappingRow().Role, "the first row (on-call) gets the flapping page")
 }
 
 func TestDefaultSeverities(t *testing.T) {
@@ -83,7 +85,7 @@ func TestDefaultMatrix(t *testing.T) {
 		repeat *Repeat
 		cells  [4]Cell
 	}{
-		{RoleOnCall, StopOnAcknowledged, &Repeat{Every: Duration(5 * time.Minute), Limit: 12},
+		{RoleOnCall, StopOnAcknowledged, &Repeat{Every: Duration(5 * time.Minute), Limit: 12, Severities: []string{"P0", "P1"}},
 			[4]Cell{at(0), at(0), at(2 * time.Hour), at(24 * time.Hour)}},
 		{RoleTeamLead, StopOnAcknowledged, nil,
 			[4]Cell{at(15 * time.Minute), at(30 * time.Minute), at(4 * time.Hour), digest(DigestDaily)}},

@@ -13,7 +13,7 @@
 //	sources:       inbound webhooks, POST /api/v1/alerts/{name}: type, auth, mapping
 //	severities:    P0..P3: name, response and resolution targets, update cadence
 //	rules:         ordered classification rules (Alertmanager matchers)
-//	dedup:         group_by labels and the reopen window
+//	dedup:         group_by labels, the reopen window and flapping hysteresis
 //	roles:         escalation roles and the targets that page them
 //	escalation:    the matrix (one row per role, one cell per severity) and digest times
 //	targets:       outbound integrations: log, webhook, slack, pagerduty

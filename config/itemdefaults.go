@@ -14,7 +14,14 @@ const (
 	DefaultHMACMaxSkew        = 5 * time.Minute
 	DefaultPagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
 	DefaultAckLinkTTL         = 24 * time.Hour
+	DefaultFlappingReopens    = 3
+	DefaultFlappingWindow     = time.Hour
 )
+
+// DefaultRepeatSeverities are the levels whose pages repeat when a matrix
+// row's repeat lists none: P0 and P1, which must be answered within
+// minutes.
+func DefaultRepeatSeverities() []string { return []string{"P0", "P1"} }
 
 // applyDefaults fills per-item defaults and adds the built-in log target
 // when no target is named log. It runs after secrets are resolved (the
@@ -29,6 +36,11 @@ func (c *Config) applyDefaults() {
 			if h.TimestampHeader != "" && h.MaxSkew == 0 {
 				h.MaxSkew = Duration(DefaultHMACMaxSkew)
 			}
+		}
+	}
+	for i := range c.Escalation.Matrix {
+		if r := c.Escalation.Matrix[i].Repeat; r != nil && len(r.Severities) == 0 {
+			r.Severities = DefaultRepeatSeverities()
 		}
 	}
 	if c.Target(LogTarget) == nil {

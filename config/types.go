@@ -212,6 +212,22 @@ type Dedup struct {
 	// ReopenWithin reopens a resolved incident when its group fires again
 	// within this window, instead of opening a new one.
 	ReopenWithin Duration `yaml:"reopen_within"`
+	// Flapping is the hysteresis for incidents that keep reopening.
+	Flapping Flapping `yaml:"flapping"`
+}
+
+// Flapping marks an incident flapping when it reopens Reopens times within
+// Window. The reopen that marks it tells the channel and pages the
+// flapping role once; later reopens only tell the channel, until the
+// incident has stayed resolved for Window.
+type Flapping struct {
+	// Reopens within Window that make an incident flapping; 0 turns the
+	// hysteresis off (every reopen escalates afresh).
+	Reopens int      `yaml:"reopens"`
+	Window  Duration `yaml:"window"`
+	// Role is paged once, per its matrix cell, when an incident starts
+	// flapping; default the first row of escalation.matrix (oncall).
+	Role string `yaml:"role,omitempty"`
 }
 
 // Silence suppresses the pages of matching alerts between StartsAt and
@@ -283,6 +299,29 @@ type Escalation struct {
 	Digests Digests         `yaml:"digests"`
 }
 
+// Row returns the matrix row of role, or nil.
+func (e *Escalation) Row(role string) *EscalationRow {
+	for i := range e.Matrix {
+		if e.Matrix[i].Role == role {
+			return &e.Matrix[i]
+		}
+	}
+	return nil
+}
+
+// FlappingRow returns the matrix row whose role gets the page of an
+// incident that starts flapping (dedup.flapping.role, else the first
+// row), or nil.
+func (c *Config) FlappingRow() *EscalationRow {
+	if r := c.Dedup.Flapping.Role; r != "" {
+		return c.Escalation.Row(r)
+	}
+	if len(c.Escalation.Matrix) == 0 {
+		return nil
+	}
+	return &c.Escalation.Matrix[0]
+}
+
 // EscalationRow is one role's row of the matrix.
 type EscalationRow struct {
 	Role string `yaml:"role"`
@@ -312,10 +351,26 @@ func (r *EscalationRow) Cell(sev alert.Severity) Cell {
 }
 
 // Repeat re-pages a role every Every until its stop condition, at most
-// Limit more times.
+// Limit more times, for incidents of the listed severities.
 type Repeat struct {
 	Every Duration `yaml:"every"`
 	Limit int      `yaml:"limit"`
+	// Severities are the levels whose pages repeat; default P0 and P1 (the
+	// pages that must be answered within minutes).
+	Severities []string `yaml:"severities,omitempty"`
+}
+
+// Applies reports whether pages of an incident of severity sev repeat.
+func (r *Repeat) Applies(sev alert.Severity) bool {
+	if r == nil || r.Every <= 0 {
+		return false
+	}
+	for _, s := range r.Severities {
+		if v, err := alert.ParseSeverity(s); err == nil && v == sev {
+			return true
+		}
+	}
+	return false
 }
 
 // Digests says when the next-day, weekly and monthly digest cells are sent.

@@ -237,6 +237,16 @@ func (v *validator) dedup() {
 	if d.ReopenWithin < 0 {
 		v.add("dedup", "dedup.reopen_within", "reopen_within must not be negative")
 	}
+	f := &d.Flapping
+	if f.Reopens < 0 {
+		v.add("dedup", "dedup.flapping.reopens", "flapping.reopens must not be negative (0 turns flapping off)")
+	}
+	if f.Reopens > 0 && f.Window <= 0 {
+		v.add("dedup", "dedup.flapping.window", "flapping.window must be positive when flapping.reopens is set")
+	}
+	if f.Role != "" && v.c.Escalation.Row(f.Role) == nil {
+		v.add("dedup", "dedup.flapping.role", "flapping.role %q has no row in escalation.matrix", f.Role)
+	}
 }
 
 func (v *validator) runbookList() {

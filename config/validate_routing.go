@@ -276,6 +276,7 @@ func (v *validator) escalation() {
 			if p.Limit < 0 {
 				v.add(where, key+".repeat.limit", "repeat.limit must not be negative")
 			}
+			v.severityList(where, key+".repeat.severities", p.Severities)
 		}
 	}
 	d := &v.c.Escalation.Digests

@@ -131,6 +131,25 @@ func TestValidate(t *testing.T) {
 			"escalation.matrix[1] (oncall): role already has a row: escalation.matrix[0]",
 			`escalation.matrix[3] (cto): role "cto" is not defined in roles (add e.g. cto: {targets: [log]} under roles, or drop its row from escalation.matrix)`,
 		}},
+		{"repeat severities", func(c *Config) {
+			c.Escalation.Matrix[0].Repeat.Severities = []string{"P1", "urgent"}
+		}, []string{
+			`escalation.matrix[0] (oncall): unknown severity "urgent" (want P0, P1, P2 or P3)`,
+		}},
+		{"flapping", func(c *Config) {
+			c.Dedup.Flapping = Flapping{Reopens: -1, Role: "sre"}
+		}, []string{
+			"dedup: flapping.reopens must not be negative (0 turns flapping off)",
+			`dedup: flapping.role "sre" has no row in escalation.matrix`,
+		}},
+		{"flapping without window", func(c *Config) {
+			c.Dedup.Flapping = Flapping{Reopens: 2}
+		}, []string{
+			"dedup: flapping.window must be positive when flapping.reopens is set",
+		}},
+		{"flapping off", func(c *Config) {
+			c.Dedup.Flapping = Flapping{}
+		}, nil},
 		{"digests", func(c *Config) {
 			c.Escalation.Digests = Digests{TimeZone: "Mars/Olympus", At: "9am", Weekday: "someday", MonthDay: 31}
 		}, []string{

@@ -192,7 +192,7 @@ func plan(w io.Writer, cfg *config.Config, sev alert.Severity) {
 				when = "+" + config.Duration(cell.Delay).String()
 			}
 			what := "page, unless " + r.StopOn + " by then"
-			if r.Repeat != nil && r.Repeat.Every > 0 {
+			if r.Repeat.Applies(sev) {
 				what += fmt.Sprintf("; repeats every %s (at most %d more) until %s", r.Repeat.Every, r.Repeat.Limit, r.StopOn)
 			}
 			rows = append(rows, row{cell.Delay, i, fmt.Sprintf("%s\t%s\t%s\t%s", when, r.Role, what, dash(targets))})
