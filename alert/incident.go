@@ -38,7 +38,11 @@ type Incident struct {
 	// FiringCount is how many of its alerts still fire.
 	FiringCount int `json:"firing_count"`
 	// Flaps counts how often the incident reopened after resolving.
-	Flaps          int       `json:"flaps"`
+	Flaps int `json:"flaps"`
+	// Flapping is set when it reopened dedup.flapping.reopens times within
+	// the flapping window: its reopens then tell the channel and page
+	// nobody, until it has stayed resolved for the window.
+	Flapping       bool      `json:"flapping,omitempty"`
 	OpenedAt       time.Time `json:"opened_at"`
 	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
 	AcknowledgedBy string    `json:"acknowledged_by,omitempty"`

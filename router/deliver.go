@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,6 +100,16 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		m.Summary = "Update due: " + m.Summary
 		m.Text = fmt.Sprintf("No status update for %s within its cadence (%s): post one with POST %s/updates.\n",
 			inc.Key, cfg.Severities.Level(inc.Severity).Updates, m.IncidentURL) + m.Text
+	}
+	if n, ok := strings.CutPrefix(p.Tag, "r"); ok {
+		m.Flap, _ = strconv.Atoi(n)
+	}
+	m.Flapping = inc.Flapping
+	if m.Flap > 0 {
+		m.Summary = fmt.Sprintf("REOPENED (flap #%d) %s", m.Flap, m.Summary)
+	}
+	if m.Flapping {
+		m.Summary = "FLAPPING " + m.Summary
 	}
 	return m
 }

@@ -388,10 +388,15 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	return out, nil
 }
 
-// repeat plans the next page of a role whose row repeats.
+// repeat plans the next page of a role whose row repeats for the
+// incident's severity. The one page of an incident that started flapping
+// does not repeat.
 func (e *Engine) repeat(cfg *config.Config, j *store.Job, inc *alert.Incident, p *stepPayload) (store.JobSpec, bool) {
+	if p.Flapping {
+		return store.JobSpec{}, false
+	}
 	for _, row := range cfg.Escalation.Matrix {
-		if row.Role != p.Role || row.Repeat == nil || row.Repeat.Every <= 0 || p.Seq >= row.Repeat.Limit {
+		if row.Role != p.Role || !row.Repeat.Applies(inc.Severity) || p.Seq >= row.Repeat.Limit {
 			continue
 		}
 		np := stepPayload{Type: stepPage, Role: p.Role, Seq: p.Seq + 1, Tag: p.Tag}

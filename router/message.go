@@ -61,6 +61,12 @@ type Message struct {
 	// Ref is what this target answered for this incident before, when it
 	// is a Referencer (e.g. the Statuspage incident id); "" the first time.
 	Ref string `json:"ref,omitempty"`
+	// Flap is the flap number when the step belongs to the plan of a
+	// reopen ("REOPENED (flap #2)"), 0 otherwise.
+	Flap int `json:"flap,omitempty"`
+	// Flapping is set while the incident is marked flapping (it reopened
+	// dedup.flapping.reopens times within the window).
+	Flapping bool `json:"flapping,omitempty"`
 }
 
 // Runbook is the runbook attached to an incident.

@@ -37,6 +37,9 @@ type stepPayload struct {
 	// Tag is the plan's tag (PlanOptions.Tag): "" for the first plan,
 	// "r2" after the second reopening, "s0" after a raise to P0.
 	Tag string `json:"tag,omitempty"`
+	// Flapping marks the one page of an incident that started flapping:
+	// it does not repeat.
+	Flapping bool `json:"flapping,omitempty"`
 	// SLA is response or resolution (sla steps).
 	SLA string `json:"sla,omitempty"`
 	// Text is a status update's text (update steps).
@@ -62,6 +65,12 @@ var _ store.Planner = (*Planner)(nil)
 // NewPlanner builds the planner of a validated config.
 func NewPlanner(cfg *config.Config) *Planner { return &Planner{cfg: cfg} }
 
+// FlappingPolicy is the store's flapping hysteresis of a config
+// (dedup.flapping).
+func FlappingPolicy(cfg *config.Config) store.Flapping {
+	return store.Flapping{Reopens: cfg.Dedup.Flapping.Reopens, Window: cfg.Dedup.Flapping.Window.D()}
+}
+
 // Deadlines returns the severity's response and resolution targets.
 func (p *Planner) Deadlines(sev alert.Severity) (time.Duration, time.Duration) {
 	l := p.cfg.Severities.Level(sev)
@@ -74,9 +83,14 @@ func (p *Planner) Deadlines(sev alert.Severity) (time.Duration, time.Duration) {
 //     step per internal channel (and the status page) of that severity.
 //   - acknowledged / resolved: one step that tells the paged targets (and,
 //     on resolve, the channels).
-//   - reopened / raised: a fresh plan, as for opened, counted from
-//     opt.Base, with keys tagged opt.Tag so they don't collide with the
-//     steps of earlier plans; immediate steps wait for opt.NotBefore.
+//   - reopened / raised: a fresh plan, as for opened (without the ticket;
+//     a reopen without the SLA steps), counted from opt.Base, with keys
+//     tagged opt.Tag so they don't collide with the steps of earlier
+//     plans; steps due earlier than opt.NotBefore wait for it.
+//   - flapping: the internal channels of the severity are told, and the
+//     flapping role (dedup.flapping.role, else the matrix's first row) is
+//     paged once, at its cell's delay, without repeats.
+//   - flapped: the internal channels are told; nobody is paged.
 func (p *Planner) Plan(c store.Change, inc *alert.Incident, opt store.PlanOptions) []store.JobSpec {
 	var out []store.JobSpec
 	base := opt.Base
@@ -122,6 +136,18 @@ func (p *Planner) Plan(c store.Change, inc *alert.Incident, opt store.PlanOption
 		}
 		if every := p.cfg.Severities.Level(inc.Severity).Updates.D(); every > 0 {
 			out = append(out, stepJob(prefix+"remind#0", base.Add(every), alert.IncidentResolved, stepPayload{Type: stepRemind, Tag: opt.Tag}))
+		}
+	case store.ChangeFlapping, store.ChangeFlapped:
+		for _, ch := range p.cfg.Communication.Channels {
+			if hasSeverity(ch.Severities, inc.Severity) && len(ch.Targets) > 0 {
+				out = append(out, stepJob(prefix+"announce/"+ch.Name, base, "", stepPayload{Type: stepAnnounce, Channel: ch.Name, Tag: opt.Tag}))
+			}
+		}
+		if row := p.cfg.FlappingRow(); c == store.ChangeFlapping && row != nil {
+			if cell := row.Cell(inc.Severity); cell.Timed() {
+				out = append(out, stepJob(prefix+"page/"+row.Role+"#0", due(cell.Delay), alert.IncidentStatus(row.StopOn),
+					stepPayload{Type: stepPage, Role: row.Role, Tag: opt.Tag, Flapping: true}))
+			}
 		}
 	case store.ChangeAcknowledged:
 		out = append(out, stepJob(inc.Key+"/ack@"+strconv.FormatInt(inc.AcknowledgedAt.UnixMilli(), 10), inc.AcknowledgedAt, "", stepPayload{Type: stepAck}))

@@ -103,11 +103,11 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	switch cfg.Storage.Driver {
 	case "", "sqlite":
 		st, err = store.OpenSQLite(ctx, cfg.Storage.Path, store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
-			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D()})
+			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D(), Flapping: router.FlappingPolicy(cfg)})
 	case "postgres":
 		sc := cfg.Storage
 		st, err = store.OpenPostgres(ctx, sc.DSN.Value(), store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
-			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D(),
+			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D(), Flapping: router.FlappingPolicy(cfg),
 			Postgres: store.PostgresOptions{MaxOpenConns: sc.MaxOpenConns, MaxIdleConns: sc.MaxIdleConns, ConnMaxLifetime: sc.ConnMaxLifetime.D(),
 				StatementTimeout: sc.StatementTimeout.D(), ConnectTimeout: sc.ConnectTimeout.D()}})
 	default:
@@ -308,7 +308,7 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 		}
 		return err
 	}
-	g.store.SetPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D())
+	g.store.SetPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(cfg))
 	if cfg.Server.Listen != old.Server.Listen || cfg.Storage != old.Storage || cfg.Server.MaxBodyBytes != old.Server.MaxBodyBytes ||
 		cfg.Server.APIToken != old.Server.APIToken {
 		g.log.Warn("server listen address, body limit, API token and storage changes take effect after a restart")

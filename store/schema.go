@@ -187,6 +187,10 @@ ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 	`
 {{shared}}CREATE INDEX incidents_updated ON incidents (updated_at);
 `,
+	// 15: an incident that keeps reopening is marked flapping (1).
+	`
+ALTER TABLE incidents ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

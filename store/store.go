@@ -42,8 +42,15 @@ const (
 	ChangeAcknowledged Change = "acknowledged"
 	ChangeResolved     Change = "resolved"
 	// ChangeReopened: a resolved incident fired again within the reopen
-	// window.
+	// window; its escalation starts again from the first step.
 	ChangeReopened Change = "reopened"
+	// ChangeFlapping: the reopen that made the incident flapping (as many
+	// reopens as Flapping.Reopens within Flapping.Window): the channel is
+	// told and the flapping role paged once.
+	ChangeFlapping Change = "flapping"
+	// ChangeFlapped: a flapping incident reopened again: the channel is
+	// told, nobody is paged.
+	ChangeFlapped Change = "flapped"
 	// ChangeRaised: an alert raised the incident's severity.
 	ChangeRaised Change = "raised"
 	// ChangeUpdate: a responder posted a status update (PlanOptions.Note).
@@ -55,7 +62,7 @@ type PlanOptions struct {
 	// Base is the time escalation delays count from (the incident's
 	// opening, or its reopening).
 	Base time.Time
-	// NotBefore holds immediate steps back (the flap hold-down).
+	// NotBefore holds steps due earlier back until then.
 	NotBefore time.Time
 	// Tag makes the keys of a re-plan distinct from earlier plans of the
 	// same incident ("r2" for the second reopening, "s0" for a raise to P0).
@@ -84,6 +91,9 @@ type Options struct {
 	// ReopenWithin reopens a resolved incident whose group fires again
 	// within this window (dedup.reopen_within); 0 never reopens.
 	ReopenWithin time.Duration
+	// Flapping is the hysteresis of incidents that keep reopening
+	// (dedup.flapping); zero turns it off.
+	Flapping Flapping
 	// Instance names this process in leases (default host-pid-random).
 	Instance string
 	// LeaseTTL is how long the periodic-work lease lasts without renewal
@@ -295,9 +305,22 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 	if s.maxBatch <= 0 {
 		s.maxBatch = 256
 	}
-	s.SetPolicy(opts.Classifier, opts.Planner, opts.ReopenWithin)
+	s.SetPolicy(opts.Classifier, opts.Planner, opts.ReopenWithin, opts.Flapping)
 	return s
 }
+
+// Flapping marks an incident flapping when it reopens Reopens times
+// within Window (dedup.flapping). While it is flapping, a reopen tells the
+// channel and pages nobody (ChangeFlapped), and the incident reopens when
+// its group fires within Window of its resolution even when that is later
+// than the reopen window; once it has stayed resolved for Window it is no
+// longer flapping.
+type Flapping struct {
+	Reopens int
+	Window  time.Duration
+}
+
+func (f Flapping) on() bool { return f.Reopens > 0 && f.Window > 0 }
 
 // policy is the config-derived behaviour of the store, swapped whole on a
 // config reload; a transaction uses the policy it started with.
@@ -305,13 +328,14 @@ type policy struct {
 	classifier Classifier
 	planner    Planner
 	reopen     time.Duration
+	flapping   Flapping
 }
 
-// SetPolicy swaps the rules, the planner and the reopen window used for new
-// changes (config reload). The repeat cache is cleared so that changed
-// rules apply to repeats too.
-func (s *Store) SetPolicy(c Classifier, p Planner, reopenWithin time.Duration) {
-	s.policy.Store(&policy{classifier: c, planner: p, reopen: reopenWithin})
+// SetPolicy swaps the rules, the planner, the reopen window and the
+// flapping hysteresis used for new changes (config reload). The repeat
+// cache is cleared so that changed rules apply to repeats too.
+func (s *Store) SetPolicy(c Classifier, p Planner, reopenWithin time.Duration, flapping Flapping) {
+	s.policy.Store(&policy{classifier: c, planner: p, reopen: reopenWithin, flapping: flapping})
 	s.cache.clearHashes()
 	if c != nil {
 		s.open.recheck(c.CanInhibit)

@@ -131,23 +131,23 @@ func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) 
 }
 
 const incidentCols = `id, group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count,
-opened_at, acked_at, acked_by, resolved_at, resolved_by, ack_due, resolve_due, updated_at, flaps, ticket`
+opened_at, acked_at, acked_by, resolved_at, resolved_by, ack_due, resolve_due, updated_at, flaps, ticket, flapping`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanIncident(r scanner) (*alert.Incident, error) {
 	var inc alert.Incident
 	var st string
-	var sev int
+	var sev, flapping int
 	var opened, acked, resolved, ackDue, resDue, updated int64
 	err := r.Scan(&inc.ID, &inc.GroupKey, &st, &sev, &inc.Title, &inc.Service, &inc.Category, &inc.Runbook, &inc.Source,
 		&inc.AlertCount, &inc.FiringCount, &opened, &acked, &inc.AcknowledgedBy, &resolved, &inc.ResolvedBy, &ackDue, &resDue, &updated,
-		&inc.Flaps, &inc.Ticket)
+		&inc.Flaps, &inc.Ticket, &flapping)
 	if err != nil {
 		return nil, err
 	}
 	inc.Key = alert.IncidentKey(inc.ID)
-	inc.Status, inc.Severity = alert.IncidentStatus(st), alert.Severity(sev)
+	inc.Status, inc.Severity, inc.Flapping = alert.IncidentStatus(st), alert.Severity(sev), flapping != 0
 	inc.OpenedAt, inc.AcknowledgedAt, inc.ResolvedAt = fromMS(opened), fromMS(acked), fromMS(resolved)
 	inc.AckDue, inc.ResolveDue, inc.UpdatedAt = fromMS(ackDue), fromMS(resDue), fromMS(updated)
 	return &inc, nil
