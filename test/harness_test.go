@@ -48,6 +48,10 @@ type hook struct {
 	Step           string `json:"step"`
 	IdempotencyKey string `json:"idempotency_key"`
 	AckURL         string `json:"ack_url"`
+	Channel        string `json:"channel"`
+	Summary        string `json:"summary"`
+	Flap           int    `json:"flap"`
+	Flapping       bool   `json:"flapping"`
 	Incident       struct {
 		ID       string    `json:"id"`
 		Severity string    `json:"severity"`
