@@ -170,3 +170,24 @@ func TestReopensOutsideTheWindowAreNotFlapping(t *testing.T) {
 		require.False(t, getIncident(t, s, 1).Flapping)
 	})
 }
+
+// A reload that turns the hysteresis off ends flapping: the next reopen
+// escalates afresh and clears the flag.
+func TestFlappingOffByReload(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		clk, rp := newClock(), &recPlanner{}
+		s := flapStore(t, db, clk, rp)
+		a := firing("CheckoutDown", "checkout", "f1")
+		_, err := s.Ingest(context.Background(), []alert.Alert{a})
+		require.NoError(t, err)
+		for range 3 {
+			cycle(t, s, clk, a, time.Minute, time.Minute)
+		}
+		require.True(t, getIncident(t, s, 1).Flapping)
+
+		s.SetPolicy(classifier{}, rp, 10*time.Minute, Flapping{})
+		cycle(t, s, clk, a, time.Minute, time.Minute)
+		require.Equal(t, []Change{ChangeReopened, ChangeReopened, ChangeFlapping, ChangeReopened}, rp.changes())
+		require.False(t, getIncident(t, s, 1).Flapping)
+	})
+}
