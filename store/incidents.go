@@ -87,6 +87,20 @@ func (s *Store) GetIncident(ctx context.Context, id int64) (*IncidentDetail, err
 		return nil, err
 	}
 	d.Timeline = evs
+	if inc.Open() {
+		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`), id)
+		if err != nil {
+			return nil, fmt.Errorf("%w: incident suppression: %v", ErrUnavailable, err)
+		}
+		if h, ok, err := s.suppression(s.policy.Load(), rows, s.now()); err != nil {
+			return nil, err
+		} else if ok {
+			d.Suppressed = &h
+		}
+		if d.Held, err = s.heldSteps(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
