@@ -33,20 +33,37 @@ type Hold struct {
 // not hold an open incident's pages (it only keeps alerts from opening
 // one); an incident without firing alerts is never held.
 func (t *Tx) Suppression(inc int64) (Hold, bool, error) {
-	rows, err := t.query(t.ctx, `SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`, inc)
-	if err != nil {
-		return Hold{}, false, fmt.Errorf("incident suppression: %w", err)
+	query := func() (*sql.Rows, error) {
+		rows, err := t.query(t.ctx, `SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`, inc)
+		if err != nil {
+			return nil, fmt.Errorf("incident suppression: %w", err)
+		}
+		return rows, nil
 	}
-	return t.s.suppression(t.pol, rows, t.s.now())
+	now := t.s.now()
+	h, held, err := t.s.suppression(t.pol, query, now)
+	if err != nil || !held || !t.s.shared || !strings.Contains(h.By, rules.KindSilence+":") {
+		return h, held, err
+	}
+	// Another replica may have expired the silence since this one last
+	// synced (up to a second ago): confirm with the database's silences.
+	if err := t.s.loadSilences(t.ctx); err != nil {
+		return Hold{}, false, err
+	}
+	return t.s.suppression(t.pol, query, now)
 }
 
-// suppression reads the firing alerts of an incident from rows (which it
-// closes) and decides whether they are all muted.
-func (s *Store) suppression(pol *policy, rows *sql.Rows, now time.Time) (Hold, bool, error) {
-	defer rows.Close()
+// suppression reads the firing alerts of an incident with query and
+// decides whether they are all muted.
+func (s *Store) suppression(pol *policy, query func() (*sql.Rows, error), now time.Time) (Hold, bool, error) {
 	if pol == nil || pol.classifier == nil {
 		return Hold{}, false, nil
 	}
+	rows, err := query()
+	if err != nil {
+		return Hold{}, false, err
+	}
+	defer rows.Close()
 	silences := s.silencesNow()
 	reasons := map[string]string{}
 	for rows.Next() {
@@ -149,29 +166,43 @@ func (t *Tx) hold(j *Job, h Hold) error {
 // It returns how many incidents were released. Replicas may run it
 // together: each incident is released under its row lock, once.
 func (s *Store) ReleaseHeld(ctx context.Context) (int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT incident_id FROM jobs WHERE state = 'held' LIMIT 1000`)
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT incident_id, held_by FROM jobs WHERE state = 'held' LIMIT 1000`)
 	if err != nil {
 		return 0, fmt.Errorf("%w: held steps: %v", ErrUnavailable, err)
 	}
-	var ids []int64
+	type heldBy struct {
+		id int64
+		by string
+	}
+	var list []heldBy
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var h heldBy
+		if err := rows.Scan(&h.id, &h.by); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("held steps: %w", err)
 		}
-		ids = append(ids, id)
+		list = append(list, h)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("held steps: %w", err)
 	}
+	pol, now := s.policy.Load(), s.now()
 	n := 0
-	for _, id := range ids {
+	for _, l := range list {
+		// Most sweeps find an incident held as before: that is decided
+		// on the read pool, without a write transaction.
+		h, held, err := s.suppression(pol, s.firingQuery(ctx, l.id), now)
+		if err != nil {
+			return n, err
+		}
+		if held && h.By == l.by {
+			continue
+		}
 		released := false
-		err := s.withTx(ctx, func(t *Tx) error {
+		err = s.withTx(ctx, func(t *Tx) error {
 			var err error
-			released, err = t.releaseHeld(id)
+			released, err = t.releaseHeld(l.id)
 			return err
 		})
 		if err != nil {
@@ -182,6 +213,17 @@ func (s *Store) ReleaseHeld(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// firingQuery reads the firing alerts of an incident on the read pool.
+func (s *Store) firingQuery(ctx context.Context, id int64) func() (*sql.Rows, error) {
+	return func() (*sql.Rows, error) {
+		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`), id)
+		if err != nil {
+			return nil, fmt.Errorf("%w: incident suppression: %v", ErrUnavailable, err)
+		}
+		return rows, nil
+	}
 }
 
 // releaseHeld releases an incident's held steps if it is no longer

@@ -88,11 +88,7 @@ func (s *Store) GetIncident(ctx context.Context, id int64) (*IncidentDetail, err
 	}
 	d.Timeline = evs
 	if inc.Open() {
-		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`), id)
-		if err != nil {
-			return nil, fmt.Errorf("%w: incident suppression: %v", ErrUnavailable, err)
-		}
-		if h, ok, err := s.suppression(s.policy.Load(), rows, s.now()); err != nil {
+		if h, ok, err := s.suppression(s.policy.Load(), s.firingQuery(ctx, id), s.now()); err != nil {
 			return nil, err
 		} else if ok {
 			d.Suppressed = &h
