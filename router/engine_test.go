@@ -97,9 +97,18 @@ type harness struct {
 	st   *store.Store
 	eng  *router.Engine
 	rec  *recorder
+
+	// dsn, when set, is the PostgreSQL database used instead of path.
+	dsn string
 }
 
 func newHarness(t *testing.T, mutate func(*config.Config)) *harness {
+	t.Helper()
+	return newHarnessOn(t, "", mutate)
+}
+
+// newHarnessOn is newHarness on the PostgreSQL database dsn ("": SQLite).
+func newHarnessOn(t *testing.T, dsn string, mutate func(*config.Config)) *harness {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Targets = []config.Target{{Name: "pager", Type: "webhook", URL: "http://pager.invalid/"}}
@@ -116,7 +125,7 @@ func newHarness(t *testing.T, mutate func(*config.Config)) *harness {
 	}
 	clk := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	rec := &recorder{start: clk.Now(), clk: clk, keys: map[string]int{}, fail: map[string][]error{}}
-	h := &harness{t: t, clk: clk, rec: rec, cfg: cfg, path: filepath.Join(t.TempDir(), "r.db")}
+	h := &harness{t: t, clk: clk, rec: rec, cfg: cfg, path: filepath.Join(t.TempDir(), "r.db"), dsn: dsn}
 	h.open()
 	return h
 }
@@ -127,8 +136,13 @@ func (h *harness) open() {
 	h.t.Helper()
 	eng, err := rules.New(h.cfg)
 	require.NoError(h.t, err)
-	st, err := store.OpenSQLite(context.Background(), h.path,
-		store.Options{Now: h.clk.Now, Classifier: eng, Planner: router.NewPlanner(h.cfg), ReopenWithin: h.cfg.Dedup.ReopenWithin.D()})
+	opts := store.Options{Now: h.clk.Now, Classifier: eng, Planner: router.NewPlanner(h.cfg), ReopenWithin: h.cfg.Dedup.ReopenWithin.D()}
+	var st *store.Store
+	if h.dsn != "" {
+		st, err = store.OpenPostgres(context.Background(), h.dsn, opts)
+	} else {
+		st, err = store.OpenSQLite(context.Background(), h.path, opts)
+	}
 	require.NoError(h.t, err)
 	h.t.Cleanup(func() { st.Close() })
 	e, err := router.New(h.cfg, st, func(tc config.Target) (router.Notifier, error) {

@@ -2,6 +2,10 @@ package router_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,30 @@ import (
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/store"
 )
+
+// forEachEngine runs fn on SQLite ("" for dsn) and, with
+// ALERTGATE_TEST_POSTGRES_DSN set, on a PostgreSQL schema of its own.
+func forEachEngine(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, "") })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv("ALERTGATE_TEST_POSTGRES_DSN")
+		if dsn == "" {
+			t.Skip("PostgreSQL tests skipped: set ALERTGATE_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+		}
+		db, err := sql.Open("pgx", dsn)
+		require.NoError(t, err)
+		schema := fmt.Sprintf("router_%d_%d", os.Getpid(), time.Now().UnixNano())
+		_, err = db.Exec(`CREATE SCHEMA ` + schema)
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); db.Close() })
+		u, err := url.Parse(dsn)
+		require.NoError(t, err)
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		fn(t, u.String())
+	})
+}
 
 // checkoutAlert is a P0 of the checkout service on one instance.
 func checkoutAlert(instance string) alert.Alert {
@@ -101,45 +129,47 @@ func TestSuppressionHoldsAnOpenIncidentsPages(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, tc.mutate)
-			h.ingest(checkoutAlert("a"))
-			require.Equal(t, []string{"oncall#0"}, pages(h.at(0)))
+			forEachEngine(t, func(t *testing.T, dsn string) {
+				h := newHarnessOn(t, dsn, tc.mutate)
+				h.ingest(checkoutAlert("a"))
+				require.Equal(t, []string{"oncall#0"}, pages(h.at(0)))
 
-			h.at(time.Minute)
-			by := tc.start(t, h)
-			require.Empty(t, h.at(5*time.Minute), "the On-Call repeat is held")
-			require.Empty(t, h.at(10*time.Minute), "a held page does not repeat")
-			got := h.at(15 * time.Minute)
-			require.Empty(t, pages(got), "the Team Lead page is held too")
-			require.Contains(t, got, sent{Target: "chat", Kind: router.KindInfo, Step: "sla:response", At: 15 * time.Minute},
-				"the SLA keeps running and its breach reaches the channel")
+				h.at(time.Minute)
+				by := tc.start(t, h)
+				require.Empty(t, h.at(5*time.Minute), "the On-Call repeat is held")
+				require.Empty(t, h.at(10*time.Minute), "a held page does not repeat")
+				got := h.at(15 * time.Minute)
+				require.Empty(t, pages(got), "the Team Lead page is held too")
+				require.Contains(t, got, sent{Target: "chat", Kind: router.KindInfo, Step: "sla:response", At: 15 * time.Minute},
+					"the SLA keeps running and its breach reaches the channel")
 
-			held := events(t, h, alert.EventSuppressed)
-			require.Len(t, held, 1, "the timeline says it once per suppression, not once per step")
-			require.True(t, strings.HasPrefix(held[0], "suppressed by "+by), held[0])
-			require.Contains(t, held[0], "pages held from page/oncall#1 on")
-			d, err := h.st.GetIncident(context.Background(), 1)
-			require.NoError(t, err)
-			require.NotNil(t, d.Suppressed)
-			require.Equal(t, []string{"page/oncall#1", "page/team-lead#0"}, d.Held)
+				held := events(t, h, alert.EventSuppressed)
+				require.Len(t, held, 1, "the timeline says it once per suppression, not once per step")
+				require.True(t, strings.HasPrefix(held[0], "suppressed by "+by), held[0])
+				require.Contains(t, held[0], "pages held from page/oncall#1 on")
+				d, err := h.st.GetIncident(context.Background(), 1)
+				require.NoError(t, err)
+				require.NotNil(t, d.Suppressed)
+				require.Equal(t, []string{"page/oncall#1", "page/team-lead#0"}, d.Held)
 
-			h.clk.Advance(22*time.Minute - h.clk.Now().Sub(h.rec.start))
-			tc.end(t, h, by)
-			require.Equal(t, []string{"oncall#1", "team-lead#0"}, pages(h.at(22*time.Minute)),
-				"each held step pages once, now; the missed repeat is not sent")
-			require.Equal(t, []string{"no longer suppressed by " + by + ": 2 held step(s) due now (page/oncall#1, page/team-lead#0)"},
-				events(t, h, alert.EventUnsuppressed))
-			d, err = h.st.GetIncident(context.Background(), 1)
-			require.NoError(t, err)
-			require.Nil(t, d.Suppressed)
-			require.Empty(t, d.Held)
+				h.clk.Advance(22*time.Minute - h.clk.Now().Sub(h.rec.start))
+				tc.end(t, h, by)
+				require.Equal(t, []string{"oncall#1", "team-lead#0"}, pages(h.at(22*time.Minute)),
+					"each held step pages once, now; the missed repeat is not sent")
+				require.Equal(t, []string{"no longer suppressed by " + by + ": 2 held step(s) due now (page/oncall#1, page/team-lead#0)"},
+					events(t, h, alert.EventUnsuppressed))
+				d, err = h.st.GetIncident(context.Background(), 1)
+				require.NoError(t, err)
+				require.Nil(t, d.Suppressed)
+				require.Empty(t, d.Held)
 
-			require.Empty(t, pages(h.at(26*time.Minute)))
-			require.Equal(t, []string{"oncall#2"}, pages(h.at(27*time.Minute)), "the repeat cadence resumes from the release")
-			require.Equal(t, []string{"eng-manager#0"}, pages(h.at(30*time.Minute)), "later steps keep their time")
-			for k, n := range h.rec.keys {
-				require.Equal(t, 1, n, "idempotency key %s delivered once", k)
-			}
+				require.Empty(t, pages(h.at(26*time.Minute)))
+				require.Equal(t, []string{"oncall#2"}, pages(h.at(27*time.Minute)), "the repeat cadence resumes from the release")
+				require.Equal(t, []string{"eng-manager#0"}, pages(h.at(30*time.Minute)), "later steps keep their time")
+				for k, n := range h.rec.keys {
+					require.Equal(t, 1, n, "idempotency key %s delivered once", k)
+				}
+			})
 		})
 	}
 }
@@ -148,12 +178,17 @@ func TestSuppressionHoldsAnOpenIncidentsPages(t *testing.T) {
 // acknowledgement; a held page that stops only on resolution pages once
 // the suppression ends, and nothing is held once it resolves.
 func TestHeldPagesFollowTheirStopCondition(t *testing.T) {
-	h := newHarness(t, nil)
+	forEachEngine(t, testHeldPagesFollowTheirStopCondition)
+}
+
+func testHeldPagesFollowTheirStopCondition(t *testing.T, dsn string) {
+	h := newHarnessOn(t, dsn, nil)
 	h.ingest(checkoutAlert("a"))
 	require.Equal(t, []string{"oncall#0"}, pages(h.at(0)))
 	h.at(time.Minute)
 	silence(t, h, 40*time.Minute, `service="checkout"`)
 	require.Empty(t, pages(h.at(5*time.Minute)))
+	h.restart() // held steps are durable
 
 	_, err := h.st.Acknowledge(context.Background(), 1, "alice", "")
 	require.NoError(t, err)
