@@ -96,7 +96,8 @@ const (
 	EventResolved     EventKind = "resolved"
 	EventReopened     EventKind = "reopened"
 	EventRaised       EventKind = "severity_raised"
-	EventSuppressed   EventKind = "suppressed" // an alert silenced, in maintenance or inhibited
+	EventSuppressed   EventKind = "suppressed"   // an alert silenced, in maintenance or inhibited; pages held
+	EventUnsuppressed EventKind = "unsuppressed" // the suppression ended: held pages released
 	EventTicket       EventKind = "ticket_filed"
 )
 

@@ -1,7 +1,9 @@
 // Package router runs the durable work of incidents: it plans escalation
 // per the matrix when an incident opens, is acknowledged or resolves; runs
 // each step when it falls due (checking the incident's state in the same
-// transaction, so nothing pages after an ack); and delivers messages to
+// transaction, so nothing pages after an ack, and holding a page while
+// every firing alert of the incident is silenced or in a maintenance
+// window); and delivers messages to
 // targets, each behind its own circuit breaker, with retries that honour
 // Retry-After, a fallback target, and a dead-letter state.
 //

@@ -283,6 +283,22 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		return store.StepOutcome{Cancelled: true}, t.AppendEvent(inc.ID, alert.EventStepSkipped, "router",
 			fmt.Sprintf("%s: incident already %s", stepName(&p), inc.Status))
 	}
+	if p.Type == stepPage {
+		// Every firing alert silenced or in a maintenance window: the
+		// page waits for the suppression to end (SLA breaches, channel
+		// messages and the other steps are not held).
+		h, held, err := t.Suppression(inc.ID)
+		if err != nil {
+			return store.StepOutcome{}, err
+		}
+		if held {
+			t.OnCommit(func() {
+				e.m.stepsRun.WithLabelValues(p.Type, "held").Inc()
+				e.log.Info("escalation step held", zap.String("incident", inc.Key), zap.String("step", stepName(&p)), zap.String("by", h.By))
+			})
+			return store.StepOutcome{Hold: &h}, nil
+		}
+	}
 	alerts, err := t.Alerts(inc.ID, 20)
 	if err != nil {
 		return store.StepOutcome{}, err

@@ -27,6 +27,14 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, newH func(mutate func(*co
 	})
 }
 
+// forEachDSN runs fn on SQLite ("" for dsn) and on a PostgreSQL schema of
+// its own (skipped without ALERTGATE_TEST_POSTGRES_DSN).
+func forEachDSN(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, "") })
+	t.Run("postgres", func(t *testing.T) { fn(t, postgresDSN(t)) })
+}
+
 // postgresDSN returns ALERTGATE_TEST_POSTGRES_DSN pointed at a fresh
 // schema, dropped after the test, or skips the test.
 func postgresDSN(t *testing.T) string {

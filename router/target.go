@@ -195,7 +195,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"target"}),
 		stepsRun: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertgate_escalation_steps_total",
-			Help: "Escalation steps run, by type and outcome (sent, skipped).",
+			Help: "Escalation steps run, by type and outcome (sent, skipped, held).",
 		}, []string{"type", "outcome"}),
 	}
 	m.slaBreaches = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -46,8 +46,14 @@ type IncidentFilter struct {
 // IncidentDetail is an incident with its alerts and timeline.
 type IncidentDetail struct {
 	Incident alert.Incident `json:"incident"`
-	Alerts   []StoredAlert  `json:"alerts"`
-	Timeline []alert.Event  `json:"timeline"`
+	// Suppressed is set while every firing alert of the open incident is
+	// silenced or in a maintenance window: its pages are held meanwhile.
+	Suppressed *Hold `json:"suppressed,omitempty"`
+	// Held lists the steps held back ("page/oncall#1"), due once the
+	// suppression ends.
+	Held     []string      `json:"held,omitempty"`
+	Alerts   []StoredAlert `json:"alerts"`
+	Timeline []alert.Event `json:"timeline"`
 }
 
 // StoredAlert is an alert as kept in the store.

@@ -164,9 +164,10 @@ func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
 	if err := ap.event(id, alert.EventRaised, "rules", fmt.Sprintf("severity %s → %s by alert %s: %s", from, inc.Severity, it.a.Fingerprint, it.d.Reason())); err != nil {
 		return err
 	}
-	// The lower level's pending pages give way to the new level's plan.
+	// The lower level's pending (or held) pages give way to the new
+	// level's plan.
 	if _, err := ap.exec(ap.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
-WHERE incident_id = ? AND kind = 'step' AND state = 'pending' AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
+WHERE incident_id = ? AND kind = 'step' AND state IN ('pending', 'held') AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
 		ms(ap.now), id, "%/page/%", "%/sla/%", "%/remind#%"); err != nil {
 		return fmt.Errorf("raise severity: %w", err)
 	}

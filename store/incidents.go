@@ -87,6 +87,16 @@ func (s *Store) GetIncident(ctx context.Context, id int64) (*IncidentDetail, err
 		return nil, err
 	}
 	d.Timeline = evs
+	if inc.Open() {
+		if h, ok, err := s.suppression(s.policy.Load(), s.firingQuery(ctx, id), s.now()); err != nil {
+			return nil, err
+		} else if ok {
+			d.Suppressed = &h
+		}
+		if d.Held, err = s.heldSteps(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 

@@ -29,6 +29,9 @@ const (
 	JobDone      = "done"
 	JobCancelled = "cancelled"
 	JobDead      = "dead"
+	// JobHeld is a step kept back while its incident is suppressed
+	// (silence, maintenance window); ReleaseHeld makes it pending again.
+	JobHeld = "held"
 )
 
 // JobSpec is durable work to insert. Key is unique: inserting a key that
@@ -98,15 +101,15 @@ VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
 // InsertJobs adds jobs for an incident.
 func (t *Tx) InsertJobs(inc int64, jobs []JobSpec) error { return t.insertJobs(inc, jobs) }
 
-// cancelJobs cancels an incident's pending jobs that stop on one of the
-// given states.
+// cancelJobs cancels an incident's pending (and held) jobs that stop on
+// one of the given states.
 func (t *Tx) cancelJobs(inc int64, stopOn ...string) error {
 	ph := strings.TrimSuffix(strings.Repeat("?, ", len(stopOn)), ", ")
 	args := []any{ms(t.s.now()), inc}
 	for _, s := range stopOn {
 		args = append(args, s)
 	}
-	_, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE incident_id = ? AND state = 'pending' AND stop_on IN (`+ph+`)`, args...)
+	_, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE incident_id = ? AND state IN ('pending', 'held') AND stop_on IN (`+ph+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("cancel jobs: %w", err)
 	}
@@ -157,7 +160,10 @@ func (t *Tx) Alerts(inc int64, limit int) ([]alert.Alert, error) {
 type StepOutcome struct {
 	// Cancelled marks the step cancelled instead of done.
 	Cancelled bool
-	Jobs      []JobSpec
+	// Hold keeps the step back instead: it waits, held, until the
+	// suppression ends (ReleaseHeld). Jobs are ignored.
+	Hold *Hold
+	Jobs []JobSpec
 }
 
 // RunSteps runs the escalation steps due at now, at most limit, in one
@@ -191,6 +197,13 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(
 			out, err := fn(t, j, inc)
 			if err != nil {
 				return fmt.Errorf("step %s: %w", j.Key, err)
+			}
+			if out.Hold != nil {
+				if err := t.hold(j, *out.Hold); err != nil {
+					return err
+				}
+				n++
+				continue
 			}
 			state := JobDone
 			if out.Cancelled {

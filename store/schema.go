@@ -191,6 +191,12 @@ ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 	`
 ALTER TABLE incidents ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0;
 `,
+	// 16: a step held back while every firing alert of its open incident
+	// is silenced or in a maintenance window (state 'held') records what
+	// held it ("silence:<id>").
+	`
+ALTER TABLE jobs ADD COLUMN held_by TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

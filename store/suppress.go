@@ -336,6 +336,13 @@ func (s *Store) ExpireSilence(ctx context.Context, id string) error {
 	if err := s.loadSilences(ctx); err != nil {
 		return err
 	}
+	// Held pages of open incidents it silenced are released here, on
+	// whichever replica took the request (the sweep is the leader's).
+	if n, err := s.ReleaseHeld(ctx); err != nil {
+		s.log.Warn("release held pages", zap.Error(err))
+	} else if n > 0 {
+		s.log.Info("held pages released", zap.Int("incidents", n))
+	}
 	s.triggerReevaluate()
 	return nil
 }
@@ -484,8 +491,9 @@ func (s *Store) triggerReevaluate() {
 	}
 }
 
-// reevaluateLoop re-evaluates suppressed alerts every interval and when a
-// silence ends or an incident resolves.
+// reevaluateLoop re-evaluates suppressed alerts, and the held pages of
+// suppressed incidents, every interval and when a silence ends or an
+// incident resolves.
 func (s *Store) reevaluateLoop(every time.Duration) {
 	defer close(s.reevalDone)
 	t := time.NewTicker(every)
@@ -510,12 +518,19 @@ func (s *Store) reevaluateLoop(every time.Duration) {
 			continue
 		}
 		n, err := s.Reevaluate(ctx)
-		cancel()
 		switch {
 		case err != nil:
 			s.log.Warn("re-evaluate suppressed alerts", zap.Error(err))
 		case n > 0:
 			s.log.Info("suppressed alerts released for evaluation", zap.Int("alerts", n))
+		}
+		n, err = s.ReleaseHeld(ctx)
+		cancel()
+		switch {
+		case err != nil:
+			s.log.Warn("release held pages", zap.Error(err))
+		case n > 0:
+			s.log.Info("held pages released", zap.Int("incidents", n))
 		}
 	}
 }
