@@ -330,7 +330,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		}
 		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
 		if inc.Severity <= alert.P1 {
-			if extra, err = e.postmortemJobs(t, r, j, inc); err != nil {
+			if extra, err = e.postmortemJobs(r, j, inc); err != nil {
 				return store.StepOutcome{}, err
 			}
 		}
