@@ -22,7 +22,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/server"
 )
 
@@ -90,7 +89,7 @@ func checkConfig(files []string, stdout, stderr io.Writer) int {
 	for _, f := range files {
 		cfg, err := config.Load(f)
 		if err == nil {
-			_, err = rules.New(cfg) // expressions compile only here
+			err = server.Check(cfg) // expressions, templates and targets compile only here
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: INVALID\n", f)

@@ -13,6 +13,8 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 )
@@ -249,4 +251,19 @@ func (t *Target) Apply(m *router.Message) (*router.Message, Rendered, error) {
 		c.Text = r.Text
 	}
 	return &c, r, err
+}
+
+// ApplyLogged is Apply for notifiers: a template error is logged as a
+// warning and the message goes out with what rendered. A nil t renders
+// nothing: m goes out with its own Summary and Text (notifiers built
+// directly, without notifier.New, as in their unit tests).
+func (t *Target) ApplyLogged(m *router.Message, log *zap.Logger) (*router.Message, Rendered) {
+	if t == nil {
+		return m, Rendered{Title: m.Summary, Text: m.Text}
+	}
+	c, r, err := t.Apply(m)
+	if err != nil && log != nil {
+		log.Warn("message template failed; the defaults were used", zap.String("incident", m.Incident.Key), zap.Error(err))
+	}
+	return c, r
 }
