@@ -4,6 +4,7 @@
 //	alertgate check-config FILE...       validate config files
 //	alertgate explain --config FILE A.json   how an alert is classified and escalated
 //	alertgate test-rules TESTS.yml...     unit tests for the rules
+//	alertgate template render --target NAME A.json   how each message reads
 //	alertgate config default             print the defaults as YAML
 //	alertgate version
 package main
@@ -35,6 +36,7 @@ Usage:
   alertgate check-config FILE...
   alertgate explain [--config FILE] [--source NAME] [--at TIME] ALERT.json
   alertgate test-rules [--config FILE] TESTS.yml...
+  alertgate template render [--config FILE] [--target NAME] [--html] PAYLOAD.json
   alertgate config default
   alertgate version
 `
@@ -57,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return explain(args[1:], stdout, stderr)
 	case "test-rules":
 		return testRules(args[1:], stdout, stderr)
+	case "template":
+		return templateCmd(args[1:], stdout, stderr)
 	case "config":
 		if len(args) == 2 && args[1] == "default" {
 			b, err := config.Marshal(config.Default())
