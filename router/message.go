@@ -62,8 +62,11 @@ type Message struct {
 	// Channel is the internal channel a KindInfo message is for.
 	Channel string `json:"channel,omitempty"`
 	// Summary is a one-line description: "[P0] INC-7 checkout: error rate".
+	// The engine writes a plain one; notifiers replace it with the
+	// target's rendered title (router/template) before sending.
 	Summary string `json:"summary"`
-	// Text is a longer human-readable body.
+	// Text is a longer human-readable body: the engine's plain one,
+	// replaced by the target's rendered text like Summary.
 	Text string `json:"text,omitempty"`
 	// AckURL acknowledges the incident in one click; IncidentURL shows it.
 	AckURL      string `json:"ack_url,omitempty"`
