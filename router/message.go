@@ -45,8 +45,9 @@ type Message struct {
 	// "open:#incidents").
 	Step string `json:"step"`
 	// StepType is what the step is: page, announce, ack, resolve, sla,
-	// update, remind, ticket or postmortem. Templates choose their words
-	// by it.
+	// update, remind, ticket, postmortem or digest (whose Summary and Text
+	// the engine writes, and the default templates keep). Templates choose
+	// their words by it.
 	StepType string `json:"step_type,omitempty"`
 	// Mark (pages) is when the step was due, counted from the incident's
 	// opening: the matrix cell ("30m" for the eng-manager of a P0).

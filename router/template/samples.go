@@ -11,8 +11,8 @@ import (
 // incident opened 40 minutes before now: pages (unacknowledged; and a
 // leadership page of an acknowledged incident), the channel's
 // announcement, an SLA breach, a status update and its reminder, the
-// acknowledgement, the resolution and its summary, a ticket, and a
-// reopened (flapping) page. Target compiles templates against them;
+// acknowledgement, the resolution and its summary, a ticket, a reopened
+// (flapping) page and a digest. Target compiles templates against them;
 // the golden tests render them.
 func Samples(now time.Time) []*router.Message {
 	opened := now.Add(-40 * time.Minute)
@@ -96,6 +96,15 @@ func Samples(now time.Time) []*router.Message {
 		msg(router.KindPage, "page", "oncall#0", func(m *router.Message) {
 			m.Role, m.Flap, m.Flapping = "oncall", 3, true
 			m.Incident.Flaps = 3
+		}),
+		msg(router.KindInfo, "digest", "digest:weekly", func(m *router.Message) {
+			title := "Weekly digest for eng-manager: 1 P2 incident(s)"
+			m.Role, m.DedupKey, m.AckURL, m.Runbook, m.Labels = "eng-manager", "alertgate/digest", "", nil, nil
+			m.Incident = alert.Incident{Key: "Digest", Title: title, Severity: alert.P2}
+			m.Summary = title
+			m.Text = title + ", 2026-02-23 09:00 UTC to 2026-03-02 09:00 UTC.\n" +
+				"- INC-5 [P2] search latency — resolved; opened 2026-02-24T10:00:00Z, resolved 2026-02-24T12:00:00Z; response SLA met, resolution SLA met\n"
+			m.Alerts = []router.AlertSummary{{Fingerprint: "INC-5", Status: alert.StatusFiring, Title: "search latency", StartsAt: now.Add(-5 * 24 * time.Hour)}}
 		}),
 	}
 }

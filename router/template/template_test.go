@@ -180,3 +180,23 @@ func TestApplyLoggedWithoutTemplatesKeepsTheMessage(t *testing.T) {
 	require.Same(t, m, got)
 	require.Equal(t, Rendered{Title: "s", Text: "t"}, r)
 }
+
+// A digest's words are the engine's: its title and list of incidents.
+func TestDigestKeepsTheEnginesText(t *testing.T) {
+	m := sample(t, "digest:weekly")
+	for _, typ := range Types {
+		t.Run(typ, func(t *testing.T) {
+			r, err := DefaultTarget(typ).Render(m)
+			require.NoError(t, err)
+			if typ != "statuspage" {
+				require.Equal(t, m.Summary, r.Title)
+			}
+			if typ == "email" { // the e-mail text opens with the title
+				require.Equal(t, m.Summary+"\n\n"+strings.TrimSpace(m.Text), r.Text)
+				require.Contains(t, r.HTML, "<pre>Weekly digest for eng-manager")
+				return
+			}
+			require.Equal(t, strings.TrimSpace(m.Text), r.Text)
+		})
+	}
+}
