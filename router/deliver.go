@@ -68,7 +68,7 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 	switch kind {
 	case KindPage:
 		if inc.Status == alert.IncidentAcknowledged {
-			fmt.Fprintf(&b, "%s (%s) incident %s acknowledged by %s %s ago; %s is told because it is still unresolved at %s.\n",
+			fmt.Fprintf(&b, "%s (%s) incident %s was acknowledged by %s %s ago — %s is told because it is still unresolved at %s.\n",
 				inc.Severity, inc.Severity.Name(), inc.Key, inc.AcknowledgedBy, m.At.Sub(inc.AcknowledgedAt).Round(time.Minute), p.Role, m.Mark)
 		} else {
 			fmt.Fprintf(&b, "%s (%s) incident %s needs %s.\n", inc.Severity, inc.Severity.Name(), inc.Key, p.Role)
@@ -121,7 +121,7 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		m.Summary = "Update due: " + m.Summary
 		m.Text = m.Detail + "\n" + m.Text
 	case stepPostmortem:
-		m.Summary = "Resolved: " + m.Summary
+		m.Summary = "Resolution summary: " + m.Summary
 		m.Text = resolutionSummary(cfg, inc, m.PostmortemURL)
 	}
 	return m

@@ -52,7 +52,7 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 	require.Equal(t, []string{"eng-manager#0"}, pages(h.at(30*time.Minute)), "leadership is told while unresolved")
 	require.Equal(t, 30*time.Minute, leader.Mark, "the page knows its mark")
 	require.Equal(t, alert.IncidentAcknowledged, leader.Incident.Status)
-	require.Contains(t, leader.Text, "acknowledged by alice 20m0s ago; eng-manager is told because it is still unresolved at 30m0s")
+	require.Contains(t, leader.Text, "was acknowledged by alice 20m0s ago — eng-manager is told because it is still unresolved at 30m0s")
 
 	h.clk.Advance(20 * time.Minute) // 50m
 	_, err = h.st.Resolve(context.Background(), 1, "alice", "payments provider recovered")
