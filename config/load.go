@@ -52,6 +52,7 @@ func LoadBytes(name string, data []byte) (*Config, error) {
 
 	var problems []error
 	problems = append(problems, c.resolveSecrets(filepath.Dir(name))...)
+	c.resolveTemplatePaths(filepath.Dir(name))
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		problems = append(problems, unjoin(err)...)

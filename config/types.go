@@ -19,6 +19,12 @@ type Config struct {
 	Targets       []Target        `yaml:"targets"`
 	Communication Communication   `yaml:"communication"`
 	Runbooks      []Runbook       `yaml:"runbooks"`
+	// Templates are files of Go template definitions ({{define "name"}})
+	// that targets' title, text and html may use, as Alertmanager's
+	// templates: globs; relative paths start at the config file's
+	// directory. They are read after the built-in default.tmpl, so a file
+	// may redefine a default template.
+	Templates []string `yaml:"templates,omitempty"`
 }
 
 // Server configures the HTTP listener and API.
@@ -418,6 +424,15 @@ type Target struct {
 	// Template (webhook) renders the body with Go's text/template from the
 	// message; default: the message as JSON.
 	Template string `yaml:"template,omitempty"`
+	// Title and Text override the target's human text: Go text/templates
+	// over the message (see router/template), defaulting to
+	// {{ template "<type>.default.title" . }} and "<type>.default.text".
+	// Title is the Slack/Teams heading, the e-mail subject, the PagerDuty
+	// summary, the Opsgenie message, the Statuspage incident name.
+	Title string `yaml:"title,omitempty"`
+	Text  string `yaml:"text,omitempty"`
+	// HTML (email) overrides the HTML part, an html/template.
+	HTML string `yaml:"html,omitempty"`
 	// Timeout bounds one attempt.
 	Timeout Duration `yaml:"timeout,omitempty"`
 	Retry   Retry    `yaml:"retry,omitempty"`

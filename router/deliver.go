@@ -26,8 +26,15 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		Role:           p.Role,
 		Step:           stepName(p),
 		Channel:        p.Channel,
+		StepType:       p.Type,
 		IncidentURL:    base + "/api/v1/incidents/" + inc.Key,
 		At:             e.now().UTC(),
+	}
+	if kind == KindResolve || p.Type == stepPostmortem {
+		m.PostmortemURL = m.IncidentURL + "/postmortem"
+	}
+	if p.Type == stepPage {
+		m.Mark = cellDelay(cfg, p.Role, inc.Severity)
 	}
 	if (kind == KindPage || kind == KindInfo) && inc.Status == alert.IncidentTriggered {
 		if e.links != nil {
@@ -46,7 +53,9 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 	}
 	for _, a := range alerts {
 		m.Alerts = append(m.Alerts, AlertSummary{Fingerprint: a.Fingerprint, Status: a.Status, Title: a.Title,
-			Description: a.Description, Labels: a.Labels, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL})
+			Description: a.Description, Labels: a.Labels, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL,
+			RunbookURL: a.Annotations["runbook_url"], SilenceURL: a.Annotations["silence_url"],
+			DashboardURL: a.Annotations["dashboard_url"], PanelURL: a.Annotations["panel_url"]})
 	}
 	svc := ""
 	if inc.Service != "" {
@@ -56,7 +65,12 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 	var b strings.Builder
 	switch kind {
 	case KindPage:
-		fmt.Fprintf(&b, "%s (%s) incident %s needs %s.\n", inc.Severity, inc.Severity.Name(), inc.Key, p.Role)
+		if inc.Status == alert.IncidentAcknowledged {
+			fmt.Fprintf(&b, "%s (%s) incident %s was acknowledged by %s %s ago — %s is told because it is still unresolved at %s.\n",
+				inc.Severity, inc.Severity.Name(), inc.Key, inc.AcknowledgedBy, m.At.Sub(inc.AcknowledgedAt).Round(time.Minute), p.Role, m.Mark)
+		} else {
+			fmt.Fprintf(&b, "%s (%s) incident %s needs %s.\n", inc.Severity, inc.Severity.Name(), inc.Key, p.Role)
+		}
 	case KindInfo:
 		what := "New"
 		switch {
@@ -64,6 +78,7 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 			what = fmt.Sprintf("Reopened (flap #%d)", inc.Flaps)
 		case strings.HasPrefix(p.Tag, "s"):
 			what = "Severity raised:"
+			m.Detail = "Severity raised:"
 		}
 		fmt.Fprintf(&b, "%s %s (%s) incident %s.\n", what, inc.Severity, inc.Severity.Name(), inc.Key)
 	case KindAcknowledge:
@@ -91,15 +106,21 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 	m.Text = b.String()
 	switch p.Type {
 	case stepSLA:
+		m.Detail = slaDetail(cfg, inc, p.SLA)
 		m.Summary = "SLA breached: " + m.Summary
-		m.Text = slaDetail(cfg, inc, p.SLA) + ".\n" + m.Text
+		m.Text = m.Detail + ".\n" + m.Text
 	case stepUpdate:
+		m.Detail = p.Text
 		m.Summary = "Update: " + m.Summary
 		m.Text = p.Text
 	case stepRemind:
+		m.Detail = fmt.Sprintf("No status update for %s within its cadence (%s): post one with POST %s/updates.",
+			inc.Key, cfg.Severities.Level(inc.Severity).Updates, m.IncidentURL)
 		m.Summary = "Update due: " + m.Summary
-		m.Text = fmt.Sprintf("No status update for %s within its cadence (%s): post one with POST %s/updates.\n",
-			inc.Key, cfg.Severities.Level(inc.Severity).Updates, m.IncidentURL) + m.Text
+		m.Text = m.Detail + "\n" + m.Text
+	case stepPostmortem:
+		m.Summary = "Resolution summary: " + m.Summary
+		m.Text = resolutionSummary(cfg, inc, m.PostmortemURL)
 	}
 	if n, ok := strings.CutPrefix(p.Tag, "r"); ok {
 		m.Flap, _ = strconv.Atoi(n)
@@ -112,6 +133,48 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		m.Summary = "FLAPPING " + m.Summary
 	}
 	return m
+}
+
+// stepPostmortem is the step type of the resolution summary posted to the
+// internal channels of a resolved P0/P1 (it links the post-mortem draft).
+const stepPostmortem = "postmortem"
+
+// cellDelay is the matrix cell of role for sev: how long after the
+// opening the role is paged.
+func cellDelay(cfg *config.Config, role string, sev alert.Severity) time.Duration {
+	for _, row := range cfg.Escalation.Matrix {
+		if row.Role == role {
+			return row.Cell(sev).Delay
+		}
+	}
+	return 0
+}
+
+// resolutionSummary is the plain resolution summary of a resolved
+// incident: duration, who resolved it, the SLA verdicts, the alert count
+// and the link to the post-mortem draft.
+func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) string {
+	lvl := cfg.Severities.Level(inc.Severity)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second))
+	fmt.Fprintf(&b, "Response SLA (%s): %s. Resolution SLA (%s): %s.\n", lvl.Response, SLAVerdict(inc.AcknowledgedAt, inc.AckDue),
+		lvl.Resolution, SLAVerdict(inc.ResolvedAt, inc.ResolveDue))
+	fmt.Fprintf(&b, "Alerts: %d.\n", inc.AlertCount)
+	fmt.Fprintf(&b, "Post-mortem draft: %s\n", draft)
+	return b.String()
+}
+
+// SLAVerdict says whether something done at done met its deadline due:
+// "met", "missed", or "not set" without a deadline. An ack that never
+// happened misses a deadline.
+func SLAVerdict(done, due time.Time) string {
+	switch {
+	case due.IsZero():
+		return "not set"
+	case done.IsZero() || done.After(due):
+		return "missed"
+	}
+	return "met"
 }
 
 // deliver sends one claimed delivery and records the result.

@@ -217,7 +217,7 @@ func (e *Engine) digestMessage(cfg *config.Config, role, period string, sevs []a
 		worst = min(worst, s)
 	}
 	m := &Message{
-		Kind: KindInfo, DedupKey: "alertgate/digest", Role: role, Step: "digest:" + period,
+		Kind: KindInfo, DedupKey: "alertgate/digest", Role: role, Step: "digest:" + period, StepType: "digest",
 		Incident: alert.Incident{Key: "Digest", Title: title, Severity: worst},
 		Summary:  title, Text: b.String(), IncidentURL: base + "/api/v1/incidents", At: e.now().UTC(),
 	}

@@ -30,9 +30,10 @@ type Store interface {
 	Wake() <-chan struct{}
 }
 
-// BuildNotifier makes the notifier of a target (notifier.New, wired in
-// main; the router does not import its sub-packages).
-type BuildNotifier func(t config.Target) (Notifier, error)
+// BuildNotifier makes the notifier of a target of cfg (notifier.New with
+// cfg's templates, wired in server; the router does not import its
+// sub-packages).
+type BuildNotifier func(cfg *config.Config, t config.Target) (Notifier, error)
 
 // Options configures an Engine.
 type Options struct {
@@ -117,9 +118,10 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 }
 
 // SetConfig switches the engine to a new validated config (a reload).
-// Targets whose settings did not change keep their notifier and circuit
-// breaker state; steps and deliveries already stored keep their content and
-// are sent through the new targets of the same name.
+// Every notifier is built again (the templates may have changed), but
+// targets whose settings did not change keep their circuit breaker and
+// rate limit state; steps and deliveries already stored keep their
+// content and are sent through the new targets of the same name.
 func (e *Engine) SetConfig(cfg *config.Config) error {
 	old := e.routing.Load()
 	r := &routing{cfg: cfg, targets: map[string]*target{}}
@@ -128,17 +130,19 @@ func (e *Engine) SetConfig(cfg *config.Config) error {
 		tcs = append(append([]config.Target(nil), tcs...), config.Target{Name: "log", Type: "log"})
 	}
 	for _, tc := range tcs {
-		if old != nil {
-			if t, ok := old.targets[tc.Name]; ok && reflect.DeepEqual(t.cfg, tc) {
-				r.targets[tc.Name] = t
-				continue
-			}
-		}
-		nt, err := e.build(tc)
+		n, err := e.build(cfg, tc)
 		if err != nil {
 			return fmt.Errorf("target %q: %w", tc.Name, err)
 		}
-		r.targets[tc.Name] = newTarget(tc, nt, e.log, e.m)
+		if old != nil {
+			if t, ok := old.targets[tc.Name]; ok && reflect.DeepEqual(t.cfg, tc) {
+				kept := *t // same breaker and limiter
+				kept.n = n
+				r.targets[tc.Name] = &kept
+				continue
+			}
+		}
+		r.targets[tc.Name] = newTarget(tc, n, e.log, e.m)
 	}
 	e.routing.Store(r)
 	return nil
@@ -346,7 +350,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		}
 		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
 		if inc.Severity <= alert.P1 {
-			if extra, err = e.postmortemJobs(t, r, j, inc); err != nil {
+			if extra, err = e.postmortemJobs(r, j, inc); err != nil {
 				return store.StepOutcome{}, err
 			}
 		}

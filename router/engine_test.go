@@ -146,7 +146,7 @@ func (h *harness) open() {
 	}
 	require.NoError(h.t, err)
 	h.t.Cleanup(func() { st.Close() })
-	e, err := router.New(h.cfg, st, func(tc config.Target) (router.Notifier, error) {
+	e, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (router.Notifier, error) {
 		n := h.rec.notifier(tc.Name)
 		if h.wrap != nil {
 			n = h.wrap(tc.Name, n)

@@ -44,29 +44,44 @@ type Message struct {
 	// Step names the escalation step ("oncall#0", "team-lead#0",
 	// "open:#incidents").
 	Step string `json:"step"`
+	// StepType is what the step is: page, announce, ack, resolve, sla,
+	// update, remind, ticket, postmortem or digest (whose Summary and Text
+	// the engine writes, and the default templates keep). Templates choose
+	// their words by it.
+	StepType string `json:"step_type,omitempty"`
+	// Mark (pages) is when the step was due, counted from the incident's
+	// opening: the matrix cell ("30m" for the eng-manager of a P0).
+	Mark time.Duration `json:"mark,omitempty"`
+	// Detail is what the step has to say beyond the incident: the SLA
+	// breached, a status update's text, a reminder.
+	Detail string `json:"detail,omitempty"`
+	// Flap is the incident's flap count when the step belongs to a plan
+	// started by a reopening (0 otherwise); Flapping says the incident
+	// keeps reopening.
+	Flap     int  `json:"flap,omitempty"`
+	Flapping bool `json:"flapping,omitempty"`
 	// Channel is the internal channel a KindInfo message is for.
 	Channel string `json:"channel,omitempty"`
 	// Summary is a one-line description: "[P0] INC-7 checkout: error rate".
+	// The engine writes a plain one; notifiers replace it with the
+	// target's rendered title (router/template) before sending.
 	Summary string `json:"summary"`
-	// Text is a longer human-readable body.
+	// Text is a longer human-readable body: the engine's plain one,
+	// replaced by the target's rendered text like Summary.
 	Text string `json:"text,omitempty"`
 	// AckURL acknowledges the incident in one click; IncidentURL shows it.
-	AckURL      string            `json:"ack_url,omitempty"`
-	IncidentURL string            `json:"incident_url,omitempty"`
-	Runbook     *Runbook          `json:"runbook,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Alerts      []AlertSummary    `json:"alerts,omitempty"`
+	AckURL      string `json:"ack_url,omitempty"`
+	IncidentURL string `json:"incident_url,omitempty"`
+	// PostmortemURL is the incident's post-mortem draft (resolutions).
+	PostmortemURL string            `json:"postmortem_url,omitempty"`
+	Runbook       *Runbook          `json:"runbook,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Alerts        []AlertSummary    `json:"alerts,omitempty"`
 	// At is when the message was produced.
 	At time.Time `json:"at"`
 	// Ref is what this target answered for this incident before, when it
 	// is a Referencer (e.g. the Statuspage incident id); "" the first time.
 	Ref string `json:"ref,omitempty"`
-	// Flap is the flap number when the step belongs to the plan of a
-	// reopen ("REOPENED (flap #2)"), 0 otherwise.
-	Flap int `json:"flap,omitempty"`
-	// Flapping is set while the incident is marked flapping (it reopened
-	// dedup.flapping.reopens times within the window).
-	Flapping bool `json:"flapping,omitempty"`
 }
 
 // Runbook is the runbook attached to an incident.
@@ -86,6 +101,12 @@ type AlertSummary struct {
 	Labels       map[string]string `json:"labels,omitempty"`
 	StartsAt     time.Time         `json:"starts_at"`
 	GeneratorURL string            `json:"generator_url,omitempty"`
+	// From the annotations: the alert's own runbook and, from Grafana,
+	// its silence, dashboard and panel links.
+	RunbookURL   string `json:"runbook_url,omitempty"`
+	SilenceURL   string `json:"silence_url,omitempty"`
+	DashboardURL string `json:"dashboard_url,omitempty"`
+	PanelURL     string `json:"panel_url,omitempty"`
 }
 
 // Notifier sends a message to one target. It returns nil when the target

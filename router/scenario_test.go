@@ -2,7 +2,6 @@ package router_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +43,16 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 	require.NotContains(t, steps(got, router.KindInfo), "chat:sla:response", "acknowledged within 15m: no breach")
 	require.Contains(t, steps(got, router.KindInfo), "chat:remind#0", "no update posted in 15m")
 
+	var leader *router.Message
+	h.rec.onSend = func(m *router.Message) {
+		if m.Step == "eng-manager#0" {
+			leader = m
+		}
+	}
 	require.Equal(t, []string{"eng-manager#0"}, pages(h.at(30*time.Minute)), "leadership is told while unresolved")
+	require.Equal(t, 30*time.Minute, leader.Mark, "the page knows its mark")
+	require.Equal(t, alert.IncidentAcknowledged, leader.Incident.Status)
+	require.Contains(t, leader.Text, "was acknowledged by alice 20m0s ago — eng-manager is told because it is still unresolved at 30m0s")
 
 	h.clk.Advance(20 * time.Minute) // 50m
 	_, err = h.st.Resolve(context.Background(), 1, "alice", "payments provider recovered")
@@ -57,7 +65,9 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 	}
 	got = h.at(50 * time.Minute)
 	require.ElementsMatch(t, []string{"chat:resolve", "pager:resolve", "status:resolve"}, steps(got, router.KindResolve))
-	require.True(t, strings.HasPrefix(postmortem, "# Post-mortem: INC-1"), postmortem)
+	require.Equal(t, "INC-1 resolved by alice after 50m0s.\nResponse SLA (15m): met. Resolution SLA (1h): met.\nAlerts: 1.\n"+
+		"Post-mortem draft: http://localhost:8080/api/v1/incidents/INC-1/postmortem\n", postmortem,
+		"#incidents gets a short resolution summary linking the draft, not the draft")
 	require.Empty(t, h.at(2*time.Hour), "nothing after the resolution: no CTO page, no reminder, no SLA check")
 
 	d, err := h.st.GetIncident(context.Background(), 1)

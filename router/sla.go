@@ -87,34 +87,15 @@ func (e *Engine) remind(t *store.Tx, r *routing, j *store.Job, inc *alert.Incide
 	return out, nil
 }
 
-// postmortemJobs posts the post-mortem draft of a resolved P0/P1 incident
-// to its internal channels.
-func (e *Engine) postmortemJobs(t *store.Tx, r *routing, j *store.Job, inc *alert.Incident) ([]store.JobSpec, error) {
-	timeline, err := t.Timeline(inc.ID)
-	if err != nil {
-		return nil, err
-	}
-	alerts, err := t.Alerts(inc.ID, 100)
-	if err != nil {
-		return nil, err
-	}
-	d := &store.IncidentDetail{Incident: *inc, Timeline: timeline}
-	for _, a := range alerts {
-		d.Alerts = append(d.Alerts, store.StoredAlert{Alert: a, IncidentKey: inc.Key})
-	}
-	var rb *config.Runbook
-	for i := range r.cfg.Runbooks {
-		if r.cfg.Runbooks[i].Name == inc.Runbook {
-			rb = &r.cfg.Runbooks[i]
-		}
-	}
-	text := Postmortem(d, rb, e.now())
+// postmortemJobs posts the resolution summary of a resolved P0/P1 incident
+// to its internal channels: duration, who resolved it, the SLA verdicts,
+// the alert count and a link to the post-mortem draft (which stays at its
+// endpoint; the channel is not flooded with it).
+func (e *Engine) postmortemJobs(r *routing, j *store.Job, inc *alert.Incident) ([]store.JobSpec, error) {
 	var out []store.JobSpec
 	for _, tn := range dedupe(r.severityChannels(inc.Severity, false)) {
 		key := j.Key + "/postmortem/" + tn
-		m := e.message(r.cfg, KindInfo, inc, nil, &stepPayload{Type: "postmortem"}, key)
-		m.Summary = "Post-mortem draft: " + m.Summary
-		m.Text = text
+		m := e.message(r.cfg, KindInfo, inc, nil, &stepPayload{Type: stepPostmortem}, key)
 		b, err := json.Marshal(m)
 		if err != nil {
 			return nil, fmt.Errorf("encode message: %w", err)

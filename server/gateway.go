@@ -157,9 +157,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 	}
 	links := router.NewAckLinks(ackKey, cfg.Server.AckLinkTTL.D(), now)
-	build := func(t config.Target) (router.Notifier, error) {
-		return notifier.New(t, notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
-	}
+	build := notifierBuilder(notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
 	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st, AckLinks: links, Overrides: st})
 	if err != nil {
 		st.Close()

@@ -4,6 +4,7 @@
 //	alertgate check-config FILE...       validate config files
 //	alertgate explain --config FILE A.json   how an alert is classified and escalated
 //	alertgate test-rules TESTS.yml...     unit tests for the rules
+//	alertgate template render --target NAME A.json   how each message reads
 //	alertgate config default             print the defaults as YAML
 //	alertgate version
 package main
@@ -22,7 +23,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/server"
 )
 
@@ -36,6 +36,7 @@ Usage:
   alertgate check-config FILE...
   alertgate explain [--config FILE] [--source NAME] [--at TIME] ALERT.json
   alertgate test-rules [--config FILE] TESTS.yml...
+  alertgate template render [--config FILE] [--target NAME] [--html] PAYLOAD.json
   alertgate config default
   alertgate version
 `
@@ -58,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return explain(args[1:], stdout, stderr)
 	case "test-rules":
 		return testRules(args[1:], stdout, stderr)
+	case "template":
+		return templateCmd(args[1:], stdout, stderr)
 	case "config":
 		if len(args) == 2 && args[1] == "default" {
 			b, err := config.Marshal(config.Default())
@@ -90,7 +93,7 @@ func checkConfig(files []string, stdout, stderr io.Writer) int {
 	for _, f := range files {
 		cfg, err := config.Load(f)
 		if err == nil {
-			_, err = rules.New(cfg) // expressions compile only here
+			err = server.Check(cfg) // expressions, templates and targets compile only here
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: INVALID\n", f)

@@ -33,6 +33,23 @@ func TestCheckConfig(t *testing.T) {
 	require.Contains(t, errOut, "P9")
 }
 
+// What fails only when the gateway builds its targets — a template that
+// does not compile or render, an SMTP address that does not parse — fails
+// the check too.
+func TestCheckConfigBuildsTargets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "targets.yml")
+	require.NoError(t, os.WriteFile(path, []byte(`targets:
+  - { name: log, type: log }
+  - { name: chat, type: slack, url: "https://hooks.slack.com/services/T/B/X", title: "{{ .Incident.Nope }}" }
+  - { name: mail, type: email, smtp: { host: smtp.example.com, port: 587, from: "not an address", to: [ops@example.com] } }
+`), 0o600))
+	code, _, errOut := runCLI("check-config", path)
+	require.Equal(t, 1, code, errOut)
+	require.Contains(t, errOut, `  target "chat": rendering a page message: title:`)
+	require.Contains(t, errOut, "can't evaluate field Nope")
+	require.Contains(t, errOut, `  target "mail": email from "not an address"`)
+}
+
 func TestConfigDefaultLoadsBack(t *testing.T) {
 	code, out, _ := runCLI("config", "default")
 	require.Equal(t, 0, code)

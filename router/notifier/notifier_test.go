@@ -90,3 +90,32 @@ func TestNewWiresConfig(t *testing.T) {
 	require.Equal(t, "hook", entries[0].ContextMap()["target"])
 	notifiertest.RequireNoSecrets(t, notifiertest.LogText(t, logs), "SIGNSECRET0123", "APIKEY0123")
 }
+
+func TestBuild(t *testing.T) {
+	client, _ := notifiertest.MockClient()
+	t.Run("every target and the implicit log", func(t *testing.T) {
+		cfg := &config.Config{Targets: []config.Target{
+			{Name: "chat", Type: "slack", URL: slackURL, Title: "{{ .Incident.Key }}"},
+			{Name: "hook", Type: "webhook", URL: "https://example.com/hook"},
+		}}
+		ns, err := notifier.Build(cfg, notifier.Deps{Client: client})
+		require.NoError(t, err)
+		require.Len(t, ns, 3)
+		require.IsType(t, &lognotifier.Notifier{}, ns["log"])
+	})
+	t.Run("every error at once", func(t *testing.T) {
+		cfg := &config.Config{Targets: []config.Target{
+			{Name: "chat", Type: "slack", URL: slackURL, Text: "{{ .Nope }}"},
+			{Name: "pd", Type: "pagerduty"},
+			{Name: "hook", Type: "webhook", URL: "https://example.com/hook", HTML: "<p>"},
+		}}
+		_, err := notifier.Build(cfg, notifier.Deps{Client: client})
+		require.ErrorContains(t, err, `target "chat": rendering a page message: text:`)
+		require.ErrorContains(t, err, `target "pd": pagerduty: routing key missing`)
+		require.ErrorContains(t, err, `target "hook": html: only email targets`)
+	})
+	t.Run("a glob that matches nothing", func(t *testing.T) {
+		_, err := notifier.Build(&config.Config{Templates: []string{"/nonexistent/*.tmpl"}}, notifier.Deps{Client: client})
+		require.ErrorContains(t, err, "no file matches")
+	})
+}

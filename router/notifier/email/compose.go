@@ -6,18 +6,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
+	"html"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"strings"
-	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
 
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 // Limits of Compose.
@@ -53,17 +53,18 @@ func hash(s string) string {
 
 // Compose renders m as an RFC 5322 message from the address from to the
 // addresses to, dated now: a multipart/alternative body with a
-// text/plain and a text/html part, both quoted-printable, CRLF line
-// endings throughout. The output is deterministic: the same arguments give
+// text/plain and a text/html part (parts.Text and parts.HTML, the
+// rendered templates; m.Text when they are empty), both
+// quoted-printable, CRLF line endings throughout. The output is deterministic: the same arguments give
 // the same bytes (the MIME boundary is derived from the idempotency key).
 //
 // Headers: Message-ID (MessageID of m.IdempotencyKey), In-Reply-To and
 // References (ThreadID of m.DedupKey, or of the incident key when it is
-// empty), Date (RFC 1123Z), From, To, Subject (m.Summary, Q-encoded when
-// not ASCII), MIME-Version, Content-Type, Auto-Submitted: auto-generated
+// empty), Date (RFC 1123Z), From, To, Subject (parts.Title, else
+// m.Summary; Q-encoded when not ASCII), MIME-Version, Content-Type, Auto-Submitted: auto-generated
 // (RFC 3834: no vacation replies), X-Alertgate-Incident and
 // X-Alertgate-Kind.
-func Compose(m *router.Message, from string, to []string, now time.Time) ([]byte, error) {
+func Compose(m *router.Message, parts template.Rendered, from string, to []string, now time.Time) ([]byte, error) {
 	fromAddr, err := mail.ParseAddress(from)
 	if err != nil {
 		return nil, fmt.Errorf("email from %q: %w", from, err)
@@ -105,7 +106,11 @@ func Compose(m *router.Message, from string, to []string, now time.Time) ([]byte
 	header("Date", now.Format(time.RFC1123Z))
 	header("From", fromAddr.String())
 	header("To", strings.Join(toAddrs, ", "))
-	header("Subject", encodeHeader(truncate(subject(m), maxSubject)))
+	subj := parts.Title
+	if strings.TrimSpace(subj) == "" {
+		subj = subject(m)
+	}
+	header("Subject", encodeHeader(truncate(subj, maxSubject)))
 	header("MIME-Version", "1.0")
 	header("Auto-Submitted", "auto-generated")
 	if m.Incident.Key != "" {
@@ -123,15 +128,20 @@ func Compose(m *router.Message, from string, to []string, now time.Time) ([]byte
 	if err := mw.SetBoundary(boundary); err != nil {
 		return nil, fmt.Errorf("email boundary: %w", err)
 	}
-	data := newBody(m)
-	if err := writePart(mw, "text/plain; charset=utf-8", func(w *bytes.Buffer) error {
-		return textBody.Execute(w, data)
-	}); err != nil {
+	text, htmlPart := parts.Text, parts.HTML
+	if text == "" {
+		text = m.Text
+	}
+	if htmlPart == "" {
+		htmlPart = "<!DOCTYPE html>\n<html><body><pre>" + html.EscapeString(text) + "</pre></body></html>\n"
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	if err := writePart(mw, "text/plain; charset=utf-8", text); err != nil {
 		return nil, err
 	}
-	if err := writePart(mw, "text/html; charset=utf-8", func(w *bytes.Buffer) error {
-		return htmlBody.Execute(w, data)
-	}); err != nil {
+	if err := writePart(mw, "text/html; charset=utf-8", htmlPart); err != nil {
 		return nil, err
 	}
 	if err := mw.Close(); err != nil {
@@ -140,13 +150,9 @@ func Compose(m *router.Message, from string, to []string, now time.Time) ([]byte
 	return buf.Bytes(), nil
 }
 
-// writePart renders one part with render and writes it quoted-printable,
-// which also turns its line breaks into CRLF.
-func writePart(mw *multipart.Writer, contentType string, render func(*bytes.Buffer) error) error {
-	var raw bytes.Buffer
-	if err := render(&raw); err != nil {
-		return fmt.Errorf("email render %s: %w", contentType, err)
-	}
+// writePart writes one part quoted-printable, which also turns its line
+// breaks into CRLF.
+func writePart(mw *multipart.Writer, contentType, body string) error {
 	pw, err := mw.CreatePart(textproto.MIMEHeader{
 		"Content-Type":              {contentType},
 		"Content-Transfer-Encoding": {"quoted-printable"},
@@ -155,7 +161,7 @@ func writePart(mw *multipart.Writer, contentType string, render func(*bytes.Buff
 		return fmt.Errorf("email part: %w", err)
 	}
 	qp := quotedprintable.NewWriter(pw)
-	if _, err := qp.Write(raw.Bytes()); err != nil {
+	if _, err := qp.Write([]byte(body)); err != nil {
 		return fmt.Errorf("email part: %w", err)
 	}
 	if err := qp.Close(); err != nil {
@@ -191,108 +197,3 @@ func truncate(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
 }
-
-// body is what both part templates render.
-type body struct {
-	Summary     string
-	Severity    string
-	Key         string
-	Title       string
-	Service     string
-	Status      string
-	Role        string
-	Text        string
-	Runbook     *router.Runbook
-	Alerts      []router.AlertSummary
-	More        int
-	AckURL      string
-	IncidentURL string
-}
-
-func newBody(m *router.Message) body {
-	b := body{
-		Summary:     subject(m),
-		Severity:    m.Incident.Severity.String(),
-		Key:         m.Incident.Key,
-		Title:       m.Incident.Title,
-		Service:     m.Incident.Service,
-		Status:      string(m.Incident.Status),
-		Role:        m.Role,
-		Text:        strings.TrimSpace(m.Text),
-		Runbook:     m.Runbook,
-		Alerts:      m.Alerts,
-		IncidentURL: m.IncidentURL,
-	}
-	if len(b.Alerts) > maxAlerts {
-		b.More = len(b.Alerts) - maxAlerts
-		b.Alerts = b.Alerts[:maxAlerts]
-	}
-	// Follow-ups need no Acknowledge link; neither does a handled incident.
-	if m.Kind != router.KindAcknowledge && m.Kind != router.KindResolve && m.Incident.Open() && m.Incident.AcknowledgedAt.IsZero() {
-		b.AckURL = m.AckURL
-	}
-	return b
-}
-
-var funcs = map[string]any{"inc": func(i int) int { return i + 1 }}
-
-var textBody = texttemplate.Must(texttemplate.New("text").Funcs(funcs).Parse(`{{.Summary}}
-
-Incident: {{.Key}} [{{.Severity}}] {{.Title}}
-{{- if .Service}}
-Service:  {{.Service}}{{end}}
-{{- if .Status}}
-Status:   {{.Status}}{{end}}
-{{- if .Role}}
-Paging:   {{.Role}}{{end}}
-{{if .Text}}
-{{.Text}}
-{{end}}
-{{- with .Runbook}}
-Runbook: {{.Title}}{{if .URL}} <{{.URL}}>{{end}}
-{{- range $i, $s := .Steps}}
-  {{inc $i}}. {{$s}}{{end}}
-{{end}}
-{{- if .Alerts}}
-Alerts:
-{{- range .Alerts}}
-  - [{{.Status}}] {{.Title}}{{end}}
-{{- if .More}}
-  … and {{.More}} more{{end}}
-{{end}}
-{{- if .AckURL}}
-Acknowledge: {{.AckURL}}{{end}}
-{{- if .IncidentURL}}
-View incident: {{.IncidentURL}}{{end}}
-`))
-
-var htmlBody = htmltemplate.Must(htmltemplate.New("html").Funcs(funcs).Parse(`<!DOCTYPE html>
-<html><body style="font-family:sans-serif">
-<h2>{{.Summary}}</h2>
-<table>
-<tr><td><b>Incident</b></td><td>{{.Key}} [{{.Severity}}] {{.Title}}</td></tr>
-{{- if .Service}}
-<tr><td><b>Service</b></td><td>{{.Service}}</td></tr>{{end}}
-{{- if .Status}}
-<tr><td><b>Status</b></td><td>{{.Status}}</td></tr>{{end}}
-{{- if .Role}}
-<tr><td><b>Paging</b></td><td>{{.Role}}</td></tr>{{end}}
-</table>
-{{- if .Text}}
-<p style="white-space:pre-wrap">{{.Text}}</p>{{end}}
-{{- with .Runbook}}
-<p><b>Runbook:</b> {{if .URL}}<a href="{{.URL}}">{{.Title}}</a>{{else}}{{.Title}}{{end}}</p>
-{{- if .Steps}}
-<ol>{{range .Steps}}<li>{{.}}</li>{{end}}</ol>{{end}}
-{{- end}}
-{{- if .Alerts}}
-<ul>{{range .Alerts}}<li>[{{.Status}}] {{.Title}}</li>{{end}}{{if .More}}<li>… and {{.More}} more</li>{{end}}</ul>
-{{- end}}
-<p>
-{{- if .AckURL}}
-<a href="{{.AckURL}}" style="display:inline-block;padding:8px 16px;background:#d32f2f;color:#ffffff;text-decoration:none;border-radius:4px">Acknowledge</a>{{end}}
-{{- if .IncidentURL}}
-<a href="{{.IncidentURL}}" style="display:inline-block;padding:8px 16px">View incident</a>{{end}}
-</p>
-</body></html>
-`))

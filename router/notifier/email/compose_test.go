@@ -16,6 +16,7 @@ import (
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/email"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 var testNow = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -27,7 +28,7 @@ func page() *router.Message {
 		DedupKey:       "alertgate-INC-7",
 		Incident: alert.Incident{
 			Key: "INC-7", Severity: alert.P0, Status: alert.IncidentTriggered,
-			Title: "checkout: error rate", Service: "checkout",
+			Title: "error rate", Service: "checkout",
 		},
 		Role:    "oncall",
 		Step:    "oncall#0",
@@ -74,7 +75,9 @@ func parse(t *testing.T, raw []byte) parsed {
 
 func compose(t *testing.T, m *router.Message) parsed {
 	t.Helper()
-	raw, err := email.Compose(m, "Alertgate <alerts@example.com>", []string{"oncall@example.com", "Lead <lead@example.com>"}, testNow)
+	parts, err := template.DefaultTarget("email").Render(m)
+	require.NoError(t, err)
+	raw, err := email.Compose(m, parts, "Alertgate <alerts@example.com>", []string{"oncall@example.com", "Lead <lead@example.com>"}, testNow)
 	require.NoError(t, err)
 	return parse(t, raw)
 }
@@ -103,7 +106,7 @@ func TestComposeBodies(t *testing.T) {
 	for _, ct := range []string{"text/plain", "text/html"} {
 		t.Run(ct, func(t *testing.T) {
 			body := p.parts[ct]
-			require.Contains(t, body, "Error rate above 5% for 5m.")
+			require.Contains(t, body, "P0 (Critical) incident INC-7 needs oncall.")
 			require.Contains(t, body, "Check the deploy")
 			require.Contains(t, body, "https://runbooks.example/checkout")
 			require.Contains(t, body, "https://alertgate.example/ack/abc")
@@ -128,9 +131,9 @@ func TestComposeFollowUpHasNoAckLink(t *testing.T) {
 }
 
 func TestComposeIDs(t *testing.T) {
-	first, err := email.Compose(page(), "alerts@example.com", []string{"a@example.com"}, testNow)
+	first, err := email.Compose(page(), template.Rendered{}, "alerts@example.com", []string{"a@example.com"}, testNow)
 	require.NoError(t, err)
-	again, err := email.Compose(page(), "alerts@example.com", []string{"a@example.com"}, testNow)
+	again, err := email.Compose(page(), template.Rendered{}, "alerts@example.com", []string{"a@example.com"}, testNow)
 	require.NoError(t, err)
 	require.Equal(t, first, again, "a retry composes the same bytes")
 
@@ -171,7 +174,7 @@ func TestComposeEncodesSubject(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := page()
 			m.Summary = tt.summary
-			raw, err := email.Compose(m, "alerts@example.com", []string{"a@example.com"}, testNow)
+			raw, err := email.Compose(m, template.Rendered{}, "alerts@example.com", []string{"a@example.com"}, testNow)
 			require.NoError(t, err)
 			p := parse(t, raw)
 			require.Empty(t, p.header.Get("Bcc"))
@@ -198,7 +201,7 @@ func TestComposeRejectsBadAddresses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := email.Compose(page(), tt.from, tt.to, testNow)
+			_, err := email.Compose(page(), template.Rendered{}, tt.from, tt.to, testNow)
 			require.Error(t, err)
 		})
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultTimeout bounds one attempt (dial to QUIT) when Config.Timeout is
@@ -36,6 +37,9 @@ type Config struct {
 	Timeout time.Duration
 	// Version is alertgate's version, sent as X-Mailer.
 	Version string
+	// Templates renders the subject (title), the text and the html parts (notifier.New always sets
+	// it); nil sends the message's own Summary and Text.
+	Templates *template.Target
 }
 
 // Notifier sends every message as one mail to the configured recipients.
@@ -49,6 +53,7 @@ type Notifier struct {
 	tls     *tls.Config
 	log     *zap.Logger
 	now     func() time.Time
+	tmpl    *template.Target
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -106,13 +111,15 @@ func New(cfg Config, log *zap.Logger, now func() time.Time) (*Notifier, error) {
 		tls:     &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12},
 		log:     log,
 		now:     now,
+		tmpl:    cfg.Templates,
 	}, nil
 }
 
 // Notify mails m (see Compose) to every recipient in one transaction.
 // Every kind is sent.
 func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
-	msg, err := Compose(m, n.smtp.From, n.smtp.To, n.now())
+	m, parts := n.tmpl.ApplyLogged(m, n.log)
+	msg, err := Compose(m, parts, n.smtp.From, n.smtp.To, n.now())
 	if err != nil {
 		return &router.DeliveryError{Reason: router.ReasonClient, Err: err}
 	}

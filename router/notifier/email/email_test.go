@@ -17,6 +17,7 @@ import (
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/email"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 const testPassword = "hunter2-very-secret"
@@ -147,7 +148,7 @@ func TestNotifyDelivers(t *testing.T) {
 	require.Equal(t, "FROM:<alerts@example.com>", s.from)
 	require.Equal(t, []string{"TO:<oncall@example.com>", "TO:<lead@example.com>"}, s.rcpt)
 
-	want, err := email.Compose(m, "Alertgate <alerts@example.com>", []string{"oncall@example.com", "Lead <lead@example.com>"}, testNow)
+	want, err := email.Compose(m, template.Rendered{Title: m.Summary, Text: m.Text}, "Alertgate <alerts@example.com>", []string{"oncall@example.com", "Lead <lead@example.com>"}, testNow)
 	require.NoError(t, err)
 	require.Equal(t, "X-Mailer: alertgate/1.2.3\r\n"+string(want), s.data)
 	require.Contains(t, parse(t, []byte(s.data)).parts["text/plain"], "\n.leading dot survives")

@@ -6,28 +6,33 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 // Notifier logs each message as one Info line.
 type Notifier struct {
-	log *zap.Logger
+	log  *zap.Logger
+	tmpl *template.Target
 }
 
 var _ router.Notifier = (*Notifier)(nil)
 
-// New returns a Notifier that writes to log; a nil log discards.
-func New(log *zap.Logger) (*Notifier, error) {
+// New returns a Notifier that writes to log; a nil log discards. tmpl
+// renders the summary (notifier.New always sets it); nil logs the
+// message's own Summary.
+func New(log *zap.Logger, tmpl *template.Target) (*Notifier, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Notifier{log: log}, nil
+	return &Notifier{log: log, tmpl: tmpl}, nil
 }
 
 // Notify writes m as one Info line whose message is the kind ("page",
 // "acknowledge", "resolve", "info") with the fields incident, severity,
-// status, title, role, step, channel, kind, summary, ack_url and
-// incident_url (empty ones left out). It never fails.
+// status, title, role, step, channel, kind, summary (the rendered title),
+// ack_url and incident_url (empty ones left out). It never fails.
 func (n *Notifier) Notify(_ context.Context, m *router.Message) error {
+	m, _ = n.tmpl.ApplyLogged(m, n.log)
 	fields := []zap.Field{
 		zap.String("incident", m.Incident.Key),
 		zap.String("severity", m.Incident.Severity.String()),

@@ -46,7 +46,7 @@ func TestNotifyLogsOneLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			log, logs := notifiertest.ObservedLogger()
-			n, err := lognotifier.New(log)
+			n, err := lognotifier.New(log, nil)
 			require.NoError(t, err)
 			m := notifiertest.Message(tt.kind)
 			if tt.edit != nil {
@@ -65,7 +65,7 @@ func TestNotifyLogsOneLine(t *testing.T) {
 }
 
 func TestNilLoggerDiscards(t *testing.T) {
-	n, err := lognotifier.New(nil)
+	n, err := lognotifier.New(nil, nil)
 	require.NoError(t, err)
 	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 // Base URLs of the Opsgenie regions.
@@ -28,6 +29,9 @@ const DefaultTimeout = router.DefaultHTTPTimeout
 
 // Config configures an Opsgenie target.
 type Config struct {
+	// Templates renders the title (message) and text (description) (notifier.New always sets
+	// it); nil sends the message's own Summary and Text.
+	Templates *template.Target
 	// APIKey is the key of an API integration (Authorization: GenieKey …).
 	APIKey config.Secret
 	// Region is "us" (the default) or "eu".
@@ -48,6 +52,7 @@ type Notifier struct {
 	ep         *router.HTTPEndpoint
 	auth       string
 	responders []responder
+	tmpl       *template.Target
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -81,7 +86,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	if err != nil {
 		return nil, fmt.Errorf("opsgenie: %w", err)
 	}
-	return &Notifier{ep: ep, auth: auth, responders: rs}, nil
+	return &Notifier{ep: ep, auth: auth, responders: rs, tmpl: cfg.Templates}, nil
 }
 
 // Notify creates the alert for a page and acknowledges or closes it for
@@ -107,6 +112,7 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 			&router.DeliveryError{Reason: router.ReasonClient, Err: errors.New("message has no dedup key")})
 	}
 	if m.Kind == router.KindPage {
+		m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
 		payload = n.create(m, alias)
 	} else {
 		payload = action(m)

@@ -166,6 +166,18 @@ func trigger(e *Event, m *router.Message) {
 		}
 		e.Links = append(e.Links, Link{Href: m.Runbook.URL, Text: "Runbook: " + title})
 	}
+	if len(m.Alerts) > 0 {
+		// The first alert's own links: its runbook and where it comes from.
+		a := m.Alerts[0]
+		for _, l := range []Link{
+			{Href: a.RunbookURL, Text: "Alert runbook"}, {Href: a.GeneratorURL, Text: "Source"},
+			{Href: a.DashboardURL, Text: "Dashboard"}, {Href: a.PanelURL, Text: "Panel"}, {Href: a.SilenceURL, Text: "Silence"},
+		} {
+			if l.Href != "" {
+				e.Links = append(e.Links, l)
+			}
+		}
+	}
 }
 
 // shrink drops the bulky custom details, keeping the incident key.

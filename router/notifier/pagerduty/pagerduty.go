@@ -14,6 +14,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultURL is the Events API v2 endpoint.
@@ -24,6 +25,9 @@ const DefaultTimeout = router.DefaultHTTPTimeout
 
 // Config configures a PagerDuty target.
 type Config struct {
+	// Templates renders the title (summary) and text (custom_details.text) (notifier.New always sets
+	// it); nil sends the message's own Summary and Text.
+	Templates *template.Target
 	// RoutingKey is the integration key of a service or ruleset.
 	RoutingKey config.Secret
 	// URL overrides DefaultURL (a proxy, a regional endpoint, tests).
@@ -38,6 +42,7 @@ type Config struct {
 type Notifier struct {
 	ep         *router.HTTPEndpoint
 	routingKey string
+	tmpl       *template.Target
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -59,7 +64,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	if key == "" || strings.TrimSpace(key) != key {
 		return nil, errors.New("pagerduty: routing key missing or has surrounding spaces")
 	}
-	return &Notifier{ep: ep, routingKey: key}, nil
+	return &Notifier{ep: ep, routingKey: key, tmpl: cfg.Templates}, nil
 }
 
 // Notify sends the event for m; an info message is skipped (nil error).
@@ -70,6 +75,7 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 			zap.String("kind", string(m.Kind)), zap.String("incident", m.Incident.Key))
 		return nil
 	}
+	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
 	body, err := n.encode(act, m)
 	if err != nil {
 		return fmt.Errorf("pagerduty enqueue: %w", err)

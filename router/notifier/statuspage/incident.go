@@ -85,6 +85,9 @@ type updateIncident struct {
 // create builds the body that opens the incident.
 func (n *Notifier) create(m *router.Message) *request {
 	name := m.Incident.Title
+	if n.tmpl != nil && m.Summary != "" {
+		name = m.Summary // the rendered title: the incident's title by default
+	}
 	if name == "" {
 		name = m.Summary
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultURL is the base URL of the Statuspage REST API.
@@ -26,6 +27,9 @@ const StatusRateLimited = 420
 
 // Config configures a Statuspage target.
 type Config struct {
+	// Templates renders the title (incident name) and text (update body) (notifier.New always sets
+	// it); nil sends the message's own Summary and Text.
+	Templates *template.Target
 	// APIKey is a Statuspage API key (Authorization: OAuth …).
 	APIKey config.Secret
 	// PageID is the id of the status page incidents are opened on.
@@ -46,6 +50,7 @@ type Notifier struct {
 	auth       string
 	pageID     string
 	components []string
+	tmpl       *template.Target
 }
 
 var (
@@ -84,6 +89,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 		auth:       auth,
 		pageID:     cfg.PageID,
 		components: append([]string(nil), cfg.ComponentIDs...),
+		tmpl:       cfg.Templates,
 	}, nil
 }
 
@@ -99,6 +105,7 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 // returns m.Ref. Messages with nothing to do send no request and return
 // "" and nil, which keeps any stored reference.
 func (n *Notifier) Deliver(ctx context.Context, m *router.Message) (string, error) {
+	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
 	if m.Ref == "" {
 		if m.Kind != router.KindPage && m.Kind != router.KindInfo {
 			n.skip(m)

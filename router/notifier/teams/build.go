@@ -38,8 +38,10 @@ var levels = []limits{
 }
 
 // Build renders m as a Workflows webhook body holding one Adaptive Card.
+// m.Summary and m.Text are the rendered title and text (see Notifier);
+// without a Summary the title is "P0 INC-7: <title>".
 //
-// A page or info message gets a title "P0 INC-7: <title>", a FactSet
+// A page or info message gets the title, a FactSet
 // (Severity, Service, Status, Role for pages, Step, Channel for info,
 // Category, Alerts), the text, the alerts, the runbook title with its
 // steps in monospace, and buttons: Acknowledge (when m has an AckURL and
@@ -63,9 +65,9 @@ func Build(m *router.Message) Payload {
 func build(m *router.Message, l limits) Payload {
 	switch m.Kind {
 	case router.KindAcknowledge:
-		return followUp(m, l, "Acknowledged", ColorWarning, m.Incident.AcknowledgedBy, time.Time{})
+		return followUp(m, l, ColorWarning)
 	case router.KindResolve:
-		return followUp(m, l, "Resolved", ColorGood, m.Incident.ResolvedBy, m.Incident.ResolvedAt)
+		return followUp(m, l, ColorGood)
 	default:
 		return incident(m, l)
 	}
@@ -74,7 +76,7 @@ func build(m *router.Message, l limits) Payload {
 func incident(m *router.Message, l limits) Payload {
 	inc := &m.Incident
 	body := []Element{
-		title(truncate(heading(inc), l.title), statusColor(inc.Status)),
+		title(truncate(heading(m), l.title), statusColor(inc.Status)),
 		{Type: "FactSet", Facts: facts(m, l.fact)},
 	}
 	if m.Text != "" {
@@ -93,21 +95,31 @@ func incident(m *router.Message, l limits) Payload {
 	return envelope(body, actions)
 }
 
-func followUp(m *router.Message, l limits, what, color, by string, resolvedAt time.Time) Payload {
+func followUp(m *router.Message, l limits, color string) Payload {
 	inc := &m.Incident
-	body := []Element{title(truncate(what+": "+heading(inc), l.title), color)}
-	var line string
-	if by != "" {
-		line = what + " by " + by
-	}
-	if !resolvedAt.IsZero() && !inc.OpenedAt.IsZero() && resolvedAt.After(inc.OpenedAt) {
-		if line == "" {
-			line = what
+	var body []Element
+	if m.Summary != "" {
+		// The rendered title; the text says by whom and after how long.
+		body = append(body, title(truncate(m.Summary, l.title), color))
+	} else {
+		what, by := "Acknowledged", inc.AcknowledgedBy
+		if m.Kind == router.KindResolve {
+			what, by = "Resolved", inc.ResolvedBy
 		}
-		line += " after " + resolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()
-	}
-	if line != "" {
-		body = append(body, textBlock(truncate(line, l.line)))
+		body = append(body, title(truncate(what+": "+heading(m), l.title), color))
+		line := ""
+		if by != "" {
+			line = what + " by " + by
+		}
+		if m.Kind == router.KindResolve && !inc.ResolvedAt.IsZero() && !inc.OpenedAt.IsZero() && inc.ResolvedAt.After(inc.OpenedAt) {
+			if line == "" {
+				line = what
+			}
+			line += " after " + inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()
+		}
+		if line != "" {
+			body = append(body, textBlock(truncate(line, l.line)))
+		}
 	}
 	f := []Fact{fact("Severity", inc.Severity.String()+" "+inc.Severity.Name(), l.fact)}
 	if inc.Service != "" {
@@ -138,9 +150,12 @@ func appendLinks(m *router.Message, actions []Action) []Action {
 	return actions
 }
 
-// heading is "P0 INC-7: title".
-func heading(inc *alert.Incident) string {
-	return fmt.Sprintf("%s %s: %s", inc.Severity, inc.Key, inc.Title)
+// heading is the rendered title, m.Summary, or "P0 INC-7: title".
+func heading(m *router.Message) string {
+	if m.Summary != "" {
+		return m.Summary
+	}
+	return fmt.Sprintf("%s %s: %s", m.Incident.Severity, m.Incident.Key, m.Incident.Title)
 }
 
 func statusColor(s alert.IncidentStatus) string {

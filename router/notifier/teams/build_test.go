@@ -36,7 +36,7 @@ func TestBuildTitleColor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := notifiertest.Message(tt.kind)
+			m := message(tt.kind)
 			m.Incident.Status = tt.status
 			head := card(teams.Build(m)).Body[0]
 			require.Equal(t, "TextBlock", head.Type)
@@ -64,7 +64,7 @@ func TestBuildActions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := notifiertest.Message(tt.kind)
+			m := message(tt.kind)
 			m.Incident.Status, m.AckURL = tt.status, tt.ackURL
 			var titles []string
 			for _, a := range card(teams.Build(m)).Actions {
@@ -100,7 +100,7 @@ func TestBuildFollowUpLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := notifiertest.Message(tt.kind)
+			m := message(tt.kind)
 			tt.edit(&m.Incident)
 			var got []string
 			for _, el := range card(teams.Build(m)).Body {
@@ -115,7 +115,7 @@ func TestBuildFollowUpLine(t *testing.T) {
 }
 
 func TestBuildAlertList(t *testing.T) {
-	m := notifiertest.Message(router.KindPage)
+	m := message(router.KindPage)
 	m.Alerts = nil
 	for i := range 25 {
 		m.Alerts = append(m.Alerts, router.AlertSummary{
@@ -135,7 +135,7 @@ func TestBuildAlertList(t *testing.T) {
 }
 
 func TestBuildTruncates(t *testing.T) {
-	m := notifiertest.Message(router.KindPage)
+	m := message(router.KindPage)
 	m.Incident.Title = strings.Repeat("t", 500)
 	m.Text = strings.Repeat("ü", 5000)
 	m.Runbook.Steps = []string{strings.Repeat("r", 1000)}
@@ -153,7 +153,7 @@ func TestBuildTruncates(t *testing.T) {
 // with control characters and invalid UTF-8 (which JSON escapes to six
 // bytes each).
 func huge(k router.MessageKind) *router.Message {
-	m := notifiertest.Message(k)
+	m := message(k)
 	big := func(n int) string { return strings.Repeat("\x01ü\xff<", n) }
 	m.Incident.Title, m.Incident.Service, m.Incident.Category = big(5000), big(5000), big(5000)
 	m.Incident.AcknowledgedBy, m.Incident.ResolvedBy = big(5000), big(5000)
@@ -174,7 +174,7 @@ func TestBuildFitsTeamsLimit(t *testing.T) {
 		msg  *router.Message
 	}{
 		{name: "page with 500 non-ascii alerts", msg: func() *router.Message {
-			m := notifiertest.Message(router.KindPage)
+			m := message(router.KindPage)
 			for i := range 500 {
 				m.Alerts = append(m.Alerts, router.AlertSummary{Status: alert.StatusFiring, Title: fmt.Sprintf("KubePodCrashLooping %d", i), Description: strings.Repeat("€", 280)})
 			}
@@ -202,8 +202,16 @@ func TestBuildFitsTeamsLimit(t *testing.T) {
 }
 
 func TestBuildKeepsSmallMessagesWhole(t *testing.T) {
-	m := notifiertest.Message(router.KindPage)
+	m := message(router.KindPage)
 	m.Text = strings.Repeat("x", 3999)
 	body := card(teams.Build(m)).Body
 	require.Equal(t, m.Text, body[2].Text)
+}
+
+// message is the shared test message without a rendered title, so that
+// the card's own heading shows.
+func message(k router.MessageKind) *router.Message {
+	m := notifiertest.Message(k)
+	m.Summary = ""
+	return m
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
@@ -19,6 +20,9 @@ const DefaultTimeout = router.DefaultHTTPTimeout
 
 // Config configures a Teams target.
 type Config struct {
+	// Templates renders the title (card heading) and the text (notifier.New always sets
+	// it); nil sends the message's own Summary and Text.
+	Templates *template.Target
 	// URL is the Workflows webhook URL; its sig query parameter is the
 	// credential.
 	URL config.Secret
@@ -30,7 +34,8 @@ type Config struct {
 
 // Notifier posts Adaptive Cards to one Workflows webhook.
 type Notifier struct {
-	ep *router.HTTPEndpoint
+	ep   *router.HTTPEndpoint
+	tmpl *template.Target
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -44,11 +49,12 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	if err != nil {
 		return nil, err
 	}
-	return &Notifier{ep: ep}, nil
+	return &Notifier{ep: ep, tmpl: cfg.Templates}, nil
 }
 
 // Notify posts m as an Adaptive Card (see Build). Every kind is sent.
 func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
 	body, err := encode(Build(m))
 	if err != nil {
 		return &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("teams encode: %w", err)}

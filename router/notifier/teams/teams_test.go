@@ -120,7 +120,7 @@ func TestNotifyRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			client, rec, mt := notifiertest.RecordPost(hookURL, httpmock.NewStringResponder(http.StatusAccepted, ""))
-			m := notifiertest.Message(tt.kind)
+			m := message(tt.kind)
 			tt.edit(m)
 
 			require.NoError(t, newNotifier(t, client, 0).Notify(context.Background(), m))
@@ -160,7 +160,7 @@ func TestNotifyStatusMapping(t *testing.T) {
 	for _, c := range tests {
 		t.Run(c.Name, func(t *testing.T) {
 			client := notifiertest.MockPost(hookURL, c.Responder)
-			err := newNotifier(t, client, c.AttemptTimeout()).Notify(context.Background(), notifiertest.Message(router.KindPage))
+			err := newNotifier(t, client, c.AttemptTimeout()).Notify(context.Background(), message(router.KindPage))
 			notifiertest.RequireStatus(t, c, err)
 		})
 	}
@@ -185,7 +185,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 			n, err := teams.New(teams.Config{URL: hookURL, Timeout: notifiertest.CaseTimeout(tt.name)}, client, log, notifiertest.Clock)
 			require.NoError(t, err)
 
-			err = n.Notify(context.Background(), notifiertest.Message(router.KindPage))
+			err = n.Notify(context.Background(), message(router.KindPage))
 
 			require.Error(t, err)
 			require.Contains(t, err.Error(), "teams post")
@@ -201,7 +201,7 @@ func TestNotifyLogsNoSecret(t *testing.T) {
 	n, err := teams.New(teams.Config{URL: hookURL}, client, log, notifiertest.Clock)
 	require.NoError(t, err)
 
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), message(router.KindPage)))
 
 	require.Equal(t, 1, logs.FilterMessage("teams delivered").Len())
 	notifiertest.RequireNoSecrets(t, notifiertest.LogText(t, logs), sig)

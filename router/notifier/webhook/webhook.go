@@ -15,6 +15,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	msgtemplate "github.com/alertgate/alertgate/router/template"
 )
 
 // PayloadVersion is the version of the JSON body; it changes only when a
@@ -49,9 +50,13 @@ type Config struct {
 	Version string
 	// Template, when set, is a Go text/template that renders the body
 	// from the Message (fields as in the default JSON: .Kind, .Incident,
-	// .Role, .Summary, .AckURL, .Alerts …); the function json encodes a
-	// value as JSON. Without it the body is the default Payload.
+	// .Role, .Summary, .AckURL, .Alerts …) with the template functions
+	// (json encodes a value as JSON). Without it the body is the default
+	// Payload.
 	Template string
+	// Templates renders the summary and text fields (notifier.New always sets
+	// it); nil sends the message's own Summary and Text.
+	Templates *msgtemplate.Target
 }
 
 // Notifier posts messages as JSON.
@@ -60,6 +65,7 @@ type Notifier struct {
 	secret  []byte
 	headers http.Header
 	tmpl    *template.Template // nil: the default JSON body
+	human   *msgtemplate.Target
 }
 
 var _ router.Notifier = (*Notifier)(nil)
@@ -81,19 +87,13 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	n := &Notifier{ep: ep, secret: []byte(cfg.Secret.Value()), headers: headers}
+	n := &Notifier{ep: ep, secret: []byte(cfg.Secret.Value()), headers: headers, human: cfg.Templates}
 	if cfg.Template != "" {
-		if n.tmpl, err = template.New("webhook").Option("missingkey=error").Funcs(template.FuncMap{"json": jsonValue}).Parse(cfg.Template); err != nil {
+		if n.tmpl, err = template.New("webhook").Option("missingkey=error").Funcs(msgtemplate.Funcs).Parse(cfg.Template); err != nil {
 			return nil, fmt.Errorf("webhook: template: %w", err)
 		}
 	}
 	return n, nil
-}
-
-// jsonValue is the template function json: v as a JSON value.
-func jsonValue(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
 }
 
 // render is the body for m: the template's output, or the default JSON.
@@ -158,6 +158,7 @@ func TicketRef(body []byte) string {
 }
 
 func (n *Notifier) post(ctx context.Context, m *router.Message) (*router.HTTPResponse, error) {
+	m, _ = n.human.ApplyLogged(m, n.ep.Log)
 	body, err := n.render(m)
 	if err != nil {
 		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("webhook encode: %w", err)}

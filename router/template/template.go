@@ -1,0 +1,269 @@
+package template
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+)
+
+//go:embed default.tmpl
+var defaultTmpl string
+
+// Types are the target types with default templates, each defining
+// "<type>.default.title" and "<type>.default.text" ("email.default.html"
+// too).
+var Types = []string{"log", "webhook", "slack", "teams", "email", "pagerduty", "opsgenie", "statuspage"}
+
+// Set is a compiled template set: default.tmpl, then the config's files.
+// It is safe for concurrent use.
+type Set struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+	loc  *time.Location
+}
+
+// New parses default.tmpl and then every file matching globs (in order,
+// so a file may redefine a default); times print in timeZone (an IANA
+// name; "" is UTC). A glob that matches no file is an error.
+func New(globs []string, timeZone string) (*Set, error) {
+	loc := time.UTC
+	if timeZone != "" {
+		var err error
+		if loc, err = time.LoadLocation(timeZone); err != nil {
+			return nil, fmt.Errorf("time zone %q: %w", timeZone, err)
+		}
+	}
+	s := &Set{
+		text: texttemplate.New("").Option("missingkey=zero").Funcs(Funcs),
+		html: htmltemplate.New("").Option("missingkey=zero").Funcs(Funcs),
+		loc:  loc,
+	}
+	if err := s.parse("default.tmpl", defaultTmpl); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, g := range globs {
+		files, err := filepath.Glob(g)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("templates %q: %w", g, err))
+			continue
+		}
+		if len(files) == 0 {
+			errs = append(errs, fmt.Errorf("templates %q: no file matches", g))
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("templates: %w", err))
+				continue
+			}
+			errs = append(errs, s.parse(f, string(b)))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Set) parse(name, src string) error {
+	if _, err := s.text.New(name).Parse(src); err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	if _, err := s.html.New(name).Parse(src); err != nil {
+		return fmt.Errorf("templates (html): %w", err)
+	}
+	return nil
+}
+
+// FromConfig is New with the config's templates and time zone
+// (escalation.digests.time_zone, the one time zone of the config).
+func FromConfig(cfg *config.Config) (*Set, error) {
+	return New(cfg.Templates, cfg.Escalation.Digests.TimeZone)
+}
+
+var defaultSet = sync.OnceValue(func() *Set {
+	s, err := New(nil, "")
+	if err != nil {
+		panic(fmt.Sprintf("default.tmpl: %v", err)) // embedded; a test parses it
+	}
+	return s
+})
+
+// Default returns the set of default.tmpl alone, times in UTC.
+func Default() *Set { return defaultSet() }
+
+// DefaultTarget returns the default templates of a target type.
+func DefaultTarget(typ string) *Target {
+	t, err := Default().Target(config.Target{Type: typ})
+	if err != nil {
+		panic(fmt.Sprintf("default templates of %q: %v", typ, err)) // a test renders every type
+	}
+	return t
+}
+
+// Target is one target's compiled title, text and (e-mail) html.
+type Target struct {
+	title, text *texttemplate.Template
+	html        *htmltemplate.Template
+	loc         *time.Location
+	// fallback renders a message whose override failed: the type's
+	// defaults. nil when t is the defaults.
+	fallback *Target
+}
+
+// Target compiles tc's title, text and html (the type's defaults where
+// tc gives none) and renders them once for sample messages of every kind,
+// so that a template that would fail at send time fails here.
+func (s *Set) Target(tc config.Target) (*Target, error) {
+	known := false
+	for _, typ := range Types {
+		known = known || typ == tc.Type
+	}
+	if !known {
+		return nil, fmt.Errorf("templates: no default templates for type %q", tc.Type)
+	}
+	if tc.HTML != "" && tc.Type != "email" {
+		return nil, errors.New("html: only email targets have an html part")
+	}
+	def := func(part string) string { return `{{ template "` + tc.Type + `.default.` + part + `" . }}` }
+	t := &Target{loc: s.loc}
+	var errs []error
+	var err error
+	if t.title, err = s.compileText("title", or(tc.Title, def("title"))); err != nil {
+		errs = append(errs, fmt.Errorf("title: %w", err))
+	}
+	if t.text, err = s.compileText("text", or(tc.Text, def("text"))); err != nil {
+		errs = append(errs, fmt.Errorf("text: %w", err))
+	}
+	if tc.Type == "email" {
+		if t.html, err = s.compileHTML("html", or(tc.HTML, def("html"))); err != nil {
+			errs = append(errs, fmt.Errorf("html: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, m := range Samples(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)) {
+		if _, err := t.render(m); err != nil {
+			return nil, fmt.Errorf("rendering a %s message: %w", m.StepType, err)
+		}
+	}
+	if tc.Title != "" || tc.Text != "" || tc.HTML != "" {
+		if t.fallback, err = s.Target(config.Target{Type: tc.Type}); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (s *Set) compileText(name, src string) (*texttemplate.Template, error) {
+	c, err := s.text.Clone()
+	if err != nil {
+		return nil, err
+	}
+	return c.New(name).Parse(src)
+}
+
+func (s *Set) compileHTML(name, src string) (*htmltemplate.Template, error) {
+	c, err := s.html.Clone()
+	if err != nil {
+		return nil, err
+	}
+	return c.New(name).Parse(src)
+}
+
+// Rendered is a message's human text for one target.
+type Rendered struct {
+	// Title is one line (line breaks become spaces).
+	Title string
+	Text  string
+	// HTML is the e-mail HTML part ("" for other types).
+	HTML string
+}
+
+func (t *Target) render(m *router.Message) (Rendered, error) {
+	d := Data{Message: m, loc: t.loc}
+	var r Rendered
+	var b bytes.Buffer
+	if err := t.title.Execute(&b, d); err != nil {
+		return r, fmt.Errorf("title: %w", err)
+	}
+	r.Title = strings.Join(strings.Fields(b.String()), " ")
+	b.Reset()
+	if err := t.text.Execute(&b, d); err != nil {
+		return r, fmt.Errorf("text: %w", err)
+	}
+	r.Text = strings.TrimSpace(b.String())
+	if t.html != nil {
+		b.Reset()
+		if err := t.html.Execute(&b, d); err != nil {
+			return r, fmt.Errorf("html: %w", err)
+		}
+		r.HTML = b.String()
+	}
+	return r, nil
+}
+
+// Render renders m's title, text and html. When an override fails at send
+// time it falls back to the type's defaults, so the message still goes
+// out, and returns the override's error with the defaults' result.
+func (t *Target) Render(m *router.Message) (Rendered, error) {
+	r, err := t.render(m)
+	if err == nil || t.fallback == nil {
+		return r, err
+	}
+	r, ferr := t.fallback.render(m)
+	return r, errors.Join(err, ferr)
+}
+
+// Apply returns a copy of m whose Summary and Text are the rendered title
+// and text, and the rendered parts. On an error (logged by the caller) the
+// copy holds whatever rendered; where nothing did, m's own Summary and Text
+// stay.
+func (t *Target) Apply(m *router.Message) (*router.Message, Rendered, error) {
+	r, err := t.Render(m)
+	c := *m
+	if r.Title != "" {
+		c.Summary = r.Title
+	}
+	if r.Text != "" {
+		c.Text = r.Text
+	}
+	return &c, r, err
+}
+
+// ApplyLogged is Apply for notifiers: a template error is logged as a
+// warning and the message goes out with what rendered. A nil t renders
+// nothing: m goes out with its own Summary and Text (notifiers built
+// directly, without notifier.New, as in their unit tests).
+func (t *Target) ApplyLogged(m *router.Message, log *zap.Logger) (*router.Message, Rendered) {
+	if t == nil {
+		return m, Rendered{Title: m.Summary, Text: m.Text}
+	}
+	c, r, err := t.Apply(m)
+	if err != nil && log != nil {
+		log.Warn("message template failed; the defaults were used", zap.String("incident", m.Incident.Key), zap.Error(err))
+	}
+	return c, r
+}
