@@ -243,8 +243,9 @@ type Maintenance struct {
 
 // InhibitRule mutes the pages of alerts matching TargetMatchers while an
 // open incident's alert matches SourceMatchers with equal values of the
-// Equal labels (Alertmanager's inhibit_rules). Matchers also see the
-// decided severity as "priority" (P0…P3).
+// Equal labels (Alertmanager's inhibit_rules; unlike Alertmanager, an
+// Equal label empty or missing on either side is never equal). Matchers
+// also see the decided severity as "priority" (P0…P3).
 type InhibitRule struct {
 	Name           string   `yaml:"name,omitempty"`
 	SourceMatchers []string `yaml:"source_matchers"`

@@ -99,9 +99,11 @@ func matchAll(ms []matcher, v *view) bool {
 // Inhibition follows Alertmanager: a rule applies when the alert matches
 // its target matchers, a source alert (with the source incident's severity
 // as priority) matches its source matchers, and every equal label has the
-// same value on both — a label missing on both counts as equal, as in
-// Alertmanager, so `equal: [service]` lets an unlabelled P0 inhibit every
-// unlabelled P1. An alert is never inhibited by its own incident (same
+// same non-empty value on both. Unlike Alertmanager, where a label missing
+// on both sides counts as equal, an equal label that is empty or missing on
+// the source or the target never matches: with `equal: [service]` a P0
+// without a service inhibits nothing, instead of muting every other alert
+// that lacks one. An alert is never inhibited by its own incident (same
 // group key) or by itself (same source and fingerprint), and resolved
 // source alerts inhibit nothing.
 func (e *Engine) Suppress(a *alert.Alert, d *Decision, now time.Time, silences []Silence, sources []InhibitSource) (Suppression, bool) {
@@ -172,9 +174,11 @@ func (e *Engine) ownIncident(a *alert.Alert, d *Decision, src *InhibitSource) bo
 	return key == d.GroupKey
 }
 
+// equalLabels reports whether every name has the same value on target and
+// source, and that value is not empty (see Suppress).
 func equalLabels(names []string, target, source *view) bool {
 	for _, n := range names {
-		if target.value(n) != source.value(n) {
+		if tv := target.value(n); tv == "" || tv != source.value(n) {
 			return false
 		}
 	}
