@@ -204,7 +204,11 @@ func plan(w io.Writer, cfg *config.Config, sev alert.Severity) {
 		}
 	}
 	if sp := cfg.Communication.StatusPage; hasSev(sp.Severities, sev) {
-		rows = append(rows, row{-1, 100, fmt.Sprintf("at once\tstatus page\topen a public incident (%s)\t%s", sp.URL, dash(strings.Join(sp.Targets, ", ")))})
+		what := fmt.Sprintf("open a public incident (%s)", sp.URL)
+		if len(sp.Targets) == 0 {
+			what = "nothing is sent: no status page target (communication.status_page.targets)"
+		}
+		rows = append(rows, row{-1, 100, fmt.Sprintf("at once\tstatus page\t%s\t%s", what, dash(strings.Join(sp.Targets, ", ")))})
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		if rows[i].when != rows[j].when {

@@ -53,6 +53,19 @@ func TestExplain(t *testing.T) {
 		require.Contains(t, out, want)
 	}
 
+	require.Contains(t, out, "nothing is sent: no status page target", "the defaults name no status page target")
+	require.NotContains(t, out, "open a public incident")
+
+	cfgPath := filepath.Join(t.TempDir(), "sp.yml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(`targets:
+  - { name: sp, type: webhook, url: "https://status.example.com/hook" }
+communication:
+  status_page: { url: "https://status.example.com", severities: [P0], targets: [sp] }
+`), 0o600))
+	code, out, errOut = runCLI("explain", "--config", cfgPath, path)
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `status page\s+open a public incident \(https://status.example.com\)\s+sp`, out)
+
 	code, _, errOut = runCLI("explain", "--source", "probes", path)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, `source "probes"`)
