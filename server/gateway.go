@@ -138,7 +138,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	configs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "alertgate_replica_configs", Help: "Different configs the live replicas run (1 when all run the same file).",
 	}, func() float64 { _, n := st.ReplicaCounts(); return float64(n) })
-	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(), leader, replicas, configs)
+	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(g.targetNames), leader, replicas, configs)
 	if err := g.setIdentity(ctx, opts.Version, cfg); err != nil {
 		st.Close()
 		return nil, err
@@ -196,6 +196,18 @@ func pagerDutySecrets(cfg *config.Config) [][]byte {
 		}
 	}
 	return out
+}
+
+// targetNames lists the running config's targets.
+func (g *Gateway) targetNames() []string {
+	g.reloadMu.Lock()
+	cfg := g.cfg
+	g.reloadMu.Unlock()
+	names := make([]string, len(cfg.Targets))
+	for i := range cfg.Targets {
+		names[i] = cfg.Targets[i].Name
+	}
+	return names
 }
 
 // runbook finds a runbook of the running config by name.
