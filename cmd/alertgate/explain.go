@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,13 +64,12 @@ func decodePayload(cfg *config.Config, source string, body []byte) (*config.Sour
 }
 
 func explain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("explain", "ALERT.json", "Shows how each alert of a payload (a file, or - for stdin) is classified, whether\nthe config silences it, and its escalation plan.", stderr)
 	cfgPath := fs.String("config", "", "config file (default: the built-in defaults)")
 	source := fs.String("source", "", "source name the payload arrives on (default: the first that accepts it)")
 	at := fs.String("at", "", "evaluation time, RFC 3339 (default: now), for silences and maintenance windows")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "usage: alertgate explain [--config FILE] [--source NAME] [--at TIME] ALERT.json (- for stdin)")
@@ -254,11 +252,10 @@ func dash(s string) string {
 }
 
 func testRules(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("test-rules", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("test-rules", "TESTS.yml...", "Runs rule unit tests: input alerts or payloads and the expected outcome.", stderr)
 	cfgPath := fs.String("config", "", "config file whose rules are tested (default: the built-in defaults)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "usage: alertgate test-rules [--config FILE] TESTS.yml...")

@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		return serve(args[1:], stderr)
+		return serve(args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout, stderr)
 	case "explain":
@@ -59,6 +59,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "test-rules":
 		return testRules(args[1:], stdout, stderr)
 	case "config":
+		if len(args) == 2 && isHelp(args[1]) || len(args) == 3 && args[1] == "default" && isHelp(args[2]) {
+			fmt.Fprint(stdout, "usage: alertgate config default\n\nPrints the built-in defaults as YAML.\n")
+			return 0
+		}
 		if len(args) == 2 && args[1] == "default" {
 			b, err := config.Marshal(config.Default())
 			if err != nil {
@@ -71,6 +75,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	case "version", "--version":
+		if len(args) > 1 && !isHelp(args[1]) {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
 		fmt.Fprintln(stdout, "alertgate", version)
 		return 0
 	case "help", "-h", "--help":
@@ -81,9 +89,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func checkConfig(files []string, stdout, stderr io.Writer) int {
+func checkConfig(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check-config", "FILE...", "Validates config files: every error with file:line, or OK and the effective\nsources, roles, targets, runbooks and rules.", stderr)
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	files := fs.Args()
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "check-config: name at least one file")
+		fs.Usage()
 		return 2
 	}
 	code := 0
@@ -103,6 +117,48 @@ func checkConfig(files []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// newFlagSet returns a flag set for a subcommand whose usage (on -h and
+// --help, to stdout) names its arguments and says what it does; errors go
+// to stderr.
+func newFlagSet(name, params, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: alertgate %s [flags] %s\n\n%s\n", name, params, about)
+		var n int
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(fs.Output(), "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args. When it returns ok false the command ends with
+// code: 0 after -h or --help (usage printed to stdout), 2 after a bad
+// flag (the error and usage printed to stderr).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (code int, ok bool) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if isHelp(a) {
+			out := fs.Output()
+			fs.SetOutput(stdout)
+			fs.Usage()
+			fs.SetOutput(out)
+			return 0, false
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2, false
+	}
+	return 0, true
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
 func unwrapJoined(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []error
@@ -114,13 +170,16 @@ func unwrapJoined(err error) []error {
 	return []error{err}
 }
 
-func serve(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", "", "Serves the gateway (no --config: the built-in seed procedures).", stderr)
 	cfgPath := fs.String("config", "", "config file (default: the built-in seed procedures)")
 	logFormat := fs.String("log-format", "", "json or console (overrides log.format)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides log.level)")
-	if err := fs.Parse(args); err != nil {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "serve takes no arguments (got %q); the config file is --config FILE\n", fs.Arg(0))
 		return 2
 	}
 	cfg := config.Default()

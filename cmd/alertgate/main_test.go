@@ -102,3 +102,39 @@ func TestUnknownCommand(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "unknown command")
 }
+
+func TestHelpOnEverySubcommand(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"serve", []string{"serve", "--help"}, "usage: alertgate serve"},
+		{"check-config", []string{"check-config", "--help"}, "usage: alertgate check-config"},
+		{"check-config -h after a file", []string{"check-config", "a.yml", "-h"}, "usage: alertgate check-config"},
+		{"explain", []string{"explain", "--help"}, "usage: alertgate explain"},
+		{"test-rules", []string{"test-rules", "-h"}, "usage: alertgate test-rules"},
+		{"config", []string{"config", "--help"}, "usage: alertgate config default"},
+		{"config default", []string{"config", "default", "--help"}, "usage: alertgate config default"},
+		{"top level", []string{"--help"}, "Usage:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(tc.args...)
+			require.Equal(t, 0, code, errOut)
+			require.Contains(t, out, tc.want)
+			require.Empty(t, errOut)
+		})
+	}
+}
+
+func TestCheckConfigFlagsAreNotFiles(t *testing.T) {
+	code, _, errOut := runCLI("check-config", "--strict", "alertgate.yml")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "flag provided but not defined: -strict")
+	require.NotContains(t, errOut, "open")
+
+	code, _, errOut = runCLI("check-config")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "name at least one file")
+}
