@@ -10,6 +10,10 @@ type Config struct {
 	Sources       []Source        `yaml:"sources"`
 	Severities    Severities      `yaml:"severities"`
 	Rules         []Rule          `yaml:"rules"`
+	// DefaultRules false leaves the default rules out: Rules are then all
+	// the rules. Unset or true, Load appends the default rules after the
+	// file's (see mergeDefaults).
+	DefaultRules *bool `yaml:"default_rules,omitempty"`
 	Dedup         Dedup           `yaml:"dedup"`
 	Silences      []Silence       `yaml:"silences,omitempty"`
 	Maintenance   []Maintenance   `yaml:"maintenance,omitempty"`

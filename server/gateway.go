@@ -302,7 +302,7 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	if g.configPath == "" {
 		return errors.New("started without a config file: nothing to reload")
 	}
-	cfg, err := config.Load(g.configPath)
+	cfg, err := config.Load(g.configPath, rules.CheckConfig)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func loadRules(path string, stderr io.Writer) (*config.Config, *rules.Engine, bo
 	cfg := config.Default()
 	if path != "" {
 		var err error
-		if cfg, err = config.Load(path); err != nil {
+		if cfg, err = config.Load(path, rules.CheckConfig); err != nil {
 			printErrors(stderr, "config "+path, err)
 			return nil, nil, false
 		}

@@ -16,7 +16,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -102,9 +105,9 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, f := range files {
-		cfg, err := config.Load(f)
+		cfg, err := config.Load(f, rules.CheckConfig)
 		if err == nil {
-			_, err = rules.New(cfg) // expressions compile only here
+			_, err = rules.New(cfg)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: INVALID\n", f)
@@ -113,8 +116,56 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: OK\n", f)
+		summary(stdout, cfg)
 	}
 	return code
+}
+
+// summary prints what a config amounts to after it combined with the
+// defaults, so that nothing changes silently: the sources, roles,
+// targets, runbooks and how many rules of each origin.
+func summary(w io.Writer, cfg *config.Config) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var parts []string
+	for _, s := range cfg.Sources {
+		parts = append(parts, fmt.Sprintf("%s (%s)", s.Name, s.Type))
+	}
+	fmt.Fprintf(tw, "  sources\t%s\n", dash(strings.Join(parts, ", ")))
+	roles := make([]string, 0, len(cfg.Roles))
+	for r := range cfg.Roles {
+		roles = append(roles, r)
+	}
+	sort.Strings(roles)
+	parts = parts[:0]
+	for _, name := range roles {
+		r := cfg.Roles[name]
+		who := strings.Join(r.Targets, ", ")
+		if r.Rotation != nil {
+			who = fmt.Sprintf("rotation of %d", len(r.Rotation.Members))
+			if len(r.Targets) > 0 {
+				who += ", else " + strings.Join(r.Targets, ", ")
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s → %s", name, dash(who)))
+	}
+	fmt.Fprintf(tw, "  roles\t%s\n", dash(strings.Join(parts, "; ")))
+	parts = parts[:0]
+	for _, t := range cfg.Targets {
+		parts = append(parts, fmt.Sprintf("%s (%s)", t.Name, t.Type))
+	}
+	fmt.Fprintf(tw, "  targets\t%s\n", dash(strings.Join(parts, ", ")))
+	parts = parts[:0]
+	for _, r := range cfg.Runbooks {
+		parts = append(parts, r.Name)
+	}
+	fmt.Fprintf(tw, "  runbooks\t%s\n", dash(strings.Join(parts, ", ")))
+	def := cfg.DefaultRuleCount()
+	rulesLine := fmt.Sprintf("%d: %d of the file, then %d default rules", len(cfg.Rules), len(cfg.Rules)-def, def)
+	if cfg.DefaultRules != nil && !*cfg.DefaultRules {
+		rulesLine = fmt.Sprintf("%d, the file's only (default_rules: false)", len(cfg.Rules))
+	}
+	fmt.Fprintf(tw, "  rules\t%s\n", rulesLine)
+	tw.Flush()
 }
 
 // newFlagSet returns a flag set for a subcommand whose usage (on -h and
@@ -185,7 +236,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	cfg := config.Default()
 	if *cfgPath != "" {
 		var err error
-		if cfg, err = config.Load(*cfgPath); err != nil {
+		if cfg, err = config.Load(*cfgPath, rules.CheckConfig); err != nil {
 			printErrors(stderr, "config "+*cfgPath, err)
 			return 1
 		}

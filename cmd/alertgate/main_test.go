@@ -30,7 +30,44 @@ func TestCheckConfig(t *testing.T) {
 	code, _, errOut := runCLI("check-config", good, bad)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, `bad.yml:2: unknown key "listn" in server`)
-	require.Contains(t, errOut, "P9")
+	require.Contains(t, errOut, "bad.yml:4: rules[0] (r): unknown severity \"P9\"")
+	require.Contains(t, errOut, "bad.yml:4: rules[0] (r): when: ", "the expression is reported with the other errors")
+	require.NotContains(t, errOut, " | ", "one line per error")
+}
+
+// check-config shows what the file amounts to after combining with the
+// defaults: the README's sources snippet alone drops grafana and probes.
+func TestCheckConfigPrintsTheEffectiveConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alertgate.yml")
+	require.NoError(t, os.WriteFile(path, []byte(`sources:
+  - { name: alertmanager, type: alertmanager, auth: { bearer_token: s3cret } }
+targets:
+  - { name: pd, type: pagerduty, routing_key: k }
+roles:
+  oncall: { targets: [pd] }
+rules:
+  - { name: search-p3, match: ['service="search"'], severity: P3 }
+`), 0o600))
+	code, out, errOut := runCLI("check-config", path)
+	require.Equal(t, 0, code, errOut)
+	for _, want := range []string{
+		"sources   alertmanager (alertmanager)\n",
+		"roles     cto → log; eng-manager → log; oncall → pd; team-lead → log\n",
+		"targets   pd (pagerduty), log (log)\n",
+		"runbooks  database, service-outage, performance\n",
+		"rules     38: 1 of the file, then 37 default rules\n",
+	} {
+		require.Contains(t, out, want)
+	}
+}
+
+func TestCheckConfigDuplicateKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dup.yml")
+	require.NoError(t, os.WriteFile(path, []byte("roles:\n  oncall: { targets: [log] }\nroles:\n  cto: { targets: [log] }\n"), 0o600))
+	code, _, errOut := runCLI("check-config", path)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, `dup.yml:3: duplicate key "roles" at top level (first at line 1)`)
+	require.NotContains(t, errOut, "not defined")
 }
 
 func TestConfigDefaultLoadsBack(t *testing.T) {
