@@ -4,16 +4,16 @@ import "github.com/alertgate/alertgate/alert"
 
 // Config is the whole alertgate configuration file.
 type Config struct {
-	Server        Server          `yaml:"server"`
-	Log           Log             `yaml:"log"`
-	Storage       Storage         `yaml:"storage"`
-	Sources       []Source        `yaml:"sources"`
-	Severities    Severities      `yaml:"severities"`
-	Rules         []Rule          `yaml:"rules"`
+	Server     Server     `yaml:"server"`
+	Log        Log        `yaml:"log"`
+	Storage    Storage    `yaml:"storage"`
+	Sources    []Source   `yaml:"sources"`
+	Severities Severities `yaml:"severities"`
+	Rules      []Rule     `yaml:"rules"`
 	// DefaultRules false leaves the default rules out: Rules are then all
 	// the rules. Unset or true, Load appends the default rules after the
 	// file's (see mergeDefaults).
-	DefaultRules *bool `yaml:"default_rules,omitempty"`
+	DefaultRules  *bool           `yaml:"default_rules,omitempty"`
 	Dedup         Dedup           `yaml:"dedup"`
 	Silences      []Silence       `yaml:"silences,omitempty"`
 	Maintenance   []Maintenance   `yaml:"maintenance,omitempty"`
