@@ -4,16 +4,12 @@ import "github.com/alertgate/alertgate/alert"
 
 // Config is the whole alertgate configuration file.
 type Config struct {
-	Server     Server     `yaml:"server"`
-	Log        Log        `yaml:"log"`
-	Storage    Storage    `yaml:"storage"`
-	Sources    []Source   `yaml:"sources"`
-	Severities Severities `yaml:"severities"`
-	Rules      []Rule     `yaml:"rules"`
-	// DefaultRules false leaves the default rules out: Rules are then all
-	// the rules. Unset or true, Load appends the default rules after the
-	// file's (see mergeDefaults).
-	DefaultRules  *bool           `yaml:"default_rules,omitempty"`
+	Server        Server          `yaml:"server"`
+	Log           Log             `yaml:"log"`
+	Storage       Storage         `yaml:"storage"`
+	Sources       []Source        `yaml:"sources"`
+	Severities    Severities      `yaml:"severities"`
+	Rules         []Rule          `yaml:"rules"`
 	Dedup         Dedup           `yaml:"dedup"`
 	Silences      []Silence       `yaml:"silences,omitempty"`
 	Maintenance   []Maintenance   `yaml:"maintenance,omitempty"`
@@ -23,6 +19,10 @@ type Config struct {
 	Targets       []Target        `yaml:"targets"`
 	Communication Communication   `yaml:"communication"`
 	Runbooks      []Runbook       `yaml:"runbooks"`
+	// DefaultRules false leaves the default rules out: Rules are then all
+	// the rules. Unset or true, Load appends the default rules after the
+	// file's (see mergeDefaults).
+	DefaultRules *bool `yaml:"default_rules,omitempty"`
 }
 
 // Server configures the HTTP listener and API.
