@@ -274,3 +274,25 @@ func TestLoadRunsChecksWithTheOtherErrors(t *testing.T) {
 		`alertgate.yml:5: rules[1] (bad): when: bad expression`,
 	}, strings.Split(err.Error(), "\n"))
 }
+
+func TestServiceRunbooks(t *testing.T) {
+	const file = `runbooks:
+  - name: checkout
+    title: Checkout
+    url: https://wiki.example.com/checkout
+    match: ['service="checkout"']
+  - name: bad
+    match: ['service=~"("']
+`
+	_, err := LoadBytes("alertgate.yml", []byte(file))
+	require.ErrorContains(t, err, `alertgate.yml:7: runbooks[1] (bad): match[0] "service=~\"(\"":`)
+
+	c, err := LoadBytes("alertgate.yml", []byte(file[:strings.Index(file, "  - name: bad")]))
+	require.NoError(t, err)
+	require.Equal(t, []string{`service="checkout"`}, c.Runbook("checkout").Match)
+	require.Equal(t, "Service Outage", c.Runbook("service-outage").Title, "the seed's runbooks stay")
+	require.Equal(t, &Runbook{Name: "https://wiki.example.com/x", Title: "https://wiki.example.com/x", URL: "https://wiki.example.com/x"},
+		c.Runbook("https://wiki.example.com/x"), "an alert's own runbook_url")
+	require.Nil(t, c.Runbook("nope"))
+	require.Nil(t, c.Runbook(""))
+}

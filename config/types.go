@@ -464,10 +464,18 @@ type StatusPage struct {
 	Targets    []string `yaml:"targets"`
 }
 
-// Runbook is a named procedure attached to incidents by rules.
+// Runbook is a named procedure attached to incidents: to the alerts its
+// Match matchers hold for (a service's own runbook), else by rules (the
+// default rules attach one per category). An alert's own runbook_url
+// annotation wins over both.
 type Runbook struct {
 	Name  string   `yaml:"name"`
 	Title string   `yaml:"title"`
 	URL   string   `yaml:"url,omitempty"`
 	Steps []string `yaml:"steps,omitempty"`
+	// Match lists Alertmanager matchers over the same view as rule
+	// matchers (with the decided "category"); when they all hold, this
+	// runbook is attached whatever the rules attached. The first runbook
+	// in order whose matchers hold wins. Empty: attached by rules only.
+	Match []string `yaml:"match,omitempty"`
 }

@@ -210,18 +210,13 @@ func (g *Gateway) targetNames() []string {
 	return names
 }
 
-// runbook finds a runbook of the running config by name.
+// runbook finds the runbook an incident names in the running config (or
+// the link an alert's runbook_url gave).
 func (g *Gateway) runbook(name string) *config.Runbook {
 	g.reloadMu.Lock()
 	cfg := g.cfg
 	g.reloadMu.Unlock()
-	for i := range cfg.Runbooks {
-		if cfg.Runbooks[i].Name == name {
-			rb := cfg.Runbooks[i]
-			return &rb
-		}
-	}
-	return nil
+	return cfg.Runbook(name)
 }
 
 // Engine is the gateway's router engine (for tests).

@@ -147,6 +147,9 @@ func explainAlert(w io.Writer, cfg *config.Config, eng *rules.Engine, a *alert.A
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\n  Decision: %s\n  Group key: %s\n", d.Reason(), d.GroupKey)
+	if d.Runbook != "" {
+		fmt.Fprintf(w, "  Runbook: %s\n", runbookLine(&d, a))
+	}
 	if len(d.Labels) > 0 {
 		fmt.Fprintf(w, "  Labels added: %s\n", kv(d.Labels))
 	}
@@ -220,6 +223,17 @@ func plan(w io.Writer, cfg *config.Config, sev alert.Severity) {
 		fmt.Fprintf(tw, "    %s\n", r.line)
 	}
 	tw.Flush()
+}
+
+// runbookLine says which runbook the incident gets.
+func runbookLine(d *rules.Decision, a *alert.Alert) string {
+	switch {
+	case a.Annotations[rules.RunbookAnnotation] == d.Runbook:
+		return d.Runbook + " (the alert's own runbook_url annotation)"
+	case d.RunbookURL != "":
+		return d.Runbook + " " + d.RunbookURL
+	}
+	return d.Runbook
 }
 
 func hasSev(list []string, sev alert.Severity) bool {

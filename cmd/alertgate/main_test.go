@@ -91,6 +91,7 @@ func TestExplain(t *testing.T) {
 	}
 
 	require.Contains(t, out, "nothing is sent: no status page target", "the defaults name no status page target")
+	require.Contains(t, out, "  Runbook: service-outage\n")
 	require.NotContains(t, out, "open a public incident")
 
 	cfgPath := filepath.Join(t.TempDir(), "sp.yml")
