@@ -14,7 +14,7 @@ func TestListIncidentsFilters(t *testing.T) {
 		ctx := context.Background()
 		s := db.openTest(t, newClock())
 		for _, a := range []alert.Alert{
-			firing("CheckoutDown", "checkout", "f1"),   // INC-1, stays triggered
+			firing("CheckoutDown", "checkout", "f1"),    // INC-1, stays triggered
 			firing("CheckoutLatency", "checkout", "f2"), // INC-2, acknowledged
 			firing("SearchDown", "search", "f3"),        // INC-3, resolved
 			firing("Disk_100%_full", "db-eu", "f4"),     // INC-4
