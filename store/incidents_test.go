@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -55,5 +56,30 @@ func TestListIncidentsFilters(t *testing.T) {
 				require.Equal(t, tc.want, got)
 			})
 		}
+	})
+}
+
+// A sender without times (the probe adapters leave them to the gateway)
+// gets starts_at and, when resolved, ends_at from the gateway's clock.
+func TestResolvedWithoutEndsAtIsStampedOnTheGatewayClock(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		a := firing("ApiDown", "api", "p1")
+		_, err := s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		clk.Advance(5 * time.Minute)
+		a.Status = alert.StatusResolved
+		_, err = s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+
+		d, err := s.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		require.Len(t, d.Alerts, 1)
+		got := d.Alerts[0]
+		require.Equal(t, alert.StatusResolved, got.Status)
+		require.True(t, got.EndsAt.Equal(clk.Now()), "ends_at %s", got.EndsAt)
+		require.False(t, got.EndsAt.Before(got.StartsAt), "starts_at %s after ends_at %s", got.StartsAt, got.EndsAt)
 	})
 }
