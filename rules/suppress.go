@@ -145,20 +145,31 @@ func (e *Engine) Suppress(a *alert.Alert, d *Decision, now time.Time, silences [
 
 // CanInhibit reports whether an open incident could inhibit anything: its
 // alert (with the incident's severity as priority) matches some inhibit
-// rule's source matchers. The store keeps only such incidents as sources,
-// so that inhibition costs nothing per alert when few incidents qualify
-// (with the default rule: only open P0s).
+// rule's source matchers and has a value for each of its equal labels.
+// The store keeps only such incidents as sources, so that inhibition costs
+// nothing per alert when few incidents qualify (with the default rule:
+// only open P0s with a service).
 func (e *Engine) CanInhibit(src *InhibitSource) bool {
 	if src.Alert.Status == alert.StatusResolved {
 		return false
 	}
 	sv := view{a: &src.Alert, priority: src.Severity.String()}
 	for i := range e.inhibit {
-		if matchAll(e.inhibit[i].source, &sv) {
+		if r := &e.inhibit[i]; matchAll(r.source, &sv) && hasValues(r.equal, &sv) {
 			return true
 		}
 	}
 	return false
+}
+
+// hasValues reports whether every name has a non-empty value in v.
+func hasValues(names []string, v *view) bool {
+	for _, n := range names {
+		if v.value(n) == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // ownIncident reports whether src is the alert's own incident or the alert

@@ -229,7 +229,9 @@ func TestServicelessP0InhibitsNothing(t *testing.T) {
 	outage := am(map[string]string{"alertname": "NetworkPartition", "category": "outage"})
 	src := InhibitSource{IncidentID: 1, IncidentKey: "INC-1", Severity: e.Evaluate(&outage).Severity, Alert: outage}
 	require.Equal(t, alert.P0, src.Severity)
-	require.True(t, e.CanInhibit(&src))
+	require.False(t, e.CanInhibit(&src), "without a service it can inhibit nothing")
+	withService := p0Source("checkout")
+	require.True(t, e.CanInhibit(&withService))
 
 	cert := am(map[string]string{"alertname": "CertificateExpiringSoon", "severity": "warning"})
 	d := e.Evaluate(&cert)
