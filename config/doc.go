@@ -12,13 +12,14 @@
 //	storage:       driver sqlite (path) or postgres (dsn)
 //	sources:       inbound webhooks, POST /api/v1/alerts/{name}: type, auth, mapping
 //	severities:    P0..P3: name, response and resolution targets, update cadence
-//	rules:         ordered classification rules (Alertmanager matchers)
+//	rules:         ordered classification rules (Alertmanager matchers), tried before the default rules
+//	default_rules: false: the file's rules are all the rules
 //	dedup:         group_by labels and the reopen window
 //	roles:         escalation roles and the targets that page them
 //	escalation:    the matrix (one row per role, one cell per severity) and digest times
 //	targets:       outbound integrations: log, webhook, slack, pagerduty
 //	communication: internal channels per severity and the external status page
-//	runbooks:      named procedures that rules attach to incidents
+//	runbooks:      named procedures that rules, or their own match, attach to incidents
 //
 // config/example.yml is a complete commented example; `alertgate config
 // default` prints the defaults.

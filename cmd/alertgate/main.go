@@ -1,7 +1,7 @@
 // Command alertgate is the alert-ingest webhook gateway and router.
 //
 //	alertgate serve [--config FILE]      serve (no file: the seed defaults)
-//	alertgate check-config FILE...       validate config files
+//	alertgate check-config FILE...       validate config files, print the effective config
 //	alertgate explain --config FILE A.json   how an alert is classified and escalated
 //	alertgate test-rules TESTS.yml...     unit tests for the rules
 //	alertgate config default             print the defaults as YAML
@@ -41,6 +41,8 @@ Usage:
   alertgate test-rules [--config FILE] TESTS.yml...
   alertgate config default
   alertgate version
+
+Every command takes --help.
 `
 
 func main() {
