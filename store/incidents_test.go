@@ -83,3 +83,21 @@ func TestResolvedWithoutEndsAtIsStampedOnTheGatewayClock(t *testing.T) {
 		require.False(t, got.EndsAt.Before(got.StartsAt), "starts_at %s after ends_at %s", got.StartsAt, got.EndsAt)
 	})
 }
+
+// The incident keeps the runbook the rules decided: the alert's own
+// runbook_url, else the category default.
+func TestIncidentRunbook(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		s := openWithDefaultRules(t, db, newClock())
+		own := firing("ApiDown", "api", "a1")
+		own.Annotations = map[string]string{"runbook_url": "https://wiki.example.com/api"}
+		_, err := s.Ingest(ctx, []alert.Alert{own, firing("WebDown", "web", "w1")})
+		require.NoError(t, err)
+		list, err := s.ListIncidents(ctx, IncidentFilter{})
+		require.NoError(t, err)
+		require.Len(t, list, 2)
+		runbooks := map[string]string{list[0].Service: list[0].Runbook, list[1].Service: list[1].Runbook}
+		require.Equal(t, map[string]string{"api": "https://wiki.example.com/api", "web": "service-outage"}, runbooks)
+	})
+}
