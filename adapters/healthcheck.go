@@ -11,7 +11,7 @@ package adapters
 //	  "service":  "api",
 //	  "severity": "P1",                       // optional severity hint for the rules
 //	  "labels":   {"team": "payments"},       // optional, string values
-//	  "time":     "2026-08-24T10:34:30Z",     // optional RFC 3339; when the state began
+//	  "time":     "2026-08-24T10:34:30Z",     // optional RFC 3339; when the state began (annotation probe_time)
 //	  "id":       "api-health-eu"             // optional stable identity, default the check name
 //	}
 //
@@ -19,7 +19,9 @@ package adapters
 // (uptimekuma.go), Gatus (gatus.go) and Healthchecks.io
 // (healthchecksio.go). Every probe alert gets the labels probe="true" and
 // check=<name>, instance=<url or host> when known, and the annotation
-// probe_format (native, uptime-kuma, gatus, healthchecks.io). Its
+// probe_format (native, uptime-kuma, gatus, healthchecks.io), and the
+// payload's own time as probe_time; starts_at and ends_at are left unset
+// for the gateway to stamp with its own clock on receipt. Its
 // fingerprint hashes the source name and the check's identity, so the
 // down and the later up of one check share it. Title is "<check> is down"
 // or "<check> is up".
@@ -36,6 +38,11 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 )
+
+// ProbeTimeAnnotation holds a probe payload's own time (RFC 3339, UTC):
+// when the state began, or when the probe sent it. A probe alert's
+// starts_at and ends_at are the gateway's receive time instead.
+const ProbeTimeAnnotation = "probe_time"
 
 // Probe formats, recorded in the probe_format annotation.
 const (
@@ -185,7 +192,7 @@ type probeResult struct {
 	check    string // name, becomes the check label and the title
 	id       string // stable identity within the format
 	status   alert.Status
-	at       time.Time // when the state began; zero when unknown
+	at       time.Time // the payload's time (probe_time); zero when unknown
 	message  string
 	instance string
 	url      string
@@ -223,9 +230,13 @@ func (d *Healthcheck) probeAlert(r *probeResult) alert.Alert {
 	}
 	if r.status == alert.StatusResolved {
 		a.Title = r.check + " is up"
-		a.EndsAt = r.at
-	} else {
-		a.StartsAt = r.at
+	}
+	// Probe clocks are the probes' own (Uptime Kuma's test button sends
+	// a time from 2023), and a resolution carries no start: starts_at and
+	// ends_at are left to the gateway's clock at receipt, and the payload's
+	// time is kept as it is.
+	if !r.at.IsZero() {
+		ann[ProbeTimeAnnotation] = r.at.UTC().Format(time.RFC3339Nano)
 	}
 	d.finish(&a, labels)
 	return a

@@ -12,13 +12,14 @@
 //	storage:       driver sqlite (path) or postgres (dsn)
 //	sources:       inbound webhooks, POST /api/v1/alerts/{name}: type, auth, mapping
 //	severities:    P0..P3: name, response and resolution targets, update cadence
-//	rules:         ordered classification rules (Alertmanager matchers)
+//	rules:         ordered classification rules (Alertmanager matchers), tried before the default rules
+//	default_rules: false: the file's rules are all the rules
 //	dedup:         group_by labels, the reopen window and flapping hysteresis
 //	roles:         escalation roles and the targets that page them
 //	escalation:    the matrix (one row per role, one cell per severity) and digest times
 //	targets:       outbound integrations: log, webhook, slack, pagerduty
 //	communication: internal channels per severity and the external status page
-//	runbooks:      named procedures that rules attach to incidents
+//	runbooks:      named procedures that rules, or their own match, attach to incidents
 //
 // config/example.yml is a complete commented example; `alertgate config
 // default` prints the defaults.
@@ -26,20 +27,27 @@
 // # Defaults and how a file combines with them
 //
 // Default returns the seed procedures. Load decodes the file on top of
-// them one top-level section at a time:
+// them one top-level section at a time, so that a small change stays
+// small:
 //
 //   - a section the file leaves out keeps its defaults entirely;
-//   - a list or map section the file gives (sources, rules, roles, targets,
-//     runbooks) replaces the default whole: `targets:` with one webhook
-//     means that webhook and nothing else;
+//   - rules: the file's rules are tried first, then the default rules (a
+//     file rule named like a default rule replaces it), unless
+//     default_rules is false;
+//   - roles, targets, runbooks: an entry the file gives replaces that one
+//     entry (same role or name); the other defaults stay;
+//   - sources, silences, maintenance, inhibit: exactly the file's list;
 //   - a struct section the file gives (server, log, storage, severities,
 //     dedup, escalation, communication) is decoded into a copy of its
 //     default, so keys it leaves out keep their defaults, down to nested
 //     structs (severities.P0.response alone changes only that value); lists
 //     inside it, such as escalation.matrix or communication.channels, are
-//     again replaced whole;
-//   - a key with no value keeps the default of a struct and empties a list
-//     or map; write [] or {} to say "none" explicitly.
+//     replaced whole;
+//   - a key with no value keeps the default of a struct and empties a
+//     replaced list; write [] or {} to say "none" explicitly.
+//
+// A key given twice in one mapping is reported as such and nothing else
+// is checked until it is fixed (yaml.v3 would skip the whole mapping).
 //
 // The target named log (type log: pages go to the gateway's own log) is
 // built in and always exists: Load adds it when the file's targets don't

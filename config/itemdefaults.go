@@ -81,3 +81,20 @@ func (c *Config) Target(name string) *Target {
 	}
 	return nil
 }
+
+// Runbook returns the runbook an incident's runbook field refers to: the
+// configured runbook of that name, or, for an http(s) URL (an alert's own
+// runbook_url annotation), a runbook that is just that link. Nil when
+// neither.
+func (c *Config) Runbook(ref string) *Runbook {
+	for i := range c.Runbooks {
+		if c.Runbooks[i].Name == ref {
+			rb := c.Runbooks[i]
+			return &rb
+		}
+	}
+	if ref != "" && isHTTPURL(ref) {
+		return &Runbook{Name: ref, Title: ref, URL: ref}
+	}
+	return nil
+}

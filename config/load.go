@@ -7,25 +7,37 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Load reads, resolves and validates the config file at path. See the
 // package documentation for how the file combines with the defaults.
-func Load(path string) (*Config, error) {
+func Load(path string, checks ...Check) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return LoadBytes(path, data)
+	return LoadBytes(path, data, checks...)
+}
+
+// Check is a further validation Load runs after Validate, with every
+// problem of both reported together; e.g. compiling rule expressions,
+// which config, a leaf, cannot do itself. Problems made with FieldError
+// are located in the file like Validate's.
+type Check func(*Config) error
+
+// FieldError is a problem of one item of the config for a Check: where
+// names it in the message ("rules[3] (checkout)"), key is the YAML path
+// of the offending key ("rules[3].when"), used to find its line.
+func FieldError(where, key string, err error) error {
+	return &problem{where: where, key: key, msg: err.Error()}
 }
 
 // LoadBytes is Load for a file already read: name is the file's path, used
 // in error messages and as the base of relative *_file paths. It returns
 // every problem found (errors.Join), each naming the file, line and key.
-func LoadBytes(name string, data []byte) (*Config, error) {
+func LoadBytes(name string, data []byte, checks ...Check) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, syntaxError(name, err)
@@ -35,8 +47,15 @@ func LoadBytes(name string, data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s:%d: the config must be a mapping of sections (server, sources, targets, ...)", name, root.Line)
 	}
 
+	if dups := duplicateKeys(name, root); len(dups) > 0 {
+		// yaml.v3 skips a mapping with a duplicate key entirely, so
+		// validating what was decoded would report false problems.
+		return nil, errors.Join(dups...)
+	}
+
 	c := Default()
-	resetGivenMaps(c, root)
+	def := &Config{Rules: c.Rules, Targets: c.Targets, Runbooks: c.Runbooks}
+	c.Rules, c.Targets, c.Runbooks = nil, nil, nil
 	var errs []error
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -49,6 +68,7 @@ func LoadBytes(name string, data []byte) (*Config, error) {
 			errs = append(errs, decodeError(name, root, msg))
 		}
 	}
+	c.mergeDefaults(def)
 
 	var problems []error
 	problems = append(problems, c.resolveSecrets(filepath.Dir(name))...)
@@ -56,6 +76,11 @@ func LoadBytes(name string, data []byte) (*Config, error) {
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		problems = append(problems, unjoin(err)...)
+	}
+	for _, check := range checks {
+		if err := check(c); err != nil {
+			problems = append(problems, unjoin(err)...)
+		}
 	}
 	for _, p := range problems {
 		errs = append(errs, locate(name, root, p))
@@ -78,35 +103,38 @@ func documentRoot(doc *yaml.Node) *yaml.Node {
 	return nil
 }
 
-// resetGivenMaps clears the map-typed sections the file gives, so they
-// replace the defaults instead of merging into them (yaml.v3 decodes into
-// an existing map). Struct sections merge field by field and lists are
-// always replaced, which is what we want.
-func resetGivenMaps(c *Config, root *yaml.Node) {
-	if root == nil {
-		return
-	}
-	v := reflect.ValueOf(c).Elem()
-	t := v.Type()
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		key := root.Content[i].Value
-		for f := 0; f < t.NumField(); f++ {
-			if yamlName(t.Field(f)) == key && v.Field(f).Kind() == reflect.Map {
-				v.Field(f).SetZero()
+// duplicateKeys reports every key given twice in one mapping, anywhere
+// in the file.
+func duplicateKeys(file string, root *yaml.Node) []error {
+	var errs []error
+	check := func(path string, m *yaml.Node) {
+		if m.Kind != yaml.MappingNode {
+			return
+		}
+		first := map[string]int{}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
 			}
+			line, dup := first[k.Value]
+			if !dup {
+				first[k.Value] = k.Line
+				continue
+			}
+			in := "at top level"
+			if path != "" {
+				in = "in " + path
+			}
+			errs = append(errs, fmt.Errorf("%s:%d: duplicate key %q %s (first at line %d): give each key once", file, k.Line, k.Value, in, line))
 		}
 	}
-}
-
-// yamlName returns the YAML key of a struct field.
-func yamlName(f reflect.StructField) string {
-	tag := f.Tag.Get("yaml")
-	for i := 0; i < len(tag); i++ {
-		if tag[i] == ',' {
-			return tag[:i]
-		}
+	if root == nil {
+		return nil
 	}
-	return tag
+	check("", root)
+	visit(root, "", func(path string, _, v *yaml.Node) { check(path, v) })
+	return errs
 }
 
 // unjoin flattens an errors.Join error into its parts.

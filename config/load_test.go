@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +73,8 @@ func TestLoadExampleFile(t *testing.T) {
 	require.Equal(t, 5*time.Second, c.Target("slack-leads").Timeout.D())
 	require.Equal(t, "Europe/Berlin", c.Escalation.Digests.TimeZone)
 	require.Len(t, c.Targets, 4, "three targets plus the built-in log")
+	require.Len(t, c.Rules, 3+len(Default().Rules), "the example's rules, then the default rules")
+	require.Equal(t, "payments-team", c.Rules[0].Name)
 }
 
 func TestLoadMissingFile(t *testing.T) {
@@ -100,9 +103,16 @@ func TestLoadSectionSemantics(t *testing.T) {
 			require.Equal(t, "Critical", c.Severities.P0.Name)
 			require.Equal(t, Default().Severities.P1, c.Severities.P1)
 		}},
-		{"map section replaces, not merges", "roles:\n  oncall: { targets: [log] }\nescalation:\n  matrix:\n    - { role: oncall, stop_on: acknowledged, P0: now, P1: now, P2: 1h, P3: never }\n",
+		{"a role given replaces that role, the others stay", "roles:\n  oncall: { targets: [log], rotation: { start: 2026-11-30, shift: 1w, members: [{name: a, targets: [log]}] } }\n",
 			func(t *testing.T, c *Config) {
-				require.Equal(t, map[string]Role{"oncall": {Targets: []string{"log"}}}, c.Roles)
+				def := Default().Roles
+				require.Len(t, c.Roles, 4)
+				require.NotNil(t, c.Roles["oncall"].Rotation)
+				require.Equal(t, def["team-lead"], c.Roles["team-lead"])
+				require.Equal(t, def["cto"], c.Roles["cto"])
+			}},
+		{"list inside struct section replaces", "roles:\n  oncall: { targets: [log] }\nescalation:\n  matrix:\n    - { role: oncall, stop_on: acknowledged, P0: now, P1: now, P2: 1h, P3: never }\n",
+			func(t *testing.T, c *Config) {
 				require.Len(t, c.Escalation.Matrix, 1)
 				require.True(t, c.Escalation.Matrix[0].P3.Never)
 				require.Equal(t, Default().Escalation.Digests, c.Escalation.Digests, "digests not given keep defaults")
@@ -112,8 +122,44 @@ func TestLoadSectionSemantics(t *testing.T) {
 				require.Len(t, c.Communication.Channels, 1)
 				require.Equal(t, Default().Communication.StatusPage, c.Communication.StatusPage)
 			}},
-		{"empty list empties", "rules: []\n", func(t *testing.T, c *Config) {
+		{"rules: [] keeps the default rules", "rules: []\n", func(t *testing.T, c *Config) {
+			require.Equal(t, Default().Rules, c.Rules)
+		}},
+		{"default_rules: false without rules leaves no rules", "default_rules: false\n", func(t *testing.T, c *Config) {
 			require.Empty(t, c.Rules)
+		}},
+		{"a file rule is tried before the default rules", "rules:\n  - { name: search-p3, match: ['service=\"search\"'], severity: P3 }\n", func(t *testing.T, c *Config) {
+			def := Default().Rules
+			require.Len(t, c.Rules, len(def)+1)
+			require.Equal(t, "search-p3", c.Rules[0].Name)
+			require.Equal(t, def, c.Rules[1:])
+			require.Equal(t, len(def), c.DefaultRuleCount())
+		}},
+		{"default_rules: false keeps only the file's rules", "default_rules: false\nrules:\n  - { name: all-p2, severity: P2 }\n", func(t *testing.T, c *Config) {
+			require.Equal(t, []Rule{{Name: "all-p2", Severity: "P2"}}, c.Rules)
+			require.Zero(t, c.DefaultRuleCount())
+		}},
+		{"a file rule with a default rule's name replaces it", "rules:\n  - { name: default, severity: P3 }\n", func(t *testing.T, c *Config) {
+			def := Default().Rules
+			require.Len(t, c.Rules, len(def))
+			require.Equal(t, Rule{Name: "default", Severity: "P3"}, c.Rules[0])
+			require.Equal(t, def[:len(def)-1], c.Rules[1:])
+			require.Equal(t, len(def)-1, c.DefaultRuleCount())
+		}},
+		{"a target given keeps the built-in log", "targets:\n  - { name: pd, type: pagerduty, routing_key: k }\n", func(t *testing.T, c *Config) {
+			require.Equal(t, []string{"pd", "log"}, []string{c.Targets[0].Name, c.Targets[1].Name})
+		}},
+		{"a runbook given replaces that runbook, the others stay", "runbooks:\n  - { name: database, title: DB, url: 'https://wiki.example.com/db' }\n  - { name: checkout, title: Checkout }\n",
+			func(t *testing.T, c *Config) {
+				var names []string
+				for _, r := range c.Runbooks {
+					names = append(names, r.Name)
+				}
+				require.Equal(t, []string{"database", "checkout", "service-outage", "performance"}, names)
+				require.Equal(t, "https://wiki.example.com/db", c.Runbooks[0].URL)
+			}},
+		{"sources are exactly the file's", "sources:\n  - { name: alertmanager, type: alertmanager, auth: { bearer_token: s3cret } }\n", func(t *testing.T, c *Config) {
+			require.Len(t, c.Sources, 1)
 		}},
 		{"null struct section keeps defaults", "server:\n", func(t *testing.T, c *Config) {
 			require.Equal(t, Default().Server, c.Server)
@@ -161,7 +207,9 @@ func TestLoadDecodeErrors(t *testing.T) {
 		{"tab indentation", "server:\n\tlisten: x\n",
 			`alertgate.yml:2: found character that cannot start any token`},
 		{"duplicate key", "server: {listen: x}\nserver: {listen: y}\n",
-			`alertgate.yml:2: mapping key "server" already defined at line 1`},
+			`alertgate.yml:2: duplicate key "server" at top level (first at line 1): give each key once`},
+		{"duplicate nested key", "targets:\n  - name: a\n    type: log\n    name: b\n",
+			`alertgate.yml:4: duplicate key "name" in targets[0] (first at line 2)`},
 		{"not a mapping", "- a\n- b\n",
 			`alertgate.yml:1: the config must be a mapping`},
 	}
@@ -196,11 +244,55 @@ roles:
 		`alertgate.yml:7: targets[1] (hook): url (or url_file) is required for type webhook`,
 		`alertgate.yml:7: targets[1] (hook): fallback target "nowhere" is not defined in targets`,
 		`alertgate.yml:9: roles.oncall: target "ghost" is not defined in targets`,
-		`alertgate.yml: escalation.matrix[1] (team-lead): role "team-lead" is not defined in roles (add e.g. team-lead: {targets: [log]} under roles, or drop its row from escalation.matrix)`,
-		`alertgate.yml: escalation.matrix[2] (eng-manager): role "eng-manager" is not defined in roles (add e.g. eng-manager: {targets: [log]} under roles, or drop its row from escalation.matrix)`,
-		`alertgate.yml: escalation.matrix[3] (cto): role "cto" is not defined in roles (add e.g. cto: {targets: [log]} under roles, or drop its row from escalation.matrix)`,
 	}, msgs)
 	var joined interface{ Unwrap() []error }
 	require.True(t, errors.As(err, &joined))
 	require.Len(t, joined.Unwrap(), len(msgs))
+}
+
+func TestDuplicateKeyIsTheOnlyError(t *testing.T) {
+	const file = "roles:\n  oncall: { targets: [log] }\nserver: { listen: ':9090' }\nroles:\n  team-lead: { targets: [log] }\n"
+	_, err := LoadBytes("alertgate.yml", []byte(file))
+	require.EqualError(t, err, `alertgate.yml:4: duplicate key "roles" at top level (first at line 1): give each key once`)
+}
+
+func TestLoadRunsChecksWithTheOtherErrors(t *testing.T) {
+	const file = "server:\n  listn: x\nrules:\n  - { name: ok, severity: P1 }\n  - { name: bad, when: 'nope', severity: P1 }\n"
+	check := func(c *Config) error {
+		var errs []error
+		for i, r := range c.Rules {
+			if r.When == "nope" {
+				errs = append(errs, FieldError(fmt.Sprintf("rules[%d] (%s)", i, r.Name), fmt.Sprintf("rules[%d].when", i), errors.New("when: bad expression")))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	_, err := LoadBytes("alertgate.yml", []byte(file), check)
+	require.Error(t, err)
+	require.Equal(t, []string{
+		`alertgate.yml:2: unknown key "listn" in server`,
+		`alertgate.yml:5: rules[1] (bad): when: bad expression`,
+	}, strings.Split(err.Error(), "\n"))
+}
+
+func TestServiceRunbooks(t *testing.T) {
+	const file = `runbooks:
+  - name: checkout
+    title: Checkout
+    url: https://wiki.example.com/checkout
+    match: ['service="checkout"']
+  - name: bad
+    match: ['service=~"("']
+`
+	_, err := LoadBytes("alertgate.yml", []byte(file))
+	require.ErrorContains(t, err, `alertgate.yml:7: runbooks[1] (bad): match[0] "service=~\"(\"":`)
+
+	c, err := LoadBytes("alertgate.yml", []byte(file[:strings.Index(file, "  - name: bad")]))
+	require.NoError(t, err)
+	require.Equal(t, []string{`service="checkout"`}, c.Runbook("checkout").Match)
+	require.Equal(t, "Service Outage", c.Runbook("service-outage").Title, "the seed's runbooks stay")
+	require.Equal(t, &Runbook{Name: "https://wiki.example.com/x", Title: "https://wiki.example.com/x", URL: "https://wiki.example.com/x"},
+		c.Runbook("https://wiki.example.com/x"), "an alert's own runbook_url")
+	require.Nil(t, c.Runbook("nope"))
+	require.Nil(t, c.Runbook(""))
 }

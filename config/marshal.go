@@ -10,8 +10,10 @@ import (
 )
 
 const marshalHeader = `# alertgate configuration.
-# Sections left out of a file keep these defaults; a section given replaces
-# its default (lists and maps whole, other sections key by key).
+# Sections left out of a file keep these defaults. A file's rules are tried
+# before the default rules (default_rules: false: only the file's); roles,
+# targets and runbooks given replace the entries of the same name; sources
+# are exactly the file's; other sections change only the keys they give.
 # Secrets print as <secret>: set them with ${ENV_VAR} or the *_file keys.
 `
 

@@ -25,6 +25,10 @@ type Config struct {
 	// directory. They are read after the built-in default.tmpl, so a file
 	// may redefine a default template.
 	Templates []string `yaml:"templates,omitempty"`
+	// DefaultRules false leaves the default rules out: Rules are then all
+	// the rules. Unset or true, Load appends the default rules after the
+	// file's (see mergeDefaults).
+	DefaultRules *bool `yaml:"default_rules,omitempty"`
 }
 
 // Server configures the HTTP listener and API.
@@ -265,8 +269,9 @@ type Maintenance struct {
 
 // InhibitRule mutes the pages of alerts matching TargetMatchers while an
 // open incident's alert matches SourceMatchers with equal values of the
-// Equal labels (Alertmanager's inhibit_rules). Matchers also see the
-// decided severity as "priority" (P0…P3).
+// Equal labels (Alertmanager's inhibit_rules; unlike Alertmanager, an
+// Equal label empty or missing on either side is never equal). Matchers
+// also see the decided severity as "priority" (P0…P3).
 type InhibitRule struct {
 	Name           string   `yaml:"name,omitempty"`
 	SourceMatchers []string `yaml:"source_matchers"`
@@ -529,10 +534,18 @@ type StatusPage struct {
 	Targets    []string `yaml:"targets"`
 }
 
-// Runbook is a named procedure attached to incidents by rules.
+// Runbook is a named procedure attached to incidents: to the alerts its
+// Match matchers hold for (a service's own runbook), else by rules (the
+// default rules attach one per category). An alert's own runbook_url
+// annotation wins over both.
 type Runbook struct {
 	Name  string   `yaml:"name"`
 	Title string   `yaml:"title"`
 	URL   string   `yaml:"url,omitempty"`
 	Steps []string `yaml:"steps,omitempty"`
+	// Match lists Alertmanager matchers over the same view as rule
+	// matchers (with the decided "category"); when they all hold, this
+	// runbook is attached whatever the rules attached. The first runbook
+	// in order whose matchers hold wins. Empty: attached by rules only.
+	Match []string `yaml:"match,omitempty"`
 }

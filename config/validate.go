@@ -266,6 +266,7 @@ func (v *validator) runbookList() {
 		if r.URL != "" && !isHTTPURL(r.URL) {
 			v.add(where, key+".url", "url must be an absolute http(s) URL")
 		}
+		v.matchers(where, key, "match", r.Match, false)
 	}
 }
 

@@ -43,10 +43,8 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 			m.AckURL = base + "/api/v1/incidents/" + inc.Key + "/ack"
 		}
 	}
-	for _, rb := range cfg.Runbooks {
-		if rb.Name == inc.Runbook {
-			m.Runbook = &Runbook{Name: rb.Name, Title: rb.Title, URL: rb.URL, Steps: rb.Steps}
-		}
+	if rb := cfg.Runbook(inc.Runbook); rb != nil { // a name, or the URL of an alert's runbook_url
+		m.Runbook = &Runbook{Name: rb.Name, Title: rb.Title, URL: rb.URL, Steps: rb.Steps}
 	}
 	if len(alerts) > 0 {
 		m.Labels = alerts[0].Labels

@@ -10,6 +10,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/alertgate/alertgate/config"
 )
 
 // Env is what a rule's `when` expression sees (expr-lang syntax, see
@@ -156,4 +158,29 @@ func runWhen(p *vm.Program, v *view) (bool, error) {
 		return false, fmt.Errorf("when: result %T is not a bool", out)
 	}
 	return b, nil
+}
+
+// CheckConfig compiles every rule's `when` expression and returns each
+// error (errors.Join), located for config.Load: pass it as a config.Check
+// so that a bad expression is reported with file, line and the other
+// problems of the file.
+func CheckConfig(cfg *config.Config) error {
+	var errs []error
+	for i := range cfg.Rules {
+		r := &cfg.Rules[i]
+		if r.When == "" {
+			continue
+		}
+		if _, err := compileWhen(r.When); err != nil {
+			where := fmt.Sprintf("rules[%d]", i)
+			if r.Name != "" {
+				where += " (" + r.Name + ")"
+			}
+			// expr's message goes on with the source and a caret; its
+			// first line has the reason and the position.
+			msg, _, _ := strings.Cut(err.Error(), "\n")
+			errs = append(errs, config.FieldError(where, fmt.Sprintf("rules[%d].when", i), errors.New("when: "+msg)))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -16,7 +17,14 @@ type Decision struct {
 	Severity alert.Severity
 	// Category is what the rules decided, else the alert's category label.
 	Category string
-	Runbook  string
+	// Runbook is what the incident's runbook will be: the alert's own
+	// runbook_url annotation (an http(s) URL), else the name of the first
+	// configured runbook whose match holds, else the runbook a rule
+	// attached (the default rules attach one per category), else "".
+	Runbook string
+	// RunbookURL is the link to show with it: the annotation, or the
+	// configured runbook's url ("" when it has none).
+	RunbookURL string
 	// GroupKey decides which open incident the alert joins.
 	GroupKey string
 	// Labels are extra labels rules attached.
@@ -87,6 +95,16 @@ type Engine struct {
 	windows     []window
 	inhibit     []inhibitRule
 	sourceTypes map[string]string
+	// runbooks are the configured runbooks with matchers, in order;
+	// runbookURLs the url of every configured runbook by name.
+	runbooks    []runbookMatch
+	runbookURLs map[string]string
+}
+
+// runbookMatch is a configured runbook attached by its own matchers.
+type runbookMatch struct {
+	name, url string
+	matchers  []matcher
 }
 
 // DefaultSeverity is the severity of an alert no rule classified.
@@ -116,7 +134,63 @@ func New(cfg *config.Config) (*Engine, error) {
 	if err := e.compileSuppression(cfg); err != nil {
 		return nil, err
 	}
+	if err := e.compileRunbooks(cfg.Runbooks); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+func (e *Engine) compileRunbooks(rbs []config.Runbook) error {
+	e.runbookURLs = make(map[string]string, len(rbs))
+	for i := range rbs {
+		rb := &rbs[i]
+		e.runbookURLs[rb.Name] = rb.URL
+		if len(rb.Match) == 0 {
+			continue
+		}
+		m := runbookMatch{name: rb.Name, url: rb.URL}
+		for _, s := range rb.Match {
+			mt, err := newMatcher(s)
+			if err != nil {
+				return fmt.Errorf("runbook %q: matcher %q: %w", rb.Name, s, err)
+			}
+			m.matchers = append(m.matchers, mt)
+		}
+		e.runbooks = append(e.runbooks, m)
+	}
+	return nil
+}
+
+// RunbookAnnotation is the annotation (Alertmanager's and Grafana's
+// convention) whose URL is an alert's own runbook.
+const RunbookAnnotation = "runbook_url"
+
+// attachRunbook settles the decision's runbook (see Decision.Runbook)
+// once the rules decided the category. It does not allocate.
+func (e *Engine) attachRunbook(d *Decision, v *view) {
+	if u := v.a.Annotations[RunbookAnnotation]; isRunbookURL(u) {
+		d.Runbook, d.RunbookURL = u, u
+		return
+	}
+	for i := range e.runbooks {
+		if rb := &e.runbooks[i]; matchAll(rb.matchers, v) {
+			d.Runbook, d.RunbookURL = rb.name, rb.url
+			return
+		}
+	}
+	if d.Runbook != "" {
+		d.RunbookURL = e.runbookURLs[d.Runbook]
+	}
+}
+
+// isRunbookURL reports whether an annotation is a usable link: an
+// absolute http(s) URL (a bare word or "TODO" is not).
+func isRunbookURL(s string) bool {
+	if !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.Host != ""
 }
 
 func compileRule(i int, rc *config.Rule) (rule, error) {
@@ -269,6 +343,7 @@ func (e *Engine) evaluate(a *alert.Alert, explain bool) Decision {
 	if d.Category == "" {
 		d.Category = a.Labels["category"]
 	}
+	e.attachRunbook(&d, &v)
 	if groupBy == nil {
 		groupBy = e.groupBy
 	}

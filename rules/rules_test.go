@@ -216,3 +216,52 @@ func BenchmarkEvaluateDefaultRulesMix(b *testing.B) {
 		i++
 	}
 }
+
+func TestRunbookAttachment(t *testing.T) {
+	cfg := config.Default()
+	cfg.Runbooks = append(cfg.Runbooks,
+		config.Runbook{Name: "checkout", Title: "Checkout", URL: "https://wiki.example.com/checkout", Match: []string{`service="checkout"`}},
+		config.Runbook{Name: "search-outage", Title: "Search down", Match: []string{`service="search"`, `category="outage"`}},
+	)
+	e, err := New(cfg)
+	require.NoError(t, err)
+	type L = map[string]string
+	withRunbook := func(a alert.Alert, u string) alert.Alert {
+		a.Annotations = map[string]string{RunbookAnnotation: u}
+		return a
+	}
+	cases := []struct {
+		name          string
+		in            alert.Alert
+		runbook, link string
+	}{
+		{"category default of the seed", am(L{"alertname": "ApiDown", "service": "api", "severity": "critical"}), "service-outage", ""},
+		{"a service's own runbook wins over the category default", am(L{"alertname": "CheckoutDown", "service": "checkout", "severity": "critical"}),
+			"checkout", "https://wiki.example.com/checkout"},
+		{"a service's runbook applies without a category", am(L{"alertname": "CheckoutOddity", "service": "checkout"}), "checkout", "https://wiki.example.com/checkout"},
+		{"runbook matchers see the decided category", am(L{"alertname": "SearchDown", "service": "search"}), "search-outage", ""},
+		{"runbook matchers that do not hold", am(L{"alertname": "SearchSlow", "service": "search"}), "performance", ""},
+		{"the alert's runbook_url wins over the category default", withRunbook(am(L{"alertname": "ApiDown", "service": "api"}), "https://wiki.example.com/api"),
+			"https://wiki.example.com/api", "https://wiki.example.com/api"},
+		{"the alert's runbook_url wins over the service's", withRunbook(am(L{"alertname": "CheckoutDown", "service": "checkout"}), "https://runbooks.example.com/co"),
+			"https://runbooks.example.com/co", "https://runbooks.example.com/co"},
+		{"a runbook_url that is no URL is ignored", withRunbook(am(L{"alertname": "ApiDown", "service": "api"}), "see the wiki"), "service-outage", ""},
+		{"no runbook", am(L{"alertname": "Typo", "service": "docs"}), "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := e.Evaluate(&tc.in)
+			require.Equal(t, tc.runbook, d.Runbook)
+			require.Equal(t, tc.link, d.RunbookURL)
+			x := e.Explain(&tc.in)
+			require.Equal(t, d.Runbook, x.Runbook, "Explain decides the same")
+		})
+	}
+}
+
+func TestBadRunbookMatcherIsAnError(t *testing.T) {
+	cfg := config.Default()
+	cfg.Runbooks = append(cfg.Runbooks, config.Runbook{Name: "x", Match: []string{`service=~"("`}})
+	_, err := New(cfg)
+	require.ErrorContains(t, err, `runbook "x": matcher`)
+}

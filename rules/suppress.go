@@ -99,9 +99,11 @@ func matchAll(ms []matcher, v *view) bool {
 // Inhibition follows Alertmanager: a rule applies when the alert matches
 // its target matchers, a source alert (with the source incident's severity
 // as priority) matches its source matchers, and every equal label has the
-// same value on both — a label missing on both counts as equal, as in
-// Alertmanager, so `equal: [service]` lets an unlabelled P0 inhibit every
-// unlabelled P1. An alert is never inhibited by its own incident (same
+// same non-empty value on both. Unlike Alertmanager, where a label missing
+// on both sides counts as equal, an equal label that is empty or missing on
+// the source or the target never matches: with `equal: [service]` a P0
+// without a service inhibits nothing, instead of muting every other alert
+// that lacks one. An alert is never inhibited by its own incident (same
 // group key) or by itself (same source and fingerprint), and resolved
 // source alerts inhibit nothing.
 func (e *Engine) Suppress(a *alert.Alert, d *Decision, now time.Time, silences []Silence, sources []InhibitSource) (Suppression, bool) {
@@ -143,20 +145,31 @@ func (e *Engine) Suppress(a *alert.Alert, d *Decision, now time.Time, silences [
 
 // CanInhibit reports whether an open incident could inhibit anything: its
 // alert (with the incident's severity as priority) matches some inhibit
-// rule's source matchers. The store keeps only such incidents as sources,
-// so that inhibition costs nothing per alert when few incidents qualify
-// (with the default rule: only open P0s).
+// rule's source matchers and has a value for each of its equal labels.
+// The store keeps only such incidents as sources, so that inhibition costs
+// nothing per alert when few incidents qualify (with the default rule:
+// only open P0s with a service).
 func (e *Engine) CanInhibit(src *InhibitSource) bool {
 	if src.Alert.Status == alert.StatusResolved {
 		return false
 	}
 	sv := view{a: &src.Alert, priority: src.Severity.String()}
 	for i := range e.inhibit {
-		if matchAll(e.inhibit[i].source, &sv) {
+		if r := &e.inhibit[i]; matchAll(r.source, &sv) && hasValues(r.equal, &sv) {
 			return true
 		}
 	}
 	return false
+}
+
+// hasValues reports whether every name has a non-empty value in v.
+func hasValues(names []string, v *view) bool {
+	for _, n := range names {
+		if v.value(n) == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // ownIncident reports whether src is the alert's own incident or the alert
@@ -172,9 +185,11 @@ func (e *Engine) ownIncident(a *alert.Alert, d *Decision, src *InhibitSource) bo
 	return key == d.GroupKey
 }
 
+// equalLabels reports whether every name has the same value on target and
+// source, and that value is not empty (see Suppress).
 func equalLabels(names []string, target, source *view) bool {
 	for _, n := range names {
-		if target.value(n) != source.value(n) {
+		if tv := target.value(n); tv == "" || tv != source.value(n) {
 			return false
 		}
 	}

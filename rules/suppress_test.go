@@ -161,7 +161,11 @@ func TestDefaultInhibition(t *testing.T) {
 			[]InhibitSource{func() InhibitSource { s := p0Source("checkout"); s.Severity = alert.P1; return s }()}, false},
 		{"resolved source inhibits nothing", am(L{"alertname": "Typo", "service": "checkout"}),
 			[]InhibitSource{func() InhibitSource { s := p0Source("checkout"); s.Alert.Status = alert.StatusResolved; return s }()}, false},
-		{"missing on both counts as equal", am(L{"alertname": "Typo"}), []InhibitSource{p0Source("")}, true},
+		// Unlike Alertmanager: an empty or missing equal label never counts as equal.
+		{"missing on both is not equal", am(L{"alertname": "Typo"}), []InhibitSource{p0Source("")}, false},
+		{"missing on the target only", am(L{"alertname": "Typo"}), []InhibitSource{p0Source("checkout")}, false},
+		{"missing on the source only", am(L{"alertname": "Typo", "service": "checkout"}), []InhibitSource{p0Source("")}, false},
+		{"empty on both", am(L{"alertname": "Typo", "service": ""}), []InhibitSource{p0Source("")}, false},
 		{"its own incident", am(L{"alertname": "CheckoutDown", "service": "checkout", "severity": "warning"}), []InhibitSource{p0Source("checkout")}, false},
 		{"given group key of its own incident", am(L{"alertname": "Other", "service": "checkout", "severity": "warning"}),
 			[]InhibitSource{func() InhibitSource {
@@ -215,4 +219,23 @@ func TestBadInhibitRuleIsAnError(t *testing.T) {
 	cfg.Inhibit = []config.InhibitRule{{Name: "x", SourceMatchers: []string{`priority="P0"`}}}
 	_, err := New(cfg)
 	require.ErrorContains(t, err, `inhibit rule "x": target_matchers must list at least one matcher`)
+}
+
+// A service-less outage P0 must not mute an unrelated alert that also has
+// no service: it opens its own incident and pages.
+func TestServicelessP0InhibitsNothing(t *testing.T) {
+	e, err := New(config.Default())
+	require.NoError(t, err)
+	outage := am(map[string]string{"alertname": "NetworkPartition", "category": "outage"})
+	src := InhibitSource{IncidentID: 1, IncidentKey: "INC-1", Severity: e.Evaluate(&outage).Severity, Alert: outage}
+	require.Equal(t, alert.P0, src.Severity)
+	require.False(t, e.CanInhibit(&src), "without a service it can inhibit nothing")
+	withService := p0Source("checkout")
+	require.True(t, e.CanInhibit(&withService))
+
+	cert := am(map[string]string{"alertname": "CertificateExpiringSoon", "severity": "warning"})
+	d := e.Evaluate(&cert)
+	require.Equal(t, alert.P2, d.Severity)
+	sup, ok := e.Suppress(&cert, &d, t0, nil, []InhibitSource{src})
+	require.False(t, ok, "inhibited: %+v", sup)
 }

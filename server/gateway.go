@@ -138,7 +138,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	configs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "alertgate_replica_configs", Help: "Different configs the live replicas run (1 when all run the same file).",
 	}, func() float64 { _, n := st.ReplicaCounts(); return float64(n) })
-	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(), leader, replicas, configs)
+	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(g.targetNames), leader, replicas, configs)
 	if err := g.setIdentity(ctx, opts.Version, cfg); err != nil {
 		st.Close()
 		return nil, err
@@ -196,18 +196,25 @@ func pagerDutySecrets(cfg *config.Config) [][]byte {
 	return out
 }
 
-// runbook finds a runbook of the running config by name.
+// targetNames lists the running config's targets.
+func (g *Gateway) targetNames() []string {
+	g.reloadMu.Lock()
+	cfg := g.cfg
+	g.reloadMu.Unlock()
+	names := make([]string, len(cfg.Targets))
+	for i := range cfg.Targets {
+		names[i] = cfg.Targets[i].Name
+	}
+	return names
+}
+
+// runbook finds the runbook an incident names in the running config (or
+// the link an alert's runbook_url gave).
 func (g *Gateway) runbook(name string) *config.Runbook {
 	g.reloadMu.Lock()
 	cfg := g.cfg
 	g.reloadMu.Unlock()
-	for i := range cfg.Runbooks {
-		if cfg.Runbooks[i].Name == name {
-			rb := cfg.Runbooks[i]
-			return &rb
-		}
-	}
-	return nil
+	return cfg.Runbook(name)
 }
 
 // Engine is the gateway's router engine (for tests).
@@ -288,7 +295,7 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	if g.configPath == "" {
 		return errors.New("started without a config file: nothing to reload")
 	}
-	cfg, err := config.Load(g.configPath)
+	cfg, err := config.Load(g.configPath, rules.CheckConfig)
 	if err != nil {
 		return err
 	}

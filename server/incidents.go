@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -36,7 +37,7 @@ type actionRequest struct {
 	Note  string `json:"note"`
 }
 
-// listIncidents handles GET /api/v1/incidents?status=&severity=&limit=.
+// listIncidents handles GET /api/v1/incidents?status=&severity=&service=&q=&limit=.
 func (s *Server) listIncidents(c *fiber.Ctx) error {
 	f, err := parseFilter(c)
 	if err != nil {
@@ -54,15 +55,35 @@ func (s *Server) listIncidents(c *fiber.Ctx) error {
 	return c.JSON(incidentList{Incidents: list})
 }
 
+// listParams are the query parameters of GET /api/v1/incidents; any
+// other is a 400, so that a misspelt filter is not silently ignored.
+var listParams = []string{"status", "severity", "service", "q", "limit"}
+
+// Longest service and q values accepted.
+const maxFilterLen = 200
+
 // parseFilter validates the list query parameters.
 func parseFilter(c *fiber.Ctx) (store.IncidentFilter, error) {
 	var f store.IncidentFilter
+	var unknown string
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if unknown == "" && !slices.Contains(listParams, string(k)) {
+			unknown = string(k)
+		}
+	})
+	if unknown != "" {
+		return f, badRequest("unknown query parameter %q (want %s)", unknown, strings.Join(listParams, ", "))
+	}
 	if v := c.Query("status"); v != "" {
 		st := alert.IncidentStatus(strings.ToLower(strings.Clone(v)))
-		if !st.Valid() {
-			return f, badRequest("invalid status %q (want triggered, acknowledged or resolved)", v)
+		switch {
+		case st == "open":
+			f.Open = true
+		case !st.Valid():
+			return f, badRequest("invalid status %q (want open, triggered, acknowledged or resolved)", v)
+		default:
+			f.Status = st
 		}
-		f.Status = st
 	}
 	if v := c.Query("severity"); v != "" {
 		sev, err := alert.ParseSeverity(v)
@@ -70,6 +91,16 @@ func parseFilter(c *fiber.Ctx) (store.IncidentFilter, error) {
 			return f, badRequest("severity: %v", err)
 		}
 		f.Severity = &sev
+	}
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"service", &f.Service}, {"q", &f.Text}} {
+		v := c.Query(p.name)
+		if len(v) > maxFilterLen || !utf8.ValidString(v) {
+			return f, badRequest("%s must be valid UTF-8 of at most %d bytes", p.name, maxFilterLen)
+		}
+		*p.dst = strings.Clone(v)
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)

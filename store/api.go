@@ -37,8 +37,15 @@ type IngestResult struct {
 type IncidentFilter struct {
 	// Status filters by status when set.
 	Status alert.IncidentStatus
+	// Open keeps only incidents not resolved (triggered or acknowledged).
+	Open bool
 	// Severity filters by severity when non-nil.
 	Severity *alert.Severity
+	// Service keeps only incidents of this service (exact) when set.
+	Service string
+	// Text keeps only incidents whose title, service or category contains
+	// it, ignoring (ASCII) case, when set.
+	Text string
 	// Limit caps the result (default 100, at most 1000).
 	Limit int
 }

@@ -90,9 +90,17 @@ func (s *Store) RetryDelivery(ctx context.Context, id int64, actor string) (*Del
 
 // QueueCollector exports the delivery queue depth by target and state
 // (pending, running, dead) as alertgate_delivery_queue, counted on scrape.
-func (s *Store) QueueCollector() prometheus.Collector { return queueCollector{s} }
+// Every target that targets names (the configured ones) is exported in
+// every state, with 0 when it has no such delivery, so the series exist
+// before the first delivery; targets is nil-safe.
+func (s *Store) QueueCollector(targets func() []string) prometheus.Collector {
+	return queueCollector{s, targets}
+}
 
-type queueCollector struct{ s *Store }
+type queueCollector struct {
+	s       *Store
+	targets func() []string
+}
 
 var queueDesc = prometheus.NewDesc("alertgate_delivery_queue",
 	"Deliveries by target and state: pending (waiting, including retries), running (being sent), dead (dead letters).",
@@ -103,7 +111,15 @@ func (c queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc }
 func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	var names []string
+	if c.targets != nil {
+		names = c.targets()
+	}
 	for _, state := range []string{JobPending, JobRunning, JobDead} {
+		counts := make(map[string]float64, len(names))
+		for _, n := range names {
+			counts[n] = 0
+		}
 		rows, err := c.s.r.QueryContext(ctx, c.s.d.rebind(`SELECT target, COUNT(*) FROM jobs WHERE state = ? AND kind = 'delivery' GROUP BY target`), state)
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(queueDesc, err)
@@ -113,9 +129,17 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 			var target string
 			var n float64
 			if err := rows.Scan(&target, &n); err == nil {
-				ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, n, target, state)
+				counts[target] = n
 			}
 		}
+		err = rows.Err()
 		rows.Close()
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(queueDesc, err)
+			return
+		}
+		for target, n := range counts {
+			ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, n, target, state)
+		}
 	}
 }

@@ -21,9 +21,21 @@ func (s *Store) ListIncidents(ctx context.Context, f IncidentFilter) ([]alert.In
 		where = append(where, "status = ?")
 		args = append(args, string(f.Status))
 	}
+	if f.Open {
+		where = append(where, "status <> 'resolved'")
+	}
 	if f.Severity != nil {
 		where = append(where, "severity = ?")
 		args = append(args, int(*f.Severity))
+	}
+	if f.Service != "" {
+		where = append(where, "service = ?")
+		args = append(args, f.Service)
+	}
+	if f.Text != "" {
+		like := "%" + likeEscaper.Replace(strings.ToLower(f.Text)) + "%"
+		where = append(where, `(LOWER(title) LIKE ? ESCAPE '\' OR LOWER(service) LIKE ? ESCAPE '\' OR LOWER(category) LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -52,6 +64,9 @@ func (s *Store) ListIncidents(ctx context.Context, f IncidentFilter) ([]alert.In
 	}
 	return out, rows.Err()
 }
+
+// likeEscaper makes text match itself in a LIKE pattern with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // GetIncident returns an incident with its alerts and timeline.
 func (s *Store) GetIncident(ctx context.Context, id int64) (*IncidentDetail, error) {

@@ -69,6 +69,9 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 		if a.StartsAt.IsZero() {
 			a.StartsAt = now
 		}
+		if a.Status == alert.StatusResolved && a.EndsAt.IsZero() {
+			a.EndsAt = now // on the same clock as the starts_at stamped above
+		}
 		k := alertKey{a.Source, a.Fingerprint}
 		if a.Status == alert.StatusFiring {
 			if inc, ok := s.cache.unchanged(k, h); ok {

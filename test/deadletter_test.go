@@ -39,6 +39,14 @@ func TestDeadLetterRetry(t *testing.T) {
 	}))
 	defer srv.Close()
 	g := startGateway(t, issueConfig, &sink{srv: srv, hits: make(chan struct{}, 100)})
+	resp, err := http.Get(g.url + "/metrics")
+	require.NoError(t, err)
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`alertgate_delivery_queue{state="dead",target="sink"} 0`, `alertgate_delivery_queue{state="pending",target="log"} 0`,
+		`alertgate_breaker_state{target="sink"} 0`, `alertgate_leader `, `alertgate_config_last_reload_successful 1`} {
+		require.Contains(t, string(m), want, "exported before the first delivery")
+	}
 	am := newAMNotifier(t, g.url+"/api/v1/alerts/alertmanager", "s3cret")
 	require.NoError(t, am.send(t, amFiring("CheckoutDown", "checkout", "critical", time.Now())))
 
@@ -58,9 +66,9 @@ func TestDeadLetterRetry(t *testing.T) {
 	require.Equal(t, "sink", d.Target)
 	require.Equal(t, "INC-1/page/oncall#0/sink", d.Key)
 	require.Contains(t, d.LastError, "400")
-	resp, err := http.Get(g.url + "/metrics")
+	resp, err = http.Get(g.url + "/metrics")
 	require.NoError(t, err)
-	m, _ := io.ReadAll(resp.Body)
+	m, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Contains(t, string(m), `alertgate_delivery_queue{state="dead",target="sink"} 1`)
 	require.Equal(t, http.StatusBadRequest, getJSON(t, g.url+"/api/v1/deliveries?state=bogus", nil))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,7 +22,7 @@ func loadRules(path string, stderr io.Writer) (*config.Config, *rules.Engine, bo
 	cfg := config.Default()
 	if path != "" {
 		var err error
-		if cfg, err = config.Load(path); err != nil {
+		if cfg, err = config.Load(path, rules.CheckConfig); err != nil {
 			printErrors(stderr, "config "+path, err)
 			return nil, nil, false
 		}
@@ -65,13 +64,12 @@ func decodePayload(cfg *config.Config, source string, body []byte) (*config.Sour
 }
 
 func explain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("explain", "ALERT.json", "Shows how each alert of a payload (a file, or - for stdin) is classified, whether\nthe config silences it, and its escalation plan.", stderr)
 	cfgPath := fs.String("config", "", "config file (default: the built-in defaults)")
 	source := fs.String("source", "", "source name the payload arrives on (default: the first that accepts it)")
 	at := fs.String("at", "", "evaluation time, RFC 3339 (default: now), for silences and maintenance windows")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "usage: alertgate explain [--config FILE] [--source NAME] [--at TIME] ALERT.json (- for stdin)")
@@ -149,6 +147,9 @@ func explainAlert(w io.Writer, cfg *config.Config, eng *rules.Engine, a *alert.A
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\n  Decision: %s\n  Group key: %s\n", d.Reason(), d.GroupKey)
+	if d.Runbook != "" {
+		fmt.Fprintf(w, "  Runbook: %s\n", runbookLine(&d, a))
+	}
 	if len(d.Labels) > 0 {
 		fmt.Fprintf(w, "  Labels added: %s\n", kv(d.Labels))
 	}
@@ -204,7 +205,11 @@ func plan(w io.Writer, cfg *config.Config, sev alert.Severity) {
 		}
 	}
 	if sp := cfg.Communication.StatusPage; hasSev(sp.Severities, sev) {
-		rows = append(rows, row{-1, 100, fmt.Sprintf("at once\tstatus page\topen a public incident (%s)\t%s", sp.URL, dash(strings.Join(sp.Targets, ", ")))})
+		what := fmt.Sprintf("open a public incident (%s)", sp.URL)
+		if len(sp.Targets) == 0 {
+			what = "nothing is sent: no status page target (communication.status_page.targets)"
+		}
+		rows = append(rows, row{-1, 100, fmt.Sprintf("at once\tstatus page\t%s\t%s", what, dash(strings.Join(sp.Targets, ", ")))})
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		if rows[i].when != rows[j].when {
@@ -218,6 +223,17 @@ func plan(w io.Writer, cfg *config.Config, sev alert.Severity) {
 		fmt.Fprintf(tw, "    %s\n", r.line)
 	}
 	tw.Flush()
+}
+
+// runbookLine says which runbook the incident gets.
+func runbookLine(d *rules.Decision, a *alert.Alert) string {
+	switch {
+	case a.Annotations[rules.RunbookAnnotation] == d.Runbook:
+		return d.Runbook + " (the alert's own runbook_url annotation)"
+	case d.RunbookURL != "":
+		return d.Runbook + " " + d.RunbookURL
+	}
+	return d.Runbook
 }
 
 func hasSev(list []string, sev alert.Severity) bool {
@@ -250,11 +266,10 @@ func dash(s string) string {
 }
 
 func testRules(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("test-rules", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("test-rules", "TESTS.yml...", "Runs rule unit tests: input alerts or payloads and the expected outcome.", stderr)
 	cfgPath := fs.String("config", "", "config file whose rules are tested (default: the built-in defaults)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "usage: alertgate test-rules [--config FILE] TESTS.yml...")

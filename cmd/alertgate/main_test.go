@@ -30,7 +30,44 @@ func TestCheckConfig(t *testing.T) {
 	code, _, errOut := runCLI("check-config", good, bad)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, `bad.yml:2: unknown key "listn" in server`)
-	require.Contains(t, errOut, "P9")
+	require.Contains(t, errOut, "bad.yml:4: rules[0] (r): unknown severity \"P9\"")
+	require.Contains(t, errOut, "bad.yml:4: rules[0] (r): when: ", "the expression is reported with the other errors")
+	require.NotContains(t, errOut, " | ", "one line per error")
+}
+
+// check-config shows what the file amounts to after combining with the
+// defaults: the README's sources snippet alone drops grafana and probes.
+func TestCheckConfigPrintsTheEffectiveConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alertgate.yml")
+	require.NoError(t, os.WriteFile(path, []byte(`sources:
+  - { name: alertmanager, type: alertmanager, auth: { bearer_token: s3cret } }
+targets:
+  - { name: pd, type: pagerduty, routing_key: k }
+roles:
+  oncall: { targets: [pd] }
+rules:
+  - { name: search-p3, match: ['service="search"'], severity: P3 }
+`), 0o600))
+	code, out, errOut := runCLI("check-config", path)
+	require.Equal(t, 0, code, errOut)
+	for _, want := range []string{
+		"sources   alertmanager (alertmanager)\n",
+		"roles     cto → log; eng-manager → log; oncall → pd; team-lead → log\n",
+		"targets   pd (pagerduty), log (log)\n",
+		"runbooks  database, service-outage, performance\n",
+		"rules     38: 1 of the file, then 37 default rules\n",
+	} {
+		require.Contains(t, out, want)
+	}
+}
+
+func TestCheckConfigDuplicateKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dup.yml")
+	require.NoError(t, os.WriteFile(path, []byte("roles:\n  oncall: { targets: [log] }\nroles:\n  cto: { targets: [log] }\n"), 0o600))
+	code, _, errOut := runCLI("check-config", path)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, `dup.yml:3: duplicate key "roles" at top level (first at line 1)`)
+	require.NotContains(t, errOut, "not defined")
 }
 
 // What fails only when the gateway builds its targets — a template that
@@ -70,6 +107,20 @@ func TestExplain(t *testing.T) {
 		require.Contains(t, out, want)
 	}
 
+	require.Contains(t, out, "nothing is sent: no status page target", "the defaults name no status page target")
+	require.Contains(t, out, "  Runbook: service-outage\n")
+	require.NotContains(t, out, "open a public incident")
+
+	cfgPath := filepath.Join(t.TempDir(), "sp.yml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(`targets:
+  - { name: sp, type: webhook, url: "https://status.example.com/hook" }
+communication:
+  status_page: { url: "https://status.example.com", severities: [P0], targets: [sp] }
+`), 0o600))
+	code, out, errOut = runCLI("explain", "--config", cfgPath, path)
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `status page\s+open a public incident \(https://status.example.com\)\s+sp`, out)
+
 	code, _, errOut = runCLI("explain", "--source", "probes", path)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, `source "probes"`)
@@ -105,4 +156,40 @@ func TestUnknownCommand(t *testing.T) {
 	code, _, errOut := runCLI("frobnicate")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "unknown command")
+}
+
+func TestHelpOnEverySubcommand(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"serve", []string{"serve", "--help"}, "usage: alertgate serve"},
+		{"check-config", []string{"check-config", "--help"}, "usage: alertgate check-config"},
+		{"check-config -h after a file", []string{"check-config", "a.yml", "-h"}, "usage: alertgate check-config"},
+		{"explain", []string{"explain", "--help"}, "usage: alertgate explain"},
+		{"test-rules", []string{"test-rules", "-h"}, "usage: alertgate test-rules"},
+		{"config", []string{"config", "--help"}, "usage: alertgate config default"},
+		{"config default", []string{"config", "default", "--help"}, "usage: alertgate config default"},
+		{"top level", []string{"--help"}, "Usage:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(tc.args...)
+			require.Equal(t, 0, code, errOut)
+			require.Contains(t, out, tc.want)
+			require.Empty(t, errOut)
+		})
+	}
+}
+
+func TestCheckConfigFlagsAreNotFiles(t *testing.T) {
+	code, _, errOut := runCLI("check-config", "--strict", "alertgate.yml")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "flag provided but not defined: -strict")
+	require.NotContains(t, errOut, "open")
+
+	code, _, errOut = runCLI("check-config")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "name at least one file")
 }
