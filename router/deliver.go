@@ -124,11 +124,12 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		m.Flap, _ = strconv.Atoi(n)
 	}
 	m.Flapping = inc.Flapping
-	if m.Flap > 0 {
-		m.Summary = fmt.Sprintf("REOPENED (flap #%d) %s", m.Flap, m.Summary)
-	}
+	// As the default templates say it: "REOPENED (flap #3) FLAPPING [P0] …".
 	if m.Flapping {
 		m.Summary = "FLAPPING " + m.Summary
+	}
+	if m.Flap > 0 {
+		m.Summary = fmt.Sprintf("REOPENED (flap #%d) %s", m.Flap, m.Summary)
 	}
 	return m
 }

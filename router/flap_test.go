@@ -136,7 +136,7 @@ func TestFlappingPagesOnceThenOnlyTellsTheChannel(t *testing.T) {
 		require.Equal(t, router.KindPage, page.Kind)
 		require.True(t, page.Flapping)
 		require.Equal(t, 3, page.Flap)
-		require.Equal(t, "FLAPPING REOPENED (flap #3) [P0] INC-1 checkout: CheckoutDown", page.Summary)
+		require.Equal(t, "REOPENED (flap #3) FLAPPING [P0] INC-1 checkout: CheckoutDown", page.Summary)
 		for _, off := range []time.Duration{11 * time.Minute, 16 * time.Minute, 30 * time.Minute} {
 			require.Empty(t, h.at(off), "the flapping page does not repeat, nothing else escalates (%s)", off)
 		}
@@ -150,7 +150,7 @@ func TestFlappingPagesOnceThenOnlyTellsTheChannel(t *testing.T) {
 		inc := incident(t, h, 1)
 		require.Equal(t, 4, inc.Flaps)
 		require.True(t, inc.Flapping)
-		require.Equal(t, "FLAPPING REOPENED (flap #4) [P0] INC-1 checkout: CheckoutDown", (*msgs)[len(*msgs)-1].Summary)
+		require.Equal(t, "REOPENED (flap #4) FLAPPING [P0] INC-1 checkout: CheckoutDown", (*msgs)[len(*msgs)-1].Summary)
 		require.Empty(t, h.at(80*time.Minute))
 
 		// Resolved for the whole window: the next firing is a new

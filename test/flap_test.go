@@ -85,7 +85,7 @@ func TestReopenedP0PagesAgainEndToEnd(t *testing.T) {
 	resolveAndFire()
 	page = waitHook(t, sk, "page of flap #3", isPage(3))
 	require.True(t, page.Flapping)
-	require.Equal(t, "FLAPPING REOPENED (flap #3) [P0] INC-1 checkout: CheckoutDown on checkout", page.Summary)
+	require.Equal(t, "REOPENED (flap #3) FLAPPING [P0] INC-1 checkout: CheckoutDown on checkout", page.Summary)
 	waitHook(t, sk, "channel message of flap #3", isChannel(3))
 	g.advance(t, 10*time.Minute)
 	require.Equal(t, []string{"oncall#0", "oncall#0", "oncall#0", "oncall#0"}, sk.pages(), "the flapping page does not repeat")
