@@ -156,11 +156,21 @@ func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) st
 	lvl := cfg.Severities.Level(inc.Severity)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second))
-	fmt.Fprintf(&b, "Response SLA (%s): %s. Resolution SLA (%s): %s.\n", lvl.Response, SLAVerdict(inc.AcknowledgedAt, inc.AckDue),
+	fmt.Fprintf(&b, "Response SLA (%s): %s. Resolution SLA (%s): %s.\n", lvl.Response, ResponseVerdict(inc),
 		lvl.Resolution, SLAVerdict(inc.ResolvedAt, inc.ResolveDue))
 	fmt.Fprintf(&b, "Alerts: %d.\n", inc.AlertCount)
 	fmt.Fprintf(&b, "Post-mortem draft: %s\n", draft)
 	return b.String()
+}
+
+// ResponseVerdict is SLAVerdict for the incident's response target: an
+// incident resolved before its acknowledgement was due, without one (it
+// resolved by itself), did not miss it.
+func ResponseVerdict(inc *alert.Incident) string {
+	if inc.AcknowledgedAt.IsZero() && !inc.AckDue.IsZero() && !inc.ResolvedAt.IsZero() && !inc.ResolvedAt.After(inc.AckDue) {
+		return "not needed (resolved before the acknowledgement was due)"
+	}
+	return SLAVerdict(inc.AcknowledgedAt, inc.AckDue)
 }
 
 // SLAVerdict says whether something done at done met its deadline due:

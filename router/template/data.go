@@ -89,9 +89,10 @@ func (d Data) Lasted() string {
 	return Short(end.Sub(d.Incident.OpenedAt))
 }
 
-// ResponseSLA is "met", "missed" or "not set": acknowledged by AckDue.
+// ResponseSLA is "met", "missed", "not set" or "not needed": acknowledged
+// by AckDue (see router.ResponseVerdict).
 func (d Data) ResponseSLA() string {
-	return router.SLAVerdict(d.Incident.AcknowledgedAt, d.Incident.AckDue)
+	return router.ResponseVerdict(&d.Incident)
 }
 
 // ResolutionSLA is "met", "missed" or "not set": resolved by ResolveDue.

@@ -200,3 +200,39 @@ func TestDigestKeepsTheEnginesText(t *testing.T) {
 		})
 	}
 }
+
+// An incident that resolved by itself before its acknowledgement was due
+// did not miss the response target; one never acknowledged past it did.
+func TestResolutionSummaryOfAnIncidentNobodyAcknowledged(t *testing.T) {
+	tests := []struct {
+		name     string
+		resolved time.Time
+		want     string
+	}{
+		{name: "resolved before the ack was due", resolved: now.Add(-30 * time.Minute),
+			want: "Response SLA: not needed (resolved before the acknowledgement was due) (acknowledge by"},
+		{name: "resolved after the ack was due", resolved: now,
+			want: "Response SLA: missed (acknowledge by"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := *sample(t, "postmortem")
+			m.Incident.AcknowledgedAt, m.Incident.AcknowledgedBy = time.Time{}, ""
+			m.Incident.ResolvedAt = tt.resolved
+			r, err := DefaultTarget("slack").Render(&m)
+			require.NoError(t, err)
+			require.Contains(t, r.Text, tt.want)
+		})
+	}
+}
+
+// A runbook that is only a link (an alert's runbook_url) is named once.
+func TestLinkOnlyRunbookNamedOnce(t *testing.T) {
+	m := *sample(t, "oncall#0")
+	u := "https://wiki.example.com/runbooks/deploytest"
+	m.Runbook = &router.Runbook{Name: u, Title: u, URL: u}
+	r, err := DefaultTarget("webhook").Render(&m)
+	require.NoError(t, err)
+	require.Contains(t, r.Text, "\nRunbook: "+u+"\n")
+	require.NotContains(t, r.Text, "<"+u+">")
+}
