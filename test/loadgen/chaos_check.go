@@ -117,15 +117,17 @@ type chaosFindings struct {
 	// DoublePages: one step of one group at one target under several
 	// idempotency keys.
 	DoublePages []string
-	// Resends are 2xx'd receptions of a key already 2xx'd before;
+	// Resends are receptions at answering targets of a key taken in
+	// before (see checkResends);
 	// ResendDelays their delay after the first; UnexplainedResends those
 	// with no SIGKILL in between. ResendDelays is sorted.
 	Resends            int
 	ResendDelays       []time.Duration
 	UnexplainedResends []string
 	// Lateness is, per incident, how late its first page arrived at the
-	// healthy target after it fell due, sorted.
-	Lateness []time.Duration
+	// healthy target after it fell due, sorted; AllLateness the same for
+	// every page at the answering targets.
+	Lateness, AllLateness []time.Duration
 	// PerTarget counts due pages per target and outcome.
 	PerTarget map[string]*targetTally
 }
@@ -171,7 +173,7 @@ func checkChaos(plan chaosPlan, rec chaosRecords) *chaosFindings {
 	incGroup := checkCounts(f, rec, stored)
 	checkDeliveries(f, plan, rec)
 	checkDoubles(f, rec, incGroup)
-	checkResends(f, rec)
+	checkResends(f, plan, rec)
 	checkLateness(f, plan, rec)
 	for _, s := range [][]string{f.Lost, f.WrongCounts, f.Undelivered, f.Invisible, f.DoublePages, f.UnexplainedResends} {
 		sort.Strings(s)
@@ -320,12 +322,19 @@ func checkDoubles(f *chaosFindings, rec chaosRecords, incGroup map[int64]int) {
 	}
 }
 
-// checkResends counts keys 2xx'd more than once and whether a SIGKILL
-// explains each repeat (the gateway died before it recorded the first).
-func checkResends(f *chaosFindings, rec chaosRecords) {
+// checkResends counts, at the answering targets, requests with a key the
+// target already took in — answered 2xx, or held unanswered until the
+// gateway dropped the connection — and whether a SIGKILL explains each
+// (the gateway died before it recorded the first). A key refused with a
+// 429 is retried, not re-sent; failing targets get retries by design.
+func checkResends(f *chaosFindings, plan chaosPlan, rec chaosRecords) {
+	answering := map[string]bool{}
+	for _, t := range plan.Targets {
+		answering[t.Name] = t.Class == answers
+	}
 	first, prev := map[string]time.Time{}, map[string]time.Time{}
 	for _, r := range rec.Receptions {
-		if !r.accepted() {
+		if !answering[r.Target] || (r.Status != 0 && !r.accepted()) {
 			continue
 		}
 		t0, seen := first[r.Key]
@@ -340,10 +349,12 @@ func checkResends(f *chaosFindings, rec chaosRecords) {
 		}
 		prev[r.Key] = r.At
 	}
+	slices.Sort(f.ResendDelays)
 }
 
-// checkLateness measures each incident's first page at the healthy
-// targets: arrival minus due time.
+// checkLateness measures how late pages arrived (first 2xx'd reception
+// minus due time): each incident's first page at the healthy targets, and
+// every page at the answering targets.
 func checkLateness(f *chaosFindings, plan chaosPlan, rec chaosRecords) {
 	arrived := map[string]time.Time{}
 	for _, r := range rec.Receptions {
@@ -352,22 +363,23 @@ func checkLateness(f *chaosFindings, plan chaosPlan, rec chaosRecords) {
 		}
 	}
 	for _, inc := range rec.Incidents {
-		steps := plan.Steps[inc.Severity]
-		if len(steps) == 0 {
-			continue
-		}
-		due := inc.OpenedAt.Add(steps[0].Delay)
-		for _, t := range plan.Targets {
-			if !t.Healthy {
-				continue
-			}
-			if at, ok := arrived[pageKey(inc.ID, steps[0].Name, t.Name)]; ok {
-				f.Lateness = append(f.Lateness, max(at.Sub(due), 0))
+		for i, st := range plan.Steps[inc.Severity] {
+			due := inc.OpenedAt.Add(st.Delay)
+			for _, t := range plan.Targets {
+				at, ok := arrived[pageKey(inc.ID, st.Name, t.Name)]
+				if !ok || t.Class != answers {
+					continue
+				}
+				late := max(at.Sub(due), 0)
+				f.AllLateness = append(f.AllLateness, late)
+				if i == 0 && t.Healthy {
+					f.Lateness = append(f.Lateness, late)
+				}
 			}
 		}
 	}
 	slices.Sort(f.Lateness)
-	slices.Sort(f.ResendDelays)
+	slices.Sort(f.AllLateness)
 }
 
 func killBetween(kills []time.Time, from, to time.Time) bool {

@@ -68,6 +68,7 @@ func TestCheckChaosKeptPromises(t *testing.T) {
 	require.Equal(t, 1, f.Resends)
 	require.Equal(t, []time.Duration{2*time.Minute - 5*time.Second}, f.ResendDelays)
 	require.Equal(t, []time.Duration{10 * time.Millisecond, 30 * time.Millisecond}, f.Lateness)
+	require.Equal(t, []time.Duration{0, 10 * time.Millisecond, 30 * time.Millisecond}, f.AllLateness)
 	require.Equal(t, &targetTally{Due: 3, Delivered: 3}, f.PerTarget["healthy"])
 	require.Equal(t, &targetTally{Due: 3, Dead: 2, Queued: 1, Refused: 1}, f.PerTarget["broken"])
 }
@@ -201,6 +202,36 @@ func TestCheckChaosBrokenPromises(t *testing.T) {
 			require.Contains(t, out.String(), tt.has, "the report lists the instance")
 			require.Len(t, rep.broken(), len(tt.want))
 			require.Equal(t, "SQLite: "+tt.want[0], rep.broken()[0])
+		})
+	}
+}
+
+// What counts as a re-send: a key the target took in (2xx, or held until
+// the gateway hung up) sent again; a 429 retried is not one, nor are the
+// retries a failing target gets.
+func TestCheckChaosResends(t *testing.T) {
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	tests := []struct {
+		name        string
+		receptions  []receptionRow
+		resends     int
+		unexplained int
+	}{
+		{"unanswered at a kill, then sent again", []receptionRow{
+			{"healthy", "K", "page", at(time.Second), 0}, {"healthy", "K", "page", at(2 * time.Minute), 200}}, 1, 0},
+		{"unanswered with no kill, then sent again", []receptionRow{
+			{"healthy", "K", "page", at(10 * time.Second), 0}, {"healthy", "K", "page", at(2 * time.Minute), 200}}, 1, 1},
+		{"429, then retried", []receptionRow{
+			{"healthy", "K", "page", at(time.Second), 429}, {"healthy", "K", "page", at(3 * time.Second), 200}}, 0, 0},
+		{"a failing target's retries", []receptionRow{
+			{"broken", "K", "page", at(10 * time.Second), 0}, {"broken", "K", "page", at(20 * time.Second), 0}}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &chaosFindings{}
+			checkResends(f, testPlan(), chaosRecords{Receptions: tt.receptions, Kills: []time.Time{at(5 * time.Second)}})
+			require.Equal(t, tt.resends, f.Resends)
+			require.Len(t, f.UnexplainedResends, tt.unexplained)
 		})
 	}
 }

@@ -47,7 +47,9 @@ func chaosRows() []chaosRow {
 		{name: "connection errors / non-2xx answers (retried)", value: func(r *chaosRun) string {
 			return fmt.Sprintf("%s / %s", n(r.Client.ConnErrors), n(non2xx(r.Client.Status)))
 		}},
-		{name: "alerts 2xx'd", value: func(r *chaosRun) string { return n(r.Findings.Acked) }},
+		{name: "alerts 2xx'd (posts given up)", value: func(r *chaosRun) string {
+			return fmt.Sprintf("%s (%s)", n(r.Findings.Acked), n(r.Client.GaveUp))
+		}},
 		{name: "alerts lost (2xx'd, not stored)", value: func(r *chaosRun) string { return n(len(r.Findings.Lost)) },
 			promise: func(r *chaosRun) int { return len(r.Findings.Lost) }},
 		{name: "incidents", value: func(r *chaosRun) string { return n(r.Findings.Incidents) }},
@@ -75,6 +77,10 @@ func chaosRows() []chaosRow {
 			promise: func(r *chaosRun) int { return len(r.Findings.UnexplainedResends) }},
 		{name: "first-page lateness at the healthy target p50 / p99 / max", value: func(r *chaosRun) string {
 			l := r.Findings.Lateness
+			return fmt.Sprintf("%s / %s / %s", fmtDur(percentile(l, 0.5)), fmtDur(percentile(l, 0.99)), fmtDur(percentile(l, 1)))
+		}},
+		{name: "lateness of every page at the answering targets p50 / p99 / max", value: func(r *chaosRun) string {
+			l := r.Findings.AllLateness
 			return fmt.Sprintf("%s / %s / %s", fmtDur(percentile(l, 0.5)), fmtDur(percentile(l, 0.99)), fmtDur(percentile(l, 1)))
 		}},
 		{name: "SIGKILLs; restart to ready, max", value: func(r *chaosRun) string {

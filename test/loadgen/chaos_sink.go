@@ -22,7 +22,7 @@ var chaosTargets = []struct {
 }{
 	{chaosTarget{Name: "healthy", Class: answers, Healthy: true, Describe: "200 at once"}, answerNow, ""},
 	{chaosTarget{Name: "slow", Class: answers, Describe: "200 after 1 s"}, answerAfter(time.Second), "timeout: 5s"},
-	{chaosTarget{Name: "limited", Class: answers, Describe: "200 to 5 requests/s (bursts of 5), 429 with Retry-After: 1 to the rest"}, rateLimited(5, 5), ""},
+	{chaosTarget{Name: "limited", Class: answers, Describe: "200 to 2 requests/s (bursts of 4), 429 with Retry-After: 1 to the rest"}, rateLimited(2, 4), ""},
 	{chaosTarget{Name: "broken", Class: fails, Describe: "500 to everything"}, answer500, ""},
 	{chaosTarget{Name: "hanging", Class: fails, Describe: "never answers (gateway timeout 2 s)"}, hang(30 * time.Second), "timeout: 2s"},
 }
