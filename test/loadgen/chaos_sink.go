@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -125,4 +126,9 @@ func chaosPlanFor() chaosPlan {
 		p.Targets = append(p.Targets, t.chaosTarget)
 	}
 	return p
+}
+
+// sortReceptions orders receptions by arrival.
+func sortReceptions(rs []receptionRow) {
+	slices.SortStableFunc(rs, func(a, b receptionRow) int { return a.At.Compare(b.At) })
 }

@@ -84,11 +84,11 @@ func answer500(w http.ResponseWriter, _ *http.Request) int {
 }
 
 // hang never answers: it holds the request until the client gives up or
-// max passes (then it drops the connection).
-func hang(max time.Duration) func(http.ResponseWriter, *http.Request) int {
+// limit passes (then it drops the connection).
+func hang(limit time.Duration) func(http.ResponseWriter, *http.Request) int {
 	return func(_ http.ResponseWriter, r *http.Request) int {
 		select {
-		case <-time.After(max):
+		case <-time.After(limit):
 		case <-r.Context().Done():
 		}
 		panic(http.ErrAbortHandler) // no answer at all
