@@ -6,7 +6,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short bench lint fuzz docker clean
+.PHONY: run build test test-short bench chaos lint fuzz docker clean
 
 run:
 	$(GO) run ./cmd/alertgate serve --log-format console $(if $(CONFIG),--config $(CONFIG))
@@ -27,6 +27,14 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters ./rules ./store
 	$(GO) test -run '^$$' -bench TimerPrecision -benchtime 1x ./test
 	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -workloads repeat,storm,grouped
+
+# Chaos, not part of make test (about 3 minutes per engine): load with
+# SIGKILLs and restarts of the gateway paging healthy, slow, 429, 500 and
+# hanging targets, on SQLite and, when ALERTGATE_TEST_POSTGRES_DSN is set,
+# PostgreSQL; fails when a promise is broken. CHAOS_FLAGS="-kills 5" etc.
+CHAOS_FLAGS ?=
+chaos:
+	$(GO) run ./test/loadgen chaos $(CHAOS_FLAGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

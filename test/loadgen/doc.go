@@ -37,6 +37,27 @@
 // servers run in their own process groups, are stopped on exit or
 // interrupt and get SIGKILL should this process die.
 //
+// Chaos mode, run by `make chaos` (not part of `make test`):
+//
+//	go run ./test/loadgen chaos -duration 45s -kills 3 -rate 10
+//
+// builds the gateway once and, per engine (SQLite, and PostgreSQL in a
+// fresh schema when -postgres or $ALERTGATE_TEST_POSTGRES_DSN is set),
+// posts Alertmanager alerts at -rate (groups of -group-size, P0 and P1,
+// some repeated) while SIGKILLing the gateway's process group -kills
+// times and restarting it on the same database; the client retries what
+// got no 2xx, as Alertmanager does. Every role pages five loopback
+// webhooks (chaos_sink.go): healthy, slow (1 s), rate-limited (429 with
+// Retry-After), broken (500) and hanging. After the load it waits (at most
+// -drain) until no page step or delivery to an answering target is left,
+// stops the gateway and checks the database and the sink's records
+// (chaos_check.go): alerts 2xx'd and lost, incidents with wrong counts,
+// due pages never delivered, pages to failing targets without a delivery
+// job, double pages (one step under several keys), same-key re-sends and
+// their delay (and any with no SIGKILL in between), first-page lateness at
+// the healthy target, peak RSS. The exit status is 1 when a promise is
+// broken.
+//
 // Adding a variant (a gateway holding pending timers, slow targets,
 // PostgreSQL replicas) is a startFunc and an entry in scenarios; see
 // scenario.go.

@@ -46,6 +46,9 @@ var logw io.Writer = os.Stderr
 func logf(format string, args ...any) { fmt.Fprintf(logw, format+"\n", args...) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "chaos" {
+		return runChaos(args[1:], stdout, stderr)
+	}
 	logw = stderr
 	var o options
 	var workloads, serveAddr string

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // targetConfig pages every role and every channel through one webhook.
@@ -50,5 +52,60 @@ func startGatewayWithTarget(delay time.Duration) startFunc {
 		}
 		p.after = func() { srv.Close() }
 		return p, nil
+	}
+}
+
+// Behaviours of the chaos run's sink targets (chaos_sink.go). Each answers
+// and returns the status it answered, 0 when it never did.
+
+// answerNow is a healthy target: 200 at once.
+func answerNow(w http.ResponseWriter, _ *http.Request) int {
+	w.WriteHeader(http.StatusOK)
+	return http.StatusOK
+}
+
+// answerAfter is a slow but healthy target: 200 after delay.
+func answerAfter(delay time.Duration) func(http.ResponseWriter, *http.Request) int {
+	return func(w http.ResponseWriter, r *http.Request) int {
+		select {
+		case <-time.After(delay):
+			w.WriteHeader(http.StatusOK)
+			return http.StatusOK
+		case <-r.Context().Done():
+			return 0
+		}
+	}
+}
+
+// answer500 is a broken target: 500 to everything.
+func answer500(w http.ResponseWriter, _ *http.Request) int {
+	http.Error(w, "chaos: broken target", http.StatusInternalServerError)
+	return http.StatusInternalServerError
+}
+
+// hang never answers: it holds the request until the client gives up or
+// limit passes (then it drops the connection).
+func hang(limit time.Duration) func(http.ResponseWriter, *http.Request) int {
+	return func(_ http.ResponseWriter, r *http.Request) int {
+		select {
+		case <-time.After(limit):
+		case <-r.Context().Done():
+		}
+		panic(http.ErrAbortHandler) // no answer at all
+	}
+}
+
+// rateLimited accepts perSecond requests a second (bursts of burst) and
+// answers 429 with Retry-After: 1 to the rest.
+func rateLimited(perSecond float64, burst int) func(http.ResponseWriter, *http.Request) int {
+	lim := rate.NewLimiter(rate.Limit(perSecond), burst)
+	return func(w http.ResponseWriter, _ *http.Request) int {
+		if !lim.Allow() {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "chaos: slow down", http.StatusTooManyRequests)
+			return http.StatusTooManyRequests
+		}
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK
 	}
 }
