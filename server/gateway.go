@@ -165,7 +165,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st, Replicas: st,
-		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
+		PagerDutySecrets: pagerDutySecrets(cfg), WebhookEvents: st, AckLinks: links,
 		OnCall: g.engine, Overrides: st,
 		Runbooks: g.runbook,
 		Logger:   log.Named("server"), Registry: reg, Now: now, Reload: reload,

@@ -128,7 +128,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		return nil, fmt.Errorf("server sources: %w", err)
 	}
 	s.app = fiber.New(fiberConfig(cfg, s.handleServerError))
-	s.pagerduty = NewPagerDutyWebhook(deps.PagerDutySecrets, s.actions, s.log.Named("pagerduty_webhook"))
+	s.pagerduty = NewPagerDutyWebhook(deps.PagerDutySecrets, s.actions, deps.WebhookEvents, s.now, s.log.Named("pagerduty_webhook"))
 	s.routes(reg)
 	return s, nil
 }
