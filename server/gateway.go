@@ -94,6 +94,15 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 			ForceAttemptHTTP2:     true,
 		}}
 	}
+	// Load checks this too; a listen address set after it (serve
+	// --listen) is checked here, before anything is opened.
+	if err := cfg.Exposure(); err != nil {
+		return nil, err
+	}
+	if cfg.Server.AllowUnauthenticated {
+		log.Warn("server.allow_unauthenticated is set: anyone who reaches the listen address may use what takes no credentials",
+			zap.String("listen", cfg.Server.Listen), zap.Strings("unauthenticated", cfg.Unauthenticated()))
+	}
 	classifier, err := rules.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
