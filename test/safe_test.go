@@ -114,3 +114,34 @@ func TestReadsAndMonitoringEndpoints(t *testing.T) {
 		})
 	}
 }
+
+// A reload keeps the address the process serves (here set past the file,
+// as serve --listen does): a source without auth is refused there, while
+// the file alone would pass.
+func TestReloadRefusesAnOpenSourceOnAnExposedAddress(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alertgate.yml")
+	secured := "server: { listen: \"127.0.0.1:0\", api_token: apitoken }\nstorage: { driver: sqlite, path: " + filepath.Join(dir, "a.db") + " }\n" +
+		"sources:\n  - { name: probes, type: healthcheck, auth: { bearer_token: probetoken } }\n"
+	require.NoError(t, os.WriteFile(path, []byte(secured), 0o600))
+	cfg, err := config.Load(path)
+	require.NoError(t, err)
+	cfg.Server.Listen = "0.0.0.0:0" // as serve --listen or $ALERTGATE_LISTEN
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	g, err := server.NewGateway(context.Background(), cfg, server.GatewayOptions{Listener: ln, ConfigPath: path})
+	require.NoError(t, err)
+	defer g.Close()
+	defer ln.Close()
+
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(secured, ", auth: { bearer_token: probetoken }", "", 1)), 0o600))
+	_, err = config.Load(path)
+	require.NoError(t, err, "the file alone listens on loopback")
+	err = g.Reload(context.Background())
+	require.EqualError(t, err, `server: listen "0.0.0.0:0" is reachable from other hosts while source probes `+
+		`(set sources[0].auth: bearer_token, basic or hmac) take requests without credentials: `+
+		`set them, listen on 127.0.0.1, or accept the risk with server.allow_unauthenticated: true`)
+
+	require.NoError(t, os.WriteFile(path, []byte(secured), 0o600))
+	require.NoError(t, g.Reload(context.Background()))
+}
