@@ -2,7 +2,11 @@ package test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -144,4 +148,74 @@ func TestReloadRefusesAnOpenSourceOnAnExposedAddress(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(path, []byte(secured), 0o600))
 	require.NoError(t, g.Reload(context.Background()))
+}
+
+// signedPagerDuty posts a PagerDuty v3 event for INC-1, signed with the
+// subscription secret of pdConfig, and answers the status code.
+func signedPagerDuty(t *testing.T, base, id, verb string, at time.Time) int {
+	t.Helper()
+	body := fmt.Sprintf(`{"event":{"id":%q,"event_type":"incident.%s","resource_type":"incident","occurred_at":%q,
+"agent":{"id":"P1","summary":"Jane Doe","type":"user_reference"},
+"data":{"id":"Q1","type":"incident","status":%q,"incident_key":"alertgate/INC-1"}}}`, id, verb, at.UTC().Format(time.RFC3339Nano), verb)
+	mac := hmac.New(sha256.New, []byte("pd-signing-secret"))
+	mac.Write([]byte(body))
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/webhooks/pagerduty", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("X-PagerDuty-Signature", "v1="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A correctly signed PagerDuty event is applied once: replayed — to the
+// same gateway on SQLite, to another replica on PostgreSQL — it is
+// refused (409), and an old one (occurred_at in 2020) is refused (400)
+// and resolves nothing.
+func TestPagerDutyReplayAndStaleEvents(t *testing.T) {
+	pdConfig := strings.Replace(issueConfig, `  - { name: sink, type: webhook, url: "http://127.0.0.1:9999/hook" }`,
+		`  - { name: sink, type: webhook, url: "http://127.0.0.1:9999/hook" }
+  - { name: pd, type: pagerduty, routing_key: 0123456789abcdef0123456789abcdef, url: "http://127.0.0.1:9999/pd", webhook_secret: pd-signing-secret }`, 1)
+	engines := []struct {
+		name    string
+		storage func(t *testing.T) string
+	}{
+		{"sqlite", func(*testing.T) string { return "" }},
+		{"postgres", func(t *testing.T) string {
+			return `storage: { driver: postgres, dsn: "` + postgresSchemaDSN(t, "pdreplay") + `" }`
+		}},
+	}
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			cfg := pdConfig
+			if st := e.storage(t); st != "" {
+				cfg = strings.Replace(cfg, `storage: { driver: sqlite, path: ./data/alertgate.db }`, st, 1)
+			}
+			sk := newSink(t)
+			a := startGateway(t, cfg, sk)
+			b := a
+			if e.name == "postgres" {
+				b = startGateway(t, cfg, sk) // a second replica on the database
+			}
+			am := newAMNotifier(t, a.url+"/api/v1/alerts/alertmanager", "s3cret")
+			require.NoError(t, am.send(t, amFiring("PaymentsDown", "payments", "critical", time.Now())))
+			waitPages(t, sk, 1)
+			now := a.clk.Now()
+
+			require.Equal(t, http.StatusBadRequest, signedPagerDuty(t, a.url, "OLD1", "resolved", time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)))
+			require.Equal(t, http.StatusAccepted, signedPagerDuty(t, a.url, "ACK1", "acknowledged", now))
+			require.Equal(t, http.StatusConflict, signedPagerDuty(t, b.url, "ACK1", "acknowledged", now))
+			require.Equal(t, http.StatusConflict, signedPagerDuty(t, a.url, "ACK1", "acknowledged", now))
+			var inc incidentView
+			getJSON(t, b.url+"/api/v1/incidents/INC-1", &inc)
+			require.Equal(t, "acknowledged", inc.Incident.Status, "the stale resolve resolved nothing")
+			acks := 0
+			for _, ev := range inc.Timeline {
+				if ev.Kind == "acknowledged" {
+					acks++
+				}
+			}
+			require.Equal(t, 1, acks, "applied once")
+		})
+	}
 }
