@@ -13,6 +13,14 @@ COPY --from=build /out/alertgate /usr/local/bin/alertgate
 COPY --from=build --chown=65532:65532 /out/data /data
 WORKDIR /data
 USER 65532:65532
+# A container is reached through its published port, so it listens on every
+# interface. alertgate refuses to serve such an address while anything takes
+# requests without credentials, and says what to set: mount a config
+# (serve --config /etc/alertgate/alertgate.yml) that sets server.api_token
+# and every source's auth (bearer_token, basic or hmac), as ${ENV_VAR}s or
+# *_file secrets — or, on a network only trusted hosts reach,
+# server.allow_unauthenticated: true. --listen overrides this.
+ENV ALERTGATE_LISTEN=0.0.0.0:8080
 EXPOSE 8080
 VOLUME ["/data"]
 ENTRYPOINT ["/usr/local/bin/alertgate"]

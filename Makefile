@@ -1,4 +1,4 @@
-# alertgate — make run serves with the seed defaults on :8080 (SQLite in
+# alertgate — make run serves with the seed defaults on 127.0.0.1:8080 (SQLite in
 # ./data), make test runs every test. See README.md.
 
 GO      ?= go

@@ -23,6 +23,13 @@ const (
 	StopOnResolved     = "resolved"
 )
 
+// DefaultListen is server.listen's default: loopback only, so a gateway
+// without credentials is not reachable from other hosts.
+const DefaultListen = "127.0.0.1:8080"
+
+// DefaultMaxSilenceDuration is server.max_silence_duration's default.
+const DefaultMaxSilenceDuration = 30 * day
+
 const (
 	day  = 24 * time.Hour
 	week = 7 * day
@@ -35,13 +42,14 @@ const (
 func Default() *Config {
 	c := &Config{
 		Server: Server{
-			Listen:       ":8080",
-			ExternalURL:  "http://localhost:8080",
-			MaxBodyBytes: 1 << 20,
-			ReadTimeout:  Duration(10 * time.Second),
-			WriteTimeout: Duration(10 * time.Second),
-			IdleTimeout:  Duration(60 * time.Second),
-			AckLinkTTL:   Duration(DefaultAckLinkTTL),
+			Listen:             DefaultListen,
+			ExternalURL:        "http://localhost:8080",
+			MaxBodyBytes:       1 << 20,
+			ReadTimeout:        Duration(10 * time.Second),
+			WriteTimeout:       Duration(10 * time.Second),
+			IdleTimeout:        Duration(60 * time.Second),
+			AckLinkTTL:         Duration(DefaultAckLinkTTL),
+			MaxSilenceDuration: Duration(DefaultMaxSilenceDuration),
 		},
 		Log:     Log{Level: "info", Format: "json"},
 		Storage: Storage{Driver: "sqlite", Path: "./data/alertgate.db"},

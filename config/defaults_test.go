@@ -25,13 +25,14 @@ func TestDefaultIsAFreshCopy(t *testing.T) {
 func TestDefaultServer(t *testing.T) {
 	c := Default()
 	require.Equal(t, Server{
-		Listen:       ":8080",
-		ExternalURL:  "http://localhost:8080",
-		MaxBodyBytes: 1048576,
-		ReadTimeout:  Duration(10 * time.Second),
-		WriteTimeout: Duration(10 * time.Second),
-		IdleTimeout:  Duration(60 * time.Second),
-		AckLinkTTL:   Duration(24 * time.Hour),
+		Listen:             "127.0.0.1:8080",
+		ExternalURL:        "http://localhost:8080",
+		MaxBodyBytes:       1048576,
+		ReadTimeout:        Duration(10 * time.Second),
+		WriteTimeout:       Duration(10 * time.Second),
+		IdleTimeout:        Duration(60 * time.Second),
+		AckLinkTTL:         Duration(24 * time.Hour),
+		MaxSilenceDuration: Duration(30 * 24 * time.Hour),
 	}, c.Server)
 	require.Equal(t, Log{Level: "info", Format: "json"}, c.Log)
 	require.Equal(t, Storage{Driver: "sqlite", Path: "./data/alertgate.db"}, c.Storage)

@@ -28,6 +28,7 @@ func DefaultRepeatSeverities() []string { return []string{"P0", "P1"} }
 // PagerDuty URL default must not hide a url_file) and before Validate.
 func (c *Config) applyDefaults() {
 	setDuration(&c.Server.AckLinkTTL, DefaultAckLinkTTL)
+	setDuration(&c.Server.MaxSilenceDuration, DefaultMaxSilenceDuration)
 	for i := range c.Sources {
 		if h := c.Sources[i].Auth.HMAC; h != nil {
 			if h.Header == "" {

@@ -59,7 +59,7 @@ func TestLoadIssueConfig(t *testing.T) {
 
 func TestLoadExampleFile(t *testing.T) {
 	for _, v := range []string{"ALERTGATE_API_TOKEN", "ALERTMANAGER_TOKEN", "GRAFANA_WEBHOOK_SECRET", "PROBES_PASSWORD",
-		"PAGERDUTY_ROUTING_KEY", "MAIL_RELAY_SIGNING_SECRET"} {
+		"PAGERDUTY_ROUTING_KEY", "MAIL_RELAY_SIGNING_SECRET", "CI_TOKEN"} {
 		t.Setenv(v, "value-of-"+v)
 	}
 	t.Setenv("SLACK_LEADS_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/x")

@@ -33,11 +33,24 @@ type Config struct {
 
 // Server configures the HTTP listener and API.
 type Server struct {
-	// Listen is the address to serve on, e.g. ":8080".
+	// Listen is the address to serve on (default "127.0.0.1:8080"). A
+	// non-loopback address needs api_token and every source's auth, or
+	// AllowUnauthenticated (see Config.Exposure).
 	Listen string `yaml:"listen"`
+	// AllowUnauthenticated lets the gateway serve a non-loopback address
+	// while the write API or a source takes requests without credentials
+	// (a warning is logged at every start).
+	AllowUnauthenticated bool `yaml:"allow_unauthenticated,omitempty"`
+	// PublicReads leaves the read endpoints open while api_token guards
+	// the writes; by default the token guards reads too.
+	PublicReads bool `yaml:"public_reads,omitempty"`
+	// MaxSilenceDuration caps how long a silence created through the API
+	// may last (default 30d).
+	MaxSilenceDuration Duration `yaml:"max_silence_duration"`
 	// ExternalURL is how responders reach this gateway (ack links in pages).
 	ExternalURL string `yaml:"external_url"`
-	// APIToken, when set, guards the write endpoints (Bearer token).
+	// APIToken, when set, guards the API (Bearer token): the write
+	// endpoints, and the reads unless PublicReads.
 	APIToken     Secret `yaml:"api_token,omitempty"`
 	APITokenFile string `yaml:"api_token_file,omitempty"`
 	// MaxBodyBytes limits every request body; larger bodies get 413.

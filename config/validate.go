@@ -56,6 +56,9 @@ func (c *Config) Validate() error {
 	v.roles()
 	v.escalation()
 	v.communication()
+	if err := c.Exposure(); err != nil {
+		v.errs = append(v.errs, err)
+	}
 	return errors.Join(v.errs...)
 }
 
@@ -90,6 +93,9 @@ func (v *validator) server() {
 		if f.d < 0 {
 			v.add("server", "server."+f.name, "%s must not be negative", f.name)
 		}
+	}
+	if s.MaxSilenceDuration < 0 {
+		v.add("server", "server.max_silence_duration", "max_silence_duration must be positive")
 	}
 	if s.AckLinkTTL < 0 {
 		v.add("server", "server.ack_link_ttl", "ack_link_ttl must be positive")

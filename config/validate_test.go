@@ -16,6 +16,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"empty listen", func(c *Config) { c.Server.Listen = " " },
 			[]string{"server: listen is required"}},
+		{"negative silence cap", func(c *Config) { c.Server.MaxSilenceDuration = -1 },
+			[]string{"server: max_silence_duration must be positive"}},
 		{"bad log level and format", func(c *Config) { c.Log = Log{Level: "loud", Format: "xml"} },
 			[]string{`log: level "loud" is not one of debug, info, warn, error`, `log: format "xml" is not one of json, console`}},
 		{"postgres needs dsn", func(c *Config) { c.Storage = Storage{Driver: "postgres"} },

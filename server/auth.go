@@ -207,9 +207,11 @@ func (h *hmacAuth) sum(ts string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// apiGuard protects the write endpoints with the configured API token.
+// apiGuard protects the API with the configured token: the write
+// endpoints (handle), and the reads (read) unless public_reads.
 type apiGuard struct {
-	token *digest
+	token       *digest
+	publicReads bool
 }
 
 func newAPIGuard(cfg config.Server) (*apiGuard, error) {
@@ -220,7 +222,16 @@ func newAPIGuard(cfg config.Server) (*apiGuard, error) {
 		return &apiGuard{}, nil
 	}
 	d := digestOf(cfg.APIToken.Value())
-	return &apiGuard{token: &d}, nil
+	return &apiGuard{token: &d, publicReads: cfg.PublicReads}, nil
+}
+
+// read is fiber middleware for the read endpoints: like handle, unless
+// server.public_reads leaves them open.
+func (g *apiGuard) read(c *fiber.Ctx) error {
+	if g.publicReads {
+		return c.Next()
+	}
+	return g.handle(c)
 }
 
 // handle is fiber middleware: without a configured token it lets every

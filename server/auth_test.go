@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/store"
 )
 
 const (
@@ -224,9 +226,88 @@ func TestAPITokenGuard(t *testing.T) {
 			if tt.wantCode != http.StatusOK {
 				require.Empty(t, h.act.calls, "a rejected write never reaches the store")
 			}
-			// Reads stay open whatever the token.
-			resp, _ := h.do(t, newRequest(http.MethodGet, "/api/v1/incidents", ""))
-			require.Equal(t, http.StatusOK, resp.StatusCode)
+			// Reads need the token as much as writes do.
+			resp, body := h.do(t, newRequest(http.MethodGet, "/api/v1/incidents", "", tt.headers...))
+			require.Equal(t, tt.wantCode, resp.StatusCode, body)
+			// Unless server.public_reads: then only writes do.
+			open := newHarness(t, config.Server{APIToken: tt.token, PublicReads: true})
+			resp, body = open.do(t, newRequest(http.MethodGet, "/api/v1/incidents", ""))
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			resp, _ = open.do(t, newRequest(http.MethodPost, "/api/v1/incidents/3/ack", "", tt.headers...))
+			require.Equal(t, tt.wantCode, resp.StatusCode)
+		})
+	}
+}
+
+// unreachedReplicas is a Replicas whose handler must not be reached.
+type unreachedReplicas struct{}
+
+func (unreachedReplicas) Replicas(context.Context) ([]store.Replica, error) { panic("handler reached") }
+
+// everyRoute is a server with every optional route registered. Its
+// optional collaborators are nil interfaces: a handler reached panics
+// (500), which tells a guarded route (401) from an open one.
+func everyRoute(t *testing.T, cfg config.Server) *Server {
+	t.Helper()
+	type (
+		silences   struct{ Silences }
+		updater    struct{ Updater }
+		deliveries struct{ Deliveries }
+		oncall     struct{ OnCall }
+		overrides  struct{ OverrideStore }
+		links      struct{ AckLinkVerifier }
+	)
+	srv, err := New(cfg, nil, Deps{
+		Ingester: &fakeIngester{}, Incidents: &fakeIncidents{}, Actions: &fakeActions{},
+		Silences: silences{}, Updater: updater{}, Deliveries: deliveries{}, OnCall: oncall{}, Overrides: overrides{},
+		Replicas: unreachedReplicas{}, AckLinks: links{}, Reload: func(context.Context) error { return nil },
+		Now: func() time.Time { return testNow },
+	})
+	require.NoError(t, err)
+	return srv
+}
+
+// With api_token set, every route needs it except the one-click links
+// (signed) and /healthz, /readyz and /metrics; public_reads opens the GETs
+// only. Ingest and the PagerDuty webhook have their own auth.
+func TestAPITokenGuardsEveryRoute(t *testing.T) {
+	open := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/ack/:token": true}
+	ownAuth := map[string]bool{"/api/v1/alerts/:source": true, "/api/v1/webhooks/pagerduty": true}
+	tests := []struct {
+		name        string
+		publicReads bool
+	}{{"reads guarded", false}, {"public reads", true}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := everyRoute(t, config.Server{APIToken: "api-token-4242", PublicReads: tt.publicReads, Pprof: true})
+			routes := srv.App().GetRoutes(true)
+			require.Greater(t, len(routes), 15)
+			for _, r := range routes {
+				if r.Method == http.MethodHead || r.Method == http.MethodOptions || ownAuth[r.Path] {
+					continue
+				}
+				path := strings.NewReplacer(":id", "1", ":token", "x", ":source", "am").Replace(r.Path)
+				t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+					resp, err := srv.App().Test(newRequest(r.Method, path, ""), -1)
+					require.NoError(t, err)
+					resp.Body.Close()
+					guarded := !open[r.Path] && !(tt.publicReads && r.Method == http.MethodGet)
+					if guarded {
+						require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "without the token")
+					} else {
+						require.NotEqual(t, http.StatusUnauthorized, resp.StatusCode, "open without the token")
+					}
+					req := newRequest(r.Method, path, "", "Authorization", "Bearer api-token-4242")
+					resp, err = srv.App().Test(req, -1)
+					require.NoError(t, err)
+					resp.Body.Close()
+					require.NotEqual(t, http.StatusUnauthorized, resp.StatusCode, "with the token")
+				})
+			}
+			resp, err := srv.App().Test(newRequest(http.MethodGet, "/debug/pprof/", ""), -1)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "profiles need the token, public reads or not")
 		})
 	}
 }

@@ -91,6 +91,9 @@ type Deps struct {
 	// subscriptions; with none, POST /api/v1/webhooks/pagerduty refuses
 	// every request.
 	PagerDutySecrets [][]byte
+	// WebhookEvents remembers applied PagerDuty event ids (replay
+	// protection); default this process's memory.
+	WebhookEvents WebhookEvents
 	// AckLinks backs the one-click links GET and POST /ack/{token};
 	// without it those routes answer 404.
 	AckLinks AckLinkVerifier

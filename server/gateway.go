@@ -94,6 +94,15 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 			ForceAttemptHTTP2:     true,
 		}}
 	}
+	// Load checks this too; a listen address set after it (serve
+	// --listen) is checked here, before anything is opened.
+	if err := cfg.Exposure(); err != nil {
+		return nil, err
+	}
+	if cfg.Server.AllowUnauthenticated {
+		log.Warn("server.allow_unauthenticated is set: anyone who reaches the listen address may use what takes no credentials",
+			zap.String("listen", cfg.Server.Listen), zap.Strings("unauthenticated", cfg.Unauthenticated()))
+	}
 	classifier, err := rules.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
@@ -165,7 +174,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st, Replicas: st,
-		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
+		PagerDutySecrets: pagerDutySecrets(cfg), WebhookEvents: st, AckLinks: links,
 		OnCall: g.engine, Overrides: st,
 		Runbooks: g.runbook,
 		Logger:   log.Named("server"), Registry: reg, Now: now, Reload: reload,
@@ -304,6 +313,14 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 		return fmt.Errorf("rules: %w", err)
 	}
 	old := g.cfg
+	// The server section takes effect at a restart: the process keeps its
+	// address and API token, and the new sources must be safe there
+	// (serve --listen may have overridden the file's address).
+	running := *cfg
+	running.Server = old.Server
+	if err := running.Exposure(); err != nil {
+		return err
+	}
 	if err := g.engine.SetConfig(cfg); err != nil {
 		return err
 	}
@@ -315,8 +332,10 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	}
 	g.store.SetPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(cfg))
 	if cfg.Server.Listen != old.Server.Listen || cfg.Storage != old.Storage || cfg.Server.MaxBodyBytes != old.Server.MaxBodyBytes ||
-		cfg.Server.APIToken != old.Server.APIToken {
-		g.log.Warn("server listen address, body limit, API token and storage changes take effect after a restart")
+		cfg.Server.APIToken != old.Server.APIToken || cfg.Server.PublicReads != old.Server.PublicReads ||
+		cfg.Server.AllowUnauthenticated != old.Server.AllowUnauthenticated || cfg.Server.MaxSilenceDuration != old.Server.MaxSilenceDuration {
+		g.log.Warn("server and storage changes (listen address, body limit, API token, public_reads, allow_unauthenticated, " +
+			"max_silence_duration) take effect after a restart")
 	}
 	g.cfg = cfg
 	if err := g.setIdentity(ctx, g.version, cfg); err != nil {

@@ -38,6 +38,16 @@ const pagerDutyDedupPrefix = "alertgate/"
 // retries a timeout, so a slow store answers 503 (retried) before that.
 const pagerDutyTimeout = 4 * time.Second
 
+// pagerDutyWindow is how far an event's occurred_at may be from now: a
+// delivery older (a replay, or one delayed past it) or from further in the
+// future is refused. Applied event ids are remembered for twice as long
+// (see WebhookEvents), so an event passes once.
+const pagerDutyWindow = 5 * time.Minute
+
+// maxPagerDutyEventID bounds the event id kept for replay protection
+// (PagerDuty's are 26 characters).
+const maxPagerDutyEventID = 128
+
 // pagerDutyChallenge is the WWW-Authenticate value of a 401.
 const pagerDutyChallenge = `HMAC-SHA256 ` + realm + `, header="` + pagerDutySignatureHeader + `"`
 
@@ -79,18 +89,28 @@ const pagerDutyChallenge = `HMAC-SHA256 ` + realm + `, header="` + pagerDutySign
 type PagerDutyWebhook struct {
 	secrets [][]byte
 	actions Actions
+	events  WebhookEvents
+	now     func() time.Time
 	log     *zap.Logger
 }
 
 // NewPagerDutyWebhook returns the handler for POST
 // /api/v1/webhooks/pagerduty. secrets are the subscription signing
 // secrets (several during a rotation); empty ones are dropped, and without
-// any the handler refuses every request. A nil log discards.
-func NewPagerDutyWebhook(secrets [][]byte, actions Actions, log *zap.Logger) *PagerDutyWebhook {
+// any the handler refuses every request. events remembers the ids of
+// applied events (the store, so that every replica refuses a replay; nil:
+// this process's memory). A nil now is time.Now; a nil log discards.
+func NewPagerDutyWebhook(secrets [][]byte, actions Actions, events WebhookEvents, now func() time.Time, log *zap.Logger) *PagerDutyWebhook {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	p := &PagerDutyWebhook{actions: actions, log: log}
+	if now == nil {
+		now = time.Now
+	}
+	if events == nil {
+		events = newMemoryEvents(now)
+	}
+	p := &PagerDutyWebhook{actions: actions, events: events, now: now, log: log}
 	for _, s := range secrets {
 		if len(s) > 0 {
 			p.secrets = append(p.secrets, bytes.Clone(s))
@@ -141,8 +161,11 @@ type pagerDutyIncident struct {
 
 // Handle is the fiber handler. Answers: 202 when the event was applied
 // or deliberately ignored; 401 for a missing or wrong signature (or no
-// secret configured); 400 for a malformed body; 503 (retried by
-// PagerDuty) when the store is unavailable.
+// secret configured); 400 for a malformed body, and for an acknowledge or
+// resolve event without an id or whose occurred_at is more than 5 minutes
+// from now (a replay of an old delivery); 409 for an event id already
+// applied (a replay within the window); 503 (retried by PagerDuty) when
+// the store is unavailable.
 func (p *PagerDutyWebhook) Handle(c *fiber.Ctx) error {
 	body := c.BodyRaw()
 	if err := p.verify(c.Get(pagerDutySignatureHeader), body); err != nil {
@@ -175,6 +198,10 @@ func (p *PagerDutyWebhook) Handle(c *fiber.Ctx) error {
 	if err := json.Unmarshal(ev.Data, &inc); err != nil || inc.Type != "incident" {
 		return badRequest("invalid event.data: want an incident object for %s", ev.EventType)
 	}
+	now := p.now()
+	if err := checkPagerDutyEvent(ev, now); err != nil {
+		return err
+	}
 	log = log.With(zap.String("pagerduty_incident", inc.ID), zap.String("incident_key", inc.IncidentKey))
 	id, ok := incidentFromDedupKey(inc.IncidentKey)
 	if !ok {
@@ -186,7 +213,22 @@ func (p *PagerDutyWebhook) Handle(c *fiber.Ctx) error {
 	actor := pagerDutyActor(ev.Agent)
 	ctx, cancel := context.WithTimeout(c.UserContext(), pagerDutyTimeout)
 	defer cancel()
+	eventKey := pagerDutyActorPrefix + ":" + ev.ID
+	fresh, err := p.events.ClaimWebhookEvent(ctx, eventKey, now.Add(2*pagerDutyWindow))
+	if err != nil {
+		return fmt.Errorf("pagerduty webhook %s: %w", key, err)
+	}
+	if !fresh {
+		log.Warn("pagerduty webhook replayed", zap.String("incident", key))
+		return newHTTPError(fiber.StatusConflict, "event %s was already received", ev.ID)
+	}
 	_, err = do(ctx, id, actor, pagerDutyNote(verb, inc.HTMLURL))
+	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		// Not applied: PagerDuty's retry of this event must be taken.
+		if ferr := p.events.ForgetWebhookEvent(context.WithoutCancel(ctx), eventKey); ferr != nil {
+			log.Warn("forget the pagerduty event id", zap.Error(ferr))
+		}
+	}
 	switch {
 	case err == nil:
 		log.Info("incident "+verb+" in pagerduty", zap.String("incident", key), zap.String("actor", actor))
@@ -200,6 +242,23 @@ func (p *PagerDutyWebhook) Handle(c *fiber.Ctx) error {
 		return fmt.Errorf("pagerduty webhook %s: %w", key, err)
 	}
 	return pagerDutyAccept(c)
+}
+
+// checkPagerDutyEvent refuses an event that replay protection cannot
+// vouch for: without an id, or outside pagerDutyWindow around now.
+func checkPagerDutyEvent(ev *pagerDutyEvent, now time.Time) error {
+	if ev.ID == "" || len(ev.ID) > maxPagerDutyEventID {
+		return badRequest("invalid webhook: event.id must be 1 to %d characters", maxPagerDutyEventID)
+	}
+	at, err := time.Parse(time.RFC3339Nano, ev.OccurredAt)
+	if err != nil {
+		return badRequest("invalid webhook: event.occurred_at must be an RFC 3339 time")
+	}
+	if d := now.Sub(at); d > pagerDutyWindow || d < -pagerDutyWindow {
+		return badRequest("event occurred at %s, more than %s from now: refused as a replay or a late delivery",
+			at.UTC().Format(time.RFC3339), pagerDutyWindow)
+	}
+	return nil
 }
 
 // verify checks the signature header against every configured secret.

@@ -31,6 +31,16 @@ const (
 	pdNoteAck   = "acknowledged in PagerDuty (https://acme.pagerduty.com/incidents/Q1KQ8VV0ZT7RPC)"
 )
 
+// pdNow is two minutes after the sample's occurred_at.
+var pdNow = time.Date(2025, 3, 14, 9, 33, 2, 0, time.UTC)
+
+func pdClock() time.Time { return pdNow }
+
+// newPDWebhook is the handler on pdNow with a fresh memory of event ids.
+func newPDWebhook(secrets [][]byte, acts Actions, log *zap.Logger) *PagerDutyWebhook {
+	return NewPagerDutyWebhook(secrets, acts, nil, pdClock, log)
+}
+
 // pdSign is PagerDuty's v1 signature of body under secret.
 func pdSign(secret, body string) string {
 	m := hmac.New(sha256.New, []byte(secret))
@@ -106,7 +116,7 @@ func TestPagerDutyWebhook(t *testing.T) {
 	sample := pdSample(t)
 	resolved := pdVariant(t, `"incident.acknowledged"`, `"incident.resolved"`, `"status": "acknowledged"`, `"status": "resolved"`)
 	noAgent := pdVariant(t, `"summary": "Jane Doe",`, `"summary": "",`)
-	nullAgent := `{"event":{"id":"E1","event_type":"incident.resolved","resource_type":"incident","agent":null,` +
+	nullAgent := `{"event":{"id":"E1","event_type":"incident.resolved","resource_type":"incident","occurred_at":"2025-03-14T09:30:00Z","agent":null,` +
 		`"data":{"id":"Q1","type":"incident","incident_key":"alertgate/INC-7"}}}`
 	foreign := pdVariant(t, `"alertgate/INC-7"`, `"d3640fbd41094207a1c11e58e46b1662"`)
 	badKey := pdVariant(t, `"alertgate/INC-7"`, `"alertgate/INC-x"`)
@@ -115,6 +125,13 @@ func TestPagerDutyWebhook(t *testing.T) {
 		`"data":{"incident":{"id":"Q1","type":"incident_reference"},"id":"P2LA89X","content":"looking","type":"incident_note"}}}`
 	ping := `{"event":{"id":"E3","event_type":"pagey.ping","resource_type":"pagey","occurred_at":"2025-03-14T09:31:02Z","agent":null,"client":null,"data":{"message":"Hello from your friend Pagey!","type":"ping"}}}`
 	ackNote := `{"event":{"event_type":"incident.acknowledged","data":{"id":"P2LA89X","type":"incident_note"}}}`
+	stale := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `"2020-06-01T12:00:00Z"`)
+	late := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `"2025-03-14T09:28:01Z"`)
+	future := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `"2025-03-14T09:38:03Z"`)
+	edge := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `"2025-03-14T09:28:02Z"`)
+	noTime := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `""`)
+	noID := pdVariant(t, `"01DEN0UHNDQ2ZJ6M5HHZ8BIAOR"`, `""`)
+	staleIgnored := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `"2020-06-01T12:00:00Z"`, `"incident.acknowledged"`, `"incident.priority_updated"`)
 
 	ack7 := []actionCall{{verb: "ack", id: 7, actor: "pagerduty:Jane Doe", note: pdNoteAck}}
 	tests := []struct {
@@ -173,6 +190,19 @@ func TestPagerDutyWebhook(t *testing.T) {
 		{name: "signature without version", body: sample, signature: strings.TrimPrefix(pdSign(pdSecret, sample), "v1="),
 			wantCode: http.StatusUnauthorized, wantErr: "malformed signature (want v1=<hex HMAC-SHA256>)"},
 
+		{name: "occurred exactly 5 minutes ago", body: edge, signature: pdSign(pdSecret, edge), wantCode: http.StatusAccepted, wantCalls: ack7},
+		{name: "stale: occurred in 2020", body: stale, signature: pdSign(pdSecret, stale), wantCode: http.StatusBadRequest,
+			wantErr: "event occurred at 2020-06-01T12:00:00Z, more than 5m0s from now: refused as a replay or a late delivery"},
+		{name: "stale: a second past the window", body: late, signature: pdSign(pdSecret, late), wantCode: http.StatusBadRequest,
+			wantErr: "event occurred at 2025-03-14T09:28:01Z, more than 5m0s from now: refused as a replay or a late delivery"},
+		{name: "occurred in the future", body: future, signature: pdSign(pdSecret, future), wantCode: http.StatusBadRequest,
+			wantErr: "event occurred at 2025-03-14T09:38:03Z, more than 5m0s from now: refused as a replay or a late delivery"},
+		{name: "no occurred_at", body: noTime, signature: pdSign(pdSecret, noTime), wantCode: http.StatusBadRequest,
+			wantErr: "invalid webhook: event.occurred_at must be an RFC 3339 time"},
+		{name: "no event id", body: noID, signature: pdSign(pdSecret, noID), wantCode: http.StatusBadRequest,
+			wantErr: "invalid webhook: event.id must be 1 to 128 characters"},
+		{name: "stale event of a type not acted on", body: staleIgnored, signature: pdSign(pdSecret, staleIgnored), wantCode: http.StatusAccepted},
+
 		{name: "malformed JSON", body: `{"event":`, signature: pdSign(pdSecret, `{"event":`),
 			wantCode: http.StatusBadRequest, wantErr: "invalid JSON body: unexpected end of JSON input"},
 		{name: "no event", body: `{}`, signature: pdSign(pdSecret, `{}`),
@@ -191,7 +221,7 @@ func TestPagerDutyWebhook(t *testing.T) {
 				keys = append(keys, []byte(s))
 			}
 			acts := &deadlineActions{fakeActions: fakeActions{err: tt.actErr}}
-			app := pdApp(NewPagerDutyWebhook(keys, acts, zap.NewNop()))
+			app := pdApp(newPDWebhook(keys, acts, zap.NewNop()))
 			var headers []string
 			if tt.signature != "" {
 				headers = []string{"X-PagerDuty-Signature", tt.signature, "X-Webhook-Id", "3f1c5e7a-delivery"}
@@ -223,7 +253,7 @@ func TestPagerDutyWebhook(t *testing.T) {
 func TestPagerDutyWebhookSecretsCopied(t *testing.T) {
 	key := []byte(pdSecret)
 	acts := &fakeActions{}
-	app := pdApp(NewPagerDutyWebhook([][]byte{key}, acts, nil))
+	app := pdApp(newPDWebhook([][]byte{key}, acts, nil))
 	copy(key, "overwritten-after-construction")
 	sample := pdSample(t)
 
@@ -236,7 +266,7 @@ func TestPagerDutyWebhookSecretsCopied(t *testing.T) {
 func TestPagerDutyWebhookLogs(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	acts := &fakeActions{}
-	app := pdApp(NewPagerDutyWebhook([][]byte{[]byte(pdSecret)}, acts, zap.New(core)))
+	app := pdApp(newPDWebhook([][]byte{[]byte(pdSecret)}, acts, zap.New(core)))
 	sample := pdSample(t)
 	foreign := pdVariant(t, `"alertgate/INC-7"`, `"d3640fbd41094207a1c11e58e46b1662"`)
 	sigs := []string{pdSign(pdSecret, sample), pdSign(pdSecret, foreign), pdSign("wrong", sample)}
@@ -309,7 +339,7 @@ func FuzzPagerDutyWebhook(f *testing.F) {
 			t.Skip("not a header value a client can send")
 		}
 		acts := &fakeActions{}
-		app := pdApp(NewPagerDutyWebhook([][]byte{[]byte(pdSecret)}, acts, nil))
+		app := pdApp(newPDWebhook([][]byte{[]byte(pdSecret)}, acts, nil))
 		sig := pdSign(pdSecret, body)
 		if extraSig != "" {
 			sig = extraSig + "," + sig
@@ -322,4 +352,54 @@ func FuzzPagerDutyWebhook(f *testing.F) {
 		}
 		require.LessOrEqual(t, len(acts.calls), 1)
 	})
+}
+
+// recordingEvents counts the claims and forgets of event ids on top of
+// the memory store.
+type recordingEvents struct {
+	*memoryEvents
+	forgotten []string
+}
+
+func (r *recordingEvents) ForgetWebhookEvent(ctx context.Context, id string) error {
+	r.forgotten = append(r.forgotten, id)
+	return r.memoryEvents.ForgetWebhookEvent(ctx, id)
+}
+
+// A signed event is applied once: the same event again — within the
+// window, to this or (through the store) another replica — is refused with
+// 409, while an event that could not be applied is taken on retry.
+func TestPagerDutyWebhookReplay(t *testing.T) {
+	sample := pdSample(t)
+	resolved := pdVariant(t, `"incident.acknowledged"`, `"incident.resolved"`, `"01DEN0UHNDQ2ZJ6M5HHZ8BIAOR"`, `"01DEN0UHNDQ2ZJ6M5HHZ8RESOL"`)
+	sig := []string{"X-PagerDuty-Signature", pdSign(pdSecret, sample)}
+	clock := pdNow
+	events := &recordingEvents{memoryEvents: newMemoryEvents(func() time.Time { return clock })}
+	acts := &fakeActions{}
+	app := pdApp(NewPagerDutyWebhook([][]byte{[]byte(pdSecret)}, acts, events, func() time.Time { return clock }, nil))
+
+	resp, body := pdDo(t, app, sample, sig...)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, body)
+	resp, body = pdDo(t, app, sample, sig...)
+	require.Equal(t, http.StatusConflict, resp.StatusCode, body)
+	require.Equal(t, "event 01DEN0UHNDQ2ZJ6M5HHZ8BIAOR was already received", errorOf(t, body))
+	clock = clock.Add(2 * time.Minute) // still inside the window
+	resp, _ = pdDo(t, app, sample, sig...)
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	clock = clock.Add(2 * time.Minute) // past it: stale, whatever the memory
+	resp, _ = pdDo(t, app, sample, sig...)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Len(t, acts.calls, 1, "applied once")
+
+	// A resolve the store could not apply is forgotten, and its retry taken.
+	clock = pdNow
+	acts.err = fmt.Errorf("begin: %w", store.ErrUnavailable)
+	resp, _ = pdDo(t, app, resolved, "X-PagerDuty-Signature", pdSign(pdSecret, resolved))
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Equal(t, []string{"pagerduty:01DEN0UHNDQ2ZJ6M5HHZ8RESOL"}, events.forgotten)
+	acts.err = nil
+	resp, _ = pdDo(t, app, resolved, "X-PagerDuty-Signature", pdSign(pdSecret, resolved))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	require.Len(t, acts.calls, 3)
+	require.Equal(t, "resolve", acts.calls[2].verb)
 }

@@ -56,6 +56,7 @@ type Server struct {
 	ackLinks      AckLinkVerifier
 	pagerduty     *PagerDutyWebhook
 	pprof         bool
+	maxSilence    time.Duration
 	newDecoder    func(config.Source) (Decoder, error)
 	log           *zap.Logger
 	now           func() time.Time
@@ -99,6 +100,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		overrideStore: deps.Overrides,
 		ackLinks:      deps.AckLinks,
 		pprof:         cfg.Pprof,
+		maxSilence:    cfg.MaxSilenceDuration.D(),
 		newDecoder:    deps.NewDecoder,
 		log:           deps.Logger,
 		now:           deps.Now,
@@ -112,6 +114,9 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.maxSilence <= 0 {
+		s.maxSilence = config.DefaultMaxSilenceDuration
 	}
 	reg := deps.Registry
 	if reg == nil {
@@ -128,7 +133,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		return nil, fmt.Errorf("server sources: %w", err)
 	}
 	s.app = fiber.New(fiberConfig(cfg, s.handleServerError))
-	s.pagerduty = NewPagerDutyWebhook(deps.PagerDutySecrets, s.actions, s.log.Named("pagerduty_webhook"))
+	s.pagerduty = NewPagerDutyWebhook(deps.PagerDutySecrets, s.actions, deps.WebhookEvents, s.now, s.log.Named("pagerduty_webhook"))
 	s.routes(reg)
 	return s, nil
 }
@@ -162,8 +167,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app.Use(s.observe, recoverPanics)
 
 	if s.pprof {
-		app.Use(pprof.New())
+		// Profiles show memory: the API token guards them, reads or not.
+		app.Use("/debug/pprof", s.guard.handle, pprof.New())
 	}
+	// Open to monitoring without a token: they carry no alert label values.
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
@@ -177,23 +184,27 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		app.Post("/ack/:token", linkHeaders, s.ackLinkAct)
 	}
 
+	// Reads need the API token too unless server.public_reads: incident
+	// labels, post-mortems, delivery errors with target answers, the
+	// roster.
+	read := s.guard.read
 	api := app.Group("/api/v1")
 	api.Post("/alerts/:source", s.ingest)
-	api.Get("/incidents", s.listIncidents)
-	api.Get("/incidents/:id", s.getIncident)
-	api.Get("/incidents/:id/postmortem", s.postmortem)
+	api.Get("/incidents", read, s.listIncidents)
+	api.Get("/incidents/:id", read, s.getIncident)
+	api.Get("/incidents/:id/postmortem", read, s.postmortem)
 	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
 	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)
 	if s.oncall != nil && s.overrideStore != nil {
-		api.Get("/oncall", s.getOnCall)
+		api.Get("/oncall", read, s.getOnCall)
 		api.Post("/oncall/overrides", s.guard.handle, s.createOverride)
 		api.Delete("/oncall/overrides/:id", s.guard.handle, s.deleteOverride)
 	}
 	if s.replicas != nil {
-		api.Get("/replicas", s.listReplicas)
+		api.Get("/replicas", read, s.listReplicas)
 	}
 	if s.deliveries != nil {
-		api.Get("/deliveries", s.listDeliveries)
+		api.Get("/deliveries", read, s.listDeliveries)
 		api.Post("/deliveries/:id/retry", s.guard.handle, s.retryDelivery)
 	}
 	if s.updater != nil {
@@ -203,10 +214,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		api.Post("/webhooks/pagerduty", s.pagerduty.Handle)
 	}
 	if s.silences != nil {
-		api.Get("/silences", s.listSilences)
+		api.Get("/silences", read, s.listSilences)
 		api.Post("/silences", s.guard.handle, s.createSilence)
 		api.Delete("/silences/:id", s.guard.handle, s.expireSilence)
-		api.Get("/alerts", s.listAlerts)
+		api.Get("/alerts", read, s.listAlerts)
 	}
 
 	app.Use(func(c *fiber.Ctx) error {

@@ -54,6 +54,9 @@ func (s *Server) createSilence(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if lasts := end.Sub(latest(start, s.now())); lasts > s.maxSilence {
+		return badRequest("invalid silence: it would last %s, longer than server.max_silence_duration (%s)", lasts, s.maxSilence)
+	}
 	cs := config.Silence{Matchers: req.Matchers, StartsAt: start.Format(time.RFC3339Nano), EndsAt: end.Format(time.RFC3339Nano),
 		CreatedBy: req.CreatedBy, Comment: req.Comment, ExpireOnResolve: req.ExpireOnResolve}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
@@ -91,6 +94,13 @@ func (s *Server) listAlerts(c *fiber.Ctx) error {
 }
 
 var _ Silences = (*store.Store)(nil)
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 // window parses the start and end of a silence or override: starts_at
 // (RFC 3339, default now) and either ends_at or a duration.

@@ -44,17 +44,30 @@ func TestResponseWorkflowEndToEnd(t *testing.T) {
 	}, 5*time.Second, 5*time.Millisecond)
 
 	// Acknowledged in PagerDuty: the signed webhook acknowledges here.
-	body := `{"event":{"id":"01","event_type":"incident.acknowledged","resource_type":"incident","occurred_at":"2026-11-27T10:05:00Z",
+	pdEvent := func(id, verb string, at time.Time) string {
+		return fmt.Sprintf(`{"event":{"id":%q,"event_type":"incident.%s","resource_type":"incident","occurred_at":%q,
 "agent":{"id":"P1","summary":"Jane Doe","type":"user_reference"},
-"data":{"id":"Q1","type":"incident","html_url":"https://acme.pagerduty.com/incidents/Q1","status":"acknowledged","incident_key":"alertgate/INC-1","title":"PaymentsDown"}}}`
-	mac := hmac.New(sha256.New, []byte("pd-signing-secret"))
-	mac.Write([]byte(body))
-	req, _ := http.NewRequest(http.MethodPost, g.url+"/api/v1/webhooks/pagerduty", strings.NewReader(body))
-	req.Header.Set("X-PagerDuty-Signature", "v1="+hex.EncodeToString(mac.Sum(nil)))
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+"data":{"id":"Q1","type":"incident","html_url":"https://acme.pagerduty.com/incidents/Q1","status":%q,"incident_key":"alertgate/INC-1","title":"PaymentsDown"}}}`,
+			id, verb, at.UTC().Format(time.RFC3339), verb)
+	}
+	sendPD := func(body string) int {
+		mac := hmac.New(sha256.New, []byte("pd-signing-secret"))
+		mac.Write([]byte(body))
+		req, _ := http.NewRequest(http.MethodPost, g.url+"/api/v1/webhooks/pagerduty", strings.NewReader(body))
+		req.Header.Set("X-PagerDuty-Signature", "v1="+hex.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ack := pdEvent("01", "acknowledged", g.clk.Now().Add(-time.Minute))
+	require.Equal(t, http.StatusAccepted, sendPD(ack))
+	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
+	require.Equal(t, "acknowledged", inc.Incident.Status)
+	// Replayed, correctly signed: refused, on the database's memory of ids;
+	// an old signed resolve is refused as stale and resolves nothing.
+	require.Equal(t, http.StatusConflict, sendPD(ack))
+	require.Equal(t, http.StatusBadRequest, sendPD(pdEvent("02", "resolved", time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC))))
 	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
 	require.Equal(t, "acknowledged", inc.Incident.Status)
 
@@ -66,7 +79,7 @@ func TestResponseWorkflowEndToEnd(t *testing.T) {
 
 	// Resolve, then the post-mortem draft.
 	require.Equal(t, http.StatusOK, post(t, g.url+"/api/v1/incidents/INC-1/resolve", `{"actor":"alice","note":"fixed"}`))
-	resp, err = http.Get(g.url + "/api/v1/incidents/INC-1/postmortem")
+	resp, err := http.Get(g.url + "/api/v1/incidents/INC-1/postmortem")
 	require.NoError(t, err)
 	md, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -102,7 +115,8 @@ func TestOneClickAckLinkFromAPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, string(page), "INC-1")
 	var inc incidentView
-	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
+	require.Equal(t, http.StatusUnauthorized, getJSON(t, g.url+"/api/v1/incidents/INC-1", nil), "reads need the API token too")
+	require.Equal(t, http.StatusOK, getJSONAs(t, g.url+"/api/v1/incidents/INC-1", "apitoken", &inc))
 	require.Equal(t, "triggered", inc.Incident.Status, "a GET never acknowledges")
 
 	require.Equal(t, http.StatusUnauthorized, post(t, g.url+"/api/v1/incidents/INC-1/ack", `{}`), "the API still needs its token")
@@ -110,7 +124,7 @@ func TestOneClickAckLinkFromAPage(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	getJSON(t, g.url+"/api/v1/incidents/INC-1", &inc)
+	getJSONAs(t, g.url+"/api/v1/incidents/INC-1", "apitoken", &inc)
 	require.Equal(t, "acknowledged", inc.Incident.Status)
 
 	resp, err = http.Get(g.url + "/ack/forged.token")

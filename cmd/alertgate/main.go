@@ -36,7 +36,7 @@ var version = "dev"
 const usage = `alertgate — alert-ingest webhook gateway and router
 
 Usage:
-  alertgate serve [--config FILE] [--log-format json|console] [--log-level LEVEL]
+  alertgate serve [--config FILE] [--listen ADDR] [--log-format json|console] [--log-level LEVEL]
   alertgate check-config FILE...
   alertgate explain [--config FILE] [--source NAME] [--at TIME] ALERT.json
   alertgate test-rules [--config FILE] TESTS.yml...
@@ -232,6 +232,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "config file (default: the built-in seed procedures)")
 	logFormat := fs.String("log-format", "", "json or console (overrides log.format)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides log.level)")
+	listen := fs.String("listen", os.Getenv("ALERTGATE_LISTEN"), "address to serve on (overrides server.listen; default $ALERTGATE_LISTEN)")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -252,6 +253,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	if *logLevel != "" {
 		cfg.Log.Level = *logLevel
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+		if err := cfg.Exposure(); err != nil {
+			printErrors(stderr, "--listen "+*listen, err)
+			return 1
+		}
 	}
 	log, err := newLogger(cfg.Log)
 	if err != nil {

@@ -19,7 +19,7 @@ func runCLI(args ...string) (int, string, string) {
 func TestCheckConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yml")
-	require.NoError(t, os.WriteFile(good, []byte("server: { listen: \":9090\" }\n"), 0o600))
+	require.NoError(t, os.WriteFile(good, []byte("server: { listen: \"127.0.0.1:9090\" }\n"), 0o600))
 	bad := filepath.Join(dir, "bad.yml")
 	require.NoError(t, os.WriteFile(bad, []byte("server:\n  listn: x\nrules:\n  - { name: r, when: 'title ~~ 1', severity: P9 }\n"), 0o600))
 
@@ -33,6 +33,38 @@ func TestCheckConfig(t *testing.T) {
 	require.Contains(t, errOut, "bad.yml:4: rules[0] (r): unknown severity \"P9\"")
 	require.Contains(t, errOut, "bad.yml:4: rules[0] (r): when: ", "the expression is reported with the other errors")
 	require.NotContains(t, errOut, " | ", "one line per error")
+}
+
+// A listen address other hosts reach, with the API or a source open,
+// fails check-config and serve (from the file, --listen or
+// $ALERTGATE_LISTEN) with what to set; allow_unauthenticated passes.
+func TestExposedListenIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	exposed := filepath.Join(dir, "exposed.yml")
+	require.NoError(t, os.WriteFile(exposed, []byte("server: { listen: \":9090\", api_token: t }\nsources: [{ name: am, type: alertmanager }]\n"), 0o600))
+	allowed := filepath.Join(dir, "allowed.yml")
+	require.NoError(t, os.WriteFile(allowed, []byte("server: { listen: \":9090\", allow_unauthenticated: true }\n"), 0o600))
+	const want = `server: listen ":9090" is reachable from other hosts while source am (set sources[0].auth: bearer_token, basic or hmac) ` +
+		`take requests without credentials: set them, listen on 127.0.0.1, or accept the risk with server.allow_unauthenticated: true`
+
+	code, _, errOut := runCLI("check-config", exposed)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "exposed.yml:1: "+want)
+	code, _, errOut = runCLI("serve", "--config", exposed)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, want)
+	code, out, errOut := runCLI("check-config", allowed)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "allowed.yml: OK")
+
+	code, _, errOut = runCLI("serve", "--listen", "0.0.0.0:0")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, `--listen 0.0.0.0:0 is invalid:`)
+	require.Contains(t, errOut, `server: listen "0.0.0.0:0" is reachable from other hosts while the write API (set server.api_token); source alertmanager`)
+	t.Setenv("ALERTGATE_LISTEN", "[::]:0")
+	code, _, errOut = runCLI("serve")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, `server: listen "[::]:0" is reachable from other hosts`)
 }
 
 // check-config shows what the file amounts to after combining with the

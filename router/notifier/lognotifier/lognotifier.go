@@ -30,8 +30,18 @@ func New(log *zap.Logger, tmpl *template.Target) (*Notifier, error) {
 // Notify writes m as one Info line whose message is the kind ("page",
 // "acknowledge", "resolve", "info") with the fields incident, severity,
 // status, title, role, step, channel, kind, summary (the rendered title),
-// ack_url and incident_url (empty ones left out). It never fails.
+// ack_link and incident_url (empty ones left out). It never fails.
+//
+// The acknowledge link is a credential (anyone holding it acknowledges),
+// so it is never written: ack_link says "issued" when the message had
+// one, and the templates render the summary without it.
 func (n *Notifier) Notify(_ context.Context, m *router.Message) error {
+	issued := m.AckURL != ""
+	if issued {
+		c := *m
+		c.AckURL = ""
+		m = &c
+	}
 	m, _ = n.tmpl.ApplyLogged(m, n.log)
 	fields := []zap.Field{
 		zap.String("incident", m.Incident.Key),
@@ -45,12 +55,14 @@ func (n *Notifier) Notify(_ context.Context, m *router.Message) error {
 	for _, f := range []struct{ key, val string }{
 		{"role", m.Role},
 		{"channel", m.Channel},
-		{"ack_url", m.AckURL},
 		{"incident_url", m.IncidentURL},
 	} {
 		if f.val != "" {
 			fields = append(fields, zap.String(f.key, f.val))
 		}
+	}
+	if issued {
+		fields = append(fields, zap.String("ack_link", "issued"))
 	}
 	n.log.Info(string(m.Kind), fields...)
 	return nil

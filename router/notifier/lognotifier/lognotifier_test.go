@@ -7,9 +7,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
+	"github.com/alertgate/alertgate/router/template"
 )
 
 func TestNotifyLogsOneLine(t *testing.T) {
@@ -26,7 +28,7 @@ func TestNotifyLogsOneLine(t *testing.T) {
 				"incident": "INC-7", "severity": "P0", "status": "triggered",
 				"title": "checkout: error rate 12% > 5%", "kind": "page", "step": "oncall#0", "role": "oncall",
 				"summary":      "[P0] INC-7 checkout: error rate 12% > 5%",
-				"ack_url":      "https://alertgate.example.com/api/v1/incidents/INC-7/ack?exp=1772366400&sig=ab12",
+				"ack_link":     "issued",
 				"incident_url": "https://alertgate.example.com/api/v1/incidents/INC-7",
 			},
 		},
@@ -62,6 +64,27 @@ func TestNotifyLogsOneLine(t *testing.T) {
 			require.Equal(t, tt.want, entries[0].ContextMap())
 		})
 	}
+}
+
+// The one-click link is a credential: neither the line's fields nor a
+// target template that names .AckURL print it.
+func TestNotifyNeverLogsTheAckLink(t *testing.T) {
+	const token = "eyJpbmMiOjcsImFjdCI6ImFjayJ9.c2lnbmF0dXJlLW9mLXRoZS1saW5r"
+	tmpl, err := template.Default().Target(config.Target{Name: "log", Type: "log", Title: "{{ .Incident.Key }} ack: {{ .AckURL }}"})
+	require.NoError(t, err)
+	log, logs := notifiertest.ObservedLogger()
+	n, err := lognotifier.New(log, tmpl)
+	require.NoError(t, err)
+	m := notifiertest.Message(router.KindPage)
+	m.AckURL = "https://alertgate.example.com/ack/" + token
+
+	require.NoError(t, n.Notify(context.Background(), m))
+
+	require.Equal(t, 1, logs.Len())
+	require.Equal(t, "issued", logs.All()[0].ContextMap()["ack_link"])
+	require.Equal(t, "INC-7 ack:", logs.All()[0].ContextMap()["summary"])
+	require.NotContains(t, notifiertest.LogText(t, logs), token)
+	require.Contains(t, m.AckURL, token, "the caller's message is left alone")
 }
 
 func TestNilLoggerDiscards(t *testing.T) {
