@@ -310,8 +310,9 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	}
 	g.store.SetPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(cfg))
 	if cfg.Server.Listen != old.Server.Listen || cfg.Storage != old.Storage || cfg.Server.MaxBodyBytes != old.Server.MaxBodyBytes ||
+		cfg.Server.MaxDecodingBytes != old.Server.MaxDecodingBytes || cfg.Server.AlertLimits != old.Server.AlertLimits ||
 		cfg.Server.APIToken != old.Server.APIToken {
-		g.log.Warn("server listen address, body limit, API token and storage changes take effect after a restart")
+		g.log.Warn("server listen address, body and alert limits, API token and storage changes take effect after a restart")
 	}
 	g.cfg = cfg
 	if err := g.setIdentity(ctx, g.version, cfg); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/alertgate/alertgate/adapters"
 	"github.com/alertgate/alertgate/config"
 )
 
@@ -62,6 +63,8 @@ type Server struct {
 	metrics       *metrics
 	guard         *apiGuard
 	sources       atomic.Pointer[sourceTable]
+	budget        *decodeBudget
+	limits        adapters.Limits
 	draining      atomic.Bool
 	// timeout bounds each store call (requestTimeout; shorter in tests).
 	timeout time.Duration
@@ -127,7 +130,15 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 	if err := s.SetSources(sources); err != nil {
 		return nil, fmt.Errorf("server sources: %w", err)
 	}
-	s.app = fiber.New(fiberConfig(cfg, s.handleServerError))
+	fc := fiberConfig(cfg, s.handleServerError)
+	s.app = fiber.New(fc)
+	s.budget = &decodeBudget{limit: int64(cfg.MaxDecodingBytes)}
+	if s.budget.limit <= 0 {
+		s.budget.limit = 2 * int64(fc.BodyLimit)
+	}
+	l := cfg.AlertLimits
+	s.limits = adapters.Limits{MaxLabels: l.MaxLabels, MaxLabelNameBytes: l.MaxLabelNameBytes,
+		MaxLabelValueBytes: l.MaxLabelValueBytes, MaxAnnotationBytes: l.MaxAnnotationBytes}
 	s.pagerduty = NewPagerDutyWebhook(deps.PagerDutySecrets, s.actions, s.log.Named("pagerduty_webhook"))
 	s.routes(reg)
 	return s, nil
