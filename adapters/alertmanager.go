@@ -119,6 +119,10 @@ func (d *Alertmanager) Decode(_ Header, body []byte) (Batch, error) {
 		return d.decodePostable(body)
 	}
 	var msg webhookMessage
+	if n := listCap(body, "alerts"); n > 0 {
+		// encoding/json appends to a slice it is given.
+		msg.Alerts = make([]webhookAlert, 0, n)
+	}
 	if err := decodeJSON(body, &msg, webhookLists...); err != nil {
 		return Batch{}, err
 	}
@@ -132,7 +136,7 @@ func (d *Alertmanager) Decode(_ Header, body []byte) (Batch, error) {
 
 // decodePostable decodes an API v2 array of postable alerts.
 func (d *Alertmanager) decodePostable(body []byte) (Batch, error) {
-	var alerts []webhookAlert
+	alerts := make([]webhookAlert, 0, listCap(body, ""))
 	if err := decodeJSON(body, &alerts, ""); err != nil {
 		return Batch{}, err
 	}

@@ -69,6 +69,22 @@ func checkLists(body []byte, paths ...string) error {
 	return nil
 }
 
+// listCap is a capacity for the slice that the array at path decodes
+// into: its length when it is an array of at most MaxAlerts elements, so
+// decoding does not grow the slice by doubling (which once cost more
+// than the alerts themselves); 0 otherwise.
+func listCap(body []byte, path string) int {
+	q := "#"
+	if path != "" {
+		q = path + ".#"
+	}
+	n := gjson.GetBytes(body, q)
+	if n.Type != gjson.Number || n.Int() <= 0 || n.Int() > MaxAlerts {
+		return 0
+	}
+	return int(n.Int())
+}
+
 // validJSON is json.Valid with the reason: unlike gjson.Valid it limits
 // nesting (10,000 levels) without recursing, so a megabyte of "[" costs
 // no stack.

@@ -35,8 +35,9 @@ type Server struct {
 	// MaxDecodingBytes caps the total size of the ingest bodies being
 	// decoded and stored at once; a body that would pass it gets 503 with
 	// Retry-After. A body costs up to ~25 times its size in memory while
-	// it is decoded. At least max_body_bytes; unset (0), twice
-	// max_body_bytes.
+	// it is decoded and stored. At least max_body_bytes; unset (0),
+	// max_body_bytes plus a quarter: one body of the largest size at a
+	// time, with room for small ones alongside.
 	MaxDecodingBytes int `yaml:"max_decoding_bytes"`
 	// AlertLimits bound what one ingested alert may carry.
 	AlertLimits  AlertLimits `yaml:"alert_limits"`

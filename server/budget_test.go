@@ -58,10 +58,11 @@ func TestDecodingBudgetLetsALoneBodyThrough(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
-// Unset, the budget is twice the body limit.
+// Unset, the budget is the body limit plus a quarter: one body of the
+// largest size at a time, small ones alongside.
 func TestDecodingBudgetDefault(t *testing.T) {
 	h := newHarness(t, config.Server{MaxBodyBytes: 1000}, config.Source{Name: "am", Type: "test"})
-	require.EqualValues(t, 2000, h.srv.budget.limit)
+	require.EqualValues(t, 1250, h.srv.budget.limit)
 }
 
 // The configured alert limits apply to every decoded batch, after the

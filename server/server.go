@@ -134,7 +134,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 	s.app = fiber.New(fc)
 	s.budget = &decodeBudget{limit: int64(cfg.MaxDecodingBytes)}
 	if s.budget.limit <= 0 {
-		s.budget.limit = 2 * int64(fc.BodyLimit)
+		s.budget.limit = int64(fc.BodyLimit) + int64(fc.BodyLimit)/4
 	}
 	l := cfg.AlertLimits
 	s.limits = adapters.Limits{MaxLabels: l.MaxLabels, MaxLabelNameBytes: l.MaxLabelNameBytes,

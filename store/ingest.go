@@ -53,7 +53,7 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 	}
 	now := s.now()
 	incs := make(map[int64]struct{}, 1)
-	var items []item
+	items := make([]item, 0, len(alerts))
 	var hits []hit
 	for i := range alerts {
 		a := alerts[i]
