@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/prometheus/alertmanager/pkg/labels"
-
 	"github.com/alertgate/alertgate/alert"
 )
 
@@ -224,7 +222,7 @@ func (v *validator) rules() {
 		r := &v.c.Rules[i]
 		where, key := item("rules", i, r.Name)
 		for j, m := range r.Match {
-			if _, err := labels.ParseMatcher(m); err != nil {
+			if err := checkMatcher(m); err != nil {
 				v.add(where, fmt.Sprintf("%s.match[%d]", key, j), "match[%d] %q: %v", j, m, err)
 			}
 		}
