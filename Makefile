@@ -38,6 +38,7 @@ fuzz:
 	for f in FuzzAlertmanager FuzzGrafana FuzzHealthcheck FuzzGeneric; do \
 		$(GO) test ./adapters -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoadBytes$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./config -run '^$$' -fuzz '^FuzzMarshalLoaded$$' -fuzztime $(FUZZTIME)
 
 docker:
 	docker build -t alertgate:$(VERSION) .
