@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -125,6 +126,12 @@ func hostilePayloads() []hostile {
 		{name: "349,000 empty alerts are refused before decoding", src: amSource,
 			body:    "[" + strings.TrimSuffix(strings.Repeat("{},", 349000), ",") + "]",
 			wantErr: "bad payload: body: 349000 alerts, at most 10000 allowed"},
+		{name: "a second alerts key cannot slip a long list past the count", src: amSource,
+			body:    `{"alerts":[],"alerts":[` + strings.TrimSuffix(strings.Repeat("{},", 10001), ",") + `]}`,
+			wantErr: "bad payload: alerts: 10001 alerts, at most 10000 allowed"},
+		{name: "nor a key in another case", src: amSource,
+			body:    `{"alerts":[],"ALERTS":[` + strings.TrimSuffix(strings.Repeat("{},", 10001), ",") + `]}`,
+			wantErr: "bad payload: ALERTS: 10001 alerts, at most 10000 allowed"},
 		{name: "349,000 Grafana evalMatches", src: config.Source{Name: "grafana", Type: TypeGrafana},
 			body:    `{"ruleName":"r","state":"alerting","evalMatches":[` + strings.TrimSuffix(strings.Repeat("{},", 349000), ",") + `]}`,
 			wantErr: "bad payload: evalMatches: 349000 alerts, at most 10000 allowed"},
@@ -159,6 +166,38 @@ func TestHostilePayloads(t *testing.T) {
 			}
 			require.NoError(t, err)
 			tt.check(t, b)
+		})
+	}
+}
+
+// Long lists are refused before anything is decoded: the request costs
+// about nothing, whichever key, case or copy of it carries the list.
+func TestListsAreCountedBeforeDecoding(t *testing.T) {
+	empties := strings.TrimSuffix(strings.Repeat("{},", 349000), ",")
+	tests := []struct {
+		name string
+		src  config.Source
+		body string
+	}{
+		{"API v2 array", amSource, "[" + empties + "]"},
+		{"webhook alerts", amSource, `{"alerts":[` + empties + `]}`},
+		{"second alerts key", amSource, `{"alerts":[],"alerts":[` + empties + `]}`},
+		{"alerts key in another case", amSource, `{"alerts":[],"Alerts":[` + empties + `]}`},
+		{"Grafana evalMatches", config.Source{Name: "g", Type: TypeGrafana}, `{"ruleName":"r","evalMatches":[` + empties + `]}`},
+		{"probe array", probeSource, "[" + empties + "]"},
+		{"Uptime Kuma tags", probeSource, `{"heartbeat":{"status":0},"monitor":{"name":"m","tags":[` + empties + `]}}`},
+		{"Gatus condition results", probeSource, `{"endpoint_name":"e","resolved":false,"condition_results":[` + empties + `]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, body := testDecoder(t, tt.src), []byte(tt.body)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := d.Decode(nil, body)
+			runtime.ReadMemStats(&after)
+			require.ErrorIs(t, err, ErrBadPayload)
+			require.ErrorContains(t, err, "349000 alerts, at most 10000 allowed")
+			require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<10), "bytes allocated decoding a 1 MB body")
 		})
 	}
 }

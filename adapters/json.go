@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -46,27 +47,51 @@ func decodeJSON(body []byte, v any, lists ...string) error {
 }
 
 // checkLists refuses body when it is not JSON or when an array at one of
-// paths holds more than MaxAlerts elements. json.Valid and GJSON's count
-// scan the body without allocating per element, and json.Valid refuses
-// nesting deeper than 10,000 before GJSON walks it.
+// paths (dot-separated object keys; "" is the body itself) holds more
+// than MaxAlerts elements. json.Valid and GJSON scan the body without
+// allocating per element, and json.Valid refuses nesting deeper than
+// 10,000 before GJSON walks it. Every member that encoding/json would
+// decode into the field counts: a key given twice, or in another case
+// ("ALERTS"), cannot slip a long list past the first.
 func checkLists(body []byte, paths ...string) error {
 	if !json.Valid(body) {
 		return notJSON(body)
 	}
+	// Not gjson.ParseBytes, which copies the body: only counts and, on
+	// error, a formatted path leave this function, so viewing body as a
+	// string is safe.
+	doc := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
 	for _, p := range paths {
-		q := "#"
+		var segs []string
 		if p != "" {
-			q = p + ".#"
+			segs = strings.Split(p, ".")
 		}
-		n := gjson.GetBytes(body, q)
-		if n.Type != gjson.Number {
-			continue // not an array: decoding names the type error
-		}
-		if err := checkCount(pathOrBody(p), int(n.Int())); err != nil {
+		if err := countLists(doc, segs, ""); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// countLists checks the arrays under r at the keys segs.
+func countLists(r gjson.Result, segs []string, path string) error {
+	if len(segs) == 0 {
+		if !r.IsArray() {
+			return nil // decoding names the type error
+		}
+		return checkCount(pathOrBody(path), int(r.Get("#").Int()))
+	}
+	if !r.IsObject() {
+		return nil
+	}
+	var err error
+	r.ForEach(func(k, v gjson.Result) bool {
+		if strings.EqualFold(k.String(), segs[0]) {
+			err = countLists(v, segs[1:], at(path, k.String()))
+		}
+		return err == nil
+	})
+	return err
 }
 
 // listCap is a capacity for the slice that the array at path decodes
