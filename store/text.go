@@ -73,9 +73,15 @@ func permanent(err error) bool {
 func refusal(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
+		var parts []string
+		for _, p := range [][2]string{{"table", pe.TableName}, {"column", pe.ColumnName}} {
+			if p[1] != "" {
+				parts = append(parts, p[0]+" "+p[1])
+			}
+		}
 		where := ""
-		if pe.TableName != "" || pe.ColumnName != "" {
-			where = fmt.Sprintf(" (%s.%s)", pe.TableName, pe.ColumnName)
+		if len(parts) > 0 {
+			where = " (" + strings.Join(parts, ", ") + ")"
 		}
 		return fmt.Errorf("%w: the database refused the alerts%s: %s (SQLSTATE %s)", ErrInvalid, where, pe.Message, pe.Code)
 	}

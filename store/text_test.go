@@ -61,6 +61,7 @@ func TestIngestPermanentDatabaseErrorIsInvalid(t *testing.T) {
 		require.NotErrorIs(t, err, ErrUnavailable)
 		require.ErrorContains(t, err, "the database refused the alerts")
 		require.ErrorContains(t, err, "SQLSTATE 54000")
+		require.ErrorContains(t, err, "refused the alerts (table alerts): index row size")
 
 		res, err := s.Ingest(ctx, []alert.Alert{firing("Fine", "payments", "fine")})
 		require.NoError(t, err)
