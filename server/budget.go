@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // errBusy answers a body that would take the decoding budget past its
@@ -15,6 +16,11 @@ var errBusy = errors.New("too many bodies being decoded, retry later")
 // being decoded, hands the memory its decoding took back to the system.
 const largeBody = 256 << 10
 
+// freeEvery spaces the hand-backs: each is a full garbage collection
+// (tens of milliseconds of CPU), which a stream of large bodies must not
+// be able to trigger on every request.
+const freeEvery = 10 * time.Second
+
 // decodeBudget caps the bytes of the ingest bodies being decoded and
 // stored at once (server.max_decoding_bytes). Decoding costs many times a
 // body's size (see adapters.BenchmarkDecodeWorstCase), so the budget, not
@@ -22,9 +28,16 @@ const largeBody = 256 << 10
 type decodeBudget struct {
 	limit int64
 	used  atomic.Int64
-	// freeing is held while memory is handed back, by one request at a
-	// time.
-	freeing sync.Mutex
+	now   func() time.Time
+	// free hands the heap back to the system (debug.FreeOSMemory).
+	free func()
+
+	mu       sync.Mutex // guards lastFree; held while freeing
+	lastFree time.Time
+}
+
+func newDecodeBudget(limit int64, now func() time.Time) *decodeBudget {
+	return &decodeBudget{limit: limit, now: now, free: debug.FreeOSMemory}
 }
 
 // take reserves n bytes, or reports false when that would pass the
@@ -39,14 +52,18 @@ func (b *decodeBudget) take(n int64) bool {
 }
 
 // give returns n bytes. When a large body was the last one being decoded,
-// the heap it grew is returned to the system now rather than minutes
-// later: after a burst the gateway shrinks back at once.
+// the heap its burst grew is handed back to the system now rather than
+// minutes later, at most once per freeEvery.
 func (b *decodeBudget) give(n int64) {
 	if b.used.Add(-n) != 0 || n < largeBody {
 		return
 	}
-	if b.freeing.TryLock() {
-		debug.FreeOSMemory()
-		b.freeing.Unlock()
+	if !b.mu.TryLock() {
+		return
+	}
+	defer b.mu.Unlock()
+	if now := b.now(); b.lastFree.IsZero() || now.Sub(b.lastFree) >= freeEvery {
+		b.lastFree = now
+		b.free()
 	}
 }

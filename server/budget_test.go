@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -76,4 +77,33 @@ func TestIngestAppliesAlertLimits(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "a-ver…", h.ing.calls[0][0].Title, "8 bytes, the mark included")
 	require.Equal(t, 1e6, metricValue(t, h.reg, "alertgate_alerts_truncated_total", map[string]string{"source": "am"}))
+}
+
+// After a large body, when no other is being decoded, the heap is handed
+// back to the system, at most once per freeEvery: a stream of large
+// bodies cannot make every request pay for a full collection.
+func TestDecodingBudgetFreesMemoryAfterLargeBodies(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	b := newDecodeBudget(4<<20, func() time.Time { return now })
+	frees := 0
+	b.free = func() { frees++ }
+
+	b.take(largeBody)
+	b.take(1)
+	b.give(largeBody)
+	require.Zero(t, frees, "another body is still being decoded")
+	b.give(1)
+	require.Zero(t, frees, "the last one was small")
+
+	b.take(largeBody)
+	b.give(largeBody)
+	require.Equal(t, 1, frees)
+	b.take(largeBody)
+	b.give(largeBody)
+	require.Equal(t, 1, frees, "within freeEvery of the last")
+
+	now = now.Add(freeEvery)
+	b.take(largeBody)
+	b.give(largeBody)
+	require.Equal(t, 2, frees)
 }

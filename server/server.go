@@ -132,10 +132,11 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 	}
 	fc := fiberConfig(cfg, s.handleServerError)
 	s.app = fiber.New(fc)
-	s.budget = &decodeBudget{limit: int64(cfg.MaxDecodingBytes)}
-	if s.budget.limit <= 0 {
-		s.budget.limit = int64(fc.BodyLimit) + int64(fc.BodyLimit)/4
+	budget := int64(cfg.MaxDecodingBytes)
+	if budget <= 0 {
+		budget = int64(fc.BodyLimit) + int64(fc.BodyLimit)/4
 	}
+	s.budget = newDecodeBudget(budget, s.now)
 	l := cfg.AlertLimits
 	s.limits = adapters.Limits{MaxLabels: l.MaxLabels, MaxLabelNameBytes: l.MaxLabelNameBytes,
 		MaxLabelValueBytes: l.MaxLabelValueBytes, MaxAnnotationBytes: l.MaxAnnotationBytes}
