@@ -32,8 +32,13 @@ type decodeBudget struct {
 	// free hands the heap back to the system (debug.FreeOSMemory).
 	free func()
 
-	mu       sync.Mutex // guards lastFree; held while freeing
+	mu       sync.Mutex // guards lastFree and later; held while freeing
 	lastFree time.Time
+	// later is armed when a hand-back was due within freeEvery of the
+	// last: it runs once the interval has passed, so the memory of the
+	// burst's end goes back too. Stopped by stop.
+	later   *time.Timer
+	stopped bool
 }
 
 func newDecodeBudget(limit int64, now func() time.Time) *decodeBudget {
@@ -62,8 +67,37 @@ func (b *decodeBudget) give(n int64) {
 		return
 	}
 	defer b.mu.Unlock()
-	if now := b.now(); b.lastFree.IsZero() || now.Sub(b.lastFree) >= freeEvery {
-		b.lastFree = now
-		b.free()
+	now := b.now()
+	if wait := freeEvery - now.Sub(b.lastFree); !b.lastFree.IsZero() && wait > 0 {
+		if b.later == nil && !b.stopped {
+			b.later = time.AfterFunc(wait, b.freeIfIdle)
+		}
+		return
+	}
+	b.lastFree = now
+	b.free()
+}
+
+// freeIfIdle is the deferred hand-back: it runs when no body is being
+// decoded (a body in flight will hand back itself when it is done).
+func (b *decodeBudget) freeIfIdle() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.later = nil
+	if b.stopped || b.used.Load() != 0 {
+		return
+	}
+	b.lastFree = b.now()
+	b.free()
+}
+
+// stop cancels a deferred hand-back; the server calls it on shutdown.
+func (b *decodeBudget) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopped = true
+	if b.later != nil {
+		b.later.Stop()
+		b.later = nil
 	}
 }

@@ -101,9 +101,25 @@ func TestDecodingBudgetFreesMemoryAfterLargeBodies(t *testing.T) {
 	b.take(largeBody)
 	b.give(largeBody)
 	require.Equal(t, 1, frees, "within freeEvery of the last")
+	require.NotNil(t, b.later, "a hand-back is deferred to the interval's end")
+
+	// The deferred hand-back (run here by hand: its timer is real time)
+	// skips while a body is being decoded, and runs when none is.
+	b.take(1)
+	b.freeIfIdle()
+	require.Equal(t, 1, frees)
+	b.give(1)
+	b.freeIfIdle()
+	require.Equal(t, 2, frees)
 
 	now = now.Add(freeEvery)
 	b.take(largeBody)
 	b.give(largeBody)
-	require.Equal(t, 2, frees)
+	require.Equal(t, 3, frees)
+
+	b.take(largeBody)
+	b.give(largeBody)
+	require.NotNil(t, b.later)
+	b.stop()
+	require.Nil(t, b.later, "shutdown cancels a deferred hand-back")
 }

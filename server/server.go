@@ -239,6 +239,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // connections meanwhile get 503 from /readyz.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	defer s.budget.stop()
 	if err := s.app.ShutdownWithContext(ctx); err != nil {
 		return fmt.Errorf("server shutdown: %w", err)
 	}
