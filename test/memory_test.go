@@ -90,6 +90,9 @@ func TestWorstCaseBodiesBoundPeakRSS(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc (Linux)")
 	}
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory use; run without -race (make bench runs it)")
+	}
 	sk := newSink(t)
 	c := startChild(t, writeConfig(t, t.TempDir(), sk.srv.URL+"/hook", ""))
 	pid := c.cmd.Process.Pid
