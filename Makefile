@@ -24,7 +24,8 @@ test-short:
 # Go benchmarks, then the HTTP load tool (durable ingest vs a parse-only
 # baseline in the same run, and RSS at 100k active alerts).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./adapters ./rules ./store
+	$(GO) test -run '^$$' -bench . -benchmem ./adapters ./rules ./store ./server
+	$(GO) test -count=1 -run 'WorstCaseBodiesBoundPeakRSS' -v ./test
 	$(GO) test -run '^$$' -bench TimerPrecision -benchtime 1x ./test
 	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -workloads repeat,storm,grouped
 
@@ -46,6 +47,7 @@ fuzz:
 	for f in FuzzAlertmanager FuzzGrafana FuzzHealthcheck FuzzGeneric; do \
 		$(GO) test ./adapters -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoadBytes$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./config -run '^$$' -fuzz '^FuzzMarshalLoaded$$' -fuzztime $(FUZZTIME)
 
 docker:
 	docker build -t alertgate:$(VERSION) .

@@ -89,10 +89,20 @@ type source struct {
 // annotations, and, when the adapter left them empty, the service,
 // severity hint, impact and fingerprint (a hash of own, the alert's own
 // labels). own becomes the alert's label map when the source adds none.
+//
+// Text is normalized first (see cleanText), so the derived fields and the
+// fingerprint are computed from what is stored; a fingerprint longer than
+// maxFingerprintBytes is replaced by its hash.
 func (s *source) finish(a *alert.Alert, own map[string]string) {
 	a.Source = s.name
 	a.SourceType = s.typ
-	a.Labels = mergeLabels(s.labels, own)
+	own = cleanMap(own)
+	a.Labels = cleanMap(mergeLabels(s.labels, own))
+	a.Annotations = cleanMap(a.Annotations)
+	for _, p := range []*string{&a.Fingerprint, &a.Title, &a.Description, &a.Service, &a.GeneratorURL, &a.SeverityHint} {
+		*p = cleanText(*p)
+	}
+	a.Fingerprint = shortFingerprint(a.Fingerprint)
 	if a.Annotations == nil {
 		a.Annotations = map[string]string{}
 	}

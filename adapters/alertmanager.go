@@ -73,6 +73,9 @@ type webhookMessage struct {
 	legacyGrafana
 }
 
+// webhookLists are the arrays of a webhookMessage, counted before decoding.
+var webhookLists = []string{"alerts", "evalMatches"}
+
 // webhookAlert is one alert of a webhook message (or of an API v2 array).
 type webhookAlert struct {
 	Status       string            `json:"status"`
@@ -116,7 +119,11 @@ func (d *Alertmanager) Decode(_ Header, body []byte) (Batch, error) {
 		return d.decodePostable(body)
 	}
 	var msg webhookMessage
-	if err := decodeJSON(body, &msg); err != nil {
+	if n := listCap(body, "alerts"); n > 0 {
+		// encoding/json appends to a slice it is given.
+		msg.Alerts = make([]webhookAlert, 0, n)
+	}
+	if err := decodeJSON(body, &msg, webhookLists...); err != nil {
 		return Batch{}, err
 	}
 	switch msg.Version {
@@ -129,8 +136,8 @@ func (d *Alertmanager) Decode(_ Header, body []byte) (Batch, error) {
 
 // decodePostable decodes an API v2 array of postable alerts.
 func (d *Alertmanager) decodePostable(body []byte) (Batch, error) {
-	var alerts []webhookAlert
-	if err := decodeJSON(body, &alerts); err != nil {
+	alerts := make([]webhookAlert, 0, listCap(body, ""))
+	if err := decodeJSON(body, &alerts, ""); err != nil {
 		return Batch{}, err
 	}
 	if err := checkCount("body", len(alerts)); err != nil {
@@ -178,14 +185,14 @@ func decodeWebhook(src *source, msg *webhookMessage) (Batch, error) {
 	}
 	b := Batch{
 		Alerts:   make([]alert.Alert, 0, len(msg.Alerts)),
-		GroupKey: msg.GroupKey,
-		Receiver: unquoteMeta(msg.Receiver),
+		GroupKey: cleanText(msg.GroupKey),
+		Receiver: cleanText(unquoteMeta(msg.Receiver)),
 	}
 	if msg.TruncatedAlerts != nil {
 		if *msg.TruncatedAlerts < 0 {
 			return Batch{}, badf("truncatedAlerts: negative (%d)", *msg.TruncatedAlerts)
 		}
-		b.Truncated = *msg.TruncatedAlerts
+		b.Truncated = min(*msg.TruncatedAlerts, MaxTruncated)
 	}
 	for i := range msg.Alerts {
 		w := &msg.Alerts[i]

@@ -17,4 +17,9 @@
 // be decoded gives an error wrapping ErrBadPayload whose text names the
 // offending field, e.g. "bad payload: alerts[2].labels: got string, want
 // object".
+//
+// A body's lists are counted before anything is decoded (at most
+// MaxAlerts elements each), and every string of an alert is made valid
+// UTF-8 without NUL (text.go). Limits, applied by the server after
+// decoding, bound label counts, names and value sizes.
 package adapters

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 )
 
@@ -38,6 +40,13 @@ func fuzzDecoder(f *testing.F, src config.Source, prefixes []string, extra ...st
 	for _, s := range extra {
 		f.Add([]byte(s))
 	}
+	// The hostile payloads of this source type, the small ones: the
+	// fuzzer mutates seeds of megabytes too slowly to be of use.
+	for _, h := range hostilePayloads() {
+		if h.src.Type == src.Type && len(h.body) <= 64<<10 {
+			f.Add([]byte(h.body))
+		}
+	}
 	d := testDecoder(f, src)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := d.Decode(nil, body)
@@ -63,8 +72,44 @@ func fuzzDecoder(f *testing.F, src config.Source, prefixes []string, extra ...st
 			if a.Labels == nil || a.Annotations == nil {
 				t.Fatalf("alerts[%d]: nil labels or annotations", i)
 			}
+			if s, ok := dirtyText(&a); ok {
+				t.Fatalf("alerts[%d]: text not normalized: %q", i, s)
+			}
+		}
+		if err := (Limits{}).Apply(&b); err != nil {
+			if !errors.Is(err, ErrBadPayload) {
+				t.Fatalf("limits: error %v does not wrap ErrBadPayload", err)
+			}
+			return
+		}
+		if b.Truncated < 0 || b.Truncated > MaxTruncated {
+			t.Fatalf("truncated %d", b.Truncated)
+		}
+		for i, a := range b.Alerts {
+			for k, v := range a.Labels {
+				if len(v) > DefaultMaxLabelValueBytes || !utf8.ValidString(v) {
+					t.Fatalf("alerts[%d].labels.%s: %d bytes after limits", i, k, len(v))
+				}
+			}
 		}
 	})
+}
+
+// dirtyText returns the first string of a that is not valid UTF-8 or
+// holds a NUL.
+func dirtyText(a *alert.Alert) (string, bool) {
+	all := []string{a.Fingerprint, a.Title, a.Description, a.Service, a.GeneratorURL, a.SeverityHint}
+	for _, m := range []map[string]string{a.Labels, a.Annotations} {
+		for k, v := range m {
+			all = append(all, k, v)
+		}
+	}
+	for _, s := range all {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 func FuzzAlertmanager(f *testing.F) {

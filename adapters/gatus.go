@@ -53,7 +53,7 @@ type gatusConditionResult struct {
 
 func (d *Healthcheck) decodeGatus(body []byte) (Batch, error) {
 	var p gatusPayload
-	if err := decodeJSON(body, &p); err != nil {
+	if err := decodeJSON(body, &p, "condition_results"); err != nil {
 		return Batch{}, err
 	}
 	if p.EndpointName != "" || p.Resolved != nil {

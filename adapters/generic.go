@@ -121,8 +121,8 @@ func valueSet(vals, defaults []string) map[string]bool {
 
 // Decode implements Decoder.
 func (g *Generic) Decode(_ Header, body []byte) (Batch, error) {
-	if !gjson.ValidBytes(body) {
-		return Batch{}, notJSON(body)
+	if err := validJSON(body); err != nil {
+		return Batch{}, err
 	}
 	// Results point into this copy of body; every kept string is cloned so
 	// the alerts do not pin it either.

@@ -68,7 +68,10 @@ var _ Decoder = (*Grafana)(nil)
 // Decode implements Decoder.
 func (d *Grafana) Decode(_ Header, body []byte) (Batch, error) {
 	var msg webhookMessage
-	if err := decodeJSON(body, &msg); err != nil {
+	if n := listCap(body, "alerts"); n > 0 {
+		msg.Alerts = make([]webhookAlert, 0, n)
+	}
+	if err := decodeJSON(body, &msg, webhookLists...); err != nil {
 		return Batch{}, err
 	}
 	if msg.Alerts == nil && (msg.RuleName != "" || msg.RuleID != 0 || msg.EvalMatches != nil) {

@@ -75,8 +75,8 @@ func (d *Healthcheck) Decode(h Header, body []byte) (Batch, error) {
 	if len(body) == 0 {
 		return Batch{}, badf("empty body")
 	}
-	if !gjson.ValidBytes(body) {
-		return Batch{}, notJSON(body)
+	if err := validJSON(body); err != nil {
+		return Batch{}, err
 	}
 	switch body[0] {
 	case '[':
@@ -129,7 +129,7 @@ func (d *Healthcheck) decodeNativeOne(body []byte) (Batch, error) {
 
 func (d *Healthcheck) decodeNativeArray(body []byte) (Batch, error) {
 	var ps []nativeProbe
-	if err := decodeJSON(body, &ps); err != nil {
+	if err := decodeJSON(body, &ps, ""); err != nil {
 		return Batch{}, err
 	}
 	if err := checkCount("body", len(ps)); err != nil {

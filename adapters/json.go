@@ -8,14 +8,28 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
 )
 
 // decodeJSON unmarshals body into v. Errors wrap ErrBadPayload and name
 // the offending field's path with array indices ("alerts[2].labels: got
 // string, want object"), which encoding/json alone does not give.
-func decodeJSON(body []byte, v any) error {
+//
+// lists are the GJSON paths of the arrays v decodes into slices ("" is
+// the body itself): each is counted first, without decoding anything, and
+// one longer than MaxAlerts is refused. Decoding costs far more memory
+// than the body's bytes (349,000 "{}" are 1 MB of body and 250 MiB as
+// structs), so the limit must hold before anything is materialized.
+func decodeJSON(body []byte, v any, lists ...string) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badf("empty body")
+	}
+	if len(lists) > 0 {
+		if err := checkLists(body, lists...); err != nil {
+			return err
+		}
 	}
 	err := json.Unmarshal(body, v)
 	if err == nil {
@@ -30,6 +44,80 @@ func decodeJSON(body []byte, v any) error {
 		return badf("%s: got %s, want %s", pathOrBody(pathAt(body, te.Offset)), te.Value, kindOf(te.Type))
 	}
 	return badf("%v", err)
+}
+
+// checkLists refuses body when it is not JSON or when an array at one of
+// paths (dot-separated object keys; "" is the body itself) holds more
+// than MaxAlerts elements. json.Valid and GJSON scan the body without
+// allocating per element, and json.Valid refuses nesting deeper than
+// 10,000 before GJSON walks it. Every member that encoding/json would
+// decode into the field counts: a key given twice, or in another case
+// ("ALERTS"), cannot slip a long list past the first.
+func checkLists(body []byte, paths ...string) error {
+	if !json.Valid(body) {
+		return notJSON(body)
+	}
+	// Not gjson.ParseBytes, which copies the body: only counts and, on
+	// error, a formatted path leave this function, so viewing body as a
+	// string is safe.
+	doc := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
+	for _, p := range paths {
+		var segs []string
+		if p != "" {
+			segs = strings.Split(p, ".")
+		}
+		if err := countLists(doc, segs, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countLists checks the arrays under r at the keys segs.
+func countLists(r gjson.Result, segs []string, path string) error {
+	if len(segs) == 0 {
+		if !r.IsArray() {
+			return nil // decoding names the type error
+		}
+		return checkCount(pathOrBody(path), int(r.Get("#").Int()))
+	}
+	if !r.IsObject() {
+		return nil
+	}
+	var err error
+	r.ForEach(func(k, v gjson.Result) bool {
+		if strings.EqualFold(k.String(), segs[0]) {
+			err = countLists(v, segs[1:], at(path, k.String()))
+		}
+		return err == nil
+	})
+	return err
+}
+
+// listCap is a capacity for the slice that the array at path decodes
+// into: its length when it is an array of at most MaxAlerts elements, so
+// decoding does not grow the slice by doubling (which once cost more
+// than the alerts themselves); 0 otherwise.
+func listCap(body []byte, path string) int {
+	q := "#"
+	if path != "" {
+		q = path + ".#"
+	}
+	n := gjson.GetBytes(body, q)
+	if n.Type != gjson.Number || n.Int() <= 0 || n.Int() > MaxAlerts {
+		return 0
+	}
+	return int(n.Int())
+}
+
+// validJSON is json.Valid with the reason: unlike gjson.Valid it limits
+// nesting (10,000 levels) without recursing, so a megabyte of "[" costs
+// no stack.
+func validJSON(body []byte) error {
+	if json.Valid(body) {
+		return nil
+	}
+	return notJSON(body)
 }
 
 // notJSON explains why body, which gjson rejected, is not JSON.

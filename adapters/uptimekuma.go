@@ -65,7 +65,7 @@ type kumaTag struct {
 
 func (d *Healthcheck) decodeUptimeKuma(body []byte) (Batch, error) {
 	var p kumaPayload
-	if err := decodeJSON(body, &p); err != nil {
+	if err := decodeJSON(body, &p, "monitor.tags"); err != nil {
 		return Batch{}, err
 	}
 	if p.Heartbeat == nil && p.Monitor == nil {

@@ -45,6 +45,7 @@ func Default() *Config {
 			Listen:             DefaultListen,
 			ExternalURL:        "http://localhost:8080",
 			MaxBodyBytes:       1 << 20,
+			AlertLimits:        AlertLimits{MaxLabels: 128, MaxLabelNameBytes: 1024, MaxLabelValueBytes: 1024, MaxAnnotationBytes: 16 << 10},
 			ReadTimeout:        Duration(10 * time.Second),
 			WriteTimeout:       Duration(10 * time.Second),
 			IdleTimeout:        Duration(60 * time.Second),

@@ -28,6 +28,7 @@ func TestDefaultServer(t *testing.T) {
 		Listen:             "127.0.0.1:8080",
 		ExternalURL:        "http://localhost:8080",
 		MaxBodyBytes:       1048576,
+		AlertLimits:        AlertLimits{MaxLabels: 128, MaxLabelNameBytes: 1024, MaxLabelValueBytes: 1024, MaxAnnotationBytes: 16384},
 		ReadTimeout:        Duration(10 * time.Second),
 		WriteTimeout:       Duration(10 * time.Second),
 		IdleTimeout:        Duration(60 * time.Second),

@@ -54,10 +54,19 @@ type Server struct {
 	APIToken     Secret `yaml:"api_token,omitempty"`
 	APITokenFile string `yaml:"api_token_file,omitempty"`
 	// MaxBodyBytes limits every request body; larger bodies get 413.
-	MaxBodyBytes int      `yaml:"max_body_bytes"`
-	ReadTimeout  Duration `yaml:"read_timeout"`
-	WriteTimeout Duration `yaml:"write_timeout"`
-	IdleTimeout  Duration `yaml:"idle_timeout"`
+	MaxBodyBytes int `yaml:"max_body_bytes"`
+	// MaxDecodingBytes caps the total size of the ingest bodies being
+	// decoded and stored at once; a body that would pass it gets 503 with
+	// Retry-After. A body costs up to ~25 times its size in memory while
+	// it is decoded and stored. At least max_body_bytes; unset (0),
+	// max_body_bytes plus a quarter: one body of the largest size at a
+	// time, with room for small ones alongside.
+	MaxDecodingBytes int `yaml:"max_decoding_bytes"`
+	// AlertLimits bound what one ingested alert may carry.
+	AlertLimits  AlertLimits `yaml:"alert_limits"`
+	ReadTimeout  Duration    `yaml:"read_timeout"`
+	WriteTimeout Duration    `yaml:"write_timeout"`
+	IdleTimeout  Duration    `yaml:"idle_timeout"`
 	// Pprof serves Go's profiler on /debug/pprof (off by default).
 	Pprof bool `yaml:"pprof,omitempty"`
 	// AckLinkSecret signs the one-click acknowledge and resolve links in
@@ -67,6 +76,16 @@ type Server struct {
 	AckLinkSecretFile string `yaml:"ack_link_secret_file,omitempty"`
 	// AckLinkTTL is how long a one-click link stays valid (default 24h).
 	AckLinkTTL Duration `yaml:"ack_link_ttl"`
+}
+
+// AlertLimits bound one ingested alert. Over a name or count limit the
+// request is refused (400 naming the field); a value over its limit is cut
+// to it, ending with "…", and the alert is stored.
+type AlertLimits struct {
+	MaxLabels          int `yaml:"max_labels"`            // labels per alert, source labels included
+	MaxLabelNameBytes  int `yaml:"max_label_name_bytes"`  // label and annotation names
+	MaxLabelValueBytes int `yaml:"max_label_value_bytes"` // label values
+	MaxAnnotationBytes int `yaml:"max_annotation_bytes"`  // annotation values, title, description
 }
 
 // Log configures the zap logger.

@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/prometheus/alertmanager/pkg/labels"
-
 	"github.com/alertgate/alertgate/alert"
 )
 
@@ -88,6 +86,18 @@ func (v *validator) server() {
 	}
 	if s.MaxBodyBytes <= 0 {
 		v.add("server", "server.max_body_bytes", "max_body_bytes must be positive")
+	}
+	if s.MaxDecodingBytes != 0 && s.MaxDecodingBytes < s.MaxBodyBytes {
+		v.add("server", "server.max_decoding_bytes", "max_decoding_bytes (%d) must be at least max_body_bytes (%d)", s.MaxDecodingBytes, s.MaxBodyBytes)
+	}
+	l := s.AlertLimits
+	for _, f := range []struct {
+		key string
+		n   int
+	}{{"max_labels", l.MaxLabels}, {"max_label_name_bytes", l.MaxLabelNameBytes}, {"max_label_value_bytes", l.MaxLabelValueBytes}, {"max_annotation_bytes", l.MaxAnnotationBytes}} {
+		if f.n <= 0 {
+			v.add("server", "server.alert_limits."+f.key, "%s must be positive", f.key)
+		}
 	}
 	for _, f := range []namedDuration{{"read_timeout", s.ReadTimeout}, {"write_timeout", s.WriteTimeout}, {"idle_timeout", s.IdleTimeout}} {
 		if f.d < 0 {
@@ -218,7 +228,7 @@ func (v *validator) rules() {
 		r := &v.c.Rules[i]
 		where, key := item("rules", i, r.Name)
 		for j, m := range r.Match {
-			if _, err := labels.ParseMatcher(m); err != nil {
+			if err := checkMatcher(m); err != nil {
 				v.add(where, fmt.Sprintf("%s.match[%d]", key, j), "match[%d] %q: %v", j, m, err)
 			}
 		}

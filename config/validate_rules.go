@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/prometheus/alertmanager/pkg/labels"
 )
 
 // suppression checks rule keywords, silences, maintenance windows and
@@ -34,7 +32,7 @@ func (v *validator) matchers(where, key, field string, ms []string, required boo
 		v.add(where, key+"."+field, "%s must list at least one matcher", field)
 	}
 	for j, m := range ms {
-		if _, err := labels.ParseMatcher(m); err != nil {
+		if err := checkMatcher(m); err != nil {
 			v.add(where, fmt.Sprintf("%s.%s[%d]", key, field, j), "%s[%d] %q: %v", field, j, m, err)
 		}
 	}

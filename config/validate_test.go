@@ -18,6 +18,14 @@ func TestValidate(t *testing.T) {
 			[]string{"server: listen is required"}},
 		{"negative silence cap", func(c *Config) { c.Server.MaxSilenceDuration = -1 },
 			[]string{"server: max_silence_duration must be positive"}},
+		{"ingest limits", func(c *Config) {
+			c.Server.MaxDecodingBytes = c.Server.MaxBodyBytes - 1
+			c.Server.AlertLimits.MaxLabels, c.Server.AlertLimits.MaxAnnotationBytes = 0, -1
+		}, []string{
+			"server: max_decoding_bytes (1048575) must be at least max_body_bytes (1048576)",
+			"server: max_labels must be positive",
+			"server: max_annotation_bytes must be positive",
+		}},
 		{"bad log level and format", func(c *Config) { c.Log = Log{Level: "loud", Format: "xml"} },
 			[]string{`log: level "loud" is not one of debug, info, warn, error`, `log: format "xml" is not one of json, console`}},
 		{"postgres needs dsn", func(c *Config) { c.Storage = Storage{Driver: "postgres"} },

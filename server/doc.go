@@ -15,11 +15,15 @@
 //	GET  /metrics                         Prometheus exposition of Deps.Registry
 //
 // Every error answer is JSON {"error": "<reason>"}. The mapping, in toHTTP:
-// a bad payload (adapters.ErrBadPayload) or bad parameter is 400; missing
+// a bad payload (adapters.ErrBadPayload), an alert over the configured
+// adapters.Limits, store.ErrInvalid (text the database refuses) or a bad
+// parameter is 400; missing
 // or wrong credentials 401 with WWW-Authenticate; an unknown source or
 // incident 404; store.ErrConflict 409; a body over max_body_bytes 413
 // (the connection is drained before it closes, so the client reads the
-// 413 rather than a reset); a compressed body 415; store.ErrUnavailable or a deadline 503 with
+// 413 rather than a reset); a compressed body 415; store.ErrUnavailable, a
+// deadline, or a body that would pass max_decoding_bytes (the bytes of
+// ingest bodies decoded at once) 503 with
 // Retry-After, so Alertmanager retries (a transient problem is never a
 // 4xx, which Alertmanager would not retry); anything else 500 with the
 // details logged, not sent. A panic in a handler or dependency is one 500.

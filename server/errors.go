@@ -73,6 +73,8 @@ func toHTTP(err error) answer {
 	switch {
 	case errors.As(err, &he):
 		return answer{code: he.code, msg: he.msg, challenge: he.challenge}
+	case errors.Is(err, errBusy):
+		return answer{code: http.StatusServiceUnavailable, msg: err.Error(), retryAfter: true}
 	case errors.Is(err, adapters.ErrBadPayload):
 		return answer{code: http.StatusBadRequest, msg: err.Error()}
 	case errors.Is(err, store.ErrNotFound):

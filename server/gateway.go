@@ -333,8 +333,9 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	g.store.SetPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(cfg))
 	if cfg.Server.Listen != old.Server.Listen || cfg.Storage != old.Storage || cfg.Server.MaxBodyBytes != old.Server.MaxBodyBytes ||
 		cfg.Server.APIToken != old.Server.APIToken || cfg.Server.PublicReads != old.Server.PublicReads ||
-		cfg.Server.AllowUnauthenticated != old.Server.AllowUnauthenticated || cfg.Server.MaxSilenceDuration != old.Server.MaxSilenceDuration {
-		g.log.Warn("server and storage changes (listen address, body limit, API token, public_reads, allow_unauthenticated, " +
+		cfg.Server.AllowUnauthenticated != old.Server.AllowUnauthenticated || cfg.Server.MaxSilenceDuration != old.Server.MaxSilenceDuration ||
+		cfg.Server.MaxDecodingBytes != old.Server.MaxDecodingBytes || cfg.Server.AlertLimits != old.Server.AlertLimits {
+		g.log.Warn("server and storage changes (listen address, body and alert limits, API token, public_reads, allow_unauthenticated, " +
 			"max_silence_duration) take effect after a restart")
 	}
 	g.cfg = cfg

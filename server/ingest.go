@@ -56,6 +56,13 @@ func (s *Server) ingest(c *fiber.Ctx) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fmt.Errorf("%w: empty body", adapters.ErrBadPayload)
 	}
+	// The body's bytes are reserved until the alerts are stored: their
+	// decoded form is what costs memory.
+	n := int64(len(body))
+	if !s.budget.take(n) {
+		return errBusy
+	}
+	defer s.budget.give(n)
 	// Content-Type is not checked: many senders mislabel JSON.
 	batch, err := src.decoder.Decode(requestHeader{c}, body)
 	if err != nil {
@@ -65,6 +72,9 @@ func (s *Server) ingest(c *fiber.Ctx) error {
 			return err
 		}
 		return fmt.Errorf("decode %s: %w", src.typ, err)
+	}
+	if err := s.limits.Apply(&batch); err != nil {
+		return err
 	}
 	s.countReceived(src, batch)
 	if len(batch.Alerts) == 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/alertgate/alertgate/adapters"
 	"github.com/alertgate/alertgate/config"
 )
 
@@ -63,6 +64,8 @@ type Server struct {
 	metrics       *metrics
 	guard         *apiGuard
 	sources       atomic.Pointer[sourceTable]
+	budget        *decodeBudget
+	limits        adapters.Limits
 	draining      atomic.Bool
 	// timeout bounds each store call (requestTimeout; shorter in tests).
 	timeout time.Duration
@@ -132,7 +135,16 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 	if err := s.SetSources(sources); err != nil {
 		return nil, fmt.Errorf("server sources: %w", err)
 	}
-	s.app = fiber.New(fiberConfig(cfg, s.handleServerError))
+	fc := fiberConfig(cfg, s.handleServerError)
+	s.app = fiber.New(fc)
+	budget := int64(cfg.MaxDecodingBytes)
+	if budget <= 0 {
+		budget = int64(fc.BodyLimit) + int64(fc.BodyLimit)/4
+	}
+	s.budget = newDecodeBudget(budget, s.now)
+	l := cfg.AlertLimits
+	s.limits = adapters.Limits{MaxLabels: l.MaxLabels, MaxLabelNameBytes: l.MaxLabelNameBytes,
+		MaxLabelValueBytes: l.MaxLabelValueBytes, MaxAnnotationBytes: l.MaxAnnotationBytes}
 	s.pagerduty = NewPagerDutyWebhook(deps.PagerDutySecrets, s.actions, deps.WebhookEvents, s.now, s.log.Named("pagerduty_webhook"))
 	s.routes(reg)
 	return s, nil
@@ -238,6 +250,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // connections meanwhile get 503 from /readyz.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	defer s.budget.stop()
 	if err := s.app.ShutdownWithContext(ctx); err != nil {
 		return fmt.Errorf("server shutdown: %w", err)
 	}

@@ -53,12 +53,15 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 	}
 	now := s.now()
 	incs := make(map[int64]struct{}, 1)
-	var items []item
+	items := make([]item, 0, len(alerts))
 	var hits []hit
 	for i := range alerts {
 		a := alerts[i]
 		if !a.Status.Valid() {
 			return res, fmt.Errorf("ingest: alert %d: invalid status %q", i, a.Status)
+		}
+		if err := checkText(i, &a); err != nil {
+			return res, err
 		}
 		if a.Fingerprint == "" {
 			a.Fingerprint = alert.FingerprintLabels(a.Labels)
@@ -220,6 +223,13 @@ func (s *Store) commitBatch(batch []*ingestReq) {
 			r.res <- ingestRes{incidents: results[i]}
 		}
 		s.walGrew()
+		return
+	}
+	if len(batch) == 1 && permanent(err) {
+		// The request's own data: the sender gets a 400, not a 503 that
+		// would make it send the same body again.
+		s.log.Warn("ingest refused by the database", zap.Error(err))
+		batch[0].res <- ingestRes{err: refusal(err)}
 		return
 	}
 	if len(batch) == 1 {
