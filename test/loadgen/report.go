@@ -29,6 +29,9 @@ type report struct {
 	Workloads []*workload
 	Results   []result
 	Mem       *memResult
+	// Hang is the healthy target's first-page lateness with another
+	// target hanging (-hang).
+	Hang *hangResult
 	// Postgres describes the database of the PostgreSQL rows; when there
 	// are none, PostgresSkipped says why.
 	Postgres        string
@@ -154,6 +157,10 @@ func (rep *report) write(w io.Writer) error {
 			"/readyz answered and %s after %s distinct firing alerts (storm bodies: %d groups) were ingested at %s alerts/s; "+
 			"per active alert = (after − start) / alerts.\n\n",
 			memSettle, memSettle, fmtInt(mem.Alerts), numGroups, fmtInt(uint64(mem.Fill.rate()+0.5)))
+	}
+	if rep.Hang != nil {
+		rep.Hang.write(&b)
+		b.WriteString("\n")
 	}
 	if n := rep.failures(); n > 0 {
 		fmt.Fprintf(&b, "**%s requests FAILED (non-2xx or transport errors); the figures above are not valid.**\n\n", fmtInt(n))
