@@ -72,7 +72,7 @@ func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 	h.restart()
 	eng, err := router.New(h.cfg, h.st, func(_ *config.Config, tc config.Target) (router.Notifier, error) {
 		return h.wrap(tc.Name, h.rec.notifier(tc.Name)), nil
-	}, router.Options{Now: h.clk.Now, Poll: 10 * time.Millisecond})
+	}, router.Options{Now: h.clk.Now})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -193,9 +193,14 @@ func (t *target) recovered(now time.Time) {
 // at most the tokens its rate limiter has.
 func (t *target) room(now time.Time, inflight int) int {
 	t.st.mu.Lock()
-	paused := t.st.pausedUntil.After(now)
+	paused, open := t.st.pausedUntil.After(now), t.st.openUntil.After(now)
 	t.st.mu.Unlock()
 	if paused {
+		return 0
+	}
+	// Half-open with its probe in flight: the others would only be turned
+	// away. (Not asked while open: gobreaker would half-open at once.)
+	if !open && t.cb.State() == gobreaker.StateHalfOpen && t.cb.Counts().Requests > 0 {
 		return 0
 	}
 	n := t.concurrency - inflight
