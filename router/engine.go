@@ -87,11 +87,18 @@ type Engine struct {
 	// used slots); freed is signalled when one ends.
 	busy  map[string]int
 	freed chan struct{}
+	// unknownAt is when deliveries of targets not configured were last
+	// claimed.
+	unknownAt time.Time
 }
 
-// unknownTargetRoom is how many deliveries of targets no longer
-// configured are claimed at once (to be dead-lettered).
-const unknownTargetRoom = 4
+// Deliveries of targets no longer configured (to be dead-lettered) are
+// claimed unknownTargetRoom at a time, at most every unknownTargetEvery:
+// finding them scans the due deliveries of every target.
+const (
+	unknownTargetRoom  = 4
+	unknownTargetEvery = time.Minute
+)
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
@@ -277,7 +284,10 @@ func (e *Engine) rooms(r *routing, now time.Time) map[string]int {
 	for name, t := range r.targets {
 		out[name] = t.room(now, e.busy[name])
 	}
-	out[""] = max(unknownTargetRoom-e.busy[""], 0)
+	if e.unknownAt.IsZero() || now.Sub(e.unknownAt) >= unknownTargetEvery || now.Before(e.unknownAt) {
+		e.unknownAt = now
+		out[""] = max(unknownTargetRoom-e.busy[""], 0)
+	}
 	return out
 }
 

@@ -197,6 +197,11 @@ ALTER TABLE incidents ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0;
 	`
 ALTER TABLE jobs ADD COLUMN held_by TEXT NOT NULL DEFAULT '';
 `,
+	// 17: deliveries are claimed per target, most urgent first: a
+	// hanging target's backlog must not be scanned to claim another's.
+	`
+CREATE INDEX jobs_pending_delivery ON jobs (target, priority, due_at) WHERE state = 'pending' AND kind = 'delivery';
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.
