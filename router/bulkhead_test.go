@@ -109,3 +109,25 @@ func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 	require.Less(t, worst, time.Second)
 	require.LessOrEqual(t, hung, config.DefaultTargetConcurrency, "hang holds at most its own concurrency")
 }
+
+// A delivery whose target a reload removed is dead-lettered, found by the
+// once-a-minute look for targets no longer configured (not on every claim,
+// which would scan every target's backlog).
+func TestDeliveryOfRemovedTargetIsDeadLettered(t *testing.T) {
+	h := newHarness(t, nil)
+	h.rec.fail["pager"] = []error{errTemporary()}
+	h.ingest(critical("CheckoutDown", "checkout"))
+	h.at(0) // the page fails once: pending, retried in about 2s
+	const key = "INC-1/page/oncall#0/pager"
+	require.Equal(t, "pending", jobByKey(t, h, key).State)
+
+	cfg := *h.cfg
+	cfg.Targets = []config.Target{{Name: "chat", Type: "webhook", URL: "http://chat.invalid/"}}
+	require.NoError(t, h.eng.SetConfig(&cfg))
+	h.at(30 * time.Second)
+	require.Equal(t, "pending", jobByKey(t, h, key).State, "not looked for yet")
+	h.at(61 * time.Second)
+	j := jobByKey(t, h, key)
+	require.Equal(t, "dead", j.State)
+	require.Equal(t, "target not configured", j.LastError)
+}
