@@ -245,7 +245,7 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 	if !tooOld && (de.Reason == ReasonBreakerOpen || de.Reason == ReasonRateLimited) {
 		// Nothing reached the target (open breaker), or it only asked us
 		// to slow down (429): the delivery waits, keeping its attempts.
-		at, why := t.halfOpenAt(now), "the circuit breaker is open"
+		at, why := t.halfOpenAt(now, j.Attempts-1), "the circuit breaker is open"
 		if de.Reason == ReasonRateLimited {
 			at, why = t.throttle(now, de.RetryAfter), "the target asked to slow down (429)"
 		}

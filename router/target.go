@@ -141,16 +141,20 @@ func (t *target) attempt(ctx context.Context, do func(context.Context) error) er
 
 var errBreakerOpen = errors.New("circuit breaker open")
 
-// halfOpenAt is when a delivery the open breaker turned away should come
-// back: when the breaker lets a probe through, or, while a probe is in
-// flight (half-open), a second later.
-func (t *target) halfOpenAt(now time.Time) time.Time {
+// halfOpenAt is when a delivery the open breaker turned away, having made
+// sent real attempts, should come back: when the breaker lets a probe
+// through, or, while a probe is in flight (half-open), a second later.
+// Each attempt made puts it a millisecond later, so that the probe (the
+// first due) is the delivery with the most attempts left, not one that a
+// failed probe would kill.
+func (t *target) halfOpenAt(now time.Time, sent int) time.Time {
 	t.st.mu.Lock()
 	defer t.st.mu.Unlock()
+	at := now.Add(time.Second)
 	if t.st.openUntil.After(now) {
-		return t.st.openUntil
+		at = t.st.openUntil
 	}
-	return now.Add(time.Second)
+	return at.Add(time.Duration(max(sent, 0)) * time.Millisecond)
 }
 
 // minRateFraction is how far 429s may slow a limiter: to 1/8 of its rate.
@@ -198,12 +202,16 @@ func (t *target) room(now time.Time, inflight int) int {
 	if paused {
 		return 0
 	}
-	// Half-open with its probe in flight: the others would only be turned
-	// away. (Not asked while open: gobreaker would half-open at once.)
-	if !open && t.cb.State() == gobreaker.StateHalfOpen && t.cb.Counts().Requests > 0 {
-		return 0
-	}
 	n := t.concurrency - inflight
+	// Half-open: one delivery, the probe, and none while it is in flight
+	// (the others would only be turned away). (Not asked while open:
+	// gobreaker would half-open at once.)
+	if !open && t.cb.State() == gobreaker.StateHalfOpen {
+		n = min(n, 1)
+		if t.cb.Counts().Requests > 0 {
+			n = 0
+		}
+	}
 	if t.lim != nil {
 		n = min(n, int(math.Floor(t.lim.TokensAt(now))))
 	}
