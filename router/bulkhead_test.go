@@ -12,6 +12,7 @@ import (
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/store"
 )
 
 // hangAndOK pages oncall through a target that never answers ("hang",
@@ -130,4 +131,67 @@ func TestDeliveryOfRemovedTargetIsDeadLettered(t *testing.T) {
 	j := jobByKey(t, h, key)
 	require.Equal(t, "dead", j.State)
 	require.Equal(t, "target not configured", j.LastError)
+}
+
+// claimHook is the store with a hook run after each claim.
+type claimHook struct {
+	*store.Store
+	after func(jobs []*store.Job)
+}
+
+func (c *claimHook) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limits map[string]int) ([]*store.Job, error) {
+	jobs, err := c.Store.ClaimDeliveries(ctx, now, lease, limits)
+	if c.after != nil {
+		c.after(jobs)
+	}
+	return jobs, err
+}
+
+// A claim that takes over this process's own in-flight delivery (its lease
+// ran out on the clock) while that send ends does not send it again: the
+// send's result stands and the target is told once.
+func TestOwnInFlightDeliveryTakenOverIsNotSentTwice(t *testing.T) {
+	h := newHarness(t, nil)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	calls := 0
+	st := &claimHook{Store: h.st}
+	eng, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (router.Notifier, error) {
+		n := h.rec.notifier(tc.Name)
+		if tc.Name != "pager" {
+			return n, nil
+		}
+		return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
+			mu.Lock()
+			calls++
+			first := calls == 1
+			mu.Unlock()
+			if first {
+				<-release
+			}
+			return n.Notify(ctx, m)
+		}), nil
+	}, router.Options{Now: h.clk.Now})
+	require.NoError(t, err)
+	h.ingest(critical("CheckoutDown", "checkout"))
+	const key = "INC-1/page/oncall#0/pager"
+	firstRun := make(chan error, 1)
+	go func() { firstRun <- eng.RunDue(context.Background()) }()
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return calls == 1 }, 5*time.Second, time.Millisecond, "the page is being sent")
+
+	h.clk.Advance(3 * time.Minute) // the 2m lease runs out while the send hangs
+	st.after = func(jobs []*store.Job) {
+		for _, j := range jobs {
+			if j.Key == key {
+				// The hanging send ends, result recorded, while this claim
+				// holds the job.
+				st.after = nil
+				close(release)
+				require.NoError(t, <-firstRun)
+			}
+		}
+	}
+	require.NoError(t, eng.RunDue(context.Background()))
+	require.Equal(t, 1, h.rec.keys[key], "the page is sent once")
+	require.Equal(t, store.JobDone, jobByKey(t, h, key).State)
 }

@@ -83,6 +83,12 @@ type Engine struct {
 	// target, a clock jump) is not taken over by this same process.
 	mu      sync.Mutex
 	sending map[int64]bool
+	// finished holds, for the deliveries whose send ended lately, the
+	// last claim begun by then (claims are numbered by claimSeq): a claim
+	// that took over one that ended after it began (its lease ran out on
+	// the clock while it was in flight) must not send it again.
+	finished map[int64]uint64
+	claimSeq uint64
 	// busy counts each target's deliveries in flight (its bulkhead's
 	// used slots); freed is signalled when one ends.
 	busy  map[string]int
@@ -103,7 +109,7 @@ const (
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
 	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, overrides: opts.Overrides, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
-		sending: map[int64]bool{}, busy: map[string]int{}, freed: make(chan struct{}, 1)}
+		sending: map[int64]bool{}, finished: map[int64]uint64{}, busy: map[string]int{}, freed: make(chan struct{}, 1)}
 	if e.log == nil {
 		e.log = zap.NewNop()
 	}
@@ -227,12 +233,13 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 		r := e.routing.Load()
 		// Claim only what each target can start now: a hanging target's
 		// deliveries wait in the queue, not in front of another target's.
+		seq := e.beginClaim()
 		jobs, err := e.st.ClaimDeliveries(ctx, now, e.lease, e.rooms(r, now))
 		if err != nil {
 			return err
 		}
 		for _, j := range jobs {
-			if !e.startSending(j.ID) {
+			if !e.startSending(j.ID, seq) {
 				continue
 			}
 			if t, ok := r.targets[j.Target]; ok && t.lim != nil {
@@ -335,10 +342,30 @@ func (e *Engine) release(b string) {
 	}
 }
 
-func (e *Engine) startSending(id int64) bool {
+// beginClaim numbers a claim about to run and forgets sends that ended
+// long before it.
+func (e *Engine) beginClaim() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.claimSeq++
+	for id, seq := range e.finished {
+		if seq+16 < e.claimSeq {
+			delete(e.finished, id)
+		}
+	}
+	return e.claimSeq
+}
+
+// startSending marks a delivery claimed by claim seq as being sent, unless
+// this process is sending it already or its send ended after that claim
+// began.
+func (e *Engine) startSending(id int64, seq uint64) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.sending[id] {
+		return false
+	}
+	if at, ok := e.finished[id]; ok && at >= seq {
 		return false
 	}
 	e.sending[id] = true
@@ -348,6 +375,7 @@ func (e *Engine) startSending(id int64) bool {
 func (e *Engine) doneSending(id int64) {
 	e.mu.Lock()
 	delete(e.sending, id)
+	e.finished[id] = e.claimSeq
 	e.mu.Unlock()
 }
 
