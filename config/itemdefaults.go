@@ -8,6 +8,8 @@ const (
 	DefaultRetryMaxAttempts   = 8
 	DefaultRetryBackoff       = 2 * time.Second
 	DefaultRetryMaxBackoff    = 5 * time.Minute
+	DefaultRetryMaxAge        = time.Hour
+	DefaultTargetConcurrency  = 4
 	DefaultBreakerFailures    = 5
 	DefaultBreakerOpenFor     = 30 * time.Second
 	DefaultHMACHeader         = "X-Signature-256"
@@ -53,6 +55,8 @@ func (c *Config) applyDefaults() {
 		setInt(&t.Retry.MaxAttempts, DefaultRetryMaxAttempts)
 		setDuration(&t.Retry.Backoff, DefaultRetryBackoff)
 		setDuration(&t.Retry.MaxBackoff, DefaultRetryMaxBackoff)
+		setDuration(&t.Retry.MaxAge, DefaultRetryMaxAge)
+		setInt(&t.Concurrency, DefaultTargetConcurrency)
 		setInt(&t.Breaker.Failures, DefaultBreakerFailures)
 		setDuration(&t.Breaker.OpenFor, DefaultBreakerOpenFor)
 		if t.Type == "pagerduty" && t.URL == "" && t.URLFile == "" {

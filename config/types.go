@@ -472,8 +472,11 @@ type Target struct {
 	HTML string `yaml:"html,omitempty"`
 	// Timeout bounds one attempt.
 	Timeout Duration `yaml:"timeout,omitempty"`
-	Retry   Retry    `yaml:"retry,omitempty"`
-	Breaker Breaker  `yaml:"breaker,omitempty"`
+	// Concurrency is how many deliveries to the target may be in flight
+	// at once (its bulkhead): a slow or hanging target holds only these.
+	Concurrency int     `yaml:"concurrency,omitempty"`
+	Retry       Retry   `yaml:"retry,omitempty"`
+	Breaker     Breaker `yaml:"breaker,omitempty"`
 	// RateLimit paces deliveries to the target (token bucket); excess
 	// waits in the queue, most urgent first, never dropped. Defaults per
 	// type: pagerduty 2/s burst 120 (120 events/min), slack 1/s burst 2,
@@ -523,6 +526,9 @@ type Retry struct {
 	MaxAttempts int      `yaml:"max_attempts,omitempty"`
 	Backoff     Duration `yaml:"backoff,omitempty"`     // first wait
 	MaxBackoff  Duration `yaml:"max_backoff,omitempty"` // cap
+	// MaxAge is how long a delivery is retried (and waits out an open
+	// breaker or a 429) before it is a dead letter.
+	MaxAge Duration `yaml:"max_age,omitempty"`
 }
 
 // Breaker is a target's circuit breaker.

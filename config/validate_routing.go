@@ -85,15 +85,25 @@ func (v *validator) targetList() {
 // delivery holds (router's default lease, 2m).
 const MaxTargetTimeout = time.Minute
 
-// delivery checks a target's timeout, retry and breaker. Zero means the
-// default.
+// MaxTargetConcurrency bounds a target's concurrency.
+const MaxTargetConcurrency = 256
+
+// delivery checks a target's timeout, concurrency, retry and breaker. Zero
+// means the default.
 func (v *validator) delivery(where, key string, t *Target) {
+
 	if t.Timeout < 0 {
 		v.add(where, key+".timeout", "timeout must not be negative")
 	}
 	if t.Timeout.D() > MaxTargetTimeout {
 		v.add(where, key+".timeout", "timeout %s is longer than %s: a claimed delivery is leased for %s, and an attempt outliving its lease may be sent again by another replica",
 			t.Timeout, Duration(MaxTargetTimeout), Duration(2*MaxTargetTimeout))
+	}
+	if t.Concurrency < 0 || t.Concurrency > MaxTargetConcurrency {
+		v.add(where, key+".concurrency", "concurrency %d is not between 1 and %d", t.Concurrency, MaxTargetConcurrency)
+	}
+	if t.Retry.MaxAge < 0 {
+		v.add(where, key+".retry.max_age", "retry.max_age must not be negative")
 	}
 	if t.Retry.MaxAttempts < 0 {
 		v.add(where, key+".retry.max_attempts", "retry.max_attempts must not be negative")

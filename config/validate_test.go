@@ -90,7 +90,7 @@ func TestValidate(t *testing.T) {
 				{Name: "hook", Type: "pigeon"},
 				{Name: "self", Type: "log", Fallback: "self"},
 				{Name: "lost", Type: "log", Fallback: "nowhere"},
-				{Name: "slow", Type: "log", Timeout: -1, Retry: Retry{MaxAttempts: -1, Backoff: Duration(time.Minute), MaxBackoff: Duration(time.Second)}, Breaker: Breaker{Failures: -1, OpenFor: -1}},
+				{Name: "slow", Type: "log", Timeout: -1, Concurrency: -1, Retry: Retry{MaxAge: -1, MaxAttempts: -1, Backoff: Duration(time.Minute), MaxBackoff: Duration(time.Second)}, Breaker: Breaker{Failures: -1, OpenFor: -1}},
 			}
 		}, []string{
 			"targets[0] (pd): routing_key (or routing_key_file) is required",
@@ -101,6 +101,8 @@ func TestValidate(t *testing.T) {
 			"targets[4] (self): fallback names the target itself",
 			`targets[5] (lost): fallback target "nowhere" is not defined in targets`,
 			"targets[6] (slow): timeout must not be negative",
+			"targets[6] (slow): concurrency -1 is not between 1 and 256",
+			"targets[6] (slow): retry.max_age must not be negative",
 			"targets[6] (slow): retry.max_attempts must not be negative",
 			"targets[6] (slow): retry.max_backoff (1s) is less than retry.backoff (1m)",
 			"targets[6] (slow): breaker.failures must not be negative",
@@ -111,6 +113,9 @@ func TestValidate(t *testing.T) {
 		}, []string{
 			"targets[1] (tarpit): timeout 1m30s is longer than 1m: a claimed delivery is leased for 2m, and an attempt outliving its lease may be sent again by another replica",
 		}},
+		{"target concurrency capped", func(c *Config) {
+			c.Targets = append(c.Targets, Target{Name: "wide", Type: "log", Concurrency: 1000})
+		}, []string{"targets[1] (wide): concurrency 1000 is not between 1 and 256"}},
 		{"fallback cycle reported once", func(c *Config) {
 			c.Targets = append(c.Targets,
 				Target{Name: "a", Type: "log", Fallback: "b"},

@@ -242,28 +242,44 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err error, took time.Duration) store.DeliveryResult {
 	what := fmt.Sprintf("%s %s", m.Kind, m.Step)
 	if err == nil {
+		t.recovered(e.now())
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "ok", "").Inc()
 		return store.DeliveryResult{State: store.JobDone, EventKind: alert.EventNotified,
 			EventDetail: fmt.Sprintf("%s: %s delivered (attempt %d, %s)", t.name, what, j.Attempts, took.Round(time.Millisecond))}
 	}
 	de := AsDeliveryError(err)
-	// A delivery is retried for at most its severity's resolution target
-	// (P0 1h … P3 1w by default): a page older than that helps nobody.
-	maxAge := r.cfg.Severities.Level(alert.Severity(min(max(j.Priority, 0), 3))).Resolution.D()
-	tooOld := maxAge > 0 && e.now().Sub(j.CreatedAt) >= maxAge
-	if de.Temporary && j.Attempts < t.retry.MaxAttempts && !tooOld {
+	now := e.now()
+	// A delivery is retried, and waits out an open breaker or a 429, for
+	// at most retry.max_age: a page older than that helps nobody.
+	maxAge := t.retry.MaxAge.D()
+	tooOld := maxAge > 0 && now.Sub(j.CreatedAt) >= maxAge
+	if !tooOld && (de.Reason == ReasonBreakerOpen || de.Reason == ReasonRateLimited) {
+		// Nothing reached the target (open breaker), or it only asked us
+		// to slow down (429): the delivery waits, keeping its attempts.
+		at, why := t.halfOpenAt(now, j.Attempts-1), "the circuit breaker is open"
+		if de.Reason == ReasonRateLimited {
+			at, why = t.throttle(now, de.RetryAfter), "the target asked to slow down (429)"
+		}
+		e.m.deliveries.WithLabelValues(t.name, t.typ, "wait", de.Reason).Inc()
+		res := store.DeliveryResult{State: store.JobPending, RetryAt: at, Error: de.Error(), Unsent: true, EventKind: alert.EventDeliveryFail,
+			EventDetail: fmt.Sprintf("%s: %s waits %s: %s", t.name, what, at.Sub(now).Round(time.Second), why)}
+		if de.Reason == ReasonBreakerOpen {
+			// A page that can't wait goes to the fallback too.
+			e.fallback(r, t, j, &res)
+		}
+		return res
+	}
+	if de.Temporary && !tooOld && j.Attempts < t.retry.MaxAttempts {
 		wait := t.backoff(j.Attempts)
 		if de.RetryAfter > wait {
 			wait = de.RetryAfter
 		}
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", de.Reason).Inc()
-		res := store.DeliveryResult{State: store.JobPending, RetryAt: e.now().Add(wait), Error: de.Error(), EventKind: alert.EventDeliveryFail,
+		res := store.DeliveryResult{State: store.JobPending, RetryAt: now.Add(wait), Error: de.Error(), EventKind: alert.EventDeliveryFail,
 			EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; retry in %s", t.name, what, j.Attempts, took.Round(time.Millisecond), de, wait.Round(time.Second))}
-		// The primary keeps retrying, but a page that can't wait goes to
-		// the fallback too: while the breaker is open, or when a P0/P1
-		// has gone without success for fallback_after.
-		slow := t.fallbackAfter > 0 && j.Priority <= int(alert.P1) && e.now().Sub(j.CreatedAt) >= t.fallbackAfter
-		if de.Reason == ReasonBreakerOpen || slow {
+		// The primary keeps retrying, but a P0/P1 page that has gone
+		// without success for fallback_after goes to the fallback too.
+		if t.fallbackAfter > 0 && j.Priority <= int(alert.P1) && now.Sub(j.CreatedAt) >= t.fallbackAfter {
 			e.fallback(r, t, j, &res)
 		}
 		return res
@@ -272,7 +288,10 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 	res := store.DeliveryResult{State: store.JobDead, Error: de.Error(), EventKind: alert.EventDeliveryFail,
 		EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; dead letter", t.name, what, j.Attempts, took.Round(time.Millisecond), de)}
 	if tooOld && de.Temporary {
-		res.EventDetail += fmt.Sprintf(" (retried for %s, the %s resolution target)", maxAge, alert.Severity(j.Priority))
+		res.EventDetail += fmt.Sprintf(" (retried for %s, its retry.max_age)", maxAge)
+	}
+	if de.Reason == ReasonBreakerOpen || de.Reason == ReasonRateLimited {
+		res.Unsent = true
 	}
 	e.fallback(r, t, j, &res)
 	return res

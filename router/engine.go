@@ -24,7 +24,7 @@ type Store interface {
 	DeferDelivery(ctx context.Context, j *store.Job, at time.Time) error
 	TargetRef(ctx context.Context, inc int64, target string) (string, error)
 	RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error)) (int, error)
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.Job, error)
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limits map[string]int) ([]*store.Job, error)
 	FinishDelivery(ctx context.Context, j *store.Job, r store.DeliveryResult) error
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	Wake() <-chan struct{}
@@ -40,8 +40,6 @@ type Options struct {
 	Logger   *zap.Logger
 	Now      func() time.Time
 	Registry prometheus.Registerer
-	// Workers bounds concurrent deliveries (default 32).
-	Workers int
 	// Poll is the longest the engine sleeps without checking for work
 	// (work added by another replica, leases run out). Default 1s.
 	Poll time.Duration
@@ -76,7 +74,6 @@ type Engine struct {
 	log       *zap.Logger
 	now       func() time.Time
 	m         *metrics
-	workers   chan struct{}
 	poll      time.Duration
 	lease     time.Duration
 	inflight  sync.WaitGroup
@@ -86,12 +83,33 @@ type Engine struct {
 	// target, a clock jump) is not taken over by this same process.
 	mu      sync.Mutex
 	sending map[int64]bool
+	// finished holds, for the deliveries whose send ended lately, the
+	// last claim begun by then (claims are numbered by claimSeq): a claim
+	// that took over one that ended after it began (its lease ran out on
+	// the clock while it was in flight) must not send it again.
+	finished map[int64]uint64
+	claimSeq uint64
+	// busy counts each target's deliveries in flight (its bulkhead's
+	// used slots); freed is signalled when one ends.
+	busy  map[string]int
+	freed chan struct{}
+	// unknownAt is when deliveries of targets not configured were last
+	// claimed.
+	unknownAt time.Time
 }
+
+// Deliveries of targets no longer configured (to be dead-lettered) are
+// claimed unknownTargetRoom at a time, at most every unknownTargetEvery:
+// finding them scans the due deliveries of every target.
+const (
+	unknownTargetRoom  = 4
+	unknownTargetEvery = time.Minute
+)
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
 	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, overrides: opts.Overrides, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
-		sending: map[int64]bool{}}
+		sending: map[int64]bool{}, finished: map[int64]uint64{}, busy: map[string]int{}, freed: make(chan struct{}, 1)}
 	if e.log == nil {
 		e.log = zap.NewNop()
 	}
@@ -105,11 +123,6 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 	if e.lease <= 0 {
 		e.lease = 2 * config.MaxTargetTimeout // an attempt never outlives its lease
 	}
-	n := opts.Workers
-	if n <= 0 {
-		n = 32
-	}
-	e.workers = make(chan struct{}, n)
 	e.m = newMetrics(opts.Registry)
 	if err := e.SetConfig(cfg); err != nil {
 		return nil, err
@@ -142,7 +155,7 @@ func (e *Engine) SetConfig(cfg *config.Config) error {
 				continue
 			}
 		}
-		r.targets[tc.Name] = newTarget(tc, n, e.log, e.m)
+		r.targets[tc.Name] = newTarget(tc, n, e.log, e.m, e.now)
 	}
 	e.routing.Store(r)
 	return nil
@@ -171,7 +184,18 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		wait := e.poll
 		if next, ok, err := e.st.NextDue(ctx); err == nil && ok {
-			if d := next.Sub(e.now()); d < wait {
+			now := e.now()
+			d := next.Sub(now)
+			if d <= 0 {
+				// Due work left behind: its targets have no room. It can
+				// start when a delivery ends (freed), a 429 pause is over
+				// or a rate limiter has a token.
+				d = e.poll
+				if at := e.readyAt(now); !at.IsZero() {
+					d = at.Sub(now)
+				}
+			}
+			if d < wait {
 				wait = max(d, time.Millisecond)
 			}
 		}
@@ -181,6 +205,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			t.Stop()
 			return nil
 		case <-e.st.Wake():
+		case <-e.freed:
 		case <-t.C:
 		}
 		t.Stop()
@@ -205,13 +230,16 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 		if err != nil {
 			return err
 		}
-		jobs, err := e.st.ClaimDeliveries(ctx, now, e.lease, cap(e.workers))
+		r := e.routing.Load()
+		// Claim only what each target can start now: a hanging target's
+		// deliveries wait in the queue, not in front of another target's.
+		seq := e.beginClaim()
+		jobs, err := e.st.ClaimDeliveries(ctx, now, e.lease, e.rooms(r, now))
 		if err != nil {
 			return err
 		}
-		r := e.routing.Load()
 		for _, j := range jobs {
-			if !e.startSending(j.ID) {
+			if !e.startSending(j.ID, seq) {
 				continue
 			}
 			if t, ok := r.targets[j.Target]; ok && t.lim != nil {
@@ -226,11 +254,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 					continue
 				}
 			}
-			select {
-			case e.workers <- struct{}{}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+			slot := e.take(j.Target)
 			e.inflight.Add(1)
 			if wait {
 				wg.Add(1)
@@ -238,7 +262,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 			go func(j *store.Job) {
 				defer func() {
 					e.doneSending(j.ID)
-					<-e.workers
+					e.release(slot)
 					e.inflight.Done()
 					if wait {
 						wg.Done()
@@ -259,10 +283,89 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 	return ctx.Err()
 }
 
-func (e *Engine) startSending(id int64) bool {
+// rooms is what each target can start at now (ClaimDeliveries' limits).
+func (e *Engine) rooms(r *routing, now time.Time) map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]int, len(r.targets)+1)
+	for name, t := range r.targets {
+		out[name] = t.room(now, e.busy[name])
+	}
+	if e.unknownAt.IsZero() || now.Sub(e.unknownAt) >= unknownTargetEvery || now.Before(e.unknownAt) {
+		e.unknownAt = now
+		out[""] = max(unknownTargetRoom-e.busy[""], 0)
+	}
+	return out
+}
+
+// readyAt is the earliest time a target without room because of a 429
+// pause or its rate limit may take a delivery (zero: none is waiting for
+// that).
+func (e *Engine) readyAt(now time.Time) time.Time {
+	var at time.Time
+	for _, t := range e.routing.Load().targets {
+		if ra := t.readyAt(now); !ra.IsZero() && (at.IsZero() || ra.Before(at)) {
+			at = ra
+		}
+	}
+	return at
+}
+
+// bulkhead is the name a target's in-flight deliveries are counted
+// under: its own, or "" for targets no longer configured.
+func (e *Engine) bulkhead(target string) string {
+	if _, ok := e.routing.Load().targets[target]; ok {
+		return target
+	}
+	return ""
+}
+
+// take uses one slot of the target's bulkhead and returns the bulkhead
+// for release.
+func (e *Engine) take(target string) string {
+	b := e.bulkhead(target)
+	e.mu.Lock()
+	e.busy[b]++
+	e.mu.Unlock()
+	return b
+}
+
+func (e *Engine) release(b string) {
+	e.mu.Lock()
+	if e.busy[b]--; e.busy[b] <= 0 {
+		delete(e.busy, b)
+	}
+	e.mu.Unlock()
+	select {
+	case e.freed <- struct{}{}:
+	default:
+	}
+}
+
+// beginClaim numbers a claim about to run and forgets sends that ended
+// long before it.
+func (e *Engine) beginClaim() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.claimSeq++
+	for id, seq := range e.finished {
+		if seq+16 < e.claimSeq {
+			delete(e.finished, id)
+		}
+	}
+	return e.claimSeq
+}
+
+// startSending marks a delivery claimed by claim seq as being sent, unless
+// this process is sending it already or its send ended after that claim
+// began.
+func (e *Engine) startSending(id int64, seq uint64) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.sending[id] {
+		return false
+	}
+	if at, ok := e.finished[id]; ok && at >= seq {
 		return false
 	}
 	e.sending[id] = true
@@ -272,6 +375,7 @@ func (e *Engine) startSending(id int64) bool {
 func (e *Engine) doneSending(id int64) {
 	e.mu.Lock()
 	delete(e.sending, id)
+	e.finished[id] = e.claimSeq
 	e.mu.Unlock()
 }
 

@@ -34,6 +34,21 @@ const (
 	DefaultHTTPTimeout = 10 * time.Second
 )
 
+// NewHTTPClient is the client targets send with. It sets no overall or
+// response-header timeout of its own: each attempt is bounded by its
+// target's timeout (up to config.MaxTargetTimeout) through its context,
+// so a configured 60s is 60s, not a transport's 30s.
+func NewHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout: 5 * time.Second,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}}
+}
+
 // HTTPResponse is a target's answer as SendHTTP read it.
 type HTTPResponse struct {
 	StatusCode int

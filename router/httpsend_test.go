@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -387,4 +388,44 @@ func TestHTTPEndpointPostTimesOut(t *testing.T) {
 	require.Nil(t, resp)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Equal(t, router.ReasonTimeout, router.AsDeliveryError(err).Reason)
+}
+
+// The targets' client bounds nothing itself: the attempt's timeout (the
+// target's, up to config.MaxTargetTimeout) is the only limit, so a target
+// configured with timeout 60s is given 60 s (a transport's 30 s response
+// header timeout used to cut it at 30 s).
+func TestNewHTTPClientLeavesTheTimeoutToTheAttempt(t *testing.T) {
+	c := router.NewHTTPClient()
+	require.Zero(t, c.Timeout)
+	tr, ok := c.Transport.(*http.Transport)
+	require.True(t, ok)
+	require.Zero(t, tr.ResponseHeaderTimeout, "no transport timeout shorter than a target's")
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		ok      bool
+	}{
+		{"an answer within the timeout", 2 * time.Second, true},
+		{"the timeout fires at its time", 100 * time.Millisecond, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL, nil)
+			require.NoError(t, err)
+			start := time.Now()
+			_, err = router.SendHTTP(context.Background(), c, req, router.SendOptions{Timeout: tc.timeout})
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.Equal(t, router.ReasonTimeout, router.AsDeliveryError(err).Reason)
+			require.Less(t, time.Since(start), 250*time.Millisecond)
+		})
+	}
 }

@@ -86,18 +86,19 @@ func errTemporary() error {
 	return &router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 503, Err: errors.New("unavailable")}
 }
 
-// A P0 delivery is retried for at most an hour (its resolution target),
-// then it is a dead letter even with attempts left.
-func TestDeliveryMaxAgeBySeverity(t *testing.T) {
+// A delivery is retried for at most its target's retry.max_age, then it
+// is a dead letter even with attempts left.
+func TestDeliveryMaxAge(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
-		c.Targets[0].Retry = config.Retry{MaxAttempts: 1000, Backoff: config.Duration(10 * time.Minute), MaxBackoff: config.Duration(10 * time.Minute)}
+		c.Targets[0].Retry = config.Retry{MaxAttempts: 1000, Backoff: config.Duration(10 * time.Minute), MaxBackoff: config.Duration(10 * time.Minute),
+			MaxAge: config.Duration(30 * time.Minute)}
 		c.Targets[0].Breaker = config.Breaker{Failures: 1000}
 	})
 	for range 100 {
 		h.rec.fail["pager"] = append(h.rec.fail["pager"], errTemporary())
 	}
 	h.ingest(critical("CheckoutDown", "checkout"))
-	for m := 0; m <= 70; m += 10 {
+	for m := 0; m <= 40; m += 10 {
 		h.at(time.Duration(m) * time.Minute)
 	}
 	jobs, err := h.st.Jobs(t.Context(), 1)
@@ -110,7 +111,7 @@ func TestDeliveryMaxAgeBySeverity(t *testing.T) {
 	}
 	found := false
 	for _, d := range timeline(t, h, "delivery_failed") {
-		if strings.Contains(d, "retried for 1h0m0s, the P0 resolution target") {
+		if strings.Contains(d, "retried for 30m0s, its retry.max_age") {
 			found = true
 		}
 	}

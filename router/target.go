@@ -3,8 +3,9 @@ package router
 import (
 	"context"
 	"errors"
-	"fmt"
+	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,13 +31,35 @@ type target struct {
 	// fallbackAfter sends P0/P1 deliveries to the fallback as well once
 	// they have gone this long without success (0: only when dead).
 	fallbackAfter time.Duration
+	// concurrency is the target's bulkhead: how many of its deliveries
+	// may be in flight at once.
+	concurrency int
+	// st is the state a reload with unchanged settings keeps (shared by
+	// the copies of the target).
+	st  *targetState
+	now func() time.Time
 }
 
-func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics) *target {
+// targetState is what a target learns while sending: until when its
+// breaker is open, until when it asked (429) not to be sent to, and the
+// rate its limiter was slowed to.
+type targetState struct {
+	mu          sync.Mutex
+	openUntil   time.Time
+	pausedUntil time.Time
+}
+
+func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics, now func() time.Time) *target {
 	t := &target{
 		cfg: tc, name: tc.Name, typ: tc.Type, n: n,
 		timeout: tc.Timeout.D(), retry: tc.Retry, openFor: tc.Breaker.OpenFor.D(), fallback: tc.Fallback,
-		fallbackAfter: tc.FallbackAfter.D(),
+		fallbackAfter: tc.FallbackAfter.D(), concurrency: tc.Concurrency, st: &targetState{}, now: now,
+	}
+	if t.concurrency <= 0 {
+		t.concurrency = config.DefaultTargetConcurrency
+	}
+	if t.retry.MaxAge <= 0 {
+		t.retry.MaxAge = config.Duration(config.DefaultRetryMaxAge)
 	}
 	if t.timeout <= 0 {
 		t.timeout = 10 * time.Second
@@ -65,14 +88,26 @@ func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics) *targe
 	t.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        tc.Name,
 		MaxRequests: 1,
-		Timeout:     t.openFor,
+		// gobreaker keeps the counts and the one half-open probe; the open
+		// period is timed on the engine's clock (openUntil, checked before
+		// each attempt), so gobreaker's own is as short as it gets.
+		Timeout:     time.Nanosecond,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
 		// Only temporary failures say the target is unhealthy; a permanent
 		// 4xx is about the message, not the service.
 		IsSuccessful: func(err error) bool { return err == nil || !AsDeliveryError(err).Temporary },
+		// A 429 is the target pacing us, not failing: it slows the target
+		// down (pause, limiter) and never counts toward opening.
+		IsExcluded: func(err error) bool { return err != nil && AsDeliveryError(err).Reason == ReasonRateLimited },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			tlog.Info("circuit breaker state changed", zap.Stringer("from", from), zap.Stringer("to", to))
 			m.breakerState.WithLabelValues(tc.Name).Set(float64(to))
+			t.st.mu.Lock()
+			t.st.openUntil = time.Time{}
+			if to == gobreaker.StateOpen {
+				t.st.openUntil = now().Add(t.openFor)
+			}
+			t.st.mu.Unlock()
 		},
 	})
 	return t
@@ -87,15 +122,118 @@ func (t *target) send(ctx context.Context, m *Message) error {
 // attempt runs one delivery attempt through the breaker with the target's
 // timeout.
 func (t *target) attempt(ctx context.Context, do func(context.Context) error) error {
+	t.st.mu.Lock()
+	open := t.st.openUntil.After(t.now())
+	t.st.mu.Unlock()
+	if open {
+		return &DeliveryError{Temporary: true, Reason: ReasonBreakerOpen, Err: errBreakerOpen}
+	}
 	_, err := t.cb.Execute(func() (struct{}, error) {
 		ctx, cancel := context.WithTimeout(ctx, t.timeout)
 		defer cancel()
 		return struct{}{}, do(ctx)
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return &DeliveryError{Temporary: true, Reason: ReasonBreakerOpen, RetryAfter: t.openFor, Err: fmt.Errorf("circuit breaker open")}
+		return &DeliveryError{Temporary: true, Reason: ReasonBreakerOpen, Err: errBreakerOpen}
 	}
 	return err
+}
+
+var errBreakerOpen = errors.New("circuit breaker open")
+
+// halfOpenAt is when a delivery the open breaker turned away, having made
+// sent real attempts, should come back: when the breaker lets a probe
+// through, or, while a probe is in flight (half-open), a second later.
+// Each attempt made puts it a millisecond later, so that the probe (the
+// first due) is the delivery with the most attempts left, not one that a
+// failed probe would kill.
+func (t *target) halfOpenAt(now time.Time, sent int) time.Time {
+	t.st.mu.Lock()
+	defer t.st.mu.Unlock()
+	at := now.Add(time.Second)
+	if t.st.openUntil.After(now) {
+		at = t.st.openUntil
+	}
+	return at.Add(time.Duration(max(sent, 0)) * time.Millisecond)
+}
+
+// minRateFraction is how far 429s may slow a limiter: to 1/8 of its rate.
+const minRateFraction = 8
+
+// throttle records a 429: nothing is sent to the target until the
+// Retry-After (1s when the answer gave none), and a limited target's rate
+// is halved (down to 1/8 of its configured rate; successes restore it).
+// It returns when the target may be sent to again.
+func (t *target) throttle(now time.Time, retryAfter time.Duration) time.Time {
+	if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	t.st.mu.Lock()
+	defer t.st.mu.Unlock()
+	if until := now.Add(retryAfter); until.After(t.st.pausedUntil) {
+		t.st.pausedUntil = until
+	}
+	if t.lim != nil {
+		floor := rate.Limit(rateLimit(t.cfg).PerSecond) / minRateFraction
+		t.lim.SetLimitAt(now, max(t.lim.Limit()/2, floor))
+	}
+	return t.st.pausedUntil
+}
+
+// recovered records a success: a slowed limiter regains a tenth of its
+// configured rate.
+func (t *target) recovered(now time.Time) {
+	if t.lim == nil {
+		return
+	}
+	full := rate.Limit(rateLimit(t.cfg).PerSecond)
+	if l := t.lim.Limit(); l < full {
+		t.lim.SetLimitAt(now, min(l+full/10, full))
+	}
+}
+
+// room is how many deliveries the target can start at now, given inflight
+// of its own: none while a 429 holds it, at most its free concurrency, and
+// at most the tokens its rate limiter has.
+func (t *target) room(now time.Time, inflight int) int {
+	t.st.mu.Lock()
+	paused, open := t.st.pausedUntil.After(now), t.st.openUntil.After(now)
+	t.st.mu.Unlock()
+	if paused {
+		return 0
+	}
+	n := t.concurrency - inflight
+	// Half-open: one delivery, the probe, and none while it is in flight
+	// (the others would only be turned away). (Not asked while open:
+	// gobreaker would half-open at once.)
+	if !open && t.cb.State() == gobreaker.StateHalfOpen {
+		n = min(n, 1)
+		if t.cb.Counts().Requests > 0 {
+			n = 0
+		}
+	}
+	if t.lim != nil {
+		n = min(n, int(math.Floor(t.lim.TokensAt(now))))
+	}
+	return max(n, 0)
+}
+
+// readyAt is when a target with no room (paused, out of tokens) may have
+// some; zero when only a free slot would help.
+func (t *target) readyAt(now time.Time) time.Time {
+	t.st.mu.Lock()
+	paused := t.st.pausedUntil
+	t.st.mu.Unlock()
+	if paused.After(now) {
+		return paused
+	}
+	if t.lim != nil && t.lim.TokensAt(now) < 1 {
+		need := 1 - t.lim.TokensAt(now)
+		if l := float64(t.lim.Limit()); l > 0 {
+			return now.Add(time.Duration(need / l * float64(time.Second)))
+		}
+	}
+	return time.Time{}
 }
 
 // ticket files a ticket through the breaker with the per-attempt timeout.
@@ -182,7 +320,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertgate_deliveries_total",
-			Help: "Delivery attempts by target, type, result (ok, retry, dead) and failure reason.",
+			Help: "Delivery attempts by target, type, result (ok, retry, wait: turned away by an open breaker or slowed by a 429, dead) and failure reason.",
 		}, []string{"target", "type", "result", "reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "alertgate_delivery_duration_seconds",

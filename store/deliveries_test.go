@@ -59,7 +59,7 @@ func TestQueueCollectorExportsEveryTargetWithZero(t *testing.T) {
 		require.Equal(t, 1.0, got["sink/pending"])
 		require.Equal(t, 0.0, got["log/pending"])
 
-		_, err = s.ClaimDeliveries(ctx, clk.Now(), time.Minute, 10)
+		_, err = s.ClaimDeliveries(ctx, clk.Now(), time.Minute, anyTarget(10))
 		require.NoError(t, err)
 		got = queueGauges(t, c)
 		require.Equal(t, 0.0, got["sink/pending"])

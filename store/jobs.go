@@ -222,20 +222,102 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(
 	return n, err
 }
 
-// ClaimDeliveries leases up to limit due deliveries (and deliveries whose
-// lease ran out: their worker died) to this process until now+lease.
-func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Job, error) {
+// ClaimDeliveries leases due deliveries to this process until now+lease,
+// at most limits[target] of each target listed (what the target can start
+// now: its free concurrency, its rate), and at most limits[""] of all the
+// targets not listed together (targets no longer configured). Due are
+// pending deliveries whose time has come, and running ones whose claim is
+// stale: the lease ran out (their worker died), or, on a shared database,
+// the replica holding the claim stopped heartbeating. Stale claims are
+// taken first; then pending deliveries, most urgent first.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limits map[string]int) ([]*Job, error) {
+	total := 0
+	var listed []string
+	for tn, n := range limits {
+		if n > 0 {
+			total += n
+		}
+		if tn != "" {
+			listed = append(listed, tn)
+		}
+	}
+	if total == 0 {
+		return nil, nil
+	}
+	sort.Strings(listed)
 	var jobs []*Job
 	err := s.withTx(ctx, func(t *Tx) error {
 		jobs = jobs[:0]
-		// Two index range scans (state, due_at), not one OR that would
-		// scan every job: with many pending timers the claim must stay cheap.
+		left := make(map[string]int, len(limits))
+		for tn, n := range limits {
+			left[tn] = n
+		}
+		budget := func(target string) string {
+			if _, ok := limits[target]; ok {
+				return target
+			}
+			return ""
+		}
+		var ids []any
+		stale, err := t.staleClaims(now, total)
+		if err != nil {
+			return err
+		}
+		for _, c := range stale {
+			if b := budget(c.target); left[b] > 0 {
+				left[b]--
+				ids = append(ids, c.id)
+			}
+		}
+		// One index range scan (state, due_at) per target that can take
+		// more: a hanging target's backlog is not claimed at all.
+		var parts []string
+		var args []any
+		for _, tn := range append(listed, "") {
+			n := left[tn]
+			if n <= 0 {
+				continue
+			}
+			cond, cargs := "target = ?", []any{tn}
+			if tn == "" {
+				if len(listed) == 0 {
+					cond, cargs = "1 = 1", nil
+				} else {
+					cond = "target NOT IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(listed)), ", ") + ")"
+					cargs = nil
+					for _, l := range listed {
+						cargs = append(cargs, l)
+					}
+				}
+			}
+			parts = append(parts, `SELECT id FROM (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' AND `+cond+
+				` ORDER BY priority, due_at, id LIMIT ?`+s.d.skipLocked+`) AS t`+fmt.Sprint(len(parts)))
+			args = append(append(append(args, ms(now)), cargs...), n)
+		}
+		if len(parts) > 0 {
+			rows, err := t.query(ctx, strings.Join(parts, "\nUNION ALL\n"), args...)
+			if err != nil {
+				return fmt.Errorf("claim deliveries: %w", err)
+			}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return fmt.Errorf("claim deliveries: %w", err)
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("claim deliveries: %w", err)
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
 		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?, claimed_by = ?
-WHERE id IN (
-  SELECT id FROM (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' ORDER BY priority, due_at, id LIMIT ?`+s.d.skipLocked+`) AS due
-  UNION ALL
-  SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?`+s.d.skipLocked+`) AS expired)
-RETURNING `+jobCols, ms(now.Add(lease)), ms(now), s.instance, ms(now), limit, ms(now), limit)
+WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(now), s.instance}, ids...)...)
 		if err != nil {
 			return fmt.Errorf("claim deliveries: %w", err)
 		}
@@ -259,6 +341,58 @@ RETURNING `+jobCols, ms(now.Add(lease)), ms(now), s.instance, ms(now), limit, ms
 	return jobs, err
 }
 
+type staleClaim struct {
+	id     int64
+	target string
+}
+
+// staleClaims lists (and locks, on PostgreSQL) up to limit running
+// deliveries whose claim is stale: lease over, or held by a replica whose
+// heartbeat is older than the lease TTL (it died; its claims are not
+// worth waiting the delivery lease for).
+func (t *Tx) staleClaims(now time.Time, limit int) ([]staleClaim, error) {
+	q := `SELECT id, target FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?` + t.s.d.skipLocked
+	args := []any{ms(now), limit}
+	if t.s.shared {
+		q = `SELECT id, target FROM jobs WHERE state = 'running' AND kind = 'delivery' AND (lease_until <= ? OR claimed_by IN (
+  SELECT instance FROM replicas WHERE seen_at < ? AND instance <> ?)) LIMIT ?` + t.s.d.skipLocked
+		args = []any{ms(now), ms(now.Add(-t.s.leaseTTL)), t.s.instance, limit}
+	}
+	rows, err := t.query(t.ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("stale claims: %w", err)
+	}
+	defer rows.Close()
+	var out []staleClaim
+	for rows.Next() {
+		var c staleClaim
+		if err := rows.Scan(&c.id, &c.target); err != nil {
+			return nil, fmt.Errorf("stale claims: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// releaseClaims ends the lease of every running delivery (SQLite, at
+// open: a lone gateway's claims all belong to its predecessor, whose
+// sends were cut off), so they are claimed again at once instead of after
+// the lease. The delivery keeps its idempotency key.
+func (s *Store) releaseClaims(ctx context.Context) error {
+	return s.withTx(ctx, func(t *Tx) error {
+		res, err := t.exec(ctx, `UPDATE jobs SET lease_until = 0 WHERE state = 'running' AND kind = 'delivery'`)
+		if err != nil {
+			return fmt.Errorf("release claims: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			t.logs = append(t.logs, func() {
+				s.log.Info("deliveries cut off by the last stop are sent again now", zap.Int64("deliveries", n))
+			})
+		}
+		return nil
+	})
+}
+
 // DeliveryResult is the outcome of one delivery attempt.
 type DeliveryResult struct {
 	// State is JobDone, JobPending (retry at RetryAt) or JobDead.
@@ -275,6 +409,10 @@ type DeliveryResult struct {
 	// Ref is what the target's service calls the incident (kept for its
 	// later messages).
 	Ref string
+	// Unsent says the claim sent nothing (an open breaker turned it away)
+	// or the target only asked to slow down (429): it is not counted as an
+	// attempt.
+	Unsent bool
 }
 
 // FinishDelivery records the result of a claimed delivery.
@@ -289,8 +427,12 @@ func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) er
 		// result and this one is dropped. (This process claiming its own
 		// in-flight delivery again keeps it: the engine does not send it
 		// twice.)
-		res, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ? WHERE id = ? AND state = 'running' AND claimed_by = ?`,
-			r.State, due, r.Error, ms(s.now()), j.ID, s.instance)
+		unsent := 0
+		if r.Unsent {
+			unsent = 1
+		}
+		res, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'running' AND claimed_by = ?`,
+			r.State, due, r.Error, ms(s.now()), unsent, j.ID, s.instance)
 		if err != nil {
 			return fmt.Errorf("finish delivery: %w", err)
 		}

@@ -207,6 +207,11 @@ CREATE TABLE webhook_events (
 );
 CREATE INDEX webhook_events_expires ON webhook_events (expires_at);
 `,
+	// 18: deliveries are claimed per target, most urgent first: a
+	// hanging target's backlog must not be scanned to claim another's.
+	`
+CREATE INDEX jobs_pending_delivery ON jobs (target, priority, due_at) WHERE state = 'pending' AND kind = 'delivery';
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -222,7 +222,7 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 		c.Close()
 		return nil, err
 	}
-	if err := errors.Join(s.loadAll(ctx), s.loadKnown(ctx)); err != nil {
+	if err := errors.Join(s.loadAll(ctx), s.loadKnown(ctx), s.releaseClaims(ctx)); err != nil {
 		w.Close()
 		r.Close()
 		c.Close()

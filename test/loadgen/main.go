@@ -31,6 +31,8 @@ type options struct {
 	timers     int
 	targets    bool
 	postgres   string // DSN; empty: no PostgreSQL rows
+	hang       time.Duration
+	hangRate   int
 }
 
 // hiddenFlags are for the tool itself and left out of -help.
@@ -62,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.groupSize, "group-size", 25, "alerts per request in the grouped workload")
 	fs.BoolVar(&o.skipRSS, "skip-rss", false, "skip the RSS measurement")
 	fs.BoolVar(&o.targets, "targets", false, "also run each workload with every role paging a local webhook that answers in 1 ms, and one that hangs 10 s")
+	fs.DurationVar(&o.hang, "hang", 0, "also measure the healthy target's first-page lateness while another target hangs, opening -hang-rate P0 incidents/s for this long (0: skip)")
+	fs.IntVar(&o.hangRate, "hang-rate", 10, "new P0 incidents per second for -hang")
 	fs.IntVar(&o.timers, "timers", 0, "also run each workload against a gateway holding this many pending escalation timers (0: skip)")
 	fs.StringVar(&o.postgres, "postgres", os.Getenv(postgresEnv), "also run each workload against gateways on this PostgreSQL database, 1 replica and 3, each in a fresh schema dropped afterwards (empty: skip)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
@@ -104,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := bench(ctx, o, args)
-	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil) {
+	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil || rep.Hang != nil) {
 		if werr := writeReport(rep, o.out, stdout); werr != nil {
 			fmt.Fprintf(stderr, "loadgen: %v\n", werr)
 			return 1
@@ -146,7 +150,10 @@ func (o *options) validate() error {
 			errs = append(errs, fmt.Errorf("unknown workload %q (want %s)", w, strings.Join(workloadNames, ", ")))
 		}
 	}
-	if len(o.workloads) == 0 && o.skipRSS {
+	if o.hang < 0 || o.hangRate < 1 || o.hangRate > 1000 {
+		errs = append(errs, errors.New("-hang must not be negative and -hang-rate must be in 1..1000"))
+	}
+	if len(o.workloads) == 0 && o.skipRSS && o.hang == 0 {
 		errs = append(errs, errors.New("nothing to do: no workloads and -skip-rss"))
 	}
 	return errors.Join(errs...)
@@ -217,6 +224,14 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 			return rep, fmt.Errorf("%s / %s: %w", sc.Workload.Name, sc.Name, err)
 		}
 		rep.Results = append(rep.Results, res)
+	}
+	if o.hang > 0 && !o.selfTest {
+		logf("healthy target's first page with another target hanging: %d incidents/s for %s", o.hangRate, o.hang)
+		h, err := runHangLateness(ctx, e, o.hangRate, o.hang)
+		if err != nil {
+			return rep, fmt.Errorf("hang: %w", err)
+		}
+		rep.Hang = h
 	}
 	if !o.skipRSS {
 		mem, err := runMemory(ctx, e, gatewayStart(e), all["storm"].Gen)

@@ -29,6 +29,9 @@ type report struct {
 	Workloads []*workload
 	Results   []result
 	Mem       *memResult
+	// Hang is the healthy target's first-page lateness with another
+	// target hanging (-hang).
+	Hang *hangResult
 	// Postgres describes the database of the PostgreSQL rows; when there
 	// are none, PostgresSkipped says why.
 	Postgres        string
@@ -102,14 +105,16 @@ func (rep *report) write(w io.Writer) error {
 	m := rep.Machine
 	fmt.Fprintf(&b, "### Ingest benchmark\n\n`%s`, %s, on %s: %d CPUs (GOMAXPROCS %d), %s, %s/%s.\n\n",
 		rep.Command, rep.Date.UTC().Format("2006-01-02"), m.CPU, m.NumCPU, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch)
-	fmt.Fprintf(&b, "One Alertmanager v4 webhook with one alert (%s bytes, as Alertmanager's encoder writes it; unless the workload says otherwise) per "+
-		"`POST %s`, from %d connections in a closed loop (each sends its next request when the answer arrives); "+
-		"client and servers share the machine. %s warm-up not counted, then %s measured. "+
-		"The baseline is a fiber server with the gateway's settings whose handler only decodes the body and answers 200; "+
-		"the gateway answers 200 after the durable commit (SQLite unless the row says PostgreSQL). Each row runs fresh server processes. "+
-		"Latency is the client's time per request; p50/p99 are nearest-rank percentiles of a log-linear histogram "+
-		"(buckets at most 1.6 %% wide). alerts/s counts 2xx answers only.\n\n",
-		fmtInt(uint64(rep.BodyBytes)), ingestPath, rep.Conns, rep.Warmup, rep.Duration)
+	if len(rep.Results) > 0 || rep.Mem != nil {
+		fmt.Fprintf(&b, "One Alertmanager v4 webhook with one alert (%s bytes, as Alertmanager's encoder writes it; unless the workload says otherwise) per "+
+			"`POST %s`, from %d connections in a closed loop (each sends its next request when the answer arrives); "+
+			"client and servers share the machine. %s warm-up not counted, then %s measured. "+
+			"The baseline is a fiber server with the gateway's settings whose handler only decodes the body and answers 200; "+
+			"the gateway answers 200 after the durable commit (SQLite unless the row says PostgreSQL). Each row runs fresh server processes. "+
+			"Latency is the client's time per request; p50/p99 are nearest-rank percentiles of a log-linear histogram "+
+			"(buckets at most 1.6 %% wide). alerts/s counts 2xx answers only.\n\n",
+			fmtInt(uint64(rep.BodyBytes)), ingestPath, rep.Conns, rep.Warmup, rep.Duration)
+	}
 
 	if len(rep.Results) > 0 {
 		fmt.Fprintf(&b, "| workload | server | alerts/s | p50 | p99 | vs baseline | ≥ %.0f %% | requests | failed |\n", targetRatio)
@@ -154,6 +159,10 @@ func (rep *report) write(w io.Writer) error {
 			"/readyz answered and %s after %s distinct firing alerts (storm bodies: %d groups) were ingested at %s alerts/s; "+
 			"per active alert = (after − start) / alerts.\n\n",
 			memSettle, memSettle, fmtInt(mem.Alerts), numGroups, fmtInt(uint64(mem.Fill.rate()+0.5)))
+	}
+	if rep.Hang != nil {
+		rep.Hang.write(&b)
+		b.WriteString("\n")
 	}
 	if n := rep.failures(); n > 0 {
 		fmt.Fprintf(&b, "**%s requests FAILED (non-2xx or transport errors); the figures above are not valid.**\n\n", fmtInt(n))

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// anyTarget claims up to n deliveries of any target.
+func anyTarget(n int) map[string]int { return map[string]int{"": n} }
+
+// addDeliveries opens an incident and adds deliveries due now, one per
+// (key suffix, target, priority).
+func addDeliveries(t *testing.T, s *Store, clk *fakeClock, specs ...JobSpec) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.Ingest(ctx, []alert.Alert{firing("Down", "api", "c")})
+	require.NoError(t, err)
+	_, err = s.RunSteps(ctx, clk.Now(), 10, func(_ *Tx, j *Job, _ *alert.Incident) (StepOutcome, error) {
+		out := StepOutcome{}
+		for _, sp := range specs {
+			sp.Key, sp.Kind, sp.DueAt, sp.Action = j.Key+"/"+sp.Key, KindDelivery, clk.Now(), "page"
+			out.Jobs = append(out.Jobs, sp)
+		}
+		return out, nil
+	})
+	require.NoError(t, err)
+}
+
+func claimedKeys(jobs []*Job) []string {
+	var out []string
+	for _, j := range jobs {
+		out = append(out, j.Key[len("INC-1/page/oncall#0/"):])
+	}
+	return out
+}
+
+// A claim takes at most what each target can start now, most urgent
+// first; a target with no room (a hanging one) keeps its backlog pending
+// and does not use up the claim of the others. Targets not listed share
+// the "" budget.
+func TestClaimDeliveriesPerTarget(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		addDeliveries(t, s, clk,
+			JobSpec{Key: "hang-p3", Target: "hang", Priority: 3},
+			JobSpec{Key: "hang-p0", Target: "hang", Priority: 0},
+			JobSpec{Key: "hang-p1", Target: "hang", Priority: 1},
+			JobSpec{Key: "ok-a", Target: "ok", Priority: 2},
+			JobSpec{Key: "ok-b", Target: "ok", Priority: 2},
+			JobSpec{Key: "gone", Target: "gone", Priority: 0},
+		)
+		tests := []struct {
+			name   string
+			limits map[string]int
+			want   []string
+		}{
+			{"a full target gets nothing", map[string]int{"hang": 0, "ok": 1}, []string{"ok-a"}},
+			{"most urgent first within the room", map[string]int{"hang": 2, "ok": 0}, []string{"hang-p0", "hang-p1"}},
+			{"unlisted targets share the rest", map[string]int{"hang": 0, "ok": 0, "": 5}, []string{"gone"}},
+			{"what is left, most urgent first", map[string]int{"hang": 5, "ok": 5}, []string{"ok-b", "hang-p3"}},
+			{"nothing due", map[string]int{"hang": 5, "ok": 5, "": 5}, nil},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				jobs, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, tc.limits)
+				require.NoError(t, err)
+				require.Equal(t, tc.want, claimedKeys(jobs))
+			})
+		}
+	})
+}
+
+// A stale claim (lease over) counts against its target's room, and an
+// unsent result (breaker open, 429) gives the attempt back.
+func TestClaimStaleWithinRoomAndUnsent(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		addDeliveries(t, s, clk, JobSpec{Key: "a", Target: "ok", Priority: 2}, JobSpec{Key: "b", Target: "ok", Priority: 0})
+		first, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Equal(t, []string{"b"}, claimedKeys(first))
+		clk.Advance(2 * time.Minute)
+		again, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Equal(t, []string{"b"}, claimedKeys(again), "the stale claim takes the one slot")
+		require.Equal(t, 2, again[0].Attempts)
+
+		require.NoError(t, s.FinishDelivery(ctx, again[0], DeliveryResult{State: JobPending, RetryAt: clk.Now(), Unsent: true, Error: "breaker open"}))
+		jobs, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		for _, j := range jobs {
+			if j.Key == again[0].Key {
+				require.Equal(t, 1, j.Attempts, "a claim that sent nothing is not an attempt")
+			}
+		}
+	})
+}
+
+// A restarted gateway sends its predecessor's cut-off deliveries at once:
+// on SQLite (one process) every running claim at open is stale; on
+// PostgreSQL the claims of a replica whose heartbeat is older than the
+// lease TTL are taken over without waiting for the delivery lease.
+func TestRestartReclaimsAtOnce(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		opts := testOptions(clk)
+		opts.Instance, opts.LeaseTTL, opts.SyncEvery = "old", 15*time.Second, time.Hour
+		old := db.Open(t, opts)
+		require.NoError(t, old.SetIdentity(ctx, "v1", "cfg"))
+		addDeliveries(t, old, clk, JobSpec{Key: "cut", Target: "ok"})
+		first, err := old.ClaimDeliveries(ctx, clk.Now(), 2*time.Minute, anyTarget(10))
+		require.NoError(t, err)
+		require.Len(t, first, 1)
+
+		opts.Instance = "new"
+		if !db.postgres() {
+			require.NoError(t, old.Close())
+			clk.Advance(time.Second)
+			s := db.Open(t, opts)
+			got, err := s.ClaimDeliveries(ctx, clk.Now(), 2*time.Minute, anyTarget(10))
+			require.NoError(t, err)
+			require.Equal(t, []string{"cut"}, claimedKeys(got), "reclaimed at once, not after the 2m lease")
+			require.Equal(t, first[0].Key, got[0].Key, "same key: same idempotency key")
+			return
+		}
+		// PostgreSQL: "old" dies (stops heartbeating, never leaves).
+		s := db.Open(t, opts)
+		clk.Advance(10 * time.Second)
+		require.NoError(t, s.SetIdentity(ctx, "v1", "cfg"))
+		got, err := s.ClaimDeliveries(ctx, clk.Now(), 2*time.Minute, anyTarget(10))
+		require.NoError(t, err)
+		require.Empty(t, got, "a replica seen 10s ago is alive: its claim stands")
+		clk.Advance(6 * time.Second)
+		require.NoError(t, s.SetIdentity(ctx, "v1", "cfg"))
+		got, err = s.ClaimDeliveries(ctx, clk.Now(), 2*time.Minute, anyTarget(10))
+		require.NoError(t, err)
+		require.Equal(t, []string{"cut"}, claimedKeys(got), "taken over 16s after the last heartbeat, not after the lease")
+		require.NoError(t, old.FinishDelivery(ctx, first[0], DeliveryResult{State: JobDone}))
+		require.Equal(t, JobRunning, jobStates(t, s, 1)[first[0].Key], "the dead replica's late result is fenced off")
+	})
+}
