@@ -31,27 +31,27 @@ func hangAndOK(timeout time.Duration) func(c *config.Config) {
 }
 
 // With one target hanging, the healthy target's pages are not held up:
-// 10 new P0 incidents a second for 5 s (a short clock: real time, the
-// hanging target's timeout 10 s), and every first page to "ok" arrives
-// within 1 s of its ingest. (With one shared worker pool the hanging
-// deliveries filled it after about 3 s and "ok" waited for their
-// timeouts.)
+// 50 new P0 incidents at once while "hang" never answers (its timeout is
+// the 1m cap, longer than this test waits), and every first page reaches
+// "ok" while at most the hanging target's own concurrency of sends to it
+// is in flight. With one shared worker pool the hanging sends filled it
+// and "ok" waited for their timeouts. (How late the healthy pages are is
+// a figure of the load tool: go run ./test/loadgen -hang 1m.)
 func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-time test (5 s)")
-	}
-	h := newHarness(t, hangAndOK(10*time.Second))
+	h := newHarness(t, hangAndOK(time.Minute))
 	release := make(chan struct{})
 	var mu sync.Mutex
-	arrived := map[string]time.Time{}
-	hung := 0
+	arrived := map[string]bool{}
+	inFlight, maxInFlight := 0, 0
 	h.wrap = func(name string, n router.Notifier) router.Notifier {
 		return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
 			switch name {
 			case "hang":
 				mu.Lock()
-				hung++
+				inFlight++
+				maxInFlight = max(maxInFlight, inFlight)
 				mu.Unlock()
+				defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
 				select {
 				case <-ctx.Done():
 					return ctx.Err()
@@ -61,9 +61,7 @@ func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 			case "ok":
 				if m.Kind == router.KindPage {
 					mu.Lock()
-					if _, ok := arrived[m.Incident.Key]; !ok {
-						arrived[m.Incident.Key] = time.Now()
-					}
+					arrived[m.Incident.Key] = true
 					mu.Unlock()
 				}
 			}
@@ -84,31 +82,19 @@ func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 		require.NoError(t, <-done)
 	}()
 
-	const perSecond, seconds = 10, 5
-	ingested := map[string]time.Time{}
-	tick := time.NewTicker(time.Second / perSecond)
-	defer tick.Stop()
-	for i := range perSecond * seconds {
-		<-tick.C
-		a := critical("Down", fmt.Sprintf("svc-%03d", i))
-		res, err := h.st.Ingest(context.Background(), []alert.Alert{a})
+	const incidents = 50
+	for i := range incidents {
+		_, err := h.st.Ingest(context.Background(), []alert.Alert{critical("Down", fmt.Sprintf("svc-%03d", i))})
 		require.NoError(t, err)
-		ingested[res.Incidents[0]] = time.Now()
 	}
 	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(arrived) == len(ingested)
-	}, 5*time.Second, 10*time.Millisecond, "every incident paged ok")
+		return len(arrived) == incidents
+	}, 30*time.Second, 10*time.Millisecond, "every incident paged ok while hang holds its sends")
 	mu.Lock()
 	defer mu.Unlock()
-	var worst time.Duration
-	for key, at := range ingested {
-		worst = max(worst, arrived[key].Sub(at))
-	}
-	t.Logf("first page to ok: at most %s after ingest; %d deliveries to hang started", worst.Round(time.Millisecond), hung)
-	require.Less(t, worst, time.Second)
-	require.LessOrEqual(t, hung, config.DefaultTargetConcurrency, "hang holds at most its own concurrency")
+	require.Equal(t, config.DefaultTargetConcurrency, maxInFlight, "hang holds exactly its own concurrency, no more")
 }
 
 // A delivery whose target a reload removed is dead-lettered, found by the
