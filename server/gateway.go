@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/console"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/rules"
@@ -54,7 +55,10 @@ type Gateway struct {
 	store  *store.Store
 	engine *router.Engine
 	srv    *Server
-	ln     net.Listener
+	// console is the web console; Run closes its event streams first so
+	// the shutdown does not wait for them.
+	console *console.Console
+	ln      net.Listener
 
 	configPath string
 	version    string
@@ -163,12 +167,21 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		st.Close()
 		return nil, err
 	}
+	streamFor := cfg.Server.WriteTimeout.D() * 4 / 5
+	if streamFor <= 0 {
+		streamFor = defaultWriteTimeout * 4 / 5
+	}
+	if g.console, err = console.New(st, console.Options{Logger: log.Named("console"), Now: now, Version: opts.Version,
+		StreamFor: streamFor}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st, Replicas: st,
 		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
 		OnCall: g.engine, Overrides: st,
-		Runbooks: g.runbook,
-		Logger:   log.Named("server"), Registry: reg, Now: now, Reload: reload,
+		Runbooks: g.runbook, Console: g.console,
+		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {
 		st.Close()
@@ -261,6 +274,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	g.console.Close()
 	if serr := g.srv.Shutdown(shutCtx); serr != nil {
 		g.log.Warn("http shutdown", zap.Error(serr))
 	}

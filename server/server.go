@@ -55,6 +55,7 @@ type Server struct {
 	overrideStore OverrideStore
 	ackLinks      AckLinkVerifier
 	pagerduty     *PagerDutyWebhook
+	console       Mounter
 	pprof         bool
 	newDecoder    func(config.Source) (Decoder, error)
 	log           *zap.Logger
@@ -98,6 +99,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		oncall:        deps.OnCall,
 		overrideStore: deps.Overrides,
 		ackLinks:      deps.AckLinks,
+		console:       deps.Console,
 		pprof:         cfg.Pprof,
 		newDecoder:    deps.NewDecoder,
 		log:           deps.Logger,
@@ -207,6 +209,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		api.Post("/silences", s.guard.handle, s.createSilence)
 		api.Delete("/silences/:id", s.guard.handle, s.expireSilence)
 		api.Get("/alerts", s.listAlerts)
+	}
+
+	if s.console != nil {
+		s.console.Register(app)
 	}
 
 	app.Use(func(c *fiber.Ctx) error {

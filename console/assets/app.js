@@ -1,0 +1,92 @@
+// alertgate console: live SLA clocks and ages, and the board's live
+// updates over server-sent events. No dependencies; loaded with defer.
+(function () {
+  'use strict';
+  var body = document.body;
+  // The server's clock minus ours, so clocks count from the server's now.
+  var skew = Number(body.dataset.now || Date.now()) - Date.now();
+
+  function human(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + 's';
+    if (s < 3600) return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
+    if (s < 86400) return Math.floor(s / 3600) + 'h ' + String(Math.floor(s % 3600 / 60)).padStart(2, '0') + 'm';
+    return Math.floor(s / 86400) + 'd ' + Math.floor(s % 86400 / 3600) + 'h';
+  }
+
+  function tick() {
+    var now = Date.now() + skew;
+    document.querySelectorAll('[data-due]').forEach(function (el) {
+      var left = Number(el.dataset.due) - now;
+      if (left > 0) {
+        el.textContent = human(left) + ' left';
+      } else {
+        el.textContent = 'breached ' + human(-left) + ' ago';
+        el.classList.add('breached');
+      }
+    });
+    document.querySelectorAll('[data-since]').forEach(function (el) {
+      el.textContent = human(now - Number(el.dataset.since));
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  // Copy buttons: <button data-copy="id-of-element">.
+  document.addEventListener('click', function (ev) {
+    var btn = ev.target.closest('[data-copy]');
+    if (!btn) return;
+    var src = document.getElementById(btn.dataset.copy);
+    if (!src || !navigator.clipboard) return;
+    navigator.clipboard.writeText(src.textContent).then(function () {
+      btn.textContent = 'Copied';
+      setTimeout(function () { btn.textContent = 'Copy'; }, 1500);
+    });
+  });
+
+  var board = document.getElementById('board');
+  if (!board || !window.EventSource) return;
+  var rows = document.getElementById('board-rows');
+  var live = document.getElementById('live');
+  var empty = document.getElementById('board-empty');
+  var url = board.dataset.events;
+  url += (url.indexOf('?') < 0 ? '?' : '&') + 'since=' + encodeURIComponent(board.dataset.cursor);
+
+  function place(tr, sort) {
+    var next = null;
+    for (var i = 0; i < rows.children.length; i++) {
+      var r = rows.children[i];
+      if (r !== tr && r.dataset.sort > sort) { next = r; break; }
+    }
+    rows.insertBefore(tr, next);
+  }
+
+  function apply(u) {
+    var old = document.getElementById('row-' + u.id);
+    if (u.remove) {
+      if (old) old.remove();
+    } else {
+      var t = document.createElement('template');
+      t.innerHTML = u.html.trim();
+      var tr = t.content.firstElementChild;
+      tr.classList.add('changed');
+      if (old) old.remove();
+      place(tr, u.sort);
+      setTimeout(function () { tr.classList.remove('changed'); }, 3000);
+    }
+    empty.classList.toggle('hidden', rows.children.length > 0);
+    tick();
+  }
+
+  // EventSource reconnects by itself (after a gateway restart too) and
+  // resumes from the last event id.
+  var es = new EventSource(url);
+  es.addEventListener('open', function () { live.textContent = 'Live'; live.classList.remove('down'); });
+  es.addEventListener('error', function () {
+    if (es.readyState !== EventSource.OPEN) {
+      live.textContent = 'Reconnecting…';
+      live.classList.add('down');
+    }
+  });
+  es.addEventListener('incident', function (ev) { apply(JSON.parse(ev.data)); });
+})();

@@ -1,0 +1,188 @@
+package console
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"path"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/store"
+)
+
+// Store is what the console reads: the store's own operations, the same
+// the API uses.
+type Store interface {
+	ListIncidents(ctx context.Context, f store.IncidentFilter) ([]alert.Incident, error)
+	GetIncident(ctx context.Context, id int64) (*store.IncidentDetail, error)
+	IncidentsChangedSince(ctx context.Context, since time.Time, limit int) ([]alert.Incident, error)
+	Paged(ctx context.Context, ids []int64) (map[int64][]string, error)
+}
+
+// Defaults of Options.
+const (
+	defaultPoll         = 500 * time.Millisecond
+	defaultStreamFor    = 8 * time.Second
+	defaultQueryTimeout = 10 * time.Second
+)
+
+// Options are the console's collaborators and knobs; zero values take
+// defaults.
+type Options struct {
+	Logger *zap.Logger
+	// Now is the clock (SLA clocks, the event cursor); default time.Now.
+	Now func() time.Time
+	// Poll is how often an event stream looks for changed incidents
+	// (default 500ms).
+	Poll time.Duration
+	// StreamFor is how long one event stream lasts before the browser
+	// reconnects (resuming from its Last-Event-ID): it must stay below
+	// server.write_timeout, which bounds every response. Default 8s.
+	StreamFor time.Duration
+	// Version is shown in the footer.
+	Version string
+}
+
+// Console serves the web console. Create it with New; Register mounts it.
+type Console struct {
+	st        Store
+	log       *zap.Logger
+	now       func() time.Time
+	poll      time.Duration
+	streamFor time.Duration
+	version   string
+	timeout   time.Duration
+	tmpl      *template.Template
+	static    map[string]asset
+	// assetVersion is a hash of the static files, appended to their URLs
+	// so browsers may cache them for long.
+	assetVersion string
+	done         chan struct{}
+}
+
+//go:embed assets
+var assetFS embed.FS
+
+// asset is one static file, served from memory.
+type asset struct {
+	body  []byte
+	ctype string
+}
+
+// New builds the console over st.
+func New(st Store, opts Options) (*Console, error) {
+	if st == nil {
+		return nil, fmt.Errorf("console: nil store")
+	}
+	c := &Console{st: st, log: opts.Logger, now: opts.Now, poll: opts.Poll, streamFor: opts.StreamFor,
+		version: opts.Version, timeout: defaultQueryTimeout, done: make(chan struct{})}
+	if c.log == nil {
+		c.log = zap.NewNop()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.poll <= 0 {
+		c.poll = defaultPoll
+	}
+	if c.streamFor <= 0 {
+		c.streamFor = defaultStreamFor
+	}
+	tmpl, err := template.New("console").Funcs(funcs).ParseFS(assetFS, "assets/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("console templates: %w", err)
+	}
+	c.tmpl = tmpl
+	c.static = map[string]asset{}
+	h := sha256.New()
+	for _, name := range []string{"app.css", "app.js"} {
+		b, err := fs.ReadFile(assetFS, path.Join("assets", name))
+		if err != nil {
+			return nil, fmt.Errorf("console assets: %w", err)
+		}
+		h.Write(b)
+		c.static[name] = asset{body: b, ctype: mime.TypeByExtension(path.Ext(name))}
+	}
+	c.assetVersion = hex.EncodeToString(h.Sum(nil))[:12]
+	return c, nil
+}
+
+// Close ends the open event streams; the browsers reconnect to whichever
+// gateway serves next. Idempotent.
+func (c *Console) Close() {
+	select {
+	case <-c.done:
+	default:
+		close(c.done)
+	}
+}
+
+// csp is the console's Content-Security-Policy: its own script and
+// stylesheet, no inline code or style, no external request, no framing.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// headers sets the security headers of every console answer.
+func headers(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentSecurityPolicy, csp)
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
+	return c.Next()
+}
+
+// Register mounts the console's routes on r.
+func (c *Console) Register(r fiber.Router) {
+	r.Get("/", headers, c.board)
+	r.Get("/console/static/:name", headers, c.asset)
+	r.Get("/console/events", headers, c.events)
+}
+
+// asset serves an embedded static file.
+func (c *Console) asset(ctx *fiber.Ctx) error {
+	a, ok := c.static[ctx.Params("name")]
+	if !ok {
+		return c.errorPage(ctx, fiber.StatusNotFound, "No such file.")
+	}
+	ctx.Set(fiber.HeaderContentType, a.ctype)
+	ctx.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	return ctx.Send(a.body)
+}
+
+// page is what every page template gets.
+type page struct {
+	Title        string
+	Now          time.Time
+	Version      string
+	AssetVersion string
+	Body         any
+}
+
+// render executes the named page template inside the layout.
+func (c *Console) render(ctx *fiber.Ctx, code int, name, title string, body any) error {
+	ctx.Set(fiber.HeaderCacheControl, "no-store")
+	ctx.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	ctx.Status(code)
+	p := page{Title: title, Now: c.now(), Version: c.version, AssetVersion: c.assetVersion, Body: body}
+	if err := c.tmpl.ExecuteTemplate(ctx.Response().BodyWriter(), name, p); err != nil {
+		c.log.Error("render page", zap.String("page", name), zap.Error(err))
+		ctx.Response().ResetBody()
+		ctx.Status(fiber.StatusInternalServerError)
+		return ctx.SendString("the page could not be rendered")
+	}
+	return nil
+}
+
+// errorPage answers code with a plain console page saying msg.
+func (c *Console) errorPage(ctx *fiber.Ctx, code int, msg string) error {
+	return c.render(ctx, code, "error.html", "Error", msg)
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// IncidentsChangedSince returns up to limit incidents whose updated_at is
+// at or after since, oldest change first: the console's live board asks
+// for them every half second.
+func (s *Store) IncidentsChangedSince(ctx context.Context, since time.Time, limit int) ([]alert.Incident, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+incidentCols+` FROM incidents WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?`),
+		ms(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: changed incidents: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []alert.Incident{}
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("changed incidents: %w", err)
+		}
+		out = append(out, *inc)
+	}
+	return out, rows.Err()
+}
+
+// maxPagedIDs bounds one Paged query (the board shows at most 1000 rows).
+const maxPagedIDs = 1000
+
+// Paged returns, per incident, whom its escalation steps paged, in
+// order ("oncall alice", "cto"), from the timeline's escalated events.
+func (s *Store) Paged(ctx context.Context, ids []int64) (map[int64][]string, error) {
+	out := make(map[int64][]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if len(ids) > maxPagedIDs {
+		return nil, fmt.Errorf("%w: paged: %d incidents (at most %d)", ErrInvalid, len(ids), maxPagedIDs)
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, string(alert.EventEscalated))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT incident_id, detail FROM events WHERE kind = ? AND incident_id IN (`+ph+`) ORDER BY id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: paged: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var detail string
+		if err := rows.Scan(&id, &detail); err != nil {
+			return nil, fmt.Errorf("paged: %w", err)
+		}
+		out[id] = append(out[id], pagedWho(detail))
+	}
+	return out, rows.Err()
+}
+
+// pagedWho shortens an escalated event's detail, "paged oncall alice by
+// rotation (oncall#0)", to "oncall alice".
+func pagedWho(detail string) string {
+	who := strings.TrimPrefix(detail, "paged ")
+	if i := strings.Index(who, " ("); i >= 0 {
+		who = who[:i]
+	}
+	if i := strings.Index(who, " by "); i >= 0 {
+		who = who[:i]
+	}
+	return who
+}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+func TestIncidentsChangedSince(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a")})
+		require.NoError(t, err)
+		clk.Advance(time.Minute)
+		mark := clk.Now()
+		_, err = s.Ingest(ctx, []alert.Alert{firing("B", "payments", "b")})
+		require.NoError(t, err)
+
+		got, err := s.IncidentsChangedSince(ctx, mark, 0)
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-2"}, keys(got))
+
+		clk.Advance(time.Minute)
+		_, err = s.Acknowledge(ctx, 1, "alice", "")
+		require.NoError(t, err)
+		got, err = s.IncidentsChangedSince(ctx, mark, 0)
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-2", "INC-1"}, keys(got), "oldest change first")
+		require.Equal(t, alert.IncidentAcknowledged, got[1].Status)
+	})
+}
+
+func TestPaged(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		s := db.openTest(t, newClock())
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a"), firing("B", "payments", "b")})
+		require.NoError(t, err)
+		require.NoError(t, s.withTx(ctx, func(tx *Tx) error {
+			if err := tx.AppendEvent(1, alert.EventEscalated, "", "paged oncall alice by rotation (oncall#0)"); err != nil {
+				return err
+			}
+			return tx.AppendEvent(1, alert.EventEscalated, "", "paged cto (cto#0)")
+		}))
+		got, err := s.Paged(ctx, []int64{1, 2})
+		require.NoError(t, err)
+		require.Equal(t, map[int64][]string{1: {"oncall alice", "cto"}}, got)
+
+		none, err := s.Paged(ctx, nil)
+		require.NoError(t, err)
+		require.Empty(t, none)
+	})
+}
+
+func keys(list []alert.Incident) []string {
+	out := make([]string, 0, len(list))
+	for _, inc := range list {
+		out = append(out, inc.Key)
+	}
+	return out
+}
