@@ -100,6 +100,9 @@ type Deps struct {
 	// AckLinks backs the one-click links GET and POST /ack/{token};
 	// without it those routes answer 404.
 	AckLinks AckLinkVerifier
+	// Plan backs GET /api/v1/incidents/{id}/plan; without it that route
+	// answers 404.
+	Plan PlanFunc
 	// Console is the web console, mounted at / (see package console);
 	// without it / answers 404.
 	Console Mounter

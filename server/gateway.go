@@ -180,7 +180,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st, Replicas: st,
 		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
 		OnCall: g.engine, Overrides: st,
-		Runbooks: g.runbook, Console: g.console,
+		Runbooks: g.runbook, Console: g.console, Plan: g.plan,
 		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {
@@ -195,6 +195,15 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 	}
 	return g, nil
+}
+
+// plan lists an incident's pending steps.
+func (g *Gateway) plan(ctx context.Context, id int64) ([]router.PendingStep, error) {
+	jobs, err := g.store.Jobs(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return g.engine.Pending(jobs), nil
 }
 
 // pagerDutySecrets collects the webhook signing secrets of the PagerDuty

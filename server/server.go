@@ -56,6 +56,7 @@ type Server struct {
 	ackLinks      AckLinkVerifier
 	pagerduty     *PagerDutyWebhook
 	console       Mounter
+	planFn        PlanFunc
 	pprof         bool
 	newDecoder    func(config.Source) (Decoder, error)
 	log           *zap.Logger
@@ -100,6 +101,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		overrideStore: deps.Overrides,
 		ackLinks:      deps.AckLinks,
 		console:       deps.Console,
+		planFn:        deps.Plan,
 		pprof:         cfg.Pprof,
 		newDecoder:    deps.NewDecoder,
 		log:           deps.Logger,
@@ -184,6 +186,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/incidents", s.listIncidents)
 	api.Get("/incidents/:id", s.getIncident)
 	api.Get("/incidents/:id/postmortem", s.postmortem)
+	if s.planFn != nil {
+		api.Get("/incidents/:id/plan", s.plan)
+	}
 	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
 	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)
 	if s.oncall != nil && s.overrideStore != nil {
