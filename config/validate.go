@@ -56,6 +56,7 @@ func (c *Config) Validate() error {
 	v.roles()
 	v.escalation()
 	v.communication()
+	v.console()
 	return errors.Join(v.errs...)
 }
 

@@ -16,6 +16,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -26,6 +28,15 @@ type Store interface {
 	GetIncident(ctx context.Context, id int64) (*store.IncidentDetail, error)
 	IncidentsChangedSince(ctx context.Context, since time.Time, limit int) ([]alert.Incident, error)
 	Paged(ctx context.Context, ids []int64) (map[int64][]string, error)
+	Jobs(ctx context.Context, inc int64) ([]*store.Job, error)
+}
+
+// Actions change incidents on behalf of the signed-in person: the same
+// store operations as the API's.
+type Actions interface {
+	Acknowledge(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
+	Resolve(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
+	PostUpdate(ctx context.Context, id int64, actor, text string) (*alert.Incident, error)
 }
 
 // Defaults of Options.
@@ -50,6 +61,16 @@ type Options struct {
 	StreamFor time.Duration
 	// Version is shown in the footer.
 	Version string
+	// Actions, with Auth, lets signed-in people act; without it the
+	// console is read-only.
+	Actions Actions
+	// Auth says who may sign in.
+	Auth Auth
+	// Runbooks looks up a configured runbook by name.
+	Runbooks func(name string) *config.Runbook
+	// Plan turns an incident's jobs into what will happen next
+	// (router.Engine.Pending).
+	Plan func(jobs []*store.Job) []router.PendingStep
 }
 
 // Console serves the web console. Create it with New; Register mounts it.
@@ -61,6 +82,10 @@ type Console struct {
 	streamFor time.Duration
 	version   string
 	timeout   time.Duration
+	actions   Actions
+	auth      *authn
+	runbooks  func(name string) *config.Runbook
+	plan      func(jobs []*store.Job) []router.PendingStep
 	tmpl      *template.Template
 	static    map[string]asset
 	// assetVersion is a hash of the static files, appended to their URLs
@@ -84,7 +109,8 @@ func New(st Store, opts Options) (*Console, error) {
 		return nil, fmt.Errorf("console: nil store")
 	}
 	c := &Console{st: st, log: opts.Logger, now: opts.Now, poll: opts.Poll, streamFor: opts.StreamFor,
-		version: opts.Version, timeout: defaultQueryTimeout, done: make(chan struct{})}
+		version: opts.Version, timeout: defaultQueryTimeout, done: make(chan struct{}),
+		actions: opts.Actions, runbooks: opts.Runbooks, plan: opts.Plan}
 	if c.log == nil {
 		c.log = zap.NewNop()
 	}
@@ -96,6 +122,10 @@ func New(st Store, opts Options) (*Console, error) {
 	}
 	if c.streamFor <= 0 {
 		c.streamFor = defaultStreamFor
+	}
+	var err error
+	if c.auth, err = newAuthn(opts.Auth, c.now); err != nil {
+		return nil, err
 	}
 	tmpl, err := template.New("console").Funcs(funcs).ParseFS(assetFS, "assets/*.html")
 	if err != nil {
@@ -140,11 +170,18 @@ func headers(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// Register mounts the console's routes on r.
+// Register mounts the console's routes on r. Every page first learns
+// who is signed in (c.identify); reads may need a session, and every
+// POST needs a session and its CSRF token (c.mustAct).
 func (c *Console) Register(r fiber.Router) {
-	r.Get("/", headers, c.board)
 	r.Get("/console/static/:name", headers, c.asset)
-	r.Get("/console/events", headers, c.events)
+	r.Get("/console/signin", headers, c.identify, c.signinPage)
+	r.Post("/console/signin", headers, c.identify, c.signin)
+	r.Post("/console/signout", headers, c.identify, c.mustAct, c.signout)
+	r.Get("/", headers, c.identify, c.mayRead, c.board)
+	r.Get("/console/events", headers, c.identify, c.mayRead, c.events)
+	r.Get("/incidents/:id", headers, c.identify, c.mayRead, c.incident)
+	r.Post("/incidents/:id/:action", headers, c.identify, c.mustAct, c.act)
 }
 
 // asset serves an embedded static file.
@@ -164,6 +201,7 @@ type page struct {
 	Now          time.Time
 	Version      string
 	AssetVersion string
+	Auth         authView
 	Body         any
 }
 
@@ -172,7 +210,7 @@ func (c *Console) render(ctx *fiber.Ctx, code int, name, title string, body any)
 	ctx.Set(fiber.HeaderCacheControl, "no-store")
 	ctx.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	ctx.Status(code)
-	p := page{Title: title, Now: c.now(), Version: c.version, AssetVersion: c.assetVersion, Body: body}
+	p := page{Title: title, Now: c.now(), Version: c.version, AssetVersion: c.assetVersion, Auth: c.authView(ctx), Body: body}
 	if err := c.tmpl.ExecuteTemplate(ctx.Response().BodyWriter(), name, p); err != nil {
 		c.log.Error("render page", zap.String("page", name), zap.Error(err))
 		ctx.Response().ResetBody()

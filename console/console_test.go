@@ -23,10 +23,39 @@ var t0 = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 
 // fakeStore keeps incidents in memory and filters them as the store does.
 type fakeStore struct {
-	mu    sync.Mutex
-	incs  []alert.Incident
-	paged map[int64][]string
-	err   error
+	mu     sync.Mutex
+	incs   []alert.Incident
+	paged  map[int64][]string
+	err    error
+	detail map[int64]*store.IncidentDetail
+	jobs   map[int64][]*store.Job
+	// calls records the actions taken, "ack INC-1 alice: note".
+	calls []string
+}
+
+func (f *fakeStore) Jobs(_ context.Context, inc int64) ([]*store.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.jobs[inc], nil
+}
+
+func (f *fakeStore) record(verb string, id int64, actor, note string) (*alert.Incident, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf("%s %s %s: %s", verb, alert.IncidentKey(id), actor, note))
+	return &alert.Incident{}, nil
+}
+
+func (f *fakeStore) Acknowledge(_ context.Context, id int64, actor, note string) (*alert.Incident, error) {
+	return f.record("ack", id, actor, note)
+}
+
+func (f *fakeStore) Resolve(_ context.Context, id int64, actor, note string) (*alert.Incident, error) {
+	return f.record("resolve", id, actor, note)
+}
+
+func (f *fakeStore) PostUpdate(_ context.Context, id int64, actor, text string) (*alert.Incident, error) {
+	return f.record("update", id, actor, text)
 }
 
 func (f *fakeStore) ListIncidents(_ context.Context, flt store.IncidentFilter) ([]alert.Incident, error) {
@@ -56,6 +85,9 @@ func (f *fakeStore) ListIncidents(_ context.Context, flt store.IncidentFilter) (
 func (f *fakeStore) GetIncident(_ context.Context, id int64) (*store.IncidentDetail, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if d, ok := f.detail[id]; ok {
+		return d, nil
+	}
 	for _, inc := range f.incs {
 		if inc.ID == id {
 			return &store.IncidentDetail{Incident: inc}, nil

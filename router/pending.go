@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -103,3 +104,10 @@ func (p PendingStep) String() string {
 	}
 	return p.Type
 }
+
+// PhaseNames are the post-mortem's timeline phases, in order.
+var PhaseNames = phaseNames[:]
+
+// Phase names the post-mortem phase (Detection, Response, Mitigation,
+// Resolution) of a timeline event of inc, as the draft groups it.
+func Phase(ev alert.Event, inc *alert.Incident) string { return phaseNames[phaseOf(ev, inc)] }

@@ -172,7 +172,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		streamFor = defaultWriteTimeout * 4 / 5
 	}
 	if g.console, err = console.New(st, console.Options{Logger: log.Named("console"), Now: now, Version: opts.Version,
-		StreamFor: streamFor}); err != nil {
+		StreamFor: streamFor, Actions: st, Auth: consoleAuth(cfg), Runbooks: g.runbook, Plan: g.engine.Pending}); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -195,6 +195,21 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 	}
 	return g, nil
+}
+
+// consoleAuth is who may sign in to the console: the API token's holders
+// and console.users. It is read at start: a reload does not change it.
+func consoleAuth(cfg *config.Config) console.Auth {
+	c := cfg.Console
+	a := console.Auth{APIToken: cfg.Server.APIToken.Value(), TrustedUserHeader: c.TrustedUserHeader,
+		TrustedProxies: c.ProxyPrefixes(), SessionTTL: c.SessionTTL.D(), PublicReads: c.PublicReads}
+	if len(c.Users) > 0 {
+		a.Users = make(map[string][]byte, len(c.Users))
+		for _, u := range c.Users {
+			a.Users[u.Name] = []byte(u.PasswordHash)
+		}
+	}
+	return a
 }
 
 // plan lists an incident's pending steps.
