@@ -261,7 +261,9 @@ func (c *Console) storeError(ctx *fiber.Ctx, what string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return c.errorPage(ctx, fiber.StatusNotFound, "Not found.")
-	case errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrConflict):
+	case errors.Is(err, store.ErrInvalid):
+		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid: "+err.Error())
+	case errors.Is(err, store.ErrConflict):
 		return c.errorPage(ctx, fiber.StatusConflict, "Not possible now: "+err.Error())
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		c.log.Warn("console store unavailable", zap.String("page", what), zap.Error(err))

@@ -71,6 +71,17 @@ type Options struct {
 	// Plan turns an incident's jobs into what will happen next
 	// (router.Engine.Pending).
 	Plan func(jobs []*store.Job) []router.PendingStep
+	// The other pages, each shown when its dependencies are given:
+	// /silences (Silences), /oncall (OnCall and Overrides), /deliveries
+	// (Deliveries; OnCall adds the targets' state), /about (Config,
+	// Replicas).
+	Silences   Silences
+	OnCall     OnCall
+	Overrides  Overrides
+	Deliveries Deliveries
+	Replicas   Replicas
+	// Config returns the running config (sources, maintenance windows).
+	Config func() *config.Config
 }
 
 // Console serves the web console. Create it with New; Register mounts it.
@@ -86,6 +97,12 @@ type Console struct {
 	auth      *authn
 	runbooks  func(name string) *config.Runbook
 	plan      func(jobs []*store.Job) []router.PendingStep
+	sil       Silences
+	onc       OnCall
+	ovr       Overrides
+	dlv       Deliveries
+	rep       Replicas
+	config    func() *config.Config
 	tmpl      *template.Template
 	static    map[string]asset
 	// assetVersion is a hash of the static files, appended to their URLs
@@ -110,7 +127,8 @@ func New(st Store, opts Options) (*Console, error) {
 	}
 	c := &Console{st: st, log: opts.Logger, now: opts.Now, poll: opts.Poll, streamFor: opts.StreamFor,
 		version: opts.Version, timeout: defaultQueryTimeout, done: make(chan struct{}),
-		actions: opts.Actions, runbooks: opts.Runbooks, plan: opts.Plan}
+		actions: opts.Actions, runbooks: opts.Runbooks, plan: opts.Plan,
+		sil: opts.Silences, onc: opts.OnCall, ovr: opts.Overrides, dlv: opts.Deliveries, rep: opts.Replicas, config: opts.Config}
 	if c.log == nil {
 		c.log = zap.NewNop()
 	}
@@ -182,6 +200,24 @@ func (c *Console) Register(r fiber.Router) {
 	r.Get("/console/events", headers, c.identify, c.mayRead, c.events)
 	r.Get("/incidents/:id", headers, c.identify, c.mayRead, c.incident)
 	r.Post("/incidents/:id/:action", headers, c.identify, c.mustAct, c.act)
+	read := func(path string, h fiber.Handler) { r.Get(path, headers, c.identify, c.mayRead, h) }
+	write := func(path string, h fiber.Handler) { r.Post(path, headers, c.identify, c.mustAct, h) }
+	if c.sil != nil {
+		read("/silences", c.silences)
+		read("/console/silences/preview", c.silencePreview)
+		write("/silences", c.createSilence)
+		write("/silences/:id/expire", c.expireSilence)
+	}
+	if c.onc != nil && c.ovr != nil {
+		read("/oncall", c.oncall)
+		write("/oncall/overrides", c.createOverride)
+		write("/oncall/overrides/:id/delete", c.deleteOverride)
+	}
+	if c.dlv != nil {
+		read("/deliveries", c.deliveries)
+		write("/deliveries/:id/retry", c.retryDelivery)
+	}
+	read("/about", c.about)
 }
 
 // asset serves an embedded static file.
@@ -197,6 +233,7 @@ func (c *Console) asset(ctx *fiber.Ctx) error {
 
 // page is what every page template gets.
 type page struct {
+	Nav          nav
 	Title        string
 	Now          time.Time
 	Version      string
@@ -205,12 +242,15 @@ type page struct {
 	Body         any
 }
 
+// nav says which pages the console has.
+type nav struct{ Silences, OnCall, Deliveries bool }
+
 // render executes the named page template inside the layout.
 func (c *Console) render(ctx *fiber.Ctx, code int, name, title string, body any) error {
 	ctx.Set(fiber.HeaderCacheControl, "no-store")
 	ctx.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	ctx.Status(code)
-	p := page{Title: title, Now: c.now(), Version: c.version, AssetVersion: c.assetVersion, Auth: c.authView(ctx), Body: body}
+	p := page{Nav: nav{Silences: c.sil != nil, OnCall: c.onc != nil && c.ovr != nil, Deliveries: c.dlv != nil}, Title: title, Now: c.now(), Version: c.version, AssetVersion: c.assetVersion, Auth: c.authView(ctx), Body: body}
 	if err := c.tmpl.ExecuteTemplate(ctx.Response().BodyWriter(), name, p); err != nil {
 		c.log.Error("render page", zap.String("page", name), zap.Error(err))
 		ctx.Response().ResetBody()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/store"
 )
 
 // funcs are the templates' helpers.
@@ -21,6 +22,16 @@ var funcs = template.FuncMap{
 	"clockText": clockText,
 	"join":      strings.Join,
 	"safeURL":   safeURL,
+	"silenceList": func(title string, list []store.Silence, a authView) silenceListView {
+		return silenceListView{Title: title, List: list, Auth: a}
+	},
+}
+
+// silenceListView is what the "silenceList" template gets.
+type silenceListView struct {
+	Title string
+	List  []store.Silence
+	Auth  authView
 }
 
 func sevClass(s alert.Severity) string { return "sev-" + strings.ToLower(s.String()) }

@@ -172,7 +172,8 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		streamFor = defaultWriteTimeout * 4 / 5
 	}
 	if g.console, err = console.New(st, console.Options{Logger: log.Named("console"), Now: now, Version: opts.Version,
-		StreamFor: streamFor, Actions: st, Auth: consoleAuth(cfg), Runbooks: g.runbook, Plan: g.engine.Pending}); err != nil {
+		StreamFor: streamFor, Actions: st, Auth: consoleAuth(cfg), Runbooks: g.runbook, Plan: g.engine.Pending,
+		Silences: st, OnCall: g.engine, Overrides: st, Deliveries: st, Replicas: st, Config: g.config}); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -243,6 +244,13 @@ func (g *Gateway) targetNames() []string {
 		names[i] = cfg.Targets[i].Name
 	}
 	return names
+}
+
+// config is the running config.
+func (g *Gateway) config() *config.Config {
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
+	return g.cfg
 }
 
 // runbook finds the runbook an incident names in the running config (or

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -79,4 +80,35 @@ func pagedWho(detail string) string {
 		who = who[:i]
 	}
 	return who
+}
+
+// FiringAlerts returns up to limit firing alerts, newest first, with their
+// incident and what suppresses them: the console's silence preview
+// matches them against the matchers being typed.
+func (s *Store) FiringAlerts(ctx context.Context, limit int) ([]StoredAlert, error) {
+	if limit <= 0 || limit > 5000 {
+		limit = 5000
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data, repeats, suppressed, incident_id FROM alerts WHERE status = 'firing' ORDER BY id DESC LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: firing alerts: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []StoredAlert{}
+	for rows.Next() {
+		var data string
+		var inc sql.NullInt64
+		var sa StoredAlert
+		if err := rows.Scan(&data, &sa.Repeats, &sa.SuppressedBy, &inc); err != nil {
+			return nil, fmt.Errorf("firing alerts: %w", err)
+		}
+		if err := unmarshalAlert(data, &sa.Alert); err != nil {
+			return nil, err
+		}
+		if inc.Valid {
+			sa.IncidentKey = alert.IncidentKey(inc.Int64)
+		}
+		out = append(out, sa)
+	}
+	return out, rows.Err()
 }

@@ -58,6 +58,23 @@ func TestPaged(t *testing.T) {
 	})
 }
 
+func TestFiringAlerts(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		s := db.openTest(t, newClock())
+		a, b := firing("A", "checkout", "a"), firing("B", "payments", "b")
+		_, err := s.Ingest(ctx, []alert.Alert{a, b})
+		require.NoError(t, err)
+		_, err = s.Ingest(ctx, []alert.Alert{resolved(a)})
+		require.NoError(t, err)
+		got, err := s.FiringAlerts(ctx, 0)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, "b", got[0].Fingerprint)
+		require.Equal(t, "INC-2", got[0].IncidentKey)
+	})
+}
+
 func keys(list []alert.Incident) []string {
 	out := make([]string, 0, len(list))
 	for _, inc := range list {

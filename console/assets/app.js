@@ -44,6 +44,32 @@
     });
   });
 
+  // Silence form: live preview of the firing alerts the matchers match.
+  var matchers = document.querySelector('textarea[data-preview]');
+  if (matchers) {
+    var out = document.getElementById('silence-preview');
+    var list = document.getElementById('silence-preview-list');
+    var timer = null;
+    var preview = function () {
+      fetch(matchers.dataset.preview + '?matchers=' + encodeURIComponent(matchers.value), { credentials: 'same-origin' })
+        .then(function (r) { return r.json(); })
+        .then(function (ans) {
+          list.textContent = '';
+          if (ans.error) { out.textContent = ans.error; return; }
+          out.textContent = ans.matched === 1 ? '1 firing alert would be silenced' : ans.matched + ' firing alerts would be silenced';
+          ans.alerts.forEach(function (a) {
+            var li = document.createElement('li');
+            li.textContent = (a.incident ? a.incident + ' ' : '') + a.title + (a.service ? ' (' + a.service + ')' : '') +
+              (a.suppressed ? ' — already ' + a.suppressed : '');
+            list.appendChild(li);
+          });
+        })
+        .catch(function () { out.textContent = 'Preview unavailable.'; });
+    };
+    matchers.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(preview, 300); });
+    if (matchers.value.trim() !== '') preview();
+  }
+
   var board = document.getElementById('board');
   if (!board || !window.EventSource) return;
   var rows = document.getElementById('board-rows');
