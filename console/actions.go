@@ -12,9 +12,10 @@ import (
 
 const maxNoteLen = 10000
 
-// act handles POST /incidents/:id/{ack,resolve,update}: the signed-in
-// person acknowledges, resolves or posts a status update, through the
-// same store operations as the API, as the actor.
+// act handles POST /incidents/:id/{ack,resolve,update,severity}: the
+// signed-in person acknowledges, resolves, posts a status update or
+// raises or lowers the severity, through the store's operations, as the
+// actor.
 func (c *Console) act(ctx *fiber.Ctx) error {
 	id, ok := alert.ParseIncidentKey(ctx.Params("id"))
 	if !ok {
@@ -38,6 +39,12 @@ func (c *Console) act(ctx *fiber.Ctx) error {
 			return c.errorPage(ctx, fiber.StatusBadRequest, "A status update needs its text.")
 		}
 		_, err = c.actions.PostUpdate(cctx, id, actor, note)
+	case "severity":
+		sev, perr := alert.ParseSeverity(ctx.FormValue("severity"))
+		if perr != nil {
+			return c.errorPage(ctx, fiber.StatusBadRequest, "Choose a severity, P0 to P3.")
+		}
+		_, err = c.actions.SetSeverity(cctx, id, sev, actor, note)
 	default:
 		return c.errorPage(ctx, fiber.StatusNotFound, "No such action.")
 	}

@@ -37,6 +37,7 @@ type Actions interface {
 	Acknowledge(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
 	Resolve(ctx context.Context, id int64, actor, note string) (*alert.Incident, error)
 	PostUpdate(ctx context.Context, id int64, actor, text string) (*alert.Incident, error)
+	SetSeverity(ctx context.Context, id int64, sev alert.Severity, actor, note string) (*alert.Incident, error)
 }
 
 // Defaults of Options.

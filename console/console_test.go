@@ -54,6 +54,10 @@ func (f *fakeStore) Resolve(_ context.Context, id int64, actor, note string) (*a
 	return f.record("resolve", id, actor, note)
 }
 
+func (f *fakeStore) SetSeverity(_ context.Context, id int64, sev alert.Severity, actor, note string) (*alert.Incident, error) {
+	return f.record("severity "+sev.String(), id, actor, note)
+}
+
 func (f *fakeStore) PostUpdate(_ context.Context, id int64, actor, text string) (*alert.Incident, error) {
 	return f.record("update", id, actor, text)
 }

@@ -43,6 +43,7 @@ type incidentView struct {
 	// Markdown is the URL of the draft's Markdown download.
 	Markdown string
 	Auth     authView
+	Sevs     []alert.Severity
 }
 
 type phaseView struct {
@@ -115,7 +116,7 @@ func (c *Console) incident(ctx *fiber.Ctx) error {
 func (c *Console) incidentView(d *store.IncidentDetail, jobs []*store.Job) incidentView {
 	now := c.now()
 	inc := d.Incident
-	v := incidentView{Row: newRow(now, inc, nil), Inc: inc, Suppressed: d.Suppressed, Held: d.Held,
+	v := incidentView{Row: newRow(now, inc, nil), Inc: inc, Suppressed: d.Suppressed, Held: d.Held, Sevs: alert.Severities,
 		Markdown: "/api/v1/incidents/" + inc.Key + "/postmortem"}
 	byPhase := map[string][]eventView{}
 	for _, ev := range d.Timeline {

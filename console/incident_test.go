@@ -202,7 +202,10 @@ func TestActionsNeedSessionAndCSRF(t *testing.T) {
 	bob := sessionCookie(t, post(t, app, "/console/signin", url.Values{"user": {"bob"}, "password": {"tok"}}, ""))
 	_, body, _ = get(t, app, "/incidents/INC-1", "Cookie", cookieName+"="+bob)
 	require.Equal(t, 303, post(t, app, "/incidents/INC-1/update", url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "note": {"rolled back"}}, bob).StatusCode)
-	require.Equal(t, []string{"ack INC-1 alice: looking", "update INC-1 bob: rolled back"}, st.calls, "the person is the actor")
+	require.Equal(t, 303, post(t, app, "/incidents/INC-1/severity", url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "severity": {"P2"}}, bob).StatusCode)
+	require.Equal(t, 400, post(t, app, "/incidents/INC-1/severity", url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "severity": {"P7"}}, bob).StatusCode)
+	require.Equal(t, 401, post(t, app, "/incidents/INC-1/severity", url.Values{"severity": {"P0"}}, "").StatusCode)
+	require.Equal(t, []string{"ack INC-1 alice: looking", "update INC-1 bob: rolled back", "severity P2 INC-1 bob: "}, st.calls, "the person is the actor")
 
 	// Signing out ends the session on the server.
 	require.Equal(t, 303, post(t, app, "/console/signout", url.Values{"csrf": {csrf}}, alice).StatusCode)

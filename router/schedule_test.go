@@ -1,12 +1,15 @@
 package router_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
 )
 
 func TestScheduleFollowsRotation(t *testing.T) {
@@ -34,4 +37,34 @@ func TestTargetStates(t *testing.T) {
 		require.Equal(t, "closed", s.Breaker, s.Name)
 	}
 	require.Equal(t, []string{"chat", "log", "pager"}, names)
+}
+
+func TestSetSeverityReplansWithoutRepaging(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, newH func(mutate func(*config.Config)) *harness) {
+		ctx := context.Background()
+		h := newH(nil)
+		h.ingest(critical("CheckoutDown", "checkout"))
+		require.NotEmpty(t, h.at(0))
+
+		_, err := h.st.SetSeverity(ctx, 1, alert.P1, "alice", "")
+		require.NoError(t, err)
+		for _, s := range h.at(time.Minute) {
+			require.NotEqual(t, router.KindPage, s.Kind, "lowering pages nobody again: %+v", s)
+		}
+		jobs, err := h.st.Jobs(ctx, 1)
+		require.NoError(t, err)
+		for _, p := range h.eng.Pending(jobs) {
+			if p.Type == "page" {
+				require.True(t, p.DueAt.After(h.clk.Now()), "a P1 page still ahead: %+v", p)
+			}
+		}
+
+		_, err = h.st.SetSeverity(ctx, 1, alert.P0, "alice", "customers affected")
+		require.NoError(t, err)
+		var paged bool
+		for _, s := range h.at(2 * time.Minute) {
+			paged = paged || s.Kind == router.KindPage
+		}
+		require.True(t, paged, "raising runs the P0 pages already due")
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,4 +112,66 @@ func (s *Store) FiringAlerts(ctx context.Context, limit int) ([]StoredAlert, err
 		out = append(out, sa)
 	}
 	return out, rows.Err()
+}
+
+// SetSeverity changes an open incident's severity on a person's behalf.
+// The deadlines follow the new level (counted from the opening); the
+// pending and held pages, SLA checks and reminders of the old level give
+// way to the new level's plan: raised, its steps already due run now, as
+// when an alert raises it; lowered, its pages already due are left out
+// (nobody is paged again because the incident became less urgent). The
+// timeline records who did it (severity_raised or severity_lowered).
+// The same severity changes nothing; a resolved incident is ErrConflict.
+func (s *Store) SetSeverity(ctx context.Context, id int64, sev alert.Severity, actor, note string) (*alert.Incident, error) {
+	if !sev.Valid() {
+		return nil, fmt.Errorf("%w: severity %s", ErrInvalid, sev)
+	}
+	return s.change(ctx, id, func(t *Tx, inc *alert.Incident) error {
+		if inc.Status == alert.IncidentResolved {
+			return fmt.Errorf("%w: %s is resolved", ErrConflict, inc.Key)
+		}
+		if inc.Severity == sev {
+			return nil
+		}
+		now := s.now()
+		from := inc.Severity
+		inc.Severity = sev
+		resp, resol := t.pol.planner.Deadlines(sev)
+		inc.AckDue, inc.ResolveDue, inc.UpdatedAt = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol), fromMS(ms(now))
+		t.markChanged(id)
+		if _, err := t.exec(t.ctx, `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,
+			int(sev), ms(inc.AckDue), ms(inc.ResolveDue), ms(now), id); err != nil {
+			return fmt.Errorf("set severity: %w", err)
+		}
+		kind := alert.EventRaised
+		if sev > from {
+			kind = alert.EventLowered
+		}
+		detail := fmt.Sprintf("severity %s → %s", from, sev)
+		if note != "" {
+			detail += ": " + note
+		}
+		if err := t.event(id, kind, actor, detail); err != nil {
+			return err
+		}
+		if _, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
+WHERE incident_id = ? AND kind = 'step' AND state IN ('pending', 'held') AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
+			ms(now), id, "%/page/%", "%/sla/%", "%/remind#%"); err != nil {
+			return fmt.Errorf("set severity: %w", err)
+		}
+		// A tag of its own: a severity set again later plans afresh.
+		tag := "m" + strconv.Itoa(int(sev)) + "@" + strconv.FormatInt(now.UnixMilli(), 10)
+		jobs := t.pol.planner.Plan(ChangeRaised, inc, PlanOptions{Base: inc.OpenedAt, Tag: tag})
+		if kind == alert.EventLowered {
+			kept := jobs[:0]
+			for _, j := range jobs {
+				if strings.Contains(j.Key, "/page/") && !j.DueAt.After(now) {
+					continue
+				}
+				kept = append(kept, j)
+			}
+			jobs = kept
+		}
+		return t.insertJobs(id, jobs)
+	})
 }

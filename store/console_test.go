@@ -82,3 +82,45 @@ func keys(list []alert.Incident) []string {
 	}
 	return out
 }
+
+func TestSetSeverity(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a")})
+		require.NoError(t, err)
+		clk.Advance(time.Minute)
+
+		inc, err := s.SetSeverity(ctx, 1, alert.P2, "alice", "only staging")
+		require.NoError(t, err)
+		require.Equal(t, alert.P2, inc.Severity)
+		d, err := s.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, alert.P2, d.Incident.Severity)
+		last := d.Timeline[len(d.Timeline)-1]
+		require.Equal(t, alert.EventLowered, last.Kind)
+		require.Equal(t, "alice", last.Actor)
+		require.Equal(t, "severity P0 → P2: only staging", last.Detail)
+		states := jobStates(t, s, 1)
+		require.Equal(t, JobCancelled, states["INC-1/page/cto#0"], "the old level's pages give way")
+		changed, err := s.IncidentsChangedSince(ctx, clk.Now(), 0)
+		require.NoError(t, err)
+		require.Len(t, changed, 1, "the board hears of it")
+
+		_, err = s.SetSeverity(ctx, 1, alert.P1, "bob", "")
+		require.NoError(t, err)
+		d, err = s.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, alert.EventRaised, d.Timeline[len(d.Timeline)-1].Kind)
+
+		_, err = s.SetSeverity(ctx, 1, alert.Severity(9), "bob", "")
+		require.ErrorIs(t, err, ErrInvalid)
+		_, err = s.Resolve(ctx, 1, "bob", "")
+		require.NoError(t, err)
+		_, err = s.SetSeverity(ctx, 1, alert.P0, "bob", "")
+		require.ErrorIs(t, err, ErrConflict)
+		_, err = s.SetSeverity(ctx, 9, alert.P0, "bob", "")
+		require.ErrorIs(t, err, ErrNotFound)
+	})
+}
