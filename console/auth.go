@@ -287,7 +287,7 @@ func (c *Console) signin(ctx *fiber.Ctx) error {
 		return c.errorPage(ctx, fiber.StatusForbidden, "Sign in from the console's own page.")
 	}
 	// fiber's values alias the request buffer: copy what outlives it.
-	if !c.auth.allowAttempt(ctx.IP()) {
+	if !c.auth.allowAttempt(strings.Clone(ctx.IP())) {
 		ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(signinEvery/time.Second)))
 		return c.errorPage(ctx, fiber.StatusTooManyRequests, "Too many sign-in attempts from here; wait a little and try again.")
 	}
