@@ -19,6 +19,8 @@ type Config struct {
 	Targets       []Target        `yaml:"targets"`
 	Communication Communication   `yaml:"communication"`
 	Runbooks      []Runbook       `yaml:"runbooks"`
+	// Console configures sign-in to the web console (see console.go).
+	Console Console `yaml:"console,omitempty"`
 	// Templates are files of Go template definitions ({{define "name"}})
 	// that targets' title, text and html may use, as Alertmanager's
 	// templates: globs; relative paths start at the config file's

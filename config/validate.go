@@ -54,6 +54,7 @@ func (c *Config) Validate() error {
 	v.roles()
 	v.escalation()
 	v.communication()
+	v.console()
 	if err := c.Exposure(); err != nil {
 		v.errs = append(v.errs, err)
 	}

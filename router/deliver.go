@@ -27,11 +27,11 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		Step:           stepName(p),
 		Channel:        p.Channel,
 		StepType:       p.Type,
-		IncidentURL:    base + "/api/v1/incidents/" + inc.Key,
+		IncidentURL:    base + "/incidents/" + inc.Key, // the console's incident page
 		At:             e.now().UTC(),
 	}
 	if kind == KindResolve || p.Type == stepPostmortem {
-		m.PostmortemURL = m.IncidentURL + "/postmortem"
+		m.PostmortemURL = base + "/api/v1/incidents/" + inc.Key + "/postmortem"
 	}
 	if p.Type == stepPage {
 		m.Mark = cellDelay(cfg, p.Role, inc.Severity)

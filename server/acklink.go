@@ -29,9 +29,10 @@ const linkActor = "one-click link"
 // linkNote is the timeline note of an action taken through a link.
 const linkNote = "via one-click link"
 
-// linkCSP forbids every external resource, script and frame; the pages
-// use inline styles only and post their one form back to themselves.
-const linkCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+// linkCSP forbids every script, frame and external resource; the pages
+// use the console's stylesheet and post their one form back to
+// themselves.
+const linkCSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
 
 // verbs of a link action, as shown on the pages.
 type linkVerbs struct {
@@ -218,32 +219,26 @@ var linkTemplate = template.Must(template.New("link").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>{{.Heading}} · alertgate</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b;background:#fff}
-h1{font-size:1.4rem;margin:0 0 1rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}
-dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
-form{margin-top:1.5rem}
-label{display:block;color:#555;margin-bottom:.25rem}
-input{font:inherit;padding:.4rem;width:100%;box-sizing:border-box;margin-bottom:1rem}
-button{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#b3261e;color:#fff;cursor:pointer}
-</style>
+<link rel="stylesheet" href="/console/static/app.css">
 </head>
 <body>
+<header class="top"><span class="brand">alertgate</span></header>
+<main class="linkpage" id="main">
 <h1>{{.Heading}}</h1>
 {{with .Message}}<p>{{.}}</p>
 {{end}}{{with .Incident}}<dl>
-<dt>Incident</dt><dd>{{.Key}}</dd>
+<dt>Incident</dt><dd><a href="/incidents/{{.Key}}" data-testid="link-incident">{{.Key}}</a></dd>
 <dt>Title</dt><dd>{{.Title}}</dd>
-<dt>Severity</dt><dd>{{.Severity}} ({{.Severity.Name}})</dd>
+<dt>Severity</dt><dd><span class="sev sev-p{{printf "%d" .Severity}}">{{.Severity}} {{.Severity.Name}}</span></dd>
 <dt>Status</dt><dd>{{.Status}}</dd>
 {{with .Service}}<dt>Service</dt><dd>{{.}}</dd>
 {{end}}</dl>
 {{end}}{{with .Button}}<form method="post">
 <label for="actor">Your name (optional)</label>
 <input id="actor" name="actor" maxlength="200" autocomplete="name">
-<button type="submit">{{.}}</button>
+<button type="submit" class="danger" data-testid="link-confirm">{{.}}</button>
 </form>
-{{end}}</body>
+{{end}}</main>
+</body>
 </html>
 `))

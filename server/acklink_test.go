@@ -88,7 +88,7 @@ func requireLinkHeaders(t *testing.T, resp *http.Response) {
 	require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	require.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"))
-	require.Equal(t, "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+	require.Equal(t, "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
 		resp.Header.Get("Content-Security-Policy"))
 	require.Equal(t, "no-referrer", resp.Header.Get("Referrer-Policy"))
 }
@@ -121,8 +121,9 @@ func TestAckLinkGetShowsConfirmPage(t *testing.T) {
 			require.Equal(t, int64(7), h.inc.lastID)
 			require.Empty(t, h.act.calls, "a GET never changes anything")
 			require.Contains(t, body, tt.wantText)
-			require.Contains(t, body, "<dd>INC-7</dd>")
-			require.Contains(t, body, "<dd>P1 (High)</dd>")
+			require.Contains(t, body, `<dd><a href="/incidents/INC-7" data-testid="link-incident">INC-7</a></dd>`, "leads to the console's page")
+			require.Contains(t, body, `<dd><span class="sev sev-p1">P1 High</span></dd>`)
+			require.Contains(t, body, `<link rel="stylesheet" href="/console/static/app.css">`, "the console's look")
 			require.Contains(t, body, "<dd>"+string(tt.status)+"</dd>")
 			require.Contains(t, body, "<dd>checkout</dd>")
 			require.Contains(t, body, "&lt;script&gt;alert(1)&lt;/script&gt; disk &#34;full&#34; on db-1")
@@ -133,7 +134,7 @@ func TestAckLinkGetShowsConfirmPage(t *testing.T) {
 			}
 			require.Contains(t, body, `<form method="post">`)
 			require.Contains(t, body, `name="actor"`)
-			require.Contains(t, body, `<button type="submit">`+tt.wantButton+`</button>`)
+			require.Contains(t, body, `<button type="submit" class="danger" data-testid="link-confirm">`+tt.wantButton+`</button>`)
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
@@ -62,6 +63,11 @@ type AckLinkVerifier interface {
 	Verify(token string) (incidentID int64, action string, err error)
 }
 
+// Mounter registers routes of its own on the app (the web console).
+type Mounter interface {
+	Register(r fiber.Router)
+}
+
 // Decoder turns one request body of a source into alerts. The
 // adapters package's decoders satisfy it.
 type Decoder interface {
@@ -97,6 +103,15 @@ type Deps struct {
 	// AckLinks backs the one-click links GET and POST /ack/{token};
 	// without it those routes answer 404.
 	AckLinks AckLinkVerifier
+	// Severity backs POST /api/v1/incidents/{id}/severity; without it
+	// that route answers 404.
+	Severity SeveritySetter
+	// Plan backs GET /api/v1/incidents/{id}/plan; without it that route
+	// answers 404.
+	Plan PlanFunc
+	// Console is the web console, mounted at / (see package console);
+	// without it / answers 404.
+	Console Mounter
 	// NewDecoder builds a source's decoder; default adapters.New.
 	NewDecoder func(config.Source) (Decoder, error)
 	// Logger is used as given (the caller names it); default no-op.

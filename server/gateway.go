@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/console"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/rules"
@@ -54,7 +55,10 @@ type Gateway struct {
 	store  *store.Store
 	engine *router.Engine
 	srv    *Server
-	ln     net.Listener
+	// console is the web console; Run closes its event streams first so
+	// the shutdown does not wait for them.
+	console *console.Console
+	ln      net.Listener
 
 	configPath string
 	version    string
@@ -164,12 +168,22 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		st.Close()
 		return nil, err
 	}
+	streamFor := cfg.Server.WriteTimeout.D() * 4 / 5
+	if streamFor <= 0 {
+		streamFor = defaultWriteTimeout * 4 / 5
+	}
+	if g.console, err = console.New(st, console.Options{Logger: log.Named("console"), Now: now, Version: opts.Version,
+		StreamFor: streamFor, Actions: st, Auth: consoleAuth(cfg), Runbooks: g.runbook, Plan: g.engine.Pending,
+		Silences: st, OnCall: g.engine, Overrides: st, Deliveries: st, Replicas: st, Config: g.config}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	g.srv, err = New(cfg.Server, cfg.Sources, Deps{
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st, Replicas: st,
 		PagerDutySecrets: pagerDutySecrets(cfg), WebhookEvents: st, AckLinks: links,
 		OnCall: g.engine, Overrides: st,
-		Runbooks: g.runbook,
-		Logger:   log.Named("server"), Registry: reg, Now: now, Reload: reload,
+		Runbooks: g.runbook, Console: g.console, Plan: g.plan, Severity: st,
+		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {
 		st.Close()
@@ -183,6 +197,31 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 	}
 	return g, nil
+}
+
+// consoleAuth is who may sign in to the console: the API token's holders
+// and console.users; server.public_reads opens its pages to readers as it
+// opens the API's reads. It is read at start: a reload does not change it.
+func consoleAuth(cfg *config.Config) console.Auth {
+	c := cfg.Console
+	a := console.Auth{APIToken: cfg.Server.APIToken.Value(), TrustedUserHeader: c.TrustedUserHeader,
+		TrustedProxies: c.ProxyPrefixes(), SessionTTL: c.SessionTTL.D(), PublicReads: cfg.Server.PublicReads}
+	if len(c.Users) > 0 {
+		a.Users = make(map[string][]byte, len(c.Users))
+		for _, u := range c.Users {
+			a.Users[u.Name] = []byte(u.PasswordHash)
+		}
+	}
+	return a
+}
+
+// plan lists an incident's pending steps.
+func (g *Gateway) plan(ctx context.Context, id int64) ([]router.PendingStep, error) {
+	jobs, err := g.store.Jobs(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return g.engine.Pending(jobs), nil
 }
 
 // pagerDutySecrets collects the webhook signing secrets of the PagerDuty
@@ -207,6 +246,13 @@ func (g *Gateway) targetNames() []string {
 		names[i] = cfg.Targets[i].Name
 	}
 	return names
+}
+
+// config is the running config.
+func (g *Gateway) config() *config.Config {
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
+	return g.cfg
 }
 
 // runbook finds the runbook an incident names in the running config (or
@@ -262,6 +308,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	g.console.Close()
 	if serr := g.srv.Shutdown(shutCtx); serr != nil {
 		g.log.Warn("http shutdown", zap.Error(serr))
 	}

@@ -56,6 +56,9 @@ type Server struct {
 	overrideStore OverrideStore
 	ackLinks      AckLinkVerifier
 	pagerduty     *PagerDutyWebhook
+	console       Mounter
+	planFn        PlanFunc
+	severity      SeveritySetter
 	pprof         bool
 	maxSilence    time.Duration
 	newDecoder    func(config.Source) (Decoder, error)
@@ -102,6 +105,9 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		oncall:        deps.OnCall,
 		overrideStore: deps.Overrides,
 		ackLinks:      deps.AckLinks,
+		console:       deps.Console,
+		planFn:        deps.Plan,
+		severity:      deps.Severity,
 		pprof:         cfg.Pprof,
 		maxSilence:    cfg.MaxSilenceDuration.D(),
 		newDecoder:    deps.NewDecoder,
@@ -205,6 +211,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/incidents", read, s.listIncidents)
 	api.Get("/incidents/:id", read, s.getIncident)
 	api.Get("/incidents/:id/postmortem", read, s.postmortem)
+	if s.planFn != nil {
+		api.Get("/incidents/:id/plan", read, s.plan)
+	}
+	if s.severity != nil {
+		api.Post("/incidents/:id/severity", s.guard.handle, s.setSeverity)
+	}
 	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
 	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)
 	if s.oncall != nil && s.overrideStore != nil {
@@ -230,6 +242,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		api.Post("/silences", s.guard.handle, s.createSilence)
 		api.Delete("/silences/:id", s.guard.handle, s.expireSilence)
 		api.Get("/alerts", read, s.listAlerts)
+	}
+
+	if s.console != nil {
+		s.console.Register(app)
 	}
 
 	app.Use(func(c *fiber.Ctx) error {

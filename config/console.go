@@ -1,0 +1,94 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Console configures who may sign in to the web console. With no users,
+// no server.api_token and no trusted_user_header, the console is
+// read-only.
+type Console struct {
+	// Users sign in with their name and password (a bcrypt hash, as
+	// `htpasswd -nbBC 12 alice` prints after the colon).
+	Users []ConsoleUser `yaml:"users,omitempty"`
+	// TrustedUserHeader is the header an authenticating reverse proxy
+	// (oauth2-proxy: X-Forwarded-User or X-Forwarded-Email) sets to the
+	// signed-in person; it is believed only on requests from
+	// TrustedProxies.
+	TrustedUserHeader string `yaml:"trusted_user_header,omitempty"`
+	// TrustedProxies are the proxy addresses (IPs or CIDRs).
+	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
+	// SessionTTL is how long a sign-in lasts; default 12h.
+	SessionTTL Duration `yaml:"session_ttl,omitempty"`
+}
+
+// ConsoleUser is one person who may sign in to the console.
+type ConsoleUser struct {
+	Name         string `yaml:"name"`
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// ProxyPrefixes parses TrustedProxies (validated) into prefixes; a bare
+// IP is a /32 or /128.
+func (c *Console) ProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		if p, err := parseProxy(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// bcryptHash reports whether h looks like a bcrypt hash ($2a$, $2b$ or
+// $2y$, cost, 53 characters of salt and hash).
+func bcryptHash(h string) bool {
+	return len(h) == 60 && (strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$")) && h[6] == '$'
+}
+
+func (v *validator) console() {
+	c := &v.c.Console
+	seen := map[string]bool{}
+	for i, u := range c.Users {
+		key := fmt.Sprintf("console.users[%d]", i)
+		switch {
+		case strings.TrimSpace(u.Name) == "" || len(u.Name) > 100:
+			v.add("console", key+".name", "users[%d].name must be 1 to 100 characters", i)
+			continue
+		case seen[u.Name]:
+			v.add("console", key+".name", "user %q is listed twice", u.Name)
+			continue
+		}
+		seen[u.Name] = true
+		if !bcryptHash(u.PasswordHash) {
+			v.add("console", key+".password_hash", "user %q: password_hash must be a bcrypt hash ($2b$12$…)", u.Name)
+		}
+	}
+	for i, p := range c.TrustedProxies {
+		if _, err := parseProxy(p); err != nil {
+			v.add("console", fmt.Sprintf("console.trusted_proxies[%d]", i), "trusted_proxies[%d] %q is not an IP address or CIDR", i, p)
+		}
+	}
+	if c.TrustedUserHeader != "" && len(c.TrustedProxies) == 0 {
+		v.add("console", "console.trusted_proxies", "trusted_user_header needs trusted_proxies: only a proxy may name the user")
+	}
+	if c.SessionTTL != 0 && c.SessionTTL.D() < time.Minute {
+		v.add("console", "console.session_ttl", "session_ttl must be at least 1m")
+	}
+}

@@ -1,0 +1,199 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/store"
+)
+
+// markdown renders the post-mortem draft: GitHub tables, no raw HTML
+// (goldmark leaves it out unless told otherwise) and no dangerous links.
+var markdown = goldmark.New(goldmark.WithExtensions(extension.Table))
+
+// incidentView is the incident page's body.
+type incidentView struct {
+	Row        row
+	Inc        alert.Incident
+	Suppressed *store.Hold
+	Held       []string
+	Phases     []phaseView
+	Alerts     []alertView
+	Runbook    *runbookView
+	// Plan is what will happen next; HasPlan is false when the console
+	// was built without the router.
+	Plan       []planStep
+	HasPlan    bool
+	Deliveries []deliveryView
+	Postmortem template.HTML
+	// Markdown is the URL of the draft's Markdown download.
+	Markdown string
+	Auth     authView
+	Sevs     []alert.Severity
+}
+
+type phaseView struct {
+	Name   string
+	Events []eventView
+}
+
+type eventView struct {
+	At, Offset, Kind, Actor, Detail string
+}
+
+type alertView struct {
+	Title, Status, Fingerprint, Description, Starts string
+	Labels, Annotations                             []kv
+	Links                                           []link
+}
+
+type kv struct{ K, V string }
+
+// link is a URL an alert carries; Href is empty when it is not http(s),
+// and the page then shows the text without a link.
+type link struct{ Name, Href, Text string }
+
+type runbookView struct {
+	Name, Title, Href, URL string
+	Steps                  []string
+}
+
+type planStep struct {
+	router.PendingStep
+	Due, What string
+}
+
+type deliveryView struct {
+	Target, Action, State, Error, Due string
+	Attempts                          int
+}
+
+// incident handles GET /incidents/:id.
+func (c *Console) incident(ctx *fiber.Ctx) error {
+	id, ok := alert.ParseIncidentKey(ctx.Params("id"))
+	if !ok {
+		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid incident id: want INC-7 or 7.")
+	}
+	cctx, cancel := context.WithTimeout(ctx.UserContext(), c.timeout)
+	defer cancel()
+	d, err := c.st.GetIncident(cctx, id)
+	if err != nil {
+		return c.storeError(ctx, "incident", err)
+	}
+	if d == nil {
+		return c.errorPage(ctx, fiber.StatusNotFound, "Not found.")
+	}
+	jobs, err := c.st.Jobs(cctx, id)
+	if err != nil {
+		return c.storeError(ctx, "incident", err)
+	}
+	v := c.incidentView(d, jobs)
+	if c.plan != nil {
+		for _, s := range c.plan(jobs) {
+			v.Plan = append(v.Plan, planStep{PendingStep: s, Due: relative(c.now(), s.DueAt), What: s.String()})
+		}
+	}
+	v.HasPlan = c.plan != nil
+	v.Auth = c.authView(ctx)
+	return c.render(ctx, fiber.StatusOK, "incident.html", d.Incident.Key+" "+d.Incident.Title, v)
+}
+
+// incidentView prepares the page of d.
+func (c *Console) incidentView(d *store.IncidentDetail, jobs []*store.Job) incidentView {
+	now := c.now()
+	inc := d.Incident
+	v := incidentView{Row: newRow(now, inc, nil), Inc: inc, Suppressed: d.Suppressed, Held: d.Held, Sevs: alert.Severities,
+		Markdown: "/api/v1/incidents/" + inc.Key + "/postmortem"}
+	byPhase := map[string][]eventView{}
+	for _, ev := range d.Timeline {
+		ph := router.Phase(ev, &inc)
+		byPhase[ph] = append(byPhase[ph], eventView{At: ev.At.UTC().Format(time.RFC3339), Offset: "+" + human(ev.At.Sub(inc.OpenedAt)),
+			Kind: string(ev.Kind), Actor: ev.Actor, Detail: ev.Detail})
+	}
+	for _, name := range router.PhaseNames {
+		if evs := byPhase[name]; len(evs) > 0 {
+			v.Phases = append(v.Phases, phaseView{Name: name, Events: evs})
+		}
+	}
+	for _, a := range d.Alerts {
+		v.Alerts = append(v.Alerts, newAlertView(a))
+	}
+	var rb *config.Runbook
+	if c.runbooks != nil && inc.Runbook != "" {
+		rb = c.runbooks(inc.Runbook)
+	}
+	if rb != nil {
+		v.Runbook = &runbookView{Name: rb.Name, Title: rb.Title, Href: safeURL(rb.URL), URL: rb.URL, Steps: rb.Steps}
+	} else if inc.Runbook != "" {
+		v.Runbook = &runbookView{Name: inc.Runbook, Href: safeURL(inc.Runbook), URL: inc.Runbook}
+	}
+	for _, j := range jobs {
+		if j.Kind != store.KindDelivery {
+			continue
+		}
+		v.Deliveries = append(v.Deliveries, deliveryView{Target: j.Target, Action: j.Action, State: j.State, Error: j.LastError,
+			Attempts: j.Attempts, Due: j.DueAt.UTC().Format(time.RFC3339)})
+	}
+	var buf bytes.Buffer
+	if err := markdown.Convert([]byte(router.Postmortem(d, rb, now)), &buf); err != nil {
+		c.log.Warn("render post-mortem", zap.String("incident", inc.Key), zap.Error(err))
+	}
+	// goldmark escapes text and omits raw HTML; the CSP stops the rest.
+	v.Postmortem = template.HTML(buf.String()) //nolint:gosec // see above
+	return v
+}
+
+// linkAnnotations are annotations shown as links besides those ending in
+// "_url" or "URL".
+var linkAnnotations = []string{"runbook", "dashboard", "panel"}
+
+func newAlertView(a store.StoredAlert) alertView {
+	v := alertView{Title: a.Title, Status: string(a.Status), Fingerprint: a.Fingerprint, Description: a.Description,
+		Starts: a.StartsAt.UTC().Format(time.RFC3339)}
+	if a.SuppressedBy != "" {
+		v.Status += " (" + a.SuppressedBy + ")"
+	}
+	v.Labels = sortedKV(a.Labels)
+	if a.GeneratorURL != "" {
+		v.Links = append(v.Links, link{Name: "source", Href: safeURL(a.GeneratorURL), Text: a.GeneratorURL})
+	}
+	for _, p := range sortedKV(a.Annotations) {
+		if strings.HasSuffix(p.K, "_url") || strings.HasSuffix(p.K, "URL") || slices.Contains(linkAnnotations, p.K) {
+			v.Links = append(v.Links, link{Name: p.K, Href: safeURL(p.V), Text: p.V})
+			continue
+		}
+		v.Annotations = append(v.Annotations, p)
+	}
+	return v
+}
+
+func sortedKV(m map[string]string) []kv {
+	out := make([]kv, 0, len(m))
+	for k, v := range m {
+		out = append(out, kv{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].K < out[j].K })
+	return out
+}
+
+// relative is "in 4m 10s" or "4m 10s ago" (due now).
+func relative(now, t time.Time) string {
+	if t.After(now) {
+		return "in " + human(t.Sub(now))
+	}
+	return fmt.Sprintf("due (%s ago)", human(now.Sub(t)))
+}

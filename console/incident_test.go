@@ -1,0 +1,295 @@
+package console
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/store"
+)
+
+func newConsoleWith(t testing.TB, st *fakeStore, now time.Time, opts Options) *fiber.App {
+	t.Helper()
+	opts.Now = func() time.Time { return now }
+	c, err := New(st, opts)
+	require.NoError(t, err)
+	app := fiber.New()
+	c.Register(app)
+	return app
+}
+
+// xssDetail is an incident whose every text tries to inject markup.
+func xssDetail() *store.IncidentDetail {
+	inc := incident(1, alert.P0, alert.IncidentTriggered, t0)
+	inc.Title = `<script>alert(1)</script>`
+	inc.Runbook = "db-failover"
+	return &store.IncidentDetail{
+		Incident: inc,
+		Alerts: []store.StoredAlert{{Alert: alert.Alert{Title: `<img src=x onerror=alert(2)>`, Status: alert.StatusFiring, Fingerprint: "fp1",
+			Labels:       map[string]string{"service": `"><script>alert(3)</script>`},
+			Annotations:  map[string]string{"summary": `<b>bold</b>`, "runbook_url": `javascript:alert(4)`, "dashboard_url": "https://grafana.example/d/abc"},
+			GeneratorURL: `JaVaScRiPt:alert(5)`, StartsAt: t0}}},
+		Timeline: []alert.Event{
+			{At: t0, Kind: alert.EventDetected, Detail: `<script>alert(6)</script>`},
+			{At: t0.Add(time.Minute), Kind: alert.EventEscalated, Detail: "paged oncall"},
+		},
+	}
+}
+
+func TestIncidentPageEscapesEverything(t *testing.T) {
+	st := &fakeStore{detail: map[int64]*store.IncidentDetail{1: xssDetail()}}
+	app := newConsoleWith(t, st, t0.Add(5*time.Minute), Options{
+		Runbooks: func(name string) *config.Runbook {
+			return &config.Runbook{Name: name, Title: "DB failover", URL: "javascript:alert(7)", Steps: []string{"`kubectl rollout undo deploy/<api>`"}}
+		},
+	})
+	code, body, h := get(t, app, "/incidents/INC-1")
+	require.Equal(t, 200, code, body)
+	require.Equal(t, csp, h["Content-Security-Policy"])
+	require.NotRegexp(t, regexp.MustCompile(`(?i)<script>|<img|<b>|<svg|href="javascript:`), body)
+	require.NotContains(t, strings.ToLower(body), `href="javascript`)
+	require.Contains(t, body, `&lt;script&gt;alert(1)&lt;/script&gt;`)
+	require.Contains(t, body, `&lt;b&gt;bold&lt;/b&gt;`)
+	// javascript: links render as inert text, the https one as a link.
+	require.Contains(t, body, `<span class="inert" data-testid="inert-link">javascript:alert(4)</span>`)
+	require.Contains(t, body, `<span class="inert" data-testid="inert-link">JaVaScRiPt:alert(5)</span>`)
+	require.Contains(t, body, `<a href="https://grafana.example/d/abc" rel="noopener noreferrer" target="_blank">`)
+	// The runbook's step is copyable and escaped, the post-mortem rendered.
+	require.Contains(t, body, "<code id=\"rb-0\">`kubectl rollout undo deploy/&lt;api&gt;`</code>")
+	require.Contains(t, body, `data-copy="rb-0"`)
+	require.Contains(t, body, `<h3>Detection</h3>`)
+	require.Contains(t, body, `href="/api/v1/incidents/INC-1/postmortem" download="INC-1-postmortem.md"`)
+	require.Contains(t, body, `data-testid="read-only"`, "no credentials: read-only, and it says so")
+	require.NotContains(t, body, `action-ack`)
+}
+
+func TestIncidentPageShowsPlanAndDeliveries(t *testing.T) {
+	due := t0.Add(10 * time.Minute)
+	st := &fakeStore{
+		detail: map[int64]*store.IncidentDetail{1: {Incident: incident(1, alert.P1, alert.IncidentTriggered, t0)}},
+		jobs: map[int64][]*store.Job{1: {
+			{Key: "INC-1/page/team-lead#0", Kind: store.KindStep, State: store.JobPending, DueAt: due},
+			{Key: "d1", Kind: store.KindDelivery, Target: "pager", Action: "page", State: store.JobDead, Attempts: 5, LastError: "HTTP 500"},
+		}},
+	}
+	var got []*store.Job
+	app := newConsoleWith(t, st, t0.Add(5*time.Minute), Options{Plan: func(jobs []*store.Job) []router.PendingStep {
+		got = jobs
+		return []router.PendingStep{{Type: "page", State: "pending", DueAt: due, Role: "team-lead", Member: "bob", Targets: []string{"pager"},
+			Stops: "cancelled once the incident is acknowledged"}}
+	}})
+	code, body, _ := get(t, app, "/incidents/1")
+	require.Equal(t, 200, code, body)
+	require.Len(t, got, 2)
+	require.Contains(t, body, `<strong>in 5m 00s</strong> — page team-lead (bob) → pager`)
+	require.Contains(t, body, `cancelled once the incident is acknowledged`)
+	require.Contains(t, body, `<td>pager</td><td>page</td><td>dead</td><td>5</td><td>HTTP 500</td>`)
+
+	for _, tc := range []struct {
+		path string
+		code int
+	}{{"/incidents/INC-x", 400}, {"/incidents/INC-9", 404}} {
+		code, _, _ := get(t, app, tc.path)
+		require.Equal(t, tc.code, code, tc.path)
+	}
+}
+
+// post sends a form; cookie may be empty.
+func post(t *testing.T, app *fiber.App, target string, form url.Values, cookie string, hdr ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest("POST", target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if cookie != "" {
+		req.Header.Set("Cookie", cookieName+"="+cookie)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := app.Test(req, 5000)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
+}
+
+func sessionCookie(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	for _, c := range resp.Cookies() {
+		if c.Name == cookieName {
+			return c.Value
+		}
+	}
+	t.Fatalf("no session cookie in %v", resp.Header)
+	return ""
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func TestActionsNeedSessionAndCSRF(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	require.NoError(t, err)
+	st := &fakeStore{}
+	st.put(incident(1, alert.P0, alert.IncidentTriggered, t0))
+	app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: Auth{APIToken: "tok", Users: map[string][]byte{"alice": hash}}})
+
+	// Not signed in: reading sends to the sign-in page, acting is refused.
+	code, _, h := get(t, app, "/?status=open")
+	require.Equal(t, 303, code)
+	require.Equal(t, "/console/signin?next=%2F%3Fstatus%3Dopen", h["Location"])
+	for _, action := range []string{"ack", "resolve", "update"} {
+		resp := post(t, app, "/incidents/INC-1/"+action, url.Values{"note": {"x"}}, "")
+		require.Equal(t, 401, resp.StatusCode, action)
+	}
+
+	// Wrong password, unknown user with a wrong token, a cross-site form.
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		hdr  []string
+		code int
+	}{
+		{"wrong password", url.Values{"user": {"alice"}, "password": {"nope"}}, nil, 401},
+		{"user's password is not the token", url.Values{"user": {"alice"}, "password": {"tok"}}, nil, 401},
+		{"wrong token", url.Values{"user": {"mallory"}, "password": {"tik"}}, nil, 401},
+		{"no name", url.Values{"password": {"tok"}}, nil, 400},
+		{"cross-site", url.Values{"user": {"alice"}, "password": {"s3cret"}}, []string{"Origin", "https://evil.example"}, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(t, app, "/console/signin", tc.form, "", tc.hdr...)
+			require.Equal(t, tc.code, resp.StatusCode)
+			require.Empty(t, resp.Cookies())
+		})
+	}
+
+	// alice signs in with her password; bob with the API token.
+	resp := post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"s3cret"}, "next": {"//evil.example/"}}, "")
+	require.Equal(t, 303, resp.StatusCode)
+	require.Equal(t, "/", resp.Header.Get("Location"), "no open redirect")
+	ck := resp.Cookies()[0]
+	require.True(t, ck.HttpOnly)
+	require.Equal(t, http.SameSiteStrictMode, ck.SameSite)
+	alice := ck.Value
+
+	code, body, _ := get(t, app, "/incidents/INC-1", "Cookie", cookieName+"="+alice)
+	require.Equal(t, 200, code)
+	require.Contains(t, body, `id="action-ack"`)
+	require.Contains(t, body, `data-testid="signed-in-user">alice<`)
+	csrf := csrfRE.FindStringSubmatch(body)[1]
+
+	// A session without the CSRF token, or with another's, changes nothing.
+	require.Equal(t, 403, post(t, app, "/incidents/INC-1/ack", url.Values{}, alice).StatusCode)
+	require.Equal(t, 403, post(t, app, "/incidents/INC-1/ack", url.Values{"csrf": {"forged"}}, alice).StatusCode)
+	require.Equal(t, 401, post(t, app, "/incidents/INC-1/ack", url.Values{"csrf": {csrf}}, "stolen-csrf-no-session").StatusCode)
+	require.Empty(t, st.calls)
+
+	resp = post(t, app, "/incidents/INC-1/ack", url.Values{"csrf": {csrf}, "note": {"looking"}}, alice)
+	require.Equal(t, 303, resp.StatusCode)
+	require.Equal(t, "/incidents/INC-1", resp.Header.Get("Location"))
+	require.Equal(t, 400, post(t, app, "/incidents/INC-1/update", url.Values{"csrf": {csrf}}, alice).StatusCode, "an update needs text")
+	require.Equal(t, 404, post(t, app, "/incidents/INC-1/delete", url.Values{"csrf": {csrf}}, alice).StatusCode)
+
+	bob := sessionCookie(t, post(t, app, "/console/signin", url.Values{"user": {"bob"}, "password": {"tok"}}, ""))
+	_, body, _ = get(t, app, "/incidents/INC-1", "Cookie", cookieName+"="+bob)
+	require.Equal(t, 303, post(t, app, "/incidents/INC-1/update", url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "note": {"rolled back"}}, bob).StatusCode)
+	require.Equal(t, 303, post(t, app, "/incidents/INC-1/severity", url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "severity": {"P2"}}, bob).StatusCode)
+	require.Equal(t, 400, post(t, app, "/incidents/INC-1/severity", url.Values{"csrf": {csrfRE.FindStringSubmatch(body)[1]}, "severity": {"P7"}}, bob).StatusCode)
+	require.Equal(t, 401, post(t, app, "/incidents/INC-1/severity", url.Values{"severity": {"P0"}}, "").StatusCode)
+	require.Equal(t, []string{"ack INC-1 alice: looking", "update INC-1 bob: rolled back", "severity P2 INC-1 bob: "}, st.calls, "the person is the actor")
+
+	// Signing out ends the session on the server.
+	require.Equal(t, 303, post(t, app, "/console/signout", url.Values{"csrf": {csrf}}, alice).StatusCode)
+	require.Equal(t, 401, post(t, app, "/incidents/INC-1/resolve", url.Values{"csrf": {csrf}}, alice).StatusCode)
+}
+
+func TestReadOnlyWithoutCredentials(t *testing.T) {
+	st := &fakeStore{}
+	st.put(incident(1, alert.P0, alert.IncidentTriggered, t0))
+	app := newConsoleWith(t, st, t0, Options{Actions: st})
+	code, body, _ := get(t, app, "/")
+	require.Equal(t, 200, code)
+	require.Contains(t, body, "Read-only console: no sign-in is configured")
+	require.Equal(t, 403, post(t, app, "/incidents/INC-1/ack", url.Values{"csrf": {"x"}}, "").StatusCode)
+	require.Equal(t, 403, post(t, app, "/console/signin", url.Values{"user": {"a"}, "password": {""}}, "").StatusCode)
+	require.Empty(t, st.calls)
+}
+
+func TestSessionExpires(t *testing.T) {
+	st := &fakeStore{}
+	st.put(incident(1, alert.P0, alert.IncidentTriggered, t0))
+	now := t0
+	c, err := New(st, Options{Actions: st, Now: func() time.Time { return now }, Auth: Auth{APIToken: "tok", SessionTTL: time.Hour}})
+	require.NoError(t, err)
+	app := fiber.New()
+	c.Register(app)
+	tok := sessionCookie(t, post(t, app, "/console/signin", url.Values{"user": {"carol"}, "password": {"tok"}}, ""))
+	code, _, _ := get(t, app, "/", "Cookie", cookieName+"="+tok)
+	require.Equal(t, 200, code)
+	now = now.Add(time.Hour)
+	code, _, _ = get(t, app, "/", "Cookie", cookieName+"="+tok)
+	require.Equal(t, 303, code, "expired on the server, whatever the cookie says")
+}
+
+func TestTrustedUserHeaderOnlyFromTrustedProxies(t *testing.T) {
+	st := &fakeStore{}
+	st.put(incident(1, alert.P0, alert.IncidentTriggered, t0))
+	for _, tc := range []struct {
+		name    string
+		proxies string
+		code    int
+	}{
+		{"from a trusted proxy", "0.0.0.0/0", 200}, // fiber's test connection comes from 0.0.0.0
+		{"from elsewhere", "10.0.0.0/8", 303},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: Auth{TrustedUserHeader: "X-Forwarded-User",
+				TrustedProxies: []netipPrefix{mustPrefix(t, tc.proxies)}}})
+			code, body, _ := get(t, app, "/", "X-Forwarded-User", "dave@example.com")
+			require.Equal(t, tc.code, code)
+			if code == 200 {
+				require.Contains(t, body, `data-testid="signed-in-user">dave@example.com<`)
+			}
+		})
+	}
+	_, err := New(st, Options{Auth: Auth{TrustedUserHeader: "X-Forwarded-User"}})
+	require.ErrorContains(t, err, "trusted_proxies")
+	_, err = New(st, Options{Auth: Auth{Users: map[string][]byte{"eve": []byte("plain")}}})
+	require.ErrorContains(t, err, `user "eve"`)
+}
+
+type netipPrefix = netip.Prefix
+
+func mustPrefix(t *testing.T, s string) netip.Prefix {
+	t.Helper()
+	p, err := netip.ParsePrefix(s)
+	require.NoError(t, err)
+	return p
+}
+
+func TestSignInIsThrottled(t *testing.T) {
+	st := &fakeStore{}
+	now := t0
+	c, err := New(st, Options{Actions: st, Now: func() time.Time { return now }, Auth: Auth{APIToken: "tok"}})
+	require.NoError(t, err)
+	app := fiber.New()
+	c.Register(app)
+	wrong := url.Values{"user": {"mallory"}, "password": {"guess"}}
+	for i := 0; i < signinBurst; i++ {
+		require.Equal(t, 401, post(t, app, "/console/signin", wrong, "").StatusCode)
+	}
+	resp := post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"tok"}}, "")
+	require.Equal(t, 429, resp.StatusCode, "even the right token waits once the burst is spent")
+	require.Equal(t, "6", resp.Header.Get("Retry-After"))
+	now = now.Add(signinEvery)
+	require.Equal(t, 303, post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"tok"}}, "").StatusCode)
+}
