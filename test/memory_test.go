@@ -91,7 +91,7 @@ func TestWorstCaseBodiesBoundPeakRSS(t *testing.T) {
 		t.Skip("needs /proc (Linux)")
 	}
 	if raceEnabled {
-		t.Skip("the race detector multiplies memory use; run without -race (make bench runs it)")
+		t.Skip("the race detector multiplies memory use; make test runs it again without -race")
 	}
 	sk := newSink(t)
 	c := startChild(t, writeConfig(t, t.TempDir(), sk.srv.URL+"/hook", ""))
