@@ -31,10 +31,13 @@ type options struct {
 	timers     int
 	targets    bool
 	postgres   string // DSN; empty: no PostgreSQL rows
+	// alertmanagerBin is an Alertmanager binary to run the workloads
+	// against too; empty: no Alertmanager rows.
+	alertmanagerBin string
 }
 
 // hiddenFlags are for the tool itself and left out of -help.
-var hiddenFlags = map[string]bool{"serve-baseline": true, "self-test": true}
+var hiddenFlags = map[string]bool{"serve-baseline": true, "serve-append": true, "append-file": true, "self-test": true}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -51,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logw = stderr
 	var o options
-	var workloads, serveAddr string
+	var workloads, serveAddr, appendAddr, appendFile string
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
@@ -69,6 +72,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
 	fs.BoolVar(&o.selfTest, "self-test", false, "run a second baseline in place of the gateway (tests this tool)")
 	fs.StringVar(&serveAddr, "serve-baseline", "", "serve the parse-only baseline on this address")
+	fs.StringVar(&appendAddr, "serve-append", "", "serve the durable-append ceiling on this address")
+	fs.StringVar(&appendFile, "append-file", "alerts.log", "the durable-append ceiling's file")
+	fs.StringVar(&o.alertmanagerBin, "alertmanager-bin", "", "also run each workload against this Alertmanager binary's /api/v2/alerts (make bench-alertmanager builds one; empty: skip)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./test/loadgen [flags]\n\nDurable ingest vs a parse-only baseline, and RSS per active alert.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -83,6 +89,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if appendAddr != "" {
+		if err := serveAppend(appendAddr, appendFile); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
 	if serveAddr != "" {
 		if err := serveBaseline(serveAddr); err != nil {
@@ -235,8 +248,12 @@ func scenarios(e *env, workloads []*workload) []scenario {
 	for _, wl := range workloads {
 		out = append(out,
 			scenario{Name: "baseline (parse only)", Baseline: true, Start: startBaseline, Workload: wl},
-			scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl},
+			scenario{Name: ceilingName, Ref: refCeiling, Start: startAppend, Workload: wl},
 		)
+		if e.opts.alertmanagerBin != "" {
+			out = append(out, scenario{Name: alertmanagerName, Ref: refAlertmanager, Start: startAlertmanager, Workload: wl})
+		}
+		out = append(out, scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl})
 		if e.pg != nil {
 			for _, n := range pgReplicas {
 				out = append(out, scenario{Name: pgRowName(n), Start: startPostgresGateways(n), Workload: wl})
@@ -314,11 +331,17 @@ func startGatewayConfig(ctx context.Context, e *env, extra string) (*servers, er
 	if err != nil {
 		return nil, err
 	}
-	p, err := startGatewayProc(ctx, e, dir, fmt.Sprintf(sqliteStorage, filepath.Join(dir, "bench.db")), extra)
+	db := filepath.Join(dir, "bench.db")
+	p, err := startGatewayProc(ctx, e, dir, fmt.Sprintf(sqliteStorage, db), extra)
 	if err != nil {
 		return nil, err
 	}
-	return one(p), nil
+	s := one(p)
+	if s.rows, err = newRowCounter(db, ""); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
 }
 
 // startGatewayProc runs alertgate serve with its config in dir and waits
