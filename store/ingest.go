@@ -237,6 +237,7 @@ func (s *Store) commitBatch(batch []*ingestReq) {
 func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	s.writeTxs.Add(1)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)

@@ -113,7 +113,10 @@ type Options struct {
 type Store struct {
 	w *sql.DB // the one writer connection
 	r *sql.DB // read-only pool
-	d dialect
+	// writeTxs counts the transactions begun on the writer
+	// (alertgate_store_write_transactions_total).
+	writeTxs atomic.Uint64
+	d        dialect
 
 	log      *zap.Logger
 	now      func() time.Time

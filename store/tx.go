@@ -87,6 +87,7 @@ func (s *Store) withTx(ctx context.Context, fn func(t *Tx) error) error {
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
+	s.writeTxs.Add(1)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)

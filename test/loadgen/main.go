@@ -34,6 +34,13 @@ type options struct {
 	// alertmanagerBin is an Alertmanager binary to run the workloads
 	// against too; empty: no Alertmanager rows.
 	alertmanagerBin string
+	// compareBin is a second alertgate binary run beside the first on
+	// SQLite (before/after comparisons in one run); empty: none.
+	compareBin string
+	// idle opens this many incidents in a fresh gateway and measures its
+	// idle cost over idleWindow (0: skip).
+	idle       int
+	idleWindow time.Duration
 }
 
 // hiddenFlags are for the tool itself and left out of -help.
@@ -65,10 +72,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.groupSize, "group-size", 25, "alerts per request in the grouped workload")
 	fs.BoolVar(&o.skipRSS, "skip-rss", false, "skip the RSS measurement")
 	fs.BoolVar(&o.targets, "targets", false, "also run each workload with every role paging a local webhook that answers in 1 ms, and one that hangs 10 s")
+	fs.IntVar(&o.idle, "idle", 0, "also measure a fresh gateway holding this many open incidents and receiving nothing: writer transactions per second and CPU (0: skip)")
+	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long the idle measurement counts")
 	fs.IntVar(&o.timers, "timers", 0, "also run each workload against a gateway holding this many pending escalation timers (0: skip)")
 	fs.StringVar(&o.postgres, "postgres", os.Getenv(postgresEnv), "also run each workload against gateways on this PostgreSQL database, 1 replica and 3, each in a fresh schema dropped afterwards (empty: skip)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
 	fs.StringVar(&o.gatewayBin, "gateway-bin", "", "use this alertgate binary instead of building ./cmd/alertgate")
+	fs.StringVar(&o.compareBin, "compare-bin", "", "also run each workload against this second alertgate binary on SQLite, right after the first (a before/after comparison in one run)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
 	fs.BoolVar(&o.selfTest, "self-test", false, "run a second baseline in place of the gateway (tests this tool)")
 	fs.StringVar(&serveAddr, "serve-baseline", "", "serve the parse-only baseline on this address")
@@ -117,7 +127,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := bench(ctx, o, args)
-	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil) {
+	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil || rep.Idle != nil) {
 		if werr := writeReport(rep, o.out, stdout); werr != nil {
 			fmt.Fprintf(stderr, "loadgen: %v\n", werr)
 			return 1
@@ -159,7 +169,10 @@ func (o *options) validate() error {
 			errs = append(errs, fmt.Errorf("unknown workload %q (want %s)", w, strings.Join(workloadNames, ", ")))
 		}
 	}
-	if len(o.workloads) == 0 && o.skipRSS {
+	if o.idle < 0 || o.idleWindow <= 0 {
+		errs = append(errs, errors.New("-idle must not be negative and -idle-window must be positive"))
+	}
+	if len(o.workloads) == 0 && o.skipRSS && o.idle == 0 {
 		errs = append(errs, errors.New("nothing to do: no workloads and -skip-rss"))
 	}
 	return errors.Join(errs...)
@@ -231,6 +244,14 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 		}
 		rep.Results = append(rep.Results, res)
 	}
+	if o.idle > 0 && !o.selfTest {
+		logf("idle: %s open incidents", fmtInt(uint64(o.idle)))
+		idle, err := runIdle(ctx, e, o.idle, o.idleWindow)
+		if err != nil {
+			return rep, fmt.Errorf("idle: %w", err)
+		}
+		rep.Idle = &idle
+	}
 	if !o.skipRSS {
 		mem, err := runMemory(ctx, e, gatewayStart(e), all["storm"].Gen)
 		if err != nil {
@@ -254,6 +275,9 @@ func scenarios(e *env, workloads []*workload) []scenario {
 			out = append(out, scenario{Name: alertmanagerName, Ref: refAlertmanager, Start: startAlertmanager, Workload: wl})
 		}
 		out = append(out, scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl})
+		if e.opts.compareBin != "" && !e.opts.selfTest {
+			out = append(out, scenario{Name: "gateway (SQLite, -compare-bin)", Start: startCompareGateway, Workload: wl})
+		}
 		if e.pg != nil {
 			for _, n := range pgReplicas {
 				out = append(out, scenario{Name: pgRowName(n), Start: startPostgresGateways(n), Workload: wl})
@@ -322,6 +346,16 @@ const (
 // startGateway runs alertgate serve on a new SQLite database.
 func startGateway(ctx context.Context, e *env) (*servers, error) {
 	return startGatewayConfig(ctx, e, "")
+}
+
+// startCompareGateway runs the -compare-bin binary on a new SQLite
+// database.
+func startCompareGateway(ctx context.Context, e *env) (*servers, error) {
+	other := *e
+	other.gatewayBin = e.opts.compareBin
+	s, err := startGatewayConfig(ctx, &other, "")
+	e.runs = other.runs
+	return s, err
 }
 
 // startGatewayConfig runs alertgate serve on a new SQLite database with

@@ -28,6 +28,7 @@ type report struct {
 	Workloads []*workload
 	Results   []result
 	Mem       *memResult
+	Idle      *idleResult
 	// Postgres describes the database of the PostgreSQL rows; when there
 	// are none, PostgresSkipped says why.
 	Postgres        string
@@ -172,6 +173,15 @@ func (rep *report) write(w io.Writer) error {
 			"/readyz answered and %s after %s distinct firing alerts (storm bodies: %d groups) were ingested at %s alerts/s; "+
 			"per active alert = (after − start) / alerts.\n\n",
 			memSettle, memSettle, fmtInt(mem.Alerts), numGroups, fmtInt(uint64(mem.Fill.rate()+0.5)))
+	}
+	if idle := rep.Idle; idle != nil {
+		b.WriteString("| open incidents, idle | writer transactions/s | ≤ 1/s | CPU, % of a core | < 1 % |\n|--:|--:|:-:|--:|:-:|\n")
+		fmt.Fprintf(&b, "| %s | %.2f | %s | %.2f %% | %s |\n\n", fmtInt(idle.Incidents), idle.txPerSecond(), passFail(idle.txPerSecond() <= 1),
+			idle.corePercent(), passFail(idle.corePercent() < 1))
+		fmt.Fprintf(&b, "Idle cost: a fresh gateway (SQLite) opens %s P2 incidents through the API (each with its pending escalation "+
+			"timers), finishes the immediate work, rests %s, then receives nothing for %s: transactions begun on the store's writer "+
+			"(`alertgate_store_write_transactions_total`) per second and the process's CPU time.\n\n",
+			fmtInt(idle.Incidents), idleSettle, idle.Window.Round(time.Second))
 	}
 	if n := rep.failures(); n > 0 {
 		fmt.Fprintf(&b, "**%s requests FAILED (non-2xx or transport errors); the figures above are not valid.**\n\n", fmtInt(n))
