@@ -86,6 +86,8 @@ type Engine struct {
 	// target, a clock jump) is not taken over by this same process.
 	mu      sync.Mutex
 	sending map[int64]bool
+
+	dg digestState // digest.go
 }
 
 // New builds the engine for a validated config.
