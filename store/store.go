@@ -341,7 +341,8 @@ func (s *Store) SetPolicy(c Classifier, p Planner, reopenWithin time.Duration, f
 	s.policy.Store(&policy{classifier: c, planner: p, reopen: reopenWithin, flapping: flapping})
 	s.cache.clearHashes()
 	if c != nil {
-		s.open.recheck(c.CanInhibit)
+		idx, _ := c.(inhibitIndex)
+		s.open.recheck(c.CanInhibit, idx)
 	}
 }
 
