@@ -29,7 +29,7 @@ BENCH_WORKLOADS ?= repeat,storm,grouped,incident,incident-grouped
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters ./rules ./store
 	$(GO) test -run '^$$' -bench TimerPrecision -benchtime 1x ./test
-	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -workloads $(BENCH_WORKLOADS)
+	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -idle 10000 -workloads $(BENCH_WORKLOADS)
 
 # The load tool's workloads against alertgate and the real Alertmanager
 # (the version in go.mod, built from its Go module) in the same run,

@@ -750,6 +750,7 @@ func (ap *applier) lockGroups(batch []*ingestReq) error {
 			}
 		}
 	}
+	ap.s.stmtsRun.Add(1)
 	_, err := ap.tx.ExecContext(ap.ctx, `SELECT count(pg_advisory_xact_lock($1, k)) FROM (SELECT unnest($2::int[]) AS k ORDER BY 1) AS sorted`, ap.s.lockClass, keys)
 	if err != nil {
 		return fmt.Errorf("lock groups: %w", err)
@@ -784,6 +785,7 @@ func (ap *applier) prefetch(batch []*ingestReq) error {
 			sources, fps = append(sources, k.source), append(fps, k.fingerprint)
 		}
 	}
+	ap.s.stmtsRun.Add(1)
 	rows, err := ap.tx.QueryContext(ap.ctx, `SELECT a.source, a.fingerprint, a.id, COALESCE(a.incident_id, 0), a.status, a.hash,
 COALESCE(i.status, ''), COALESCE(i.severity, 0), a.suppressed
 FROM unnest($1::text[], $2::text[]) AS k(source, fingerprint)

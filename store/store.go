@@ -116,6 +116,9 @@ type Store struct {
 	// writeTxs counts the transactions begun on the writer
 	// (alertgate_store_write_transactions_total).
 	writeTxs atomic.Uint64
+	// stmtsRun counts the statements run in them
+	// (alertgate_store_statements_total).
+	stmtsRun atomic.Uint64
 	d        dialect
 
 	log      *zap.Logger

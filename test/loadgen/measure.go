@@ -62,6 +62,25 @@ func (s *servers) cpuTime() (time.Duration, error) {
 	return sum, nil
 }
 
+// writerWork sums the statements and transactions the servers' store
+// writers have run (alertgate_store_statements_total and
+// alertgate_store_write_transactions_total); -1, -1 when a server does
+// not expose them.
+func (s *servers) writerWork() (stmts, txs float64) {
+	for _, p := range s.procs {
+		st, err := metricValue(p.addr, "alertgate_store_statements_total")
+		if err != nil {
+			return -1, -1
+		}
+		tx, err := metricValue(p.addr, "alertgate_store_write_transactions_total")
+		if err != nil {
+			return -1, -1
+		}
+		stmts, txs = stmts+st, txs+tx
+	}
+	return stmts, txs
+}
+
 // rowCounter counts the rows of every table of a gateway's database.
 type rowCounter struct {
 	db       *sql.DB

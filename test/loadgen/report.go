@@ -112,14 +112,15 @@ func (rep *report) write(w io.Writer) error {
 		"(buckets at most 1.6 %% wide). alerts/s counts 2xx answers only. CPU-µs/alert is the server processes' user+system CPU "+
 		"time over the measured phase (/proc/PID/stat; not the client's, not PostgreSQL's) per alert answered 2xx; rows/alert is the "+
 		"change in rows of every table of the gateway's database over the measured phase per alert (work still queued, "+
-		"such as escalation steps not yet run, is not in it). The durable-append ceiling decodes like the baseline, then appends "+
+		"such as escalation steps not yet run, is not in it); stmts/alert counts the statements run in the gateway's writer "+
+		"transactions (ingest, escalation steps, claims; `alertgate_store_statements_total`) over the measured phase per alert. The durable-append ceiling decodes like the baseline, then appends "+
 		"the body to a file with every request waiting in one write + fdatasync (group commit) before it answers: the cheapest "+
 		"durable commit, no SQL. vs ceiling and vs Alertmanager compare alerts/s with those rows of the same workload.\n\n",
 		fmtInt(uint64(rep.BodyBytes)), ingestPath, rep.Conns, rep.Warmup, rep.Duration)
 
 	if len(rep.Results) > 0 {
-		b.WriteString("| workload | server | alerts/s | p50 | p99 | CPU-µs/alert | rows/alert | vs baseline | vs ceiling | vs Alertmanager | requests | failed |\n")
-		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		b.WriteString("| workload | server | alerts/s | p50 | p99 | CPU-µs/alert | rows/alert | stmts/alert | vs baseline | vs ceiling | vs Alertmanager | requests | failed |\n")
+		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, r := range rep.Results {
 			vs, vsCeiling, vsAM, rows := "", "", "", ""
 			if pct, ok := rep.ratio(r); ok {
@@ -136,13 +137,17 @@ func (rep *report) write(w io.Writer) error {
 			if r.Rows != nil {
 				rows = fmt.Sprintf("%.2f", r.rowsPerAlert())
 			}
+			stmts := ""
+			if v := r.stmtsPerAlert(); v >= 0 {
+				stmts = fmt.Sprintf("%.1f", v)
+			}
 			failed := fmtInt(r.Stats.failures())
 			if r.Stats.failures() > 0 {
 				failed = "**" + failed + "**"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n",
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n",
 				r.Workload, r.Server, fmtInt(uint64(r.Stats.rate()+0.5)),
-				fmtDur(r.Stats.lat.percentile(50)), fmtDur(r.Stats.lat.percentile(99)), r.cpuPerAlert(), rows,
+				fmtDur(r.Stats.lat.percentile(50)), fmtDur(r.Stats.lat.percentile(99)), r.cpuPerAlert(), rows, stmts,
 				vs, vsCeiling, vsAM, fmtInt(r.Stats.ok+r.Stats.failures()), failed)
 		}
 		b.WriteString("\n")
@@ -274,7 +279,11 @@ func (rep *report) rowsByTable() []string {
 		for i, t := range tables {
 			parts[i] = fmt.Sprintf("%s %.2f", t, float64(r.Rows[t])/float64(r.Stats.alerts))
 		}
-		out = append(out, fmt.Sprintf("*%s*, %s: %s", r.Workload, r.Server, strings.Join(parts, ", ")))
+		line := fmt.Sprintf("*%s*, %s: %s", r.Workload, r.Server, strings.Join(parts, ", "))
+		if v := r.stmtsPerAlert(); v >= 0 {
+			line += fmt.Sprintf("; %.1f statements in %.2f writer transactions per alert", v, r.Txs/float64(r.Stats.alerts))
+		}
+		out = append(out, line)
 	}
 	return out
 }

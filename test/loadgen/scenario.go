@@ -138,6 +138,10 @@ type result struct {
 	// Rows is the change in rows per table of the gateway's database over
 	// the timed phase; nil when the row has no database.
 	Rows map[string]int64
+	// Stmts and Txs are the statements and transactions the gateways'
+	// writers ran over the timed phase (their /metrics), when StmtsRead.
+	Stmts, Txs float64
+	StmtsRead  bool
 }
 
 // Kinds of reference rows besides the parse-only baseline.
@@ -191,6 +195,10 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 			return res, err
 		}
 	}
+	var stmts0, txs0 float64
+	if p.rows != nil {
+		stmts0, txs0 = p.writerWork()
+	}
 	cpuBefore, err := p.cpuTime()
 	if err != nil {
 		return res, err
@@ -207,6 +215,11 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 			return res, err
 		}
 		res.Rows = rowDelta(rowsBefore, after)
+		if stmts0 >= 0 {
+			if s1, t1 := p.writerWork(); s1 >= 0 {
+				res.Stmts, res.Txs, res.StmtsRead = s1-stmts0, t1-txs0, true
+			}
+		}
 	}
 	logf("  %.0f alerts/s, p50 %s, p99 %s, %.0f CPU-µs/alert, %.2f rows/alert", res.Stats.rate(), fmtDur(res.Stats.lat.percentile(50)),
 		fmtDur(res.Stats.lat.percentile(99)), res.cpuPerAlert(), res.rowsPerAlert())
@@ -298,6 +311,15 @@ func (r result) cpuPerAlert() float64 {
 		return 0
 	}
 	return float64(r.CPU.Microseconds()) / float64(r.Stats.alerts)
+}
+
+// stmtsPerAlert returns the writer statements per alert stored, -1 when
+// not read.
+func (r result) stmtsPerAlert() float64 {
+	if !r.StmtsRead || r.Stats.alerts == 0 {
+		return -1
+	}
+	return r.Stmts / float64(r.Stats.alerts)
 }
 
 // rowsPerAlert returns the rows added per alert stored, all tables.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,4 +50,30 @@ func TestInhibitSourcesByKey(t *testing.T) {
 	require.NoError(t, err)
 	o.recheck(noIndex.CanInhibit, noIndex)
 	require.Equal(t, []int64{2, 4, 5}, ids("web"), "no shared equal label: every candidate")
+}
+
+// The writer's counters: one transaction per ingest batch, the statements
+// it ran, nothing for a repeat answered from memory.
+func TestWriterCounters(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		s := db.openTest(t, newClock())
+		ctx := context.Background()
+		tx0, st0 := s.WriteTransactions(), s.Statements()
+		a := firing("DiskFull", "db", "fp1")
+		_, err := s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		require.Equal(t, uint64(1), s.WriteTransactions()-tx0, "one group commit")
+		opened := s.Statements() - st0
+		require.Greater(t, opened, uint64(3), "alert, incident, timeline, jobs")
+
+		tx1, st1 := s.WriteTransactions(), s.Statements()
+		_, err = s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		require.Zero(t, s.WriteTransactions()-tx1, "an unchanged repeat writes nothing")
+		require.Zero(t, s.Statements()-st1)
+
+		_, err = s.Secret(ctx, "x")
+		require.NoError(t, err)
+		require.Equal(t, uint64(1), s.WriteTransactions()-tx1)
+	})
 }
