@@ -30,6 +30,13 @@
 // alerts; one instance, no cluster, a receiver without integrations) and
 // the report gives the gateway's alerts/s as a ratio of Alertmanager's.
 //
+// With -compare-bin PATH each workload also runs against a second
+// alertgate binary on SQLite, right after the first: a before/after
+// comparison in one run. With -idle N a fresh gateway opens N incidents,
+// finishes their immediate work and then receives nothing for
+// -idle-window: the report gives its writer transactions per second
+// (alertgate_store_write_transactions_total) and its CPU in % of a core.
+//
 // With -postgres DSN (default $ALERTGATE_TEST_POSTGRES_DSN; without one
 // the report says these rows were skipped) each workload also runs
 // against the gateway on PostgreSQL: one replica, and three gateway
