@@ -6,7 +6,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short bench chaos lint fuzz docker clean
+.PHONY: run build test test-short bench bench-alertmanager chaos lint fuzz docker clean
 
 run:
 	$(GO) run ./cmd/alertgate serve --log-format console $(if $(CONFIG),--config $(CONFIG))
@@ -25,12 +25,36 @@ test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
 # Go benchmarks, then the HTTP load tool (durable ingest vs a parse-only
-# baseline in the same run, and RSS at 100k active alerts).
+# baseline and the durable-append ceiling in the same run, CPU and rows
+# per alert, and RSS at 100k active alerts). PostgreSQL rows too when
+# ALERTGATE_TEST_POSTGRES_DSN is set.
+BENCH_WORKLOADS ?= repeat,storm,grouped,incident,incident-grouped
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters ./rules ./store ./server
 	$(GO) test -count=1 -run '^TestWorstCaseBodiesBoundPeakRSS$$' -v ./test
 	$(GO) test -run '^$$' -bench TimerPrecision -benchtime 1x ./test
-	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -workloads repeat,storm,grouped
+	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -idle 10000 -workloads $(BENCH_WORKLOADS)
+
+# The load tool's workloads against alertgate and the real Alertmanager
+# (the version in go.mod, built from its Go module) in the same run,
+# with alertgate/Alertmanager ratios. The module holds no web UI assets
+# (ui/app/dist is built by npm in Alertmanager's release process), so
+# bin/alertmanager is built from a scratch copy of the module from the
+# module cache with two placeholder index.html files in ui/app/dist: the
+# API is unchanged, the UI serves the placeholder. Nothing is fetched but
+# Go modules through GOPROXY; the copy is deleted after the build.
+AM_MODULE := github.com/prometheus/alertmanager
+bench-alertmanager: bin/alertmanager
+	$(GO) run ./test/loadgen -duration 10s -conns 64 -skip-rss -alertmanager-bin bin/alertmanager -workloads $(BENCH_WORKLOADS)
+
+bin/alertmanager: go.mod
+	@$(GO) mod download $(AM_MODULE)
+	@set -e; src=$$($(GO) list -m -f '{{.Dir}}' $(AM_MODULE)); tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		echo "building $(AM_MODULE)/cmd/alertmanager $$($(GO) list -m -f '{{.Version}}' $(AM_MODULE)) (UI assets stubbed)"; \
+		cp -R "$$src" "$$tmp/am"; chmod -R u+w "$$tmp/am"; \
+		for d in elm mantine; do mkdir -p "$$tmp/am/ui/app/dist/$$d"; \
+			echo '<!doctype html><title>Alertmanager</title><p>web UI not built (alertgate benchmark build)' > "$$tmp/am/ui/app/dist/$$d/index.html"; done; \
+		mkdir -p bin; cd "$$tmp/am" && GOFLAGS=-mod=mod $(GO) build -o "$(CURDIR)/bin/alertmanager" ./cmd/alertmanager
 
 # Chaos, not part of make test (about 3 minutes per engine): load with
 # SIGKILLs and restarts of the gateway paging healthy, slow, 429, 500 and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -33,6 +34,43 @@ type DigestStore interface {
 // take over a send its claimant never finished (it died mid-send).
 const digestLease = 5 * time.Minute
 
+// digestRecheck is how long a digest found sent (its claims refused) is
+// left alone before the store is asked again: a refused claim may also be
+// another replica's send in progress, which could still fail.
+const digestRecheck = time.Minute
+
+// digestState is what the digest loop keeps in memory between engine
+// passes, so that an idle gateway does not ask the store on every pass:
+// the database's epoch (fixed once written), the time zone, and per period
+// the digest time whose sends are settled and until when.
+type digestState struct {
+	mu      sync.Mutex
+	epoch   time.Time // zero until read
+	zone    string
+	loc     *time.Location
+	settled map[string]settledDigest
+}
+
+// settledDigest is a period's digest whose every send was done or claimed
+// at the last look; the period is skipped until its next digest time, or
+// until recheck.
+type settledDigest struct {
+	at, recheck time.Time
+}
+
+// location returns the configured zone, loaded once per name.
+func (s *digestState) location(name string) (*time.Location, error) {
+	if s.loc != nil && s.zone == name {
+		return s.loc, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("digests.time_zone: %w", err)
+	}
+	s.zone, s.loc = name, loc
+	return loc, nil
+}
+
 // digestPeriods in the order they are sent.
 var digestPeriods = []string{config.DigestDaily, config.DigestWeekly, config.DigestMonthly}
 
@@ -47,6 +85,11 @@ func lastDigest(period string, d config.Digests, now time.Time) (at, from time.T
 			return at, from, fmt.Errorf("digests.time_zone: %w", err)
 		}
 	}
+	return lastDigestIn(period, d, loc, now)
+}
+
+// lastDigestIn is lastDigest in the zone loc.
+func lastDigestIn(period string, d config.Digests, loc *time.Location, now time.Time) (at, from time.Time, err error) {
 	h, m := 9, 0
 	if d.At != "" {
 		if h, m, err = config.ParseClock(d.At); err != nil {
@@ -115,22 +158,42 @@ func digestSeverities(cfg *config.Config, period string) map[string][]alert.Seve
 // restarts and replicas; a digest whose time passed while the gateway was
 // down is sent when it comes back, once. Digests never cover time before
 // the database first served.
+//
+// Between digest times a pass costs no store round trip: the epoch is
+// read once, and a period whose current digest was sent (or found claimed)
+// is skipped until its next digest time, or for digestRecheck when a
+// claim was refused (it may be another replica's send still in progress).
 func (e *Engine) runDigests(ctx context.Context) error {
 	if e.digests == nil || !e.digests.Leader() {
 		return nil
 	}
+	e.dg.mu.Lock()
+	defer e.dg.mu.Unlock()
 	r := e.routing.Load()
 	now := e.now()
-	epoch, err := e.digests.Epoch(ctx)
-	if err != nil {
-		return err
-	}
-	for _, period := range digestPeriods {
-		at, from, err := lastDigest(period, r.cfg.Escalation.Digests, now)
+	if e.dg.epoch.IsZero() {
+		epoch, err := e.digests.Epoch(ctx)
 		if err != nil {
 			return err
 		}
-		if !at.After(epoch) {
+		e.dg.epoch = epoch
+	}
+	loc := time.UTC
+	if z := r.cfg.Escalation.Digests.TimeZone; z != "" {
+		var err error
+		if loc, err = e.dg.location(z); err != nil {
+			return err
+		}
+	}
+	for _, period := range digestPeriods {
+		at, from, err := lastDigestIn(period, r.cfg.Escalation.Digests, loc, now)
+		if err != nil {
+			return err
+		}
+		if !at.After(e.dg.epoch) {
+			continue
+		}
+		if s, ok := e.dg.settled[period]; ok && s.at.Equal(at) && now.Before(s.recheck) {
 			continue
 		}
 		bySev := digestSeverities(r.cfg, period)
@@ -139,10 +202,18 @@ func (e *Engine) runDigests(ctx context.Context) error {
 			roles = append(roles, role)
 		}
 		sort.Strings(roles)
+		settled := true
 		for _, role := range roles {
 			if err := e.sendDigest(ctx, r, role, period, bySev[role], from, at); err != nil {
+				settled = false
 				e.log.Warn("digest", zap.String("role", role), zap.String("period", period), zap.Error(err))
 			}
+		}
+		if settled {
+			if e.dg.settled == nil {
+				e.dg.settled = map[string]settledDigest{}
+			}
+			e.dg.settled[period] = settledDigest{at: at, recheck: now.Add(digestRecheck)}
 		}
 	}
 	return nil

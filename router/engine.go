@@ -96,6 +96,8 @@ type Engine struct {
 	// unknownAt is when deliveries of targets not configured were last
 	// claimed.
 	unknownAt time.Time
+
+	dg digestState // digest.go
 }
 
 // Deliveries of targets no longer configured (to be dead-lettered) are

@@ -78,14 +78,21 @@ type matcher struct {
 	*labels.Matcher
 	literals []string // non-nil: the fast path applies
 	fold     bool
+	// text is Matcher.String(), written once: Alertmanager's String
+	// builds a strings.Replacer per call, and Explain names every matcher
+	// that does not hold.
+	text string
 }
+
+// String returns the matcher as Alertmanager writes it.
+func (m matcher) String() string { return m.text }
 
 func newMatcher(s string) (matcher, error) {
 	m, err := labels.ParseMatcher(s)
 	if err != nil {
 		return matcher{}, err
 	}
-	out := matcher{Matcher: m}
+	out := matcher{Matcher: m, text: m.String()}
 	if m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp {
 		out.literals, out.fold = literalAlternatives(m.Value)
 	}

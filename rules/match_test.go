@@ -109,3 +109,17 @@ func TestLiteralFastPathOnlyForLiterals(t *testing.T) {
 		require.Nil(t, m.literals, s)
 	}
 }
+
+// A matcher's text is Alertmanager's, written once: Explain names every
+// matcher that does not hold, and Alertmanager's String builds a
+// strings.Replacer per call.
+func TestMatcherTextIsWrittenOnce(t *testing.T) {
+	for _, s := range []string{`severity="critical"`, `summary=~"a\"b\\\\c.*"`, `team!="db\nops"`, `env!~"(?i)prod|staging"`} {
+		t.Run(s, func(t *testing.T) {
+			m, err := newMatcher(s)
+			require.NoError(t, err)
+			require.Equal(t, m.Matcher.String(), m.String())
+			require.Zero(t, testing.AllocsPerRun(100, func() { _ = m.String() }))
+		})
+	}
+}

@@ -88,12 +88,15 @@ type rule struct {
 // and inhibit rules. It is immutable and safe for concurrent use; a config
 // reload builds a new Engine.
 type Engine struct {
-	rules       []rule
-	groupBy     []string
-	fallback    alert.Severity
-	silences    []Silence
-	windows     []window
-	inhibit     []inhibitRule
+	rules    []rule
+	groupBy  []string
+	fallback alert.Severity
+	silences []Silence
+	windows  []window
+	inhibit  []inhibitRule
+	// inhibitKey are the names every inhibit rule requires equal on source
+	// and target (InhibitTargetKey); nil: none.
+	inhibitKey  []string
 	sourceTypes map[string]string
 	// runbooks are the configured runbooks with matchers, in order;
 	// runbookURLs the url of every configured runbook by name.

@@ -265,3 +265,16 @@ func TestBadRunbookMatcherIsAnError(t *testing.T) {
 	_, err := New(cfg)
 	require.ErrorContains(t, err, `runbook "x": matcher`)
 }
+
+// BenchmarkExplainDefaultRules is the timeline's explanation of a new
+// incident's first alert (the store's writer runs it once per incident).
+func BenchmarkExplainDefaultRules(b *testing.B) {
+	e, err := New(config.Default())
+	require.NoError(b, err)
+	a := am(map[string]string{"alertname": "ServiceHighErrorRate", "service_name": "frontend", "severity": "critical", "signal": "errors"})
+	a.Title = "frontend error rate above 5%"
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = e.Explain(&a)
+	}
+}

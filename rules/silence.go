@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -120,5 +121,25 @@ func (e *Engine) compileSuppression(cfg *config.Config) error {
 		}
 		e.inhibit = append(e.inhibit, r)
 	}
+	e.inhibitKey = commonEqual(e.inhibit)
 	return nil
+}
+
+// commonEqual returns the names in every inhibit rule's equal list, sorted;
+// nil when there is no rule or no name all of them share.
+func commonEqual(rs []inhibitRule) []string {
+	if len(rs) == 0 {
+		return nil
+	}
+	var out []string
+	for _, n := range sortedCopy(rs[0].equal) {
+		all := true
+		for _, r := range rs[1:] {
+			all = all && slices.Contains(r.equal, n)
+		}
+		if all && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

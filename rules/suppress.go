@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,6 +161,38 @@ func (e *Engine) CanInhibit(src *InhibitSource) bool {
 		}
 	}
 	return false
+}
+
+// InhibitTargetKey returns the values of the labels every inhibit rule
+// requires equal (see Suppress), for an alert about to open an incident:
+// only an open incident whose InhibitSourceKey is the same can inhibit
+// it, so the store hands Suppress only those. indexed is false when the
+// rules share no equal label (every candidate must be tried); key is ""
+// with indexed true when a value is empty (nothing can inhibit the alert).
+func (e *Engine) InhibitTargetKey(a *alert.Alert, d *Decision) (key string, indexed bool) {
+	return inhibitKey(e.inhibitKey, &view{a: a, category: d.Category, priority: d.Severity.String()})
+}
+
+// InhibitSourceKey is InhibitTargetKey for an open incident as a source.
+func (e *Engine) InhibitSourceKey(src *InhibitSource) (key string, indexed bool) {
+	return inhibitKey(e.inhibitKey, &view{a: &src.Alert, priority: src.Severity.String()})
+}
+
+// inhibitKey joins the values of names in v; "" when one is empty.
+func inhibitKey(names []string, v *view) (string, bool) {
+	if len(names) == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	for _, n := range names {
+		val := v.value(n)
+		if val == "" {
+			return "", true
+		}
+		b.WriteString(strconv.Quote(val))
+		b.WriteByte(',')
+	}
+	return b.String(), true
 }
 
 // hasValues reports whether every name has a non-empty value in v.

@@ -239,3 +239,49 @@ func TestServicelessP0InhibitsNothing(t *testing.T) {
 	sup, ok := e.Suppress(&cert, &d, t0, nil, []InhibitSource{src})
 	require.False(t, ok, "inhibited: %+v", sup)
 }
+
+// The inhibition key: only a source with the target's key can inhibit it,
+// so the store hands Suppress only those.
+func TestInhibitKeys(t *testing.T) {
+	type L = map[string]string
+	rule := func(equal ...string) config.InhibitRule {
+		return config.InhibitRule{SourceMatchers: []string{`priority="P0"`}, TargetMatchers: []string{`priority=~"P1|P2|P3"`}, Equal: equal}
+	}
+	cases := []struct {
+		name          string
+		rules         []config.InhibitRule
+		target        L
+		source        L
+		indexed, same bool
+		emptyTarget   bool
+	}{
+		{name: "default: by service", rules: []config.InhibitRule{rule("service")}, target: L{"service": "api"}, source: L{"service": "api"}, indexed: true, same: true},
+		{name: "other service", rules: []config.InhibitRule{rule("service")}, target: L{"service": "api"}, source: L{"service": "db"}, indexed: true},
+		{name: "target without the label: nothing can inhibit it", rules: []config.InhibitRule{rule("service")}, target: L{}, source: L{"service": "api"},
+			indexed: true, emptyTarget: true},
+		{name: "names shared by every rule", rules: []config.InhibitRule{rule("service", "cluster"), rule("cluster")}, target: L{"service": "a", "cluster": "c"},
+			source: L{"service": "b", "cluster": "c"}, indexed: true, same: true},
+		{name: "a rule without equal: no index", rules: []config.InhibitRule{rule("service"), rule()}, target: L{"service": "api"}, source: L{"service": "db"}},
+		{name: "no rules: no index", target: L{"service": "api"}, source: L{"service": "api"}},
+		{name: "values are quoted, not joined ambiguously", rules: []config.InhibitRule{rule("a", "b")}, target: L{"a": "x,", "b": "y"},
+			source: L{"a": "x", "b": ",y"}, indexed: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Inhibit = tc.rules
+			e, err := New(cfg)
+			require.NoError(t, err)
+			ta := alert.Alert{Labels: tc.target}
+			tk, tIdx := e.InhibitTargetKey(&ta, &Decision{Severity: alert.P2})
+			sk, sIdx := e.InhibitSourceKey(&InhibitSource{Severity: alert.P0, Alert: alert.Alert{Labels: tc.source}})
+			require.Equal(t, tc.indexed, tIdx)
+			require.Equal(t, tc.indexed, sIdx)
+			if !tc.indexed {
+				return
+			}
+			require.Equal(t, tc.emptyTarget, tk == "")
+			require.Equal(t, tc.same, tk == sk && tk != "")
+		})
+	}
+}

@@ -143,7 +143,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	configs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "alertgate_replica_configs", Help: "Different configs the live replicas run (1 when all run the same file).",
 	}, func() float64 { _, n := st.ReplicaCounts(); return float64(n) })
-	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(g.targetNames), leader, replicas, configs)
+	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(g.targetNames), st.WriteTxCollector(), st.StatementCollector(), leader, replicas, configs)
 	if err := g.setIdentity(ctx, opts.Version, cfg); err != nil {
 		st.Close()
 		return nil, err

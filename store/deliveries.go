@@ -102,6 +102,33 @@ type queueCollector struct {
 	targets func() []string
 }
 
+// WriteTxCollector exports the number of transactions begun on the
+// writer (ingest batches and every other write), so that idle write load
+// shows: alertgate_store_write_transactions_total.
+func (s *Store) WriteTxCollector() prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "alertgate_store_write_transactions_total",
+		Help: "Transactions begun on the store's writer connection (ingest batches, escalation steps, claims, leases).",
+	}, func() float64 { return float64(s.WriteTransactions()) })
+}
+
+// WriteTransactions returns the number of transactions begun on the
+// writer so far.
+func (s *Store) WriteTransactions() uint64 { return s.writeTxs.Load() }
+
+// StatementCollector exports the number of statements run in the
+// writer's transactions: alertgate_store_statements_total.
+func (s *Store) StatementCollector() prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "alertgate_store_statements_total",
+		Help: "Statements run in transactions on the store's writer connection.",
+	}, func() float64 { return float64(s.Statements()) })
+}
+
+// Statements returns the number of statements run in the writer's
+// transactions so far.
+func (s *Store) Statements() uint64 { return s.stmtsRun.Load() }
+
 var queueDesc = prometheus.NewDesc("alertgate_delivery_queue",
 	"Deliveries by target and state: pending (waiting, including retries), running (being sent), dead (dead letters).",
 	[]string{"target", "state"}, nil)

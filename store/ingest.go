@@ -247,6 +247,7 @@ func (s *Store) commitBatch(batch []*ingestReq) {
 func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	s.writeTxs.Add(1)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
@@ -759,6 +760,7 @@ func (ap *applier) lockGroups(batch []*ingestReq) error {
 			}
 		}
 	}
+	ap.s.stmtsRun.Add(1)
 	_, err := ap.tx.ExecContext(ap.ctx, `SELECT count(pg_advisory_xact_lock($1, k)) FROM (SELECT unnest($2::int[]) AS k ORDER BY 1) AS sorted`, ap.s.lockClass, keys)
 	if err != nil {
 		return fmt.Errorf("lock groups: %w", err)
@@ -793,6 +795,7 @@ func (ap *applier) prefetch(batch []*ingestReq) error {
 			sources, fps = append(sources, k.source), append(fps, k.fingerprint)
 		}
 	}
+	ap.s.stmtsRun.Add(1)
 	rows, err := ap.tx.QueryContext(ap.ctx, `SELECT a.source, a.fingerprint, a.id, COALESCE(a.incident_id, 0), a.status, a.hash,
 COALESCE(i.status, ''), COALESCE(i.severity, 0), a.suppressed
 FROM unnest($1::text[], $2::text[]) AS k(source, fingerprint)

@@ -113,7 +113,13 @@ type Options struct {
 type Store struct {
 	w *sql.DB // the one writer connection
 	r *sql.DB // read-only pool
-	d dialect
+	// writeTxs counts the transactions begun on the writer
+	// (alertgate_store_write_transactions_total).
+	writeTxs atomic.Uint64
+	// stmtsRun counts the statements run in them
+	// (alertgate_store_statements_total).
+	stmtsRun atomic.Uint64
+	d        dialect
 
 	log      *zap.Logger
 	now      func() time.Time
@@ -338,7 +344,8 @@ func (s *Store) SetPolicy(c Classifier, p Planner, reopenWithin time.Duration, f
 	s.policy.Store(&policy{classifier: c, planner: p, reopen: reopenWithin, flapping: flapping})
 	s.cache.clearHashes()
 	if c != nil {
-		s.open.recheck(c.CanInhibit)
+		idx, _ := c.(inhibitIndex)
+		s.open.recheck(c.CanInhibit, idx)
 	}
 }
 

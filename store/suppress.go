@@ -42,13 +42,30 @@ type Silence struct {
 // needs: every open incident with its severity and first alert, and among
 // them the candidates — those whose alert matches some inhibit rule's
 // source matchers (with the default rule, the open P0s). Only candidates
-// are handed to the rules, as one slice rebuilt when they change.
+// are handed to the rules, as one slice rebuilt when they change. When
+// the classifier indexes inhibition (every inhibit rule requires the same
+// labels equal, as the default's service), the candidates are also filed
+// by those labels' values and an alert is checked only against the
+// candidates with its own values: in a storm of new incidents the check
+// stays the size of one service's open P0s, not of all of them.
 type openIncidents struct {
 	mu    sync.RWMutex
 	all   map[int64]inhibitEntry
 	cands map[int64]rules.InhibitSource
 	list  []rules.InhibitSource // candidates, sorted; nil after a change
 	can   func(*rules.InhibitSource) bool
+	idx   inhibitIndex // nil: no index
+	keys  map[int64]string
+	byKey map[string]map[int64]struct{}
+	lists map[string][]rules.InhibitSource // per key, sorted; built on demand
+}
+
+// inhibitIndex is what a classifier offers to index inhibition
+// (rules.Engine): keys such that only a source with the target's key can
+// inhibit it; indexed false when there is no such key.
+type inhibitIndex interface {
+	InhibitTargetKey(a *alert.Alert, d *rules.Decision) (key string, indexed bool)
+	InhibitSourceKey(src *rules.InhibitSource) (key string, indexed bool)
 }
 
 type inhibitEntry struct {
@@ -57,7 +74,8 @@ type inhibitEntry struct {
 }
 
 func newOpenIncidents() *openIncidents {
-	return &openIncidents{all: map[int64]inhibitEntry{}, cands: map[int64]rules.InhibitSource{}}
+	return &openIncidents{all: map[int64]inhibitEntry{}, cands: map[int64]rules.InhibitSource{},
+		keys: map[int64]string{}, byKey: map[string]map[int64]struct{}{}, lists: map[string][]rules.InhibitSource{}}
 }
 
 // update files e as a candidate or not; the caller holds mu.
@@ -68,10 +86,36 @@ func (o *openIncidents) update(id int64, e inhibitEntry) {
 	case is:
 		o.cands[id] = e.src
 		o.list = nil
+		o.unfile(id)
+		if o.idx != nil {
+			if k, ok := o.idx.InhibitSourceKey(&e.src); ok {
+				o.keys[id] = k
+				if o.byKey[k] == nil {
+					o.byKey[k] = map[int64]struct{}{}
+				}
+				o.byKey[k][id] = struct{}{}
+				delete(o.lists, k)
+			}
+		}
 	case was:
 		delete(o.cands, id)
 		o.list = nil
+		o.unfile(id)
 	}
+}
+
+// unfile removes a candidate from the index; the caller holds mu.
+func (o *openIncidents) unfile(id int64) {
+	k, ok := o.keys[id]
+	if !ok {
+		return
+	}
+	delete(o.keys, id)
+	delete(o.byKey[k], id)
+	if len(o.byKey[k]) == 0 {
+		delete(o.byKey, k)
+	}
+	delete(o.lists, k)
 }
 
 func (o *openIncidents) set(id int64, groupKey string, src rules.InhibitSource) {
@@ -99,19 +143,62 @@ func (o *openIncidents) remove(id int64) {
 	if _, ok := o.cands[id]; ok {
 		delete(o.cands, id)
 		o.list = nil
+		o.unfile(id)
 	}
 }
 
-// recheck re-files every open incident with a new test (config reload).
-func (o *openIncidents) recheck(can func(*rules.InhibitSource) bool) {
+// recheck re-files every open incident with a new test and index (config
+// reload); idx may be nil.
+func (o *openIncidents) recheck(can func(*rules.InhibitSource) bool, idx inhibitIndex) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.can = can
+	o.can, o.idx = can, idx
 	clear(o.cands)
+	clear(o.keys)
+	clear(o.byKey)
+	clear(o.lists)
 	o.list = nil
 	for id, e := range o.all {
 		o.update(id, e)
 	}
+}
+
+// sourcesFor returns the candidate inhibitors of an alert about to open an
+// incident: those filed under its key when inhibition is indexed, else
+// every candidate (sources). The slice is shared and must not be modified.
+func (o *openIncidents) sourcesFor(a *alert.Alert, d *rules.Decision) []rules.InhibitSource {
+	o.mu.RLock()
+	idx := o.idx
+	if idx == nil {
+		o.mu.RUnlock()
+		return o.sources()
+	}
+	k, indexed := idx.InhibitTargetKey(a, d)
+	if !indexed {
+		o.mu.RUnlock()
+		return o.sources()
+	}
+	if k == "" || len(o.byKey[k]) == 0 {
+		o.mu.RUnlock()
+		return nil
+	}
+	l, ok := o.lists[k]
+	o.mu.RUnlock()
+	if ok {
+		return l
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if l, ok := o.lists[k]; ok {
+		return l
+	}
+	l = make([]rules.InhibitSource, 0, len(o.byKey[k]))
+	for id := range o.byKey[k] {
+		l = append(l, o.cands[id])
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].IncidentID < l[j].IncidentID })
+	o.lists[k] = l
+	return l
 }
 
 // sources returns the candidate inhibitors. The slice is shared and must
@@ -206,7 +293,7 @@ func (s *Store) silencesNow() []rules.Silence {
 // suppress reports whether an alert that would open an incident is
 // silenced, in a maintenance window, or inhibited by another open incident.
 func (ap *applier) suppress(it *item) (rules.Suppression, bool) {
-	return ap.pol.classifier.Suppress(&it.a, &it.d, ap.now, ap.s.silencesNow(), ap.s.open.sources())
+	return ap.pol.classifier.Suppress(&it.a, &it.d, ap.now, ap.s.silencesNow(), ap.s.open.sourcesFor(&it.a, &it.d))
 }
 
 // recordSuppressed notes a suppressed alert: it is stored with its reason
@@ -466,7 +553,7 @@ func (s *Store) Reevaluate(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		d := pol.classifier.Evaluate(&a)
-		if sup, ok := pol.classifier.Suppress(&a, &d, now, s.silencesNow(), s.open.sources()); ok && sup.Kind+":"+sup.ID == tag {
+		if sup, ok := pol.classifier.Suppress(&a, &d, now, s.silencesNow(), s.open.sourcesFor(&a, &d)); ok && sup.Kind+":"+sup.ID == tag {
 			continue // still suppressed, for the same reason
 		}
 		items = append(items, item{a: a, d: d, hash: uint64(h), key: alertKey{a.Source, a.Fingerprint}, data: data, reevaluate: true})

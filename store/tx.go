@@ -87,6 +87,7 @@ func (s *Store) withTx(ctx context.Context, fn func(t *Tx) error) error {
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
+	s.writeTxs.Add(1)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
@@ -242,6 +243,7 @@ func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 // first time is prepared on the transaction alone and, after the commit,
 // on the pool for every later transaction.
 func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	t.s.stmtsRun.Add(1)
 	t.s.stmtMu.Lock()
 	st, ok := t.s.stmts[q]
 	t.s.stmtMu.Unlock()

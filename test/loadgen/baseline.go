@@ -26,7 +26,7 @@ const (
 // POST /api/v1/alerts/:source decodes the whole Alertmanager webhook body
 // and answers 200 {"status":"ok"}, committing nothing.
 func serveBaseline(addr string) error {
-	app := newBaselineApp()
+	app := newBaselineApp(parseOnly)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	errc := make(chan error, 1)
@@ -42,8 +42,8 @@ func serveBaseline(addr string) error {
 	return <-errc
 }
 
-// newBaselineApp returns the baseline's routes.
-func newBaselineApp() *fiber.App {
+// newBaselineApp returns the baseline's routes, ingest handled by ingest.
+func newBaselineApp(ingest fiber.Handler) *fiber.App {
 	app := fiber.New(fiber.Config{
 		BodyLimit:             benchBodyLimit,
 		ReadTimeout:           benchReadTimeout,
@@ -52,7 +52,7 @@ func newBaselineApp() *fiber.App {
 		DisableStartupMessage: true,
 	})
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
-	app.Post("/api/v1/alerts/:source", parseOnly)
+	app.Post("/api/v1/alerts/:source", ingest)
 	return app
 }
 

@@ -15,7 +15,7 @@ import (
 func TestParseOnlyBaseline(t *testing.T) {
 	s, err := newStorm(time.Now())
 	require.NoError(t, err)
-	app := newBaselineApp()
+	app := newBaselineApp(parseOnly)
 	tests := []struct {
 		name string
 		body string
@@ -40,7 +40,7 @@ func TestParseOnlyBaseline(t *testing.T) {
 func TestClientCountsAlertsOfGroupedRequests(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	app := newBaselineApp()
+	app := newBaselineApp(parseOnly)
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
 

@@ -129,6 +129,14 @@ func newLoadClient(addrs []string, conns int, gen generator) *loadClient {
 	return c
 }
 
+// setPath points every worker at path on its server (Alertmanager's
+// /api/v2/alerts instead of the gateway's ingest path).
+func (c *loadClient) setPath(path string) {
+	for _, w := range c.workers {
+		w.req.SetRequestURI("http://" + w.hc.Addr + path)
+	}
+}
+
 // workerAddrs returns the address of each of conns workers: round-robin
 // over addrs, so each address gets conns/len(addrs) workers, the first
 // conns%len(addrs) one more.

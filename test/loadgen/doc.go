@@ -3,21 +3,39 @@
 //	go run ./test/loadgen -duration 10s -conns 64
 //
 // It builds ./cmd/alertgate, then for each workload measures ingest
-// throughput (alerts/s) and p50/p99 latency of
-// POST /api/v1/alerts/alertmanager, one Alertmanager v4 alert per request
-// from -conns concurrent connections in a closed loop, against two fresh
-// server processes in turn: a parse-only baseline (this tool in its hidden
-// -serve-baseline mode: a fiber server with the gateway's settings whose
-// handler only decodes the body and answers 200) and the gateway, which
-// answers 200 after the durable SQLite commit. The workloads are
+// throughput (alerts/s), p50/p99 latency, the servers' CPU time per alert
+// and the rows the gateway's database gained per alert, of
+// POST /api/v1/alerts/alertmanager from -conns concurrent connections in
+// a closed loop, against fresh server processes in turn: a parse-only
+// baseline (this tool in its hidden -serve-baseline mode: a fiber server
+// with the gateway's settings whose handler only decodes the body and
+// answers 200), the durable-append ceiling (hidden -serve-append mode:
+// the same decode, then the body appended to a file in one write and one
+// fdatasync shared by every request waiting, answered after it: the
+// cheapest durable commit, no SQL) and the gateway, which answers 200
+// after the durable SQLite commit. The workloads are
 //
-//	repeat  1,000 distinct alerts re-sent round-robin (each sent once first)
-//	storm   every request a new alert, over 100 alertname×service groups
-//	grouped the storm as Alertmanager sends it: -group-size new alerts
-//	        (default 25) of one group per request; alerts/s counts alerts
+//	repeat           1,000 distinct alerts re-sent round-robin (each sent once first)
+//	storm            every request a new alert, over 100 alertname×service groups
+//	grouped          the storm as Alertmanager sends it: -group-size new alerts
+//	                 (default 25) of one group per request; alerts/s counts alerts
+//	incident         every request a new alert of a new group: a new incident each
+//	incident-grouped -group-size new alerts of a new group per request
 //
-// The default is repeat and storm, the two the ≥ 55 % target is set for
-// (one alert per request); `make bench` runs all three.
+// The default is repeat and storm; `make bench` runs all five.
+//
+// With -alertmanager-bin PATH (`make bench-alertmanager` builds the
+// Alertmanager of go.mod) each workload also runs against that
+// Alertmanager's POST /api/v2/alerts (the same alerts, as postable
+// alerts; one instance, no cluster, a receiver without integrations) and
+// the report gives the gateway's alerts/s as a ratio of Alertmanager's.
+//
+// With -compare-bin PATH each workload also runs against a second
+// alertgate binary on SQLite, right after the first: a before/after
+// comparison in one run. With -idle N a fresh gateway opens N incidents,
+// finishes their immediate work and then receives nothing for
+// -idle-window: the report gives its writer transactions per second
+// (alertgate_store_write_transactions_total) and its CPU in % of a core.
 //
 // With -postgres DSN (default $ALERTGATE_TEST_POSTGRES_DSN; without one
 // the report says these rows were skipped) each workload also runs
@@ -28,9 +46,10 @@
 //
 // Finally it ingests -rss-alerts distinct alerts into a fresh gateway and
 // reports its RSS growth per active alert. The report is a Markdown table
-// on stdout (and in -out FILE) with the targets of the benchmark issue
-// (durable ingest ≥ 55 % of the baseline, ≤ 2 KB RSS per active alert)
-// marked PASS or FAIL; they are informational. The exit status is 1 when
+// on stdout (and in -out FILE) with each row's ratio to the baseline, the
+// durable-append ceiling and Alertmanager of its workload, the rows per
+// new incident by table for the incident workloads, and the ≤ 2 KB RSS per
+// active alert target marked PASS or FAIL (informational). The exit status is 1 when
 // a request failed (non-2xx or transport error) or a server didn't start.
 //
 // Only 127.0.0.1 (and the -postgres database) is ever contacted. Child

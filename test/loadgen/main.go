@@ -33,10 +33,20 @@ type options struct {
 	postgres   string // DSN; empty: no PostgreSQL rows
 	hang       time.Duration
 	hangRate   int
+	// alertmanagerBin is an Alertmanager binary to run the workloads
+	// against too; empty: no Alertmanager rows.
+	alertmanagerBin string
+	// compareBin is a second alertgate binary run beside the first on
+	// SQLite (before/after comparisons in one run); empty: none.
+	compareBin string
+	// idle opens this many incidents in a fresh gateway and measures its
+	// idle cost over idleWindow (0: skip).
+	idle       int
+	idleWindow time.Duration
 }
 
 // hiddenFlags are for the tool itself and left out of -help.
-var hiddenFlags = map[string]bool{"serve-baseline": true, "self-test": true}
+var hiddenFlags = map[string]bool{"serve-baseline": true, "serve-append": true, "append-file": true, "self-test": true}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -53,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logw = stderr
 	var o options
-	var workloads, serveAddr string
+	var workloads, serveAddr, appendAddr, appendFile string
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
@@ -66,13 +76,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.targets, "targets", false, "also run each workload with every role paging a local webhook that answers in 1 ms, and one that hangs 10 s")
 	fs.DurationVar(&o.hang, "hang", 0, "also measure the healthy target's first-page lateness while another target hangs, opening -hang-rate P0 incidents/s for this long (0: skip)")
 	fs.IntVar(&o.hangRate, "hang-rate", 10, "new P0 incidents per second for -hang")
+	fs.IntVar(&o.idle, "idle", 0, "also measure a fresh gateway holding this many open incidents and receiving nothing: writer transactions per second and CPU (0: skip)")
+	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long the idle measurement counts")
 	fs.IntVar(&o.timers, "timers", 0, "also run each workload against a gateway holding this many pending escalation timers (0: skip)")
 	fs.StringVar(&o.postgres, "postgres", os.Getenv(postgresEnv), "also run each workload against gateways on this PostgreSQL database, 1 replica and 3, each in a fresh schema dropped afterwards (empty: skip)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
 	fs.StringVar(&o.gatewayBin, "gateway-bin", "", "use this alertgate binary instead of building ./cmd/alertgate")
+	fs.StringVar(&o.compareBin, "compare-bin", "", "also run each workload against this second alertgate binary on SQLite, right after the first (a before/after comparison in one run)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
 	fs.BoolVar(&o.selfTest, "self-test", false, "run a second baseline in place of the gateway (tests this tool)")
 	fs.StringVar(&serveAddr, "serve-baseline", "", "serve the parse-only baseline on this address")
+	fs.StringVar(&appendAddr, "serve-append", "", "serve the durable-append ceiling on this address")
+	fs.StringVar(&appendFile, "append-file", "alerts.log", "the durable-append ceiling's file")
+	fs.StringVar(&o.alertmanagerBin, "alertmanager-bin", "", "also run each workload against this Alertmanager binary's /api/v2/alerts (make bench-alertmanager builds one; empty: skip)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./test/loadgen [flags]\n\nDurable ingest vs a parse-only baseline, and RSS per active alert.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -87,6 +103,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if appendAddr != "" {
+		if err := serveAppend(appendAddr, appendFile); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
 	if serveAddr != "" {
 		if err := serveBaseline(serveAddr); err != nil {
@@ -108,7 +131,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := bench(ctx, o, args)
-	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil || rep.Hang != nil) {
+	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil || rep.Hang != nil || rep.Idle != nil) {
 		if werr := writeReport(rep, o.out, stdout); werr != nil {
 			fmt.Fprintf(stderr, "loadgen: %v\n", werr)
 			return 1
@@ -153,7 +176,10 @@ func (o *options) validate() error {
 	if o.hang < 0 || o.hangRate < 1 || o.hangRate > 1000 {
 		errs = append(errs, errors.New("-hang must not be negative and -hang-rate must be in 1..1000"))
 	}
-	if len(o.workloads) == 0 && o.skipRSS && o.hang == 0 {
+	if o.idle < 0 || o.idleWindow <= 0 {
+		errs = append(errs, errors.New("-idle must not be negative and -idle-window must be positive"))
+	}
+	if len(o.workloads) == 0 && o.skipRSS && o.hang == 0 && o.idle == 0 {
 		errs = append(errs, errors.New("nothing to do: no workloads and -skip-rss"))
 	}
 	return errors.Join(errs...)
@@ -233,6 +259,14 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 		}
 		rep.Hang = h
 	}
+	if o.idle > 0 && !o.selfTest {
+		logf("idle: %s open incidents", fmtInt(uint64(o.idle)))
+		idle, err := runIdle(ctx, e, o.idle, o.idleWindow)
+		if err != nil {
+			return rep, fmt.Errorf("idle: %w", err)
+		}
+		rep.Idle = &idle
+	}
 	if !o.skipRSS {
 		mem, err := runMemory(ctx, e, gatewayStart(e), all["storm"].Gen)
 		if err != nil {
@@ -250,8 +284,15 @@ func scenarios(e *env, workloads []*workload) []scenario {
 	for _, wl := range workloads {
 		out = append(out,
 			scenario{Name: "baseline (parse only)", Baseline: true, Start: startBaseline, Workload: wl},
-			scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl},
+			scenario{Name: ceilingName, Ref: refCeiling, Start: startAppend, Workload: wl},
 		)
+		if e.opts.alertmanagerBin != "" {
+			out = append(out, scenario{Name: alertmanagerName, Ref: refAlertmanager, Start: startAlertmanager, Workload: wl})
+		}
+		out = append(out, scenario{Name: gatewayName(e), Start: gatewayStart(e), Workload: wl})
+		if e.opts.compareBin != "" && !e.opts.selfTest {
+			out = append(out, scenario{Name: "gateway (SQLite, -compare-bin)", Start: startCompareGateway, Workload: wl})
+		}
 		if e.pg != nil {
 			for _, n := range pgReplicas {
 				out = append(out, scenario{Name: pgRowName(n), Start: startPostgresGateways(n), Workload: wl})
@@ -322,6 +363,16 @@ func startGateway(ctx context.Context, e *env) (*servers, error) {
 	return startGatewayConfig(ctx, e, "")
 }
 
+// startCompareGateway runs the -compare-bin binary on a new SQLite
+// database.
+func startCompareGateway(ctx context.Context, e *env) (*servers, error) {
+	other := *e
+	other.gatewayBin = e.opts.compareBin
+	s, err := startGatewayConfig(ctx, &other, "")
+	e.runs = other.runs
+	return s, err
+}
+
 // startGatewayConfig runs alertgate serve on a new SQLite database with
 // extra config appended.
 func startGatewayConfig(ctx context.Context, e *env, extra string) (*servers, error) {
@@ -329,11 +380,17 @@ func startGatewayConfig(ctx context.Context, e *env, extra string) (*servers, er
 	if err != nil {
 		return nil, err
 	}
-	p, err := startGatewayProc(ctx, e, dir, fmt.Sprintf(sqliteStorage, filepath.Join(dir, "bench.db")), extra)
+	db := filepath.Join(dir, "bench.db")
+	p, err := startGatewayProc(ctx, e, dir, fmt.Sprintf(sqliteStorage, db), extra)
 	if err != nil {
 		return nil, err
 	}
-	return one(p), nil
+	s := one(p)
+	if s.rows, err = newRowCounter(db, ""); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
 }
 
 // startGatewayProc runs alertgate serve with its config in dir and waits

@@ -57,6 +57,8 @@ const (
 	// Placeholders patched per request; characters encoding/json keeps as is.
 	instancePlaceholder = "##########"
 	fpPlaceholder       = "%%%%%%%%%%%%%%%%"
+	serviceDigits       = 12
+	servicePlaceholder  = "@@@@@@@@@@@@"
 )
 
 var alertNames = [20]string{
@@ -76,11 +78,27 @@ var services = func() [50]string {
 }()
 
 // template is one group's encoded body with the byte offsets of the
-// instance and fingerprint placeholders.
+// placeholders patched per request.
 type template struct {
-	body      []byte
-	instances []int
-	fps       []int
+	body []byte
+	// instances and fps are the instance and fingerprint placeholders;
+	// alert j's come j-th (a one-alert webhook has two instance
+	// placeholders: the common labels hold it too). services are the
+	// service placeholders of a template for a new group per request
+	// (every occurrence of the service name).
+	instances, fps, services []int
+	n                        int // alerts per body
+}
+
+// tmplOpts choose a template's shape.
+type tmplOpts struct {
+	n int // alerts per request
+	// newGroup puts a service placeholder in place of the group's
+	// service, so that every request opens a group of its own.
+	newGroup bool
+	// api encodes the body for Alertmanager's POST /api/v2/alerts (a JSON
+	// array of postable alerts) instead of as its webhook.
+	api bool
 }
 
 // newGroupTemplate encodes the body of n alerts of group g, as
@@ -89,7 +107,16 @@ type template struct {
 // alert the common labels hold the instance too (two instance
 // placeholders); with more they don't.
 func newGroupTemplate(g, n int, startsAt time.Time) (template, error) {
+	return newTemplate(g, tmplOpts{n: n}, startsAt)
+}
+
+// newTemplate encodes the body of o.n alerts of group g.
+func newTemplate(g int, o tmplOpts, startsAt time.Time) (template, error) {
+	n := o.n
 	name, svc := alertNames[g%len(alertNames)], services[g%len(services)]
+	if o.newGroup {
+		svc = "svc-" + servicePlaceholder
+	}
 	sev := "warning"
 	if g%4 == 0 {
 		sev = "critical"
@@ -121,33 +148,59 @@ func newGroupTemplate(g, n int, startsAt time.Time) (template, error) {
 			Fingerprint:  fpPlaceholder,
 		}
 	}
-	if n == 1 {
-		common = alerts[0].Labels
+	var body []byte
+	var err error
+	wantInstances, wantFPs := n, n
+	if o.api {
+		body, err = encodePostable(alerts)
+		wantFPs = 0
+	} else {
+		if n == 1 {
+			common = alerts[0].Labels
+			wantInstances = 2
+		}
+		body, err = encodeWebhook(&webhookMessage{
+			Receiver:          "alertgate",
+			Status:            "firing",
+			Alerts:            alerts,
+			GroupLabels:       map[string]string{"alertname": name, "service": svc},
+			CommonLabels:      common,
+			CommonAnnotations: ann,
+			ExternalURL:       "http://alertmanager:9093",
+			Version:           "4",
+			GroupKey:          fmt.Sprintf("{}:{alertname=%q, service=%q}", name, svc),
+		})
 	}
-	msg := &webhookMessage{
-		Receiver:          "alertgate",
-		Status:            "firing",
-		Alerts:            alerts,
-		GroupLabels:       map[string]string{"alertname": name, "service": svc},
-		CommonLabels:      common,
-		CommonAnnotations: ann,
-		ExternalURL:       "http://alertmanager:9093",
-		Version:           "4",
-		GroupKey:          fmt.Sprintf("{}:{alertname=%q, service=%q}", name, svc),
-	}
-	body, err := encodeWebhook(msg)
 	if err != nil {
 		return template{}, err
 	}
-	t := template{body: body, instances: offsets(body, instancePlaceholder), fps: offsets(body, fpPlaceholder)}
-	wantInstances := n
-	if n == 1 {
-		wantInstances = 2
-	}
-	if len(t.instances) != wantInstances || len(t.fps) != n {
-		return template{}, fmt.Errorf("template %d: placeholders found %d and %d times", g, len(t.instances), len(t.fps))
+	t := template{body: body, n: n, instances: offsets(body, instancePlaceholder), fps: offsets(body, fpPlaceholder),
+		services: offsets(body, servicePlaceholder)}
+	if len(t.instances) != wantInstances || len(t.fps) != wantFPs || (o.newGroup && len(t.services) == 0) {
+		return template{}, fmt.Errorf("template %d: placeholders found %d, %d and %d times", g, len(t.instances), len(t.fps), len(t.services))
 	}
 	return t, nil
+}
+
+// postableAlert is an alert of Alertmanager's POST /api/v2/alerts body.
+type postableAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+}
+
+// encodePostable writes alerts as a POST /api/v2/alerts body.
+func encodePostable(alerts []webhookAlert) ([]byte, error) {
+	out := make([]postableAlert, len(alerts))
+	for i, a := range alerts {
+		out[i] = postableAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode postable alerts: %w", err)
+	}
+	return b, nil
 }
 
 // offsets returns every offset of sub in b.
@@ -163,16 +216,18 @@ func offsets(b []byte, sub string) []int {
 	}
 }
 
-// fill writes alerts first, first+1, … into t.body in place (the instance
-// placeholders of one alert come together: two with one alert, where the
-// common labels hold it too).
+// fill writes alerts first, first+1, … into t.body in place, and first
+// as the service of a new-group template (ids of requests never overlap,
+// so neither do their groups).
 func (t *template) fill(first uint64) {
-	per := len(t.instances) / len(t.fps)
 	for i, off := range t.instances {
-		putDecimal(t.body[off:off+instanceDigits], first+uint64(i/per))
+		putDecimal(t.body[off:off+instanceDigits], first+uint64(i*t.n/len(t.instances)))
 	}
 	for j, off := range t.fps {
 		putHex(t.body[off:off+fpDigits], fingerprint(first+uint64(j)))
+	}
+	for _, off := range t.services {
+		putDecimal(t.body[off:off+serviceDigits], first)
 	}
 }
 
@@ -216,7 +271,8 @@ func bodyBytes(g generator) int { return len(g.forWorker()(0)) }
 
 // storm makes every request new alerts of group id%numGroups, n per
 // request (alerts id*n … id*n+n-1), patching a per-worker copy of the
-// group's template: a few dozen byte writes per alert.
+// group's template: a few dozen byte writes per alert. With newGroup,
+// every request is also a group of its own (service svc-<id*n>).
 type storm struct {
 	n         int
 	templates []template
@@ -227,9 +283,14 @@ func newStorm(startsAt time.Time) (*storm, error) { return newGroupedStorm(1, st
 
 // newGroupedStorm builds the numGroups n-alert templates.
 func newGroupedStorm(n int, startsAt time.Time) (*storm, error) {
-	s := &storm{n: n, templates: make([]template, numGroups)}
+	return newStormOf(tmplOpts{n: n}, startsAt)
+}
+
+// newStormOf builds the numGroups templates of shape o.
+func newStormOf(o tmplOpts, startsAt time.Time) (*storm, error) {
+	s := &storm{n: o.n, templates: make([]template, numGroups)}
 	for g := range s.templates {
-		t, err := newGroupTemplate(g, n, startsAt)
+		t, err := newTemplate(g, o, startsAt)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +304,8 @@ func (s *storm) alertsPerRequest() int { return s.n }
 func (s *storm) forWorker() func(uint64) []byte {
 	own := make([]template, len(s.templates))
 	for i, t := range s.templates {
-		own[i] = template{body: bytes.Clone(t.body), instances: t.instances, fps: t.fps}
+		own[i] = t
+		own[i].body = bytes.Clone(t.body)
 	}
 	return func(id uint64) []byte {
 		t := &own[id%uint64(len(own))]

@@ -114,6 +114,10 @@ func startPostgresGateways(n int) startFunc {
 			return nil, err
 		}
 		s := &servers{after: drop}
+		if s.rows, err = newRowCounter("", dsn); err != nil {
+			drop()
+			return nil, err
+		}
 		for i := range n {
 			dir, err := e.dir(fmt.Sprintf("gateway-pg%d", i+1))
 			if err == nil {

@@ -126,7 +126,7 @@ func TestReportPostgresLines(t *testing.T) {
 	rep.Postgres, rep.PostgresSkipped = "PostgreSQL 15.2 at 127.0.0.1:5432/test", ""
 	require.NoError(t, rep.write(&b))
 	out := b.String()
-	require.Contains(t, out, "| repeat | gateway (PostgreSQL, 3 replicas) | 300 | 5.00 ms | 5.00 ms | 30.0 % |  | 300 | 0 |")
+	require.Contains(t, out, "| repeat | gateway (PostgreSQL, 3 replicas) | 300 | 5.00 ms | 5.00 ms | 0 |  |  | 30.0 % |  |  | 300 | 0 |")
 	require.Contains(t, out, "on PostgreSQL 15.2 at 127.0.0.1:5432/test,")
 	require.Contains(t, out, "split among them (22 + 21 + 21)")
 	require.NotContains(t, out, "skipped")

@@ -150,6 +150,13 @@ type servers struct {
 	once  sync.Once
 	// after runs once every process has stopped (dropping their schema).
 	after func()
+	// path is the ingest path when not the gateway's; api says the
+	// servers take Alertmanager's POST /api/v2/alerts bodies.
+	path string
+	api  bool
+	// rows counts the rows of the gateways' database; nil when there is
+	// none.
+	rows *rowCounter
 }
 
 func one(p *proc) *servers { return &servers{procs: []*proc{p}} }
@@ -171,6 +178,9 @@ func (s *servers) stop() {
 			wg.Go(p.stop)
 		}
 		wg.Wait()
+		if s.rows != nil {
+			s.rows.close()
+		}
 		if s.after != nil {
 			s.after()
 		}

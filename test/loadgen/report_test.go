@@ -54,7 +54,7 @@ func TestReportMarkdown(t *testing.T) {
 	groupedBase := stats(100, time.Millisecond, time.Second)
 	groupedBase.alerts = 100 * 25
 	rep := &report{
-		Workloads: []*workload{{Name: "repeat", Target: true}, {Name: "storm", Target: true}, {Name: "grouped", Describe: "25 per request"}},
+		Workloads: []*workload{{Name: "repeat"}, {Name: "storm"}, {Name: "grouped", Describe: "25 per request"}, {Name: "incident"}},
 		Command:   "go run ./test/loadgen -duration 10s", Conns: 64, Warmup: time.Second, Duration: 10 * time.Second,
 		BodyBytes: 1278,
 		Results: []result{
@@ -64,6 +64,11 @@ func TestReportMarkdown(t *testing.T) {
 			{Workload: "storm", Server: "gateway (SQLite)", Stats: failing},
 			{Workload: "grouped", Server: "baseline (parse only)", Baseline: true, Stats: groupedBase},
 			{Workload: "grouped", Server: "gateway (SQLite)", Stats: grouped},
+			{Workload: "incident", Server: "baseline (parse only)", Baseline: true, Stats: stats(1000, time.Millisecond, time.Second)},
+			{Workload: "incident", Server: ceilingName, Ref: refCeiling, Stats: stats(800, time.Millisecond, time.Second), CPU: 40 * time.Millisecond},
+			{Workload: "incident", Server: alertmanagerName, Ref: refAlertmanager, Stats: stats(400, time.Millisecond, time.Second)},
+			{Workload: "incident", Server: "gateway (SQLite)", Stats: stats(200, 3*time.Millisecond, time.Second),
+				CPU: 30 * time.Millisecond, Rows: map[string]int64{"alerts": 200, "incidents": 200, "jobs": 1400}, Stmts: 2400, Txs: 100, StmtsRead: true},
 		},
 		Mem: &memResult{Alerts: 100_000, Before: 20 << 20, After: 20<<20 + 300_000_000},
 	}
@@ -73,11 +78,16 @@ func TestReportMarkdown(t *testing.T) {
 
 	for _, want := range []string{
 		"`go run ./test/loadgen -duration 10s`",
-		"| repeat | baseline (parse only) | 1,000 | 1.00 ms | 1.00 ms | 100.0 % |  | 1,000 | 0 |",
-		"| repeat | gateway (SQLite) | 600 | 2.00 ms | 2.00 ms | 60.0 % | PASS | 600 | 0 |",
-		"| storm | gateway (SQLite) | 500 | 2.00 ms | 2.00 ms | 50.0 % | FAIL | 503 | **3** |",
-		// alerts/s counts alerts; no verdict where the target isn't set.
-		"| grouped | gateway (SQLite) | 1,000 | 5.00 ms | 5.00 ms | 40.0 % |  | 40 | 0 |",
+		"| repeat | baseline (parse only) | 1,000 | 1.00 ms | 1.00 ms | 0 |  |  | 100.0 % |  |  | 1,000 | 0 |",
+		"| repeat | gateway (SQLite) | 600 | 2.00 ms | 2.00 ms | 0 |  |  | 60.0 % |  |  | 600 | 0 |",
+		"| storm | gateway (SQLite) | 500 | 2.00 ms | 2.00 ms | 0 |  |  | 50.0 % |  |  | 503 | **3** |",
+		// alerts/s counts alerts.
+		"| grouped | gateway (SQLite) | 1,000 | 5.00 ms | 5.00 ms | 0 |  |  | 40.0 % |  |  | 40 | 0 |",
+		// References get no ratio against each other.
+		"| incident | " + ceilingName + " | 800 | 1.00 ms | 1.00 ms | 50 |  |  | 80.0 % |  |  | 800 | 0 |",
+		// 30 ms / 200 alerts; 1,800 rows / 200; 2,400 statements / 200; 200/800; 200/400.
+		"| incident | gateway (SQLite) | 200 | 3.00 ms | 3.00 ms | 150 | 9.00 | 12.0 | 20.0 % | 25.0 % | **0.50×** | 200 | 0 |",
+		"- *incident*, gateway (SQLite): alerts 1.00, incidents 1.00, jobs 7.00; 12.0 statements in 0.50 writer transactions per alert",
 		"- *grouped*: 25 per request",
 		"| 100,000 | 20.0 MiB | 306.1 MiB | 3,000 B | FAIL |",
 		"**3 requests FAILED",

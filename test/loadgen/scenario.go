@@ -16,6 +16,9 @@ import (
 type scenario struct {
 	Name     string
 	Baseline bool
+	// Ref marks the other references a gateway row is compared with:
+	// the durable-append ceiling and Alertmanager.
+	Ref      string
 	Start    startFunc
 	Workload *workload
 }
@@ -34,9 +37,9 @@ type workload struct {
 	// not counted.
 	Prime uint64
 	Gen   generator
-	// Target marks the workloads the ≥ 55 % target is set for (one alert
-	// per request).
-	Target bool
+	// API makes the same alerts as bodies of Alertmanager's
+	// POST /api/v2/alerts, for the Alertmanager rows.
+	API generator
 }
 
 // env is what every scenario shares: options, binaries, scratch space.
@@ -60,17 +63,23 @@ func (e *env) dir(name string) (string, error) {
 }
 
 // workloadNames are the keys of newWorkloads, in the order -help lists them.
-var workloadNames = []string{"repeat", "storm", "grouped"}
+var workloadNames = []string{"repeat", "storm", "grouped", "incident", "incident-grouped"}
 
 // newWorkloads returns the workloads by name (workloadNames).
 func newWorkloads(startsAt time.Time, groupSize int) (map[string]*workload, error) {
-	s, err := newStorm(startsAt)
-	if err != nil {
-		return nil, err
-	}
-	g, err := newGroupedStorm(groupSize, startsAt)
-	if err != nil {
-		return nil, err
+	shapes := []tmplOpts{{n: 1}, {n: groupSize}, {n: 1, newGroup: true}, {n: groupSize, newGroup: true}}
+	var hook, api []*storm
+	for _, o := range shapes {
+		h, err := newStormOf(o, startsAt)
+		if err != nil {
+			return nil, err
+		}
+		o.api = true
+		a, err := newStormOf(o, startsAt)
+		if err != nil {
+			return nil, err
+		}
+		hook, api = append(hook, h), append(api, a)
 	}
 	const distinct = 1000
 	return map[string]*workload{
@@ -80,24 +89,38 @@ func newWorkloads(startsAt time.Time, groupSize int) (map[string]*workload, erro
 				"re-sent round-robin, as Alertmanager's group/repeat intervals produce; each was sent once before the warm-up "+
 				"(opening the incidents), so the timed requests update existing alerts.",
 				fmtInt(distinct), len(alertNames), len(services), numGroups),
-			Prime:  distinct,
-			Gen:    newPool(s, distinct),
-			Target: true,
+			Prime: distinct,
+			Gen:   newPool(hook[0], distinct),
+			API:   newPool(api[0], distinct),
 		},
 		"storm": {
 			Name: "storm",
 			Describe: fmt.Sprintf("every request is a new alert (new instance and fingerprint) spread round-robin over %d alertname×service "+
 				"groups: a storm of alerts into a bounded number of incidents, as one outage produces.", numGroups),
-			Gen:    s,
-			Target: true,
+			Gen: hook[0],
+			API: api[0],
 		},
 		"grouped": {
 			Name: "grouped",
 			Describe: fmt.Sprintf("the storm as Alertmanager delivers it: every request carries %d new alerts of one of the %d groups "+
-				"(%s bytes), as one notification of a group holds its alerts; alerts/s counts alerts, not requests. "+
-				"The ≥ %.0f %% target is set for one alert per request and is not applied to this row.",
-				groupSize, numGroups, fmtInt(uint64(bodyBytes(g))), targetRatio),
-			Gen: g,
+				"(%s bytes), as one notification of a group holds its alerts; alerts/s counts alerts, not requests.",
+				groupSize, numGroups, fmtInt(uint64(bodyBytes(hook[1])))),
+			Gen: hook[1],
+			API: api[1],
+		},
+		"incident": {
+			Name: "incident",
+			Describe: "the incident storm: every request is a new alert of a new group (its own service), so every alert " +
+				"opens an incident — many outages at once.",
+			Gen: hook[2],
+			API: api[2],
+		},
+		"incident-grouped": {
+			Name: "incident-grouped",
+			Describe: fmt.Sprintf("the incident storm as Alertmanager delivers it: every request carries %d new alerts of a new group "+
+				"(%s bytes), so every request opens an incident; alerts/s counts alerts.", groupSize, fmtInt(uint64(bodyBytes(hook[3])))),
+			Gen: hook[3],
+			API: api[3],
 		},
 	}, nil
 }
@@ -107,20 +130,50 @@ type result struct {
 	Workload string
 	Server   string
 	Baseline bool
+	Ref      string
 	Stats    phaseStats
+	// CPU is the servers' CPU time during the timed phase (the
+	// PostgreSQL server's not counted).
+	CPU time.Duration
+	// Rows is the change in rows per table of the gateway's database over
+	// the timed phase; nil when the row has no database.
+	Rows map[string]int64
+	// Stmts and Txs are the statements and transactions the gateways'
+	// writers ran over the timed phase (their /metrics), when StmtsRead.
+	Stmts, Txs float64
+	StmtsRead  bool
 }
+
+// Kinds of reference rows besides the parse-only baseline.
+const (
+	refCeiling      = "ceiling"
+	refAlertmanager = "alertmanager"
+)
+
+// Names of the reference rows.
+const (
+	ceilingName      = "durable-append ceiling (parse + fdatasync'd group append, no SQL)"
+	alertmanagerName = "Alertmanager v0.35 (in memory)"
+)
 
 // runScenario starts the scenario's server, primes it, warms it up and
 // measures it for opts.duration.
 func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
-	res := result{Workload: sc.Workload.Name, Server: sc.Name, Baseline: sc.Baseline}
+	res := result{Workload: sc.Workload.Name, Server: sc.Name, Baseline: sc.Baseline, Ref: sc.Ref}
 	p, err := sc.Start(ctx, e)
 	if err != nil {
 		return res, err
 	}
 	defer p.stop()
-	c := newLoadClient(p.addrs(), e.opts.conns, sc.Workload.Gen)
+	gen := sc.Workload.Gen
+	if p.api {
+		gen = sc.Workload.API
+	}
+	c := newLoadClient(p.addrs(), e.opts.conns, gen)
 	defer c.close()
+	if p.path != "" {
+		c.setPath(p.path)
+	}
 
 	logf("%s / %s: %s", sc.Workload.Name, sc.Name, p)
 	if n := sc.Workload.Prime; n > 0 {
@@ -136,8 +189,40 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 			return res, err
 		}
 	}
+	var rowsBefore map[string]int64
+	if p.rows != nil {
+		if rowsBefore, err = p.rows.count(ctx); err != nil {
+			return res, err
+		}
+	}
+	var stmts0, txs0 float64
+	if p.rows != nil {
+		stmts0, txs0 = p.writerWork()
+	}
+	cpuBefore, err := p.cpuTime()
+	if err != nil {
+		return res, err
+	}
 	res.Stats = c.runFor(ctx, e.opts.duration)
-	logf("  %.0f alerts/s, p50 %s, p99 %s", res.Stats.rate(), fmtDur(res.Stats.lat.percentile(50)), fmtDur(res.Stats.lat.percentile(99)))
+	cpuAfter, err := p.cpuTime()
+	if err != nil {
+		return res, err
+	}
+	res.CPU = cpuAfter - cpuBefore
+	if p.rows != nil {
+		after, err := p.rows.count(ctx)
+		if err != nil {
+			return res, err
+		}
+		res.Rows = rowDelta(rowsBefore, after)
+		if stmts0 >= 0 {
+			if s1, t1 := p.writerWork(); s1 >= 0 {
+				res.Stmts, res.Txs, res.StmtsRead = s1-stmts0, t1-txs0, true
+			}
+		}
+	}
+	logf("  %.0f alerts/s, p50 %s, p99 %s, %.0f CPU-µs/alert, %.2f rows/alert", res.Stats.rate(), fmtDur(res.Stats.lat.percentile(50)),
+		fmtDur(res.Stats.lat.percentile(99)), res.cpuPerAlert(), res.rowsPerAlert())
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
@@ -218,4 +303,33 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// cpuPerAlert returns the servers' CPU µs per alert stored.
+func (r result) cpuPerAlert() float64 {
+	if r.Stats.alerts == 0 {
+		return 0
+	}
+	return float64(r.CPU.Microseconds()) / float64(r.Stats.alerts)
+}
+
+// stmtsPerAlert returns the writer statements per alert stored, -1 when
+// not read.
+func (r result) stmtsPerAlert() float64 {
+	if !r.StmtsRead || r.Stats.alerts == 0 {
+		return -1
+	}
+	return r.Stmts / float64(r.Stats.alerts)
+}
+
+// rowsPerAlert returns the rows added per alert stored, all tables.
+func (r result) rowsPerAlert() float64 {
+	if r.Stats.alerts == 0 {
+		return 0
+	}
+	var n int64
+	for _, d := range r.Rows {
+		n += d
+	}
+	return float64(n) / float64(r.Stats.alerts)
 }

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/rules"
+)
+
+// An alert about to open an incident is checked only against the open
+// incidents that could inhibit it (with the default rule: the open P0s of
+// its service), in incident order; without a shared equal label, against
+// every candidate.
+func TestInhibitSourcesByKey(t *testing.T) {
+	eng, err := rules.New(config.Default())
+	require.NoError(t, err)
+	p0 := func(id int64, svc string) rules.InhibitSource {
+		return rules.InhibitSource{IncidentID: id, Severity: alert.P0, Alert: alert.Alert{Labels: map[string]string{"service": svc}}}
+	}
+	o := newOpenIncidents()
+	o.recheck(eng.CanInhibit, eng)
+	for _, src := range []rules.InhibitSource{p0(3, "api"), p0(1, "api"), p0(2, "db"), p0(4, "")} {
+		o.set(src.IncidentID, "g", src)
+	}
+	o.set(5, "g", rules.InhibitSource{IncidentID: 5, Severity: alert.P2, Alert: alert.Alert{Labels: map[string]string{"service": "api"}}})
+	ids := func(svc string) []int64 {
+		var out []int64
+		for _, s := range o.sourcesFor(&alert.Alert{Labels: map[string]string{"service": svc}}, &rules.Decision{Severity: alert.P2}) {
+			out = append(out, s.IncidentID)
+		}
+		return out
+	}
+	require.Equal(t, []int64{1, 3}, ids("api"), "the open P0s of the service, in order")
+	require.Equal(t, []int64{2}, ids("db"))
+	require.Empty(t, ids("web"))
+	require.Empty(t, ids(""), "without a service nothing inhibits")
+
+	o.remove(1)
+	o.severity(3, alert.P1) // no longer a P0: no longer a candidate
+	o.severity(5, alert.P0) // now one
+	require.Equal(t, []int64{5}, ids("api"))
+
+	cfg := config.Default()
+	cfg.Inhibit = append(cfg.Inhibit, config.InhibitRule{Name: "any", SourceMatchers: []string{`priority="P0"`}, TargetMatchers: []string{`priority="P3"`}})
+	noIndex, err := rules.New(cfg)
+	require.NoError(t, err)
+	o.recheck(noIndex.CanInhibit, noIndex)
+	require.Equal(t, []int64{2, 4, 5}, ids("web"), "no shared equal label: every candidate")
+}
+
+// The writer's counters: one transaction per ingest batch, the statements
+// it ran, nothing for a repeat answered from memory.
+func TestWriterCounters(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		s := db.openTest(t, newClock())
+		ctx := context.Background()
+		tx0, st0 := s.WriteTransactions(), s.Statements()
+		a := firing("DiskFull", "db", "fp1")
+		_, err := s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		require.Equal(t, uint64(1), s.WriteTransactions()-tx0, "one group commit")
+		opened := s.Statements() - st0
+		require.Greater(t, opened, uint64(3), "alert, incident, timeline, jobs")
+
+		tx1, st1 := s.WriteTransactions(), s.Statements()
+		_, err = s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		require.Zero(t, s.WriteTransactions()-tx1, "an unchanged repeat writes nothing")
+		require.Zero(t, s.Statements()-st1)
+
+		_, err = s.Secret(ctx, "x")
+		require.NoError(t, err)
+		require.Equal(t, uint64(1), s.WriteTransactions()-tx1)
+	})
+}
