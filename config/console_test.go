@@ -60,3 +60,21 @@ func TestProxyPrefixes(t *testing.T) {
 	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("127.0.0.1/32")},
 		c.ProxyPrefixes())
 }
+
+func TestLoadConsoleSection(t *testing.T) {
+	c, err := LoadBytes("c.yml", []byte(`
+console:
+  users:
+    - { name: alice, password_hash: "`+testHash+`" }
+  trusted_user_header: X-Forwarded-User
+  trusted_proxies: [127.0.0.1]
+  session_ttl: 8h
+`))
+	require.NoError(t, err)
+	require.Equal(t, []ConsoleUser{{Name: "alice", PasswordHash: testHash}}, c.Console.Users)
+	require.Equal(t, "X-Forwarded-User", c.Console.TrustedUserHeader)
+	require.Equal(t, 8*time.Hour, c.Console.SessionTTL.D())
+
+	_, err = LoadBytes("c.yml", []byte("console:\n  users: [{ name: bob, password: pw }]\n"))
+	require.ErrorContains(t, err, "password", "unknown keys are refused")
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
 )
 
 // Auth says who may sign in to the console. With none of APIToken, Users
@@ -44,6 +46,12 @@ const (
 	localSession      = "console.session"
 	maxNameLen        = 100
 	maxSessions       = 10000
+	// Sign-in attempts per client address: a burst of signinBurst, then
+	// one per signinEvery, so a password or the API token cannot be
+	// guessed at speed.
+	signinBurst  = 10
+	signinEvery  = 6 * time.Second
+	maxThrottled = 10000
 )
 
 // session is one signed-in person. Sessions live in this process's
@@ -61,6 +69,23 @@ type authn struct {
 	now      func() time.Time
 	mu       sync.Mutex
 	sessions map[string]*session
+	// attempts limits sign-ins per client address.
+	attempts map[string]*rate.Limiter
+}
+
+// allowAttempt reports whether addr may try to sign in now.
+func (a *authn) allowAttempt(addr string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l := a.attempts[addr]
+	if l == nil {
+		if len(a.attempts) >= maxThrottled {
+			a.attempts = map[string]*rate.Limiter{} // forget rather than grow
+		}
+		l = rate.NewLimiter(rate.Every(signinEvery), signinBurst)
+		a.attempts[addr] = l
+	}
+	return l.AllowN(a.now(), 1)
 }
 
 func newAuthn(cfg Auth, now func() time.Time) (*authn, error) {
@@ -75,7 +100,7 @@ func newAuthn(cfg Auth, now func() time.Time) (*authn, error) {
 			return nil, fmt.Errorf("console: user %q: password hash: %w", name, err)
 		}
 	}
-	return &authn{cfg: cfg, now: now, sessions: map[string]*session{}}, nil
+	return &authn{cfg: cfg, now: now, sessions: map[string]*session{}, attempts: map[string]*rate.Limiter{}}, nil
 }
 
 // enabled reports whether anyone can sign in.
@@ -262,6 +287,10 @@ func (c *Console) signin(ctx *fiber.Ctx) error {
 		return c.errorPage(ctx, fiber.StatusForbidden, "Sign in from the console's own page.")
 	}
 	// fiber's values alias the request buffer: copy what outlives it.
+	if !c.auth.allowAttempt(strings.Clone(ctx.IP())) {
+		ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(signinEvery/time.Second)))
+		return c.errorPage(ctx, fiber.StatusTooManyRequests, "Too many sign-in attempts from here; wait a little and try again.")
+	}
 	user := strings.Clone(strings.TrimSpace(ctx.FormValue("user")))
 	password := ctx.FormValue("password")
 	if user == "" || len(user) > maxNameLen || !utf8.ValidString(user) {

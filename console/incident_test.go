@@ -93,7 +93,7 @@ func TestIncidentPageShowsPlanAndDeliveries(t *testing.T) {
 	code, body, _ := get(t, app, "/incidents/1")
 	require.Equal(t, 200, code, body)
 	require.Len(t, got, 2)
-	require.Contains(t, body, `<strong>in 5m 00s</strong> — page team-lead (bob) → [pager]`)
+	require.Contains(t, body, `<strong>in 5m 00s</strong> — page team-lead (bob) → pager`)
 	require.Contains(t, body, `cancelled once the incident is acknowledged`)
 	require.Contains(t, body, `<td>pager</td><td>page</td><td>dead</td><td>5</td><td>HTTP 500</td>`)
 
@@ -274,4 +274,22 @@ func mustPrefix(t *testing.T, s string) netip.Prefix {
 	p, err := netip.ParsePrefix(s)
 	require.NoError(t, err)
 	return p
+}
+
+func TestSignInIsThrottled(t *testing.T) {
+	st := &fakeStore{}
+	now := t0
+	c, err := New(st, Options{Actions: st, Now: func() time.Time { return now }, Auth: Auth{APIToken: "tok"}})
+	require.NoError(t, err)
+	app := fiber.New()
+	c.Register(app)
+	wrong := url.Values{"user": {"mallory"}, "password": {"guess"}}
+	for i := 0; i < signinBurst; i++ {
+		require.Equal(t, 401, post(t, app, "/console/signin", wrong, "").StatusCode)
+	}
+	resp := post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"tok"}}, "")
+	require.Equal(t, 429, resp.StatusCode, "even the right token waits once the burst is spent")
+	require.Equal(t, "6", resp.Header.Get("Retry-After"))
+	now = now.Add(signinEvery)
+	require.Equal(t, 303, post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"tok"}}, "").StatusCode)
 }

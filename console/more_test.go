@@ -202,3 +202,27 @@ func TestOnCallDeliveriesAndAboutPages(t *testing.T) {
 	require.Contains(t, body, `data-testid="about-version">v1.2.3<`)
 	require.Contains(t, body, `<code>abc123</code>`)
 }
+
+// Every state-changing route refuses a request without a session (401),
+// and every one refuses everything on a console without sign-in (403).
+func TestEveryPostNeedsSession(t *testing.T) {
+	routes := []string{"/incidents/INC-1/ack", "/incidents/INC-1/resolve", "/incidents/INC-1/update", "/incidents/INC-1/severity",
+		"/silences", "/silences/s-1/expire", "/oncall/overrides", "/oncall/overrides/o-1/delete", "/deliveries/3/retry", "/console/signout"}
+	for _, tc := range []struct {
+		name string
+		auth Auth
+		code int
+	}{{"sign-in configured", Auth{APIToken: "tok"}, 401}, {"read-only console", Auth{}, 403}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, ops := &fakeStore{}, &fakeOps{}
+			app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: tc.auth, Silences: ops, OnCall: ops, Overrides: ops, Deliveries: ops})
+			for _, r := range routes {
+				form := url.Values{"csrf": {"guess"}, "note": {"x"}, "severity": {"P0"}, "matchers": {`a="b"`}, "duration": {"1h"},
+					"role": {"oncall"}, "member": {"m"}}
+				require.Equal(t, tc.code, post(t, app, r, form, "").StatusCode, r)
+			}
+			require.Empty(t, st.calls)
+			require.Empty(t, ops.calls)
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/alertgate/alertgate/alert"
@@ -94,13 +95,15 @@ func (p PendingStep) String() string {
 		if p.Member != "" {
 			who += " (" + p.Member + ")"
 		}
-		return fmt.Sprintf("page %s → %v", who, p.Targets)
+		return fmt.Sprintf("page %s → %s", who, strings.Join(p.Targets, ", "))
 	case stepAnnounce:
-		return fmt.Sprintf("announce to %s → %v", p.Channel, p.Targets)
+		return fmt.Sprintf("announce to %s → %s", p.Channel, strings.Join(p.Targets, ", "))
 	case stepSLA:
 		return p.SLA + " SLA check"
+	case stepRemind:
+		return "status-update reminder"
 	case store.KindDelivery:
-		return fmt.Sprintf("%s delivery to %v (attempt %d)", p.Action, p.Targets, p.Attempts+1)
+		return fmt.Sprintf("%s delivery to %s (attempt %d)", p.Action, strings.Join(p.Targets, ", "), p.Attempts+1)
 	}
 	return p.Type
 }

@@ -100,6 +100,9 @@ type Deps struct {
 	// AckLinks backs the one-click links GET and POST /ack/{token};
 	// without it those routes answer 404.
 	AckLinks AckLinkVerifier
+	// Severity backs POST /api/v1/incidents/{id}/severity; without it
+	// that route answers 404.
+	Severity SeveritySetter
 	// Plan backs GET /api/v1/incidents/{id}/plan; without it that route
 	// answers 404.
 	Plan PlanFunc

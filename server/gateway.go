@@ -181,7 +181,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		Ingester: st, Incidents: st, Actions: st, Pinger: st, Silences: st, Updater: st, Deliveries: st, Replicas: st,
 		PagerDutySecrets: pagerDutySecrets(cfg), AckLinks: links,
 		OnCall: g.engine, Overrides: st,
-		Runbooks: g.runbook, Console: g.console, Plan: g.plan,
+		Runbooks: g.runbook, Console: g.console, Plan: g.plan, Severity: st,
 		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload,
 	})
 	if err != nil {

@@ -57,6 +57,7 @@ type Server struct {
 	pagerduty     *PagerDutyWebhook
 	console       Mounter
 	planFn        PlanFunc
+	severity      SeveritySetter
 	pprof         bool
 	newDecoder    func(config.Source) (Decoder, error)
 	log           *zap.Logger
@@ -102,6 +103,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		ackLinks:      deps.AckLinks,
 		console:       deps.Console,
 		planFn:        deps.Plan,
+		severity:      deps.Severity,
 		pprof:         cfg.Pprof,
 		newDecoder:    deps.NewDecoder,
 		log:           deps.Logger,
@@ -188,6 +190,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	api.Get("/incidents/:id/postmortem", s.postmortem)
 	if s.planFn != nil {
 		api.Get("/incidents/:id/plan", s.plan)
+	}
+	if s.severity != nil {
+		api.Post("/incidents/:id/severity", s.guard.handle, s.setSeverity)
 	}
 	api.Post("/incidents/:id/ack", s.guard.handle, s.acknowledge)
 	api.Post("/incidents/:id/resolve", s.guard.handle, s.resolve)

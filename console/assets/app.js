@@ -75,8 +75,6 @@
   var rows = document.getElementById('board-rows');
   var live = document.getElementById('live');
   var empty = document.getElementById('board-empty');
-  var url = board.dataset.events;
-  url += (url.indexOf('?') < 0 ? '?' : '&') + 'since=' + encodeURIComponent(board.dataset.cursor);
 
   function place(tr, sort) {
     var next = null;
@@ -104,15 +102,36 @@
     tick();
   }
 
-  // EventSource reconnects by itself (after a gateway restart too) and
-  // resumes from the last event id.
-  var es = new EventSource(url);
-  es.addEventListener('open', function () { live.textContent = 'Live'; live.classList.remove('down'); });
-  es.addEventListener('error', function () {
-    if (es.readyState !== EventSource.OPEN) {
-      live.textContent = 'Reconnecting…';
-      live.classList.add('down');
-    }
-  });
-  es.addEventListener('incident', function (ev) { apply(JSON.parse(ev.data)); });
+  // EventSource reconnects by itself after a network error (a gateway
+  // restart) and resumes from the last event id. An answer it cannot use
+  // (401 after a restart signed everyone out, 502 from a proxy) closes it
+  // for good: then open a new one every 5 s, from the last event seen.
+  var base = board.dataset.events;
+  var last = board.dataset.cursor;
+  var connect = function () {
+    var es = new EventSource(base + (base.indexOf('?') < 0 ? '?' : '&') + 'since=' + encodeURIComponent(last));
+    // Each stream ends after a few seconds by design (the server's write
+    // timeout) and reopens at once: only a reconnect that takes longer
+    // than 2 s is shown.
+    var slow = null;
+    es.addEventListener('open', function () {
+      clearTimeout(slow);
+      live.textContent = 'Live';
+      live.classList.remove('down');
+    });
+    es.addEventListener('error', function () {
+      clearTimeout(slow);
+      if (es.readyState === EventSource.CLOSED) {
+        live.textContent = 'Live updates stopped; retrying (reload the page if you were signed out)…';
+        live.classList.add('down');
+        setTimeout(connect, 5000);
+        return;
+      }
+      slow = setTimeout(function () { live.textContent = 'Reconnecting…'; live.classList.add('down'); }, 2000);
+    });
+    var seen = function (ev) { if (ev.lastEventId) last = ev.lastEventId; };
+    es.addEventListener('hello', seen);
+    es.addEventListener('incident', function (ev) { seen(ev); apply(JSON.parse(ev.data)); });
+  };
+  connect();
 })();
