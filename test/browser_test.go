@@ -34,10 +34,13 @@ import (
 // ALERTGATE_SCREENSHOTS=docs/screenshots (relative to the repository
 // root) saves the README's screenshots; `make screenshots` does that.
 func TestBrowser(t *testing.T) {
+	exe := chromiumPath()
+	if os.Getenv("ALERTGATE_SCREENSHOTS") != "" && (exe == "" || testing.Short()) {
+		t.Fatal("ALERTGATE_SCREENSHOTS is set: the screenshots need chromium and no -short")
+	}
 	if testing.Short() {
 		t.Skip("browser tests skipped in -short mode")
 	}
-	exe := chromiumPath()
 	if exe == "" {
 		t.Skip("browser tests skipped: no chromium found (install Debian's chromium)")
 	}
@@ -281,7 +284,7 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 	require.Contains(t, b.text(`[data-testid="read-only"]`), "Read-only until you sign in")
 
 	postAlert(t, base, amFiring("PaymentsDown", "payments", "critical", time.Now()))
-	b.until(`document.getElementById('row-INC-1')`, 5*time.Second)
+	b.until(`document.getElementById('row-INC-1')`, 10*time.Second)
 	require.True(t, js[bool](b, "window.__sameDocument === true"), "the row arrived without a reload")
 	require.Equal(t, "triggered", js[string](b, `document.getElementById('row-INC-1').dataset.status`))
 	require.True(t, js[bool](b, `document.getElementById('board-empty').classList.contains('hidden')`))
@@ -291,7 +294,7 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 	start := time.Now().Add(-3 * time.Minute)
 	postAlert(t, base, amFiring("CheckoutLatencyHigh", "checkout", "warning", start))
 	postAlert(t, base, amFiring("DiskFillingUp", "storage", "info", start))
-	b.until(`document.querySelectorAll('[data-testid="incident-row"]').length === 3`, 5*time.Second)
+	b.until(`document.querySelectorAll('[data-testid="incident-row"]').length === 3`, 10*time.Second)
 	require.Equal(t, "INC-1", js[string](b, `document.querySelector('[data-testid="incident-row"]').dataset.incident`),
 		"the most severe incident first")
 	b.screenshot("board")
@@ -474,7 +477,7 @@ func browserXSS(t *testing.T, browserCtx context.Context) {
 	}, now, false))
 
 	// The live board inserts the row the server rendered.
-	b.until(`document.getElementById('row-INC-1')`, 5*time.Second)
+	b.until(`document.getElementById('row-INC-1')`, 10*time.Second)
 	assertInert(t, b)
 	require.Contains(t, b.text(`#row-INC-1`), `<script>`, "the markup shows as text")
 
