@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	amalert "github.com/prometheus/alertmanager/alert"
@@ -64,6 +65,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("OnCallWorkflow", func(t *testing.T) { browserWorkflow(t, browserCtx) })
 	t.Run("UnauthenticatedCannotChange", func(t *testing.T) { browserUnauthenticated(t, browserCtx) })
 	t.Run("HostileAlertIsInert", func(t *testing.T) { browserXSS(t, browserCtx) })
+	t.Run("BoardSurvivesGatewayRestart", func(t *testing.T) { browserRestart(t, browserCtx) })
 }
 
 // chromiumPath finds the browser, or "".
@@ -124,13 +126,18 @@ func newPageSink(t *testing.T, refuse bool) *pageSink {
 // process, with serverYAML as its server line and extra appended.
 func startConsoleGateway(t *testing.T, sinkURL, serverYAML, extra string) string {
 	t.Helper()
-	dir := t.TempDir()
+	return startChild(t, writeConsoleConfig(t, t.TempDir(), sinkURL, serverYAML, extra)).url
+}
+
+// writeConsoleConfig writes the issue's config with its database in dir.
+func writeConsoleConfig(t *testing.T, dir, sinkURL, serverYAML, extra string) string {
+	t.Helper()
 	cfg := strings.Replace(issueConfig, `server: { listen: "127.0.0.1:8080" }`, serverYAML, 1)
 	cfg = strings.Replace(cfg, "./data/alertgate.db", filepath.Join(dir, "alertgate.db"), 1)
 	cfg = strings.Replace(cfg, "http://127.0.0.1:9999/hook", sinkURL+"/hook", 1)
 	path := filepath.Join(dir, "alertgate.yml")
 	require.NoError(t, os.WriteFile(path, []byte(cfg+extra), 0o600))
-	return startChild(t, path).url
+	return path
 }
 
 // tab is one browser tab in its own browser context.
@@ -364,19 +371,72 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 		"the retried page is delivered")
 
 	require.Zero(t, b.dialogs.Load())
-	phoneScreenshots(t, browserCtx, base)
+	phoneLayout(t, browserCtx, base)
 }
 
-// phoneScreenshots takes the phone layout's screenshots (360 px wide).
-func phoneScreenshots(t *testing.T, browserCtx context.Context, base string) {
-	if os.Getenv("ALERTGATE_SCREENSHOTS") == "" {
-		return
-	}
+// phoneLayout checks every page at 360 px wide (a phone): nothing wider
+// than the screen, so no sideways scrolling; and the dark theme follows
+// the system setting. It takes the phone screenshot.
+func phoneLayout(t *testing.T, browserCtx context.Context, base string) {
 	b := newTab(t, browserCtx, base)
 	b.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile))
-	b.open("/", `#row-INC-1`)
+	for _, path := range []string{"/incidents/INC-1", "/silences", "/oncall", "/deliveries", "/about", "/"} {
+		b.open(path, "h1")
+		require.LessOrEqual(t, js[int](b, "document.documentElement.scrollWidth"), 360, "%s fits 360 px; wider: %v", path,
+			js[[]string](b, `[...document.querySelectorAll('body *')].filter(e => { if (e.getBoundingClientRect().right <= 361) return false; for (let a = e.parentElement; a; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false; return true }).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))`))
+	}
 	b.until(`document.getElementById('live').textContent === 'Live'`, 10*time.Second)
 	b.screenshot("phone")
+
+	light := js[string](b, "getComputedStyle(document.body).backgroundColor")
+	b.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}))
+	dark := js[string](b, "getComputedStyle(document.body).backgroundColor")
+	require.NotEqual(t, light, dark, "a dark theme when the system asks for one")
+	require.Less(t, luminance(t, dark), 0.2, "dark background %s", dark)
+	require.Greater(t, luminance(t, js[string](b, "getComputedStyle(document.body).color")), 0.6, "light text")
+}
+
+// luminance is the lightness (0 black to 1 white) of a CSS rgb() colour.
+func luminance(t *testing.T, css string) float64 {
+	var r, g, bl float64
+	_, err := fmt.Sscanf(strings.ReplaceAll(css, ",", " "), "rgb(%f %f %f)", &r, &g, &bl)
+	require.NoError(t, err, "colour %q", css)
+	return (0.2126*r + 0.7152*g + 0.0722*bl) / 255
+}
+
+// The board keeps working across a gateway restart: the gateway is
+// killed, the board says it is reconnecting, and once a new process
+// serves on the same address and database, changes reach the board again
+// without a reload.
+func browserRestart(t *testing.T, browserCtx context.Context) {
+	sk := newPageSink(t, false)
+	dir := t.TempDir()
+	first := startChild(t, writeConsoleConfig(t, dir, sk.srv.URL, `server: { listen: "127.0.0.1:0" }`, ""))
+	b := newTab(t, browserCtx, first.url)
+	b.open("/", `[data-testid="board-empty"]`)
+	b.until(`document.getElementById('live').textContent === 'Live'`, 10*time.Second)
+	js[bool](b, "window.__sameDocument = true")
+	postAlert(t, first.url, amFiring("PaymentsDown", "payments", "critical", time.Now()))
+	b.until(`document.getElementById('row-INC-1')`, 10*time.Second)
+
+	first.kill(t)
+	b.until(`document.getElementById('live').textContent === 'Reconnecting…'`, 10*time.Second)
+	addr := strings.TrimPrefix(first.url, "http://")
+	second := startChild(t, writeConsoleConfig(t, dir, sk.srv.URL, `server: { listen: "`+addr+`" }`, ""))
+	require.Equal(t, first.url, second.url)
+	b.until(`document.getElementById('live').textContent === 'Live'`, 15*time.Second)
+
+	require.Equal(t, http.StatusOK, post(t, second.url+"/api/v1/incidents/INC-1/ack", `{"actor":"bob"}`))
+	b.until(`document.getElementById('row-INC-1').dataset.status === 'acknowledged'`, 10*time.Second)
+	require.Contains(t, b.text(`#row-INC-1 .who`), "bob")
+	postAlert(t, second.url, amFiring("CheckoutDown", "checkout", "critical", time.Now()))
+	b.until(`document.getElementById('row-INC-2')`, 10*time.Second)
+	require.True(t, js[bool](b, "window.__sameDocument === true"), "no reload")
+	require.Zero(t, b.dialogs.Load())
 }
 
 // A browser that is not signed in sees no action and every POST it can
