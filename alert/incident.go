@@ -96,7 +96,7 @@ const (
 	EventResolved     EventKind = "resolved"
 	EventReopened     EventKind = "reopened"
 	EventRaised       EventKind = "severity_raised"
-	EventLowered      EventKind = "severity_lowered" // by a person
+	EventLowered      EventKind = "severity_lowered"
 	EventSuppressed   EventKind = "suppressed"   // an alert silenced, in maintenance or inhibited; pages held
 	EventUnsuppressed EventKind = "unsuppressed" // the suppression ended: held pages released
 	EventTicket       EventKind = "ticket_filed"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -363,5 +364,29 @@ func BenchmarkBoard1000(b *testing.B) {
 		}
 		n, _ := io.Copy(io.Discard, resp.Body)
 		b.ReportMetric(float64(n), "bytes/page")
+	}
+}
+
+// BenchmarkBoardRender1000 is the server-side work of the board alone:
+// reading 1,000 open incidents (from memory) and executing the template.
+func BenchmarkBoardRender1000(b *testing.B) {
+	st := &fakeStore{paged: map[int64][]string{}}
+	for i := int64(1); i <= 1000; i++ {
+		st.put(incident(i, alert.Severity(i%4), alert.IncidentStatus([]string{"triggered", "acknowledged"}[i%2]), t0.Add(time.Duration(i)*time.Second)))
+		st.paged[i] = []string{"oncall alice"}
+	}
+	c, err := New(st, Options{Now: func() time.Time { return t0.Add(time.Hour) }})
+	require.NoError(b, err)
+	f, err := parseFilter(url.Values{"status": {"open"}})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := c.boardData(context.Background(), f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.tmpl.ExecuteTemplate(io.Discard, "board.html", page{Now: t0, Body: d}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
