@@ -6,7 +6,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short bench bench-alertmanager chaos lint fuzz docker clean
+.PHONY: run build test test-short bench bench-alertmanager chaos lint fuzz screenshots docker clean
 
 run:
 	$(GO) run ./cmd/alertgate serve --log-format console $(if $(CONFIG),--config $(CONFIG))
@@ -75,6 +75,11 @@ fuzz:
 		$(GO) test ./adapters -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoadBytes$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzMarshalLoaded$$' -fuzztime $(FUZZTIME)
+
+# The README's screenshots (docs/screenshots/*.png), taken by the browser
+# tests in a headless Chromium (Debian: apt-get install chromium).
+screenshots:
+	ALERTGATE_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestBrowser$$/^OnCallWorkflow$$' ./test
 
 docker:
 	docker build -t alertgate:$(VERSION) .

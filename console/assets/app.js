@@ -116,18 +116,21 @@
     var slow = null;
     es.addEventListener('open', function () {
       clearTimeout(slow);
+      slow = null;
       live.textContent = 'Live';
       live.classList.remove('down');
     });
     es.addEventListener('error', function () {
-      clearTimeout(slow);
       if (es.readyState === EventSource.CLOSED) {
+        clearTimeout(slow);
         live.textContent = 'Live updates stopped; retrying (reload the page if you were signed out)…';
         live.classList.add('down');
         setTimeout(connect, 5000);
         return;
       }
-      slow = setTimeout(function () { live.textContent = 'Reconnecting…'; live.classList.add('down'); }, 2000);
+      // Every failed attempt fires an error: the first one starts the
+      // timer, the next ones must not restart it.
+      if (!slow) slow = setTimeout(function () { live.textContent = 'Reconnecting…'; live.classList.add('down'); }, 2000);
     });
     var seen = function (ev) { if (ev.lastEventId) last = ev.lastEventId; };
     es.addEventListener('hello', seen);
