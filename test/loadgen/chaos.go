@@ -81,7 +81,7 @@ func runChaos(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	rep, err := chaos(ctx, o, args)
 	if rep != nil && len(rep.Runs) > 0 {
-		if werr := writeChaosReport(rep, o.out, stdout); werr != nil {
+		if werr := writeReport(rep, o.out, stdout); werr != nil {
 			fmt.Fprintf(stderr, "loadgen chaos: %v\n", werr)
 			return 1
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -186,23 +185,4 @@ func writeExamples(b *strings.Builder, r *chaosRun) {
 			fmt.Fprintf(b, "- %s\n", l)
 		}
 	}
-}
-
-// writeChaosReport prints the report and writes it to path when set.
-func writeChaosReport(rep *chaosReport, path string, stdout io.Writer) error {
-	if err := rep.write(stdout); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if path == "" {
-		return nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := rep.write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("report: %w", err)
-	}
-	return f.Close()
 }

@@ -408,8 +408,11 @@ func startGatewayProc(ctx context.Context, e *env, dir, storage, extra string) (
 	})
 }
 
+// writer is a report (the benchmark's or the chaos run's).
+type writer interface{ write(io.Writer) error }
+
 // writeReport prints the report and writes it to path when set.
-func writeReport(rep *report, path string, stdout io.Writer) error {
+func writeReport(rep writer, path string, stdout io.Writer) error {
 	if err := rep.write(stdout); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
