@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -75,5 +76,39 @@ func TestWriterCounters(t *testing.T) {
 		_, err = s.Secret(ctx, "x")
 		require.NoError(t, err)
 		require.Equal(t, uint64(1), s.WriteTransactions()-tx1)
+	})
+}
+
+// An engine pass with no step due begins no write transaction (an idle
+// gateway's cost); once a step is due, the pass runs it.
+func TestRunStepsWritesOnlyWhenAStepIsDue(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		clk := newClock()
+		s := db.openTest(t, clk)
+		ctx := context.Background()
+		_, err := s.Ingest(ctx, []alert.Alert{firing("DiskFull", "db", "fp1")})
+		require.NoError(t, err)
+		ran := 0
+		step := func(*Tx, *Job, *alert.Incident) (StepOutcome, error) {
+			ran++
+			return StepOutcome{}, nil
+		}
+		_, err = s.RunSteps(ctx, clk.Now(), 100, step) // the immediate steps
+		require.NoError(t, err)
+		next, ok, err := s.NextDue(ctx)
+		require.NoError(t, err)
+		require.True(t, ok, "later steps are pending")
+
+		tx0, ran0 := s.WriteTransactions(), ran
+		n, err := s.RunSteps(ctx, next.Add(-time.Millisecond), 100, step)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		require.Zero(t, s.WriteTransactions()-tx0, "nothing due: no write transaction")
+		require.Equal(t, ran0, ran)
+
+		n, err = s.RunSteps(ctx, next, 100, step)
+		require.NoError(t, err)
+		require.Positive(t, n)
+		require.Equal(t, uint64(1), s.WriteTransactions()-tx0)
 	})
 }
