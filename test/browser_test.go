@@ -279,8 +279,7 @@ func postAlert(t *testing.T, base string, a *amalert.Alert) {
 // dead letter.
 func browserWorkflow(t *testing.T, browserCtx context.Context) {
 	sk := newPageSink(t, true)
-	base := startConsoleGateway(t, sk.srv.URL, `server: { listen: "127.0.0.1:0", api_token: `+consoleToken+` }`,
-		"console: { public_reads: true }\n")
+	base := startConsoleGateway(t, sk.srv.URL, `server: { listen: "127.0.0.1:0", api_token: `+consoleToken+`, public_reads: true }`, "")
 	b := newTab(t, browserCtx, base)
 
 	// The board is open (read-only until sign-in) and live before the
@@ -448,7 +447,7 @@ func browserUnauthenticated(t *testing.T, browserCtx context.Context) {
 		code                        int
 	}{
 		{"NoSignInConfigured", `server: { listen: "127.0.0.1:0" }`, "", "Read-only console: no sign-in is configured", http.StatusForbidden},
-		{"NotSignedIn", `server: { listen: "127.0.0.1:0", api_token: ` + consoleToken + ` }`, "console: { public_reads: true }\n", "Read-only until you sign in", http.StatusUnauthorized},
+		{"NotSignedIn", `server: { listen: "127.0.0.1:0", api_token: ` + consoleToken + `, public_reads: true }`, "", "Read-only until you sign in", http.StatusUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sk := newPageSink(t, true)
