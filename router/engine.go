@@ -502,6 +502,11 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		return store.StepOutcome{}, err
 	}
 	if p.Type == stepPage {
+		if len(targets) > 0 {
+			if err := t.Touch(inc.ID); err != nil { // whom it paged is on the board
+				return store.StepOutcome{}, err
+			}
+		}
 		if next, ok := e.repeat(r.cfg, j, inc, &p); ok {
 			out.Jobs = append(out.Jobs, next)
 		}

@@ -348,3 +348,20 @@ func TestAckRaceNeverPagesAfterAck(t *testing.T) {
 }
 
 func storeFilter() store.IncidentFilter { return store.IncidentFilter{} }
+
+// A page moves the incident's updated_at, so the console's live board
+// (which reads incidents changed since its last look) shows whom it paged.
+func TestPageMovesTheIncidentsUpdatedAt(t *testing.T) {
+	h := newHarness(t, nil)
+	h.ingest(critical("CheckoutDown", "checkout"))
+	h.at(0)
+	h.at(4 * time.Minute) // nothing due: no page, no move
+	d, err := h.st.GetIncident(context.Background(), 1)
+	require.NoError(t, err)
+	require.Equal(t, h.rec.start, d.Incident.UpdatedAt.UTC())
+
+	h.at(15 * time.Minute) // the team lead is paged (and the on-call again)
+	d, err = h.st.GetIncident(context.Background(), 1)
+	require.NoError(t, err)
+	require.Equal(t, h.rec.start.Add(15*time.Minute), d.Incident.UpdatedAt.UTC())
+}

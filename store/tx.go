@@ -131,6 +131,16 @@ func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) 
 	return t.event(inc, kind, actor, detail)
 }
 
+// Touch moves the incident's updated_at to now without changing it
+// otherwise: something shown with it changed (whom it paged), so the
+// console's live board and the replicas' sync read it again.
+func (t *Tx) Touch(inc int64) error {
+	if _, err := t.exec(t.ctx, `UPDATE incidents SET updated_at = ? WHERE id = ?`, ms(t.s.now()), inc); err != nil {
+		return fmt.Errorf("touch incident: %w", err)
+	}
+	return nil
+}
+
 const incidentCols = `id, group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count,
 opened_at, acked_at, acked_by, resolved_at, resolved_by, ack_due, resolve_due, updated_at, flaps, ticket, flapping`
 
