@@ -3,6 +3,7 @@ package test
 import (
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,9 +17,9 @@ import (
 )
 
 // scrape reads the gateway's /metrics.
-func scrape(t *testing.T, g *gateway) map[string]*dto.MetricFamily {
+func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get(g.url + "/metrics")
+	resp, err := http.Get(url + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -67,7 +68,7 @@ func TestFreshGatewayExportsEveryDocumentedMetric(t *testing.T) {
 	}
 	require.Greater(t, len(documented), 20, "the metrics list was found")
 
-	mfs := scrape(t, startGateway(t, issueConfig, newSink(t)))
+	mfs := scrape(t, startGateway(t, issueConfig, newSink(t)).url)
 	var missing []string
 	for name := range documented {
 		if mfs[name] == nil {
@@ -82,7 +83,7 @@ func TestFreshGatewayExportsEveryDocumentedMetric(t *testing.T) {
 func TestProcessMetrics(t *testing.T) {
 	sk := newSink(t)
 	g := startGateway(t, issueConfig, sk)
-	mfs := scrape(t, g)
+	mfs := scrape(t, g.url)
 	require.Equal(t, 1.0, gauge(mfs, "alertgate_build_info", map[string]string{"version": "test"}))
 	require.Greater(t, gauge(mfs, "alertgate_config_hash", nil), 0.0)
 	require.Equal(t, float64(g.clk.Now().Unix()), gauge(mfs, "alertgate_config_last_reload_success_timestamp_seconds", nil))
@@ -90,7 +91,38 @@ func TestProcessMetrics(t *testing.T) {
 
 	am := newAMNotifier(t, g.url+"/api/v1/alerts/alertmanager", "s3cret")
 	require.NoError(t, am.send(t, amFiring("CheckoutDown", "checkout", "critical", time.Now())))
-	mfs = scrape(t, g)
+	mfs = scrape(t, g.url)
 	require.Equal(t, 1.0, gauge(mfs, "alertgate_incidents_open", map[string]string{"severity": "P0", "status": "triggered"}))
 	require.Equal(t, 0.0, gauge(mfs, "alertgate_incidents_open", map[string]string{"severity": "P0", "status": "acknowledged"}))
+}
+
+// TestReloadUpdatesConfigMetrics checks that a reload with a changed file
+// changes alertgate_config_hash and records its time, and that a rejected
+// one changes neither.
+func TestReloadUpdatesConfigMetrics(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alertgate.yml")
+	base := strings.Replace(reloadBase, "DB", filepath.Join(dir, "a.db"), 1)
+	require.NoError(t, os.WriteFile(path, []byte(base), 0o600))
+	url := startFromFile(t, path)
+	const hash, at = "alertgate_config_hash", "alertgate_config_last_reload_success_timestamp_seconds"
+	first := scrape(t, url)
+	require.Greater(t, gauge(first, hash, nil), 0.0)
+	require.Greater(t, gauge(first, at, nil), 0.0)
+
+	require.NoError(t, os.WriteFile(path, []byte(base+`
+rules:
+  - { name: probes-low, match: ['source_type="healthcheck"'], severity: P3 }
+`), 0o600))
+	require.Equal(t, http.StatusOK, post(t, url+"/-/reload", ``))
+	second := scrape(t, url)
+	require.NotEqual(t, gauge(first, hash, nil), gauge(second, hash, nil), "a changed config has another hash")
+	require.GreaterOrEqual(t, gauge(second, at, nil), gauge(first, at, nil))
+
+	require.NoError(t, os.WriteFile(path, []byte(base+"\nrules: [{ name: bad, severity: P9 }]\n"), 0o600))
+	require.Equal(t, http.StatusInternalServerError, post(t, url+"/-/reload", ``))
+	third := scrape(t, url)
+	require.Equal(t, gauge(second, hash, nil), gauge(third, hash, nil), "a rejected config changes nothing")
+	require.Equal(t, gauge(second, at, nil), gauge(third, at, nil))
+	require.Equal(t, 0.0, gauge(third, "alertgate_config_last_reload_successful", nil))
 }
