@@ -1,6 +1,8 @@
 package adapters
 
-// Alertmanager webhook receiver, version 4 (reference/formats.md §1):
+// Alertmanager webhook receiver, version 4
+// (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config;
+// fixtures adapters/testdata/alertmanager-*.json):
 //
 //	{
 //	  "version": "4",

@@ -1,6 +1,7 @@
 package adapters
 
-// Gatus alerts (reference/formats.md §3.2). Gatus has no fixed body; its
+// Gatus alerts (https://github.com/TwiN/gatus#configuring-custom-alerts;
+// fixtures adapters/testdata/gatus-*.json). Gatus has no fixed body; its
 // custom alerting provider sends a template. The recommended template:
 //
 //	{"state": "[ALERT_TRIGGERED_OR_RESOLVED]", "endpoint": "[ENDPOINT_GROUP]/[ENDPOINT_NAME]",

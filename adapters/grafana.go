@@ -1,6 +1,8 @@
 package adapters
 
-// Grafana unified alerting webhook contact point (reference/formats.md §2):
+// Grafana unified alerting webhook contact point
+// (https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/;
+// fixtures adapters/testdata/grafana-*.json):
 // Alertmanager's shape with version "1" and a few extras.
 //
 //	{

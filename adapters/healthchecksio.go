@@ -1,6 +1,8 @@
 package adapters
 
-// Healthchecks.io webhook integration (reference/formats.md §3.3). Its body
+// Healthchecks.io webhook integration (its placeholders are listed on the
+// integration's setup page, https://healthchecks.io/docs/configuring_notifications/;
+// fixtures adapters/testdata/healthchecks-*.json). Its body
 // is whatever the operator configures; the one to use (the docs' suggestion
 // plus $STATUS), for both the "down" and the "up" event:
 //

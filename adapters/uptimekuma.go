@@ -1,6 +1,8 @@
 package adapters
 
-// Uptime Kuma webhook notification (reference/formats.md §3.1), JSON mode
+// Uptime Kuma webhook notification (its sender,
+// https://github.com/louislam/uptime-kuma/blob/master/server/notification-providers/webhook.js;
+// fixtures adapters/testdata/uptime-kuma-*.json), JSON mode
 // or form-data mode (the same JSON in the multipart field "data"):
 //
 //	{

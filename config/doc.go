@@ -17,7 +17,7 @@
 //	dedup:         group_by labels, the reopen window and flapping hysteresis
 //	roles:         escalation roles and the targets that page them
 //	escalation:    the matrix (one row per role, one cell per severity) and digest times
-//	targets:       outbound integrations: log, webhook, slack, pagerduty
+//	targets:       outbound integrations: log, webhook, slack, teams, pagerduty, opsgenie, statuspage, email
 //	communication: internal channels per severity and the external status page
 //	runbooks:      named procedures that rules, or their own match, attach to incidents
 //

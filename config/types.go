@@ -429,7 +429,8 @@ type Digests struct {
 // Target is one outbound integration.
 type Target struct {
 	Name string `yaml:"name"`
-	// Type: log, webhook, slack, pagerduty (more in later versions).
+	// Type: log, webhook, slack, teams, pagerduty, opsgenie, statuspage,
+	// email (router/notifier/<type>).
 	Type string `yaml:"type"`
 	// URL is the endpoint (webhook, slack incoming webhook URL, pagerduty
 	// events URL override). Slack URLs carry a token, so URL is a secret.

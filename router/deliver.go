@@ -229,9 +229,11 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 		log.Error("record delivery result", zap.Error(err))
 		return
 	}
+	// The one log line per delivery result: the notifiers log none.
 	switch res.State {
 	case store.JobDone:
-		log.Info("delivered", zap.String("action", j.Action))
+		log.Info("delivered", zap.String("action", j.Action), zap.String("kind", string(m.Kind)), zap.String("incident", m.Incident.Key),
+			zap.String("ref", res.Ref), zap.String("ticket", res.Ticket))
 	case store.JobPending:
 		log.Warn("delivery failed, will retry", zap.String("error", res.Error), zap.Time("retry_at", res.RetryAt))
 	case store.JobDead:

@@ -85,6 +85,7 @@ func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics, now fu
 	}
 	tlog := log.With(zap.String("target", tc.Name), zap.String("type", tc.Type))
 	m.breakerState.WithLabelValues(tc.Name).Set(0)
+	m.initTarget(tc.Name, tc.Type)
 	t.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        tc.Name,
 		MaxRequests: 1,
@@ -352,5 +353,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.deliveries, m.latency, m.breakerState, m.stepsRun, m.slaBreaches, m.timeTo, m.deferred)
 	}
+	m.initSeries()
 	return m
 }

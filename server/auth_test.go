@@ -268,10 +268,10 @@ func everyRoute(t *testing.T, cfg config.Server) *Server {
 }
 
 // With api_token set, every route needs it except the one-click links
-// (signed) and /healthz, /readyz and /metrics; public_reads opens the GETs
+// (signed) and /healthz, /readyz (/-/healthy, /-/ready) and /metrics; public_reads opens the GETs
 // only. Ingest and the PagerDuty webhook have their own auth.
 func TestAPITokenGuardsEveryRoute(t *testing.T) {
-	open := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/ack/:token": true}
+	open := map[string]bool{"/healthz": true, "/readyz": true, "/-/healthy": true, "/-/ready": true, "/metrics": true, "/ack/:token": true}
 	ownAuth := map[string]bool{"/api/v1/alerts/:source": true, "/api/v1/webhooks/pagerduty": true}
 	tests := []struct {
 		name        string

@@ -1,18 +1,40 @@
 // Package server is alertgate's HTTP layer (fiber v2) and the one place
 // where errors become HTTP status codes.
 //
-// Routes:
+// Routes (the README's API table describes each; optional ones exist when
+// their dependency is wired, as NewGateway wires all of them):
 //
-//	POST /api/v1/alerts/{source}          ingest (per-source auth)
-//	GET  /api/v1/incidents                ?status=&severity=&limit= (open)
-//	GET  /api/v1/incidents/{id}           INC-7 or 7, with alerts and timeline (open)
-//	POST /api/v1/incidents/{id}/ack       {"actor":"alice","note":"..."} (API token)
-//	POST /api/v1/incidents/{id}/resolve   same body (API token)
-//	GET  /ack/{token}                     one-click link: HTML confirm page, changes nothing (link token)
-//	POST /ack/{token}                     one-click link: acknowledge or resolve, form field actor (link token)
-//	GET  /healthz                         200 "ok" while the process serves
-//	GET  /readyz                          200 "ok" when storage answers a ping, else 503
-//	GET  /metrics                         Prometheus exposition of Deps.Registry
+//	POST   /api/v1/alerts/{source}               ingest (per-source auth)
+//	GET    /api/v1/incidents                     ?status=&severity=&service=&q=&limit= (read)
+//	GET    /api/v1/incidents/{id}                INC-7 or 7, with alerts and timeline (read)
+//	GET    /api/v1/incidents/{id}/postmortem     the post-mortem draft, markdown (read)
+//	GET    /api/v1/incidents/{id}/plan           pending escalation steps and deliveries (read)
+//	POST   /api/v1/incidents/{id}/ack            {"actor":"alice","note":"..."} (API token)
+//	POST   /api/v1/incidents/{id}/resolve        same body (API token)
+//	POST   /api/v1/incidents/{id}/severity       raise or lower an open incident (API token)
+//	POST   /api/v1/incidents/{id}/updates        a status update (API token)
+//	GET    /api/v1/oncall                        who every role pages now and next (read)
+//	POST   /api/v1/oncall/overrides              an on-call override (API token)
+//	DELETE /api/v1/oncall/overrides/{id}         (API token)
+//	GET    /api/v1/deliveries                    ?state=dead|pending|running|done|cancelled (read)
+//	POST   /api/v1/deliveries/{id}/retry         requeue a dead letter (API token)
+//	GET    /api/v1/silences                      (read)
+//	POST   /api/v1/silences                      (API token)
+//	DELETE /api/v1/silences/{id}                 (API token)
+//	GET    /api/v1/alerts                        ?state=suppressed (read)
+//	GET    /api/v1/replicas                      live gateway processes on the database (read)
+//	POST   /api/v1/webhooks/pagerduty            PagerDuty webhook v3 (its signature)
+//	GET    /ack/{token}                          one-click link: HTML confirm page, changes nothing (link token)
+//	POST   /ack/{token}                          one-click link: acknowledge or resolve, form field actor (link token)
+//	POST   /-/reload                             read the config file again (API token)
+//	GET    /healthz, /-/healthy                  200 "ok" while the process serves (open)
+//	GET    /readyz, /-/ready                     200 "ok" when storage answers a ping, else 503 (open)
+//	GET    /metrics                              Prometheus exposition of Deps.Registry (open)
+//	GET    /debug/pprof/...                      with server.pprof only (API token)
+//	GET    /, /incidents/{id}, /silences, /oncall, /deliveries, /about, /console/...
+//	                                             the web console (package console, Deps.Console)
+//
+// "(read)" is the API token unless server.public_reads.
 //
 // Every error answer is JSON {"error": "<reason>"}. The mapping, in toHTTP:
 // a bad payload (adapters.ErrBadPayload), an alert over the configured
@@ -38,9 +60,10 @@
 // Secrets are compared in constant time and never logged. A signed
 // request can be replayed within max_skew; there is no nonce cache.
 //
-// Reads of the incident API are open, like Alertmanager's API: put the
-// gateway behind a proxy if incident titles are sensitive. Writes require
-// "Authorization: Bearer <server.api_token>" when a token is configured.
+// With server.api_token set, the API's writes and reads require
+// "Authorization: Bearer <token>" (incidents carry alert labels);
+// server.public_reads opens the reads. Without a token everything is
+// open, which config.Exposure allows only on a loopback address.
 //
 // The one-click links (Deps.AckLinks) need no API token: the signed,
 // expiring token in the path grants one action on one incident. They

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -65,6 +68,11 @@ type Gateway struct {
 	reloadMu   sync.Mutex
 	reloads    *prometheus.CounterVec
 	lastReload prometheus.Gauge
+	// reloadedAt is when the running config was loaded (start or the
+	// last successful reload); configHash is its fingerprint as a float.
+	reloadedAt prometheus.Gauge
+	configHash prometheus.Gauge
+	now        func() time.Time
 
 	closeOnce sync.Once
 }
@@ -121,14 +129,23 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, store: st, configPath: opts.ConfigPath}
+	g := &Gateway{cfg: cfg, log: log, store: st, configPath: opts.ConfigPath, now: now}
 	g.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "alertgate_config_reloads_total", Help: "Config reloads by result (success, failure).",
 	}, []string{"result"})
+	g.reloads.WithLabelValues("success")
+	g.reloads.WithLabelValues("failure")
 	g.lastReload = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "alertgate_config_last_reload_successful", Help: "Whether the last config reload succeeded (1) or failed (0).",
 	})
 	g.lastReload.Set(1)
+	g.reloadedAt = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "alertgate_config_last_reload_success_timestamp_seconds", Help: "When the running config was loaded: the start or the last successful reload.",
+	})
+	g.reloadedAt.Set(float64(now().Unix()))
+	g.configHash = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "alertgate_config_hash", Help: "The running config's fingerprint (the one replicas compare) as a number.",
+	})
 	leader := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "alertgate_leader", Help: "Whether this replica holds the periodic-work lease (digests, re-evaluation sweep): 1 or 0.",
 	}, func() float64 {
@@ -143,7 +160,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	configs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "alertgate_replica_configs", Help: "Different configs the live replicas run (1 when all run the same file).",
 	}, func() float64 { _, n := st.ReplicaCounts(); return float64(n) })
-	reg.MustRegister(g.reloads, g.lastReload, st.QueueCollector(g.targetNames), st.WriteTxCollector(), st.StatementCollector(), leader, replicas, configs)
+	reg.MustRegister(buildInfo(opts.Version), g.reloads, g.lastReload, g.reloadedAt, g.configHash, st.IncidentsCollector(), st.QueueCollector(g.targetNames), st.WriteTxCollector(), st.StatementCollector(), leader, replicas, configs)
 	if err := g.setIdentity(ctx, opts.Version, cfg); err != nil {
 		st.Close()
 		return nil, err
@@ -339,6 +356,7 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 		}
 		g.reloads.WithLabelValues("success").Inc()
 		g.lastReload.Set(1)
+		g.reloadedAt.Set(float64(g.now().Unix()))
 	}()
 	if g.configPath == "" {
 		return errors.New("started without a config file: nothing to reload")
@@ -386,12 +404,36 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	return nil
 }
 
+// buildInfo is alertgate_build_info: 1, labelled with the version, the
+// VCS revision the binary was built from and the Go version.
+func buildInfo(version string) prometheus.Collector {
+	revision := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				revision = s.Value
+			}
+		}
+	}
+	if version == "" {
+		version = "unknown"
+	}
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "alertgate_build_info",
+		Help:        "A metric with a constant '1' value labelled by version, revision and goversion from which alertgate was built.",
+		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": runtime.Version()},
+	}, func() float64 { return 1 })
+}
+
 // setIdentity tells the other replicas which version and config this one
 // runs.
 func (g *Gateway) setIdentity(ctx context.Context, version string, cfg *config.Config) error {
 	fp, err := config.Fingerprint(cfg)
 	if err != nil {
 		return err
+	}
+	if h, err := strconv.ParseUint(fp, 16, 64); err == nil {
+		g.configHash.Set(float64(h)) // 48 bits: exact in a float64
 	}
 	g.version = version
 	return g.store.SetIdentity(ctx, version, fp)

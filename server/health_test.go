@@ -41,11 +41,15 @@ func post(t *testing.T, url, body string) (*http.Response, string) {
 }
 
 func TestHealthz(t *testing.T) {
-	h := newHarness(t, config.Server{})
-	h.ping = errors.New("database is locked")
-	resp, body := h.do(t, newRequest(http.MethodGet, "/healthz", ""))
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, "ok", body, "liveness does not depend on storage")
+	for _, path := range []string{"/healthz", "/-/healthy"} {
+		t.Run(path, func(t *testing.T) {
+			h := newHarness(t, config.Server{APIToken: "s3cret"})
+			h.ping = errors.New("database is locked")
+			resp, body := h.do(t, newRequest(http.MethodGet, path, ""))
+			require.Equal(t, http.StatusOK, resp.StatusCode, "open without the API token")
+			require.Equal(t, "ok", body, "liveness does not depend on storage")
+		})
+	}
 }
 
 func TestReadyz(t *testing.T) {
@@ -61,19 +65,21 @@ func TestReadyz(t *testing.T) {
 		{name: "storage slow", ping: context.DeadlineExceeded, wantCode: http.StatusServiceUnavailable, wantErr: "not ready: storage ping timed out"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, config.Server{})
-			h.ping = tt.ping
-			resp, body := h.do(t, newRequest(http.MethodGet, "/readyz", ""))
-			require.Equal(t, tt.wantCode, resp.StatusCode)
-			if tt.wantBody != "" {
-				require.Equal(t, tt.wantBody, body)
-			}
-			if tt.wantErr != "" {
-				require.Equal(t, tt.wantErr, errorOf(t, body), "the ping error is logged, not sent")
-				require.Len(t, h.logs.FilterMessage("not ready").All(), 1)
-			}
-		})
+		for _, path := range []string{"/readyz", "/-/ready"} {
+			t.Run(tt.name+" "+path, func(t *testing.T) {
+				h := newHarness(t, config.Server{APIToken: "s3cret"})
+				h.ping = tt.ping
+				resp, body := h.do(t, newRequest(http.MethodGet, path, ""))
+				require.Equal(t, tt.wantCode, resp.StatusCode)
+				if tt.wantBody != "" {
+					require.Equal(t, tt.wantBody, body)
+				}
+				if tt.wantErr != "" {
+					require.Equal(t, tt.wantErr, errorOf(t, body), "the ping error is logged, not sent")
+					require.Len(t, h.logs.FilterMessage("not ready").All(), 1)
+				}
+			})
+		}
 	}
 }
 
@@ -126,9 +132,11 @@ func TestUnknownRoute(t *testing.T) {
 func TestShutdownMakesNotReady(t *testing.T) {
 	h := newHarness(t, config.Server{})
 	require.NoError(t, h.srv.Shutdown(context.Background()))
-	resp, body := h.do(t, newRequest(http.MethodGet, "/readyz", ""))
-	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
-	require.Equal(t, "not ready: shutting down", errorOf(t, body))
+	for _, path := range []string{"/readyz", "/-/ready"} {
+		resp, body := h.do(t, newRequest(http.MethodGet, path, ""))
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		require.Equal(t, "not ready: shutting down", errorOf(t, body))
+	}
 }
 
 // TestGracefulShutdown checks that a request in flight when Shutdown is

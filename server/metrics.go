@@ -72,6 +72,17 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, err
 }
 
+// initSource exports a configured source's series at 0 (accepted
+// requests, alerts by status, durations, truncations), so they exist
+// before its first request.
+func (m *metrics) initSource(source string) {
+	m.requests.WithLabelValues(source, "200")
+	m.received.WithLabelValues(source, "firing")
+	m.received.WithLabelValues(source, "resolved")
+	m.duration.WithLabelValues(source)
+	m.truncated.WithLabelValues(source)
+}
+
 // observeIngest records one finished ingest request. source must be a
 // configured name or unknownSource, never request bytes.
 func (m *metrics) observeIngest(source string, code int, took time.Duration) {

@@ -191,6 +191,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// Open to monitoring without a token: they carry no alert label values.
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	// Prometheus' and Alertmanager's names for the same checks.
+	app.Get("/-/healthy", s.healthz)
+	app.Get("/-/ready", s.readyz)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
 	})))

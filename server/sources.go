@@ -84,6 +84,7 @@ func (s *Server) SetSources(sources []config.Source) error {
 	}
 	s.sources.Store(t)
 	for _, src := range t.byName {
+		s.metrics.initSource(src.name)
 		if src.auth.open() {
 			s.log.Warn("source accepts alerts without authentication", zapSource(src.name))
 		}

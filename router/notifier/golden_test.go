@@ -105,7 +105,8 @@ func wire(t *testing.T, tc config.Target, m *router.Message) string {
 		}
 		return httpmock.NewStringResponse(202, `{"id":"sp-1","requestId":"r-1","status":"success"}`), nil
 	})
-	n, err := notifier.New(tc, notifier.Deps{Client: client, Now: notifiertest.Clock, Version: "test"})
+	log, logs := notifiertest.ObservedLogger()
+	n, err := notifier.New(tc, notifier.Deps{Client: client, Now: notifiertest.Clock, Version: "test", Logger: log})
 	require.NoError(t, err)
 	mm := *m
 	if tc.Type == notifier.TypeStatuspage && m.Kind != router.KindPage {
@@ -115,5 +116,6 @@ func wire(t *testing.T, tc config.Target, m *router.Message) string {
 	if got.Len() == 0 {
 		return "(nothing sent)\n"
 	}
+	require.Zero(t, logs.Len(), "a delivery is logged once, by the engine, not by its notifier: %s", notifiertest.LogText(t, logs))
 	return got.String()
 }

@@ -84,11 +84,19 @@ func TestNewWiresConfig(t *testing.T) {
 	require.Equal(t, "APIKEY0123", rec.Request.Header.Get("X-Api-Key"))
 	require.NoError(t, webhook.Verify([]byte("SIGNSECRET0123"), rec.Request.Header.Get(webhook.HeaderTimestamp),
 		rec.Request.Header.Get(webhook.HeaderSignature), rec.Body, notifiertest.Now, time.Minute))
+	require.Zero(t, logs.Len(), "a delivery is logged once, by the engine")
+
+	// What a notifier does log (here a message kind it skips) goes to the
+	// logger the target was built with.
+	pd, err := notifier.New(config.Target{Name: "pd", Type: "pagerduty", RoutingKey: routingKey},
+		notifier.Deps{Client: client, Logger: log, Now: notifiertest.Clock})
+	require.NoError(t, err)
+	require.NoError(t, pd.Notify(context.Background(), notifiertest.Message(router.KindInfo)))
 	entries := logs.All()
-	require.NotEmpty(t, entries)
+	require.Len(t, entries, 1)
 	require.Equal(t, "notifier", entries[0].LoggerName)
-	require.Equal(t, "hook", entries[0].ContextMap()["target"])
-	notifiertest.RequireNoSecrets(t, notifiertest.LogText(t, logs), "SIGNSECRET0123", "APIKEY0123")
+	require.Equal(t, "pd", entries[0].ContextMap()["target"])
+	notifiertest.RequireNoSecrets(t, notifiertest.LogText(t, logs), "SIGNSECRET0123", "APIKEY0123", routingKey)
 }
 
 func TestBuild(t *testing.T) {

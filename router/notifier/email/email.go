@@ -129,10 +129,6 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	if err := n.send(ctx, data); err != nil {
 		return err
 	}
-	n.log.Debug("email delivered",
-		zap.String("kind", string(m.Kind)),
-		zap.String("incident", m.Incident.Key),
-		zap.Int("recipients", len(n.envTo)))
 	return nil
 }
 

@@ -117,20 +117,9 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	} else {
 		payload = action(m)
 	}
-	resp, err := n.post(ctx, path, m.Kind != router.KindPage, payload)
-	if err != nil {
+	if _, err := n.post(ctx, path, m.Kind != router.KindPage, payload); err != nil {
 		return fmt.Errorf("opsgenie %s: %w", op, err)
 	}
-	var ack struct {
-		RequestID string `json:"requestId"`
-	}
-	_ = json.Unmarshal(resp.Body, &ack) // only for the log line
-	n.ep.Log.Debug("opsgenie request accepted",
-		zap.String("op", op),
-		zap.String("incident", m.Incident.Key),
-		zap.String("alias", alias),
-		zap.String("request_id", ack.RequestID),
-		zap.Int("status_code", resp.StatusCode))
 	return nil
 }
 

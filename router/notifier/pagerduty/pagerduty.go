@@ -80,15 +80,9 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	if err != nil {
 		return fmt.Errorf("pagerduty enqueue: %w", err)
 	}
-	resp, err := n.ep.Post(ctx, body, nil)
-	if err != nil {
+	if _, err := n.ep.Post(ctx, body, nil); err != nil {
 		return fmt.Errorf("pagerduty enqueue: %w", err)
 	}
-	n.ep.Log.Debug("pagerduty event accepted",
-		zap.String("event_action", act),
-		zap.String("incident", m.Incident.Key),
-		zap.String("dedup_key", DedupKey(m)),
-		zap.Int("status_code", resp.StatusCode))
 	return nil
 }
 

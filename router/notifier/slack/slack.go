@@ -66,9 +66,6 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	if err = check(resp, err, n.ep.Secrets); err != nil {
 		return fmt.Errorf("slack post: %w", err)
 	}
-	n.ep.Log.Debug("slack delivered",
-		zap.String("kind", string(m.Kind)),
-		zap.String("incident", m.Incident.Key))
 	return nil
 }
 

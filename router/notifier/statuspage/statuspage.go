@@ -125,15 +125,9 @@ func (n *Notifier) Deliver(ctx context.Context, m *router.Message) (string, erro
 		n.skip(m)
 		return "", nil
 	}
-	resp, err := n.send(ctx, http.MethodPatch, "/incidents/"+url.PathEscape(m.Ref), n.update(m))
-	if err != nil {
+	if _, err := n.send(ctx, http.MethodPatch, "/incidents/"+url.PathEscape(m.Ref), n.update(m)); err != nil {
 		return "", fmt.Errorf("statuspage %s: %w", op, err)
 	}
-	n.ep.Log.Debug("statuspage incident updated",
-		zap.String("op", op),
-		zap.String("incident", m.Incident.Key),
-		zap.String("ref", m.Ref),
-		zap.Int("status_code", resp.StatusCode))
 	return m.Ref, nil
 }
 
@@ -153,10 +147,6 @@ func (n *Notifier) open(ctx context.Context, m *router.Message) (string, error) 
 			Err: fmt.Errorf("no incident id in %w", router.ResponseError(resp.Body, n.ep.Secrets)),
 		})
 	}
-	n.ep.Log.Debug("statuspage incident opened",
-		zap.String("incident", m.Incident.Key),
-		zap.String("ref", created.ID),
-		zap.Int("status_code", resp.StatusCode))
 	return created.ID, nil
 }
 

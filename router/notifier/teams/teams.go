@@ -62,10 +62,6 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	if _, err := n.ep.Post(ctx, body, nil); err != nil {
 		return fmt.Errorf("teams post: %w", err)
 	}
-	n.ep.Log.Debug("teams delivered",
-		zap.String("kind", string(m.Kind)),
-		zap.String("incident", m.Incident.Key),
-		zap.Int("bytes", len(body)))
 	return nil
 }
 

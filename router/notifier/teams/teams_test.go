@@ -203,8 +203,7 @@ func TestNotifyLogsNoSecret(t *testing.T) {
 
 	require.NoError(t, n.Notify(context.Background(), message(router.KindPage)))
 
-	require.Equal(t, 1, logs.FilterMessage("teams delivered").Len())
-	notifiertest.RequireNoSecrets(t, notifiertest.LogText(t, logs), sig)
+	require.Zero(t, logs.Len(), "the engine logs the delivery, once")
 }
 
 // leakyNetError is a transport error whose text quotes the URL it was given.

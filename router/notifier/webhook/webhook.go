@@ -176,11 +176,6 @@ func (n *Notifier) post(ctx context.Context, m *router.Message) (*router.HTTPRes
 	if err != nil {
 		return nil, fmt.Errorf("webhook post: %w", err)
 	}
-	n.ep.Log.Debug("webhook delivered",
-		zap.String("kind", string(m.Kind)),
-		zap.String("incident", m.Incident.Key),
-		zap.String("idempotency_key", m.IdempotencyKey),
-		zap.Int("status_code", resp.StatusCode))
 	return resp, nil
 }
 
