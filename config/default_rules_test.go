@@ -33,7 +33,7 @@ func TestDefaultRulesShape(t *testing.T) {
 			if r.Runbook != "" {
 				require.True(t, runbooks[r.Runbook], "runbook %q exists", r.Runbook)
 			}
-			require.True(t, r.Continue == (r.Severity == ""), "enrichment rules continue, severity rules stop")
+			require.Equal(t, r.Severity == "", r.Continue, "enrichment rules continue, severity rules stop")
 			if i < len(rules)-1 {
 				require.True(t, len(r.Match) > 0 || len(r.Keywords) > 0, "only the catch-all matches everything")
 			}

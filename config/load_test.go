@@ -247,7 +247,7 @@ roles:
 		`alertgate.yml:9: roles.oncall: target "ghost" is not defined in targets`,
 	}, msgs)
 	var joined interface{ Unwrap() []error }
-	require.True(t, errors.As(err, &joined))
+	require.ErrorAs(t, err, &joined)
 	require.Len(t, joined.Unwrap(), len(msgs))
 }
 

@@ -58,7 +58,7 @@ func TestIncidentPageEscapesEverything(t *testing.T) {
 	code, body, h := get(t, app, "/incidents/INC-1")
 	require.Equal(t, 200, code, body)
 	require.Equal(t, csp, h["Content-Security-Policy"])
-	require.NotRegexp(t, regexp.MustCompile(`(?i)<script>|<img|<b>|<svg|href="javascript:`), body)
+	require.NotRegexp(t, `(?i)<script>|<img|<b>|<svg|href="javascript:`, body)
 	require.NotContains(t, strings.ToLower(body), `href="javascript`)
 	require.Contains(t, body, `&lt;script&gt;alert(1)&lt;/script&gt;`)
 	require.Contains(t, body, `&lt;b&gt;bold&lt;/b&gt;`)

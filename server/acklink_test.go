@@ -290,10 +290,10 @@ func TestAckLinkRetryAfter(t *testing.T) {
 
 func TestAckLinkNeedsNoAPIToken(t *testing.T) {
 	h := newLinkHarness(t, config.Server{APIToken: "api-7c1e-token-secret"})
-	resp, body := h.do(t, newRequest(http.MethodPost, "/api/v1/incidents/INC-7/ack", ""))
+	resp, _ := h.do(t, newRequest(http.MethodPost, "/api/v1/incidents/INC-7/ack", ""))
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the API itself is guarded")
 
-	resp, body = h.do(t, linkPost(h.links.Token(7, router.ActionAck), "alice"))
+	resp, body := h.do(t, linkPost(h.links.Token(7, router.ActionAck), "alice"))
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Equal(t, []actionCall{{verb: "ack", id: 7, actor: "alice", note: "via one-click link"}}, h.act.calls)
 }

@@ -326,7 +326,7 @@ func TestIncidentFromDedupKey(t *testing.T) {
 func TestPagerDutyActorIsBounded(t *testing.T) {
 	long := strings.Repeat("é", 2*maxActorLen)
 	actor := pagerDutyActor(&pagerDutyReference{Summary: long})
-	require.Equal(t, maxActorLen, len([]rune(actor)))
+	require.Len(t, []rune(actor), maxActorLen)
 	require.True(t, strings.HasPrefix(actor, "pagerduty:é"))
 }
 

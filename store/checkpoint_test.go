@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
@@ -57,9 +56,9 @@ func TestSQLiteWriterDoesNotCheckpoint(t *testing.T) {
 	require.NoError(t, err)
 	// SQLite's default would have checkpointed and rewound the WAL at
 	// 1,000 pages, inside a commit.
-	assert.Greater(t, st.frames, 1000, "the WAL grew past SQLite's auto-checkpoint size")
-	assert.Equal(t, st.frames, st.copied, "a passive checkpoint with no reader copies the whole WAL")
-	assert.Equal(t, 14*50, countRows(t, s, "alerts"))
+	require.Greater(t, st.frames, 1000, "the WAL grew past SQLite's auto-checkpoint size")
+	require.Equal(t, st.frames, st.copied, "a passive checkpoint with no reader copies the whole WAL")
+	require.Equal(t, 14*50, countRows(t, s, "alerts"))
 }
 
 // A long WAL is rewound by the writer connection itself, between two
@@ -73,7 +72,7 @@ func TestSQLiteWriterRewindsALongWAL(t *testing.T) {
 
 	// Nothing checkpoints: the WAL only grows.
 	ingestWide(t, s, "a", 14)
-	assert.False(t, s.ckpt.long(), "no checkpoint has measured the WAL yet")
+	require.False(t, s.ckpt.long(), "no checkpoint has measured the WAL yet")
 	ingestWide(t, s, "b", 1)
 	st, err := s.ckpt.checkpoint(s.ckpt.db)
 	require.NoError(t, err)
@@ -89,7 +88,7 @@ func TestSQLiteWriterRewindsALongWAL(t *testing.T) {
 	ingestWide(t, s, "d", 1)
 	st, err = s.ckpt.checkpoint(s.ckpt.db)
 	require.NoError(t, err)
-	assert.Less(t, st.frames, 500, "the WAL started again from the beginning")
+	require.Less(t, st.frames, 500, "the WAL started again from the beginning")
 
 	// Every writer rewinds, not only ingest: an acknowledgement through
 	// the API while the WAL is long does it too, before it returns.
@@ -100,8 +99,8 @@ func TestSQLiteWriterRewindsALongWAL(t *testing.T) {
 	s.ckpt.frames.Store(int64(st.frames))
 	_, err = s.Acknowledge(context.Background(), 1, "alice", "")
 	require.NoError(t, err)
-	assert.False(t, s.ckpt.long(), "the acknowledgement's transaction copied the WAL")
-	assert.Equal(t, 32*50, countRows(t, s, "alerts"))
+	require.False(t, s.ckpt.long(), "the acknowledgement's transaction copied the WAL")
+	require.Equal(t, 32*50, countRows(t, s, "alerts"))
 }
 
 // With the loop running, under continuous ingest from several callers,
@@ -145,8 +144,8 @@ func TestSQLiteCheckpointLoopBoundsTheWAL(t *testing.T) {
 	require.Eventually(t, func() bool { return size(path)-start > 512<<10 }, 10*time.Second, 20*time.Millisecond,
 		"the loop copies committed pages into the database file")
 	t.Logf("database %d bytes, WAL at most %d bytes", size(path), maxWAL)
-	assert.Less(t, maxWAL, int64(3<<20), "WAL file bounded")
-	assert.Equal(t, 60*20, countRows(t, s, "alerts"))
+	require.Less(t, maxWAL, int64(3<<20), "WAL file bounded")
+	require.Equal(t, 60*20, countRows(t, s, "alerts"))
 }
 
 // The writer's page cache holds a storm's group-commit transaction (see

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
@@ -50,7 +49,7 @@ func TestJoinNotesCoalesce(t *testing.T) {
 		join("a2", "a3")
 		clk.Advance(30 * time.Second)
 		join("a4")
-		assert.Equal(t, []string{"10:00:00 4 alert(s) joined: a1, a2, a3, a4"}, joinNotes(t, s, 1),
+		require.Equal(t, []string{"10:00:00 4 alert(s) joined: a1, a2, a3, a4"}, joinNotes(t, s, 1),
 			"three batches within the minute: one entry, counting all")
 
 		// Another entry after the note starts a new one, so the timeline
@@ -67,23 +66,23 @@ func TestJoinNotesCoalesce(t *testing.T) {
 			many = append(many, fmt.Sprintf("c%02d", i))
 		}
 		join(many...)
-		assert.Equal(t, []string{
+		require.Equal(t, []string{
 			"10:00:00 4 alert(s) joined: a1, a2, a3, a4",
 			"10:00:30 2 alert(s) joined: b1, b2",
 			"10:01:40 12 alert(s) joined: c00, c01, c02, c03, c04, c05, c06, c07, c08, c09 (+2 more)",
 		}, joinNotes(t, s, 1))
 		d, err := s.GetIncident(ctx, 1)
 		require.NoError(t, err)
-		assert.Equal(t, []alert.EventKind{alert.EventDetected, alert.EventClassified, alert.EventAlertAdded,
+		require.Equal(t, []alert.EventKind{alert.EventDetected, alert.EventClassified, alert.EventAlertAdded,
 			alert.EventAcknowledged, alert.EventAlertAdded, alert.EventAlertAdded}, kinds(d.Timeline))
-		assert.Equal(t, 19, d.Incident.AlertCount)
+		require.Equal(t, 19, d.Incident.AlertCount)
 
 		// The notes are in the database, not only in memory: a restarted
 		// process finds them, and starts a new note for the next join.
 		require.NoError(t, s.Close())
 		s = db.openTest(t, clk)
 		join("d1")
-		assert.Equal(t, []string{
+		require.Equal(t, []string{
 			"10:00:00 4 alert(s) joined: a1, a2, a3, a4",
 			"10:00:30 2 alert(s) joined: b1, b2",
 			"10:01:40 12 alert(s) joined: c00, c01, c02, c03, c04, c05, c06, c07, c08, c09 (+2 more)",

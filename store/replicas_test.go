@@ -321,7 +321,7 @@ func TestPostgresReloadWhileIngesting(t *testing.T) {
 		select {
 		case <-done:
 			require.NoError(t, a.reloadOpenIncidents(ctx))
-			require.Len(t, a.open.sources(), 0, "the test classifier inhibits nothing")
+			require.Empty(t, a.open.sources(), "the test classifier inhibits nothing")
 			a.open.mu.RLock()
 			n := len(a.open.all)
 			a.open.mu.RUnlock()

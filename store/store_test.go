@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
@@ -551,11 +550,11 @@ func TestOnCommitRunsOncePerCommit(t *testing.T) {
 		hook := func() { ran++ }
 
 		require.NoError(t, s.withTx(ctx, func(tx *Tx) error { tx.OnCommit(hook); return nil }))
-		assert.Equal(t, 1, ran, "committed")
+		require.Equal(t, 1, ran, "committed")
 
 		boom := errors.New("boom")
 		require.ErrorIs(t, s.withTx(ctx, func(tx *Tx) error { tx.OnCommit(hook); return boom }), boom)
-		assert.Equal(t, 1, ran, "rolled back: not run")
+		require.Equal(t, 1, ran, "rolled back: not run")
 
 		// The first attempt loses a race (serialization failure).
 		tries := 0
@@ -569,13 +568,13 @@ func TestOnCommitRunsOncePerCommit(t *testing.T) {
 		})
 		if db.postgres() {
 			require.NoError(t, err)
-			assert.Equal(t, 2, tries, "run again")
-			assert.Equal(t, 2, ran, "the hook of the lost attempt is not run")
+			require.Equal(t, 2, tries, "run again")
+			require.Equal(t, 2, ran, "the hook of the lost attempt is not run")
 		} else {
 			// One writer, no races: not run again, and not run.
 			require.Error(t, err)
-			assert.Equal(t, 1, tries)
-			assert.Equal(t, 1, ran)
+			require.Equal(t, 1, tries)
+			require.Equal(t, 1, ran)
 		}
 	})
 }

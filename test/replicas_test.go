@@ -20,7 +20,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -262,8 +261,8 @@ OR (kind = 'step' AND key LIKE '%/page/%' AND state = 'pending')`).Scan(&busy))
 		}
 		sort.Strings(lost)
 		sort.Strings(misfiled)
-		assert.Empty(t, lost, "alerts that got a 2xx but are not stored")
-		assert.Empty(t, misfiled, "alerts attached to another group's incident")
+		require.Empty(t, lost, "alerts that got a 2xx but are not stored")
+		require.Empty(t, misfiled, "alerts attached to another group's incident")
 		t.Logf("%d distinct alerts acknowledged, %d stored", len(acked), len(stored))
 	})
 
@@ -281,12 +280,12 @@ OR (kind = 'step' AND key LIKE '%/page/%' AND state = 'pending')`).Scan(&busy))
 			if len(ids) > 1 {
 				dup = append(dup, fmt.Sprintf("%s: %v", g, ids))
 			}
-			assert.True(t, groups[g], "incident for group %s that no acknowledged alert belongs to", g)
+			require.True(t, groups[g], "incident for group %s that no acknowledged alert belongs to", g)
 		}
 		sort.Strings(dup)
-		assert.Empty(t, dup, "groups with more than one incident")
+		require.Empty(t, dup, "groups with more than one incident")
 		for g := range groups {
-			assert.Len(t, perGroup[g], 1, "incidents of group %s", g)
+			require.Len(t, perGroup[g], 1, "incidents of group %s", g)
 		}
 		// Counts kept across replicas: nothing is ever resolved, so an
 		// incident counts each of its stored alerts once.
@@ -301,7 +300,7 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 			wrong = append(wrong, fmt.Sprintf("INC-%d: alert_count %d, firing_count %d, %d alerts", id, ac, fc, n))
 		}
 		require.NoError(t, rows.Err())
-		assert.Empty(t, wrong, "incident counters that lost or doubled an update")
+		require.Empty(t, wrong, "incident counters that lost or doubled an update")
 
 		// The timeline names each alert once, when it opened the incident
 		// ("detected") or joined it ("alert_added").
@@ -325,7 +324,7 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 			}
 		}
 		sort.Strings(twice)
-		assert.Empty(t, head(twice, 10), "alerts that joined their incident more than once (%d)", len(twice))
+		require.Empty(t, head(twice, 10), "alerts that joined their incident more than once (%d)", len(twice))
 		t.Logf("%d groups, %d incidents", len(groups), len(incs))
 	})
 
@@ -343,8 +342,8 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 				bad = append(bad, fmt.Sprintf("%s %s attempts=%d expected=%v", j.key, j.state, j.attempts, want[j.key]))
 			}
 		}
-		assert.Empty(t, bad, "page steps not run exactly once")
-		assert.Equal(t, len(want), len(jobs), "page step jobs")
+		require.Empty(t, bad, "page steps not run exactly once")
+		require.Len(t, jobs, len(want), "page step jobs")
 
 		// The timeline says the same: one "escalated" event per step.
 		rows2, err := db.Query(`SELECT incident_id, detail, count(*) FROM events WHERE kind = 'escalated' GROUP BY incident_id, detail HAVING count(*) > 1`)
@@ -358,10 +357,10 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 			twice = append(twice, fmt.Sprintf("INC-%d %q x%d", id, detail, n))
 		}
 		require.NoError(t, rows2.Err())
-		assert.Empty(t, twice, "escalation steps on the timeline more than once")
+		require.Empty(t, twice, "escalation steps on the timeline more than once")
 		var events int
 		require.NoError(t, db.QueryRow(`SELECT count(*) FROM events WHERE kind = 'escalated'`).Scan(&events))
-		assert.Equal(t, len(want), events, "escalated events")
+		require.Equal(t, len(want), events, "escalated events")
 	})
 
 	t.Run("each delivery reached the sink once", func(t *testing.T) {
@@ -394,37 +393,37 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 		sort.Strings(unexpected)
 		sort.Strings(dups)
 		sort.Strings(badDups)
-		assert.Empty(t, never, "deliveries never received")
-		assert.Empty(t, unexpected, "deliveries nobody planned")
-		assert.Empty(t, badDups, "deliveries received more than once that the killed replica did not hold")
-		assert.LessOrEqual(t, len(dups), len(orphans))
+		require.Empty(t, never, "deliveries never received")
+		require.Empty(t, unexpected, "deliveries nobody planned")
+		require.Empty(t, badDups, "deliveries received more than once that the killed replica did not hold")
+		require.LessOrEqual(t, len(dups), len(orphans))
 		t.Logf("%d raw receptions, %d distinct keys, %d expected; %d keys received twice (the killed replica held %d): %v",
 			raw, len(got), len(want), len(dups), len(orphans), dups)
 
 		// The pages the victim sent but never had answered are ones it
 		// held, and a survivor sent them again: received exactly twice.
 		for _, k := range held {
-			assert.True(t, orphans[k], "unanswered page %s of the killed replica is not a running job claimed before the kill", k)
-			assert.Equal(t, 2, got[k], "receptions of %s, sent by the killed replica just before the kill", k)
+			require.True(t, orphans[k], "unanswered page %s of the killed replica is not a running job claimed before the kill", k)
+			require.Equal(t, 2, got[k], "receptions of %s, sent by the killed replica just before the kill", k)
 			var from []int
 			for _, r := range sk.all() {
 				if r.header == k {
 					from = append(from, r.replica)
 				}
 			}
-			assert.Len(t, from, 2)
+			require.Len(t, from, 2)
 			if len(from) == 2 {
-				assert.Equal(t, replicaVictim, from[0], "%s first sent by", k)
-				assert.NotEqual(t, replicaVictim, from[1], "%s sent again by", k)
+				require.Equal(t, replicaVictim, from[0], "%s first sent by", k)
+				require.NotEqual(t, replicaVictim, from[1], "%s sent again by", k)
 			}
 		}
 
 		// Each reception is what its key says, and the header matches.
 		for _, r := range sk.all() {
-			assert.Equal(t, r.header, r.body.IdempotencyKey, "Idempotency-Key header and body")
-			assert.Equal(t, fmt.Sprintf("%s/page/%s/sink", r.body.Incident.ID, r.body.Step), r.header)
-			assert.True(t, strings.HasPrefix(r.body.Step, r.body.Role+"#"), "step %s of role %s", r.body.Step, r.body.Role)
-			assert.Equal(t, "page", r.body.Kind)
+			require.Equal(t, r.header, r.body.IdempotencyKey, "Idempotency-Key header and body")
+			require.Equal(t, fmt.Sprintf("%s/page/%s/sink", r.body.Incident.ID, r.body.Step), r.header)
+			require.True(t, strings.HasPrefix(r.body.Step, r.body.Role+"#"), "step %s of role %s", r.body.Step, r.body.Role)
+			require.Equal(t, "page", r.body.Kind)
 		}
 
 		// In the jobs table: every sink delivery done; claimed once, or
@@ -441,16 +440,16 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 			}
 		}
 		sort.Strings(bad)
-		assert.Empty(t, bad, "delivery jobs not done in one claim")
-		assert.Equal(t, len(want), len(jobs), "delivery jobs")
+		require.Empty(t, bad, "delivery jobs not done in one claim")
+		require.Len(t, jobs, len(want), "delivery jobs")
 	})
 
 	t.Run("live replicas answered every request", func(t *testing.T) {
 		// Connection errors are expected from the killed replica only;
 		// any HTTP error status is a finding.
-		assert.Empty(t, cl.httpErrors(), "non-2xx answers")
-		assert.Empty(t, cl.liveConnErrors(replicaVictim), "connection errors from replicas that were not killed")
-		assert.Empty(t, cl.unacked(), "sends that no replica accepted in 4 attempts")
+		require.Empty(t, cl.httpErrors(), "non-2xx answers")
+		require.Empty(t, cl.liveConnErrors(replicaVictim), "connection errors from replicas that were not killed")
+		require.Empty(t, cl.unacked(), "sends that no replica accepted in 4 attempts")
 	})
 	t.Logf("total %s", time.Since(begin).Round(time.Millisecond))
 }

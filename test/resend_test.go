@@ -67,7 +67,7 @@ escalation:
 	c.kill(t)
 	killed := time.Now()
 
-	c = startChild(t, cfgPath)
+	startChild(t, cfgPath)
 	require.Eventually(t, func() bool { return count() == 2 }, 20*time.Second, 10*time.Millisecond, "the cut-off page is sent again")
 	mu.Lock()
 	defer mu.Unlock()

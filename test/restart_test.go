@@ -2,7 +2,6 @@ package test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
@@ -61,7 +59,8 @@ func runChild(path string) int {
 	}
 	if f := os.Getenv(childAddrEnv); f != "" {
 		// Written whole, then renamed: the test never reads half of it.
-		if err := os.WriteFile(f+".tmp", []byte(ln.Addr().String()), 0o600); err == nil {
+		err := os.WriteFile(f+".tmp", []byte(ln.Addr().String()), 0o600)
+		if err == nil {
 			err = os.Rename(f+".tmp", f)
 		}
 		if err != nil {
@@ -108,7 +107,7 @@ func spawnChild(t *testing.T, cfgPath, logPath string) *child {
 // waitReady waits until the child wrote its address and answers /healthz.
 func (c *child) waitReady(t *testing.T) {
 	t.Helper()
-	ok := assert.Eventually(t, func() bool {
+	ready := func() bool {
 		if c.url == "" {
 			b, err := os.ReadFile(c.addrFile)
 			if err != nil {
@@ -122,9 +121,11 @@ func (c *child) waitReady(t *testing.T) {
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 20*time.Millisecond)
-	if !ok {
-		t.Fatalf("gateway %s did not start:\n%s", filepath.Base(c.logPath), logExcerpt(c.logPath))
+	}
+	for deadline := time.Now().Add(30 * time.Second); !ready(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway %s did not start:\n%s", filepath.Base(c.logPath), logExcerpt(c.logPath))
+		}
 	}
 }
 
@@ -142,7 +143,7 @@ func (c *child) kill(t *testing.T) {
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGKILL))
 	err := c.cmd.Wait()
 	var ee *exec.ExitError
-	require.True(t, errors.As(err, &ee), "killed: %v", err)
+	require.ErrorAs(t, err, &ee, "killed: %v", err)
 }
 
 func (c *child) stop(t *testing.T) {

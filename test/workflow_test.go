@@ -87,7 +87,7 @@ func TestResponseWorkflowEndToEnd(t *testing.T) {
 	require.Contains(t, resp.Header.Get("Content-Type"), "text/markdown")
 	for _, want := range []string{"# Post-mortem: INC-1", "## 1. Summary", "## 2. Timeline", "Detection", "Response", "Resolution",
 		"## 3. Root Cause", "## 4. Actions", "pagerduty:Jane Doe", "rolling back"} {
-		require.Contains(t, string(md), want, fmt.Sprintf("post-mortem has %q", want))
+		require.Contains(t, string(md), want, "post-mortem has %q", want)
 	}
 }
 

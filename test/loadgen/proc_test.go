@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,5 +46,5 @@ func TestTailBufferKeepsTheEnd(t *testing.T) {
 	_, _ = b.Write([]byte("ab\ncd"))
 	require.Equal(t, "    789ab\n    cd", b.String())
 	require.Equal(t, "    (none)", newTailBuffer(8).String())
-	require.False(t, strings.Contains(b.String(), "0"))
+	require.NotContains(t, b.String(), "0")
 }
