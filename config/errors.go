@@ -74,7 +74,7 @@ func decodeError(file string, root *yaml.Node, msg string) error {
 // locate prefixes a validation or secret problem with the file and, when
 // the offending key (or its nearest ancestor) is in the file, its line.
 func locate(file string, root *yaml.Node, err error) error {
-	p, ok := err.(*problem)
+	p, ok := err.(*problem) //nolint:errorlint // only a problem returned as is has a path to locate
 	if !ok {
 		return fmt.Errorf("%s: %w", file, err)
 	}

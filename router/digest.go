@@ -74,21 +74,10 @@ func (s *digestState) location(name string) (*time.Location, error) {
 // digestPeriods in the order they are sent.
 var digestPeriods = []string{config.DigestDaily, config.DigestWeekly, config.DigestMonthly}
 
-// lastDigest returns the latest scheduled time of a digest period at or
-// before now, in the configured zone, and the start of the period it
-// covers. Times are built with time.Date in the zone, so they stay at the
+// lastDigestIn returns the latest scheduled time of a digest period at or
+// before now, in the zone loc, and the start of the period it covers.
+// Times are built with time.Date in the zone, so they stay at the
 // configured wall-clock time across daylight-saving changes.
-func lastDigest(period string, d config.Digests, now time.Time) (at, from time.Time, err error) {
-	loc := time.UTC
-	if d.TimeZone != "" {
-		if loc, err = time.LoadLocation(d.TimeZone); err != nil {
-			return at, from, fmt.Errorf("digests.time_zone: %w", err)
-		}
-	}
-	return lastDigestIn(period, d, loc, now)
-}
-
-// lastDigestIn is lastDigest in the zone loc.
 func lastDigestIn(period string, d config.Digests, loc *time.Location, now time.Time) (at, from time.Time, err error) {
 	h, m := 9, 0
 	if d.At != "" {
@@ -230,7 +219,7 @@ func (e *Engine) sendDigest(ctx context.Context, r *routing, role, period string
 		if msg == nil {
 			incs, err := e.digests.DigestIncidents(ctx, sevs, from, at)
 			if err != nil {
-				e.digests.Unclaim(context.WithoutCancel(ctx), key)
+				_ = e.digests.Unclaim(context.WithoutCancel(ctx), key)
 				return err
 			}
 			msg = e.digestMessage(r.cfg, role, period, sevs, incs, from, at)

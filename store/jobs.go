@@ -5,10 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"go.uber.org/zap"
 	"sort"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
 )

@@ -232,7 +232,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1, $2)`, s.lockClass, migrationLock); err != nil {
 			return fmt.Errorf("migrate: take the migration lock: %w", err)
 		}
-		defer c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, $2)`, s.lockClass, migrationLock)
+		defer func() {
+			_, _ = c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, $2)`, s.lockClass, migrationLock)
+		}()
 	}
 	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
@@ -240,7 +242,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	var v int
 	err = c.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
 	switch {
-	case err == sql.ErrNoRows:
+	case errors.Is(err, sql.ErrNoRows):
 		if _, err := c.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
 			return fmt.Errorf("init schema_version: %w", err)
 		}

@@ -48,7 +48,7 @@ func startChaosSink() (*chaosSink, error) {
 		mux.Handle("/"+t.Name, s.record(t.Name, t.handler))
 	}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
-	go s.srv.Serve(ln)
+	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
 }
 

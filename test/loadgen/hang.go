@@ -139,7 +139,7 @@ func serveSink(ctx context.Context, h http.HandlerFunc) (string, error) {
 		return "", fmt.Errorf("sink: %w", err)
 	}
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: h}
-	go srv.Serve(ln)
+	go func() { _ = srv.Serve(ln) }()
 	go func() {
 		<-ctx.Done()
 		srv.Close()

@@ -101,15 +101,6 @@ type tmplOpts struct {
 	api bool
 }
 
-// newGroupTemplate encodes the body of n alerts of group g, as
-// Alertmanager sends a group's alerts together: the instance and
-// fingerprint placeholders of alert j come j-th in the body. With one
-// alert the common labels hold the instance too (two instance
-// placeholders); with more they don't.
-func newGroupTemplate(g, n int, startsAt time.Time) (template, error) {
-	return newTemplate(g, tmplOpts{n: n}, startsAt)
-}
-
 // newTemplate encodes the body of o.n alerts of group g.
 func newTemplate(g int, o tmplOpts, startsAt time.Time) (template, error) {
 	n := o.n

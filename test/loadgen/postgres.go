@@ -98,7 +98,7 @@ func schemaDSN(dsn, schema string) (string, error) {
 // redactErr drops the URL (which may hold a password) from url.Parse's
 // error.
 func redactErr(err error) error {
-	if ue, ok := err.(*url.Error); ok {
+	if ue, ok := err.(*url.Error); ok { //nolint:errorlint // database/sql returns the driver's *url.Error as is
 		return ue.Err
 	}
 	return err

@@ -216,11 +216,6 @@ func (s *servers) output() string {
 	return b.String()
 }
 
-// stopAll stops procs at once; for a start that failed half-way.
-func stopAll(procs []*proc) {
-	(&servers{procs: procs}).stop()
-}
-
 // rss returns the process's resident set size in bytes (VmRSS).
 func (p *proc) rss() (int64, error) {
 	return readRSS(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))

@@ -40,7 +40,7 @@ func startGatewayWithTarget(delay time.Duration) startFunc {
 			case <-r.Context().Done():
 			}
 		})}
-		go srv.Serve(ln)
+		go func() { _ = srv.Serve(ln) }()
 		go func() {
 			<-ctx.Done()
 			srv.Close()

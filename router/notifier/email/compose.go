@@ -26,7 +26,7 @@ const (
 	// line limit of RFC 5322 even after Q-encoding.
 	maxSubject = 200
 	// maxAlerts caps the alerts listed in the body.
-	maxAlerts = 20
+	maxAlerts = 20 //nolint:unused // not applied by the composer at present
 	// idDomain is the right-hand side of generated message ids.
 	idDomain = "alertgate"
 )
