@@ -6,7 +6,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short bench bench-alertmanager chaos lint fuzz screenshots docker clean
+.PHONY: run build test test-short bench bench-alertmanager chaos lint lint-tools vulncheck fuzz screenshots docker clean
 
 run:
 	$(GO) run ./cmd/alertgate serve --log-format console $(if $(CONFIG),--config $(CONFIG))
@@ -64,9 +64,39 @@ CHAOS_FLAGS ?=
 chaos:
 	$(GO) run ./test/loadgen chaos $(CHAOS_FLAGS)
 
-lint:
+# gofmt, golangci-lint (.golangci.yml) and go vet; .ci/run runs it before
+# make test. The linters are built from pinned module versions into
+# $(go env GOPATH)/bin, once (lint-tools skips a version already there).
+GOLANGCI_LINT_VERSION := v2.15.0
+GOVULNCHECK_VERSION   := v1.9.0
+VULNDB_VERSION        := v0.0.0-20261105234957-e22db6528018
+GOBIN_DIR             := $(shell $(GO) env GOPATH)/bin
+GOLANGCI_LINT         := $(GOBIN_DIR)/golangci-lint
+lint: lint-tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GOLANGCI_LINT) run ./...
 	$(GO) vet $(PKGS)
+
+lint-tools:
+	@if ! "$(GOLANGCI_LINT)" version 2>/dev/null | grep -q 'version $(patsubst v%,%,$(GOLANGCI_LINT_VERSION)) '; then \
+		echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) (a few minutes)"; \
+		GOFLAGS= $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); fi
+
+# govulncheck against the Go vulnerability database of a pinned
+# golang.org/x/vulndb module version (its data/osv reports, indexed by the
+# module's own cmd/indexdb into $(GOBIN_DIR)/../vulndb/<version>), so
+# nothing but the module proxy is needed. Not part of make lint or CI: it
+# reports findings that need a newer Go toolchain and module updates (see
+# README, Testing).
+VULNDB_DIR := $(shell $(GO) env GOPATH)/vulndb/$(VULNDB_VERSION)
+vulncheck:
+	@if [ ! -f "$(VULNDB_DIR)/index/db.json" ]; then \
+		echo "indexing golang.org/x/vulndb@$(VULNDB_VERSION) into $(VULNDB_DIR)"; \
+		src=$$(cd / && GOFLAGS= $(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+		cd / && GOFLAGS= $(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$src/data/osv" -out "$(VULNDB_DIR)" || exit 1; fi
+	@command -v govulncheck >/dev/null 2>&1 || [ -x "$(GOBIN_DIR)/govulncheck" ] || \
+		GOFLAGS= $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	PATH="$(GOBIN_DIR):$$PATH" govulncheck -db file://$(VULNDB_DIR) ./...
 
 # Short fuzzing of every decoder (FUZZTIME=1m make fuzz for longer).
 FUZZTIME ?= 20s
