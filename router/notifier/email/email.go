@@ -125,11 +125,7 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	data := append([]byte(n.mailer), msg...)
-	if err := n.send(ctx, data); err != nil {
-		return err
-	}
-	return nil
+	return n.send(ctx, append([]byte(n.mailer), msg...))
 }
 
 // send runs one SMTP transaction: dial, TLS, AUTH, MAIL, RCPT, DATA, QUIT.
