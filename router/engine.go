@@ -455,7 +455,9 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 			targets = append(targets, r.cfg.Communication.StatusPage.Targets...)
 		}
 		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
-		if inc.Severity <= alert.P1 {
+		// A flapping incident's resolutions are not final: the channel
+		// hears "resolved", not a resolution summary per flap.
+		if inc.Severity <= alert.P1 && !inc.Flapping {
 			if extra, err = e.postmortemJobs(r, j, inc); err != nil {
 				return store.StepOutcome{}, err
 			}

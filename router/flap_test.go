@@ -151,6 +151,12 @@ func TestFlappingPagesOnceThenOnlyTellsTheChannel(t *testing.T) {
 		require.Equal(t, 4, inc.Flaps)
 		require.True(t, inc.Flapping)
 		require.Equal(t, "REOPENED (flap #4) FLAPPING [P0] INC-1 checkout: CheckoutDown", (*msgs)[len(*msgs)-1].Summary)
+		var kinds []string
+		for _, m := range *msgs {
+			kinds = append(kinds, m.StepType)
+		}
+		require.Contains(t, kinds, "resolve", "the channel hears of the resolution at 30m")
+		require.NotContains(t, kinds, "postmortem", "no resolution summary per flap while flapping")
 		require.Empty(t, h.at(80*time.Minute))
 
 		// Resolved for the whole window: the next firing is a new
