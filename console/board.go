@@ -183,7 +183,7 @@ func newRow(now time.Time, inc alert.Incident, paged []string) row {
 	r.Head = template.HTML(`<tr id="row-` + key + `" class="st-` + st + `" data-sort="` + esc(r.Sort) + `" data-testid="incident-row" data-incident="` +
 		key + `" data-status="` + st + `">` + "\n" +
 		`<td data-label="Severity"><span class="sev ` + esc(r.SevClass) + `">` + esc(r.SevText) + `</span></td>` + "\n" +
-		`<td data-label="ID"><a href="/incidents/` + key + `" data-testid="incident-link">` + key + `</a></td>`)
+		`<td data-label="ID" class="id"><a href="/incidents/` + key + `" data-testid="incident-link">` + key + `</a></td>`)
 	flapping := ""
 	if r.Flapping {
 		flapping = ` <span class="tag">flapping</span>`
