@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -37,10 +36,17 @@ func checkText(i int, a *alert.Alert) error {
 		name string
 		m    map[string]string
 	}{{"labels", a.Labels}, {"annotations", a.Annotations}} {
-		for _, k := range slices.Sorted(maps.Keys(m.m)) {
-			if bad(k) || bad(m.m[k]) {
-				return textError(i, m.name+"."+strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", `\x00`), "\uFFFD"))
+		// The common case scans without sorting; a bad alert names its
+		// first bad key in key order, so the answer does not vary.
+		var badKeys []string
+		for k, v := range m.m {
+			if bad(k) || bad(v) {
+				badKeys = append(badKeys, k)
 			}
+		}
+		if len(badKeys) > 0 {
+			k := slices.Min(badKeys)
+			return textError(i, m.name+"."+strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", `\x00`), "\uFFFD"))
 		}
 	}
 	return nil
