@@ -112,8 +112,8 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		m.Summary = "Update: " + m.Summary
 		m.Text = p.Text
 	case stepRemind:
-		m.Detail = fmt.Sprintf("No status update for %s within its cadence (%s): post one with POST %s/updates.",
-			inc.Key, cfg.Severities.Level(inc.Severity).Updates, m.IncidentURL)
+		m.Detail = fmt.Sprintf("No status update for %s within its cadence (%s): post one with POST %s/api/v1/incidents/%s/updates or on its page.",
+			inc.Key, cfg.Severities.Level(inc.Severity).Updates, base, inc.Key)
 		m.Summary = "Update due: " + m.Summary
 		m.Text = m.Detail + "\n" + m.Text
 	case stepPostmortem:

@@ -111,3 +111,23 @@ func TestP2PerSeed(t *testing.T) {
 	require.Contains(t, digest, "INC-1 [P2] CheckoutSlow — acknowledged")
 	require.Contains(t, digest, "response SLA missed")
 }
+
+// The update reminder names the API address that takes a status update
+// (the incident_url is the console's page, which has no /updates).
+func TestUpdateReminderNamesTheUpdatesEndpoint(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Server.ExternalURL = "https://alertgate.example.com/" })
+	h.ingest(critical("CheckoutDown", "checkout"))
+	h.at(0)
+	msgs := messages(h)
+	h.at(15 * time.Minute)
+	var details []string
+	for _, m := range *msgs {
+		if m.StepType == "remind" {
+			details = append(details, m.Detail)
+		}
+	}
+	require.NotEmpty(t, details)
+	for _, d := range details {
+		require.Contains(t, d, "POST https://alertgate.example.com/api/v1/incidents/INC-1/updates")
+	}
+}
