@@ -203,6 +203,8 @@ func TestHelpOnEverySubcommand(t *testing.T) {
 		{"test-rules", []string{"test-rules", "-h"}, "usage: alertgate test-rules"},
 		{"config", []string{"config", "--help"}, "usage: alertgate config default"},
 		{"config default", []string{"config", "default", "--help"}, "usage: alertgate config default"},
+		{"template", []string{"template", "--help"}, "usage: alertgate template render"},
+		{"template render", []string{"template", "render", "--help"}, "usage: alertgate template render"},
 		{"top level", []string{"--help"}, "Usage:"},
 	}
 	for _, tc := range cases {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,19 +20,23 @@ const templateUsage = "usage: alertgate template render [--config FILE] [--targe
 // would look like, through a target's templates, for the incident a
 // payload would open.
 func templateCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, templateUsage)
+		return 0
+	}
 	if len(args) == 0 || args[0] != "render" {
 		fmt.Fprintln(stderr, templateUsage)
 		return 2
 	}
-	fs := flag.NewFlagSet("template render", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("template render", "PAYLOAD.json (- for stdin)",
+		"Prints what each kind of message would look like, through a target's templates,\nfor the incident the payload would open.", stderr)
 	cfgPath := fs.String("config", "", "config file (default: the built-in defaults)")
 	targetName := fs.String("target", "log", "target whose templates render the messages")
 	source := fs.String("source", "", "source name the payload arrives on (default: the first that accepts it)")
 	at := fs.String("at", "", "when the incident opens, RFC 3339 (default: the latest startsAt of the payload, else now)")
 	withHTML := fs.Bool("html", false, "print the HTML part of e-mail targets too")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args[1:], stdout); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, templateUsage)
