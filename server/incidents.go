@@ -192,25 +192,40 @@ func incidentError(verb string, id int64, err error) error {
 // parseAction reads the optional {"actor","note"} body.
 func parseAction(body []byte) (actionRequest, error) {
 	var req actionRequest
-	if len(bytes.TrimSpace(body)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			return req, badRequest("invalid JSON body: %v", err)
-		}
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			return req, badRequest("invalid JSON body: trailing data")
-		}
+	if err := decodeBody(body, &req); err != nil {
+		return req, err
 	}
+	return req, req.normalize()
+}
+
+// decodeBody decodes an optional JSON body into v strictly: no unknown
+// fields, no trailing data.
+func decodeBody(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("invalid JSON body: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("invalid JSON body: trailing data")
+	}
+	return nil
+}
+
+// normalize defaults the actor and bounds the actor and the note.
+func (req *actionRequest) normalize() error {
 	req.Actor = strings.TrimSpace(req.Actor)
 	if req.Actor == "" {
 		req.Actor = defaultActor
 	}
 	switch {
 	case utf8.RuneCountInString(req.Actor) > maxActorLen:
-		return req, badRequest("actor longer than %d characters", maxActorLen)
+		return badRequest("actor longer than %d characters", maxActorLen)
 	case len(req.Note) > maxNoteLen:
-		return req, badRequest("note longer than %d bytes", maxNoteLen)
+		return badRequest("note longer than %d bytes", maxNoteLen)
 	}
-	return req, nil
+	return nil
 }

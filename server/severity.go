@@ -1,11 +1,7 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -18,35 +14,26 @@ type SeveritySetter interface {
 	SetSeverity(ctx context.Context, id int64, sev alert.Severity, actor, note string) (*alert.Incident, error)
 }
 
-// severityRequest is the body of POST /api/v1/incidents/{id}/severity.
-type severityRequest struct {
-	Severity string `json:"severity"`
-	Actor    string `json:"actor"`
-	Note     string `json:"note"`
-}
-
-// setSeverity handles POST /api/v1/incidents/:id/severity.
+// setSeverity handles POST /api/v1/incidents/:id/severity: the body is
+// an action's ({"actor", "note"}, parseAction) with a "severity".
 func (s *Server) setSeverity(c *fiber.Ctx) error {
 	id, err := incidentID(c)
 	if err != nil {
 		return err
 	}
-	var req severityRequest
-	dec := json.NewDecoder(bytes.NewReader(c.BodyRaw()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return badRequest("invalid JSON body: %v", err)
+	var req struct {
+		actionRequest
+		Severity string `json:"severity"`
+	}
+	if err := decodeBody(c.BodyRaw(), &req); err != nil {
+		return err
 	}
 	sev, err := alert.ParseSeverity(req.Severity)
 	if err != nil {
 		return badRequest("severity: %v", err)
 	}
-	req.Actor = strings.TrimSpace(req.Actor)
-	if req.Actor == "" {
-		req.Actor = defaultActor
-	}
-	if utf8.RuneCountInString(req.Actor) > maxActorLen || len(req.Note) > maxNoteLen {
-		return badRequest("actor or note too long")
+	if err := req.normalize(); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
 	defer cancel()
