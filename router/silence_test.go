@@ -30,19 +30,6 @@ func silence(t *testing.T, h *harness, until time.Duration, matchers ...string) 
 	return sil.ID
 }
 
-func events(t *testing.T, h *harness, kind alert.EventKind) []string {
-	t.Helper()
-	d, err := h.st.GetIncident(context.Background(), 1)
-	require.NoError(t, err)
-	var out []string
-	for _, e := range d.Timeline {
-		if e.Kind == kind {
-			out = append(out, e.Detail)
-		}
-	}
-	return out
-}
-
 // A suppression that starts after the incident opened holds its pages —
 // repeats and later steps alike — without dropping them; SLA breaches
 // still reach the channel. When it ends, each held step pages once and the
@@ -115,7 +102,7 @@ func TestSuppressionHoldsAnOpenIncidentsPages(t *testing.T) {
 				require.Contains(t, got, sent{Target: "chat", Kind: router.KindInfo, Step: "sla:response", At: 15 * time.Minute},
 					"the SLA keeps running and its breach reaches the channel")
 
-				held := events(t, h, alert.EventSuppressed)
+				held := timeline(t, h, alert.EventSuppressed)
 				require.Len(t, held, 1, "the timeline says it once per suppression, not once per step")
 				require.True(t, strings.HasPrefix(held[0], "suppressed by "+by), held[0])
 				require.Contains(t, held[0], "pages held from page/oncall#1 on")
@@ -129,7 +116,7 @@ func TestSuppressionHoldsAnOpenIncidentsPages(t *testing.T) {
 				require.Equal(t, []string{"oncall#1", "team-lead#0"}, pages(h.at(22*time.Minute)),
 					"each held step pages once, now; the missed repeat is not sent")
 				require.Equal(t, []string{"no longer suppressed by " + by + ": 2 held step(s) due now (page/oncall#1, page/team-lead#0)"},
-					events(t, h, alert.EventUnsuppressed))
+					timeline(t, h, alert.EventUnsuppressed))
 				d, err = h.st.GetIncident(context.Background(), 1)
 				require.NoError(t, err)
 				require.Nil(t, d.Suppressed)
