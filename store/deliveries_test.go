@@ -11,8 +11,9 @@ import (
 	"github.com/alertgate/alertgate/alert"
 )
 
-// queueGauges gathers alertgate_delivery_queue as "target/state" → value.
-func queueGauges(t *testing.T, c prometheus.Collector) map[string]float64 {
+// gauges gathers a collector's gauges as "<first label>/<second label>"
+// → value.
+func gauges(t *testing.T, c prometheus.Collector, first, second string) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	require.NoError(t, reg.Register(c))
@@ -21,19 +22,20 @@ func queueGauges(t *testing.T, c prometheus.Collector) map[string]float64 {
 	out := map[string]float64{}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
-			var target, state string
+			vals := map[string]string{}
 			for _, l := range m.GetLabel() {
-				switch l.GetName() {
-				case "target":
-					target = l.GetValue()
-				case "state":
-					state = l.GetValue()
-				}
+				vals[l.GetName()] = l.GetValue()
 			}
-			out[target+"/"+state] = m.GetGauge().GetValue()
+			out[vals[first]+"/"+vals[second]] = m.GetGauge().GetValue()
 		}
 	}
 	return out
+}
+
+// queueGauges gathers alertgate_delivery_queue as "target/state" → value.
+func queueGauges(t *testing.T, c prometheus.Collector) map[string]float64 {
+	t.Helper()
+	return gauges(t, c, "target", "state")
 }
 
 func TestQueueCollectorExportsEveryTargetWithZero(t *testing.T) {

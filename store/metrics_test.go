@@ -13,26 +13,7 @@ import (
 // openGauges gathers alertgate_incidents_open as "severity/status" → value.
 func openGauges(t *testing.T, c prometheus.Collector) map[string]float64 {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	require.NoError(t, reg.Register(c))
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			var sev, st string
-			for _, l := range m.GetLabel() {
-				switch l.GetName() {
-				case "severity":
-					sev = l.GetValue()
-				case "status":
-					st = l.GetValue()
-				}
-			}
-			out[sev+"/"+st] = m.GetGauge().GetValue()
-		}
-	}
-	return out
+	return gauges(t, c, "severity", "status")
 }
 
 func TestIncidentsCollectorCountsOpenBySeverityAndStatus(t *testing.T) {
