@@ -329,8 +329,14 @@ func TestEventsPushChangedRows(t *testing.T) {
 	evs := sse(t, body)
 	require.Equal(t, "hello", evs[0]["event"])
 	var ups []update
+	batchStart := evs[0]["id"]
 	for _, ev := range evs[1:] {
+		if ev["event"] == "cursor" { // the end of a batch: the cursor moves past it
+			batchStart = ev["id"]
+			continue
+		}
 		require.Equal(t, "incident", ev["event"])
+		require.Equal(t, batchStart, ev["id"], "a row carries its batch's start, so a reconnect mid-batch asks for the whole batch")
 		var u update
 		require.NoError(t, json.Unmarshal([]byte(ev["data"]), &u))
 		ups = append(ups, u)

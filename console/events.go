@@ -138,6 +138,11 @@ func (c *Console) push(base context.Context, w *bufio.Writer, f filter, cursor t
 		c.log.Warn("console event rows", zap.Error(err))
 		return cursor, nil
 	}
+	// The rows go out in board order, not updated_at order: each carries
+	// the cursor the batch started from, and only a last "cursor" event
+	// moves the browser's Last-Event-ID past the batch, so a reconnect in
+	// the middle of it asks for the whole batch again.
+	start, next := cursor, cursor
 	var buf bytes.Buffer
 	for _, r := range rows {
 		u := update{ID: r.Key}
@@ -156,12 +161,15 @@ func (c *Console) push(base context.Context, w *bufio.Writer, f filter, cursor t
 			continue
 		}
 		sent[r.inc.ID] = r.inc.UpdatedAt
-		if r.inc.UpdatedAt.After(cursor) {
-			cursor = r.inc.UpdatedAt
+		if r.inc.UpdatedAt.After(next) {
+			next = r.inc.UpdatedAt
 		}
-		if _, err := fmt.Fprintf(w, "id: %d\nevent: incident\ndata: %s\n\n", cursor.UnixMilli(), data); err != nil {
-			return cursor, err
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: incident\ndata: %s\n\n", start.UnixMilli(), data); err != nil {
+			return start, err
 		}
 	}
-	return cursor, w.Flush()
+	if _, err := fmt.Fprintf(w, "id: %d\nevent: cursor\ndata: {}\n\n", next.UnixMilli()); err != nil {
+		return start, err
+	}
+	return next, w.Flush()
 }

@@ -134,6 +134,7 @@
     });
     var seen = function (ev) { if (ev.lastEventId) last = ev.lastEventId; };
     es.addEventListener('hello', seen);
+    es.addEventListener('cursor', seen);
     es.addEventListener('incident', function (ev) { seen(ev); apply(JSON.parse(ev.data)); });
   };
   connect();
