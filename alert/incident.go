@@ -100,6 +100,7 @@ const (
 	EventSuppressed   EventKind = "suppressed"   // an alert silenced, in maintenance or inhibited; pages held
 	EventUnsuppressed EventKind = "unsuppressed" // the suppression ended: held pages released
 	EventTicket       EventKind = "ticket_filed"
+	EventFlapEnded    EventKind = "flapping_ended" // stayed resolved for dedup.flapping.window
 )
 
 // Event is one entry of an incident's append-only timeline.

@@ -474,6 +474,8 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		detail = "status update sent"
 	case stepRemind:
 		return e.remind(t, r, j, inc, alerts, &p)
+	case stepFlapEnd:
+		return e.flapEnd(t, r, j, inc, &p)
 	case stepTicket:
 		if tk := r.cfg.Communication.Ticket; tk != nil {
 			targets = []string{tk.Target}

@@ -305,3 +305,42 @@ func TestSeverityRaiseReplansAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A flapping incident that stays resolved for the window stops flapping:
+// the mark is cleared and the resolution summary held back while it
+// flapped goes to the channel, once. A reopen in between makes the
+// earlier resolution's end moot.
+func TestFlappingIncidentStaysResolvedForTheWindow(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, newH func(func(*config.Config)) *harness) {
+		h := newH(nil) // reopen_within 10m; flapping: 3 reopens within 1h
+		a := critical("CheckoutDown", "checkout")
+		h.ingest(a)
+		h.at(0)
+		flap(t, h, a, time.Minute, 2*time.Minute)
+		flap(t, h, a, 3*time.Minute, 4*time.Minute)
+		flap(t, h, a, 5*time.Minute, 6*time.Minute)
+		require.True(t, incident(t, h, 1).Flapping)
+
+		flap(t, h, a, 7*time.Minute, 8*time.Minute) // its 7m resolution is moot
+		h.at(9 * time.Minute)
+		h.ingest(resolvedCopy(a))
+		h.at(9 * time.Minute)
+		msgs := messages(h)
+		require.Empty(t, h.at(67*time.Minute), "the 7m resolution's end: reopened since, nothing")
+		require.True(t, incident(t, h, 1).Flapping)
+		require.Empty(t, h.at(69*time.Minute-time.Second), "not yet resolved for the window")
+
+		h.at(69 * time.Minute)
+		require.False(t, incident(t, h, 1).Flapping)
+		var kinds []string
+		for _, m := range *msgs {
+			kinds = append(kinds, m.StepType)
+		}
+		require.Equal(t, []string{"postmortem"}, kinds, "the resolution summary, once")
+		require.Len(t, timeline(t, h, alert.EventFlapEnded), 1)
+		h.at(3 * time.Hour)
+		for _, m := range (*msgs)[1:] {
+			require.NotEqual(t, "postmortem", m.StepType, "the summary goes out once")
+		}
+	})
+}

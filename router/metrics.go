@@ -6,7 +6,7 @@ import "github.com/alertgate/alertgate/alert"
 // so they exist before the first event: escalation steps by type and
 // outcome, SLA breaches and times to ack/resolve by severity.
 func (m *metrics) initSeries() {
-	for _, typ := range []string{stepPage, stepAnnounce, stepAck, stepResolve, stepSLA, stepRemind, stepUpdate, stepTicket} {
+	for _, typ := range []string{stepPage, stepAnnounce, stepAck, stepResolve, stepSLA, stepRemind, stepUpdate, stepTicket, stepFlapEnd} {
 		for _, outcome := range []string{"sent", "skipped", "held"} {
 			m.stepsRun.WithLabelValues(typ, outcome)
 		}

@@ -21,6 +21,7 @@ const (
 	stepRemind   = "remind"   // no status update within the cadence
 	stepUpdate   = "update"   // fan a status update out
 	stepTicket   = "ticket"   // file the incident with the ticket target
+	stepFlapEnd  = "flap-end" // a flapping incident stayed resolved for the window
 )
 
 // SLA kinds, the label of alertgate_sla_breaches_total.
@@ -42,6 +43,9 @@ type stepPayload struct {
 	Flapping bool `json:"flapping,omitempty"`
 	// SLA is response or resolution (sla steps).
 	SLA string `json:"sla,omitempty"`
+	// Resolved is the resolution a flap-end step belongs to (Unix ms): a
+	// reopen since then makes the step moot.
+	Resolved int64 `json:"resolved,omitempty"`
 	// Text is a status update's text (update steps).
 	Text string `json:"text,omitempty"`
 }
@@ -154,7 +158,15 @@ func (p *Planner) Plan(c store.Change, inc *alert.Incident, opt store.PlanOption
 	case store.ChangeUpdate:
 		out = append(out, stepJob(inc.Key+"/"+opt.Tag, base, "", stepPayload{Type: stepUpdate, Text: opt.Note}))
 	case store.ChangeResolved:
-		out = append(out, stepJob(inc.Key+"/resolve@"+strconv.FormatInt(inc.ResolvedAt.UnixMilli(), 10), inc.ResolvedAt, "", stepPayload{Type: stepResolve}))
+		at := strconv.FormatInt(inc.ResolvedAt.UnixMilli(), 10)
+		out = append(out, stepJob(inc.Key+"/resolve@"+at, inc.ResolvedAt, "", stepPayload{Type: stepResolve}))
+		// A flapping incident's resolution is final once it has stayed
+		// resolved for the window: then the flag ends and the resolution
+		// summary goes out (see the engine's flapEnd).
+		if w := p.cfg.Dedup.Flapping.Window.D(); inc.Flapping && w > 0 {
+			out = append(out, stepJob(inc.Key+"/flap-end@"+at, inc.ResolvedAt.Add(w), "",
+				stepPayload{Type: stepFlapEnd, Resolved: inc.ResolvedAt.UnixMilli()}))
+		}
 	}
 	return out
 }

@@ -105,3 +105,31 @@ func (e *Engine) postmortemJobs(r *routing, j *store.Job, inc *alert.Incident) (
 	}
 	return out, nil
 }
+
+// flapEnd ends the flapping of an incident that stayed resolved for
+// dedup.flapping.window since the resolution the step belongs to: the
+// mark is cleared and, for P0/P1, the resolution summary held back while
+// it flapped goes to the channel. A reopen since makes the step moot.
+func (e *Engine) flapEnd(t *store.Tx, r *routing, j *store.Job, inc *alert.Incident, p *stepPayload) (store.StepOutcome, error) {
+	if !inc.Flapping || inc.Status != alert.IncidentResolved || inc.ResolvedAt.UnixMilli() != p.Resolved {
+		return store.StepOutcome{Cancelled: true}, nil
+	}
+	if err := t.EndFlapping(inc.ID); err != nil {
+		return store.StepOutcome{}, err
+	}
+	inc.Flapping = false
+	var out store.StepOutcome
+	if inc.Severity <= alert.P1 {
+		jobs, err := e.postmortemJobs(r, j, inc)
+		if err != nil {
+			return store.StepOutcome{}, err
+		}
+		out.Jobs = jobs
+	}
+	detail := fmt.Sprintf("no longer flapping: resolved for %s", r.cfg.Dedup.Flapping.Window)
+	if len(out.Jobs) > 0 {
+		detail += "; resolution summary sent"
+	}
+	t.OnCommit(func() { e.m.stepsRun.WithLabelValues(p.Type, "sent").Inc() })
+	return out, t.AppendEvent(inc.ID, alert.EventFlapEnded, "router", detail)
+}

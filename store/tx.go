@@ -131,6 +131,15 @@ func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) 
 	return t.event(inc, kind, actor, detail)
 }
 
+// EndFlapping clears the incident's flapping mark.
+func (t *Tx) EndFlapping(inc int64) error {
+	if _, err := t.exec(t.ctx, `UPDATE incidents SET flapping = 0, updated_at = ? WHERE id = ?`, ms(t.s.now()), inc); err != nil {
+		return fmt.Errorf("end flapping: %w", err)
+	}
+	t.markChanged(inc)
+	return nil
+}
+
 // Touch moves the incident's updated_at to now without changing it
 // otherwise: something shown with it changed (whom it paged), so the
 // console's live board and the replicas' sync read it again.
