@@ -42,14 +42,16 @@ func (t *Tx) Suppression(inc int64) (Hold, bool, error) {
 	}
 	now := t.s.now()
 	h, held, err := t.s.suppression(t.pol, query, now)
-	if err != nil || !held || !t.s.shared || !strings.Contains(h.By, rules.KindSilence+":") {
+	if err != nil || !held || !t.s.shared || !strings.Contains(h.By, rules.KindSilence+":") || t.silencesLoaded {
 		return h, held, err
 	}
 	// Another replica may have expired the silence since this one last
-	// synced (up to a second ago): confirm with the database's silences.
+	// synced (up to a second ago): confirm with the database's silences,
+	// read once per transaction however many steps it holds.
 	if err := t.s.loadSilences(t.ctx); err != nil {
 		return Hold{}, false, err
 	}
+	t.silencesLoaded = true
 	return t.s.suppression(t.pol, query, now)
 }
 

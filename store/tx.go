@@ -27,9 +27,12 @@ type Tx struct {
 	// changed marks incidents whose status changed in this transaction.
 	changed         map[int64]bool
 	silencesChanged bool
-	jobsAdded       bool
-	logs            []func()
-	unprepared      []string
+	// silencesLoaded: the silences were read from the database in this
+	// transaction (Suppression on PostgreSQL).
+	silencesLoaded bool
+	jobsAdded      bool
+	logs           []func()
+	unprepared     []string
 }
 
 func (t *Tx) markChanged(id int64) {
