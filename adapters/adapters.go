@@ -3,6 +3,7 @@ package adapters
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -56,7 +57,7 @@ type Decoder interface {
 
 // New returns the decoder for a source's type.
 func New(src config.Source) (Decoder, error) {
-	base := source{name: src.Name, typ: src.Type, labels: src.Labels}
+	base := source{name: src.Name, typ: src.Type, labels: cleanMap(maps.Clone(src.Labels))} // cleaned once, not per alert
 	switch src.Type {
 	case TypeAlertmanager:
 		return NewAlertmanager(src, time.Now), nil
@@ -97,7 +98,7 @@ func (s *source) finish(a *alert.Alert, own map[string]string) {
 	a.Source = s.name
 	a.SourceType = s.typ
 	own = cleanMap(own)
-	a.Labels = cleanMap(mergeLabels(s.labels, own))
+	a.Labels = mergeLabels(s.labels, own) // both clean
 	a.Annotations = cleanMap(a.Annotations)
 	for _, p := range []*string{&a.Fingerprint, &a.Title, &a.Description, &a.Service, &a.GeneratorURL, &a.SeverityHint} {
 		*p = cleanText(*p)
