@@ -136,13 +136,8 @@ func (s *Store) SetSeverity(ctx context.Context, id int64, sev alert.Severity, a
 		now := s.now()
 		from := inc.Severity
 		inc.Severity = sev
-		resp, resol := t.pol.planner.Deadlines(sev)
-		inc.AckDue, inc.ResolveDue, inc.UpdatedAt = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol), fromMS(ms(now))
+		inc.UpdatedAt = fromMS(ms(now))
 		t.markChanged(id)
-		if _, err := t.exec(t.ctx, `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,
-			int(sev), ms(inc.AckDue), ms(inc.ResolveDue), ms(now), id); err != nil {
-			return fmt.Errorf("set severity: %w", err)
-		}
 		kind := alert.EventRaised
 		if sev > from {
 			kind = alert.EventLowered
@@ -151,12 +146,7 @@ func (s *Store) SetSeverity(ctx context.Context, id int64, sev alert.Severity, a
 		if note != "" {
 			detail += ": " + note
 		}
-		if err := t.event(id, kind, actor, detail); err != nil {
-			return err
-		}
-		if _, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
-WHERE incident_id = ? AND kind = 'step' AND state IN ('pending', 'held') AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
-			ms(now), id, "%/page/%", "%/sla/%", "%/remind#%"); err != nil {
+		if err := t.changeLevel(inc, now, kind, actor, detail); err != nil {
 			return fmt.Errorf("set severity: %w", err)
 		}
 		// A tag of its own: a severity set again later plans afresh.

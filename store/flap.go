@@ -154,25 +154,32 @@ func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
 	if ref, ok := ap.groupOpen[inc.GroupKey]; ok && ref.id == id {
 		ap.groupOpen[inc.GroupKey] = openRef{id: id, sev: inc.Severity}
 	}
-	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
-	inc.AckDue, inc.ResolveDue = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol)
-	_, err = ap.exec(ap.ctx, `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,
-		int(inc.Severity), ms(inc.AckDue), ms(inc.ResolveDue), ms(ap.now), id)
-	if err != nil {
-		return fmt.Errorf("raise severity: %w", err)
-	}
-	if err := ap.event(id, alert.EventRaised, "rules", fmt.Sprintf("severity %s → %s by alert %s: %s", from, inc.Severity, it.a.Fingerprint, it.d.Reason())); err != nil {
-		return err
-	}
-	// The lower level's pending (or held) pages give way to the new
-	// level's plan.
-	if _, err := ap.exec(ap.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
-WHERE incident_id = ? AND kind = 'step' AND state IN ('pending', 'held') AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
-		ms(ap.now), id, "%/page/%", "%/sla/%", "%/remind#%"); err != nil {
+	if err := ap.changeLevel(inc, ap.now, alert.EventRaised, "rules",
+		fmt.Sprintf("severity %s → %s by alert %s: %s", from, inc.Severity, it.a.Fingerprint, it.d.Reason())); err != nil {
 		return fmt.Errorf("raise severity: %w", err)
 	}
 	ap.logs = append(ap.logs, func() {
 		ap.s.log.Info("incident severity raised", zap.String("incident", inc.Key), zap.Stringer("from", from), zap.Stringer("to", inc.Severity))
 	})
 	return ap.insertJobs(id, ap.pol.planner.Plan(ChangeRaised, inc, PlanOptions{Base: inc.OpenedAt, Tag: "s" + strconv.Itoa(int(inc.Severity))}))
+}
+
+// changeLevel stores the incident's new severity (inc.Severity) with the
+// deadlines of that level, records the change on the timeline, and
+// cancels the old level's pending or held pages, SLA checks and
+// reminders; the caller plans the new level's steps.
+func (t *Tx) changeLevel(inc *alert.Incident, now time.Time, kind alert.EventKind, actor, detail string) error {
+	resp, resol := t.pol.planner.Deadlines(inc.Severity)
+	inc.AckDue, inc.ResolveDue = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol)
+	if _, err := t.exec(t.ctx, `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,
+		int(inc.Severity), ms(inc.AckDue), ms(inc.ResolveDue), ms(now), inc.ID); err != nil {
+		return err
+	}
+	if err := t.event(inc.ID, kind, actor, detail); err != nil {
+		return err
+	}
+	_, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
+WHERE incident_id = ? AND kind = 'step' AND state IN ('pending', 'held') AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
+		ms(now), inc.ID, "%/page/%", "%/sla/%", "%/remind#%")
+	return err
 }
