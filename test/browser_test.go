@@ -237,8 +237,28 @@ func (b *tab) reloadUntil(path, cond string, timeout time.Duration) {
 func (b *tab) submit(button, cond string) {
 	b.t.Helper()
 	js[bool](b, "window.__beforeSubmit = true")
-	b.do(chromedp.Click(chromedp.CSS(button)))
+	b.click(button)
 	b.until("!window.__beforeSubmit && document.readyState === 'complete' && ("+cond+")", 10*time.Second)
+}
+
+// click clicks the first element matching sel. A live page (the board
+// re-renders its rows when an event arrives) can replace the node between
+// chromedp finding it and clicking it; the click then never happened, so
+// it is tried again on the new node until the deadline.
+func (b *tab) click(sel string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "Could not find node") && !strings.Contains(err.Error(), "No node with given id") || time.Now().After(deadline) {
+			require.NoError(b.t, err, "click %s", sel)
+		}
+	}
 }
 
 // text is the trimmed text content of the first element matching sel.
@@ -306,7 +326,8 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 	b.screenshot("board")
 
 	// Sign in from the board.
-	b.do(chromedp.Click(chromedp.CSS(`[data-testid="signin-link"]`)), chromedp.WaitVisible(chromedp.CSS(`#signin-form`)))
+	b.click(`[data-testid="signin-link"]`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#signin-form`)))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#signin-user`), "alice"), chromedp.SendKeys(chromedp.CSS(`#signin-password`), consoleToken))
 	b.submit(`#signin-submit`, `document.querySelector('[data-testid="signed-in-user"]')`)
 	require.Equal(t, "alice", b.text(`[data-testid="signed-in-user"]`))
@@ -314,7 +335,8 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 	// Acknowledge from the incident page: the status and the timeline name
 	// alice.
 	b.open("/", `#row-INC-1 [data-testid="incident-link"]`)
-	b.do(chromedp.Click(chromedp.CSS(`#row-INC-1 [data-testid="incident-link"]`)), chromedp.WaitVisible(chromedp.CSS(`#action-ack`)))
+	b.click(`#row-INC-1 [data-testid="incident-link"]`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#action-ack`)))
 	require.Equal(t, "triggered", b.text(`[data-testid="incident-status"]`))
 	b.submit(`#action-ack`, `document.querySelector('[data-testid="incident"]')?.dataset.status === 'acknowledged'`)
 	require.Equal(t, "acknowledged", b.text(`[data-testid="incident-status"]`))
@@ -325,7 +347,8 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 
 	// A silence from the incident: matchers pre-filled, the live preview
 	// names the incident's firing alert, and the silence is alice's.
-	b.do(chromedp.Click(chromedp.CSS(`[data-testid="silence-from-incident"]`)), chromedp.WaitVisible(chromedp.CSS(`#silence-form`)))
+	b.click(`[data-testid="silence-from-incident"]`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#silence-form`)))
 	matchers := js[string](b, `document.getElementById('silence-matchers').value`)
 	require.Contains(t, matchers, `alertname="PaymentsDown"`)
 	b.until(`document.getElementById('silence-preview').textContent === '1 firing alert would be silenced'`, 5*time.Second)
@@ -344,7 +367,8 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 	require.Contains(t, row, "payments deploy")
 
 	// An override on the on-call page.
-	b.do(chromedp.Click(chromedp.CSS(`[data-testid="nav-oncall"]`)), chromedp.WaitVisible(chromedp.CSS(`#override-form`)))
+	b.click(`[data-testid="nav-oncall"]`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#override-form`)))
 	require.NotZero(t, js[int](b, `document.querySelectorAll('[data-testid="overrides-empty"]').length`))
 	b.do(chromedp.SetValue(chromedp.CSS(`#override-role`), "oncall"),
 		chromedp.SendKeys(chromedp.CSS(`#override-member`), "bob"),
@@ -359,7 +383,8 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 	// The pages the sink refused (400) are dead letters; once the target
 	// is fixed, Retry delivers INC-1's.
 	dead := `[...document.querySelectorAll('[data-testid="delivery-row"][data-state="dead"]')].find(r => r.querySelector('a')?.textContent === 'INC-1')`
-	b.do(chromedp.Click(chromedp.CSS(`[data-testid="nav-deliveries"]`)), chromedp.WaitVisible(chromedp.CSS(`h1`)))
+	b.click(`[data-testid="nav-deliveries"]`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`h1`)))
 	b.reloadUntil("/deliveries", dead, 5*time.Second)
 	id := js[string](b, dead+".dataset.delivery")
 	require.Contains(t, b.text(`[data-delivery="`+id+`"]`), "400")
@@ -540,7 +565,8 @@ func browserXSS(t *testing.T, browserCtx context.Context) {
 	assertInert(t, b)
 	require.Contains(t, b.text(`#row-INC-1`), `<script>`, "the markup shows as text")
 
-	b.do(chromedp.Click(chromedp.CSS(`#row-INC-1 [data-testid="incident-link"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert"]`)))
+	b.click(`#row-INC-1 [data-testid="incident-link"]`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert"]`)))
 	assertInert(t, b)
 	require.Contains(t, b.text(`[data-testid="incident"] h1`), `<script>`)
 	al := b.text(`[data-testid="alert"]`)
