@@ -3,215 +3,99 @@ package store
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
+	"strconv"
 	"strings"
 )
 
-// migrations are applied in order; each runs once, in its own transaction.
-// Times are Unix milliseconds (BIGINT) so both engines store them alike.
-var migrations = []string{
-	// 1: incidents, alerts, timeline and durable jobs.
-	`
-CREATE TABLE incidents (
-	id          {{serial}},
-	group_key   TEXT    NOT NULL,
-	status      TEXT    NOT NULL,
-	severity    INTEGER NOT NULL,
-	title       TEXT    NOT NULL,
-	service     TEXT    NOT NULL DEFAULT '',
-	category    TEXT    NOT NULL DEFAULT '',
-	runbook     TEXT    NOT NULL DEFAULT '',
-	source      TEXT    NOT NULL DEFAULT '',
-	alert_count  INTEGER NOT NULL DEFAULT 0,
-	firing_count INTEGER NOT NULL DEFAULT 0,
-	opened_at   BIGINT  NOT NULL,
-	acked_at    BIGINT  NOT NULL DEFAULT 0,
-	acked_by    TEXT    NOT NULL DEFAULT '',
-	resolved_at BIGINT  NOT NULL DEFAULT 0,
-	resolved_by TEXT    NOT NULL DEFAULT '',
-	ack_due     BIGINT  NOT NULL,
-	resolve_due BIGINT  NOT NULL,
-	updated_at  BIGINT  NOT NULL
-);
-CREATE UNIQUE INDEX incidents_open_group ON incidents (group_key) WHERE status <> 'resolved';
-CREATE INDEX incidents_status ON incidents (status, severity);
-CREATE INDEX incidents_group_resolved ON incidents (group_key, resolved_at);
+// The migrations are the files in migrations/, embedded in the binary
+// (see loadMigrations for their names and store/doc.go for how to add
+// one). They are applied in order; each runs once, in its own transaction.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
 
-CREATE TABLE alerts (
-	id          {{serial}},
-	source      TEXT    NOT NULL,
-	fingerprint TEXT    NOT NULL,
-	incident_id BIGINT  REFERENCES incidents (id),
-	status      TEXT    NOT NULL,
-	data        TEXT    NOT NULL,
-	hash        BIGINT  NOT NULL,
-	first_seen  BIGINT  NOT NULL,
-	last_seen   BIGINT  NOT NULL,
-	repeats     INTEGER NOT NULL DEFAULT 0,
-	UNIQUE (source, fingerprint)
-);
-CREATE INDEX alerts_incident ON alerts (incident_id);
+// migration is one schema version: the SQL each engine runs to reach it.
+type migration struct {
+	version int
+	name    string
+	// sql holds the statements per engine (dialect.name).
+	sql map[string]string
+}
 
-CREATE TABLE events (
-	id          {{serial}},
-	incident_id BIGINT  NOT NULL REFERENCES incidents (id),
-	at          BIGINT  NOT NULL,
-	kind        TEXT    NOT NULL,
-	actor       TEXT    NOT NULL DEFAULT '',
-	detail      TEXT    NOT NULL DEFAULT ''
-);
-CREATE INDEX events_incident ON events (incident_id, id);
+// migrationEngines are the engines every migration has SQL for.
+var migrationEngines = []string{sqliteDialect.name, postgresDialect.name}
 
-CREATE TABLE jobs (
-	id          {{serial}},
-	key         TEXT    NOT NULL UNIQUE,
-	kind        TEXT    NOT NULL,
-	incident_id BIGINT  NOT NULL REFERENCES incidents (id),
-	state       TEXT    NOT NULL,
-	stop_on     TEXT    NOT NULL DEFAULT '',
-	target      TEXT    NOT NULL DEFAULT '',
-	action      TEXT    NOT NULL DEFAULT '',
-	due_at      BIGINT  NOT NULL,
-	attempts    INTEGER NOT NULL DEFAULT 0,
-	lease_until BIGINT  NOT NULL DEFAULT 0,
-	payload     TEXT    NOT NULL DEFAULT '',
-	last_error  TEXT    NOT NULL DEFAULT '',
-	created_at  BIGINT  NOT NULL,
-	updated_at  BIGINT  NOT NULL
-);
-CREATE INDEX jobs_due ON jobs (state, due_at);
-CREATE INDEX jobs_incident ON jobs (incident_id, state);
-`,
-	// 2: flap count and last escalation plan of incidents; suppression of
-	// alerts (silence, maintenance, inhibition).
-	`
-ALTER TABLE incidents ADD COLUMN flaps INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE incidents ADD COLUMN escalated_at BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE alerts ADD COLUMN suppressed TEXT NOT NULL DEFAULT '';
-CREATE INDEX alerts_suppressed ON alerts (suppressed) WHERE suppressed <> '';
-`,
-	// 3: silences made through the API.
-	`
-CREATE TABLE silences (
-	id                TEXT    PRIMARY KEY,
-	matchers          TEXT    NOT NULL,
-	starts_at         BIGINT  NOT NULL,
-	ends_at           BIGINT  NOT NULL,
-	created_by        TEXT    NOT NULL,
-	comment           TEXT    NOT NULL DEFAULT '',
-	expire_on_resolve INTEGER NOT NULL DEFAULT 0,
-	created_at        BIGINT  NOT NULL,
-	updated_at        BIGINT  NOT NULL
-);
-CREATE INDEX silences_ends ON silences (ends_at);
-`,
-	// 4: settings the gateway keeps for itself (generated secrets).
-	`
-CREATE TABLE settings (
-	name       TEXT   PRIMARY KEY,
-	value      TEXT   NOT NULL,
-	created_at BIGINT NOT NULL
-);
-`,
-	// 5: work done once per key outside any incident (digests).
-	`
-CREATE TABLE once_keys (
-	key TEXT   PRIMARY KEY,
-	at  BIGINT NOT NULL
-);
-`,
-	// 6: the ticket a ticket target filed for the incident.
-	`
-ALTER TABLE incidents ADD COLUMN ticket TEXT NOT NULL DEFAULT '';
-`,
-	// 7: temporary on-call overrides.
-	`
-CREATE TABLE overrides (
-	id         TEXT   PRIMARY KEY,
-	role       TEXT   NOT NULL,
-	member     TEXT   NOT NULL,
-	targets    TEXT   NOT NULL,
-	starts_at  BIGINT NOT NULL,
-	ends_at    BIGINT NOT NULL,
-	created_by TEXT   NOT NULL,
-	created_at BIGINT NOT NULL
-);
-CREATE INDEX overrides_ends ON overrides (ends_at);
-`,
-	// 8: delivery priority (the incident's severity, 0 = P0): due
-	// deliveries are claimed most urgent first.
-	`
-ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 3;
-`,
-	// 9: what a target's service calls the incident (a status page
-	// incident id), for its later messages.
-	`
-CREATE TABLE target_refs (
-	incident_id BIGINT NOT NULL REFERENCES incidents (id),
-	target      TEXT   NOT NULL,
-	ref         TEXT   NOT NULL,
-	PRIMARY KEY (incident_id, target)
-);
-`,
-	// 10: leases elect the one replica that runs periodic work.
-	`
-CREATE TABLE leases (
-	name       TEXT   PRIMARY KEY,
-	holder     TEXT   NOT NULL,
-	expires_at BIGINT NOT NULL
-);
-`,
-	// 11: a once-key claimed for work still in progress (done = 0) can be
-	// claimed again when its claimant died.
-	`
-ALTER TABLE once_keys ADD COLUMN done INTEGER NOT NULL DEFAULT 1;
-`,
-	// 12: the gateway processes on this database, with what they run.
-	`
-CREATE TABLE replicas (
-	instance    TEXT   PRIMARY KEY,
-	version     TEXT   NOT NULL,
-	config_hash TEXT   NOT NULL,
-	started_at  BIGINT NOT NULL,
-	seen_at     BIGINT NOT NULL
-);
-`,
-	// 13: which process holds a running delivery's claim.
-	`
-ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
-`,
-	// 14: replicas sync the incidents changed since their last look
-	// (PostgreSQL only: a lone SQLite gateway never asks, and the index
-	// would cost every incident update).
-	`
-{{shared}}CREATE INDEX incidents_updated ON incidents (updated_at);
-`,
-	// 15: an incident that keeps reopening is marked flapping (1).
-	`
-ALTER TABLE incidents ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0;
-`,
-	// 16: a step held back while every firing alert of its open incident
-	// is silenced or in a maintenance window (state 'held') records what
-	// held it ("silence:<id>").
-	`
-ALTER TABLE jobs ADD COLUMN held_by TEXT NOT NULL DEFAULT '';
-`,
-	// 17: ids of inbound webhook events already applied (PagerDuty), kept
-	// until they could no longer pass the freshness check, so a replayed
-	// event is refused on every replica.
-	`
-CREATE TABLE webhook_events (
-	id         TEXT   PRIMARY KEY,
-	expires_at BIGINT NOT NULL
-);
-CREATE INDEX webhook_events_expires ON webhook_events (expires_at);
-`,
-	// 18: deliveries are claimed per target, most urgent first: a
-	// hanging target's backlog must not be scanned to claim another's.
-	`
-CREATE INDEX jobs_pending_delivery ON jobs (target, priority, due_at) WHERE state = 'pending' AND kind = 'delivery';
-`,
+var migrations = mustLoadMigrations(migrationFiles)
+
+func mustLoadMigrations(fsys fs.FS) []migration {
+	m, err := loadMigrations(fsys)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// loadMigrations reads the migrations in fsys's migrations/ directory.
+// A file is named NNNN_name.sql when both engines run the same SQL, or
+// NNNN_name.sqlite.sql and NNNN_name.postgres.sql (always both) when
+// they differ. NNNN is the schema version a migration brings the
+// database to: the versions run 1, 2, 3… with none missing or repeated.
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	files, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	byVersion := map[int]*migration{}
+	for _, path := range files {
+		file := strings.TrimPrefix(path, "migrations/")
+		stem := strings.TrimSuffix(file, ".sql")
+		engines := migrationEngines
+		for _, e := range migrationEngines {
+			if s, ok := strings.CutSuffix(stem, "."+e); ok {
+				stem, engines = s, []string{e}
+			}
+		}
+		num, name, ok := strings.Cut(stem, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || len(num) != 4 || v < 1 || name == "" || strings.Contains(name, ".") {
+			return nil, fmt.Errorf("migration %s: not named NNNN_name.sql, NNNN_name.sqlite.sql or NNNN_name.postgres.sql", file)
+		}
+		body, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return nil, err
+		}
+		m := byVersion[v]
+		if m == nil {
+			m = &migration{version: v, name: name, sql: map[string]string{}}
+			byVersion[v] = m
+		}
+		if m.name != name {
+			return nil, fmt.Errorf("migration %s: version %d is also named %q", file, v, m.name)
+		}
+		for _, e := range engines {
+			if _, dup := m.sql[e]; dup {
+				return nil, fmt.Errorf("migration %s: version %d has SQL for %s twice", file, v, e)
+			}
+			m.sql[e] = string(body)
+		}
+	}
+	out := make([]migration, len(byVersion))
+	for v, m := range byVersion {
+		if v > len(out) {
+			return nil, fmt.Errorf("migration %04d_%s: versions run 1..%d with none missing, and this one is past the end", v, m.name, len(out))
+		}
+		for _, e := range migrationEngines {
+			if _, ok := m.sql[e]; !ok {
+				return nil, fmt.Errorf("migration %04d_%s: no SQL for %s (name the files .sqlite.sql and .postgres.sql, or use one .sql for both)", v, m.name, e)
+			}
+		}
+		out[v-1] = *m
+	}
+	return out, nil
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -220,6 +104,12 @@ var SchemaVersion = len(migrations)
 // migrate brings the schema up to SchemaVersion. A database with a newer
 // schema than this binary knows is refused.
 func (s *Store) migrate(ctx context.Context) error {
+	return s.migrateTo(ctx, SchemaVersion)
+}
+
+// migrateTo brings the schema up to version target (tests stop short of
+// SchemaVersion to upgrade a database of an older release).
+func (s *Store) migrateTo(ctx context.Context, target int) error {
 	// One connection for the whole migration: on PostgreSQL it holds a
 	// session advisory lock, so replicas starting together migrate one
 	// after another and the later ones find the work done.
@@ -252,12 +142,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v > SchemaVersion {
 		return fmt.Errorf("%w (version %d, this binary knows up to %d): upgrade alertgate", ErrSchemaNewer, v, SchemaVersion)
 	}
-	for i := v; i < SchemaVersion; i++ {
+	for i := v; i < target; i++ {
 		tx, err := c.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.ddl(migrations[i])); err != nil {
+		if _, err := tx.ExecContext(ctx, migrations[i].sql[s.d.name]); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
@@ -277,8 +167,9 @@ var ErrSchemaNewer = errors.New("the database schema is newer than this binary")
 
 // dialect holds what differs between SQLite and PostgreSQL.
 type dialect struct {
-	name   string
-	serial string
+	// name is the engine: "sqlite" or "postgres", as in the names of
+	// the migration files.
+	name string
 	// skipLocked is appended to claim sub-selects.
 	skipLocked string
 	dollar     bool
@@ -289,18 +180,7 @@ type dialect struct {
 	advisory bool
 }
 
-var sqliteDialect = dialect{name: "sqlite", serial: "INTEGER PRIMARY KEY"}
-
-// ddl fills a migration's placeholders: {{serial}} is the id column type,
-// and a line starting {{shared}} is only for databases several gateways
-// share (PostgreSQL).
-func (d dialect) ddl(s string) string {
-	shared := "-- " // SQLite: the line is a comment
-	if d.advisory {
-		shared = ""
-	}
-	return strings.NewReplacer("{{serial}}", d.serial, "{{shared}}", shared).Replace(s)
-}
+var sqliteDialect = dialect{name: "sqlite"}
 
 // rebind turns ? placeholders into $n for PostgreSQL.
 func (d dialect) rebind(q string) string {

@@ -1,0 +1,3 @@
+-- Nothing on SQLite: only replicas sharing a PostgreSQL database sync
+-- the incidents changed since their last look (a lone SQLite gateway
+-- never asks), and the index would cost every incident update.
