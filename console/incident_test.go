@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/store"
@@ -227,15 +228,15 @@ func TestReadOnlyWithoutCredentials(t *testing.T) {
 func TestSessionExpires(t *testing.T) {
 	st := &fakeStore{}
 	st.put(incident(1, alert.P0, alert.IncidentTriggered, t0))
-	now := t0
-	c, err := New(st, Options{Actions: st, Now: func() time.Time { return now }, Auth: Auth{APIToken: "tok", SessionTTL: time.Hour}})
+	clk := clocktest.New(t0)
+	c, err := New(st, Options{Actions: st, Now: clk.Now, Auth: Auth{APIToken: "tok", SessionTTL: time.Hour}})
 	require.NoError(t, err)
 	app := fiber.New()
 	c.Register(app)
 	tok := sessionCookie(t, post(t, app, "/console/signin", url.Values{"user": {"carol"}, "password": {"tok"}}, ""))
 	code, _, _ := get(t, app, "/", "Cookie", cookieName+"="+tok)
 	require.Equal(t, 200, code)
-	now = now.Add(time.Hour)
+	clk.Advance(time.Hour)
 	code, _, _ = get(t, app, "/", "Cookie", cookieName+"="+tok)
 	require.Equal(t, 303, code, "expired on the server, whatever the cookie says")
 }
@@ -278,8 +279,8 @@ func mustPrefix(t *testing.T, s string) netip.Prefix {
 
 func TestSignInIsThrottled(t *testing.T) {
 	st := &fakeStore{}
-	now := t0
-	c, err := New(st, Options{Actions: st, Now: func() time.Time { return now }, Auth: Auth{APIToken: "tok"}})
+	clk := clocktest.New(t0)
+	c, err := New(st, Options{Actions: st, Now: clk.Now, Auth: Auth{APIToken: "tok"}})
 	require.NoError(t, err)
 	app := fiber.New()
 	c.Register(app)
@@ -290,6 +291,6 @@ func TestSignInIsThrottled(t *testing.T) {
 	resp := post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"tok"}}, "")
 	require.Equal(t, 429, resp.StatusCode, "even the right token waits once the burst is spent")
 	require.Equal(t, "6", resp.Header.Get("Retry-After"))
-	now = now.Add(signinEvery)
+	clk.Advance(signinEvery)
 	require.Equal(t, 303, post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"tok"}}, "").StatusCode)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/clocktest"
 )
 
 var (
@@ -15,14 +17,9 @@ var (
 	linkStart = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 )
 
-// linkClock is a settable clock for AckLinks.
-type linkClock struct{ t time.Time }
-
-func (c *linkClock) now() time.Time { return c.t }
-
-func newTestLinks(key []byte) (*AckLinks, *linkClock) {
-	clk := &linkClock{t: linkStart}
-	return NewAckLinks(key, time.Hour, clk.now), clk
+func newTestLinks(key []byte) (*AckLinks, *clocktest.Clock) {
+	clk := clocktest.New(linkStart)
+	return NewAckLinks(key, time.Hour, clk.Now), clk
 }
 
 func TestAckLinkRoundTrip(t *testing.T) {
@@ -126,7 +123,7 @@ func TestAckLinkExpiry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			links, clk := newTestLinks(linkKey)
 			token := links.Token(7, ActionResolve)
-			clk.t = clk.t.Add(tc.advance)
+			clk.Advance(tc.advance)
 			id, action, err := links.Verify(token)
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
@@ -142,13 +139,13 @@ func TestAckLinkExpiry(t *testing.T) {
 }
 
 func TestAckLinkDefaultTTL(t *testing.T) {
-	clk := &linkClock{t: linkStart}
-	links := NewAckLinks(linkKey, 0, clk.now)
+	clk := clocktest.New(linkStart)
+	links := NewAckLinks(linkKey, 0, clk.Now)
 	token := links.Token(7, ActionAck)
-	clk.t = linkStart.Add(DefaultAckLinkTTL - time.Second)
+	clk.Set(linkStart.Add(DefaultAckLinkTTL - time.Second))
 	_, _, err := links.Verify(token)
 	require.NoError(t, err)
-	clk.t = linkStart.Add(DefaultAckLinkTTL)
+	clk.Set(linkStart.Add(DefaultAckLinkTTL))
 	_, _, err = links.Verify(token)
 	require.ErrorIs(t, err, ErrLinkExpired)
 }
@@ -211,7 +208,7 @@ func TestAckLinkGarbage(t *testing.T) {
 func TestAckLinkErrorsHideKey(t *testing.T) {
 	links, clk := newTestLinks(linkKey)
 	token := links.Token(7, ActionAck)
-	clk.t = clk.t.Add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	_, _, err := links.Verify(token)
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), string(linkKey))

@@ -14,23 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/store"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // sent is one message a recording target received.
 type sent struct {
@@ -43,7 +32,7 @@ type sent struct {
 type recorder struct {
 	mu    sync.Mutex
 	start time.Time
-	clk   *clock
+	clk   *clocktest.Clock
 	msgs  []sent
 	keys  map[string]int
 	fail  map[string][]error // target → errors to return, in order
@@ -95,7 +84,7 @@ type harness struct {
 	path string
 	// dsn, when set, is the PostgreSQL database used instead of path.
 	dsn string
-	clk *clock
+	clk *clocktest.Clock
 	st  *store.Store
 	eng *router.Engine
 	rec *recorder
@@ -123,7 +112,7 @@ func newHarnessOn(t *testing.T, dsn string, mutate func(*config.Config)) *harnes
 	if mutate != nil {
 		mutate(cfg)
 	}
-	clk := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
 	rec := &recorder{start: clk.Now(), clk: clk, keys: map[string]int{}, fail: map[string][]error{}}
 	h := &harness{t: t, clk: clk, rec: rec, cfg: cfg, path: filepath.Join(t.TempDir(), "r.db"), dsn: dsn}
 	h.open()

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/store"
@@ -31,8 +32,8 @@ const (
 type linkHarness struct {
 	*harness
 	links *router.AckLinks
-	// now is the links' clock; tests move it between requests.
-	now time.Time
+	// clk is the links' clock; tests move it between requests.
+	clk *clocktest.Clock
 }
 
 func newLinkHarness(t *testing.T, cfg config.Server) *linkHarness {
@@ -46,9 +47,9 @@ func newLinkHarness(t *testing.T, cfg config.Server) *linkHarness {
 			inc:  &fakeIncidents{detail: linkIncident(alert.IncidentTriggered)},
 			act:  &fakeActions{},
 		},
-		now: testNow,
+		clk: clocktest.New(testNow),
 	}
-	lh.links = router.NewAckLinks([]byte(linkTestKey), linkTTL, func() time.Time { return lh.now })
+	lh.links = router.NewAckLinks([]byte(linkTestKey), linkTTL, lh.clk.Now)
 	srv, err := New(cfg, nil, Deps{
 		Ingester:   lh.ing,
 		Incidents:  lh.inc,
@@ -267,7 +268,7 @@ func TestAckLinkFailures(t *testing.T) {
 
 func ackToken(h *linkHarness) string { return h.links.Token(7, router.ActionAck) }
 
-func expire(h *linkHarness) { h.now = h.now.Add(linkTTL) }
+func expire(h *linkHarness) { h.clk.Advance(linkTTL) }
 
 // tamperedToken changes one character of the payload of a valid token.
 func tamperedToken(h *linkHarness) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/store"
 )
@@ -83,8 +84,8 @@ func TestIngestAppliesAlertLimits(t *testing.T) {
 // back to the system, at most once per freeEvery: a stream of large
 // bodies cannot make every request pay for a full collection.
 func TestDecodingBudgetFreesMemoryAfterLargeBodies(t *testing.T) {
-	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
-	b := newDecodeBudget(4<<20, func() time.Time { return now })
+	clk := clocktest.New(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	b := newDecodeBudget(4<<20, clk.Now)
 	frees := 0
 	b.free = func() { frees++ }
 
@@ -112,7 +113,7 @@ func TestDecodingBudgetFreesMemoryAfterLargeBodies(t *testing.T) {
 	b.freeIfIdle()
 	require.Equal(t, 2, frees)
 
-	now = now.Add(freeEvery)
+	clk.Advance(freeEvery)
 	b.take(largeBody)
 	b.give(largeBody)
 	require.Equal(t, 3, frees)

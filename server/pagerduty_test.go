@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -373,26 +374,26 @@ func TestPagerDutyWebhookReplay(t *testing.T) {
 	sample := pdSample(t)
 	resolved := pdVariant(t, `"incident.acknowledged"`, `"incident.resolved"`, `"01DEN0UHNDQ2ZJ6M5HHZ8BIAOR"`, `"01DEN0UHNDQ2ZJ6M5HHZ8RESOL"`)
 	sig := []string{"X-PagerDuty-Signature", pdSign(pdSecret, sample)}
-	clock := pdNow
-	events := &recordingEvents{memoryEvents: newMemoryEvents(func() time.Time { return clock })}
+	clk := clocktest.New(pdNow)
+	events := &recordingEvents{memoryEvents: newMemoryEvents(clk.Now)}
 	acts := &fakeActions{}
-	app := pdApp(NewPagerDutyWebhook([][]byte{[]byte(pdSecret)}, acts, events, func() time.Time { return clock }, nil))
+	app := pdApp(NewPagerDutyWebhook([][]byte{[]byte(pdSecret)}, acts, events, clk.Now, nil))
 
 	resp, body := pdDo(t, app, sample, sig...)
 	require.Equal(t, http.StatusAccepted, resp.StatusCode, body)
 	resp, body = pdDo(t, app, sample, sig...)
 	require.Equal(t, http.StatusConflict, resp.StatusCode, body)
 	require.Equal(t, "event 01DEN0UHNDQ2ZJ6M5HHZ8BIAOR was already received", errorOf(t, body))
-	clock = clock.Add(2 * time.Minute) // still inside the window
+	clk.Advance(2 * time.Minute) // still inside the window
 	resp, _ = pdDo(t, app, sample, sig...)
 	require.Equal(t, http.StatusConflict, resp.StatusCode)
-	clock = clock.Add(2 * time.Minute) // past it: stale, whatever the memory
+	clk.Advance(2 * time.Minute) // past it: stale, whatever the memory
 	resp, _ = pdDo(t, app, sample, sig...)
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Len(t, acts.calls, 1, "applied once")
 
 	// A resolve the store could not apply is forgotten, and its retry taken.
-	clock = pdNow
+	clk.Set(pdNow)
 	acts.err = fmt.Errorf("begin: %w", store.ErrUnavailable)
 	resp, _ = pdDo(t, app, resolved, "X-PagerDuty-Signature", pdSign(pdSecret, resolved))
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)

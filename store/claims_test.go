@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 )
 
 // anyTarget claims up to n deliveries of any target.
@@ -15,7 +16,7 @@ func anyTarget(n int) map[string]int { return map[string]int{"": n} }
 
 // addDeliveries opens an incident and adds deliveries due now, one per
 // (key suffix, target, priority).
-func addDeliveries(t *testing.T, s *Store, clk *fakeClock, specs ...JobSpec) {
+func addDeliveries(t *testing.T, s *Store, clk *clocktest.Clock, specs ...JobSpec) {
 	t.Helper()
 	ctx := context.Background()
 	_, err := s.Ingest(ctx, []alert.Alert{firing("Down", "api", "c")})

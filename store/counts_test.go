@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 )
 
 // handResolved opens a store that reopens within 30 minutes, sends the
 // given alerts (one group: INC-1) and resolves INC-1 by hand a minute
 // later, while they still fire.
-func handResolved(t *testing.T, db *engineDB, alerts ...alert.Alert) (*Store, *fakeClock) {
+func handResolved(t *testing.T, db *engineDB, alerts ...alert.Alert) (*Store, *clocktest.Clock) {
 	t.Helper()
 	clock := newClock()
 	opts := testOptions(clock)

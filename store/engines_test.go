@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/clocktest"
 )
 
 // Engine names, as engineDB.name.
@@ -39,12 +41,12 @@ func (e *engineDB) Open(t *testing.T, opts Options) *Store {
 
 // openTest opens the database with the test classifier and planner on
 // clk.
-func (e *engineDB) openTest(t *testing.T, clk *fakeClock) *Store {
+func (e *engineDB) openTest(t *testing.T, clk *clocktest.Clock) *Store {
 	t.Helper()
 	return e.Open(t, testOptions(clk))
 }
 
-func testOptions(clk *fakeClock) Options {
+func testOptions(clk *clocktest.Clock) Options {
 	return Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}}
 }
 

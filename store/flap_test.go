@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 )
 
 // planCall is one call of a recording planner.
@@ -52,7 +53,7 @@ func (p *recPlanner) changes() []Change {
 
 // flapStore opens a store that reopens within 10m and marks incidents
 // flapping after 3 reopens within an hour.
-func flapStore(t *testing.T, db *engineDB, clk *fakeClock, rp *recPlanner) *Store {
+func flapStore(t *testing.T, db *engineDB, clk *clocktest.Clock, rp *recPlanner) *Store {
 	t.Helper()
 	opts := testOptions(clk)
 	opts.Planner, opts.ReopenWithin = rp, 10*time.Minute
@@ -61,7 +62,7 @@ func flapStore(t *testing.T, db *engineDB, clk *fakeClock, rp *recPlanner) *Stor
 }
 
 // cycle resolves a after resolveAfter and fires it again fireAfter later.
-func cycle(t *testing.T, s *Store, clk *fakeClock, a alert.Alert, resolveAfter, fireAfter time.Duration) IngestResult {
+func cycle(t *testing.T, s *Store, clk *clocktest.Clock, a alert.Alert, resolveAfter, fireAfter time.Duration) IngestResult {
 	t.Helper()
 	ctx := context.Background()
 	clk.Advance(resolveAfter)

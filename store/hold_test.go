@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/rules"
 )
@@ -49,7 +50,7 @@ func insertSteps(t *testing.T, s *Store, inc int64, specs ...JobSpec) {
 	require.NoError(t, s.withTx(context.Background(), func(tx *Tx) error { return tx.InsertJobs(inc, specs) }))
 }
 
-func createSilence(t *testing.T, s *Store, clk *fakeClock, d time.Duration, matchers ...string) string {
+func createSilence(t *testing.T, s *Store, clk *clocktest.Clock, d time.Duration, matchers ...string) string {
 	t.Helper()
 	sil, err := s.CreateSilence(context.Background(), config.Silence{Matchers: matchers,
 		EndsAt: clk.Now().Add(d).Format(time.RFC3339), CreatedBy: "alice", Comment: "deploy"})

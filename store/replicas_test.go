@@ -13,11 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 )
 
 // openReplica opens one more gateway's store on the shared database. The
 // lease lasts an hour of the fake clock so that only the test renews it.
-func openReplica(t *testing.T, dsn, name string, clk *fakeClock) *Store {
+func openReplica(t *testing.T, dsn, name string, clk *clocktest.Clock) *Store {
 	t.Helper()
 	s, err := OpenPostgres(context.Background(), dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{},
 		Instance: name, LeaseTTL: time.Hour, SyncEvery: time.Hour})
@@ -28,7 +29,7 @@ func openReplica(t *testing.T, dsn, name string, clk *fakeClock) *Store {
 
 // twoReplicas opens two gateways' stores ("a" first, so it leads) on one
 // fresh database, sharing a fake clock.
-func twoReplicas(t *testing.T) (*fakeClock, *Store, *Store) {
+func twoReplicas(t *testing.T) (*clocktest.Clock, *Store, *Store) {
 	t.Helper()
 	dsn := postgresDSN(t)
 	clk := newClock()

@@ -12,21 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/rules"
 )
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // classifier groups by alertname+service and maps the severity label.
 type classifier struct{}
@@ -77,7 +65,9 @@ func (planner) Plan(c Change, inc *alert.Incident, _ PlanOptions) []JobSpec {
 	return nil
 }
 
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)} }
+func newClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+}
 
 func firing(name, svc, fp string) alert.Alert {
 	return alert.Alert{Source: "am", SourceType: "alertmanager", Status: alert.StatusFiring, Fingerprint: fp,
@@ -115,7 +105,7 @@ func TestIngestOpensIncidentAndPlansWork(t *testing.T) {
 		require.Equal(t, alert.P0, d.Incident.Severity)
 		require.Equal(t, "checkout", d.Incident.Service)
 		require.Equal(t, 1, d.Incident.AlertCount)
-		require.Equal(t, newClock().t.Add(15*time.Minute), d.Incident.AckDue)
+		require.Equal(t, newClock().Now().Add(15*time.Minute), d.Incident.AckDue)
 		require.Len(t, d.Alerts, 1)
 		require.Equal(t, "aaa", d.Alerts[0].Fingerprint)
 		require.Equal(t, []alert.EventKind{alert.EventDetected, alert.EventClassified}, kinds(d.Timeline))

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/rules"
 )
@@ -227,7 +228,7 @@ func TestSilenceEndingByTimeReleasesAlert(t *testing.T) {
 
 // openWithDefaultRules opens a store classified by the default rules (and
 // so the default inhibit rule: an open P0 inhibits P1–P3 of its service).
-func openWithDefaultRules(t *testing.T, db *engineDB, clk *fakeClock) *Store {
+func openWithDefaultRules(t *testing.T, db *engineDB, clk *clocktest.Clock) *Store {
 	t.Helper()
 	eng, err := rules.New(config.Default())
 	require.NoError(t, err)

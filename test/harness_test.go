@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/server"
 )
@@ -103,23 +104,10 @@ func (s *sink) pages() []string {
 	return out
 }
 
-// clock is a settable clock shared by the whole gateway.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type gateway struct {
 	*server.Gateway
 	url string
-	clk *clock
+	clk *clocktest.Clock // shared by the whole gateway
 }
 
 // newRecordingServer is a webhook sink that hands every hook to fn.
@@ -146,7 +134,7 @@ func startRealGateway(tb testing.TB, cfgYAML string, sk *sink) string {
 // the sink as every target, and a fake clock.
 func startGateway(t *testing.T, cfgYAML string, sk *sink) *gateway {
 	t.Helper()
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := clocktest.New(time.Now().UTC().Truncate(time.Second))
 	g := startGatewayClock(t, cfgYAML, sk, clk.Now)
 	g.clk = clk
 	return g
