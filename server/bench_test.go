@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/store"
@@ -19,9 +21,7 @@ import (
 // worst-case bodies.
 func BenchmarkIngestRequest(b *testing.B) {
 	normal, err := os.ReadFile("../adapters/testdata/alertmanager-firing.wire-reconstructed.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	var alerts, labels strings.Builder
 	for i := range 10000 {
 		fmt.Fprintf(&alerts, `{"labels":{"alertname":"Storm","instance":"host-%d:9100","job":"node"}},`, i)
@@ -43,9 +43,7 @@ func BenchmarkIngestRequest(b *testing.B) {
 	}}
 	srv, err := New(config.Server{MaxBodyBytes: 2 << 20}, []config.Source{{Name: "am", Type: "alertmanager"}},
 		Deps{Ingester: ing, Incidents: &fakeIncidents{}, Actions: &fakeActions{}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	for _, bb := range bodies {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -53,13 +51,9 @@ func BenchmarkIngestRequest(b *testing.B) {
 			for b.Loop() {
 				ing.calls = nil
 				resp, err := srv.App().Test(newRequest(http.MethodPost, "/api/v1/alerts/am", bb.body), -1)
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				resp.Body.Close()
-				if resp.StatusCode != bb.code {
-					b.Fatalf("%d, want %d", resp.StatusCode, bb.code)
-				}
+				require.Equal(b, bb.code, resp.StatusCode)
 			}
 		})
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertgate/alertgate/alert"
 )
 
@@ -24,17 +26,13 @@ func BenchmarkIngestRepeat(b *testing.B) { benchEngines(b, benchRepeat) }
 func benchEngines(b *testing.B, fn func(b *testing.B, s *Store)) {
 	b.Run("sqlite", func(b *testing.B) {
 		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{Classifier: classifier{}, Planner: planner{}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		defer s.Close()
 		fn(b, s)
 	})
 	b.Run("postgres", func(b *testing.B) {
 		s, err := OpenPostgres(context.Background(), postgresDSN(b), Options{Classifier: classifier{}, Planner: planner{}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		defer s.Close()
 		fn(b, s)
 	})
@@ -95,9 +93,8 @@ func benchRepeat(b *testing.B, s *Store) {
 	alerts := make([]alert.Alert, 1000)
 	for i := range alerts {
 		alerts[i] = firing(fmt.Sprintf("Alert%d", i%20), fmt.Sprintf("svc%d", i%50), fmt.Sprintf("%016x", i))
-		if _, err := s.Ingest(context.Background(), alerts[i:i+1]); err != nil {
-			b.Fatal(err)
-		}
+		_, err := s.Ingest(context.Background(), alerts[i:i+1])
+		require.NoError(b, err)
 	}
 	var n atomic.Int64
 	b.ReportAllocs()
@@ -117,17 +114,14 @@ func benchRepeat(b *testing.B, s *Store) {
 // that already holds 20,000 open incidents with their pending jobs.
 func BenchmarkIngestStormPendingTimers(b *testing.B) {
 	s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{Classifier: classifier{}, Planner: planner{}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer s.Close()
 	batch := make([]alert.Alert, 0, 100)
 	for i := range 20000 {
 		batch = append(batch, firing(fmt.Sprintf("Preload%d", i), "pre", fmt.Sprintf("p%015x", i)))
 		if len(batch) == cap(batch) {
-			if _, err := s.Ingest(context.Background(), batch); err != nil {
-				b.Fatal(err)
-			}
+			_, err := s.Ingest(context.Background(), batch)
+			require.NoError(b, err)
 			batch = batch[:0]
 		}
 	}
@@ -165,8 +159,6 @@ func (m cpuMeter) report() {
 
 func processCPU(b *testing.B) time.Duration {
 	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
