@@ -84,8 +84,6 @@ func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics, now fu
 		failures = 5
 	}
 	tlog := log.With(zap.String("target", tc.Name), zap.String("type", tc.Type))
-	m.breakerState.WithLabelValues(tc.Name).Set(0)
-	m.initTarget(tc.Name, tc.Type)
 	t.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        tc.Name,
 		MaxRequests: 1,

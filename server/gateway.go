@@ -365,29 +365,12 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	classifier, err := rules.New(cfg)
+	gen, err := g.build(cfg)
 	if err != nil {
-		return fmt.Errorf("rules: %w", err)
+		return err
 	}
 	old := g.cfg
-	// The server section takes effect at a restart: the process keeps its
-	// address and API token, and the new sources must be safe there
-	// (serve --listen may have overridden the file's address).
-	running := *cfg
-	running.Server = old.Server
-	if err := running.Exposure(); err != nil {
-		return err
-	}
-	if err := g.engine.SetConfig(cfg); err != nil {
-		return err
-	}
-	if err := g.srv.SetSources(cfg.Sources); err != nil {
-		if rerr := g.engine.SetConfig(old); rerr != nil {
-			g.log.Error("restore router config", zap.Error(rerr))
-		}
-		return err
-	}
-	g.store.SetPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(cfg))
+	g.use(gen)
 	if cfg.Server.Listen != old.Server.Listen || cfg.Storage != old.Storage || cfg.Server.MaxBodyBytes != old.Server.MaxBodyBytes ||
 		cfg.Server.APIToken != old.Server.APIToken || cfg.Server.PublicReads != old.Server.PublicReads ||
 		cfg.Server.AllowUnauthenticated != old.Server.AllowUnauthenticated || cfg.Server.MaxSilenceDuration != old.Server.MaxSilenceDuration ||
@@ -395,13 +378,59 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 		g.log.Warn("server and storage changes (listen address, body and alert limits, API token, public_reads, allow_unauthenticated, " +
 			"max_silence_duration) take effect after a restart")
 	}
-	g.cfg = cfg
 	if err := g.setIdentity(ctx, g.version, cfg); err != nil {
 		g.log.Warn("record the reloaded config's fingerprint", zap.Error(err))
 	}
 	g.log.Info("config reloaded", zap.String("file", g.configPath), zap.Int("sources", len(cfg.Sources)),
 		zap.Int("rules", len(cfg.Rules)), zap.Int("targets", len(cfg.Targets)))
 	return nil
+}
+
+// generation is everything a config makes that a reload replaces: built
+// whole first, then switched to in one step.
+type generation struct {
+	cfg        *config.Config
+	classifier *rules.Engine
+	planner    store.Planner
+	sources    *Sources
+	routing    *router.Routing
+}
+
+// build makes every piece of cfg's generation: the rules, the escalation
+// planner, the sources, and the targets with their notifiers and
+// templates. It changes nothing, so a failure at any piece leaves the
+// running config whole.
+func (g *Gateway) build(cfg *config.Config) (*generation, error) {
+	classifier, err := rules.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	// The server section takes effect at a restart: the process keeps its
+	// address and API token, and the new sources must be safe there
+	// (serve --listen may have overridden the file's address).
+	running := *cfg
+	running.Server = g.cfg.Server
+	if err := running.Exposure(); err != nil {
+		return nil, err
+	}
+	sources, err := g.srv.BuildSources(cfg.Sources)
+	if err != nil {
+		return nil, err
+	}
+	routing, err := g.engine.BuildRouting(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &generation{cfg: cfg, classifier: classifier, planner: router.NewPlanner(cfg), sources: sources, routing: routing}, nil
+}
+
+// use switches to gen: each step only stores what build made, and none
+// can fail. Called with reloadMu held.
+func (g *Gateway) use(gen *generation) {
+	g.engine.SetRouting(gen.routing)
+	g.srv.UseSources(gen.sources)
+	g.store.SetPolicy(gen.classifier, gen.planner, gen.cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(gen.cfg))
+	g.cfg = gen.cfg
 }
 
 // buildInfo is alertgate_build_info: 1, labelled with the version, the
