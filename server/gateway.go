@@ -23,6 +23,7 @@ import (
 	"github.com/alertgate/alertgate/console"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/store"
 )
@@ -96,7 +97,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	}
 	client := opts.HTTPClient
 	if client == nil {
-		client = router.NewHTTPClient()
+		client = notify.NewHTTPClient()
 	}
 	// Load checks this too; a listen address set after it (serve
 	// --listen) is checked here, before anything is opened.

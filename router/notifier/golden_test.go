@@ -16,10 +16,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/router/notifier/email"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -68,7 +68,7 @@ func TestDefaultTemplatesGolden(t *testing.T) {
 
 // wire is what target tc sends for m: request lines and bodies (JSON
 // indented), the mail, or the log line.
-func wire(t *testing.T, tc config.Target, m *router.Message) string {
+func wire(t *testing.T, tc config.Target, m *notify.Message) string {
 	t.Helper()
 	switch tc.Type {
 	case notifier.TypeEmail:
@@ -109,7 +109,7 @@ func wire(t *testing.T, tc config.Target, m *router.Message) string {
 	n, err := notifier.New(tc, notifier.Deps{Client: client, Now: notifiertest.Clock, Version: "test", Logger: log})
 	require.NoError(t, err)
 	mm := *m
-	if tc.Type == notifier.TypeStatuspage && m.Kind != router.KindPage {
+	if tc.Type == notifier.TypeStatuspage && m.Kind != notify.KindPage {
 		mm.Ref = "sp-1" // the public incident the first page opened
 	}
 	require.NoError(t, n.Notify(context.Background(), &mm))

@@ -11,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/email"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
 	"github.com/alertgate/alertgate/router/notifier/opsgenie"
@@ -20,6 +19,7 @@ import (
 	"github.com/alertgate/alertgate/router/notifier/statuspage"
 	"github.com/alertgate/alertgate/router/notifier/teams"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -56,7 +56,7 @@ type Deps struct {
 
 // New returns the notifier for target t. Secrets come from t's resolved
 // Secret fields (the *_file variants are read by config loading).
-func New(t config.Target, deps Deps) (router.Notifier, error) {
+func New(t config.Target, deps Deps) (notify.Notifier, error) {
 	log := deps.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -73,7 +73,7 @@ func New(t config.Target, deps Deps) (router.Notifier, error) {
 	if err != nil && slices.Contains(Types, t.Type) {
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}
-	var n router.Notifier
+	var n notify.Notifier
 	switch t.Type {
 	case TypeLog:
 		n, err = lognotifier.New(log, tmpl)
@@ -118,13 +118,13 @@ func New(t config.Target, deps Deps) (router.Notifier, error) {
 // implicit log target included, returning every error at once. It is
 // what serve does at start and on reload, so a config that passes
 // check-config starts. Building sends nothing.
-func Build(cfg *config.Config, deps Deps) (map[string]router.Notifier, error) {
+func Build(cfg *config.Config, deps Deps) (map[string]notify.Notifier, error) {
 	set, err := template.FromConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
 	deps.Templates = set
-	out := map[string]router.Notifier{}
+	out := map[string]notify.Notifier{}
 	var errs []error
 	for _, t := range append(append([]config.Target(nil), cfg.Targets...), config.Target{Name: "log", Type: TypeLog}) {
 		if _, ok := out[t.Name]; ok {

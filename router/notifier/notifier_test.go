@@ -9,13 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/pagerduty"
 	"github.com/alertgate/alertgate/router/notifier/slack"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 const (
@@ -29,7 +29,7 @@ func TestNewBuildsEachType(t *testing.T) {
 	tests := []struct {
 		name   string
 		target config.Target
-		want   router.Notifier
+		want   notify.Notifier
 	}{
 		{name: "log", target: config.Target{Name: "stdout", Type: "log"}, want: &lognotifier.Notifier{}},
 		{name: "webhook", target: config.Target{Name: "hook", Type: "webhook", URL: "https://example.com/hook"}, want: &webhook.Notifier{}},
@@ -78,7 +78,7 @@ func TestNewWiresConfig(t *testing.T) {
 	}, notifier.Deps{Client: client, Logger: log, Now: notifiertest.Clock, Version: "1.2.3"})
 	require.NoError(t, err)
 
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 
 	require.Equal(t, "alertgate/1.2.3", rec.Request.Header.Get("User-Agent"))
 	require.Equal(t, "APIKEY0123", rec.Request.Header.Get("X-Api-Key"))
@@ -91,7 +91,7 @@ func TestNewWiresConfig(t *testing.T) {
 	pd, err := notifier.New(config.Target{Name: "pd", Type: "pagerduty", RoutingKey: routingKey},
 		notifier.Deps{Client: client, Logger: log, Now: notifiertest.Clock})
 	require.NoError(t, err)
-	require.NoError(t, pd.Notify(context.Background(), notifiertest.Message(router.KindInfo)))
+	require.NoError(t, pd.Notify(context.Background(), notifiertest.Message(notify.KindInfo)))
 	entries := logs.All()
 	require.Len(t, entries, 1)
 	require.Equal(t, "notifier", entries[0].LoggerName)

@@ -16,7 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 //go:embed default.tmpl
@@ -202,7 +202,7 @@ type Rendered struct {
 	HTML string
 }
 
-func (t *Target) render(m *router.Message) (Rendered, error) {
+func (t *Target) render(m *notify.Message) (Rendered, error) {
 	d := Data{Message: m, loc: t.loc}
 	var r Rendered
 	var b bytes.Buffer
@@ -228,7 +228,7 @@ func (t *Target) render(m *router.Message) (Rendered, error) {
 // Render renders m's title, text and html. When an override fails at send
 // time it falls back to the type's defaults, so the message still goes
 // out, and returns the override's error with the defaults' result.
-func (t *Target) Render(m *router.Message) (Rendered, error) {
+func (t *Target) Render(m *notify.Message) (Rendered, error) {
 	r, err := t.render(m)
 	if err == nil || t.fallback == nil {
 		return r, err
@@ -241,7 +241,7 @@ func (t *Target) Render(m *router.Message) (Rendered, error) {
 // and text, and the rendered parts. On an error (logged by the caller) the
 // copy holds whatever rendered; where nothing did, m's own Summary and Text
 // stay.
-func (t *Target) Apply(m *router.Message) (*router.Message, Rendered, error) {
+func (t *Target) Apply(m *notify.Message) (*notify.Message, Rendered, error) {
 	r, err := t.Render(m)
 	c := *m
 	if r.Title != "" {
@@ -257,7 +257,7 @@ func (t *Target) Apply(m *router.Message) (*router.Message, Rendered, error) {
 // warning and the message goes out with what rendered. A nil t renders
 // nothing: m goes out with its own Summary and Text (notifiers built
 // directly, without notifier.New, as in their unit tests).
-func (t *Target) ApplyLogged(m *router.Message, log *zap.Logger) (*router.Message, Rendered) {
+func (t *Target) ApplyLogged(m *notify.Message, log *zap.Logger) (*notify.Message, Rendered) {
 	if t == nil {
 		return m, Rendered{Title: m.Summary, Text: m.Text}
 	}

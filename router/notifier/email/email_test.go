@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/email"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -165,20 +165,20 @@ func TestNotifyErrors(t *testing.T) {
 		status    int
 	}{
 		{name: "451 on MAIL is temporary", insecure: true, replies: map[string]string{"MAIL": "451 4.3.0 try again later"},
-			temporary: true, reason: router.ReasonServer, status: 451},
+			temporary: true, reason: notify.ReasonServer, status: 451},
 		{name: "550 on RCPT is permanent", insecure: true, replies: map[string]string{"RCPT": "550 5.1.1 no such user"},
-			reason: router.ReasonClient, status: 550},
+			reason: notify.ReasonClient, status: 550},
 		{name: "552 after DATA is permanent", insecure: true, replies: map[string]string{"DATA": "552 5.3.4 too big"},
-			reason: router.ReasonClient, status: 552},
+			reason: notify.ReasonClient, status: 552},
 		{name: "535 on AUTH is auth", insecure: true, replies: map[string]string{"AUTH": "535 5.7.8 bad credentials " + testPassword},
-			reason: router.ReasonAuth, status: 535},
-		{name: "no STARTTLS is config", reason: router.ReasonConfig},
+			reason: notify.ReasonAuth, status: 535},
+		{name: "no STARTTLS is config", reason: notify.ReasonConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeSMTP(t, tt.starttls, tt.replies)
 			err := newNotifier(t, f, tt.insecure).Notify(context.Background(), page())
-			var de *router.DeliveryError
+			var de *notify.DeliveryError
 			require.ErrorAs(t, err, &de)
 			require.Equal(t, tt.temporary, de.Temporary)
 			require.Equal(t, tt.reason, de.Reason)
@@ -199,10 +199,10 @@ func TestNotifyNetworkErrors(t *testing.T) {
 			From: "a@example.com", To: []string{"b@example.com"}, Insecure: true}}, nil, nil)
 		require.NoError(t, err)
 		err = n.Notify(context.Background(), page())
-		var de *router.DeliveryError
+		var de *notify.DeliveryError
 		require.ErrorAs(t, err, &de)
 		require.True(t, de.Temporary)
-		require.Equal(t, router.ReasonNetwork, de.Reason)
+		require.Equal(t, notify.ReasonNetwork, de.Reason)
 	})
 	t.Run("silent server times out", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -219,10 +219,10 @@ func TestNotifyNetworkErrors(t *testing.T) {
 			From: "a@example.com", To: []string{"b@example.com"}, Insecure: true}, Timeout: 50 * time.Millisecond}, nil, nil)
 		require.NoError(t, err)
 		err = n.Notify(context.Background(), page())
-		var de *router.DeliveryError
+		var de *notify.DeliveryError
 		require.ErrorAs(t, err, &de)
 		require.True(t, de.Temporary)
-		require.Equal(t, router.ReasonTimeout, de.Reason)
+		require.Equal(t, notify.ReasonTimeout, de.Reason)
 		require.True(t, errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout"), err.Error())
 	})
 }

@@ -5,7 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -15,7 +15,7 @@ type Notifier struct {
 	tmpl *template.Target
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a Notifier that writes to log; a nil log discards. tmpl
 // renders the summary (notifier.New always sets it); nil logs the
@@ -35,7 +35,7 @@ func New(log *zap.Logger, tmpl *template.Target) (*Notifier, error) {
 // The acknowledge link is a credential (anyone holding it acknowledges),
 // so it is never written: ack_link says "issued" when the message had
 // one, and the templates render the summary without it.
-func (n *Notifier) Notify(_ context.Context, m *router.Message) error {
+func (n *Notifier) Notify(_ context.Context, m *notify.Message) error {
 	issued := m.AckURL != ""
 	if issued {
 		c := *m

@@ -14,7 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -25,7 +25,7 @@ const (
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = router.DefaultHTTPTimeout
+const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures an Opsgenie target.
 type Config struct {
@@ -49,13 +49,13 @@ type Config struct {
 // Notifier creates, acknowledges and closes alerts in one Opsgenie
 // account.
 type Notifier struct {
-	ep         *router.HTTPEndpoint
+	ep         *notify.HTTPEndpoint
 	auth       string
 	responders []responder
 	tmpl       *template.Target
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns an Opsgenie Notifier. client is required; a nil log
 // discards and a nil now means time.Now.
@@ -76,7 +76,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 		}
 	}
 	auth := "GenieKey " + key
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "opsgenie", URL: base, Timeout: cfg.Timeout, Version: cfg.Version, Secrets: []string{key, auth},
 	}, client, log, now)
 	if err != nil {
@@ -91,16 +91,16 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 
 // Notify creates the alert for a page and acknowledges or closes it for
 // an acknowledgement or resolution. Other kinds are skipped (nil error).
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	var op, path string
 	var payload any
 	alias := Alias(m)
 	switch m.Kind {
-	case router.KindPage:
+	case notify.KindPage:
 		op, path = "create", "/v2/alerts"
-	case router.KindAcknowledge:
+	case notify.KindAcknowledge:
 		op, path = "acknowledge", "/v2/alerts/"+url.PathEscape(alias)+"/acknowledge"
-	case router.KindResolve:
+	case notify.KindResolve:
 		op, path = "close", "/v2/alerts/"+url.PathEscape(alias)+"/close"
 	default:
 		n.ep.Log.Debug("opsgenie skips message kind",
@@ -109,15 +109,15 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	}
 	if alias == "" {
 		return fmt.Errorf("opsgenie %s: %w", op,
-			&router.DeliveryError{Reason: router.ReasonClient, Err: errors.New("message has no dedup key")})
+			&notify.DeliveryError{Reason: notify.ReasonClient, Err: errors.New("message has no dedup key")})
 	}
-	if m.Kind == router.KindPage {
+	if m.Kind == notify.KindPage {
 		m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
 		payload = n.create(m, alias)
 	} else {
 		payload = action(m)
 	}
-	if _, err := n.post(ctx, path, m.Kind != router.KindPage, payload); err != nil {
+	if _, err := n.post(ctx, path, m.Kind != notify.KindPage, payload); err != nil {
 		return fmt.Errorf("opsgenie %s: %w", op, err)
 	}
 	return nil
@@ -125,18 +125,18 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 
 // post sends payload as JSON to path below the base URL, addressing the
 // alert by alias when byAlias is set.
-func (n *Notifier) post(ctx context.Context, escapedPath string, byAlias bool, payload any) (*router.HTTPResponse, error) {
+func (n *Notifier) post(ctx context.Context, escapedPath string, byAlias bool, payload any) (*notify.HTTPResponse, error) {
 	body, err := marshal(payload)
 	if err != nil {
-		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
+		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
 	}
 	u := n.endpoint(escapedPath, byAlias)
-	req, err := router.NewJSONRequest(ctx, u, body, n.ep.UserAgent)
+	req, err := notify.NewJSONRequest(ctx, u, body, n.ep.UserAgent)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", n.auth)
-	return router.SendHTTP(ctx, n.ep.Client, req, router.SendOptions{
+	return notify.SendHTTP(ctx, n.ep.Client, req, notify.SendOptions{
 		Timeout: n.ep.Timeout, Now: n.ep.Now, Secrets: n.ep.Secrets,
 	})
 }

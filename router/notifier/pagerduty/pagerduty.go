@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -21,7 +21,7 @@ import (
 const DefaultURL = "https://events.pagerduty.com/v2/enqueue"
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = router.DefaultHTTPTimeout
+const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures a PagerDuty target.
 type Config struct {
@@ -40,12 +40,12 @@ type Config struct {
 
 // Notifier sends events to one PagerDuty integration.
 type Notifier struct {
-	ep         *router.HTTPEndpoint
+	ep         *notify.HTTPEndpoint
 	routingKey string
 	tmpl       *template.Target
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a PagerDuty Notifier. client is required; a nil log
 // discards and a nil now means time.Now.
@@ -55,7 +55,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	if raw == "" {
 		raw = DefaultURL
 	}
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "pagerduty", URL: raw, Timeout: cfg.Timeout, Version: cfg.Version, Secrets: []string{key},
 	}, client, log, now)
 	if err != nil {
@@ -68,7 +68,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 }
 
 // Notify sends the event for m; an info message is skipped (nil error).
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	act := action(m.Kind)
 	if act == "" {
 		n.ep.Log.Debug("pagerduty skips message kind",
@@ -88,10 +88,10 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 
 // encode builds the event for m, shrinking custom details when the body
 // would pass the API's size limit.
-func (n *Notifier) encode(act string, m *router.Message) ([]byte, error) {
+func (n *Notifier) encode(act string, m *notify.Message) ([]byte, error) {
 	e := &Event{RoutingKey: n.routingKey, EventAction: act, DedupKey: DedupKey(m)}
 	if e.DedupKey == "" {
-		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: errors.New("message has no dedup key")}
+		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: errors.New("message has no dedup key")}
 	}
 	if act == ActionTrigger {
 		trigger(e, m)
@@ -102,7 +102,7 @@ func (n *Notifier) encode(act string, m *router.Message) ([]byte, error) {
 		body, err = marshal(e)
 	}
 	if err != nil {
-		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
+		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
 	}
 	return body, nil
 }

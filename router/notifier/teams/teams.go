@@ -11,12 +11,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = router.DefaultHTTPTimeout
+const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures a Teams target.
 type Config struct {
@@ -34,16 +34,16 @@ type Config struct {
 
 // Notifier posts Adaptive Cards to one Workflows webhook.
 type Notifier struct {
-	ep   *router.HTTPEndpoint
+	ep   *notify.HTTPEndpoint
 	tmpl *template.Target
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a Teams Notifier. client is required; a nil log discards
 // and a nil now means time.Now.
 func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time) (*Notifier, error) {
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "teams", URL: cfg.URL.Value(), Timeout: cfg.Timeout, Version: cfg.Version,
 	}, client, log, now)
 	if err != nil {
@@ -53,11 +53,11 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 }
 
 // Notify posts m as an Adaptive Card (see Build). Every kind is sent.
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
 	body, err := encode(Build(m))
 	if err != nil {
-		return &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("teams encode: %w", err)}
+		return &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("teams encode: %w", err)}
 	}
 	if _, err := n.ep.Post(ctx, body, nil); err != nil {
 		return fmt.Errorf("teams post: %w", err)
