@@ -2,7 +2,6 @@ package router
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/alertgate/alertgate/config"
 )
@@ -24,17 +23,13 @@ func (e *Engine) BuildRouting(cfg *config.Config) (*Routing, error) {
 	old := e.routing.Load()
 	r := &routing{cfg: cfg, targets: map[string]*target{}}
 	var fresh []*target
-	tcs := cfg.Targets
-	if !hasTarget(tcs, "log") {
-		tcs = append(append([]config.Target(nil), tcs...), config.Target{Name: "log", Type: "log"})
-	}
-	for _, tc := range tcs {
+	for _, tc := range cfg.Targets {
 		n, err := e.build(cfg, tc)
 		if err != nil {
 			return nil, fmt.Errorf("target %q: %w", tc.Name, err)
 		}
 		if old != nil {
-			if t, ok := old.targets[tc.Name]; ok && reflect.DeepEqual(t.cfg, tc) {
+			if t, ok := old.targets[tc.Name]; ok && t.cfg.Equal(tc) {
 				kept := *t // same breaker and limiter
 				kept.n = n
 				r.targets[tc.Name] = &kept
@@ -68,13 +63,4 @@ func (e *Engine) SetConfig(cfg *config.Config) error {
 	}
 	e.SetRouting(r)
 	return nil
-}
-
-func hasTarget(ts []config.Target, name string) bool {
-	for _, t := range ts {
-		if t.Name == name {
-			return true
-		}
-	}
-	return false
 }

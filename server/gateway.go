@@ -23,6 +23,7 @@ import (
 	"github.com/alertgate/alertgate/console"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
+	"github.com/alertgate/alertgate/router/notifier/pagerduty"
 	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/store"
@@ -111,6 +112,11 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	classifier, err := rules.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
+	}
+	// Load has run it when given the check; a config loaded without it
+	// gets its targets' settings decoded and checked here.
+	if err := notifier.CheckConfig(cfg); err != nil {
+		return nil, err
 	}
 	planner := router.NewPlanner(cfg)
 	var st *store.Store
@@ -247,8 +253,8 @@ func (g *Gateway) plan(ctx context.Context, id int64) ([]router.PendingStep, err
 func pagerDutySecrets(cfg *config.Config) [][]byte {
 	var out [][]byte
 	for _, t := range cfg.Targets {
-		if t.Type == "pagerduty" && t.WebhookSecret != "" {
-			out = append(out, []byte(t.WebhookSecret.Value()))
+		if s, ok := t.Settings.(*pagerduty.Settings); ok && s.WebhookSecret != "" {
+			out = append(out, []byte(s.WebhookSecret.Value()))
 		}
 	}
 	return out
@@ -362,7 +368,7 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	if g.configPath == "" {
 		return errors.New("started without a config file: nothing to reload")
 	}
-	cfg, err := config.Load(g.configPath, rules.CheckConfig)
+	cfg, err := config.Load(g.configPath, rules.CheckConfig, notifier.CheckConfig)
 	if err != nil {
 		return err
 	}

@@ -193,14 +193,8 @@ func (s *Set) compileHTML(name, src string) (*htmltemplate.Template, error) {
 	return c.New(name).Parse(src)
 }
 
-// Rendered is a message's human text for one target.
-type Rendered struct {
-	// Title is one line (line breaks become spaces).
-	Title string
-	Text  string
-	// HTML is the e-mail HTML part ("" for other types).
-	HTML string
-}
+// Rendered is a message's human text for one target (notify.Rendered).
+type Rendered = notify.Rendered
 
 func (t *Target) render(m *notify.Message) (Rendered, error) {
 	d := Data{Message: m, loc: t.loc}

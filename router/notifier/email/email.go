@@ -17,9 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
-	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultTimeout bounds one attempt (dial to QUIT) when Config.Timeout is
@@ -32,19 +30,19 @@ const implicitTLSPort = 465
 
 // Config configures an email target.
 type Config struct {
-	SMTP config.SMTP
+	SMTP SMTP
 	// Timeout bounds one attempt; zero means DefaultTimeout.
 	Timeout time.Duration
 	// Version is alertgate's version, sent as X-Mailer.
 	Version string
 	// Templates renders the subject (title), the text and the html parts (notifier.New always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 }
 
 // Notifier sends every message as one mail to the configured recipients.
 type Notifier struct {
-	smtp    config.SMTP
+	smtp    SMTP
 	envFrom string   // MAIL FROM address
 	envTo   []string // RCPT TO addresses
 	timeout time.Duration
@@ -53,7 +51,7 @@ type Notifier struct {
 	tls     *tls.Config
 	log     *zap.Logger
 	now     func() time.Time
-	tmpl    *template.Target
+	tmpl    notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -118,12 +116,12 @@ func New(cfg Config, log *zap.Logger, now func() time.Time) (*Notifier, error) {
 // Notify mails m (see Compose) to every recipient in one transaction.
 // Every kind is sent.
 func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
-	m, parts := n.tmpl.ApplyLogged(m, n.log)
+	m, parts := notify.Render(n.tmpl, m, n.log)
 	msg, err := Compose(m, parts, n.smtp.From, n.smtp.To, n.now())
 	if err != nil {
 		return &notify.DeliveryError{Reason: notify.ReasonClient, Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	ctx, cancel := notify.AttemptContext(ctx, n.timeout)
 	defer cancel()
 	return n.send(ctx, append([]byte(n.mailer), msg...))
 }

@@ -122,7 +122,7 @@ func (f *fakeSMTP) serve(conn net.Conn) {
 func newNotifier(t *testing.T, f *fakeSMTP, insecure bool) *email.Notifier {
 	t.Helper()
 	n, err := email.New(email.Config{
-		SMTP: config.SMTP{
+		SMTP: email.SMTP{
 			Host: "127.0.0.1", Port: f.port,
 			Username: "alertgate", Password: config.Secret(testPassword),
 			From: "Alertgate <alerts@example.com>", To: []string{"oncall@example.com", "Lead <lead@example.com>"},
@@ -195,7 +195,7 @@ func TestNotifyNetworkErrors(t *testing.T) {
 		require.NoError(t, err)
 		port := ln.Addr().(*net.TCPAddr).Port
 		require.NoError(t, ln.Close())
-		n, err := email.New(email.Config{SMTP: config.SMTP{Host: "127.0.0.1", Port: port,
+		n, err := email.New(email.Config{SMTP: email.SMTP{Host: "127.0.0.1", Port: port,
 			From: "a@example.com", To: []string{"b@example.com"}, Insecure: true}}, nil, nil)
 		require.NoError(t, err)
 		err = n.Notify(context.Background(), page())
@@ -215,7 +215,7 @@ func TestNotifyNetworkErrors(t *testing.T) {
 				_, _ = c.Read(make([]byte, 1)) // never greets; returns when the client gives up
 			}
 		}()
-		n, err := email.New(email.Config{SMTP: config.SMTP{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port,
+		n, err := email.New(email.Config{SMTP: email.SMTP{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port,
 			From: "a@example.com", To: []string{"b@example.com"}, Insecure: true}, Timeout: 50 * time.Millisecond}, nil, nil)
 		require.NoError(t, err)
 		err = n.Notify(context.Background(), page())
@@ -228,16 +228,16 @@ func TestNotifyNetworkErrors(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	good := config.SMTP{Host: "smtp.example.com", Port: 587, From: "a@example.com", To: []string{"b@example.com"}}
+	good := email.SMTP{Host: "smtp.example.com", Port: 587, From: "a@example.com", To: []string{"b@example.com"}}
 	tests := []struct {
 		name string
-		edit func(*config.SMTP)
+		edit func(*email.SMTP)
 	}{
-		{name: "no host", edit: func(s *config.SMTP) { s.Host = "" }},
-		{name: "bad port", edit: func(s *config.SMTP) { s.Port = 0 }},
-		{name: "bad from", edit: func(s *config.SMTP) { s.From = "nope" }},
-		{name: "no to", edit: func(s *config.SMTP) { s.To = nil }},
-		{name: "bad to", edit: func(s *config.SMTP) { s.To = []string{"x"} }},
+		{name: "no host", edit: func(s *email.SMTP) { s.Host = "" }},
+		{name: "bad port", edit: func(s *email.SMTP) { s.Port = 0 }},
+		{name: "bad from", edit: func(s *email.SMTP) { s.From = "nope" }},
+		{name: "no to", edit: func(s *email.SMTP) { s.To = nil }},
+		{name: "bad to", edit: func(s *email.SMTP) { s.To = []string{"x"} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

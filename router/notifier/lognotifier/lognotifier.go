@@ -6,13 +6,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/router/notify"
-	"github.com/alertgate/alertgate/router/template"
 )
 
 // Notifier logs each message as one Info line.
 type Notifier struct {
 	log  *zap.Logger
-	tmpl *template.Target
+	tmpl notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -20,7 +19,7 @@ var _ notify.Notifier = (*Notifier)(nil)
 // New returns a Notifier that writes to log; a nil log discards. tmpl
 // renders the summary (notifier.New always sets it); nil logs the
 // message's own Summary.
-func New(log *zap.Logger, tmpl *template.Target) (*Notifier, error) {
+func New(log *zap.Logger, tmpl notify.Templates) (*Notifier, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -42,7 +41,7 @@ func (n *Notifier) Notify(_ context.Context, m *notify.Message) error {
 		c.AckURL = ""
 		m = &c
 	}
-	m, _ = n.tmpl.ApplyLogged(m, n.log)
+	m, _ = notify.Render(n.tmpl, m, n.log)
 	fields := []zap.Field{
 		zap.String("incident", m.Incident.Key),
 		zap.String("severity", m.Incident.Severity.String()),

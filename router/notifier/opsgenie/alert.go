@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
 )
 
@@ -72,7 +71,7 @@ func Priority(s alert.Severity) string {
 }
 
 // responders converts and checks the configured responders.
-func responders(rs []config.Responder) ([]responder, error) {
+func responders(rs []Responder) ([]responder, error) {
 	out := make([]responder, 0, len(rs))
 	for i, r := range rs {
 		switch r.Type {

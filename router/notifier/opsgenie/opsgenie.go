@@ -15,7 +15,6 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
-	"github.com/alertgate/alertgate/router/template"
 )
 
 // Base URLs of the Opsgenie regions.
@@ -31,7 +30,7 @@ const DefaultTimeout = notify.DefaultHTTPTimeout
 type Config struct {
 	// Templates renders the title (message) and text (description) (notifier.New always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// APIKey is the key of an API integration (Authorization: GenieKey …).
 	APIKey config.Secret
 	// Region is "us" (the default) or "eu".
@@ -39,7 +38,7 @@ type Config struct {
 	// URL overrides the region's base URL (a proxy, tests).
 	URL string
 	// Responders are added to every alert created.
-	Responders []config.Responder
+	Responders []Responder
 	// Timeout bounds one attempt; zero means DefaultTimeout.
 	Timeout time.Duration
 	// Version is alertgate's version, sent in the User-Agent.
@@ -52,7 +51,7 @@ type Notifier struct {
 	ep         *notify.HTTPEndpoint
 	auth       string
 	responders []responder
-	tmpl       *template.Target
+	tmpl       notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -112,7 +111,7 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 			&notify.DeliveryError{Reason: notify.ReasonClient, Err: errors.New("message has no dedup key")})
 	}
 	if m.Kind == notify.KindPage {
-		m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+		m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 		payload = n.create(m, alias)
 	} else {
 		payload = action(m)

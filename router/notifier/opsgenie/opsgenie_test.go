@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/opsgenie"
 	"github.com/alertgate/alertgate/router/notify"
@@ -26,7 +25,7 @@ const apiKey = "eb243592-faa2-4ba2-a551-1afdf565c889"
 
 const accepted = `{"result":"Request will be processed","took":0.302,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"}`
 
-var testResponders = []config.Responder{
+var testResponders = []opsgenie.Responder{
 	{Type: "team", ID: "4513b7ea-3b91-438f-b7e4-e3e54af9147c"},
 	{Type: "team", Name: "sre"},
 	{Type: "user", Username: "oncall@example.com"},
@@ -311,8 +310,8 @@ func TestNew(t *testing.T) {
 		{name: "bad region", cfg: opsgenie.Config{APIKey: apiKey, Region: "ap"}, client: client, want: `region "ap"`},
 		{name: "bad url", cfg: opsgenie.Config{APIKey: apiKey, URL: "ftp://x"}, client: client, want: "scheme must be http or https"},
 		{name: "nil client", cfg: opsgenie.Config{APIKey: apiKey}, want: "nil http client"},
-		{name: "responder type", cfg: opsgenie.Config{APIKey: apiKey, Responders: []config.Responder{{Type: "group", ID: "x"}}}, client: client, want: "responder 0: type"},
-		{name: "responder without identity", cfg: opsgenie.Config{APIKey: apiKey, Responders: []config.Responder{{Type: "team"}}}, client: client, want: "needs id, name or username"},
+		{name: "responder type", cfg: opsgenie.Config{APIKey: apiKey, Responders: []opsgenie.Responder{{Type: "group", ID: "x"}}}, client: client, want: "responder 0: type"},
+		{name: "responder without identity", cfg: opsgenie.Config{APIKey: apiKey, Responders: []opsgenie.Responder{{Type: "team"}}}, client: client, want: "needs id, name or username"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

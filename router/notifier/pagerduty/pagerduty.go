@@ -14,7 +14,6 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
-	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultURL is the Events API v2 endpoint.
@@ -27,7 +26,7 @@ const DefaultTimeout = notify.DefaultHTTPTimeout
 type Config struct {
 	// Templates renders the title (summary) and text (custom_details.text) (notifier.New always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// RoutingKey is the integration key of a service or ruleset.
 	RoutingKey config.Secret
 	// URL overrides DefaultURL (a proxy, a regional endpoint, tests).
@@ -42,7 +41,7 @@ type Config struct {
 type Notifier struct {
 	ep         *notify.HTTPEndpoint
 	routingKey string
-	tmpl       *template.Target
+	tmpl       notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -75,7 +74,7 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 			zap.String("kind", string(m.Kind)), zap.String("incident", m.Incident.Key))
 		return nil
 	}
-	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+	m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 	body, err := n.encode(act, m)
 	if err != nil {
 		return fmt.Errorf("pagerduty enqueue: %w", err)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
-	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
@@ -24,7 +23,7 @@ const DefaultTimeout = notify.DefaultHTTPTimeout
 type Config struct {
 	// Templates renders the title (header, notification) and the text (notifier.New always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// URL is the incoming webhook URL; its path is the token.
 	URL config.Secret
 	// Timeout bounds one attempt; zero means DefaultTimeout.
@@ -36,7 +35,7 @@ type Config struct {
 // Notifier posts messages to one incoming webhook.
 type Notifier struct {
 	ep   *notify.HTTPEndpoint
-	tmpl *template.Target
+	tmpl notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -55,7 +54,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 
 // Notify posts m (see Build). Every kind is sent.
 func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
-	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+	m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

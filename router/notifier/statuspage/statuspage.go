@@ -15,7 +15,6 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
-	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultURL is the base URL of the Statuspage REST API.
@@ -29,7 +28,7 @@ const StatusRateLimited = 420
 type Config struct {
 	// Templates renders the title (incident name) and text (update body) (notifier.New always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// APIKey is a Statuspage API key (Authorization: OAuth …).
 	APIKey config.Secret
 	// PageID is the id of the status page incidents are opened on.
@@ -50,7 +49,7 @@ type Notifier struct {
 	auth       string
 	pageID     string
 	components []string
-	tmpl       *template.Target
+	tmpl       notify.Templates
 }
 
 var (
@@ -105,7 +104,7 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 // returns m.Ref. Messages with nothing to do send no request and return
 // "" and nil, which keeps any stored reference.
 func (n *Notifier) Deliver(ctx context.Context, m *notify.Message) (string, error) {
-	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+	m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 	if m.Ref == "" {
 		if m.Kind != notify.KindPage && m.Kind != notify.KindInfo {
 			n.skip(m)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
-	"github.com/alertgate/alertgate/router/template"
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
@@ -22,7 +21,7 @@ const DefaultTimeout = notify.DefaultHTTPTimeout
 type Config struct {
 	// Templates renders the title (card heading) and the text (notifier.New always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// URL is the Workflows webhook URL; its sig query parameter is the
 	// credential.
 	URL config.Secret
@@ -35,7 +34,7 @@ type Config struct {
 // Notifier posts Adaptive Cards to one Workflows webhook.
 type Notifier struct {
 	ep   *notify.HTTPEndpoint
-	tmpl *template.Target
+	tmpl notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -54,7 +53,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 
 // Notify posts m as an Adaptive Card (see Build). Every kind is sent.
 func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
-	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+	m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 	body, err := encode(Build(m))
 	if err != nil {
 		return &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("teams encode: %w", err)}

@@ -56,7 +56,7 @@ type Config struct {
 	Template string
 	// Templates renders the summary and text fields (notifier.New always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *msgtemplate.Target
+	Templates notify.Templates
 }
 
 // Notifier posts messages as JSON.
@@ -65,7 +65,7 @@ type Notifier struct {
 	secret  []byte
 	headers http.Header
 	tmpl    *template.Template // nil: the default JSON body
-	human   *msgtemplate.Target
+	human   notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -158,7 +158,7 @@ func TicketRef(body []byte) string {
 }
 
 func (n *Notifier) post(ctx context.Context, m *notify.Message) (*notify.HTTPResponse, error) {
-	m, _ = n.human.ApplyLogged(m, n.ep.Log)
+	m, _ = notify.Render(n.human, m, n.ep.Log)
 	body, err := n.render(m)
 	if err != nil {
 		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("webhook encode: %w", err)}
