@@ -14,7 +14,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router/notifier"
 )
 
 // target is one configured target with its breaker and retry policy.
@@ -225,14 +224,11 @@ func (t *target) ticket(ctx context.Context, tk Ticketer, m *Message) (string, e
 	return ref, err
 }
 
-// rateLimit is the target's configured rate limit, else its type's
-// default (the service's documented limit, from its descriptor).
+// rateLimit is the target's rate limit: its own, or its type's default
+// that the target registry's check filled in (router/notifier).
 func rateLimit(tc config.Target) config.RateLimit {
 	if tc.RateLimit != nil {
 		return *tc.RateLimit
-	}
-	if d, ok := notifier.Lookup(tc.Type); ok && d.Defaults.RateLimit != nil {
-		return *d.Defaults.RateLimit
 	}
 	return config.RateLimit{}
 }

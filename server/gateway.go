@@ -50,6 +50,9 @@ type GatewayOptions struct {
 	// ConfigPath is the file the config came from; SIGHUP and
 	// POST /-/reload read it again. Empty: the built-in defaults, no reload.
 	ConfigPath string
+	// Targets are the target types the gateway knows; default
+	// notifier.Default (every type in router/notifier.Types).
+	Targets *notifier.Registry
 }
 
 // Gateway is the whole alertgate process: store, rules, router and HTTP
@@ -66,6 +69,7 @@ type Gateway struct {
 	ln      net.Listener
 
 	configPath string
+	targets    *notifier.Registry
 	version    string
 	reloadMu   sync.Mutex
 	reloads    *prometheus.CounterVec
@@ -113,9 +117,13 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
+	targets := opts.Targets
+	if targets == nil {
+		targets = notifier.Default
+	}
 	// Load has run it when given the check; a config loaded without it
 	// gets its targets' settings decoded and checked here.
-	if err := notifier.CheckConfig(cfg); err != nil {
+	if err := targets.Check(cfg); err != nil {
 		return nil, err
 	}
 	planner := router.NewPlanner(cfg)
@@ -136,7 +144,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, store: st, configPath: opts.ConfigPath, now: now}
+	g := &Gateway{cfg: cfg, log: log, store: st, configPath: opts.ConfigPath, targets: targets, now: now}
 	g.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "alertgate_config_reloads_total", Help: "Config reloads by result (success, failure).",
 	}, []string{"result"})
@@ -186,7 +194,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 	}
 	links := router.NewAckLinks(ackKey, cfg.Server.AckLinkTTL.D(), now)
-	build := notifierBuilder(notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
+	build := notifierBuilder(targets, notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
 	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st, AckLinks: links, Overrides: st})
 	if err != nil {
 		st.Close()
@@ -368,7 +376,7 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	if g.configPath == "" {
 		return errors.New("started without a config file: nothing to reload")
 	}
-	cfg, err := config.Load(g.configPath, rules.CheckConfig, notifier.CheckConfig)
+	cfg, err := config.Load(g.configPath, rules.CheckConfig, g.targets.Check)
 	if err != nil {
 		return err
 	}

@@ -209,3 +209,18 @@ func testClient(t *testing.T) *http.Client {
 	c, _ := notifiertest.MockClient()
 	return c
 }
+
+func TestCheckFillsTheTypesRateLimit(t *testing.T) {
+	c, err := load(t, "alertgate.yml", `targets:
+  - { name: chat, type: slack, url: "https://hooks.slack.com/services/x" }
+  - { name: paced, type: slack, url: "https://hooks.slack.com/services/y", rate_limit: { per_second: 5, burst: 5 } }
+  - { name: status, type: statuspage, api_key: k, page_id: p }
+  - { name: hook, type: webhook, url: "https://x.example/" }
+`)
+	require.NoError(t, err)
+	require.Equal(t, &config.RateLimit{PerSecond: 1, Burst: 2}, c.Target("chat").RateLimit, "slack's default")
+	require.Equal(t, &config.RateLimit{PerSecond: 5, Burst: 5}, c.Target("paced").RateLimit, "the target's own wins")
+	require.Equal(t, &config.RateLimit{PerSecond: 1, Burst: 1}, c.Target("status").RateLimit)
+	require.Nil(t, c.Target("hook").RateLimit, "webhooks are unlimited")
+	require.NotSame(t, c.Target("chat").RateLimit, slack.Descriptor.Defaults.RateLimit, "the default is copied, not shared")
+}

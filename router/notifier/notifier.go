@@ -95,7 +95,8 @@ type Deps struct {
 // Check is a config.Check: for every target it finds the descriptor of its
 // type, decodes the target's own keys strictly into the type's settings
 // (filling Target.Settings), resolves their secrets, validates them and
-// its http_config. Load places each problem in the file.
+// its http_config, and fills the type's defaults the target leaves unset
+// (its rate limit). Load places each problem in the file.
 func (r *Registry) Check(cfg *config.Config) error {
 	var errs []error
 	for i := range cfg.Targets {
@@ -135,6 +136,10 @@ func (r *Registry) Check(cfg *config.Config) error {
 			}
 		}
 		t.Settings = s
+		if t.RateLimit == nil && d.Defaults.RateLimit != nil {
+			rl := *d.Defaults.RateLimit // the type's default, as Load fills the general ones
+			t.RateLimit = &rl
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -182,7 +187,9 @@ func (r *Registry) New(t config.Target, deps Deps) (notify.Notifier, error) {
 	}
 	set := deps.Templates
 	if set == nil {
-		set = template.Default()
+		if set, err = r.TemplateSet(&config.Config{}); err != nil {
+			return nil, err
+		}
 	}
 	tmpl, err := set.Target(t)
 	if err != nil {
@@ -216,6 +223,18 @@ func (r *Registry) client(d notify.Descriptor, t config.Target, shared *http.Cli
 	return shared, nil
 }
 
+// TemplateSet compiles cfg's message templates with the default ones of
+// the registry's types.
+func (r *Registry) TemplateSet(cfg *config.Config) (*template.Set, error) {
+	var defaults []string
+	for _, typ := range r.names {
+		if src := r.byType[typ].Templates; src != "" {
+			defaults = append(defaults, src)
+		}
+	}
+	return template.FromConfig(cfg, defaults...)
+}
+
 // New is Default.New.
 func New(t config.Target, deps Deps) (notify.Notifier, error) { return Default.New(t, deps) }
 
@@ -225,7 +244,7 @@ func New(t config.Target, deps Deps) (notify.Notifier, error) { return Default.N
 // reload, so a config that passes check-config starts. Building sends
 // nothing.
 func (r *Registry) Build(cfg *config.Config, deps Deps) (map[string]notify.Notifier, error) {
-	set, err := template.FromConfig(cfg)
+	set, err := r.TemplateSet(cfg)
 	if err != nil {
 		return nil, err
 	}

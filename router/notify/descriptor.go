@@ -29,6 +29,11 @@ type Descriptor struct {
 	// strictly (a key it has no field for is an error), and its
 	// config.Secret fields resolve from ${VAR} or their X_file sibling.
 	Settings func() Settings
+	// Templates are the type's default message templates, Go templates
+	// defining "<type>.default.title" and "<type>.default.text" (they may
+	// use the shared ones, {{ template "alertgate.title" . }}); empty for
+	// the types whose defaults are in router/template/default.tmpl.
+	Templates string
 	// New builds the notifier of a target from its validated settings (of
 	// the type Settings returned). It sends nothing.
 	New func(s Settings, p Params) (Notifier, error)

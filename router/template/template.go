@@ -22,9 +22,10 @@ import (
 //go:embed default.tmpl
 var defaultTmpl string
 
-// Types are the target types with default templates, each defining
-// "<type>.default.title" and "<type>.default.text" ("email.default.html"
-// too).
+// Types are the target types with default templates in default.tmpl,
+// each defining "<type>.default.title" and "<type>.default.text"
+// ("email.default.html" too). A type may bring its own instead
+// (notify.Descriptor.Templates).
 var Types = []string{"log", "webhook", "slack", "teams", "email", "pagerduty", "opsgenie", "statuspage"}
 
 // Set is a compiled template set: default.tmpl, then the config's files.
@@ -35,10 +36,12 @@ type Set struct {
 	loc  *time.Location
 }
 
-// New parses default.tmpl and then every file matching globs (in order,
-// so a file may redefine a default); times print in timeZone (an IANA
-// name; "" is UTC). A glob that matches no file is an error.
-func New(globs []string, timeZone string) (*Set, error) {
+// New parses default.tmpl, then typeDefaults (the default templates of
+// target types that bring their own, notify.Descriptor.Templates), then
+// every file matching globs (in order, so a file may redefine a default);
+// times print in timeZone (an IANA name; "" is UTC). A glob that matches
+// no file is an error.
+func New(globs []string, timeZone string, typeDefaults ...string) (*Set, error) {
 	loc := time.UTC
 	if timeZone != "" {
 		var err error
@@ -55,6 +58,9 @@ func New(globs []string, timeZone string) (*Set, error) {
 		return nil, err
 	}
 	var errs []error
+	for i, src := range typeDefaults {
+		errs = append(errs, s.parse(fmt.Sprintf("type-defaults-%d", i), src))
+	}
 	for _, g := range globs {
 		files, err := filepath.Glob(g)
 		if err != nil {
@@ -91,8 +97,8 @@ func (s *Set) parse(name, src string) error {
 
 // FromConfig is New with the config's templates and time zone
 // (escalation.digests.time_zone, the one time zone of the config).
-func FromConfig(cfg *config.Config) (*Set, error) {
-	return New(cfg.Templates, cfg.Escalation.Digests.TimeZone)
+func FromConfig(cfg *config.Config, typeDefaults ...string) (*Set, error) {
+	return New(cfg.Templates, cfg.Escalation.Digests.TimeZone, typeDefaults...)
 }
 
 var defaultSet = sync.OnceValue(func() *Set {
@@ -129,11 +135,7 @@ type Target struct {
 // tc gives none) and renders them once for sample messages of every kind,
 // so that a template that would fail at send time fails here.
 func (s *Set) Target(tc config.Target) (*Target, error) {
-	known := false
-	for _, typ := range Types {
-		known = known || typ == tc.Type
-	}
-	if !known {
+	if tc.Type == "" || s.text.Lookup(tc.Type+".default.title") == nil || s.text.Lookup(tc.Type+".default.text") == nil {
 		return nil, fmt.Errorf("templates: no default templates for type %q", tc.Type)
 	}
 	if tc.HTML != "" && tc.Type != "email" {
