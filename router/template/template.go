@@ -252,7 +252,7 @@ func (t *Target) Apply(m *notify.Message) (*notify.Message, Rendered, error) {
 // ApplyLogged is Apply for notifiers: a template error is logged as a
 // warning and the message goes out with what rendered. A nil t renders
 // nothing: m goes out with its own Summary and Text (notifiers built
-// directly, without notifier.New, as in their unit tests).
+// directly, without the registry, as in their unit tests).
 func (t *Target) ApplyLogged(m *notify.Message, log *zap.Logger) (*notify.Message, Rendered) {
 	if t == nil {
 		return m, Rendered{Title: m.Summary, Text: m.Text}

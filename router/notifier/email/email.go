@@ -35,7 +35,7 @@ type Config struct {
 	Timeout time.Duration
 	// Version is alertgate's version, sent as X-Mailer.
 	Version string
-	// Templates renders the subject (title), the text and the html parts (notifier.New always sets
+	// Templates renders the subject (title), the text and the html parts (the registry always sets
 	// it); nil sends the message's own Summary and Text.
 	Templates notify.Templates
 }

@@ -17,7 +17,7 @@ type Notifier struct {
 var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a Notifier that writes to log; a nil log discards. tmpl
-// renders the summary (notifier.New always sets it); nil logs the
+// renders the summary (the registry always sets it); nil logs the
 // message's own Summary.
 func New(log *zap.Logger, tmpl notify.Templates) (*Notifier, error) {
 	if log == nil {

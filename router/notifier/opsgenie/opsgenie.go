@@ -28,7 +28,7 @@ const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures an Opsgenie target.
 type Config struct {
-	// Templates renders the title (message) and text (description) (notifier.New always sets
+	// Templates renders the title (message) and text (description) (the registry always sets
 	// it); nil sends the message's own Summary and Text.
 	Templates notify.Templates
 	// APIKey is the key of an API integration (Authorization: GenieKey …).

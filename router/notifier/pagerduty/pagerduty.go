@@ -24,7 +24,7 @@ const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures a PagerDuty target.
 type Config struct {
-	// Templates renders the title (summary) and text (custom_details.text) (notifier.New always sets
+	// Templates renders the title (summary) and text (custom_details.text) (the registry always sets
 	// it); nil sends the message's own Summary and Text.
 	Templates notify.Templates
 	// RoutingKey is the integration key of a service or ruleset.

@@ -21,7 +21,7 @@ const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures a Slack target.
 type Config struct {
-	// Templates renders the title (header, notification) and the text (notifier.New always sets
+	// Templates renders the title (header, notification) and the text (the registry always sets
 	// it); nil sends the message's own Summary and Text.
 	Templates notify.Templates
 	// URL is the incoming webhook URL; its path is the token.

@@ -26,7 +26,7 @@ const StatusRateLimited = 420
 
 // Config configures a Statuspage target.
 type Config struct {
-	// Templates renders the title (incident name) and text (update body) (notifier.New always sets
+	// Templates renders the title (incident name) and text (update body) (the registry always sets
 	// it); nil sends the message's own Summary and Text.
 	Templates notify.Templates
 	// APIKey is a Statuspage API key (Authorization: OAuth …).

@@ -19,7 +19,7 @@ const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures a Teams target.
 type Config struct {
-	// Templates renders the title (card heading) and the text (notifier.New always sets
+	// Templates renders the title (card heading) and the text (the registry always sets
 	// it); nil sends the message's own Summary and Text.
 	Templates notify.Templates
 	// URL is the Workflows webhook URL; its sig query parameter is the

@@ -54,7 +54,7 @@ type Config struct {
 	// (json encodes a value as JSON). Without it the body is the default
 	// Payload.
 	Template string
-	// Templates renders the summary and text fields (notifier.New always sets
+	// Templates renders the summary and text fields (the registry always sets
 	// it); nil sends the message's own Summary and Text.
 	Templates notify.Templates
 }
