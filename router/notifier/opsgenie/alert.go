@@ -82,7 +82,7 @@ func responders(rs []Responder) ([]responder, error) {
 		if r.ID == "" && r.Name == "" && r.Username == "" {
 			return nil, fmt.Errorf("responder %d: needs id, name or username", i)
 		}
-		out = append(out, responder{Type: r.Type, ID: r.ID, Name: r.Name, Username: r.Username})
+		out = append(out, responder(r))
 	}
 	return out, nil
 }
