@@ -78,7 +78,7 @@ func Default() *Config {
 		Communication: defaultCommunication(),
 		Runbooks:      defaultRunbooks(),
 	}
-	c.applyDefaults()
+	c.ApplyDefaults()
 	return c
 }
 

@@ -56,15 +56,26 @@
 //
 // After decoding, Load resolves secrets, fills per-item defaults (target
 // timeout 10s, retry 8 attempts with 2s..5m backoff, breaker 5 failures
-// open for 30s, PagerDuty events URL, HMAC header X-Signature-256) and
-// validates.
+// open for 30s, HMAC header X-Signature-256) and validates.
+//
+// # Targets
+//
+// config knows the keys every target has (name, type, timeout, retry,
+// breaker, rate_limit, fallback, templates, http_config). The keys of its
+// type (url, routing_key, smtp …) belong to the type's package,
+// router/notifier/<type>: Load keeps them as written, and the target
+// registry (router/notifier.Check, a Check that serve, reload and
+// check-config pass to Load) decodes them strictly into Target.Settings
+// with DecodeSettings, checks them and fills the type's defaults. config
+// imports none of those packages.
 //
 // # Secrets
 //
 // Fields of type Secret (server.api_token, server.ack_link_secret,
 // storage.dsn, source auth
-// bearer_token, basic.password and hmac.secret, target url, routing_key and
-// secret) may hold the value, ${ENV_VAR} references expanded from the
+// bearer_token, basic.password and hmac.secret, and every Secret of a
+// target type's settings: url, routing_key, api_key, secret …) may hold
+// the value, ${ENV_VAR} references expanded from the
 // environment at load (an unset variable is an error), or be read from the
 // sibling *_file key (relative paths start at the config file's folder; a
 // trailing newline is dropped). Setting both a secret and its *_file is an
@@ -77,5 +88,5 @@
 // file, the line when the key is in the file, and the key:
 //
 //	alertgate.yml:12: unknown key "listn" in server
-//	alertgate.yml:30: targets[2] (pagerduty-main): routing_key (or routing_key_file) is required
+//	alertgate.yml:30: targets[2] (pagerduty-main): routing_key (or routing_key_file) is required (with the target check)
 package config

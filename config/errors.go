@@ -74,6 +74,9 @@ func decodeError(file string, root *yaml.Node, msg string) error {
 // locate prefixes a validation or secret problem with the file and, when
 // the offending key (or its nearest ancestor) is in the file, its line.
 func locate(file string, root *yaml.Node, err error) error {
+	if d, ok := err.(*decodeProblem); ok { //nolint:errorlint // only one returned as is has a line
+		return decodeError(file, root, d.msg)
+	}
 	p, ok := err.(*problem) //nolint:errorlint // only a problem returned as is has a path to locate
 	if !ok {
 		return fmt.Errorf("%s: %w", file, err)

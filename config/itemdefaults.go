@@ -4,20 +4,19 @@ import "time"
 
 // Per-item defaults that Load fills into whatever the file leaves unset.
 const (
-	DefaultTargetTimeout      = 10 * time.Second
-	DefaultRetryMaxAttempts   = 8
-	DefaultRetryBackoff       = 2 * time.Second
-	DefaultRetryMaxBackoff    = 5 * time.Minute
-	DefaultRetryMaxAge        = time.Hour
-	DefaultTargetConcurrency  = 4
-	DefaultBreakerFailures    = 5
-	DefaultBreakerOpenFor     = 30 * time.Second
-	DefaultHMACHeader         = "X-Signature-256"
-	DefaultHMACMaxSkew        = 5 * time.Minute
-	DefaultPagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
-	DefaultAckLinkTTL         = 24 * time.Hour
-	DefaultFlappingReopens    = 3
-	DefaultFlappingWindow     = time.Hour
+	DefaultTargetTimeout     = 10 * time.Second
+	DefaultRetryMaxAttempts  = 8
+	DefaultRetryBackoff      = 2 * time.Second
+	DefaultRetryMaxBackoff   = 5 * time.Minute
+	DefaultRetryMaxAge       = time.Hour
+	DefaultTargetConcurrency = 4
+	DefaultBreakerFailures   = 5
+	DefaultBreakerOpenFor    = 30 * time.Second
+	DefaultHMACHeader        = "X-Signature-256"
+	DefaultHMACMaxSkew       = 5 * time.Minute
+	DefaultAckLinkTTL        = 24 * time.Hour
+	DefaultFlappingReopens   = 3
+	DefaultFlappingWindow    = time.Hour
 )
 
 // DefaultRepeatSeverities are the levels whose pages repeat when a matrix
@@ -25,10 +24,11 @@ const (
 // minutes.
 func DefaultRepeatSeverities() []string { return []string{"P0", "P1"} }
 
-// applyDefaults fills per-item defaults and adds the built-in log target
-// when no target is named log. It runs after secrets are resolved (the
-// PagerDuty URL default must not hide a url_file) and before Validate.
-func (c *Config) applyDefaults() {
+// ApplyDefaults fills per-item defaults and adds the built-in log target
+// when no target is named log: the one place both happen. Load runs it
+// after resolving secrets, before Validate; a config made in code (tests)
+// calls it itself.
+func (c *Config) ApplyDefaults() {
 	setDuration(&c.Server.AckLinkTTL, DefaultAckLinkTTL)
 	setDuration(&c.Server.MaxSilenceDuration, DefaultMaxSilenceDuration)
 	for i := range c.Sources {
@@ -50,19 +50,23 @@ func (c *Config) applyDefaults() {
 		c.Targets = append(c.Targets, Target{Name: LogTarget, Type: "log"})
 	}
 	for i := range c.Targets {
-		t := &c.Targets[i]
-		setDuration(&t.Timeout, DefaultTargetTimeout)
-		setInt(&t.Retry.MaxAttempts, DefaultRetryMaxAttempts)
-		setDuration(&t.Retry.Backoff, DefaultRetryBackoff)
-		setDuration(&t.Retry.MaxBackoff, DefaultRetryMaxBackoff)
-		setDuration(&t.Retry.MaxAge, DefaultRetryMaxAge)
-		setInt(&t.Concurrency, DefaultTargetConcurrency)
-		setInt(&t.Breaker.Failures, DefaultBreakerFailures)
-		setDuration(&t.Breaker.OpenFor, DefaultBreakerOpenFor)
-		if t.Type == "pagerduty" && t.URL == "" && t.URLFile == "" {
-			t.URL = DefaultPagerDutyEventsURL
-		}
+		c.Targets[i].ApplyDefaults()
 	}
+}
+
+// ApplyDefaults fills the delivery settings the target leaves unset
+// (timeout, retry, concurrency, breaker) with the defaults above: the one
+// place they are applied, by Load and by the router for targets made in
+// code. A type's own defaults (a rate limit) come from its package.
+func (t *Target) ApplyDefaults() {
+	setDuration(&t.Timeout, DefaultTargetTimeout)
+	setInt(&t.Retry.MaxAttempts, DefaultRetryMaxAttempts)
+	setDuration(&t.Retry.Backoff, DefaultRetryBackoff)
+	setDuration(&t.Retry.MaxBackoff, DefaultRetryMaxBackoff)
+	setDuration(&t.Retry.MaxAge, DefaultRetryMaxAge)
+	setInt(&t.Concurrency, DefaultTargetConcurrency)
+	setInt(&t.Breaker.Failures, DefaultBreakerFailures)
+	setDuration(&t.Breaker.OpenFor, DefaultBreakerOpenFor)
 }
 
 func setDuration(d *Duration, def time.Duration) {

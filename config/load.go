@@ -73,7 +73,7 @@ func LoadBytes(name string, data []byte, checks ...Check) (*Config, error) {
 	var problems []error
 	problems = append(problems, c.resolveSecrets(filepath.Dir(name))...)
 	c.resolveTemplatePaths(filepath.Dir(name))
-	c.applyDefaults()
+	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
 		problems = append(problems, unjoin(err)...)
 	}

@@ -42,7 +42,11 @@ func TestLoadIssueConfig(t *testing.T) {
 	require.Len(t, c.Targets, 2)
 	sink := c.Target("sink")
 	require.NotNil(t, sink)
-	require.Equal(t, "http://127.0.0.1:9999/hook", sink.URL.Value())
+	var own struct {
+		URL Secret `yaml:"url"`
+	}
+	require.NoError(t, sink.DecodeSettings("targets[0]", &own), "its type's own keys are kept for its package")
+	require.Equal(t, "http://127.0.0.1:9999/hook", own.URL.Value())
 	require.Equal(t, 10*time.Second, sink.Timeout.D())
 	require.Equal(t, Retry{MaxAttempts: 8, Backoff: Duration(2 * time.Second), MaxBackoff: Duration(5 * time.Minute), MaxAge: Duration(time.Hour)}, sink.Retry)
 	require.Equal(t, 4, sink.Concurrency)
@@ -69,8 +73,11 @@ func TestLoadExampleFile(t *testing.T) {
 	require.Len(t, c.Sources, 4)
 	require.Equal(t, "value-of-GRAFANA_WEBHOOK_SECRET", c.Sources[1].Auth.HMAC.Secret.Value())
 	require.Equal(t, "X-Grafana-Alerting-Signature", c.Sources[1].Auth.HMAC.Header)
-	require.Equal(t, "value-of-PAGERDUTY_ROUTING_KEY", c.Target("pagerduty-main").RoutingKey.Value())
-	require.Equal(t, DefaultPagerDutyEventsURL, c.Target("pagerduty-main").URL.Value())
+	var pd struct {
+		RoutingKey Secret `yaml:"routing_key"`
+	}
+	require.NoError(t, c.Target("pagerduty-main").DecodeSettings("targets[0]", &pd))
+	require.Equal(t, "value-of-PAGERDUTY_ROUTING_KEY", pd.RoutingKey.Value(), "own secrets resolve from the environment")
 	require.Equal(t, 5*time.Second, c.Target("slack-leads").Timeout.D())
 	require.Equal(t, "Europe/Berlin", c.Escalation.Digests.TimeZone)
 	require.Len(t, c.Targets, 4, "three targets plus the built-in log")
@@ -241,8 +248,6 @@ roles:
 		`alertgate.yml:2: unknown key "listn" in server`,
 		`alertgate.yml:3: server.read_timeout: invalid duration "soon" (use e.g. 30s, 15m, 2h, 1d, 1w)`,
 		`alertgate.yml:4: storage: driver "mongo" is not one of sqlite, postgres`,
-		`alertgate.yml:6: targets[0] (pd): routing_key (or routing_key_file) is required`,
-		`alertgate.yml:7: targets[1] (hook): url (or url_file) is required for type webhook`,
 		`alertgate.yml:7: targets[1] (hook): fallback target "nowhere" is not defined in targets`,
 		`alertgate.yml:9: roles.oncall: target "ghost" is not defined in targets`,
 	}, msgs)

@@ -37,8 +37,7 @@ func Marshal(c *Config) ([]byte, error) {
 }
 
 // withoutFileSecrets returns a copy of c without the secret values that
-// came from *_file keys, and without the default PagerDuty URL (a Secret,
-// so it would print as <secret>). c is not modified.
+// came from *_file keys. c is not modified.
 func withoutFileSecrets(c *Config) *Config {
 	out := *c
 	if out.Server.APITokenFile != "" {
@@ -70,26 +69,7 @@ func withoutFileSecrets(c *Config) *Config {
 	out.Targets = append([]Target(nil), c.Targets...)
 	for i := range out.Targets {
 		t := &out.Targets[i]
-		if t.URLFile != "" || (t.Type == "pagerduty" && t.URL == DefaultPagerDutyEventsURL) {
-			t.URL = "" // from a file, or the default Load fills in again
-		}
-		if t.RoutingKeyFile != "" {
-			t.RoutingKey = ""
-		}
-		if t.SecretFile != "" {
-			t.Secret = ""
-		}
-		if t.WebhookSecretFile != "" {
-			t.WebhookSecret = ""
-		}
-		if t.APIKeyFile != "" {
-			t.APIKey = ""
-		}
-		if t.SMTP != nil && t.SMTP.PasswordFile != "" {
-			smtp := *t.SMTP
-			smtp.Password = ""
-			t.SMTP = &smtp
-		}
+		t.Settings = withoutFileSecretFields(t.Settings)
 	}
 	return &out
 }

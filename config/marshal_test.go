@@ -36,13 +36,63 @@ targets:
 	out, err := Marshal(first)
 	require.NoError(t, err)
 	require.NotContains(t, string(out), secretText)
-	require.Contains(t, string(out), "url_file: url")
-	require.Equal(t, secretText, first.Target("pd").RoutingKey.Value(), "Marshal leaves its argument alone")
-	require.Equal(t, secretText, first.Sources[0].Auth.Basic.Password.Value())
+	require.Equal(t, secretText, first.Sources[0].Auth.Basic.Password.Value(), "Marshal leaves its argument alone")
 
 	second, err := LoadBytes(name, out)
 	require.NoError(t, err)
-	require.Equal(t, first, second)
+	again, err := Marshal(second)
+	require.NoError(t, err)
+	require.Equal(t, string(out), string(again))
+	require.Equal(t, first.Sources, second.Sources)
+}
+
+// fileSettings stand for a target type's own keys (router/notifier/<type>
+// has the real ones).
+type fileSettings struct {
+	URL        Secret `yaml:"url,omitempty"`
+	URLFile    string `yaml:"url_file,omitempty"`
+	Secret     Secret `yaml:"secret,omitempty"`
+	SecretFile string `yaml:"secret_file,omitempty"`
+	Inner      struct {
+		Password     Secret `yaml:"password,omitempty"`
+		PasswordFile string `yaml:"password_file,omitempty"`
+	} `yaml:"inner,omitempty"`
+}
+
+func TestMarshalPrintsSettingsWithFileSecretsAsFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, v := range map[string]string{"url": "https://hooks.example/" + secretText, "key": secretText} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o600))
+	}
+	t.Setenv("AG_TEST_INLINE", "inline-"+secretText)
+	const file = `targets:
+  - { name: hook, type: webhook, url_file: url, secret: "${AG_TEST_INLINE}", inner: { password_file: key } }
+`
+	name := filepath.Join(dir, "alertgate.yml")
+	c, err := LoadBytes(name, []byte(file))
+	require.NoError(t, err)
+	var s fileSettings
+	require.NoError(t, c.Target("hook").DecodeSettings("targets[0]", &s))
+	require.Equal(t, "https://hooks.example/"+secretText, s.URL.Value())
+	require.Equal(t, "inline-"+secretText, s.Secret.Value())
+	require.Equal(t, secretText, s.Inner.Password.Value(), "nested secrets resolve too")
+	c.Target("hook").Settings = &s
+
+	out, err := Marshal(c)
+	require.NoError(t, err)
+	require.NotContains(t, string(out), secretText)
+	require.Contains(t, string(out), "url_file: url")
+	require.Contains(t, string(out), "password_file: key")
+	require.Contains(t, string(out), "secret: <secret>")
+	require.Equal(t, secretText, s.Inner.Password.Value(), "Marshal leaves its argument alone")
+	require.Equal(t, "https://hooks.example/"+secretText, s.URL.Value())
+
+	second, err := LoadBytes(name, out)
+	require.NoError(t, err)
+	var again fileSettings
+	require.NoError(t, second.Target("hook").DecodeSettings("targets[0]", &again))
+	require.Equal(t, s.URL, again.URL, "a file secret loads again as it was")
+	require.Equal(t, s.Inner, again.Inner)
 }
 
 func TestFingerprint(t *testing.T) {
@@ -68,8 +118,9 @@ func TestFingerprint(t *testing.T) {
 	require.NotEqual(t, want, fp(routing), "a different severity table is a different config")
 
 	secret := Default()
-	secret.Targets = append(secret.Targets, Target{Name: "pd", Type: "pagerduty", RoutingKey: "key-one"})
+	secret.Targets = append(secret.Targets, Target{Name: "pd", Type: "pagerduty", Settings: &fileSettings{Secret: "key-one"}})
 	other := Default()
-	other.Targets = append(other.Targets, Target{Name: "pd", Type: "pagerduty", RoutingKey: "key-two"})
+	other.Targets = append(other.Targets, Target{Name: "pd", Type: "pagerduty", Settings: &fileSettings{Secret: "key-two"}})
+	require.NotEqual(t, want, fp(secret), "a target's settings enter the fingerprint")
 	require.Equal(t, fp(secret), fp(other), "secret values do not enter the fingerprint")
 }

@@ -45,16 +45,12 @@ func (c *Config) resolveSecrets(dir string) []error {
 		}
 	}
 	for i := range c.Targets {
-		t := &c.Targets[i]
-		at := fmt.Sprintf("targets[%d]", i)
-		r.resolve(at+".url", &t.URL, t.URLFile)
-		r.resolve(at+".routing_key", &t.RoutingKey, t.RoutingKeyFile)
-		r.resolve(at+".webhook_secret", &t.WebhookSecret, t.WebhookSecretFile)
-		r.resolve(at+".api_key", &t.APIKey, t.APIKeyFile)
-		if t.SMTP != nil {
-			r.resolve(at+".smtp.password", &t.SMTP.Password, t.SMTP.PasswordFile)
+		if o := c.Targets[i].own; o != nil {
+			o.dir = dir // their own secrets resolve with DecodeSettings
 		}
-		r.resolve(at+".secret", &t.Secret, t.SecretFile)
+		if hc := c.Targets[i].HTTPConfig; hc != nil {
+			hc.SetDirectory(dir) // ca_file, cert_file, password_file …
+		}
 	}
 	return r.errs
 }

@@ -1,6 +1,11 @@
 package config
 
-import "github.com/alertgate/alertgate/alert"
+import (
+	promconfig "github.com/prometheus/common/config"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/alertgate/alertgate/alert"
+)
 
 // Config is the whole alertgate configuration file.
 type Config struct {
@@ -426,44 +431,14 @@ type Digests struct {
 	MonthDay int    `yaml:"month_day"` // for monthly digests, 1–28
 }
 
-// Target is one outbound integration.
+// Target is one outbound integration: the keys every target has, below,
+// and its type's own keys (url, routing_key, smtp …), which its
+// router/notifier/<type> package decodes strictly into Settings.
 type Target struct {
 	Name string `yaml:"name"`
-	// Type: log, webhook, slack, teams, pagerduty, opsgenie, statuspage,
-	// email (router/notifier/<type>).
+	// Type names the target's package, router/notifier/<type>: log,
+	// webhook, slack, teams, pagerduty, opsgenie, statuspage, email.
 	Type string `yaml:"type"`
-	// URL is the endpoint (webhook, slack incoming webhook URL, pagerduty
-	// events URL override). Slack URLs carry a token, so URL is a secret.
-	URL     Secret `yaml:"url,omitempty"`
-	URLFile string `yaml:"url_file,omitempty"`
-	// RoutingKey is the PagerDuty integration key.
-	RoutingKey     Secret `yaml:"routing_key,omitempty"`
-	RoutingKeyFile string `yaml:"routing_key_file,omitempty"`
-	// WebhookSecret (pagerduty) is the signing secret of a PagerDuty
-	// webhook (v3) subscription: acknowledging or resolving in PagerDuty
-	// then acknowledges or resolves the incident here.
-	WebhookSecret     Secret `yaml:"webhook_secret,omitempty"`
-	WebhookSecretFile string `yaml:"webhook_secret_file,omitempty"`
-	// APIKey is the Opsgenie API key (Authorization: GenieKey …).
-	APIKey     Secret `yaml:"api_key,omitempty"`
-	APIKeyFile string `yaml:"api_key_file,omitempty"`
-	// Region (opsgenie) is us (default) or eu.
-	Region string `yaml:"region,omitempty"`
-	// Responders (opsgenie) are added to every alert.
-	Responders []Responder `yaml:"responders,omitempty"`
-	// PageID and ComponentIDs (statuspage) name the Atlassian Statuspage
-	// page and the components an incident affects; APIKey authenticates.
-	PageID       string   `yaml:"page_id,omitempty"`
-	ComponentIDs []string `yaml:"component_ids,omitempty"`
-	// SMTP (email) is the mail server and envelope.
-	SMTP *SMTP `yaml:"smtp,omitempty"`
-	// Secret signs webhook bodies (HMAC-SHA256) when set.
-	Secret     Secret            `yaml:"secret,omitempty"`
-	SecretFile string            `yaml:"secret_file,omitempty"`
-	Headers    map[string]string `yaml:"headers,omitempty"`
-	// Template (webhook) renders the body with Go's text/template from the
-	// message; default: the message as JSON.
-	Template string `yaml:"template,omitempty"`
 	// Title and Text override the target's human text: Go text/templates
 	// over the message (see router/template), defaulting to
 	// {{ template "<type>.default.title" . }} and "<type>.default.text".
@@ -473,6 +448,11 @@ type Target struct {
 	Text  string `yaml:"text,omitempty"`
 	// HTML (email) overrides the HTML part, an html/template.
 	HTML string `yaml:"html,omitempty"`
+	// HTTPConfig (HTTP target types) sets the client the target sends
+	// with: TLS (CA, client certificate, insecure_skip_verify), proxy_url,
+	// OAuth2, basic_auth or authorization, as Prometheus and Alertmanager
+	// spell them. Unset: the shared client.
+	HTTPConfig *promconfig.HTTPClientConfig `yaml:"http_config,omitempty"`
 	// Timeout bounds one attempt.
 	Timeout Duration `yaml:"timeout,omitempty"`
 	// Concurrency is how many deliveries to the target may be in flight
@@ -481,40 +461,30 @@ type Target struct {
 	Retry       Retry   `yaml:"retry,omitempty"`
 	Breaker     Breaker `yaml:"breaker,omitempty"`
 	// RateLimit paces deliveries to the target (token bucket); excess
-	// waits in the queue, most urgent first, never dropped. Defaults per
-	// type: pagerduty 2/s burst 120 (120 events/min), slack 1/s burst 2,
-	// teams 4/s burst 4; others unlimited.
+	// waits in the queue, most urgent first, never dropped. Its type may
+	// have a default (pagerduty 2/s burst 120, slack 1/s burst 2, teams
+	// 4/s burst 4, statuspage 1/s); others are unlimited.
 	RateLimit *RateLimit `yaml:"rate_limit,omitempty"`
 	// Fallback names a target that takes deliveries this one can't: dead
 	// letters, deliveries while its breaker is open, and P0/P1 pages
 	// without success for FallbackAfter.
 	Fallback      string   `yaml:"fallback,omitempty"`
 	FallbackAfter Duration `yaml:"fallback_after,omitempty"`
+
+	// Settings are the type's own keys, decoded (DecodeSettings) by its
+	// package into its settings type, e.g. *slack.Settings. Load leaves
+	// them nil; the target registry (router/notifier) fills them.
+	Settings any `yaml:"-"`
+	// own holds the type's own keys as written in the file; nil when
+	// there are none.
+	own *ownKeys
 }
 
-// SMTP is an email target's server and addresses.
-type SMTP struct {
-	// Host and Port of the server; port 465 is implicit TLS, others use
-	// STARTTLS when the server offers it (required unless insecure).
-	Host string `yaml:"host"`
-	Port int    `yaml:"port"`
-	// Username and Password authenticate (PLAIN) when set.
-	Username     string   `yaml:"username,omitempty"`
-	Password     Secret   `yaml:"password,omitempty"`
-	PasswordFile string   `yaml:"password_file,omitempty"`
-	From         string   `yaml:"from"`
-	To           []string `yaml:"to"`
-	// Insecure allows a server without TLS (tests, local relays).
-	Insecure bool `yaml:"insecure,omitempty"`
-}
-
-// Responder is an Opsgenie responder: type team, user, escalation or
-// schedule, identified by id, name or (users) username.
-type Responder struct {
-	Type     string `yaml:"type"`
-	ID       string `yaml:"id,omitempty"`
-	Name     string `yaml:"name,omitempty"`
-	Username string `yaml:"username,omitempty"`
+// ownKeys are a target's own keys as written, and the config file's
+// folder, where their relative *_file paths start.
+type ownKeys struct {
+	node *yaml.Node
+	dir  string
 }
 
 // RateLimit is a token bucket: PerSecond tokens a second, Burst at most.

@@ -9,9 +9,6 @@ import (
 	_ "time/tzdata" // digests.time_zone must load in minimal containers too
 )
 
-// Target types, one per notifier.
-var targetTypes = []string{"log", "webhook", "slack", "pagerduty", "opsgenie", "teams", "email", "statuspage"}
-
 func (v *validator) targetList() {
 	seen := map[string]int{}
 	for i := range v.c.Targets {
@@ -23,50 +20,6 @@ func (v *validator) targetList() {
 			v.add(where, key+".name", "name is already used by targets[%d]", j)
 		} else {
 			seen[t.Name] = i
-		}
-		if !oneOf(t.Type, targetTypes...) {
-			v.add(where, key+".type", "type %q is not one of %s", t.Type, strings.Join(targetTypes, ", "))
-		}
-		switch t.Type {
-		case "webhook", "slack", "teams":
-			if t.URL == "" {
-				v.add(where, key+".url", "url (or url_file) is required for type %s", t.Type)
-			}
-		case "pagerduty":
-			if t.RoutingKey == "" {
-				v.add(where, key+".routing_key", "routing_key (or routing_key_file) is required")
-			}
-		case "email":
-			switch sm := t.SMTP; {
-			case sm == nil:
-				v.add(where, key+".smtp", "smtp (host, port, from, to) is required for type email")
-			case sm.Host == "" || sm.Port <= 0 || sm.Port > 65535:
-				v.add(where, key+".smtp", "smtp.host and smtp.port (1-65535) are required")
-			case sm.From == "" || len(sm.To) == 0:
-				v.add(where, key+".smtp", "smtp.from and smtp.to are required")
-			}
-		case "statuspage":
-			if t.APIKey == "" {
-				v.add(where, key+".api_key", "api_key (or api_key_file) is required")
-			}
-			if t.PageID == "" {
-				v.add(where, key+".page_id", "page_id is required")
-			}
-		case "opsgenie":
-			if t.APIKey == "" {
-				v.add(where, key+".api_key", "api_key (or api_key_file) is required")
-			}
-			if !oneOf(t.Region, "", "us", "eu") {
-				v.add(where, key+".region", "region %q is not us or eu", t.Region)
-			}
-		}
-		if t.URL != "" && !isHTTPURL(t.URL.Value()) {
-			v.add(where, key+".url", "url must be an absolute http(s) URL")
-		}
-		for h := range t.Headers {
-			if strings.TrimSpace(h) == "" {
-				v.add(where, key+".headers", "header names must not be empty")
-			}
 		}
 		if t.Fallback != "" {
 			switch {

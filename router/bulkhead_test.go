@@ -12,6 +12,7 @@ import (
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -20,9 +21,9 @@ import (
 func hangAndOK(timeout time.Duration) func(c *config.Config) {
 	return func(c *config.Config) {
 		c.Targets = []config.Target{
-			{Name: "hang", Type: "webhook", URL: "http://hang.invalid/", Timeout: config.Duration(timeout), Breaker: config.Breaker{Failures: 1000}},
-			{Name: "ok", Type: "webhook", URL: "http://ok.invalid/"},
-			{Name: "chat", Type: "webhook", URL: "http://chat.invalid/"},
+			{Name: "hang", Type: "webhook", Settings: &webhook.Settings{URL: "http://hang.invalid/"}, Timeout: config.Duration(timeout), Breaker: config.Breaker{Failures: 1000}},
+			{Name: "ok", Type: "webhook", Settings: &webhook.Settings{URL: "http://ok.invalid/"}},
+			{Name: "chat", Type: "webhook", Settings: &webhook.Settings{URL: "http://chat.invalid/"}},
 		}
 		for _, role := range []string{"oncall", "team-lead", "eng-manager", "cto"} {
 			c.Roles[role] = config.Role{Targets: []string{"hang", "ok"}}
@@ -109,7 +110,7 @@ func TestDeliveryOfRemovedTargetIsDeadLettered(t *testing.T) {
 	require.Equal(t, "pending", jobByKey(t, h, key).State)
 
 	cfg := *h.cfg
-	cfg.Targets = []config.Target{{Name: "chat", Type: "webhook", URL: "http://chat.invalid/"}}
+	cfg.Targets = []config.Target{{Name: "chat", Type: "webhook", Settings: &webhook.Settings{URL: "http://chat.invalid/"}}}
 	require.NoError(t, h.eng.SetConfig(&cfg))
 	h.at(30 * time.Second)
 	require.Equal(t, "pending", jobByKey(t, h, key).State, "not looked for yet")

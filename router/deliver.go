@@ -163,29 +163,6 @@ func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) st
 	return b.String()
 }
 
-// ResponseVerdict is SLAVerdict for the incident's response target: an
-// incident resolved before its acknowledgement was due, without one (it
-// resolved by itself), did not miss it.
-func ResponseVerdict(inc *alert.Incident) string {
-	if inc.AcknowledgedAt.IsZero() && !inc.AckDue.IsZero() && !inc.ResolvedAt.IsZero() && !inc.ResolvedAt.After(inc.AckDue) {
-		return "not needed (resolved before the acknowledgement was due)"
-	}
-	return SLAVerdict(inc.AcknowledgedAt, inc.AckDue)
-}
-
-// SLAVerdict says whether something done at done met its deadline due:
-// "met", "missed", or "not set" without a deadline. An ack that never
-// happened misses a deadline.
-func SLAVerdict(done, due time.Time) string {
-	switch {
-	case due.IsZero():
-		return "not set"
-	case done.IsZero() || done.After(due):
-		return "missed"
-	}
-	return "met"
-}
-
 // deliver sends one claimed delivery and records the result.
 func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 	log := e.log.With(zap.String("target", j.Target), zap.String("job", j.Key), zap.Int("attempt", j.Attempts))

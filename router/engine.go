@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -130,46 +129,6 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 		return nil, err
 	}
 	return e, nil
-}
-
-// SetConfig switches the engine to a new validated config (a reload).
-// Every notifier is built again (the templates may have changed), but
-// targets whose settings did not change keep their circuit breaker and
-// rate limit state; steps and deliveries already stored keep their
-// content and are sent through the new targets of the same name.
-func (e *Engine) SetConfig(cfg *config.Config) error {
-	old := e.routing.Load()
-	r := &routing{cfg: cfg, targets: map[string]*target{}}
-	tcs := cfg.Targets
-	if !hasTarget(tcs, "log") {
-		tcs = append(append([]config.Target(nil), tcs...), config.Target{Name: "log", Type: "log"})
-	}
-	for _, tc := range tcs {
-		n, err := e.build(cfg, tc)
-		if err != nil {
-			return fmt.Errorf("target %q: %w", tc.Name, err)
-		}
-		if old != nil {
-			if t, ok := old.targets[tc.Name]; ok && reflect.DeepEqual(t.cfg, tc) {
-				kept := *t // same breaker and limiter
-				kept.n = n
-				r.targets[tc.Name] = &kept
-				continue
-			}
-		}
-		r.targets[tc.Name] = newTarget(tc, n, e.log, e.m, e.now)
-	}
-	e.routing.Store(r)
-	return nil
-}
-
-func hasTarget(ts []config.Target, name string) bool {
-	for _, t := range ts {
-		if t.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // Run works until ctx ends: it runs what is due, then sleeps until the next

@@ -17,6 +17,7 @@ import (
 	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
 	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/store"
 )
@@ -100,7 +101,7 @@ func newHarness(t *testing.T, mutate func(*config.Config)) *harness {
 func newHarnessOn(t *testing.T, dsn string, mutate func(*config.Config)) *harness {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Targets = []config.Target{{Name: "pager", Type: "webhook", URL: "http://pager.invalid/"}}
+	cfg.Targets = []config.Target{{Name: "pager", Type: "webhook", Settings: &webhook.Settings{URL: "http://pager.invalid/"}}}
 	for _, role := range []string{"oncall", "team-lead", "eng-manager", "cto"} {
 		cfg.Roles[role] = config.Role{Targets: []string{"pager"}}
 	}
@@ -108,10 +109,11 @@ func newHarnessOn(t *testing.T, dsn string, mutate func(*config.Config)) *harnes
 		{Name: "#incidents", Severities: []string{"P0", "P1"}, Targets: []string{"chat"}},
 		{Name: "#alerts", Severities: []string{"P2", "P3"}, Targets: []string{"chat"}},
 	}
-	cfg.Targets = append(cfg.Targets, config.Target{Name: "chat", Type: "webhook", URL: "http://chat.invalid/"})
+	cfg.Targets = append(cfg.Targets, config.Target{Name: "chat", Type: "webhook", Settings: &webhook.Settings{URL: "http://chat.invalid/"}})
 	if mutate != nil {
 		mutate(cfg)
 	}
+	cfg.ApplyDefaults() // as Load does: the built-in log target, each target's defaults
 	clk := clocktest.New(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
 	rec := &recorder{start: clk.Now(), clk: clk, keys: map[string]int{}, fail: map[string][]error{}}
 	h := &harness{t: t, clk: clk, rec: rec, cfg: cfg, path: filepath.Join(t.TempDir(), "r.db"), dsn: dsn}

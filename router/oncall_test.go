@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -27,9 +28,9 @@ func targetsOf(s []sent, step string) []string {
 func TestPagesFollowRotationAndOverrides(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
 		c.Targets = append(c.Targets,
-			config.Target{Name: "alice-phone", Type: "webhook", URL: "http://a.invalid/"},
-			config.Target{Name: "bob-phone", Type: "webhook", URL: "http://b.invalid/"},
-			config.Target{Name: "carol-phone", Type: "webhook", URL: "http://c.invalid/"})
+			config.Target{Name: "alice-phone", Type: "webhook", Settings: &webhook.Settings{URL: "http://a.invalid/"}},
+			config.Target{Name: "bob-phone", Type: "webhook", Settings: &webhook.Settings{URL: "http://b.invalid/"}},
+			config.Target{Name: "carol-phone", Type: "webhook", Settings: &webhook.Settings{URL: "http://c.invalid/"}})
 		c.Roles["oncall"] = config.Role{Rotation: &config.Rotation{Handoff: "10:05", Shift: config.Duration(24 * time.Hour), Start: "2026-11-26",
 			Members: []config.Member{{Name: "alice", Targets: []string{"alice-phone"}}, {Name: "bob", Targets: []string{"bob-phone"}}}}}
 	}) // the clock starts Friday 2026-11-27 10:00 UTC

@@ -9,6 +9,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
 )
 
 // referencer answers a new reference for a message without one, and
@@ -34,7 +35,7 @@ func (r *referencer) Deliver(ctx context.Context, m *router.Message) (string, er
 func TestReferencerKeepsItsIncident(t *testing.T) {
 	rf := &referencer{}
 	h := newHarness(t, func(c *config.Config) {
-		c.Targets = append(c.Targets, config.Target{Name: "status", Type: "webhook", URL: "http://status.invalid/"})
+		c.Targets = append(c.Targets, config.Target{Name: "status", Type: "webhook", Settings: &webhook.Settings{URL: "http://status.invalid/"}})
 		c.Communication.StatusPage.Targets = []string{"status"}
 	})
 	h.wrap = func(name string, n router.Notifier) router.Notifier {

@@ -10,6 +10,7 @@ import (
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
 )
 
 // The P0 of the procedures, step by step: On-Call at once and again at 5m,
@@ -20,7 +21,7 @@ import (
 // (no CTO at 1h) and drafts the post-mortem.
 func TestP0AsTheProceduresRead(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
-		c.Targets = append(c.Targets, config.Target{Name: "status", Type: "webhook", URL: "http://status.invalid/"})
+		c.Targets = append(c.Targets, config.Target{Name: "status", Type: "webhook", Settings: &webhook.Settings{URL: "http://status.invalid/"}})
 		c.Communication.StatusPage.Targets = []string{"status"}
 	})
 	h.ingest(critical("PaymentsDown", "payments"))

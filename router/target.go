@@ -50,42 +50,18 @@ type targetState struct {
 }
 
 func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics, now func() time.Time) *target {
+	d := tc
+	d.ApplyDefaults() // for targets made in code; Load has applied them
 	t := &target{
 		cfg: tc, name: tc.Name, typ: tc.Type, n: n,
-		timeout: tc.Timeout.D(), retry: tc.Retry, openFor: tc.Breaker.OpenFor.D(), fallback: tc.Fallback,
-		fallbackAfter: tc.FallbackAfter.D(), concurrency: tc.Concurrency, st: &targetState{}, now: now,
-	}
-	if t.concurrency <= 0 {
-		t.concurrency = config.DefaultTargetConcurrency
-	}
-	if t.retry.MaxAge <= 0 {
-		t.retry.MaxAge = config.Duration(config.DefaultRetryMaxAge)
-	}
-	if t.timeout <= 0 {
-		t.timeout = 10 * time.Second
-	}
-	if t.retry.MaxAttempts <= 0 {
-		t.retry.MaxAttempts = 8
-	}
-	if t.retry.Backoff <= 0 {
-		t.retry.Backoff = config.Duration(2 * time.Second)
-	}
-	if t.retry.MaxBackoff <= 0 {
-		t.retry.MaxBackoff = config.Duration(5 * time.Minute)
-	}
-	if t.openFor <= 0 {
-		t.openFor = 30 * time.Second
+		timeout: d.Timeout.D(), retry: d.Retry, openFor: d.Breaker.OpenFor.D(), fallback: tc.Fallback,
+		fallbackAfter: tc.FallbackAfter.D(), concurrency: d.Concurrency, st: &targetState{}, now: now,
 	}
 	if rl := rateLimit(tc); rl.PerSecond > 0 {
 		t.lim = rate.NewLimiter(rate.Limit(rl.PerSecond), max(rl.Burst, 1))
 	}
-	failures := uint32(tc.Breaker.Failures)
-	if failures == 0 {
-		failures = 5
-	}
+	failures := uint32(d.Breaker.Failures)
 	tlog := log.With(zap.String("target", tc.Name), zap.String("type", tc.Type))
-	m.breakerState.WithLabelValues(tc.Name).Set(0)
-	m.initTarget(tc.Name, tc.Type)
 	t.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        tc.Name,
 		MaxRequests: 1,
@@ -248,21 +224,11 @@ func (t *target) ticket(ctx context.Context, tk Ticketer, m *Message) (string, e
 	return ref, err
 }
 
-// rateLimit is the target's configured rate limit, else its service's
-// documented one.
+// rateLimit is the target's rate limit: its own, or its type's default
+// that the target registry's check filled in (router/notifier).
 func rateLimit(tc config.Target) config.RateLimit {
 	if tc.RateLimit != nil {
 		return *tc.RateLimit
-	}
-	switch tc.Type {
-	case "pagerduty":
-		return config.RateLimit{PerSecond: 2, Burst: 120} // 120 events/min per routing key
-	case "slack":
-		return config.RateLimit{PerSecond: 1, Burst: 2} // 1 message/s per webhook, short bursts
-	case "teams":
-		return config.RateLimit{PerSecond: 4, Burst: 4}
-	case "statuspage":
-		return config.RateLimit{PerSecond: 1, Burst: 1}
 	}
 	return config.RateLimit{}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
 )
 
 // ticketer files tickets numbered from 1.
@@ -26,7 +27,7 @@ func (tk *ticketer) Ticket(ctx context.Context, m *router.Message) (string, erro
 func TestNewIncidentIsFiledOnceAsTicket(t *testing.T) {
 	tk := &ticketer{}
 	h := newHarness(t, func(c *config.Config) {
-		c.Targets = append(c.Targets, config.Target{Name: "jira", Type: "webhook", URL: "http://jira.invalid/"})
+		c.Targets = append(c.Targets, config.Target{Name: "jira", Type: "webhook", Settings: &webhook.Settings{URL: "http://jira.invalid/"}})
 		c.Communication.Ticket = &config.Ticket{Target: "jira", Severities: []string{"P0", "P1"}}
 	})
 	h.wrap = func(name string, n router.Notifier) router.Notifier {

@@ -16,17 +16,24 @@ import (
 // message templates and builds every target. check-config calls it, so a
 // config that passes the check starts (the database and the listen
 // address aside). It sends nothing.
-func Check(cfg *config.Config) error {
+func Check(cfg *config.Config) error { return CheckWith(cfg, notifier.Default) }
+
+// CheckWith is Check with the target types of targets (a gateway started
+// with GatewayOptions.Targets).
+func CheckWith(cfg *config.Config, targets *notifier.Registry) error {
 	if _, err := rules.New(cfg); err != nil {
 		return err
 	}
-	_, err := notifier.Build(cfg, notifier.Deps{Client: &http.Client{}})
+	if err := targets.Check(cfg); err != nil {
+		return err
+	}
+	_, err := targets.Build(cfg, notifier.Deps{Client: &http.Client{}})
 	return err
 }
 
-// notifierBuilder returns the engine's BuildNotifier: notifier.New with
+// notifierBuilder returns the engine's BuildNotifier: targets.New with
 // the template set of the config being built, compiled once per config.
-func notifierBuilder(deps notifier.Deps) router.BuildNotifier {
+func notifierBuilder(targets *notifier.Registry, deps notifier.Deps) router.BuildNotifier {
 	var (
 		mu   sync.Mutex
 		last *config.Config
@@ -35,7 +42,7 @@ func notifierBuilder(deps notifier.Deps) router.BuildNotifier {
 	return func(cfg *config.Config, t config.Target) (router.Notifier, error) {
 		mu.Lock()
 		if cfg != last {
-			s, err := template.FromConfig(cfg)
+			s, err := targets.TemplateSet(cfg)
 			if err != nil {
 				mu.Unlock()
 				return nil, err
@@ -45,6 +52,6 @@ func notifierBuilder(deps notifier.Deps) router.BuildNotifier {
 		d := deps
 		d.Templates = set
 		mu.Unlock()
-		return notifier.New(t, d)
+		return targets.New(t, d)
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/alertgate/alertgate/console"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
+	"github.com/alertgate/alertgate/router/notifier/pagerduty"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/store"
 )
@@ -48,6 +50,9 @@ type GatewayOptions struct {
 	// ConfigPath is the file the config came from; SIGHUP and
 	// POST /-/reload read it again. Empty: the built-in defaults, no reload.
 	ConfigPath string
+	// Targets are the target types the gateway knows; default
+	// notifier.Default (every type in router/notifier.Types).
+	Targets *notifier.Registry
 }
 
 // Gateway is the whole alertgate process: store, rules, router and HTTP
@@ -64,6 +69,7 @@ type Gateway struct {
 	ln      net.Listener
 
 	configPath string
+	targets    *notifier.Registry
 	version    string
 	reloadMu   sync.Mutex
 	reloads    *prometheus.CounterVec
@@ -96,7 +102,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	}
 	client := opts.HTTPClient
 	if client == nil {
-		client = router.NewHTTPClient()
+		client = notify.NewHTTPClient()
 	}
 	// Load checks this too; a listen address set after it (serve
 	// --listen) is checked here, before anything is opened.
@@ -110,6 +116,15 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	classifier, err := rules.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
+	}
+	targets := opts.Targets
+	if targets == nil {
+		targets = notifier.Default
+	}
+	// Load has run it when given the check; a config loaded without it
+	// gets its targets' settings decoded and checked here.
+	if err := targets.Check(cfg); err != nil {
+		return nil, err
 	}
 	planner := router.NewPlanner(cfg)
 	var st *store.Store
@@ -129,7 +144,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, store: st, configPath: opts.ConfigPath, now: now}
+	g := &Gateway{cfg: cfg, log: log, store: st, configPath: opts.ConfigPath, targets: targets, now: now}
 	g.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "alertgate_config_reloads_total", Help: "Config reloads by result (success, failure).",
 	}, []string{"result"})
@@ -179,7 +194,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		}
 	}
 	links := router.NewAckLinks(ackKey, cfg.Server.AckLinkTTL.D(), now)
-	build := notifierBuilder(notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
+	build := notifierBuilder(targets, notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
 	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st, AckLinks: links, Overrides: st})
 	if err != nil {
 		st.Close()
@@ -246,8 +261,8 @@ func (g *Gateway) plan(ctx context.Context, id int64) ([]router.PendingStep, err
 func pagerDutySecrets(cfg *config.Config) [][]byte {
 	var out [][]byte
 	for _, t := range cfg.Targets {
-		if t.Type == "pagerduty" && t.WebhookSecret != "" {
-			out = append(out, []byte(t.WebhookSecret.Value()))
+		if s, ok := t.Settings.(*pagerduty.Settings); ok && s.WebhookSecret != "" {
+			out = append(out, []byte(s.WebhookSecret.Value()))
 		}
 	}
 	return out
@@ -361,33 +376,16 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	if g.configPath == "" {
 		return errors.New("started without a config file: nothing to reload")
 	}
-	cfg, err := config.Load(g.configPath, rules.CheckConfig)
+	cfg, err := config.Load(g.configPath, rules.CheckConfig, g.targets.Check)
 	if err != nil {
 		return err
 	}
-	classifier, err := rules.New(cfg)
+	gen, err := g.build(cfg)
 	if err != nil {
-		return fmt.Errorf("rules: %w", err)
+		return err
 	}
 	old := g.cfg
-	// The server section takes effect at a restart: the process keeps its
-	// address and API token, and the new sources must be safe there
-	// (serve --listen may have overridden the file's address).
-	running := *cfg
-	running.Server = old.Server
-	if err := running.Exposure(); err != nil {
-		return err
-	}
-	if err := g.engine.SetConfig(cfg); err != nil {
-		return err
-	}
-	if err := g.srv.SetSources(cfg.Sources); err != nil {
-		if rerr := g.engine.SetConfig(old); rerr != nil {
-			g.log.Error("restore router config", zap.Error(rerr))
-		}
-		return err
-	}
-	g.store.SetPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(cfg))
+	g.use(gen)
 	if cfg.Server.Listen != old.Server.Listen || cfg.Storage != old.Storage || cfg.Server.MaxBodyBytes != old.Server.MaxBodyBytes ||
 		cfg.Server.APIToken != old.Server.APIToken || cfg.Server.PublicReads != old.Server.PublicReads ||
 		cfg.Server.AllowUnauthenticated != old.Server.AllowUnauthenticated || cfg.Server.MaxSilenceDuration != old.Server.MaxSilenceDuration ||
@@ -395,13 +393,59 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 		g.log.Warn("server and storage changes (listen address, body and alert limits, API token, public_reads, allow_unauthenticated, " +
 			"max_silence_duration) take effect after a restart")
 	}
-	g.cfg = cfg
 	if err := g.setIdentity(ctx, g.version, cfg); err != nil {
 		g.log.Warn("record the reloaded config's fingerprint", zap.Error(err))
 	}
 	g.log.Info("config reloaded", zap.String("file", g.configPath), zap.Int("sources", len(cfg.Sources)),
 		zap.Int("rules", len(cfg.Rules)), zap.Int("targets", len(cfg.Targets)))
 	return nil
+}
+
+// generation is everything a config makes that a reload replaces: built
+// whole first, then switched to in one step.
+type generation struct {
+	cfg        *config.Config
+	classifier *rules.Engine
+	planner    store.Planner
+	sources    *Sources
+	routing    *router.Routing
+}
+
+// build makes every piece of cfg's generation: the rules, the escalation
+// planner, the sources, and the targets with their notifiers and
+// templates. It changes nothing, so a failure at any piece leaves the
+// running config whole.
+func (g *Gateway) build(cfg *config.Config) (*generation, error) {
+	classifier, err := rules.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	// The server section takes effect at a restart: the process keeps its
+	// address and API token, and the new sources must be safe there
+	// (serve --listen may have overridden the file's address).
+	running := *cfg
+	running.Server = g.cfg.Server
+	if err := running.Exposure(); err != nil {
+		return nil, err
+	}
+	sources, err := g.srv.BuildSources(cfg.Sources)
+	if err != nil {
+		return nil, err
+	}
+	routing, err := g.engine.BuildRouting(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &generation{cfg: cfg, classifier: classifier, planner: router.NewPlanner(cfg), sources: sources, routing: routing}, nil
+}
+
+// use switches to gen: each step only stores what build made, and none
+// can fail. Called with reloadMu held.
+func (g *Gateway) use(gen *generation) {
+	g.engine.SetRouting(gen.routing)
+	g.srv.UseSources(gen.sources)
+	g.store.SetPolicy(gen.classifier, gen.planner, gen.cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(gen.cfg))
+	g.cfg = gen.cfg
 }
 
 // buildInfo is alertgate_build_info: 1, labelled with the version, the

@@ -73,21 +73,39 @@ func buildSources(sources []config.Source, newDecoder func(config.Source) (Decod
 	return t, nil
 }
 
-// SetSources replaces the source table atomically, e.g. on a config
-// reload. Every decoder and auth check is built first; on any error the
-// old table stays in place and the error lists every bad source.
-// Requests in flight finish with the table they started with.
-func (s *Server) SetSources(sources []config.Source) error {
+// Sources is a built source table, ready for UseSources.
+type Sources struct{ t *sourceTable }
+
+// BuildSources builds the decoder and auth of every source without
+// changing anything; the error lists every bad source.
+func (s *Server) BuildSources(sources []config.Source) (*Sources, error) {
 	t, err := buildSources(sources, s.newDecoder)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.sources.Store(t)
-	for _, src := range t.byName {
+	return &Sources{t: t}, nil
+}
+
+// UseSources replaces the source table in one step (a config reload).
+// Requests in flight finish with the table they started with.
+func (s *Server) UseSources(src *Sources) {
+	s.sources.Store(src.t)
+	for _, src := range src.t.byName {
 		s.metrics.initSource(src.name)
 		if src.auth.open() {
 			s.log.Warn("source accepts alerts without authentication", zapSource(src.name))
 		}
 	}
+}
+
+// SetSources builds the source table and switches to it (BuildSources,
+// then UseSources); on any error the old table stays in place and the
+// error lists every bad source.
+func (s *Server) SetSources(sources []config.Source) error {
+	t, err := s.BuildSources(sources)
+	if err != nil {
+		return err
+	}
+	s.UseSources(t)
 	return nil
 }

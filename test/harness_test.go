@@ -28,6 +28,13 @@ import (
 
 	"github.com/alertgate/alertgate/clocktest"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notifier"
+	"github.com/alertgate/alertgate/router/notifier/opsgenie"
+	"github.com/alertgate/alertgate/router/notifier/pagerduty"
+	"github.com/alertgate/alertgate/router/notifier/slack"
+	"github.com/alertgate/alertgate/router/notifier/statuspage"
+	"github.com/alertgate/alertgate/router/notifier/teams"
+	agwebhook "github.com/alertgate/alertgate/router/notifier/webhook"
 	"github.com/alertgate/alertgate/server"
 )
 
@@ -142,11 +149,11 @@ func startGateway(t *testing.T, cfgYAML string, sk *sink) *gateway {
 
 func startGatewayClock(t testing.TB, cfgYAML string, sk *sink, now func() time.Time) *gateway {
 	t.Helper()
-	cfg, err := config.LoadBytes("test.yml", []byte(cfgYAML))
+	cfg, err := config.LoadBytes("test.yml", []byte(cfgYAML), notifier.CheckConfig)
 	require.NoError(t, err)
 	cfg.Storage.Path = filepath.Join(t.TempDir(), "alertgate.db")
 	for i := range cfg.Targets {
-		cfg.Targets[i].URL = config.Secret(sk.srv.URL + "/hook")
+		pointAt(cfg.Targets[i].Settings, config.Secret(sk.srv.URL+"/hook"))
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -167,6 +174,24 @@ func startGatewayClock(t testing.TB, cfgYAML string, sk *sink, now func() time.T
 		require.NoError(t, <-done)
 	})
 	return &gateway{Gateway: g, url: "http://" + ln.Addr().String()}
+}
+
+// pointAt sends a target of any HTTP type to url.
+func pointAt(settings any, url config.Secret) {
+	switch s := settings.(type) {
+	case *agwebhook.Settings:
+		s.URL = url
+	case *slack.Settings:
+		s.URL = url
+	case *teams.Settings:
+		s.URL = url
+	case *pagerduty.Settings:
+		s.URL = url
+	case *opsgenie.Settings:
+		s.URL = url
+	case *statuspage.Settings:
+		s.URL = url
+	}
 }
 
 // advance moves the gateway's clock and runs whatever fell due.

@@ -102,3 +102,35 @@ rules:
 	require.Equal(t, http.StatusOK, post(t, url+"/api/v1/alerts/probes", `{"check":"four","status":"down"}`))
 	require.Equal(t, "P0", severityOf(t, url, "INC-4"))
 }
+
+// A reload that fails at its last piece (the targets, built after the
+// rules and the sources) changes nothing: the new source is not served and
+// the new rules do not apply.
+func TestReloadFailingAtTheTargetsKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alertgate.yml")
+	base := strings.Replace(reloadBase, "DB", filepath.Join(dir, "a.db"), 1)
+	require.NoError(t, os.WriteFile(path, []byte(base), 0o600))
+	url := startFromFile(t, path)
+
+	// Valid for config.Load (rules, sources, targets all check out), but
+	// the target's title does not compile: only building the targets finds
+	// it.
+	require.NoError(t, os.WriteFile(path, []byte(base+`
+  - { name: extra, type: healthcheck }
+rules:
+  - { name: probes-low, match: ['source_type="healthcheck"'], severity: P3 }
+targets:
+  - { name: chat, type: webhook, url: "http://chat.invalid/", title: "{{ .Incident.Key " }
+`), 0o600))
+	resp, err := http.Post(url+"/-/reload", "application/json", nil)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	require.Contains(t, string(body), `target \"chat\"`)
+
+	require.Equal(t, http.StatusNotFound, post(t, url+"/api/v1/alerts/extra", `{"check":"one","status":"down"}`), "the new source is not served")
+	require.Equal(t, http.StatusOK, post(t, url+"/api/v1/alerts/probes", `{"check":"one","status":"down"}`))
+	require.Equal(t, "P1", severityOf(t, url, "INC-1"), "the old rules still apply")
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/alertgate/alertgate/adapters"
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/rules"
 )
 
@@ -22,7 +23,7 @@ func loadRules(path string, stderr io.Writer) (*config.Config, *rules.Engine, bo
 	cfg := config.Default()
 	if path != "" {
 		var err error
-		if cfg, err = config.Load(path, rules.CheckConfig); err != nil {
+		if cfg, err = config.Load(path, rules.CheckConfig, notifier.CheckConfig); err != nil {
 			printErrors(stderr, "config "+path, err)
 			return nil, nil, false
 		}

@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/server"
 )
@@ -111,7 +112,7 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, f := range files {
-		cfg, err := config.Load(f, rules.CheckConfig)
+		cfg, err := config.Load(f, rules.CheckConfig, notifier.CheckConfig)
 		if err == nil {
 			err = server.Check(cfg) // expressions, templates and targets compile only here
 		}
@@ -243,7 +244,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	cfg := config.Default()
 	if *cfgPath != "" {
 		var err error
-		if cfg, err = config.Load(*cfgPath, rules.CheckConfig); err != nil {
+		if cfg, err = config.Load(*cfgPath, rules.CheckConfig, notifier.CheckConfig); err != nil {
 			printErrors(stderr, "config "+*cfgPath, err)
 			return 1
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/router/template"
 	"github.com/alertgate/alertgate/rules"
 )
@@ -51,7 +52,7 @@ func templateCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "no target named %q in the config\n", *targetName)
 		return 1
 	}
-	set, err := template.FromConfig(cfg)
+	set, err := notifier.Default.TemplateSet(cfg) // the types' own defaults too
 	if err == nil {
 		var tg *template.Target
 		if tg, err = set.Target(tc); err == nil {

@@ -16,10 +16,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/router/notifier/email"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
+	"github.com/alertgate/alertgate/router/notifier/opsgenie"
+	"github.com/alertgate/alertgate/router/notifier/pagerduty"
+	"github.com/alertgate/alertgate/router/notifier/slack"
+	"github.com/alertgate/alertgate/router/notifier/statuspage"
+	"github.com/alertgate/alertgate/router/notifier/teams"
+	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -28,15 +34,15 @@ var update = flag.Bool("update", false, "rewrite the golden files of the default
 // goldenTargets are one target of every type, as notifier.New builds them
 // with the default templates.
 var goldenTargets = []config.Target{
-	{Name: "stdout", Type: notifier.TypeLog},
-	{Name: "hook", Type: notifier.TypeWebhook, URL: "https://hooks.example.com/alertgate"},
-	{Name: "chat", Type: notifier.TypeSlack, URL: slackURL},
-	{Name: "cards", Type: notifier.TypeTeams, URL: "https://prod.westeurope.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig=SIG"},
-	{Name: "pager", Type: notifier.TypePagerDuty, RoutingKey: routingKey},
-	{Name: "genie", Type: notifier.TypeOpsgenie, APIKey: "GENIEKEY0123"},
-	{Name: "status", Type: notifier.TypeStatuspage, APIKey: "SPKEY0123", PageID: "page1", ComponentIDs: []string{"comp1"}},
-	{Name: "mail", Type: notifier.TypeEmail, SMTP: &config.SMTP{Host: "smtp.example.com", Port: 587,
-		From: "Alertgate <alerts@example.com>", To: []string{"oncall@example.com"}}},
+	{Name: "stdout", Type: "log"},
+	{Name: "hook", Type: "webhook", Settings: &webhook.Settings{URL: "https://hooks.example.com/alertgate"}},
+	{Name: "chat", Type: "slack", Settings: &slack.Settings{URL: slackURL}},
+	{Name: "cards", Type: "teams", Settings: &teams.Settings{URL: "https://prod.westeurope.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig=SIG"}},
+	{Name: "pager", Type: "pagerduty", Settings: &pagerduty.Settings{RoutingKey: routingKey}},
+	{Name: "genie", Type: "opsgenie", Settings: &opsgenie.Settings{APIKey: "GENIEKEY0123"}},
+	{Name: "status", Type: "statuspage", Settings: &statuspage.Settings{APIKey: "SPKEY0123", PageID: "page1", ComponentIDs: []string{"comp1"}}},
+	{Name: "mail", Type: "email", Settings: &email.Settings{SMTP: email.SMTP{Host: "smtp.example.com", Port: 587,
+		From: "Alertgate <alerts@example.com>", To: []string{"oncall@example.com"}}}},
 }
 
 // TestDefaultTemplatesGolden renders every sample message (template.Samples:
@@ -68,16 +74,17 @@ func TestDefaultTemplatesGolden(t *testing.T) {
 
 // wire is what target tc sends for m: request lines and bodies (JSON
 // indented), the mail, or the log line.
-func wire(t *testing.T, tc config.Target, m *router.Message) string {
+func wire(t *testing.T, tc config.Target, m *notify.Message) string {
 	t.Helper()
 	switch tc.Type {
-	case notifier.TypeEmail:
+	case "email":
 		applied, parts, err := template.DefaultTarget("email").Apply(m)
 		require.NoError(t, err)
-		raw, err := email.Compose(applied, parts, tc.SMTP.From, tc.SMTP.To, notifiertest.Now)
+		smtp := tc.Settings.(*email.Settings).SMTP
+		raw, err := email.Compose(applied, parts, smtp.From, smtp.To, notifiertest.Now)
 		require.NoError(t, err)
 		return strings.ReplaceAll(string(raw), "\r\n", "\n")
-	case notifier.TypeLog:
+	case "log":
 		log, logs := notifiertest.ObservedLogger()
 		n, err := notifier.New(tc, notifier.Deps{Logger: log})
 		require.NoError(t, err)
@@ -100,7 +107,7 @@ func wire(t *testing.T, tc config.Target, m *router.Message) string {
 			pretty = ind.Bytes()
 		}
 		fmt.Fprintf(&got, "%s %s\n%s", req.Method, req.URL.Path, pretty)
-		if tc.Type == notifier.TypeSlack {
+		if tc.Type == "slack" {
 			return httpmock.NewStringResponse(200, "ok"), nil
 		}
 		return httpmock.NewStringResponse(202, `{"id":"sp-1","requestId":"r-1","status":"success"}`), nil
@@ -109,7 +116,7 @@ func wire(t *testing.T, tc config.Target, m *router.Message) string {
 	n, err := notifier.New(tc, notifier.Deps{Client: client, Now: notifiertest.Clock, Version: "test", Logger: log})
 	require.NoError(t, err)
 	mm := *m
-	if tc.Type == notifier.TypeStatuspage && m.Kind != router.KindPage {
+	if tc.Type == "statuspage" && m.Kind != notify.KindPage {
 		mm.Ref = "sp-1" // the public incident the first page opened
 	}
 	require.NoError(t, n.Notify(context.Background(), &mm))

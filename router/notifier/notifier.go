@@ -4,14 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
 
+	promconfig "github.com/prometheus/common/config"
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/email"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
 	"github.com/alertgate/alertgate/router/notifier/opsgenie"
@@ -20,27 +21,64 @@ import (
 	"github.com/alertgate/alertgate/router/notifier/statuspage"
 	"github.com/alertgate/alertgate/router/notifier/teams"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
-// Target types New knows.
-const (
-	TypeLog        = "log"
-	TypeWebhook    = "webhook"
-	TypeSlack      = "slack"
-	TypePagerDuty  = "pagerduty"
-	TypeOpsgenie   = "opsgenie"
-	TypeTeams      = "teams"
-	TypeEmail      = "email"
-	TypeStatuspage = "statuspage"
-)
+// Types lists every target type alertgate knows, one line each. Adding a
+// type is its package router/notifier/<type>, exporting a Descriptor, and
+// its line here.
+var Types = []notify.Descriptor{
+	lognotifier.Descriptor,
+	webhook.Descriptor,
+	slack.Descriptor,
+	pagerduty.Descriptor,
+	opsgenie.Descriptor,
+	teams.Descriptor,
+	email.Descriptor,
+	statuspage.Descriptor,
+}
 
-// Types lists the target types New accepts, for config validation.
-var Types = []string{TypeLog, TypeWebhook, TypeSlack, TypePagerDuty, TypeOpsgenie, TypeTeams, TypeEmail, TypeStatuspage}
+// Default is the registry of Types: what serve, reload and check-config
+// use.
+var Default = NewRegistry(Types...)
+
+// Registry finds the descriptor of a target's type, to check and to build
+// targets.
+type Registry struct {
+	byType map[string]notify.Descriptor
+	names  []string
+}
+
+// NewRegistry returns the registry of descriptors ds; a type given twice
+// keeps the last.
+func NewRegistry(ds ...notify.Descriptor) *Registry {
+	r := &Registry{byType: make(map[string]notify.Descriptor, len(ds))}
+	for _, d := range ds {
+		if _, dup := r.byType[d.Type]; !dup {
+			r.names = append(r.names, d.Type)
+		}
+		r.byType[d.Type] = d
+	}
+	return r
+}
+
+// Lookup returns the descriptor of type typ.
+func (r *Registry) Lookup(typ string) (notify.Descriptor, bool) {
+	d, ok := r.byType[typ]
+	return d, ok
+}
+
+// Names lists the registry's types in order.
+func (r *Registry) Names() []string { return slices.Clone(r.names) }
+
+// Lookup returns the descriptor of a type Default knows.
+func Lookup(typ string) (notify.Descriptor, bool) { return Default.Lookup(typ) }
 
 // Deps are what notifiers need from the process.
 type Deps struct {
-	// Client sends every HTTP notifier's requests; required for them.
+	// Client sends the requests of HTTP targets without http_config;
+	// required for them.
 	Client *http.Client
 	// Logger is named per target by New; nil discards.
 	Logger *zap.Logger
@@ -54,83 +92,167 @@ type Deps struct {
 	Templates *template.Set
 }
 
-// New returns the notifier for target t. Secrets come from t's resolved
-// Secret fields (the *_file variants are read by config loading).
-func New(t config.Target, deps Deps) (router.Notifier, error) {
+// Check is a config.Check: for every target it finds the descriptor of its
+// type, decodes the target's own keys strictly into the type's settings
+// (filling Target.Settings), resolves their secrets, validates them and
+// its http_config, and fills the type's defaults the target leaves unset
+// (its rate limit). Load places each problem in the file.
+func (r *Registry) Check(cfg *config.Config) error {
+	var errs []error
+	for i := range cfg.Targets {
+		t := &cfg.Targets[i]
+		key := fmt.Sprintf("targets[%d]", i)
+		where := key
+		if t.Name != "" {
+			where = fmt.Sprintf("%s (%s)", key, t.Name)
+		}
+		d, ok := r.byType[t.Type]
+		if !ok {
+			errs = append(errs, config.FieldError(where, key+".type", fmt.Errorf("type %q is not one of %s", t.Type, strings.Join(r.names, ", "))))
+			continue
+		}
+		// Settings decoded before (a config checked twice) or made in code
+		// stay; the others are decoded from the file.
+		s, ok := t.Settings.(notify.Settings)
+		if !ok || reflect.TypeOf(s) != reflect.TypeOf(d.Settings()) {
+			s = d.Settings()
+			if err := t.DecodeSettings(key, s); err != nil {
+				errs = append(errs, unjoin(err)...)
+			}
+		}
+		for _, err := range unjoin(s.Validate()) {
+			var fe *notify.FieldError
+			if errors.As(err, &fe) {
+				errs = append(errs, config.FieldError(where, key+"."+fe.Key, errors.New(fe.Msg)))
+			} else {
+				errs = append(errs, config.FieldError(where, key, err))
+			}
+		}
+		if t.HTTPConfig != nil {
+			if !d.HTTP {
+				errs = append(errs, config.FieldError(where, key+".http_config", fmt.Errorf("http_config is only for targets that send over HTTP, not type %s", t.Type)))
+			} else if err := t.HTTPConfig.Validate(); err != nil {
+				errs = append(errs, config.FieldError(where, key+".http_config", err))
+			}
+		}
+		t.Settings = s
+		if t.RateLimit == nil && d.Defaults.RateLimit != nil {
+			rl := *d.Defaults.RateLimit // the type's default, as Load fills the general ones
+			t.RateLimit = &rl
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckConfig is Default.Check.
+func CheckConfig(cfg *config.Config) error { return Default.Check(cfg) }
+
+// settings returns t's settings: those Check decoded, else decoded now
+// (a config loaded without the check).
+func (r *Registry) settings(d notify.Descriptor, t config.Target) (notify.Settings, error) {
+	if s, ok := t.Settings.(notify.Settings); ok && reflect.TypeOf(s) == reflect.TypeOf(d.Settings()) {
+		return s, nil
+	}
+	s := d.Settings()
+	if err := t.DecodeSettings("target "+t.Name, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// New returns the notifier for target t, built by its type's descriptor.
+// Secrets come from t's resolved settings; an HTTP target with
+// http_config gets a client of its own built from it.
+func (r *Registry) New(t config.Target, deps Deps) (notify.Notifier, error) {
+	d, ok := r.byType[t.Type]
+	if !ok {
+		return nil, fmt.Errorf("target %q: unknown type %q (want one of %s)", t.Name, t.Type, strings.Join(r.names, ", "))
+	}
 	log := deps.Logger
 	if log == nil {
 		log = zap.NewNop()
 	}
 	log = log.Named("notifier").With(zap.String("target", t.Name), zap.String("type", t.Type))
-	if t.Type != TypeLog && t.Type != TypeEmail && deps.Client == nil {
-		return nil, fmt.Errorf("target %q: no http client", t.Name)
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	s, err := r.settings(d, t)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	client, err := r.client(d, t, deps.Client)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}
 	set := deps.Templates
 	if set == nil {
-		set = template.Default()
+		if set, err = r.TemplateSet(&config.Config{}); err != nil {
+			return nil, err
+		}
 	}
 	tmpl, err := set.Target(t)
-	if err != nil && slices.Contains(Types, t.Type) {
+	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}
-	var n router.Notifier
-	switch t.Type {
-	case TypeLog:
-		n, err = lognotifier.New(log, tmpl)
-	case TypeWebhook:
-		n, err = webhook.New(webhook.Config{
-			URL: t.URL, Secret: t.Secret, Headers: t.Headers, Timeout: t.Timeout.D(), Version: deps.Version, Template: t.Template, Templates: tmpl,
-		}, deps.Client, log, deps.Now)
-	case TypeSlack:
-		n, err = slack.New(slack.Config{
-			URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version, Templates: tmpl,
-		}, deps.Client, log, deps.Now)
-	case TypePagerDuty:
-		n, err = pagerduty.New(pagerduty.Config{
-			RoutingKey: t.RoutingKey, URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version, Templates: tmpl,
-		}, deps.Client, log, deps.Now)
-	case TypeEmail:
-		if t.SMTP == nil {
-			return nil, fmt.Errorf("target %q: email needs smtp settings", t.Name)
-		}
-		n, err = email.New(email.Config{SMTP: *t.SMTP, Timeout: t.Timeout.D(), Version: deps.Version, Templates: tmpl}, log, deps.Now)
-	case TypeStatuspage:
-		n, err = statuspage.New(statuspage.Config{
-			APIKey: t.APIKey, PageID: t.PageID, ComponentIDs: t.ComponentIDs, URL: t.URL.Value(), Timeout: t.Timeout.D(), Version: deps.Version, Templates: tmpl,
-		}, deps.Client, log, deps.Now)
-	case TypeTeams:
-		n, err = teams.New(teams.Config{URL: t.URL, Timeout: t.Timeout.D(), Version: deps.Version, Templates: tmpl}, deps.Client, log, deps.Now)
-	case TypeOpsgenie:
-		n, err = opsgenie.New(opsgenie.Config{
-			APIKey: t.APIKey, Region: t.Region, URL: t.URL.Value(), Responders: t.Responders, Timeout: t.Timeout.D(), Version: deps.Version, Templates: tmpl,
-		}, deps.Client, log, deps.Now)
-	default:
-		return nil, fmt.Errorf("target %q: unknown type %q (want one of %s)", t.Name, t.Type, strings.Join(Types, ", "))
-	}
+	n, err := d.New(s, notify.Params{Target: t, Client: client, Logger: log, Now: now, Version: deps.Version,
+		Templates: tmpl, Timeout: t.Timeout.D()})
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}
 	return n, nil
 }
 
+// client is the client an HTTP target sends with: its own from its
+// http_config, else shared.
+func (r *Registry) client(d notify.Descriptor, t config.Target, shared *http.Client) (*http.Client, error) {
+	switch {
+	case !d.HTTP && t.HTTPConfig != nil:
+		return nil, fmt.Errorf("http_config is only for targets that send over HTTP, not type %s", t.Type)
+	case !d.HTTP:
+		return nil, nil
+	case t.HTTPConfig != nil:
+		c, err := promconfig.NewClientFromConfig(*t.HTTPConfig, t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("http_config: %w", err)
+		}
+		return c, nil
+	case shared == nil:
+		return nil, errors.New("no http client")
+	}
+	return shared, nil
+}
+
+// TemplateSet compiles cfg's message templates with the default ones of
+// the registry's types.
+func (r *Registry) TemplateSet(cfg *config.Config) (*template.Set, error) {
+	var defaults []string
+	for _, typ := range r.names {
+		if src := r.byType[typ].Templates; src != "" {
+			defaults = append(defaults, src)
+		}
+	}
+	return template.FromConfig(cfg, defaults...)
+}
+
+// New is Default.New.
+func New(t config.Target, deps Deps) (notify.Notifier, error) { return Default.New(t, deps) }
+
 // Build compiles cfg's templates (the config's files, every target's
-// title, text and html) and builds the notifier of every target, the
-// implicit log target included, returning every error at once. It is
-// what serve does at start and on reload, so a config that passes
-// check-config starts. Building sends nothing.
-func Build(cfg *config.Config, deps Deps) (map[string]router.Notifier, error) {
-	set, err := template.FromConfig(cfg)
+// title, text and html) and builds the notifier of every target,
+// returning every error at once. It is what serve does at start and on
+// reload, so a config that passes check-config starts. Building sends
+// nothing.
+func (r *Registry) Build(cfg *config.Config, deps Deps) (map[string]notify.Notifier, error) {
+	set, err := r.TemplateSet(cfg)
 	if err != nil {
 		return nil, err
 	}
 	deps.Templates = set
-	out := map[string]router.Notifier{}
+	out := map[string]notify.Notifier{}
 	var errs []error
-	for _, t := range append(append([]config.Target(nil), cfg.Targets...), config.Target{Name: "log", Type: TypeLog}) {
-		if _, ok := out[t.Name]; ok {
-			continue // a configured target named log replaces the implicit one
-		}
-		n, err := New(t, deps)
+	for _, t := range cfg.Targets {
+		n, err := r.New(t, deps)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -141,4 +263,20 @@ func Build(cfg *config.Config, deps Deps) (map[string]router.Notifier, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Build is Default.Build.
+func Build(cfg *config.Config, deps Deps) (map[string]notify.Notifier, error) {
+	return Default.Build(cfg, deps)
+}
+
+// unjoin flattens an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok { //nolint:errorlint // flattening a join, not matching
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -9,13 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/pagerduty"
 	"github.com/alertgate/alertgate/router/notifier/slack"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 const (
@@ -29,12 +29,12 @@ func TestNewBuildsEachType(t *testing.T) {
 	tests := []struct {
 		name   string
 		target config.Target
-		want   router.Notifier
+		want   notify.Notifier
 	}{
 		{name: "log", target: config.Target{Name: "stdout", Type: "log"}, want: &lognotifier.Notifier{}},
-		{name: "webhook", target: config.Target{Name: "hook", Type: "webhook", URL: "https://example.com/hook"}, want: &webhook.Notifier{}},
-		{name: "slack", target: config.Target{Name: "chat", Type: "slack", URL: slackURL}, want: &slack.Notifier{}},
-		{name: "pagerduty", target: config.Target{Name: "pd", Type: "pagerduty", RoutingKey: routingKey}, want: &pagerduty.Notifier{}},
+		{name: "webhook", target: config.Target{Name: "hook", Type: "webhook", Settings: &webhook.Settings{URL: "https://example.com/hook"}}, want: &webhook.Notifier{}},
+		{name: "slack", target: config.Target{Name: "chat", Type: "slack", Settings: &slack.Settings{URL: slackURL}}, want: &slack.Notifier{}},
+		{name: "pagerduty", target: config.Target{Name: "pd", Type: "pagerduty", Settings: &pagerduty.Settings{RoutingKey: routingKey}}, want: &pagerduty.Notifier{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,8 +54,8 @@ func TestNewErrors(t *testing.T) {
 		want   string
 	}{
 		{name: "unknown type", target: config.Target{Name: "x", Type: "carrier-pigeon"}, deps: notifier.Deps{Client: client}, want: `target "x": unknown type "carrier-pigeon"`},
-		{name: "http target without client", target: config.Target{Name: "pd", Type: "pagerduty", RoutingKey: routingKey}, want: `target "pd": no http client`},
-		{name: "slack bad url", target: config.Target{Name: "chat", Type: "slack", URL: "hooks.slack.com/services/T0/B0/SLACKTOKEN0123"}, deps: notifier.Deps{Client: client}, want: `target "chat": slack: invalid url`},
+		{name: "http target without client", target: config.Target{Name: "pd", Type: "pagerduty", Settings: &pagerduty.Settings{RoutingKey: routingKey}}, want: `target "pd": no http client`},
+		{name: "slack bad url", target: config.Target{Name: "chat", Type: "slack", Settings: &slack.Settings{URL: "hooks.slack.com/services/T0/B0/SLACKTOKEN0123"}}, deps: notifier.Deps{Client: client}, want: `target "chat": slack: invalid url`},
 		{name: "pagerduty without key", target: config.Target{Name: "pd", Type: "pagerduty"}, deps: notifier.Deps{Client: client}, want: `target "pd": pagerduty: routing key missing`},
 	}
 	for _, tt := range tests {
@@ -73,12 +73,12 @@ func TestNewWiresConfig(t *testing.T) {
 	client, rec, _ := notifiertest.RecordPost("https://example.com/hook", httpmock.NewStringResponder(200, ""))
 	log, logs := notifiertest.ObservedLogger()
 	n, err := notifier.New(config.Target{
-		Name: "hook", Type: "webhook", URL: "https://example.com/hook", Secret: "SIGNSECRET0123",
-		Headers: map[string]string{"X-Api-Key": "APIKEY0123"}, Timeout: config.Duration(time.Second),
+		Name: "hook", Type: "webhook", Settings: &webhook.Settings{URL: "https://example.com/hook", Secret: "SIGNSECRET0123",
+			Headers: map[string]string{"X-Api-Key": "APIKEY0123"}}, Timeout: config.Duration(time.Second),
 	}, notifier.Deps{Client: client, Logger: log, Now: notifiertest.Clock, Version: "1.2.3"})
 	require.NoError(t, err)
 
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 
 	require.Equal(t, "alertgate/1.2.3", rec.Request.Header.Get("User-Agent"))
 	require.Equal(t, "APIKEY0123", rec.Request.Header.Get("X-Api-Key"))
@@ -88,10 +88,10 @@ func TestNewWiresConfig(t *testing.T) {
 
 	// What a notifier does log (here a message kind it skips) goes to the
 	// logger the target was built with.
-	pd, err := notifier.New(config.Target{Name: "pd", Type: "pagerduty", RoutingKey: routingKey},
+	pd, err := notifier.New(config.Target{Name: "pd", Type: "pagerduty", Settings: &pagerduty.Settings{RoutingKey: routingKey}},
 		notifier.Deps{Client: client, Logger: log, Now: notifiertest.Clock})
 	require.NoError(t, err)
-	require.NoError(t, pd.Notify(context.Background(), notifiertest.Message(router.KindInfo)))
+	require.NoError(t, pd.Notify(context.Background(), notifiertest.Message(notify.KindInfo)))
 	entries := logs.All()
 	require.Len(t, entries, 1)
 	require.Equal(t, "notifier", entries[0].LoggerName)
@@ -101,11 +101,12 @@ func TestNewWiresConfig(t *testing.T) {
 
 func TestBuild(t *testing.T) {
 	client, _ := notifiertest.MockClient()
-	t.Run("every target and the implicit log", func(t *testing.T) {
+	t.Run("every target, the built-in log included", func(t *testing.T) {
 		cfg := &config.Config{Targets: []config.Target{
-			{Name: "chat", Type: "slack", URL: slackURL, Title: "{{ .Incident.Key }}"},
-			{Name: "hook", Type: "webhook", URL: "https://example.com/hook"},
+			{Name: "chat", Type: "slack", Settings: &slack.Settings{URL: slackURL}, Title: "{{ .Incident.Key }}"},
+			{Name: "hook", Type: "webhook", Settings: &webhook.Settings{URL: "https://example.com/hook"}},
 		}}
+		cfg.ApplyDefaults()
 		ns, err := notifier.Build(cfg, notifier.Deps{Client: client})
 		require.NoError(t, err)
 		require.Len(t, ns, 3)
@@ -113,9 +114,9 @@ func TestBuild(t *testing.T) {
 	})
 	t.Run("every error at once", func(t *testing.T) {
 		cfg := &config.Config{Targets: []config.Target{
-			{Name: "chat", Type: "slack", URL: slackURL, Text: "{{ .Nope }}"},
+			{Name: "chat", Type: "slack", Settings: &slack.Settings{URL: slackURL}, Text: "{{ .Nope }}"},
 			{Name: "pd", Type: "pagerduty"},
-			{Name: "hook", Type: "webhook", URL: "https://example.com/hook", HTML: "<p>"},
+			{Name: "hook", Type: "webhook", Settings: &webhook.Settings{URL: "https://example.com/hook"}, HTML: "<p>"},
 		}}
 		_, err := notifier.Build(cfg, notifier.Deps{Client: client})
 		require.ErrorContains(t, err, `target "chat": rendering a page message: text:`)

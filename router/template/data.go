@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Data is what a template sees: the message's fields (.Kind, .Incident,
@@ -14,7 +14,7 @@ import (
 // the methods below. Times print in the configured time zone through
 // .Local; relative times count from .At, when the message was made.
 type Data struct {
-	*router.Message
+	*notify.Message
 	loc *time.Location
 }
 
@@ -69,8 +69,8 @@ func (Data) Short(d time.Duration) string { return Short(d) }
 func (d Data) Acknowledged() bool { return d.Incident.Status == alert.IncidentAcknowledged }
 
 // Firing returns the alerts that still fire.
-func (d Data) Firing() []router.AlertSummary {
-	var out []router.AlertSummary
+func (d Data) Firing() []notify.AlertSummary {
+	var out []notify.AlertSummary
 	for _, a := range d.Alerts {
 		if a.Status == alert.StatusFiring {
 			out = append(out, a)
@@ -90,14 +90,14 @@ func (d Data) Lasted() string {
 }
 
 // ResponseSLA is "met", "missed", "not set" or "not needed": acknowledged
-// by AckDue (see router.ResponseVerdict).
+// by AckDue (see notify.ResponseVerdict).
 func (d Data) ResponseSLA() string {
-	return router.ResponseVerdict(&d.Incident)
+	return notify.ResponseVerdict(&d.Incident)
 }
 
 // ResolutionSLA is "met", "missed" or "not set": resolved by ResolveDue.
 func (d Data) ResolutionSLA() string {
-	return router.SLAVerdict(d.Incident.ResolvedAt, d.Incident.ResolveDue)
+	return notify.SLAVerdict(d.Incident.ResolvedAt, d.Incident.ResolveDue)
 }
 
 // FirstSteps returns the attached runbook's first n steps (all when n ≤ 0).

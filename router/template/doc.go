@@ -6,6 +6,6 @@
 // a template string of its own. The function names are Alertmanager's
 // where they apply (toUpper, join, reReplaceAll, humanizeDuration …).
 //
-// Templates see a Data: the router.Message plus helpers that format times
+// Templates see a Data: the notify.Message plus helpers that format times
 // in the configured time zone (escalation.digests.time_zone).
 package template

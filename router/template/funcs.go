@@ -10,11 +10,12 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/common/helpers/templates"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
+
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Funcs are the functions every template may call. Most are Alertmanager's
@@ -128,14 +129,5 @@ func dict(kv ...any) (map[string]any, error) {
 	return out, nil
 }
 
-// truncate cuts s to at most n runes, ending in "…" when cut.
-func truncate(n int, s string) string {
-	if n <= 0 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
+// truncate is notify.Truncate with the text last, for pipelines.
+func truncate(n int, s string) string { return notify.Truncate(s, n) }

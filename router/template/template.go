@@ -16,15 +16,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 //go:embed default.tmpl
 var defaultTmpl string
 
-// Types are the target types with default templates, each defining
-// "<type>.default.title" and "<type>.default.text" ("email.default.html"
-// too).
+// Types are the target types with default templates in default.tmpl,
+// each defining "<type>.default.title" and "<type>.default.text"
+// ("email.default.html" too). A type may bring its own instead
+// (notify.Descriptor.Templates).
 var Types = []string{"log", "webhook", "slack", "teams", "email", "pagerduty", "opsgenie", "statuspage"}
 
 // Set is a compiled template set: default.tmpl, then the config's files.
@@ -35,10 +36,12 @@ type Set struct {
 	loc  *time.Location
 }
 
-// New parses default.tmpl and then every file matching globs (in order,
-// so a file may redefine a default); times print in timeZone (an IANA
-// name; "" is UTC). A glob that matches no file is an error.
-func New(globs []string, timeZone string) (*Set, error) {
+// New parses default.tmpl, then typeDefaults (the default templates of
+// target types that bring their own, notify.Descriptor.Templates), then
+// every file matching globs (in order, so a file may redefine a default);
+// times print in timeZone (an IANA name; "" is UTC). A glob that matches
+// no file is an error.
+func New(globs []string, timeZone string, typeDefaults ...string) (*Set, error) {
 	loc := time.UTC
 	if timeZone != "" {
 		var err error
@@ -55,6 +58,9 @@ func New(globs []string, timeZone string) (*Set, error) {
 		return nil, err
 	}
 	var errs []error
+	for i, src := range typeDefaults {
+		errs = append(errs, s.parse(fmt.Sprintf("type-defaults-%d", i), src))
+	}
 	for _, g := range globs {
 		files, err := filepath.Glob(g)
 		if err != nil {
@@ -91,8 +97,8 @@ func (s *Set) parse(name, src string) error {
 
 // FromConfig is New with the config's templates and time zone
 // (escalation.digests.time_zone, the one time zone of the config).
-func FromConfig(cfg *config.Config) (*Set, error) {
-	return New(cfg.Templates, cfg.Escalation.Digests.TimeZone)
+func FromConfig(cfg *config.Config, typeDefaults ...string) (*Set, error) {
+	return New(cfg.Templates, cfg.Escalation.Digests.TimeZone, typeDefaults...)
 }
 
 var defaultSet = sync.OnceValue(func() *Set {
@@ -129,11 +135,7 @@ type Target struct {
 // tc gives none) and renders them once for sample messages of every kind,
 // so that a template that would fail at send time fails here.
 func (s *Set) Target(tc config.Target) (*Target, error) {
-	known := false
-	for _, typ := range Types {
-		known = known || typ == tc.Type
-	}
-	if !known {
+	if tc.Type == "" || s.text.Lookup(tc.Type+".default.title") == nil || s.text.Lookup(tc.Type+".default.text") == nil {
 		return nil, fmt.Errorf("templates: no default templates for type %q", tc.Type)
 	}
 	if tc.HTML != "" && tc.Type != "email" {
@@ -193,16 +195,10 @@ func (s *Set) compileHTML(name, src string) (*htmltemplate.Template, error) {
 	return c.New(name).Parse(src)
 }
 
-// Rendered is a message's human text for one target.
-type Rendered struct {
-	// Title is one line (line breaks become spaces).
-	Title string
-	Text  string
-	// HTML is the e-mail HTML part ("" for other types).
-	HTML string
-}
+// Rendered is a message's human text for one target (notify.Rendered).
+type Rendered = notify.Rendered
 
-func (t *Target) render(m *router.Message) (Rendered, error) {
+func (t *Target) render(m *notify.Message) (Rendered, error) {
 	d := Data{Message: m, loc: t.loc}
 	var r Rendered
 	var b bytes.Buffer
@@ -228,7 +224,7 @@ func (t *Target) render(m *router.Message) (Rendered, error) {
 // Render renders m's title, text and html. When an override fails at send
 // time it falls back to the type's defaults, so the message still goes
 // out, and returns the override's error with the defaults' result.
-func (t *Target) Render(m *router.Message) (Rendered, error) {
+func (t *Target) Render(m *notify.Message) (Rendered, error) {
 	r, err := t.render(m)
 	if err == nil || t.fallback == nil {
 		return r, err
@@ -241,7 +237,7 @@ func (t *Target) Render(m *router.Message) (Rendered, error) {
 // and text, and the rendered parts. On an error (logged by the caller) the
 // copy holds whatever rendered; where nothing did, m's own Summary and Text
 // stay.
-func (t *Target) Apply(m *router.Message) (*router.Message, Rendered, error) {
+func (t *Target) Apply(m *notify.Message) (*notify.Message, Rendered, error) {
 	r, err := t.Render(m)
 	c := *m
 	if r.Title != "" {
@@ -256,8 +252,8 @@ func (t *Target) Apply(m *router.Message) (*router.Message, Rendered, error) {
 // ApplyLogged is Apply for notifiers: a template error is logged as a
 // warning and the message goes out with what rendered. A nil t renders
 // nothing: m goes out with its own Summary and Text (notifiers built
-// directly, without notifier.New, as in their unit tests).
-func (t *Target) ApplyLogged(m *router.Message, log *zap.Logger) (*router.Message, Rendered) {
+// directly, without the registry, as in their unit tests).
+func (t *Target) ApplyLogged(m *notify.Message, log *zap.Logger) (*notify.Message, Rendered) {
 	if t == nil {
 		return m, Rendered{Title: m.Summary, Text: m.Text}
 	}

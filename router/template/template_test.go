@@ -11,12 +11,12 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 var now = time.Date(2026, 11, 27, 10, 40, 0, 0, time.UTC)
 
-func sample(t *testing.T, step string) *router.Message {
+func sample(t *testing.T, step string) *notify.Message {
 	t.Helper()
 	for _, m := range Samples(now) {
 		if m.Step == step {
@@ -175,7 +175,7 @@ func TestRenderFallsBackToTheDefaults(t *testing.T) {
 
 func TestApplyLoggedWithoutTemplatesKeepsTheMessage(t *testing.T) {
 	var tg *Target
-	m := &router.Message{Summary: "s", Text: "t", Incident: alert.Incident{Key: "INC-1"}}
+	m := &notify.Message{Summary: "s", Text: "t", Incident: alert.Incident{Key: "INC-1"}}
 	got, r := tg.ApplyLogged(m, nil)
 	require.Same(t, m, got)
 	require.Equal(t, Rendered{Title: "s", Text: "t"}, r)
@@ -230,7 +230,7 @@ func TestResolutionSummaryOfAnIncidentNobodyAcknowledged(t *testing.T) {
 func TestLinkOnlyRunbookNamedOnce(t *testing.T) {
 	m := *sample(t, "oncall#0")
 	u := "https://wiki.example.com/runbooks/deploytest"
-	m.Runbook = &router.Runbook{Name: u, Title: u, URL: u}
+	m.Runbook = &notify.Runbook{Name: u, Title: u, URL: u}
 	r, err := DefaultTarget("webhook").Render(&m)
 	require.NoError(t, err)
 	require.Contains(t, r.Text, "\nRunbook: "+u+"\n")

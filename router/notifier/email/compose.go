@@ -14,9 +14,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -64,7 +63,7 @@ func hash(s string) string {
 // m.Summary; Q-encoded when not ASCII), MIME-Version, Content-Type, Auto-Submitted: auto-generated
 // (RFC 3834: no vacation replies), X-Alertgate-Incident and
 // X-Alertgate-Kind.
-func Compose(m *router.Message, parts template.Rendered, from string, to []string, now time.Time) ([]byte, error) {
+func Compose(m *notify.Message, parts template.Rendered, from string, to []string, now time.Time) ([]byte, error) {
 	fromAddr, err := mail.ParseAddress(from)
 	if err != nil {
 		return nil, fmt.Errorf("email from %q: %w", from, err)
@@ -110,7 +109,7 @@ func Compose(m *router.Message, parts template.Rendered, from string, to []strin
 	if strings.TrimSpace(subj) == "" {
 		subj = subject(m)
 	}
-	header("Subject", encodeHeader(truncate(subj, maxSubject)))
+	header("Subject", encodeHeader(notify.Truncate(subj, maxSubject)))
 	header("MIME-Version", "1.0")
 	header("Auto-Submitted", "auto-generated")
 	if m.Incident.Key != "" {
@@ -170,7 +169,7 @@ func writePart(mw *multipart.Writer, contentType, body string) error {
 	return nil
 }
 
-func subject(m *router.Message) string {
+func subject(m *notify.Message) string {
 	if s := strings.TrimSpace(m.Summary); s != "" {
 		return s
 	}
@@ -188,12 +187,4 @@ func encodeHeader(s string) string {
 		return r
 	}, s)
 	return mime.QEncoding.Encode("utf-8", s)
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

@@ -15,16 +15,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/email"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
 var testNow = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
-func page() *router.Message {
-	return &router.Message{
-		Kind:           router.KindPage,
+func page() *notify.Message {
+	return &notify.Message{
+		Kind:           notify.KindPage,
 		IdempotencyKey: "INC-7/oncall#0/mail",
 		DedupKey:       "alertgate-INC-7",
 		Incident: alert.Incident{
@@ -35,7 +35,7 @@ func page() *router.Message {
 		Step:    "oncall#0",
 		Summary: "[P0] INC-7 checkout: error rate",
 		Text:    "Error rate above 5% for 5m.",
-		Runbook: &router.Runbook{Name: "checkout", Title: "Checkout errors", URL: "https://runbooks.example/checkout",
+		Runbook: &notify.Runbook{Name: "checkout", Title: "Checkout errors", URL: "https://runbooks.example/checkout",
 			Steps: []string{"Check the deploy", "Roll back"}},
 		AckURL:      "https://alertgate.example/ack/abc",
 		IncidentURL: "https://alertgate.example/incidents/INC-7",
@@ -74,7 +74,7 @@ func parse(t *testing.T, raw []byte) parsed {
 	return p
 }
 
-func compose(t *testing.T, m *router.Message) parsed {
+func compose(t *testing.T, m *notify.Message) parsed {
 	t.Helper()
 	parts, err := template.DefaultTarget("email").Render(m)
 	require.NoError(t, err)
@@ -122,7 +122,7 @@ func TestComposeBodies(t *testing.T) {
 
 func TestComposeFollowUpHasNoAckLink(t *testing.T) {
 	m := page()
-	m.Kind, m.IdempotencyKey = router.KindResolve, "INC-7/resolve/mail"
+	m.Kind, m.IdempotencyKey = notify.KindResolve, "INC-7/resolve/mail"
 	m.Summary = "Resolved: [P0] INC-7 checkout: error rate"
 	m.Incident.Status = alert.IncidentResolved
 	p := compose(t, m)
@@ -139,7 +139,7 @@ func TestComposeIDs(t *testing.T) {
 	require.Equal(t, first, again, "a retry composes the same bytes")
 
 	other := page()
-	other.Kind, other.IdempotencyKey = router.KindAcknowledge, "INC-7/ack/mail"
+	other.Kind, other.IdempotencyKey = notify.KindAcknowledge, "INC-7/ack/mail"
 	a, b := parse(t, first), compose(t, other)
 	require.NotEqual(t, a.header.Get("Message-ID"), b.header.Get("Message-ID"))
 	require.Equal(t, a.header.Get("References"), b.header.Get("References"), "one incident, one thread")

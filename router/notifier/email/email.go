@@ -17,9 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
-	"github.com/alertgate/alertgate/router/template"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // DefaultTimeout bounds one attempt (dial to QUIT) when Config.Timeout is
@@ -32,19 +30,19 @@ const implicitTLSPort = 465
 
 // Config configures an email target.
 type Config struct {
-	SMTP config.SMTP
+	SMTP SMTP
 	// Timeout bounds one attempt; zero means DefaultTimeout.
 	Timeout time.Duration
 	// Version is alertgate's version, sent as X-Mailer.
 	Version string
-	// Templates renders the subject (title), the text and the html parts (notifier.New always sets
+	// Templates renders the subject (title), the text and the html parts (the registry always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 }
 
 // Notifier sends every message as one mail to the configured recipients.
 type Notifier struct {
-	smtp    config.SMTP
+	smtp    SMTP
 	envFrom string   // MAIL FROM address
 	envTo   []string // RCPT TO addresses
 	timeout time.Duration
@@ -53,10 +51,10 @@ type Notifier struct {
 	tls     *tls.Config
 	log     *zap.Logger
 	now     func() time.Time
-	tmpl    *template.Target
+	tmpl    notify.Templates
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns an email Notifier. A nil log discards and a nil now means
 // time.Now. From and every To must be RFC 5322 addresses.
@@ -117,13 +115,13 @@ func New(cfg Config, log *zap.Logger, now func() time.Time) (*Notifier, error) {
 
 // Notify mails m (see Compose) to every recipient in one transaction.
 // Every kind is sent.
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
-	m, parts := n.tmpl.ApplyLogged(m, n.log)
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
+	m, parts := notify.Render(n.tmpl, m, n.log)
 	msg, err := Compose(m, parts, n.smtp.From, n.smtp.To, n.now())
 	if err != nil {
-		return &router.DeliveryError{Reason: router.ReasonClient, Err: err}
+		return &notify.DeliveryError{Reason: notify.ReasonClient, Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	ctx, cancel := notify.AttemptContext(ctx, n.timeout)
 	defer cancel()
 	return n.send(ctx, append([]byte(n.mailer), msg...))
 }
@@ -165,7 +163,7 @@ func (n *Notifier) send(ctx context.Context, msg []byte) error {
 				return n.fail(ctx, "starttls", err)
 			}
 		} else if !n.smtp.Insecure {
-			return &router.DeliveryError{Reason: router.ReasonConfig,
+			return &notify.DeliveryError{Reason: notify.ReasonConfig,
 				Err: fmt.Errorf("smtp %s: server offers no STARTTLS (set insecure to allow plain text)", addr)}
 		}
 	}
@@ -210,7 +208,7 @@ var authCodes = map[int]bool{530: true, 534: true, 535: true}
 // TLS stages (PLAIN over plain text, an untrusted certificate) are
 // permanent config errors. The password never appears in the text.
 func (n *Notifier) fail(ctx context.Context, stage string, err error) error {
-	de := &router.DeliveryError{Temporary: true, Reason: router.ReasonNetwork}
+	de := &notify.DeliveryError{Temporary: true, Reason: notify.ReasonNetwork}
 	var tpe *textproto.Error
 	var ne net.Error
 	var cve *tls.CertificateVerificationError
@@ -219,19 +217,19 @@ func (n *Notifier) fail(ctx context.Context, stage string, err error) error {
 		de.StatusCode = tpe.Code
 		switch {
 		case tpe.Code >= 400 && tpe.Code < 500:
-			de.Reason = router.ReasonServer
+			de.Reason = notify.ReasonServer
 		case authCodes[tpe.Code]:
-			de.Temporary, de.Reason = false, router.ReasonAuth
+			de.Temporary, de.Reason = false, notify.ReasonAuth
 		default:
-			de.Temporary, de.Reason = false, router.ReasonClient
+			de.Temporary, de.Reason = false, notify.ReasonClient
 		}
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded ||
 		(errors.As(err, &ne) && ne.Timeout()):
-		de.Reason = router.ReasonTimeout
+		de.Reason = notify.ReasonTimeout
 	case errors.As(err, &cve):
-		de.Temporary, de.Reason = false, router.ReasonConfig
+		de.Temporary, de.Reason = false, notify.ReasonConfig
 	case stage == "auth" && !errors.As(err, &ne):
-		de.Temporary, de.Reason = false, router.ReasonConfig
+		de.Temporary, de.Reason = false, notify.ReasonConfig
 	}
 	de.Err = n.redact(fmt.Errorf("smtp %s: %w", stage, err))
 	return de

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/email"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -122,7 +122,7 @@ func (f *fakeSMTP) serve(conn net.Conn) {
 func newNotifier(t *testing.T, f *fakeSMTP, insecure bool) *email.Notifier {
 	t.Helper()
 	n, err := email.New(email.Config{
-		SMTP: config.SMTP{
+		SMTP: email.SMTP{
 			Host: "127.0.0.1", Port: f.port,
 			Username: "alertgate", Password: config.Secret(testPassword),
 			From: "Alertgate <alerts@example.com>", To: []string{"oncall@example.com", "Lead <lead@example.com>"},
@@ -165,20 +165,20 @@ func TestNotifyErrors(t *testing.T) {
 		status    int
 	}{
 		{name: "451 on MAIL is temporary", insecure: true, replies: map[string]string{"MAIL": "451 4.3.0 try again later"},
-			temporary: true, reason: router.ReasonServer, status: 451},
+			temporary: true, reason: notify.ReasonServer, status: 451},
 		{name: "550 on RCPT is permanent", insecure: true, replies: map[string]string{"RCPT": "550 5.1.1 no such user"},
-			reason: router.ReasonClient, status: 550},
+			reason: notify.ReasonClient, status: 550},
 		{name: "552 after DATA is permanent", insecure: true, replies: map[string]string{"DATA": "552 5.3.4 too big"},
-			reason: router.ReasonClient, status: 552},
+			reason: notify.ReasonClient, status: 552},
 		{name: "535 on AUTH is auth", insecure: true, replies: map[string]string{"AUTH": "535 5.7.8 bad credentials " + testPassword},
-			reason: router.ReasonAuth, status: 535},
-		{name: "no STARTTLS is config", reason: router.ReasonConfig},
+			reason: notify.ReasonAuth, status: 535},
+		{name: "no STARTTLS is config", reason: notify.ReasonConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeSMTP(t, tt.starttls, tt.replies)
 			err := newNotifier(t, f, tt.insecure).Notify(context.Background(), page())
-			var de *router.DeliveryError
+			var de *notify.DeliveryError
 			require.ErrorAs(t, err, &de)
 			require.Equal(t, tt.temporary, de.Temporary)
 			require.Equal(t, tt.reason, de.Reason)
@@ -195,14 +195,14 @@ func TestNotifyNetworkErrors(t *testing.T) {
 		require.NoError(t, err)
 		port := ln.Addr().(*net.TCPAddr).Port
 		require.NoError(t, ln.Close())
-		n, err := email.New(email.Config{SMTP: config.SMTP{Host: "127.0.0.1", Port: port,
+		n, err := email.New(email.Config{SMTP: email.SMTP{Host: "127.0.0.1", Port: port,
 			From: "a@example.com", To: []string{"b@example.com"}, Insecure: true}}, nil, nil)
 		require.NoError(t, err)
 		err = n.Notify(context.Background(), page())
-		var de *router.DeliveryError
+		var de *notify.DeliveryError
 		require.ErrorAs(t, err, &de)
 		require.True(t, de.Temporary)
-		require.Equal(t, router.ReasonNetwork, de.Reason)
+		require.Equal(t, notify.ReasonNetwork, de.Reason)
 	})
 	t.Run("silent server times out", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -215,29 +215,29 @@ func TestNotifyNetworkErrors(t *testing.T) {
 				_, _ = c.Read(make([]byte, 1)) // never greets; returns when the client gives up
 			}
 		}()
-		n, err := email.New(email.Config{SMTP: config.SMTP{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port,
+		n, err := email.New(email.Config{SMTP: email.SMTP{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port,
 			From: "a@example.com", To: []string{"b@example.com"}, Insecure: true}, Timeout: 50 * time.Millisecond}, nil, nil)
 		require.NoError(t, err)
 		err = n.Notify(context.Background(), page())
-		var de *router.DeliveryError
+		var de *notify.DeliveryError
 		require.ErrorAs(t, err, &de)
 		require.True(t, de.Temporary)
-		require.Equal(t, router.ReasonTimeout, de.Reason)
+		require.Equal(t, notify.ReasonTimeout, de.Reason)
 		require.True(t, errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout"), err.Error())
 	})
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	good := config.SMTP{Host: "smtp.example.com", Port: 587, From: "a@example.com", To: []string{"b@example.com"}}
+	good := email.SMTP{Host: "smtp.example.com", Port: 587, From: "a@example.com", To: []string{"b@example.com"}}
 	tests := []struct {
 		name string
-		edit func(*config.SMTP)
+		edit func(*email.SMTP)
 	}{
-		{name: "no host", edit: func(s *config.SMTP) { s.Host = "" }},
-		{name: "bad port", edit: func(s *config.SMTP) { s.Port = 0 }},
-		{name: "bad from", edit: func(s *config.SMTP) { s.From = "nope" }},
-		{name: "no to", edit: func(s *config.SMTP) { s.To = nil }},
-		{name: "bad to", edit: func(s *config.SMTP) { s.To = []string{"x"} }},
+		{name: "no host", edit: func(s *email.SMTP) { s.Host = "" }},
+		{name: "bad port", edit: func(s *email.SMTP) { s.Port = 0 }},
+		{name: "bad from", edit: func(s *email.SMTP) { s.From = "nope" }},
+		{name: "no to", edit: func(s *email.SMTP) { s.To = nil }},
+		{name: "bad to", edit: func(s *email.SMTP) { s.To = []string{"x"} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

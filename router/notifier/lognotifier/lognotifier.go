@@ -5,22 +5,21 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/alertgate/alertgate/router"
-	"github.com/alertgate/alertgate/router/template"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Notifier logs each message as one Info line.
 type Notifier struct {
 	log  *zap.Logger
-	tmpl *template.Target
+	tmpl notify.Templates
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a Notifier that writes to log; a nil log discards. tmpl
-// renders the summary (notifier.New always sets it); nil logs the
+// renders the summary (the registry always sets it); nil logs the
 // message's own Summary.
-func New(log *zap.Logger, tmpl *template.Target) (*Notifier, error) {
+func New(log *zap.Logger, tmpl notify.Templates) (*Notifier, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -35,14 +34,14 @@ func New(log *zap.Logger, tmpl *template.Target) (*Notifier, error) {
 // The acknowledge link is a credential (anyone holding it acknowledges),
 // so it is never written: ack_link says "issued" when the message had
 // one, and the templates render the summary without it.
-func (n *Notifier) Notify(_ context.Context, m *router.Message) error {
+func (n *Notifier) Notify(_ context.Context, m *notify.Message) error {
 	issued := m.AckURL != ""
 	if issued {
 		c := *m
 		c.AckURL = ""
 		m = &c
 	}
-	m, _ = n.tmpl.ApplyLogged(m, n.log)
+	m, _ = notify.Render(n.tmpl, m, n.log)
 	fields := []zap.Field{
 		zap.String("incident", m.Incident.Key),
 		zap.String("severity", m.Incident.Severity.String()),

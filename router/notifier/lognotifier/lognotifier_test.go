@@ -8,22 +8,22 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
 func TestNotifyLogsOneLine(t *testing.T) {
 	tests := []struct {
 		name string
-		kind router.MessageKind
-		edit func(*router.Message)
+		kind notify.MessageKind
+		edit func(*notify.Message)
 		want map[string]any
 	}{
 		{
 			name: "page",
-			kind: router.KindPage,
+			kind: notify.KindPage,
 			want: map[string]any{
 				"incident": "INC-7", "severity": "P0", "status": "triggered",
 				"title": "checkout: error rate 12% > 5%", "kind": "page", "step": "oncall#0", "role": "oncall",
@@ -34,8 +34,8 @@ func TestNotifyLogsOneLine(t *testing.T) {
 		},
 		{
 			name: "channel info without links",
-			kind: router.KindInfo,
-			edit: func(m *router.Message) {
+			kind: notify.KindInfo,
+			edit: func(m *notify.Message) {
 				m.Role, m.Channel, m.Step, m.AckURL, m.IncidentURL = "", "#incidents", "open:#incidents", "", ""
 			},
 			want: map[string]any{
@@ -75,7 +75,7 @@ func TestNotifyNeverLogsTheAckLink(t *testing.T) {
 	log, logs := notifiertest.ObservedLogger()
 	n, err := lognotifier.New(log, tmpl)
 	require.NoError(t, err)
-	m := notifiertest.Message(router.KindPage)
+	m := notifiertest.Message(notify.KindPage)
 	m.AckURL = "https://alertgate.example.com/ack/" + token
 
 	require.NoError(t, n.Notify(context.Background(), m))
@@ -90,5 +90,5 @@ func TestNotifyNeverLogsTheAckLink(t *testing.T) {
 func TestNilLoggerDiscards(t *testing.T) {
 	n, err := lognotifier.New(nil, nil)
 	require.NoError(t, err)
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 }

@@ -20,7 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Now is the fixed clock of the notifier tests.
@@ -31,9 +31,9 @@ func Clock() time.Time { return Now }
 
 // Message returns a P0 message of kind k for incident INC-7 with every
 // field set.
-func Message(k router.MessageKind) *router.Message {
+func Message(k notify.MessageKind) *notify.Message {
 	opened := Now.Add(-10 * time.Minute)
-	return &router.Message{
+	return &notify.Message{
 		Kind:           k,
 		IdempotencyKey: "INC-7/oncall#0/target",
 		DedupKey:       "alertgate/INC-7",
@@ -50,12 +50,12 @@ func Message(k router.MessageKind) *router.Message {
 		Text:        "Error rate on checkout is 12% (threshold 5%) for 5m <see dashboard> & logs.",
 		AckURL:      "https://alertgate.example.com/api/v1/incidents/INC-7/ack?exp=1772366400&sig=ab12",
 		IncidentURL: "https://alertgate.example.com/api/v1/incidents/INC-7",
-		Runbook: &router.Runbook{
+		Runbook: &notify.Runbook{
 			Name: "high-error-rate", Title: "High error rate", URL: "https://runbooks.example.com/high-error-rate",
 			Steps: []string{"Check recent deploys", "Roll back if needed"},
 		},
 		Labels: map[string]string{"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"},
-		Alerts: []router.AlertSummary{{
+		Alerts: []notify.AlertSummary{{
 			Fingerprint: "13d86469efcf3ccc", Status: alert.StatusFiring, Title: "HighErrorRate",
 			Labels: map[string]string{"alertname": "HighErrorRate"}, StartsAt: opened,
 			GeneratorURL: "http://prometheus:9090/graph?g0.expr=x",
@@ -137,17 +137,17 @@ func HTTPStatusCases(okStatus int, okBody string) []StatusCase {
 	}
 	return []StatusCase{
 		{Name: "success", Responder: str(okStatus, okBody), OK: true},
-		{Name: "400 bad request", Responder: str(400, `{"status":"invalid event","message":"Event object is invalid","errors":["Length of 'routing_key' is incorrect"]}`), Reason: router.ReasonClient, Status: 400},
-		{Name: "401 unauthorized", Responder: str(401, ""), Reason: router.ReasonAuth, Status: 401},
-		{Name: "403 forbidden", Responder: str(403, "<html>forbidden</html>"), Reason: router.ReasonAuth, Status: 403},
-		{Name: "404 not found", Responder: str(404, "not found"), Reason: router.ReasonClient, Status: 404},
-		{Name: "410 gone", Responder: str(410, "gone"), Reason: router.ReasonClient, Status: 410},
-		{Name: "429 retry-after seconds", Responder: ra(429, "42"), Temporary: true, Reason: router.ReasonRateLimited, Status: 429, Wait: 42 * time.Second},
-		{Name: "429 retry-after http-date", Responder: ra(429, Now.Add(3*time.Minute).Format(http.TimeFormat)), Temporary: true, Reason: router.ReasonRateLimited, Status: 429, Wait: 3 * time.Minute},
-		{Name: "500 server error", Responder: str(500, `{"status":"Unrecognized object","message":"Event object format is unrecognized","errors":["JSON parse error"]}`), Temporary: true, Reason: router.ReasonServer, Status: 500},
-		{Name: "503 unavailable", Responder: str(503, "unavailable"), Temporary: true, Reason: router.ReasonServer, Status: 503},
-		{Name: "network error", Responder: httpmock.ConnectionFailure, Temporary: true, Reason: router.ReasonNetwork},
-		{Name: "timeout", Responder: BlockUntilDone, Temporary: true, Reason: router.ReasonTimeout, Timeout: time.Millisecond},
+		{Name: "400 bad request", Responder: str(400, `{"status":"invalid event","message":"Event object is invalid","errors":["Length of 'routing_key' is incorrect"]}`), Reason: notify.ReasonClient, Status: 400},
+		{Name: "401 unauthorized", Responder: str(401, ""), Reason: notify.ReasonAuth, Status: 401},
+		{Name: "403 forbidden", Responder: str(403, "<html>forbidden</html>"), Reason: notify.ReasonAuth, Status: 403},
+		{Name: "404 not found", Responder: str(404, "not found"), Reason: notify.ReasonClient, Status: 404},
+		{Name: "410 gone", Responder: str(410, "gone"), Reason: notify.ReasonClient, Status: 410},
+		{Name: "429 retry-after seconds", Responder: ra(429, "42"), Temporary: true, Reason: notify.ReasonRateLimited, Status: 429, Wait: 42 * time.Second},
+		{Name: "429 retry-after http-date", Responder: ra(429, Now.Add(3*time.Minute).Format(http.TimeFormat)), Temporary: true, Reason: notify.ReasonRateLimited, Status: 429, Wait: 3 * time.Minute},
+		{Name: "500 server error", Responder: str(500, `{"status":"Unrecognized object","message":"Event object format is unrecognized","errors":["JSON parse error"]}`), Temporary: true, Reason: notify.ReasonServer, Status: 500},
+		{Name: "503 unavailable", Responder: str(503, "unavailable"), Temporary: true, Reason: notify.ReasonServer, Status: 503},
+		{Name: "network error", Responder: httpmock.ConnectionFailure, Temporary: true, Reason: notify.ReasonNetwork},
+		{Name: "timeout", Responder: BlockUntilDone, Temporary: true, Reason: notify.ReasonTimeout, Timeout: time.Millisecond},
 	}
 }
 
@@ -166,7 +166,7 @@ func RequireStatus(t *testing.T, c StatusCase, err error) {
 		return
 	}
 	require.Error(t, err)
-	de := router.AsDeliveryError(err)
+	de := notify.AsDeliveryError(err)
 	require.Equal(t, c.Temporary, de.Temporary, "temporary: %v", err)
 	require.Equal(t, c.Reason, de.Reason, "reason: %v", err)
 	require.Equal(t, c.Status, de.StatusCode)

@@ -4,11 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Field limits of the Alert API.
@@ -55,7 +53,7 @@ type actionRequest struct {
 
 // Alias returns the Opsgenie alias of m: its dedup key, or the key's
 // SHA-256 hex when it is longer than MaxAlias bytes.
-func Alias(m *router.Message) string {
+func Alias(m *notify.Message) string {
 	if len(m.DedupKey) <= MaxAlias {
 		return m.DedupKey
 	}
@@ -73,7 +71,7 @@ func Priority(s alert.Severity) string {
 }
 
 // responders converts and checks the configured responders.
-func responders(rs []config.Responder) ([]responder, error) {
+func responders(rs []Responder) ([]responder, error) {
 	out := make([]responder, 0, len(rs))
 	for i, r := range rs {
 		switch r.Type {
@@ -84,26 +82,26 @@ func responders(rs []config.Responder) ([]responder, error) {
 		if r.ID == "" && r.Name == "" && r.Username == "" {
 			return nil, fmt.Errorf("responder %d: needs id, name or username", i)
 		}
-		out = append(out, responder{Type: r.Type, ID: r.ID, Name: r.Name, Username: r.Username})
+		out = append(out, responder(r))
 	}
 	return out, nil
 }
 
 // create builds the alert a page opens.
-func (n *Notifier) create(m *router.Message, alias string) *createRequest {
+func (n *Notifier) create(m *notify.Message, alias string) *createRequest {
 	inc := &m.Incident
 	msg := m.Summary
 	if msg == "" {
 		msg = fmt.Sprintf("[%s] %s %s", inc.Severity, inc.Key, inc.Title)
 	}
 	return &createRequest{
-		Message:     truncate(msg, MaxMessage),
+		Message:     notify.Truncate(msg, MaxMessage),
 		Alias:       alias,
-		Description: truncate(m.Text, MaxDescription),
+		Description: notify.Truncate(m.Text, MaxDescription),
 		Responders:  n.responders,
 		Tags:        tags(inc),
 		Details:     details(m),
-		Entity:      truncate(inc.Service, MaxEntity),
+		Entity:      notify.Truncate(inc.Service, MaxEntity),
 		Source:      Source,
 		Priority:    Priority(inc.Severity),
 		Note:        fmt.Sprintf("paged %s (%s)", m.Role, m.Step),
@@ -126,7 +124,7 @@ func tags(inc *alert.Incident) []string {
 
 // details returns the flat key/value details of an alert, empty values
 // left out.
-func details(m *router.Message) map[string]string {
+func details(m *notify.Message) map[string]string {
 	inc := &m.Incident
 	d := map[string]string{
 		"incident":        inc.Key,
@@ -152,9 +150,9 @@ func details(m *router.Message) map[string]string {
 }
 
 // action builds the body of an acknowledge or close call.
-func action(m *router.Message) *actionRequest {
+func action(m *notify.Message) *actionRequest {
 	verb, by := "acknowledged", m.Incident.AcknowledgedBy
-	if m.Kind == router.KindResolve {
+	if m.Kind == notify.KindResolve {
 		verb, by = "resolved", m.Incident.ResolvedBy
 	}
 	note := verb + " in alertgate"
@@ -162,13 +160,4 @@ func action(m *router.Message) *actionRequest {
 		note = verb + " by " + by
 	}
 	return &actionRequest{User: Source, Source: Source, Note: note}
-}
-
-// truncate cuts s to at most limit runes, ending a cut string with "…".
-func truncate(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:limit-1]) + "…"
 }

@@ -14,8 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
-	"github.com/alertgate/alertgate/router/template"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Base URLs of the Opsgenie regions.
@@ -25,13 +24,13 @@ const (
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = router.DefaultHTTPTimeout
+const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures an Opsgenie target.
 type Config struct {
-	// Templates renders the title (message) and text (description) (notifier.New always sets
+	// Templates renders the title (message) and text (description) (the registry always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// APIKey is the key of an API integration (Authorization: GenieKey …).
 	APIKey config.Secret
 	// Region is "us" (the default) or "eu".
@@ -39,7 +38,7 @@ type Config struct {
 	// URL overrides the region's base URL (a proxy, tests).
 	URL string
 	// Responders are added to every alert created.
-	Responders []config.Responder
+	Responders []Responder
 	// Timeout bounds one attempt; zero means DefaultTimeout.
 	Timeout time.Duration
 	// Version is alertgate's version, sent in the User-Agent.
@@ -49,13 +48,13 @@ type Config struct {
 // Notifier creates, acknowledges and closes alerts in one Opsgenie
 // account.
 type Notifier struct {
-	ep         *router.HTTPEndpoint
+	ep         *notify.HTTPEndpoint
 	auth       string
 	responders []responder
-	tmpl       *template.Target
+	tmpl       notify.Templates
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns an Opsgenie Notifier. client is required; a nil log
 // discards and a nil now means time.Now.
@@ -76,7 +75,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 		}
 	}
 	auth := "GenieKey " + key
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "opsgenie", URL: base, Timeout: cfg.Timeout, Version: cfg.Version, Secrets: []string{key, auth},
 	}, client, log, now)
 	if err != nil {
@@ -91,16 +90,16 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 
 // Notify creates the alert for a page and acknowledges or closes it for
 // an acknowledgement or resolution. Other kinds are skipped (nil error).
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	var op, path string
 	var payload any
 	alias := Alias(m)
 	switch m.Kind {
-	case router.KindPage:
+	case notify.KindPage:
 		op, path = "create", "/v2/alerts"
-	case router.KindAcknowledge:
+	case notify.KindAcknowledge:
 		op, path = "acknowledge", "/v2/alerts/"+url.PathEscape(alias)+"/acknowledge"
-	case router.KindResolve:
+	case notify.KindResolve:
 		op, path = "close", "/v2/alerts/"+url.PathEscape(alias)+"/close"
 	default:
 		n.ep.Log.Debug("opsgenie skips message kind",
@@ -109,15 +108,15 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 	}
 	if alias == "" {
 		return fmt.Errorf("opsgenie %s: %w", op,
-			&router.DeliveryError{Reason: router.ReasonClient, Err: errors.New("message has no dedup key")})
+			&notify.DeliveryError{Reason: notify.ReasonClient, Err: errors.New("message has no dedup key")})
 	}
-	if m.Kind == router.KindPage {
-		m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+	if m.Kind == notify.KindPage {
+		m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 		payload = n.create(m, alias)
 	} else {
 		payload = action(m)
 	}
-	if _, err := n.post(ctx, path, m.Kind != router.KindPage, payload); err != nil {
+	if _, err := n.post(ctx, path, m.Kind != notify.KindPage, payload); err != nil {
 		return fmt.Errorf("opsgenie %s: %w", op, err)
 	}
 	return nil
@@ -125,18 +124,18 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 
 // post sends payload as JSON to path below the base URL, addressing the
 // alert by alias when byAlias is set.
-func (n *Notifier) post(ctx context.Context, escapedPath string, byAlias bool, payload any) (*router.HTTPResponse, error) {
+func (n *Notifier) post(ctx context.Context, escapedPath string, byAlias bool, payload any) (*notify.HTTPResponse, error) {
 	body, err := marshal(payload)
 	if err != nil {
-		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
+		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
 	}
 	u := n.endpoint(escapedPath, byAlias)
-	req, err := router.NewJSONRequest(ctx, u, body, n.ep.UserAgent)
+	req, err := notify.NewJSONRequest(ctx, u, body, n.ep.UserAgent)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", n.auth)
-	return router.SendHTTP(ctx, n.ep.Client, req, router.SendOptions{
+	return notify.SendHTTP(ctx, n.ep.Client, req, notify.SendOptions{
 		Timeout: n.ep.Timeout, Now: n.ep.Now, Secrets: n.ep.Secrets,
 	})
 }

@@ -16,17 +16,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/opsgenie"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 const apiKey = "eb243592-faa2-4ba2-a551-1afdf565c889"
 
 const accepted = `{"result":"Request will be processed","took":0.302,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"}`
 
-var testResponders = []config.Responder{
+var testResponders = []opsgenie.Responder{
 	{Type: "team", ID: "4513b7ea-3b91-438f-b7e4-e3e54af9147c"},
 	{Type: "team", Name: "sre"},
 	{Type: "user", Username: "oncall@example.com"},
@@ -93,7 +92,7 @@ func TestCreate(t *testing.T) {
 			n, rec, mt := setup(t, opsgenie.Config{Region: c.region, URL: c.url, Responders: testResponders}, nil,
 				httpmock.NewStringResponder(http.StatusAccepted, accepted))
 
-			require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+			require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 
 			require.Equal(t, 1, mt.GetTotalCallCount())
 			require.Equal(t, http.MethodPost, rec.Request.Method)
@@ -109,23 +108,23 @@ func TestCreate(t *testing.T) {
 func TestAcknowledgeAndClose(t *testing.T) {
 	cases := []struct {
 		name     string
-		kind     router.MessageKind
+		kind     notify.MessageKind
 		by       string
 		wantURL  string
 		wantBody string
 	}{
 		{
-			name: "acknowledge", kind: router.KindAcknowledge, by: "alice",
+			name: "acknowledge", kind: notify.KindAcknowledge, by: "alice",
 			wantURL:  "https://api.opsgenie.com/v2/alerts/alertgate%2FINC-7/acknowledge?identifierType=alias",
 			wantBody: `{"user":"alertgate","source":"alertgate","note":"acknowledged by alice"}`,
 		},
 		{
-			name: "acknowledge by nobody named", kind: router.KindAcknowledge,
+			name: "acknowledge by nobody named", kind: notify.KindAcknowledge,
 			wantURL:  "https://api.opsgenie.com/v2/alerts/alertgate%2FINC-7/acknowledge?identifierType=alias",
 			wantBody: `{"user":"alertgate","source":"alertgate","note":"acknowledged in alertgate"}`,
 		},
 		{
-			name: "close", kind: router.KindResolve, by: "bob",
+			name: "close", kind: notify.KindResolve, by: "bob",
 			wantURL:  "https://api.opsgenie.com/v2/alerts/alertgate%2FINC-7/close?identifierType=alias",
 			wantBody: `{"user":"alertgate","source":"alertgate","note":"resolved by bob"}`,
 		},
@@ -168,10 +167,10 @@ func TestPriority(t *testing.T) {
 }
 
 // created sends a page built by edit and returns the decoded body.
-func created(t *testing.T, edit func(m *router.Message)) map[string]any {
+func created(t *testing.T, edit func(m *notify.Message)) map[string]any {
 	t.Helper()
 	n, rec, _ := setup(t, opsgenie.Config{}, nil, httpmock.NewStringResponder(http.StatusAccepted, accepted))
-	m := notifiertest.Message(router.KindPage)
+	m := notifiertest.Message(notify.KindPage)
 	edit(m)
 	require.NoError(t, n.Notify(context.Background(), m))
 	var body map[string]any
@@ -182,7 +181,7 @@ func created(t *testing.T, edit func(m *router.Message)) map[string]any {
 func TestTruncation(t *testing.T) {
 	t.Run("message is cut to 130 runes", func(t *testing.T) {
 		summary := "[P0] INC-7 " + strings.Repeat("é", 300)
-		body := created(t, func(m *router.Message) { m.Summary = summary })
+		body := created(t, func(m *notify.Message) { m.Summary = summary })
 		msg := body["message"].(string)
 		require.Equal(t, opsgenie.MaxMessage, utf8.RuneCountInString(msg))
 		require.True(t, utf8.ValidString(msg))
@@ -191,15 +190,15 @@ func TestTruncation(t *testing.T) {
 	})
 	t.Run("message of 130 runes is kept", func(t *testing.T) {
 		summary := strings.Repeat("ü", opsgenie.MaxMessage)
-		body := created(t, func(m *router.Message) { m.Summary = summary })
+		body := created(t, func(m *notify.Message) { m.Summary = summary })
 		require.Equal(t, summary, body["message"])
 	})
 	t.Run("description is cut to 15000 runes", func(t *testing.T) {
-		body := created(t, func(m *router.Message) { m.Text = strings.Repeat("ж", 20000) })
+		body := created(t, func(m *notify.Message) { m.Text = strings.Repeat("ж", 20000) })
 		require.Equal(t, opsgenie.MaxDescription, utf8.RuneCountInString(body["description"].(string)))
 	})
 	t.Run("empty summary falls back to the incident", func(t *testing.T) {
-		body := created(t, func(m *router.Message) { m.Summary = "" })
+		body := created(t, func(m *notify.Message) { m.Summary = "" })
 		require.Equal(t, "[P0] INC-7 checkout: error rate 12% > 5%", body["message"])
 	})
 }
@@ -209,21 +208,21 @@ func TestLongAliasIsHashed(t *testing.T) {
 	sum := sha256.Sum256([]byte(long))
 	want := hex.EncodeToString(sum[:])
 
-	body := created(t, func(m *router.Message) { m.DedupKey = long })
+	body := created(t, func(m *notify.Message) { m.DedupKey = long })
 	require.Equal(t, want, body["alias"])
 
 	n, rec, _ := setup(t, opsgenie.Config{}, nil, httpmock.NewStringResponder(http.StatusAccepted, accepted))
-	m := notifiertest.Message(router.KindResolve)
+	m := notifiertest.Message(notify.KindResolve)
 	m.DedupKey = long
 	require.NoError(t, n.Notify(context.Background(), m))
 	require.Equal(t, "https://api.opsgenie.com/v2/alerts/"+want+"/close?identifierType=alias", rec.Request.URL.String())
 
 	exact := strings.Repeat("y", opsgenie.MaxAlias)
-	require.Equal(t, exact, opsgenie.Alias(&router.Message{DedupKey: exact}))
+	require.Equal(t, exact, opsgenie.Alias(&notify.Message{DedupKey: exact}))
 }
 
 func TestSkippedKinds(t *testing.T) {
-	for _, k := range []router.MessageKind{router.KindInfo, router.KindTicket, "unknown"} {
+	for _, k := range []notify.MessageKind{notify.KindInfo, notify.KindTicket, "unknown"} {
 		t.Run(string(k), func(t *testing.T) {
 			n, _, mt := setup(t, opsgenie.Config{}, nil, httpmock.NewStringResponder(http.StatusAccepted, accepted))
 			require.NoError(t, n.Notify(context.Background(), notifiertest.Message(k)))
@@ -233,15 +232,15 @@ func TestSkippedKinds(t *testing.T) {
 }
 
 func TestNoDedupKey(t *testing.T) {
-	for _, k := range []router.MessageKind{router.KindPage, router.KindAcknowledge, router.KindResolve} {
+	for _, k := range []notify.MessageKind{notify.KindPage, notify.KindAcknowledge, notify.KindResolve} {
 		t.Run(string(k), func(t *testing.T) {
 			n, _, mt := setup(t, opsgenie.Config{}, nil, httpmock.NewStringResponder(http.StatusAccepted, accepted))
 			m := notifiertest.Message(k)
 			m.DedupKey = ""
 			err := n.Notify(context.Background(), m)
-			de := router.AsDeliveryError(err)
+			de := notify.AsDeliveryError(err)
 			require.False(t, de.Temporary)
-			require.Equal(t, router.ReasonClient, de.Reason)
+			require.Equal(t, notify.ReasonClient, de.Reason)
 			require.Zero(t, mt.GetTotalCallCount())
 		})
 	}
@@ -253,15 +252,15 @@ func TestStatusMapping(t *testing.T) {
 		notifiertest.StatusCase{
 			Name:      "422 unprocessable",
 			Responder: httpmock.NewStringResponder(422, `{"message":"Request body is not processable. Please check the errors.","errors":{"message":"Message can not be empty."},"took":0.001}`),
-			Reason:    router.ReasonClient, Status: 422,
+			Reason:    notify.ReasonClient, Status: 422,
 		},
 		notifiertest.StatusCase{
 			Name:      "503 retry-after",
 			Responder: httpmock.NewStringResponder(503, "").HeaderSet(http.Header{"Retry-After": {"30"}}),
-			Temporary: true, Reason: router.ReasonServer, Status: 503, Wait: 30 * time.Second,
+			Temporary: true, Reason: notify.ReasonServer, Status: 503, Wait: 30 * time.Second,
 		},
 	)
-	for _, k := range []router.MessageKind{router.KindPage, router.KindResolve} {
+	for _, k := range []notify.MessageKind{notify.KindPage, notify.KindResolve} {
 		for _, c := range cases {
 			t.Run(string(k)+"/"+c.Name, func(t *testing.T) {
 				n, _, _ := setup(t, opsgenie.Config{Timeout: c.AttemptTimeout()}, nil, c.Responder)
@@ -274,14 +273,14 @@ func TestStatusMapping(t *testing.T) {
 func TestNoSecretLeak(t *testing.T) {
 	cases := []struct {
 		name string
-		kind router.MessageKind
+		kind notify.MessageKind
 		r    httpmock.Responder
 	}{
-		{name: "echo 400 create", kind: router.KindPage, r: notifiertest.EchoResponder(400)},
-		{name: "echo 401 close", kind: router.KindResolve, r: notifiertest.EchoResponder(401)},
-		{name: "echo 500 acknowledge", kind: router.KindAcknowledge, r: notifiertest.EchoResponder(500)},
-		{name: "accepted", kind: router.KindPage, r: httpmock.NewStringResponder(http.StatusAccepted, accepted)},
-		{name: "network error", kind: router.KindPage, r: httpmock.ConnectionFailure},
+		{name: "echo 400 create", kind: notify.KindPage, r: notifiertest.EchoResponder(400)},
+		{name: "echo 401 close", kind: notify.KindResolve, r: notifiertest.EchoResponder(401)},
+		{name: "echo 500 acknowledge", kind: notify.KindAcknowledge, r: notifiertest.EchoResponder(500)},
+		{name: "accepted", kind: notify.KindPage, r: httpmock.NewStringResponder(http.StatusAccepted, accepted)},
+		{name: "network error", kind: notify.KindPage, r: httpmock.ConnectionFailure},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -311,8 +310,8 @@ func TestNew(t *testing.T) {
 		{name: "bad region", cfg: opsgenie.Config{APIKey: apiKey, Region: "ap"}, client: client, want: `region "ap"`},
 		{name: "bad url", cfg: opsgenie.Config{APIKey: apiKey, URL: "ftp://x"}, client: client, want: "scheme must be http or https"},
 		{name: "nil client", cfg: opsgenie.Config{APIKey: apiKey}, want: "nil http client"},
-		{name: "responder type", cfg: opsgenie.Config{APIKey: apiKey, Responders: []config.Responder{{Type: "group", ID: "x"}}}, client: client, want: "responder 0: type"},
-		{name: "responder without identity", cfg: opsgenie.Config{APIKey: apiKey, Responders: []config.Responder{{Type: "team"}}}, client: client, want: "needs id, name or username"},
+		{name: "responder type", cfg: opsgenie.Config{APIKey: apiKey, Responders: []opsgenie.Responder{{Type: "group", ID: "x"}}}, client: client, want: "responder 0: type"},
+		{name: "responder without identity", cfg: opsgenie.Config{APIKey: apiKey, Responders: []opsgenie.Responder{{Type: "team"}}}, client: client, want: "needs id, name or username"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,10 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
-	"unicode/utf8"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Events API v2 limits.
@@ -59,10 +58,10 @@ type CustomDetails struct {
 	Step        string                `json:"step,omitempty"`
 	Text        string                `json:"text,omitempty"`
 	Labels      map[string]string     `json:"labels,omitempty"`
-	Runbook     *router.Runbook       `json:"runbook,omitempty"`
+	Runbook     *notify.Runbook       `json:"runbook,omitempty"`
 	AlertCount  int                   `json:"alert_count"`
 	FiringCount int                   `json:"firing_count"`
-	Alerts      []router.AlertSummary `json:"alerts,omitempty"`
+	Alerts      []notify.AlertSummary `json:"alerts,omitempty"`
 	// Truncated is set when details were dropped to fit the size limit.
 	Truncated bool `json:"truncated,omitempty"`
 }
@@ -90,7 +89,7 @@ func Severity(s alert.Severity) string {
 // DedupKey returns m.DedupKey (the incident key when empty); keys longer
 // than the API's 255 characters become their SHA-256 in hex, which is
 // just as stable across trigger, acknowledge and resolve.
-func DedupKey(m *router.Message) string {
+func DedupKey(m *notify.Message) string {
 	k := m.DedupKey
 	if k == "" {
 		k = m.Incident.Key
@@ -104,20 +103,20 @@ func DedupKey(m *router.Message) string {
 
 // action maps a message kind to an event action; "" means PagerDuty does
 // not take this kind.
-func action(k router.MessageKind) string {
+func action(k notify.MessageKind) string {
 	switch k {
-	case router.KindPage:
+	case notify.KindPage:
 		return ActionTrigger
-	case router.KindAcknowledge:
+	case notify.KindAcknowledge:
 		return ActionAcknowledge
-	case router.KindResolve:
+	case notify.KindResolve:
 		return ActionResolve
 	}
 	return ""
 }
 
 // trigger builds a trigger event's payload, links and client fields.
-func trigger(e *Event, m *router.Message) {
+func trigger(e *Event, m *notify.Message) {
 	inc := &m.Incident
 	source := inc.Service
 	if source == "" {
@@ -128,7 +127,7 @@ func trigger(e *Event, m *router.Message) {
 		at = m.At
 	}
 	p := &Payload{
-		Summary:   Truncate(summary(m), maxSummaryRunes),
+		Summary:   notify.Truncate(summary(m), maxSummaryRunes),
 		Source:    source,
 		Severity:  Severity(inc.Severity),
 		Component: inc.Service,
@@ -189,18 +188,9 @@ func shrink(e *Event) {
 	}
 }
 
-func summary(m *router.Message) string {
+func summary(m *notify.Message) string {
 	if m.Summary != "" {
 		return m.Summary
 	}
 	return "[" + m.Incident.Severity.String() + "] " + m.Incident.Key + " " + m.Incident.Title
-}
-
-// Truncate cuts s to at most n runes, ending in "…" when cut.
-func Truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

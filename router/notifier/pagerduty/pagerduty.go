@@ -13,21 +13,20 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
-	"github.com/alertgate/alertgate/router/template"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // DefaultURL is the Events API v2 endpoint.
 const DefaultURL = "https://events.pagerduty.com/v2/enqueue"
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = router.DefaultHTTPTimeout
+const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures a PagerDuty target.
 type Config struct {
-	// Templates renders the title (summary) and text (custom_details.text) (notifier.New always sets
+	// Templates renders the title (summary) and text (custom_details.text) (the registry always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// RoutingKey is the integration key of a service or ruleset.
 	RoutingKey config.Secret
 	// URL overrides DefaultURL (a proxy, a regional endpoint, tests).
@@ -40,12 +39,12 @@ type Config struct {
 
 // Notifier sends events to one PagerDuty integration.
 type Notifier struct {
-	ep         *router.HTTPEndpoint
+	ep         *notify.HTTPEndpoint
 	routingKey string
-	tmpl       *template.Target
+	tmpl       notify.Templates
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a PagerDuty Notifier. client is required; a nil log
 // discards and a nil now means time.Now.
@@ -55,7 +54,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	if raw == "" {
 		raw = DefaultURL
 	}
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "pagerduty", URL: raw, Timeout: cfg.Timeout, Version: cfg.Version, Secrets: []string{key},
 	}, client, log, now)
 	if err != nil {
@@ -68,14 +67,14 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 }
 
 // Notify sends the event for m; an info message is skipped (nil error).
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	act := action(m.Kind)
 	if act == "" {
 		n.ep.Log.Debug("pagerduty skips message kind",
 			zap.String("kind", string(m.Kind)), zap.String("incident", m.Incident.Key))
 		return nil
 	}
-	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+	m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 	body, err := n.encode(act, m)
 	if err != nil {
 		return fmt.Errorf("pagerduty enqueue: %w", err)
@@ -88,10 +87,10 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 
 // encode builds the event for m, shrinking custom details when the body
 // would pass the API's size limit.
-func (n *Notifier) encode(act string, m *router.Message) ([]byte, error) {
+func (n *Notifier) encode(act string, m *notify.Message) ([]byte, error) {
 	e := &Event{RoutingKey: n.routingKey, EventAction: act, DedupKey: DedupKey(m)}
 	if e.DedupKey == "" {
-		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: errors.New("message has no dedup key")}
+		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: errors.New("message has no dedup key")}
 	}
 	if act == ActionTrigger {
 		trigger(e, m)
@@ -102,7 +101,7 @@ func (n *Notifier) encode(act string, m *router.Message) ([]byte, error) {
 		body, err = marshal(e)
 	}
 	if err != nil {
-		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
+		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
 	}
 	return body, nil
 }

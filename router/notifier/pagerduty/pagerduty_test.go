@@ -16,9 +16,9 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/pagerduty"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 const routingKey = "R0ROUTINGKEY456789abcdef01234567"
@@ -81,13 +81,13 @@ const wantTrigger = `{
 func TestEvents(t *testing.T) {
 	tests := []struct {
 		name string
-		kind router.MessageKind
+		kind notify.MessageKind
 		want string
 	}{
-		{name: "page triggers", kind: router.KindPage, want: wantTrigger},
-		{name: "acknowledge", kind: router.KindAcknowledge,
+		{name: "page triggers", kind: notify.KindPage, want: wantTrigger},
+		{name: "acknowledge", kind: notify.KindAcknowledge,
 			want: `{"routing_key":"R0ROUTINGKEY456789abcdef01234567","event_action":"acknowledge","dedup_key":"alertgate/INC-7"}`},
-		{name: "resolve", kind: router.KindResolve,
+		{name: "resolve", kind: notify.KindResolve,
 			want: `{"routing_key":"R0ROUTINGKEY456789abcdef01234567","event_action":"resolve","dedup_key":"alertgate/INC-7"}`},
 	}
 	for _, tt := range tests {
@@ -110,19 +110,19 @@ func TestEvents(t *testing.T) {
 
 func TestInfoIsNotSent(t *testing.T) {
 	n, _, mock := setup(t, "", 0, httpmock.NewStringResponder(http.StatusAccepted, accepted))
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindInfo)))
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindInfo)))
 	require.Zero(t, mock.GetTotalCallCount())
 }
 
 func TestURLOverride(t *testing.T) {
 	const proxy = "https://pd-proxy.internal:8443/v2/enqueue"
 	n, rec, _ := setup(t, proxy, 0, httpmock.NewStringResponder(http.StatusAccepted, accepted))
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 	require.Equal(t, proxy, rec.Request.URL.String())
 }
 
 // sent triggers m and returns the decoded event.
-func sent(t *testing.T, m *router.Message) pagerduty.Event {
+func sent(t *testing.T, m *notify.Message) pagerduty.Event {
 	t.Helper()
 	n, rec, _ := setup(t, "", 0, httpmock.NewStringResponder(http.StatusAccepted, accepted))
 	require.NoError(t, n.Notify(context.Background(), m))
@@ -143,7 +143,7 @@ func TestSeverity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.sev.String(), func(t *testing.T) {
-			m := notifiertest.Message(router.KindPage)
+			m := notifiertest.Message(notify.KindPage)
 			m.Incident.Severity = tt.sev
 			require.Equal(t, tt.want, sent(t, m).Payload.Severity)
 		})
@@ -152,26 +152,26 @@ func TestSeverity(t *testing.T) {
 
 func TestTriggerFields(t *testing.T) {
 	t.Run("summary truncated to 1024 runes", func(t *testing.T) {
-		m := notifiertest.Message(router.KindPage)
+		m := notifiertest.Message(notify.KindPage)
 		m.Summary = strings.Repeat("é", 2000)
 		s := sent(t, m).Payload.Summary
 		require.Equal(t, 1024, utf8.RuneCountInString(s))
 		require.Equal(t, strings.Repeat("é", 1023)+"…", s)
 	})
 	t.Run("summary built when empty", func(t *testing.T) {
-		m := notifiertest.Message(router.KindPage)
+		m := notifiertest.Message(notify.KindPage)
 		m.Summary = ""
 		require.Equal(t, "[P0] INC-7 checkout: error rate 12% > 5%", sent(t, m).Payload.Summary)
 	})
 	t.Run("source defaults to alertgate", func(t *testing.T) {
-		m := notifiertest.Message(router.KindPage)
+		m := notifiertest.Message(notify.KindPage)
 		m.Incident.Service = ""
 		p := sent(t, m).Payload
 		require.Equal(t, "alertgate", p.Source)
 		require.Empty(t, p.Component)
 	})
 	t.Run("no alertname no class, no links without urls", func(t *testing.T) {
-		m := notifiertest.Message(router.KindPage)
+		m := notifiertest.Message(notify.KindPage)
 		m.Labels = nil
 		m.AckURL, m.IncidentURL, m.Runbook = "", "", nil
 		m.Alerts[0].GeneratorURL = ""
@@ -181,19 +181,19 @@ func TestTriggerFields(t *testing.T) {
 		require.Empty(t, e.ClientURL)
 	})
 	t.Run("timestamp falls back to message time", func(t *testing.T) {
-		m := notifiertest.Message(router.KindPage)
+		m := notifiertest.Message(notify.KindPage)
 		m.Incident.OpenedAt = time.Time{}
 		require.Equal(t, "2026-03-01T12:00:00Z", sent(t, m).Payload.Timestamp)
 	})
 	t.Run("alerts in details capped at 20", func(t *testing.T) {
-		m := notifiertest.Message(router.KindPage)
+		m := notifiertest.Message(notify.KindPage)
 		for range 30 {
 			m.Alerts = append(m.Alerts, m.Alerts[0])
 		}
 		require.Len(t, sent(t, m).Payload.CustomDetails.Alerts, 20)
 	})
 	t.Run("oversized details shrunk under 512 KB", func(t *testing.T) {
-		m := notifiertest.Message(router.KindPage)
+		m := notifiertest.Message(notify.KindPage)
 		m.Text = strings.Repeat("x", 600_000)
 		n, rec, _ := setup(t, "", 0, httpmock.NewStringResponder(http.StatusAccepted, accepted))
 		require.NoError(t, n.Notify(context.Background(), m))
@@ -219,7 +219,7 @@ func TestDedupKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []router.MessageKind{router.KindPage, router.KindResolve} {
+			for _, k := range []notify.MessageKind{notify.KindPage, notify.KindResolve} {
 				m := notifiertest.Message(k)
 				m.DedupKey, m.Incident.Key = tt.dedup, tt.incident
 				require.Equal(t, tt.want, sent(t, m).DedupKey, string(k))
@@ -230,11 +230,11 @@ func TestDedupKey(t *testing.T) {
 
 func TestMissingDedupKeyIsPermanent(t *testing.T) {
 	n, _, mock := setup(t, "", 0, httpmock.NewStringResponder(http.StatusAccepted, accepted))
-	m := notifiertest.Message(router.KindResolve)
+	m := notifiertest.Message(notify.KindResolve)
 	m.DedupKey, m.Incident.Key = "", ""
-	de := router.AsDeliveryError(n.Notify(context.Background(), m))
+	de := notify.AsDeliveryError(n.Notify(context.Background(), m))
 	require.False(t, de.Temporary)
-	require.Equal(t, router.ReasonClient, de.Reason)
+	require.Equal(t, notify.ReasonClient, de.Reason)
 	require.Zero(t, mock.GetTotalCallCount())
 }
 
@@ -242,7 +242,7 @@ func TestNotifyStatusMapping(t *testing.T) {
 	for _, c := range notifiertest.HTTPStatusCases(http.StatusAccepted, accepted) {
 		t.Run(c.Name, func(t *testing.T) {
 			n, _, _ := setup(t, "", c.AttemptTimeout(), c.Responder)
-			notifiertest.RequireStatus(t, c, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+			notifiertest.RequireStatus(t, c, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 		})
 	}
 }
@@ -266,12 +266,12 @@ func TestNoRoutingKeyInErrorsOrLogs(t *testing.T) {
 			n, err := pagerduty.New(pagerduty.Config{RoutingKey: routingKey, Timeout: notifiertest.CaseTimeout(tt.name)}, client, log, notifiertest.Clock)
 			require.NoError(t, err)
 
-			for _, k := range []router.MessageKind{router.KindPage, router.KindResolve, router.KindInfo} {
+			for _, k := range []notify.MessageKind{notify.KindPage, notify.KindResolve, notify.KindInfo} {
 				err = n.Notify(context.Background(), notifiertest.Message(k))
 				if err != nil {
 					notifiertest.RequireNoSecrets(t, err.Error(), routingKey)
 				}
-				if tt.scrubbed && k != router.KindInfo {
+				if tt.scrubbed && k != notify.KindInfo {
 					require.Contains(t, err.Error(), `"routing_key":"<secret>"`)
 				}
 			}

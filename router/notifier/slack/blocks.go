@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Block Kit limits (api.slack.com/reference/block-kit), in characters.
@@ -57,27 +57,27 @@ type Button struct {
 // incident is not acknowledged or resolved yet) and View incident.
 // Acknowledge and resolve messages are short follow-ups:
 // ":eyes: Acknowledged: [P0] INC-7 …" and the text.
-func Build(m *router.Message) Payload {
+func Build(m *notify.Message) Payload {
 	switch m.Kind {
-	case router.KindAcknowledge:
+	case notify.KindAcknowledge:
 		return followUp(m, ":eyes:")
-	case router.KindResolve:
+	case notify.KindResolve:
 		return followUp(m, ":white_check_mark:")
 	default:
 		return incident(m)
 	}
 }
 
-func incident(m *router.Message) Payload {
+func incident(m *notify.Message) Payload {
 	inc := &m.Incident
 	fallback := severityEmoji(inc.Severity) + " " + summary(m)
-	if m.Kind == router.KindPage && m.Role != "" {
+	if m.Kind == notify.KindPage && m.Role != "" {
 		fallback += " (paging " + m.Role + ")"
 	}
 	blocks := []Block{
 		{Type: "header", Text: &Text{
 			Type:  "plain_text",
-			Text:  truncate(severityEmoji(inc.Severity)+" "+summary(m), maxHeader),
+			Text:  notify.Truncate(severityEmoji(inc.Severity)+" "+summary(m), maxHeader),
 			Emoji: true,
 		}},
 		{Type: "section", Fields: fields(m)},
@@ -104,10 +104,10 @@ func incident(m *router.Message) Payload {
 	if len(buttons) > 0 {
 		blocks = append(blocks, Block{Type: "actions", Elements: buttons})
 	}
-	return Payload{Text: truncate(escape(fallback), maxFallback), Blocks: blocks}
+	return Payload{Text: notify.Truncate(escape(fallback), maxFallback), Blocks: blocks}
 }
 
-func followUp(m *router.Message, emoji string) Payload {
+func followUp(m *notify.Message, emoji string) Payload {
 	line := emoji + " " + summary(m)
 	text := escape(line)
 	if m.IncidentURL != "" {
@@ -117,10 +117,10 @@ func followUp(m *router.Message, emoji string) Payload {
 	if m.Text != "" {
 		blocks = append(blocks, section(escape(m.Text)))
 	}
-	return Payload{Text: truncate(escape(line), maxFallback), Blocks: blocks}
+	return Payload{Text: notify.Truncate(escape(line), maxFallback), Blocks: blocks}
 }
 
-func fields(m *router.Message) []Text {
+func fields(m *notify.Message) []Text {
 	inc := &m.Incident
 	f := []Text{field("Severity", inc.Severity.String()+" "+inc.Severity.Name())}
 	if inc.Service != "" {
@@ -140,14 +140,14 @@ func fields(m *router.Message) []Text {
 }
 
 func field(name, value string) Text {
-	return Text{Type: "mrkdwn", Text: truncate("*"+name+"*\n"+escape(value), maxField)}
+	return Text{Type: "mrkdwn", Text: notify.Truncate("*"+name+"*\n"+escape(value), maxField)}
 }
 
 func section(mrkdwn string) Block {
-	return Block{Type: "section", Text: &Text{Type: "mrkdwn", Text: truncate(mrkdwn, maxSectionText)}}
+	return Block{Type: "section", Text: &Text{Type: "mrkdwn", Text: notify.Truncate(mrkdwn, maxSectionText)}}
 }
 
-func runbook(rb *router.Runbook) string {
+func runbook(rb *notify.Runbook) string {
 	if rb == nil {
 		return ""
 	}
@@ -169,7 +169,7 @@ func runbook(rb *router.Runbook) string {
 }
 
 // summary is m.Summary or, without one, "[P0] INC-7 title".
-func summary(m *router.Message) string {
+func summary(m *notify.Message) string {
 	if m.Summary != "" {
 		return m.Summary
 	}
@@ -200,13 +200,4 @@ var linkURLEscaper = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "
 
 func link(url, text string) string {
 	return "<" + linkURLEscaper.Replace(url) + "|" + strings.ReplaceAll(escape(text), "|", "¦") + ">"
-}
-
-// truncate cuts s to at most n runes, ending in "…" when cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -13,18 +13,17 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
-	"github.com/alertgate/alertgate/router/template"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = router.DefaultHTTPTimeout
+const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures a Slack target.
 type Config struct {
-	// Templates renders the title (header, notification) and the text (notifier.New always sets
+	// Templates renders the title (header, notification) and the text (the registry always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// URL is the incoming webhook URL; its path is the token.
 	URL config.Secret
 	// Timeout bounds one attempt; zero means DefaultTimeout.
@@ -35,16 +34,16 @@ type Config struct {
 
 // Notifier posts messages to one incoming webhook.
 type Notifier struct {
-	ep   *router.HTTPEndpoint
-	tmpl *template.Target
+	ep   *notify.HTTPEndpoint
+	tmpl notify.Templates
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a Slack Notifier. client is required; a nil log discards
 // and a nil now means time.Now.
 func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time) (*Notifier, error) {
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "slack", URL: cfg.URL.Value(), Timeout: cfg.Timeout, Version: cfg.Version,
 	}, client, log, now)
 	if err != nil {
@@ -54,13 +53,13 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 }
 
 // Notify posts m (see Build). Every kind is sent.
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
-	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
+	m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(Build(m)); err != nil {
-		return &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("slack encode: %w", err)}
+		return &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("slack encode: %w", err)}
 	}
 	resp, err := n.ep.Post(ctx, buf.Bytes(), nil)
 	if err = check(resp, err, n.ep.Secrets); err != nil {
@@ -84,7 +83,7 @@ var authCodes = map[string]bool{
 
 // check applies Slack's rules to SendHTTP's result: success is 200 with
 // the body "ok"; error codes in the body refine the reason.
-func check(resp *router.HTTPResponse, err error, secrets []string) error {
+func check(resp *notify.HTTPResponse, err error, secrets []string) error {
 	if resp == nil {
 		return err // transport failure, already classified
 	}
@@ -93,14 +92,14 @@ func check(resp *router.HTTPResponse, err error, secrets []string) error {
 		if resp.StatusCode == http.StatusOK && code == "ok" {
 			return nil
 		}
-		err = &router.DeliveryError{
-			Reason: router.ReasonClient, StatusCode: resp.StatusCode,
-			Err: router.ResponseError(resp.Body, secrets),
+		err = &notify.DeliveryError{
+			Reason: notify.ReasonClient, StatusCode: resp.StatusCode,
+			Err: notify.ResponseError(resp.Body, secrets),
 		}
 	}
-	var de *router.DeliveryError
+	var de *notify.DeliveryError
 	if errors.As(err, &de) && !de.Temporary && authCodes[code] {
-		de.Reason = router.ReasonAuth
+		de.Reason = notify.ReasonAuth
 	}
 	return err
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/slack"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 )
 
@@ -58,7 +58,7 @@ func TestNotifyRequest(t *testing.T) {
 	client, rec, _ := notifiertest.RecordPost(hookURL, httpmock.NewStringResponder(200, "ok"))
 	n := newNotifier(t, client, 0)
 
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 
 	require.Equal(t, http.MethodPost, rec.Request.Method)
 	require.Equal(t, hookURL, rec.Request.URL.String())
@@ -76,14 +76,14 @@ func TestBuildFollowUps(t *testing.T) {
 	viewLink := " · <https://alertgate.example.com/api/v1/incidents/INC-7|view>"
 	tests := []struct {
 		name     string
-		kind     router.MessageKind
+		kind     notify.MessageKind
 		edit     func(*alert.Incident)
 		wantText string
 		wantBody string
 	}{
 		{
 			name: "acknowledged",
-			kind: router.KindAcknowledge,
+			kind: notify.KindAcknowledge,
 			edit: func(i *alert.Incident) {
 				i.Status, i.AcknowledgedBy = alert.IncidentAcknowledged, "alice"
 			},
@@ -92,7 +92,7 @@ func TestBuildFollowUps(t *testing.T) {
 		},
 		{
 			name: "resolved with duration",
-			kind: router.KindResolve,
+			kind: notify.KindResolve,
 			edit: func(i *alert.Incident) {
 				i.Status, i.ResolvedBy = alert.IncidentResolved, "bob"
 				i.ResolvedAt = i.OpenedAt.Add(42*time.Minute + 3*time.Second)
@@ -119,15 +119,15 @@ func TestBuildFollowUps(t *testing.T) {
 func TestBuildButtons(t *testing.T) {
 	tests := []struct {
 		name   string
-		kind   router.MessageKind
+		kind   notify.MessageKind
 		status alert.IncidentStatus
 		ackURL string
 		want   []string
 	}{
-		{name: "page", kind: router.KindPage, status: alert.IncidentTriggered, ackURL: "https://a/ack", want: []string{"acknowledge", "view_incident"}},
-		{name: "info on open incident", kind: router.KindInfo, status: alert.IncidentTriggered, ackURL: "https://a/ack", want: []string{"acknowledge", "view_incident"}},
-		{name: "info on acknowledged incident", kind: router.KindInfo, status: alert.IncidentAcknowledged, ackURL: "https://a/ack", want: []string{"view_incident"}},
-		{name: "page without ack url", kind: router.KindPage, status: alert.IncidentTriggered, want: []string{"view_incident"}},
+		{name: "page", kind: notify.KindPage, status: alert.IncidentTriggered, ackURL: "https://a/ack", want: []string{"acknowledge", "view_incident"}},
+		{name: "info on open incident", kind: notify.KindInfo, status: alert.IncidentTriggered, ackURL: "https://a/ack", want: []string{"acknowledge", "view_incident"}},
+		{name: "info on acknowledged incident", kind: notify.KindInfo, status: alert.IncidentAcknowledged, ackURL: "https://a/ack", want: []string{"view_incident"}},
+		{name: "page without ack url", kind: notify.KindPage, status: alert.IncidentTriggered, want: []string{"view_incident"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +146,7 @@ func TestBuildButtons(t *testing.T) {
 }
 
 func TestBuildTruncatesToBlockKitLimits(t *testing.T) {
-	m := notifiertest.Message(router.KindPage)
+	m := notifiertest.Message(notify.KindPage)
 	m.Incident.Title = strings.Repeat("t", 500)
 	m.Text = strings.Repeat("ü", 5000)
 	m.Summary = strings.Repeat("s", 5000)
@@ -164,8 +164,8 @@ func TestBuildTruncatesToBlockKitLimits(t *testing.T) {
 }
 
 func TestBuildEscapesLinks(t *testing.T) {
-	m := notifiertest.Message(router.KindPage)
-	m.Runbook = &router.Runbook{Name: "rb", Title: "A|B <c>", URL: "https://rb/x?a=1&b=>"}
+	m := notifiertest.Message(notify.KindPage)
+	m.Runbook = &notify.Runbook{Name: "rb", Title: "A|B <c>", URL: "https://rb/x?a=1&b=>"}
 	p := slack.Build(m)
 	require.Equal(t, "*Runbook:* <https://rb/x?a=1&amp;b=%3E|A¦B &lt;c&gt;>", p.Blocks[3].Text.Text)
 }
@@ -175,27 +175,27 @@ func TestNotifyStatusMapping(t *testing.T) {
 	tests := []notifiertest.StatusCase{
 		{Name: "200 ok", Responder: str(200, "ok"), OK: true},
 		{Name: "200 ok with newline", Responder: str(200, "ok\n"), OK: true},
-		{Name: "200 with error body", Responder: str(200, "invalid_payload"), Reason: router.ReasonClient, Status: 200},
-		{Name: "204 is not slack success", Responder: str(204, ""), Reason: router.ReasonClient, Status: 204},
-		{Name: "400 invalid_payload", Responder: str(400, "invalid_payload"), Reason: router.ReasonClient, Status: 400},
-		{Name: "400 invalid_token", Responder: str(400, "invalid_token"), Reason: router.ReasonAuth, Status: 400},
-		{Name: "400 user_not_found", Responder: str(400, "user_not_found"), Reason: router.ReasonClient, Status: 400},
-		{Name: "403 action_prohibited", Responder: str(403, "action_prohibited"), Reason: router.ReasonAuth, Status: 403},
-		{Name: "403 html from the edge", Responder: str(403, "<html><body>Forbidden</body></html>"), Reason: router.ReasonAuth, Status: 403},
-		{Name: "404 no_service", Responder: str(404, "no_service"), Reason: router.ReasonAuth, Status: 404},
-		{Name: "404 channel_not_found", Responder: str(404, "channel_not_found"), Reason: router.ReasonClient, Status: 404},
-		{Name: "410 channel_is_archived", Responder: str(410, "channel_is_archived"), Reason: router.ReasonClient, Status: 410},
-		{Name: "429 retry-after", Responder: str(429, "rate_limited").HeaderSet(http.Header{"Retry-After": {"30"}}), Temporary: true, Reason: router.ReasonRateLimited, Status: 429, Wait: 30 * time.Second},
-		{Name: "429 retry-after date", Responder: str(429, "").HeaderSet(http.Header{"Retry-After": {notifiertest.Now.Add(time.Minute).Format(http.TimeFormat)}}), Temporary: true, Reason: router.ReasonRateLimited, Status: 429, Wait: time.Minute},
-		{Name: "500 rollup_error", Responder: str(500, "rollup_error"), Temporary: true, Reason: router.ReasonServer, Status: 500},
-		{Name: "503", Responder: str(503, ""), Temporary: true, Reason: router.ReasonServer, Status: 503},
-		{Name: "network error", Responder: httpmock.ConnectionFailure, Temporary: true, Reason: router.ReasonNetwork},
-		{Name: "timeout", Responder: notifiertest.BlockUntilDone, Temporary: true, Reason: router.ReasonTimeout, Timeout: time.Millisecond},
+		{Name: "200 with error body", Responder: str(200, "invalid_payload"), Reason: notify.ReasonClient, Status: 200},
+		{Name: "204 is not slack success", Responder: str(204, ""), Reason: notify.ReasonClient, Status: 204},
+		{Name: "400 invalid_payload", Responder: str(400, "invalid_payload"), Reason: notify.ReasonClient, Status: 400},
+		{Name: "400 invalid_token", Responder: str(400, "invalid_token"), Reason: notify.ReasonAuth, Status: 400},
+		{Name: "400 user_not_found", Responder: str(400, "user_not_found"), Reason: notify.ReasonClient, Status: 400},
+		{Name: "403 action_prohibited", Responder: str(403, "action_prohibited"), Reason: notify.ReasonAuth, Status: 403},
+		{Name: "403 html from the edge", Responder: str(403, "<html><body>Forbidden</body></html>"), Reason: notify.ReasonAuth, Status: 403},
+		{Name: "404 no_service", Responder: str(404, "no_service"), Reason: notify.ReasonAuth, Status: 404},
+		{Name: "404 channel_not_found", Responder: str(404, "channel_not_found"), Reason: notify.ReasonClient, Status: 404},
+		{Name: "410 channel_is_archived", Responder: str(410, "channel_is_archived"), Reason: notify.ReasonClient, Status: 410},
+		{Name: "429 retry-after", Responder: str(429, "rate_limited").HeaderSet(http.Header{"Retry-After": {"30"}}), Temporary: true, Reason: notify.ReasonRateLimited, Status: 429, Wait: 30 * time.Second},
+		{Name: "429 retry-after date", Responder: str(429, "").HeaderSet(http.Header{"Retry-After": {notifiertest.Now.Add(time.Minute).Format(http.TimeFormat)}}), Temporary: true, Reason: notify.ReasonRateLimited, Status: 429, Wait: time.Minute},
+		{Name: "500 rollup_error", Responder: str(500, "rollup_error"), Temporary: true, Reason: notify.ReasonServer, Status: 500},
+		{Name: "503", Responder: str(503, ""), Temporary: true, Reason: notify.ReasonServer, Status: 503},
+		{Name: "network error", Responder: httpmock.ConnectionFailure, Temporary: true, Reason: notify.ReasonNetwork},
+		{Name: "timeout", Responder: notifiertest.BlockUntilDone, Temporary: true, Reason: notify.ReasonTimeout, Timeout: time.Millisecond},
 	}
 	for _, c := range tests {
 		t.Run(c.Name, func(t *testing.T) {
 			client := notifiertest.MockPost(hookURL, c.Responder)
-			err := newNotifier(t, client, c.AttemptTimeout()).Notify(context.Background(), notifiertest.Message(router.KindPage))
+			err := newNotifier(t, client, c.AttemptTimeout()).Notify(context.Background(), notifiertest.Message(notify.KindPage))
 			notifiertest.RequireStatus(t, c, err)
 		})
 	}
@@ -219,7 +219,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 			n, err := slack.New(slack.Config{URL: hookURL, Timeout: notifiertest.CaseTimeout(tt.name)}, client, log, notifiertest.Clock)
 			require.NoError(t, err)
 
-			err = n.Notify(context.Background(), notifiertest.Message(router.KindPage))
+			err = n.Notify(context.Background(), notifiertest.Message(notify.KindPage))
 
 			require.Error(t, err)
 			notifiertest.RequireNoSecrets(t, err.Error(), token, "B0GHIJKL/"+token)
@@ -244,7 +244,7 @@ func TestNewHidesURL(t *testing.T) {
 }
 
 func TestPayloadIsValidJSON(t *testing.T) {
-	for _, k := range []router.MessageKind{router.KindPage, router.KindInfo, router.KindAcknowledge, router.KindResolve} {
+	for _, k := range []notify.MessageKind{notify.KindPage, notify.KindInfo, notify.KindAcknowledge, notify.KindResolve} {
 		t.Run(string(k), func(t *testing.T) {
 			b, err := json.Marshal(slack.Build(notifiertest.Message(k)))
 			require.NoError(t, err)

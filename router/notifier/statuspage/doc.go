@@ -2,7 +2,7 @@
 // through the REST API v1 (https://api.statuspage.io/v1), authenticated
 // with "Authorization: OAuth <api key>".
 //
-// The notifier is a router.Referencer: the first page or info message of
+// The notifier is a notify.Referencer: the first page or info message of
 // an incident opens a Statuspage incident
 // (POST /v1/pages/{page_id}/incidents) and Deliver returns its id, which
 // later messages carry in Message.Ref. Those update it
@@ -33,6 +33,6 @@
 // incident so one can tell. 2xx answers succeed. Statuspage rejects
 // requests over its rate limit (1 request/second per token) with 420 or
 // 429; both are temporary rate_limited failures, Retry-After honoured.
-// Other answers follow router.ClassifyResponse. The API key never
+// Other answers follow notify.ClassifyResponse. The API key never
 // appears in errors or logs, even when the service echoes the request.
 package statuspage

@@ -1,10 +1,8 @@
 package statuspage
 
 import (
-	"unicode/utf8"
-
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Limits of the Statuspage incident fields, in runes.
@@ -83,7 +81,7 @@ type updateIncident struct {
 }
 
 // create builds the body that opens the incident.
-func (n *Notifier) create(m *router.Message) *request {
+func (n *Notifier) create(m *notify.Message) *request {
 	name := m.Incident.Title
 	if n.tmpl != nil && m.Summary != "" {
 		name = m.Summary // the rendered title: the incident's title by default
@@ -92,7 +90,7 @@ func (n *Notifier) create(m *router.Message) *request {
 		name = m.Summary
 	}
 	return &request{Incident: &createIncident{
-		Name:                 truncate(name, MaxName),
+		Name:                 notify.Truncate(name, MaxName),
 		Status:               StatusInvestigating,
 		ImpactOverride:       Impact(m.Incident.Severity),
 		Body:                 body(m),
@@ -107,12 +105,12 @@ func (n *Notifier) create(m *router.Message) *request {
 
 // update builds the body that updates the incident for an info,
 // acknowledge or resolve message.
-func (n *Notifier) update(m *router.Message) *request {
+func (n *Notifier) update(m *notify.Message) *request {
 	u := &updateIncident{Status: infoStatus(m.Incident.Status), Body: body(m)}
 	switch m.Kind {
-	case router.KindAcknowledge:
+	case notify.KindAcknowledge:
 		u.Status, u.Body = StatusIdentified, AckBody
-	case router.KindResolve:
+	case notify.KindResolve:
 		u.Status = StatusResolved
 		u.Components = n.componentMap(ComponentOperational)
 	}
@@ -144,18 +142,9 @@ func (n *Notifier) componentMap(status string) map[string]string {
 	return out
 }
 
-func body(m *router.Message) string {
+func body(m *notify.Message) string {
 	if m.Text != "" {
-		return truncate(m.Text, MaxBody)
+		return notify.Truncate(m.Text, MaxBody)
 	}
-	return truncate(m.Summary, MaxBody)
-}
-
-// truncate cuts s to at most limit runes, ending a cut string with "…".
-func truncate(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:limit-1]) + "…"
+	return notify.Truncate(m.Summary, MaxBody)
 }

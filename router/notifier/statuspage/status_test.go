@@ -9,9 +9,9 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/statuspage"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // statusCases adds Statuspage's own 420 to the shared mapping.
@@ -21,17 +21,17 @@ func statusCases(okStatus int) []notifiertest.StatusCase {
 		notifiertest.StatusCase{
 			Name:      "420 rate limited",
 			Responder: str(420, `{"error":"Rate limited"}`),
-			Temporary: true, Reason: router.ReasonRateLimited, Status: 420,
+			Temporary: true, Reason: notify.ReasonRateLimited, Status: 420,
 		},
 		notifiertest.StatusCase{
 			Name:      "420 retry-after seconds",
 			Responder: str(420, "").HeaderSet(http.Header{"Retry-After": {"7"}}),
-			Temporary: true, Reason: router.ReasonRateLimited, Status: 420, Wait: 7 * time.Second,
+			Temporary: true, Reason: notify.ReasonRateLimited, Status: 420, Wait: 7 * time.Second,
 		},
 		notifiertest.StatusCase{
 			Name:      "429 without retry-after",
 			Responder: str(429, `{"error":"Rate limited"}`),
-			Temporary: true, Reason: router.ReasonRateLimited, Status: 429,
+			Temporary: true, Reason: notify.ReasonRateLimited, Status: 429,
 		},
 	)
 }
@@ -39,13 +39,13 @@ func statusCases(okStatus int) []notifiertest.StatusCase {
 func TestStatusCodes(t *testing.T) {
 	ops := []struct {
 		name     string
-		kind     router.MessageKind
+		kind     notify.MessageKind
 		ref      string
 		okStatus int
 	}{
-		{name: "create", kind: router.KindPage, okStatus: http.StatusCreated},
-		{name: "update", kind: router.KindInfo, ref: ref, okStatus: http.StatusOK},
-		{name: "resolve", kind: router.KindResolve, ref: ref, okStatus: http.StatusOK},
+		{name: "create", kind: notify.KindPage, okStatus: http.StatusCreated},
+		{name: "update", kind: notify.KindInfo, ref: ref, okStatus: http.StatusOK},
+		{name: "resolve", kind: notify.KindResolve, ref: ref, okStatus: http.StatusOK},
 	}
 	for _, op := range ops {
 		for _, c := range statusCases(op.okStatus) {
@@ -62,12 +62,12 @@ func TestStatusCodes(t *testing.T) {
 
 func TestNoSecretLeak(t *testing.T) {
 	for _, status := range []int{400, 401, 420, 429, 500} {
-		for _, kind := range []router.MessageKind{router.KindPage, router.KindResolve} {
+		for _, kind := range []notify.MessageKind{notify.KindPage, notify.KindResolve} {
 			t.Run(http.StatusText(status)+"/"+string(kind), func(t *testing.T) {
 				log, logs := notifiertest.ObservedLogger()
 				n, _, _ := setup(t, statuspage.Config{}, log, notifiertest.EchoResponder(status))
 				m := notifiertest.Message(kind)
-				if kind == router.KindResolve {
+				if kind == notify.KindResolve {
 					m.Ref = ref
 				}
 				_, err := n.Deliver(context.Background(), m)

@@ -14,8 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
-	"github.com/alertgate/alertgate/router/template"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // DefaultURL is the base URL of the Statuspage REST API.
@@ -27,9 +26,9 @@ const StatusRateLimited = 420
 
 // Config configures a Statuspage target.
 type Config struct {
-	// Templates renders the title (incident name) and text (update body) (notifier.New always sets
+	// Templates renders the title (incident name) and text (update body) (the registry always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// APIKey is a Statuspage API key (Authorization: OAuth …).
 	APIKey config.Secret
 	// PageID is the id of the status page incidents are opened on.
@@ -38,7 +37,7 @@ type Config struct {
 	ComponentIDs []string
 	// URL overrides DefaultURL (a proxy, tests).
 	URL string
-	// Timeout bounds one attempt; zero means router.DefaultHTTPTimeout.
+	// Timeout bounds one attempt; zero means notify.DefaultHTTPTimeout.
 	Timeout time.Duration
 	// Version is alertgate's version, sent in the User-Agent.
 	Version string
@@ -46,16 +45,16 @@ type Config struct {
 
 // Notifier opens, updates and resolves incidents on one Statuspage page.
 type Notifier struct {
-	ep         *router.HTTPEndpoint
+	ep         *notify.HTTPEndpoint
 	auth       string
 	pageID     string
 	components []string
-	tmpl       *template.Target
+	tmpl       notify.Templates
 }
 
 var (
-	_ router.Notifier   = (*Notifier)(nil)
-	_ router.Referencer = (*Notifier)(nil)
+	_ notify.Notifier   = (*Notifier)(nil)
+	_ notify.Referencer = (*Notifier)(nil)
 )
 
 // New returns a Statuspage Notifier. client is required; a nil log
@@ -78,7 +77,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 		base = DefaultURL
 	}
 	auth := "OAuth " + key
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "statuspage", URL: base, Timeout: cfg.Timeout, Version: cfg.Version, Secrets: []string{key, auth},
 	}, client, log, now)
 	if err != nil {
@@ -94,7 +93,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 }
 
 // Notify delivers m and drops the reference; see Deliver.
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	_, err := n.Deliver(ctx, m)
 	return err
 }
@@ -104,10 +103,10 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 // updates that incident for info, acknowledge and resolve messages and
 // returns m.Ref. Messages with nothing to do send no request and return
 // "" and nil, which keeps any stored reference.
-func (n *Notifier) Deliver(ctx context.Context, m *router.Message) (string, error) {
-	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+func (n *Notifier) Deliver(ctx context.Context, m *notify.Message) (string, error) {
+	m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 	if m.Ref == "" {
-		if m.Kind != router.KindPage && m.Kind != router.KindInfo {
+		if m.Kind != notify.KindPage && m.Kind != notify.KindInfo {
 			n.skip(m)
 			return "", nil
 		}
@@ -115,11 +114,11 @@ func (n *Notifier) Deliver(ctx context.Context, m *router.Message) (string, erro
 	}
 	var op string
 	switch m.Kind {
-	case router.KindInfo:
+	case notify.KindInfo:
 		op = "update"
-	case router.KindAcknowledge:
+	case notify.KindAcknowledge:
 		op = "acknowledge"
-	case router.KindResolve:
+	case notify.KindResolve:
 		op = "resolve"
 	default:
 		n.skip(m)
@@ -132,7 +131,7 @@ func (n *Notifier) Deliver(ctx context.Context, m *router.Message) (string, erro
 }
 
 // open creates the Statuspage incident and returns its id.
-func (n *Notifier) open(ctx context.Context, m *router.Message) (string, error) {
+func (n *Notifier) open(ctx context.Context, m *notify.Message) (string, error) {
 	resp, err := n.send(ctx, http.MethodPost, "/incidents", n.create(m))
 	if err != nil {
 		return "", fmt.Errorf("statuspage create: %w", err)
@@ -142,15 +141,15 @@ func (n *Notifier) open(ctx context.Context, m *router.Message) (string, error) 
 	}
 	if err := json.Unmarshal(resp.Body, &created); err != nil || created.ID == "" {
 		// Retrying would open a second incident: fail for good.
-		return "", fmt.Errorf("statuspage create: %w", &router.DeliveryError{
-			Reason: router.ReasonClient, StatusCode: resp.StatusCode,
-			Err: fmt.Errorf("no incident id in %w", router.ResponseError(resp.Body, n.ep.Secrets)),
+		return "", fmt.Errorf("statuspage create: %w", &notify.DeliveryError{
+			Reason: notify.ReasonClient, StatusCode: resp.StatusCode,
+			Err: fmt.Errorf("no incident id in %w", notify.ResponseError(resp.Body, n.ep.Secrets)),
 		})
 	}
 	return created.ID, nil
 }
 
-func (n *Notifier) skip(m *router.Message) {
+func (n *Notifier) skip(m *notify.Message) {
 	n.ep.Log.Debug("statuspage skips message",
 		zap.String("kind", string(m.Kind)),
 		zap.String("incident", m.Incident.Key),
@@ -159,24 +158,24 @@ func (n *Notifier) skip(m *router.Message) {
 
 // send sends payload as JSON with method to escapedPath below the page's
 // URL and classifies the answer, 420 included.
-func (n *Notifier) send(ctx context.Context, method, escapedPath string, payload any) (*router.HTTPResponse, error) {
+func (n *Notifier) send(ctx context.Context, method, escapedPath string, payload any) (*notify.HTTPResponse, error) {
 	body, err := marshal(payload)
 	if err != nil {
-		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
+		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("encode: %w", err)}
 	}
-	req, err := router.NewJSONRequest(ctx, n.endpoint(escapedPath), body, n.ep.UserAgent)
+	req, err := notify.NewJSONRequest(ctx, n.endpoint(escapedPath), body, n.ep.UserAgent)
 	if err != nil {
 		return nil, err
 	}
 	req.Method = method
 	req.Header.Set("Authorization", n.auth)
-	resp, err := router.SendHTTP(ctx, n.ep.Client, req, router.SendOptions{
+	resp, err := notify.SendHTTP(ctx, n.ep.Client, req, notify.SendOptions{
 		Timeout: n.ep.Timeout, Now: n.ep.Now, Secrets: n.ep.Secrets,
 	})
-	var de *router.DeliveryError
+	var de *notify.DeliveryError
 	if resp != nil && resp.StatusCode == StatusRateLimited && errors.As(err, &de) {
-		de.Temporary, de.Reason = true, router.ReasonRateLimited
-		de.RetryAfter = router.ParseRetryAfter(resp.Header.Get("Retry-After"), n.ep.Now())
+		de.Temporary, de.Reason = true, notify.ReasonRateLimited
+		de.RetryAfter = notify.ParseRetryAfter(resp.Header.Get("Retry-After"), n.ep.Now())
 	}
 	return resp, err
 }

@@ -13,9 +13,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/statuspage"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 const (
@@ -69,28 +69,28 @@ const wantCreate = `{"incident": {
 func TestCreate(t *testing.T) {
 	cases := []struct {
 		name string
-		kind router.MessageKind
+		kind notify.MessageKind
 		cfg  statuspage.Config
 		url  string
 		want string
 	}{
 		{
 			name: "page opens the incident",
-			kind: router.KindPage,
+			kind: notify.KindPage,
 			cfg:  statuspage.Config{ComponentIDs: components},
 			url:  "https://api.statuspage.io/v1/pages/kctbh9vrtdwd/incidents",
 			want: wantCreate,
 		},
 		{
 			name: "info opens the incident",
-			kind: router.KindInfo,
+			kind: notify.KindInfo,
 			cfg:  statuspage.Config{ComponentIDs: components},
 			url:  "https://api.statuspage.io/v1/pages/kctbh9vrtdwd/incidents",
 			want: wantCreate,
 		},
 		{
 			name: "no components and a base url override",
-			kind: router.KindPage,
+			kind: notify.KindPage,
 			cfg:  statuspage.Config{URL: "http://proxy.internal:8080/statuspage/v1/"},
 			url:  "http://proxy.internal:8080/statuspage/v1/pages/kctbh9vrtdwd/incidents",
 			want: `{"incident": {
@@ -121,28 +121,28 @@ func TestCreate(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	cases := []struct {
 		name   string
-		kind   router.MessageKind
+		kind   notify.MessageKind
 		status alert.IncidentStatus
 		want   string
 	}{
 		{
-			name: "info while triggered", kind: router.KindInfo, status: alert.IncidentTriggered,
+			name: "info while triggered", kind: notify.KindInfo, status: alert.IncidentTriggered,
 			want: `{"incident":{"status":"investigating","body":"Error rate on checkout is 12% (threshold 5%) for 5m <see dashboard> & logs."}}`,
 		},
 		{
-			name: "info once acknowledged", kind: router.KindInfo, status: alert.IncidentAcknowledged,
+			name: "info once acknowledged", kind: notify.KindInfo, status: alert.IncidentAcknowledged,
 			want: `{"incident":{"status":"identified","body":"Error rate on checkout is 12% (threshold 5%) for 5m <see dashboard> & logs."}}`,
 		},
 		{
-			name: "info after resolution", kind: router.KindInfo, status: alert.IncidentResolved,
+			name: "info after resolution", kind: notify.KindInfo, status: alert.IncidentResolved,
 			want: `{"incident":{"status":"resolved","body":"Error rate on checkout is 12% (threshold 5%) for 5m <see dashboard> & logs."}}`,
 		},
 		{
-			name: "acknowledge", kind: router.KindAcknowledge, status: alert.IncidentAcknowledged,
+			name: "acknowledge", kind: notify.KindAcknowledge, status: alert.IncidentAcknowledged,
 			want: `{"incident":{"status":"identified","body":"Acknowledged — the team is working on it."}}`,
 		},
 		{
-			name: "resolve sets components operational", kind: router.KindResolve, status: alert.IncidentResolved,
+			name: "resolve sets components operational", kind: notify.KindResolve, status: alert.IncidentResolved,
 			want: `{"incident":{"status":"resolved","body":"Error rate on checkout is 12% (threshold 5%) for 5m <see dashboard> & logs.",
   "components":{"ftgks51sfs2d":"operational","8kbf7d35c070":"operational"}}}`,
 		},
@@ -168,7 +168,7 @@ func TestUpdate(t *testing.T) {
 
 func TestResolveWithoutComponents(t *testing.T) {
 	n, rec, _ := setup(t, statuspage.Config{}, nil, httpmock.NewStringResponder(http.StatusOK, created))
-	m := notifiertest.Message(router.KindResolve)
+	m := notifiertest.Message(notify.KindResolve)
 	m.Ref, m.Text = ref, ""
 	_, err := n.Deliver(context.Background(), m)
 	require.NoError(t, err)
@@ -178,14 +178,14 @@ func TestResolveWithoutComponents(t *testing.T) {
 func TestNoRequest(t *testing.T) {
 	cases := []struct {
 		name string
-		kind router.MessageKind
+		kind notify.MessageKind
 		ref  string
 	}{
-		{name: "acknowledge without ref", kind: router.KindAcknowledge},
-		{name: "resolve without ref", kind: router.KindResolve},
-		{name: "ticket without ref", kind: router.KindTicket},
-		{name: "page with ref", kind: router.KindPage, ref: ref},
-		{name: "ticket with ref", kind: router.KindTicket, ref: ref},
+		{name: "acknowledge without ref", kind: notify.KindAcknowledge},
+		{name: "resolve without ref", kind: notify.KindResolve},
+		{name: "ticket without ref", kind: notify.KindTicket},
+		{name: "page with ref", kind: notify.KindPage, ref: ref},
+		{name: "ticket with ref", kind: notify.KindTicket, ref: ref},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -220,7 +220,7 @@ func TestSeverityMapping(t *testing.T) {
 
 			n, rec, _ := setup(t, statuspage.Config{ComponentIDs: components[:1]}, nil,
 				httpmock.NewStringResponder(http.StatusCreated, created))
-			m := notifiertest.Message(router.KindPage)
+			m := notifiertest.Message(notify.KindPage)
 			m.Incident.Severity = c.sev
 			_, err := n.Deliver(context.Background(), m)
 			require.NoError(t, err)
@@ -239,7 +239,7 @@ func TestSeverityMapping(t *testing.T) {
 
 func TestTruncate(t *testing.T) {
 	n, rec, _ := setup(t, statuspage.Config{}, nil, httpmock.NewStringResponder(http.StatusCreated, created))
-	m := notifiertest.Message(router.KindPage)
+	m := notifiertest.Message(notify.KindPage)
 	m.Incident.Title = strings.Repeat("é", 300)
 	m.Text = strings.Repeat("x", 30000)
 	_, err := n.Deliver(context.Background(), m)
@@ -260,11 +260,11 @@ func TestCreateWithoutID(t *testing.T) {
 	for _, answer := range []string{`{"name":"x"}`, `not json`, ``} {
 		t.Run(answer, func(t *testing.T) {
 			n, _, _ := setup(t, statuspage.Config{}, nil, httpmock.NewStringResponder(http.StatusCreated, answer))
-			got, err := n.Deliver(context.Background(), notifiertest.Message(router.KindPage))
+			got, err := n.Deliver(context.Background(), notifiertest.Message(notify.KindPage))
 			require.Empty(t, got)
-			de := router.AsDeliveryError(err)
+			de := notify.AsDeliveryError(err)
 			require.False(t, de.Temporary, "a retry would open a second incident: %v", err)
-			require.Equal(t, router.ReasonClient, de.Reason)
+			require.Equal(t, notify.ReasonClient, de.Reason)
 		})
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // MaxBodyBytes is the largest body Build produces: Teams rejects
@@ -51,7 +51,7 @@ var levels = []limits{
 //
 // The text, the alert list and the runbook steps are shortened until the
 // encoded body is at most MaxBodyBytes.
-func Build(m *router.Message) Payload {
+func Build(m *notify.Message) Payload {
 	var p Payload
 	for _, l := range levels {
 		p = build(m, l)
@@ -62,25 +62,25 @@ func Build(m *router.Message) Payload {
 	return p
 }
 
-func build(m *router.Message, l limits) Payload {
+func build(m *notify.Message, l limits) Payload {
 	switch m.Kind {
-	case router.KindAcknowledge:
+	case notify.KindAcknowledge:
 		return followUp(m, l, ColorWarning)
-	case router.KindResolve:
+	case notify.KindResolve:
 		return followUp(m, l, ColorGood)
 	default:
 		return incident(m, l)
 	}
 }
 
-func incident(m *router.Message, l limits) Payload {
+func incident(m *notify.Message, l limits) Payload {
 	inc := &m.Incident
 	body := []Element{
-		title(truncate(heading(m), l.title), statusColor(inc.Status)),
+		title(cut(heading(m), l.title), statusColor(inc.Status)),
 		{Type: "FactSet", Facts: facts(m, l.fact)},
 	}
 	if m.Text != "" {
-		body = append(body, textBlock(truncate(m.Text, l.text)))
+		body = append(body, textBlock(cut(m.Text, l.text)))
 	}
 	if s := alertList(m.Alerts, l); s != "" {
 		body = append(body, textBlock(s))
@@ -95,30 +95,30 @@ func incident(m *router.Message, l limits) Payload {
 	return envelope(body, actions)
 }
 
-func followUp(m *router.Message, l limits, color string) Payload {
+func followUp(m *notify.Message, l limits, color string) Payload {
 	inc := &m.Incident
 	var body []Element
 	if m.Summary != "" {
 		// The rendered title; the text says by whom and after how long.
-		body = append(body, title(truncate(m.Summary, l.title), color))
+		body = append(body, title(cut(m.Summary, l.title), color))
 	} else {
 		what, by := "Acknowledged", inc.AcknowledgedBy
-		if m.Kind == router.KindResolve {
+		if m.Kind == notify.KindResolve {
 			what, by = "Resolved", inc.ResolvedBy
 		}
-		body = append(body, title(truncate(what+": "+heading(m), l.title), color))
+		body = append(body, title(cut(what+": "+heading(m), l.title), color))
 		line := ""
 		if by != "" {
 			line = what + " by " + by
 		}
-		if m.Kind == router.KindResolve && !inc.ResolvedAt.IsZero() && !inc.OpenedAt.IsZero() && inc.ResolvedAt.After(inc.OpenedAt) {
+		if m.Kind == notify.KindResolve && !inc.ResolvedAt.IsZero() && !inc.OpenedAt.IsZero() && inc.ResolvedAt.After(inc.OpenedAt) {
 			if line == "" {
 				line = what
 			}
 			line += " after " + inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()
 		}
 		if line != "" {
-			body = append(body, textBlock(truncate(line, l.line)))
+			body = append(body, textBlock(cut(line, l.line)))
 		}
 	}
 	f := []Fact{fact("Severity", inc.Severity.String()+" "+inc.Severity.Name(), l.fact)}
@@ -128,7 +128,7 @@ func followUp(m *router.Message, l limits, color string) Payload {
 	f = append(f, fact("Status", string(inc.Status), l.fact))
 	body = append(body, Element{Type: "FactSet", Facts: f})
 	if m.Text != "" {
-		body = append(body, textBlock(truncate(m.Text, l.text)))
+		body = append(body, textBlock(cut(m.Text, l.text)))
 	}
 	var actions []Action
 	if u, ok := link(m.IncidentURL); ok {
@@ -138,7 +138,7 @@ func followUp(m *router.Message, l limits, color string) Payload {
 }
 
 // appendLinks adds the View incident and Runbook buttons.
-func appendLinks(m *router.Message, actions []Action) []Action {
+func appendLinks(m *notify.Message, actions []Action) []Action {
 	if u, ok := link(m.IncidentURL); ok {
 		actions = append(actions, openURL("View incident", u, ""))
 	}
@@ -151,7 +151,7 @@ func appendLinks(m *router.Message, actions []Action) []Action {
 }
 
 // heading is the rendered title, m.Summary, or "P0 INC-7: title".
-func heading(m *router.Message) string {
+func heading(m *notify.Message) string {
 	if m.Summary != "" {
 		return m.Summary
 	}
@@ -169,20 +169,20 @@ func statusColor(s alert.IncidentStatus) string {
 	}
 }
 
-func facts(m *router.Message, n int) []Fact {
+func facts(m *notify.Message, n int) []Fact {
 	inc := &m.Incident
 	f := []Fact{fact("Severity", inc.Severity.String()+" "+inc.Severity.Name(), n)}
 	if inc.Service != "" {
 		f = append(f, fact("Service", inc.Service, n))
 	}
 	f = append(f, fact("Status", string(inc.Status), n))
-	if m.Kind == router.KindPage && m.Role != "" {
+	if m.Kind == notify.KindPage && m.Role != "" {
 		f = append(f, fact("Role", m.Role, n))
 	}
 	if m.Step != "" {
 		f = append(f, fact("Step", m.Step, n))
 	}
-	if m.Kind == router.KindInfo && m.Channel != "" {
+	if m.Kind == notify.KindInfo && m.Channel != "" {
 		f = append(f, fact("Channel", m.Channel, n))
 	}
 	if inc.Category != "" {
@@ -195,12 +195,12 @@ func facts(m *router.Message, n int) []Fact {
 }
 
 func fact(name, value string, n int) Fact {
-	return Fact{Title: name, Value: truncate(value, n)}
+	return Fact{Title: name, Value: cut(value, n)}
 }
 
 // alertList renders up to l.alerts alerts as a Markdown list, then
 // "- … and N more".
-func alertList(alerts []router.AlertSummary, l limits) string {
+func alertList(alerts []notify.AlertSummary, l limits) string {
 	if len(alerts) == 0 || l.alerts == 0 {
 		return ""
 	}
@@ -217,14 +217,14 @@ func alertList(alerts []router.AlertSummary, l limits) string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString("- " + truncate(string(a.Status)+" "+line, l.line))
+		b.WriteString("- " + cut(string(a.Status)+" "+line, l.line))
 	}
 	return b.String()
 }
 
 // runbook renders the runbook title and, in monospace, its numbered
 // steps. Its URL is a button (see appendLinks).
-func runbook(rb *router.Runbook, l limits) []Element {
+func runbook(rb *notify.Runbook, l limits) []Element {
 	if rb == nil {
 		return nil
 	}
@@ -232,14 +232,14 @@ func runbook(rb *router.Runbook, l limits) []Element {
 	if name == "" {
 		name = rb.Name
 	}
-	out := []Element{textBlock("**Runbook:** " + truncate(name, l.line))}
+	out := []Element{textBlock("**Runbook:** " + cut(name, l.line))}
 	var steps []string
 	for i, s := range rb.Steps {
 		if i == l.steps {
 			steps = append(steps, fmt.Sprintf("… %d more steps", len(rb.Steps)-i))
 			break
 		}
-		steps = append(steps, truncate(fmt.Sprintf("%d. %s", i+1, s), l.line))
+		steps = append(steps, cut(fmt.Sprintf("%d. %s", i+1, s), l.line))
 	}
 	if len(steps) > 0 {
 		el := textBlock(strings.Join(steps, "\n"))
@@ -263,13 +263,6 @@ func link(u string) (string, bool) {
 	return u, true
 }
 
-// truncate cuts s to at most n runes, ending in "…" when cut, and drops
-// invalid UTF-8.
-func truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
+// cut is notify.Truncate after dropping invalid UTF-8, which Teams
+// rejects.
+func cut(s string, n int) string { return notify.Truncate(strings.ToValidUTF8(s, ""), n) }

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/teams"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 func card(p teams.Payload) teams.Card { return p.Attachments[0].Content }
@@ -23,16 +23,16 @@ func card(p teams.Payload) teams.Card { return p.Attachments[0].Content }
 func TestBuildTitleColor(t *testing.T) {
 	tests := []struct {
 		name   string
-		kind   router.MessageKind
+		kind   notify.MessageKind
 		status alert.IncidentStatus
 		want   string
 	}{
-		{name: "page on triggered", kind: router.KindPage, status: alert.IncidentTriggered, want: teams.ColorAttention},
-		{name: "info on triggered", kind: router.KindInfo, status: alert.IncidentTriggered, want: teams.ColorAttention},
-		{name: "info on acknowledged", kind: router.KindInfo, status: alert.IncidentAcknowledged, want: teams.ColorWarning},
-		{name: "info on resolved", kind: router.KindInfo, status: alert.IncidentResolved, want: teams.ColorGood},
-		{name: "acknowledge", kind: router.KindAcknowledge, status: alert.IncidentAcknowledged, want: teams.ColorWarning},
-		{name: "resolve", kind: router.KindResolve, status: alert.IncidentResolved, want: teams.ColorGood},
+		{name: "page on triggered", kind: notify.KindPage, status: alert.IncidentTriggered, want: teams.ColorAttention},
+		{name: "info on triggered", kind: notify.KindInfo, status: alert.IncidentTriggered, want: teams.ColorAttention},
+		{name: "info on acknowledged", kind: notify.KindInfo, status: alert.IncidentAcknowledged, want: teams.ColorWarning},
+		{name: "info on resolved", kind: notify.KindInfo, status: alert.IncidentResolved, want: teams.ColorGood},
+		{name: "acknowledge", kind: notify.KindAcknowledge, status: alert.IncidentAcknowledged, want: teams.ColorWarning},
+		{name: "resolve", kind: notify.KindResolve, status: alert.IncidentResolved, want: teams.ColorGood},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,18 +49,18 @@ func TestBuildTitleColor(t *testing.T) {
 func TestBuildActions(t *testing.T) {
 	tests := []struct {
 		name   string
-		kind   router.MessageKind
+		kind   notify.MessageKind
 		status alert.IncidentStatus
 		ackURL string
 		want   []string
 	}{
-		{name: "page", kind: router.KindPage, status: alert.IncidentTriggered, ackURL: "https://a/ack", want: []string{"Acknowledge", "View incident", "Runbook"}},
-		{name: "info on triggered", kind: router.KindInfo, status: alert.IncidentTriggered, ackURL: "https://a/ack", want: []string{"Acknowledge", "View incident", "Runbook"}},
-		{name: "info on acknowledged", kind: router.KindInfo, status: alert.IncidentAcknowledged, ackURL: "https://a/ack", want: []string{"View incident", "Runbook"}},
-		{name: "page without ack url", kind: router.KindPage, status: alert.IncidentTriggered, want: []string{"View incident", "Runbook"}},
-		{name: "page with unusable ack url", kind: router.KindPage, status: alert.IncidentTriggered, ackURL: "javascript:alert(1)", want: []string{"View incident", "Runbook"}},
-		{name: "acknowledge", kind: router.KindAcknowledge, status: alert.IncidentAcknowledged, ackURL: "https://a/ack", want: []string{"View incident"}},
-		{name: "resolve", kind: router.KindResolve, status: alert.IncidentResolved, ackURL: "https://a/ack", want: []string{"View incident"}},
+		{name: "page", kind: notify.KindPage, status: alert.IncidentTriggered, ackURL: "https://a/ack", want: []string{"Acknowledge", "View incident", "Runbook"}},
+		{name: "info on triggered", kind: notify.KindInfo, status: alert.IncidentTriggered, ackURL: "https://a/ack", want: []string{"Acknowledge", "View incident", "Runbook"}},
+		{name: "info on acknowledged", kind: notify.KindInfo, status: alert.IncidentAcknowledged, ackURL: "https://a/ack", want: []string{"View incident", "Runbook"}},
+		{name: "page without ack url", kind: notify.KindPage, status: alert.IncidentTriggered, want: []string{"View incident", "Runbook"}},
+		{name: "page with unusable ack url", kind: notify.KindPage, status: alert.IncidentTriggered, ackURL: "javascript:alert(1)", want: []string{"View incident", "Runbook"}},
+		{name: "acknowledge", kind: notify.KindAcknowledge, status: alert.IncidentAcknowledged, ackURL: "https://a/ack", want: []string{"View incident"}},
+		{name: "resolve", kind: notify.KindResolve, status: alert.IncidentResolved, ackURL: "https://a/ack", want: []string{"View incident"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,19 +79,19 @@ func TestBuildActions(t *testing.T) {
 func TestBuildFollowUpLine(t *testing.T) {
 	tests := []struct {
 		name string
-		kind router.MessageKind
+		kind notify.MessageKind
 		edit func(*alert.Incident)
 		want []string // the title and, if any, the line below it
 	}{
 		{
 			name: "acknowledged by nobody in particular",
-			kind: router.KindAcknowledge,
+			kind: notify.KindAcknowledge,
 			edit: func(i *alert.Incident) { i.Status = alert.IncidentAcknowledged },
 			want: []string{"Acknowledged: P0 INC-7: checkout: error rate 12% > 5%"},
 		},
 		{
 			name: "resolved automatically",
-			kind: router.KindResolve,
+			kind: notify.KindResolve,
 			edit: func(i *alert.Incident) {
 				i.Status, i.ResolvedAt = alert.IncidentResolved, i.OpenedAt.Add(90*time.Second)
 			},
@@ -115,10 +115,10 @@ func TestBuildFollowUpLine(t *testing.T) {
 }
 
 func TestBuildAlertList(t *testing.T) {
-	m := message(router.KindPage)
+	m := message(notify.KindPage)
 	m.Alerts = nil
 	for i := range 25 {
-		m.Alerts = append(m.Alerts, router.AlertSummary{
+		m.Alerts = append(m.Alerts, notify.AlertSummary{
 			Status: alert.StatusFiring, Title: fmt.Sprintf("Alert%d", i), Description: "pod crashlooping",
 		})
 	}
@@ -135,7 +135,7 @@ func TestBuildAlertList(t *testing.T) {
 }
 
 func TestBuildTruncates(t *testing.T) {
-	m := message(router.KindPage)
+	m := message(notify.KindPage)
 	m.Incident.Title = strings.Repeat("t", 500)
 	m.Text = strings.Repeat("ü", 5000)
 	m.Runbook.Steps = []string{strings.Repeat("r", 1000)}
@@ -152,7 +152,7 @@ func TestBuildTruncates(t *testing.T) {
 // huge returns a message whose every field is far too large for Teams,
 // with control characters and invalid UTF-8 (which JSON escapes to six
 // bytes each).
-func huge(k router.MessageKind) *router.Message {
+func huge(k notify.MessageKind) *notify.Message {
 	m := message(k)
 	big := func(n int) string { return strings.Repeat("\x01ü\xff<", n) }
 	m.Incident.Title, m.Incident.Service, m.Incident.Category = big(5000), big(5000), big(5000)
@@ -160,10 +160,10 @@ func huge(k router.MessageKind) *router.Message {
 	m.Role, m.Step, m.Channel, m.Text = big(5000), big(5000), big(5000), big(20000)
 	m.AckURL = "https://alertgate.example.com/ack?sig=" + strings.Repeat("a", 2000)
 	m.IncidentURL = "https://alertgate.example.com/i?x=" + strings.Repeat(`"`, 2000)
-	m.Runbook = &router.Runbook{Title: big(5000), URL: "https://rb.example.com/" + strings.Repeat("ü", 1000)}
+	m.Runbook = &notify.Runbook{Title: big(5000), URL: "https://rb.example.com/" + strings.Repeat("ü", 1000)}
 	for range 500 {
 		m.Runbook.Steps = append(m.Runbook.Steps, big(500))
-		m.Alerts = append(m.Alerts, router.AlertSummary{Status: alert.StatusFiring, Title: big(500), Description: big(500)})
+		m.Alerts = append(m.Alerts, notify.AlertSummary{Status: alert.StatusFiring, Title: big(500), Description: big(500)})
 	}
 	return m
 }
@@ -171,20 +171,20 @@ func huge(k router.MessageKind) *router.Message {
 func TestBuildFitsTeamsLimit(t *testing.T) {
 	tests := []struct {
 		name string
-		msg  *router.Message
+		msg  *notify.Message
 	}{
-		{name: "page with 500 non-ascii alerts", msg: func() *router.Message {
-			m := message(router.KindPage)
+		{name: "page with 500 non-ascii alerts", msg: func() *notify.Message {
+			m := message(notify.KindPage)
 			for i := range 500 {
-				m.Alerts = append(m.Alerts, router.AlertSummary{Status: alert.StatusFiring, Title: fmt.Sprintf("KubePodCrashLooping %d", i), Description: strings.Repeat("€", 280)})
+				m.Alerts = append(m.Alerts, notify.AlertSummary{Status: alert.StatusFiring, Title: fmt.Sprintf("KubePodCrashLooping %d", i), Description: strings.Repeat("€", 280)})
 			}
 			m.Text = strings.Repeat("€", 30000) // 3 bytes each
 			return m
 		}()},
-		{name: "huge page", msg: huge(router.KindPage)},
-		{name: "huge info", msg: huge(router.KindInfo)},
-		{name: "huge acknowledge", msg: huge(router.KindAcknowledge)},
-		{name: "huge resolve", msg: huge(router.KindResolve)},
+		{name: "huge page", msg: huge(notify.KindPage)},
+		{name: "huge info", msg: huge(notify.KindInfo)},
+		{name: "huge acknowledge", msg: huge(notify.KindAcknowledge)},
+		{name: "huge resolve", msg: huge(notify.KindResolve)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,7 +202,7 @@ func TestBuildFitsTeamsLimit(t *testing.T) {
 }
 
 func TestBuildKeepsSmallMessagesWhole(t *testing.T) {
-	m := message(router.KindPage)
+	m := message(notify.KindPage)
 	m.Text = strings.Repeat("x", 3999)
 	body := card(teams.Build(m)).Body
 	require.Equal(t, m.Text, body[2].Text)
@@ -210,7 +210,7 @@ func TestBuildKeepsSmallMessagesWhole(t *testing.T) {
 
 // message is the shared test message without a rendered title, so that
 // the card's own heading shows.
-func message(k router.MessageKind) *router.Message {
+func message(k notify.MessageKind) *notify.Message {
 	m := notifiertest.Message(k)
 	m.Summary = ""
 	return m

@@ -11,18 +11,17 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
-	"github.com/alertgate/alertgate/router/template"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = router.DefaultHTTPTimeout
+const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Config configures a Teams target.
 type Config struct {
-	// Templates renders the title (card heading) and the text (notifier.New always sets
+	// Templates renders the title (card heading) and the text (the registry always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *template.Target
+	Templates notify.Templates
 	// URL is the Workflows webhook URL; its sig query parameter is the
 	// credential.
 	URL config.Secret
@@ -34,16 +33,16 @@ type Config struct {
 
 // Notifier posts Adaptive Cards to one Workflows webhook.
 type Notifier struct {
-	ep   *router.HTTPEndpoint
-	tmpl *template.Target
+	ep   *notify.HTTPEndpoint
+	tmpl notify.Templates
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a Teams Notifier. client is required; a nil log discards
 // and a nil now means time.Now.
 func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time) (*Notifier, error) {
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "teams", URL: cfg.URL.Value(), Timeout: cfg.Timeout, Version: cfg.Version,
 	}, client, log, now)
 	if err != nil {
@@ -53,11 +52,11 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 }
 
 // Notify posts m as an Adaptive Card (see Build). Every kind is sent.
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
-	m, _ = n.tmpl.ApplyLogged(m, n.ep.Log)
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
+	m, _ = notify.Render(n.tmpl, m, n.ep.Log)
 	body, err := encode(Build(m))
 	if err != nil {
-		return &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("teams encode: %w", err)}
+		return &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("teams encode: %w", err)}
 	}
 	if _, err := n.ep.Post(ctx, body, nil); err != nil {
 		return fmt.Errorf("teams post: %w", err)

@@ -12,9 +12,9 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/teams"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 const (
@@ -53,14 +53,14 @@ const (
 func TestNotifyRequest(t *testing.T) {
 	tests := []struct {
 		name string
-		kind router.MessageKind
-		edit func(*router.Message)
+		kind notify.MessageKind
+		edit func(*notify.Message)
 		want string
 	}{
 		{
 			name: "page",
-			kind: router.KindPage,
-			edit: func(*router.Message) {},
+			kind: notify.KindPage,
+			edit: func(*notify.Message) {},
 			want: wrap(`{"type":"TextBlock","text":"P0 INC-7: checkout: error rate 12% > 5%","weight":"Bolder","size":"Medium","wrap":true,"style":"heading","color":"Attention"},
 				{"type":"FactSet","facts":[
 					{"title":"Severity","value":"P0 Critical"},
@@ -74,8 +74,8 @@ func TestNotifyRequest(t *testing.T) {
 		},
 		{
 			name: "info",
-			kind: router.KindInfo,
-			edit: func(m *router.Message) { m.Role, m.Step, m.Channel = "", "open:#incidents", "#incidents" },
+			kind: notify.KindInfo,
+			edit: func(m *notify.Message) { m.Role, m.Step, m.Channel = "", "open:#incidents", "#incidents" },
 			want: wrap(`{"type":"TextBlock","text":"P0 INC-7: checkout: error rate 12% > 5%","weight":"Bolder","size":"Medium","wrap":true,"style":"heading","color":"Attention"},
 				{"type":"FactSet","facts":[
 					{"title":"Severity","value":"P0 Critical"},
@@ -89,8 +89,8 @@ func TestNotifyRequest(t *testing.T) {
 		},
 		{
 			name: "acknowledge",
-			kind: router.KindAcknowledge,
-			edit: func(m *router.Message) {
+			kind: notify.KindAcknowledge,
+			edit: func(m *notify.Message) {
 				m.Incident.Status, m.Incident.AcknowledgedBy = alert.IncidentAcknowledged, "alice"
 			},
 			want: wrap(`{"type":"TextBlock","text":"Acknowledged: P0 INC-7: checkout: error rate 12% > 5%","weight":"Bolder","size":"Medium","wrap":true,"style":"heading","color":"Warning"},
@@ -103,8 +103,8 @@ func TestNotifyRequest(t *testing.T) {
 		},
 		{
 			name: "resolve",
-			kind: router.KindResolve,
-			edit: func(m *router.Message) {
+			kind: notify.KindResolve,
+			edit: func(m *notify.Message) {
 				m.Incident.Status, m.Incident.ResolvedBy = alert.IncidentResolved, "bob"
 				m.Incident.ResolvedAt = m.Incident.OpenedAt.Add(42*time.Minute + 3*time.Second)
 			},
@@ -144,23 +144,23 @@ func TestNotifyStatusMapping(t *testing.T) {
 		{Name: "200 ok", Responder: str(200, "1"), OK: true},
 		{Name: "202 accepted", Responder: str(202, ""), OK: true},
 		{Name: "204 no content", Responder: str(204, ""), OK: true},
-		{Name: "400 bad payload", Responder: str(400, `{"error":{"code":"TriggerInputSchemaMismatch","message":"The input body for trigger 'manual' of type 'Request' did not match its schema definition."}}`), Reason: router.ReasonClient, Status: 400},
-		{Name: "401 unauthorized", Responder: str(401, `{"error":{"code":"DirectApiAuthorizationRequired"}}`), Reason: router.ReasonAuth, Status: 401},
-		{Name: "403 forbidden", Responder: str(403, ""), Reason: router.ReasonAuth, Status: 403},
-		{Name: "404 flow gone", Responder: str(404, `{"error":{"code":"WorkflowNotFound","message":"The workflow was not found."}}`), Reason: router.ReasonClient, Status: 404},
-		{Name: "413 too large", Responder: str(413, "Request Entity Too Large"), Reason: router.ReasonClient, Status: 413},
-		{Name: "429 retry-after seconds", Responder: str(429, "").HeaderSet(http.Header{"Retry-After": {"30"}}), Temporary: true, Reason: router.ReasonRateLimited, Status: 429, Wait: 30 * time.Second},
-		{Name: "429 retry-after date", Responder: str(429, "").HeaderSet(http.Header{"Retry-After": {notifiertest.Now.Add(time.Minute).Format(http.TimeFormat)}}), Temporary: true, Reason: router.ReasonRateLimited, Status: 429, Wait: time.Minute},
-		{Name: "429 without retry-after", Responder: str(429, ""), Temporary: true, Reason: router.ReasonRateLimited, Status: 429},
-		{Name: "500 server error", Responder: str(500, "internal"), Temporary: true, Reason: router.ReasonServer, Status: 500},
-		{Name: "503 unavailable with retry-after", Responder: str(503, "").HeaderSet(http.Header{"Retry-After": {"5"}}), Temporary: true, Reason: router.ReasonServer, Status: 503, Wait: 5 * time.Second},
-		{Name: "network error", Responder: httpmock.ConnectionFailure, Temporary: true, Reason: router.ReasonNetwork},
-		{Name: "timeout", Responder: notifiertest.BlockUntilDone, Temporary: true, Reason: router.ReasonTimeout, Timeout: time.Millisecond},
+		{Name: "400 bad payload", Responder: str(400, `{"error":{"code":"TriggerInputSchemaMismatch","message":"The input body for trigger 'manual' of type 'Request' did not match its schema definition."}}`), Reason: notify.ReasonClient, Status: 400},
+		{Name: "401 unauthorized", Responder: str(401, `{"error":{"code":"DirectApiAuthorizationRequired"}}`), Reason: notify.ReasonAuth, Status: 401},
+		{Name: "403 forbidden", Responder: str(403, ""), Reason: notify.ReasonAuth, Status: 403},
+		{Name: "404 flow gone", Responder: str(404, `{"error":{"code":"WorkflowNotFound","message":"The workflow was not found."}}`), Reason: notify.ReasonClient, Status: 404},
+		{Name: "413 too large", Responder: str(413, "Request Entity Too Large"), Reason: notify.ReasonClient, Status: 413},
+		{Name: "429 retry-after seconds", Responder: str(429, "").HeaderSet(http.Header{"Retry-After": {"30"}}), Temporary: true, Reason: notify.ReasonRateLimited, Status: 429, Wait: 30 * time.Second},
+		{Name: "429 retry-after date", Responder: str(429, "").HeaderSet(http.Header{"Retry-After": {notifiertest.Now.Add(time.Minute).Format(http.TimeFormat)}}), Temporary: true, Reason: notify.ReasonRateLimited, Status: 429, Wait: time.Minute},
+		{Name: "429 without retry-after", Responder: str(429, ""), Temporary: true, Reason: notify.ReasonRateLimited, Status: 429},
+		{Name: "500 server error", Responder: str(500, "internal"), Temporary: true, Reason: notify.ReasonServer, Status: 500},
+		{Name: "503 unavailable with retry-after", Responder: str(503, "").HeaderSet(http.Header{"Retry-After": {"5"}}), Temporary: true, Reason: notify.ReasonServer, Status: 503, Wait: 5 * time.Second},
+		{Name: "network error", Responder: httpmock.ConnectionFailure, Temporary: true, Reason: notify.ReasonNetwork},
+		{Name: "timeout", Responder: notifiertest.BlockUntilDone, Temporary: true, Reason: notify.ReasonTimeout, Timeout: time.Millisecond},
 	}
 	for _, c := range tests {
 		t.Run(c.Name, func(t *testing.T) {
 			client := notifiertest.MockPost(hookURL, c.Responder)
-			err := newNotifier(t, client, c.AttemptTimeout()).Notify(context.Background(), message(router.KindPage))
+			err := newNotifier(t, client, c.AttemptTimeout()).Notify(context.Background(), message(notify.KindPage))
 			notifiertest.RequireStatus(t, c, err)
 		})
 	}
@@ -185,7 +185,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 			n, err := teams.New(teams.Config{URL: hookURL, Timeout: notifiertest.CaseTimeout(tt.name)}, client, log, notifiertest.Clock)
 			require.NoError(t, err)
 
-			err = n.Notify(context.Background(), message(router.KindPage))
+			err = n.Notify(context.Background(), message(notify.KindPage))
 
 			require.Error(t, err)
 			require.Contains(t, err.Error(), "teams post")
@@ -201,7 +201,7 @@ func TestNotifyLogsNoSecret(t *testing.T) {
 	n, err := teams.New(teams.Config{URL: hookURL}, client, log, notifiertest.Clock)
 	require.NoError(t, err)
 
-	require.NoError(t, n.Notify(context.Background(), message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), message(notify.KindPage)))
 
 	require.Zero(t, logs.Len(), "the engine logs the delivery, once")
 }

@@ -10,7 +10,7 @@
 //	X-Alertgate-Signature: sha256=<hex>              (when a secret is set)
 //	<configured headers>
 //
-// The body is the router.Message as JSON with a "version" field, version
+// The body is the notify.Message as JSON with a "version" field, version
 // "1" (see Payload):
 //
 //	{"version":"1","kind":"page","idempotency_key":"…","dedup_key":"…",

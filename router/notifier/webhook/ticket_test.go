@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 func TestTicketRef(t *testing.T) {
@@ -31,7 +31,7 @@ func TestTicketRef(t *testing.T) {
 func TestTemplateBody(t *testing.T) {
 	n, err := New(Config{URL: "https://hooks.example.com/x", Template: `{"text": {{json .Summary}}, "incident": "{{.Incident.Key}}", "sev": "{{.Incident.Severity}}"}`}, http.DefaultClient, nil, nil)
 	require.NoError(t, err)
-	m := &router.Message{Kind: router.KindPage, Summary: `[P0] INC-7 "checkout" down`, Incident: alert.Incident{Key: "INC-7", Severity: alert.P0}}
+	m := &notify.Message{Kind: notify.KindPage, Summary: `[P0] INC-7 "checkout" down`, Incident: alert.Incident{Key: "INC-7", Severity: alert.P0}}
 	body, err := n.render(m)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"text": "[P0] INC-7 \"checkout\" down", "incident": "INC-7", "sev": "P0"}`, string(body))

@@ -14,7 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 	msgtemplate "github.com/alertgate/alertgate/router/template"
 )
 
@@ -26,12 +26,12 @@ const PayloadVersion = "1"
 const HeaderIdempotencyKey = "Idempotency-Key"
 
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
-const DefaultTimeout = router.DefaultHTTPTimeout
+const DefaultTimeout = notify.DefaultHTTPTimeout
 
 // Payload is the JSON body: the message plus the payload version.
 type Payload struct {
 	Version string `json:"version"`
-	*router.Message
+	*notify.Message
 }
 
 // Config configures a webhook target.
@@ -54,21 +54,21 @@ type Config struct {
 	// (json encodes a value as JSON). Without it the body is the default
 	// Payload.
 	Template string
-	// Templates renders the summary and text fields (notifier.New always sets
+	// Templates renders the summary and text fields (the registry always sets
 	// it); nil sends the message's own Summary and Text.
-	Templates *msgtemplate.Target
+	Templates notify.Templates
 }
 
 // Notifier posts messages as JSON.
 type Notifier struct {
-	ep      *router.HTTPEndpoint
+	ep      *notify.HTTPEndpoint
 	secret  []byte
 	headers http.Header
 	tmpl    *template.Template // nil: the default JSON body
-	human   *msgtemplate.Target
+	human   notify.Templates
 }
 
-var _ router.Notifier = (*Notifier)(nil)
+var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns a webhook Notifier. client is required; a nil log discards
 // and a nil now means time.Now.
@@ -77,7 +77,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 	for _, v := range cfg.Headers {
 		secrets = append(secrets, v)
 	}
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "webhook", URL: cfg.URL.Value(), Timeout: cfg.Timeout, Version: cfg.Version, Secrets: secrets,
 	}, client, log, now)
 	if err != nil {
@@ -97,7 +97,7 @@ func New(cfg Config, client *http.Client, log *zap.Logger, now func() time.Time)
 }
 
 // render is the body for m: the template's output, or the default JSON.
-func (n *Notifier) render(m *router.Message) ([]byte, error) {
+func (n *Notifier) render(m *notify.Message) ([]byte, error) {
 	if n.tmpl == nil {
 		return Encode(m)
 	}
@@ -109,7 +109,7 @@ func (n *Notifier) render(m *router.Message) ([]byte, error) {
 }
 
 // Notify posts m. Every kind is sent.
-func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) error {
 	_, err := n.post(ctx, m)
 	return err
 }
@@ -118,7 +118,7 @@ func (n *Notifier) Notify(ctx context.Context, m *router.Message) error {
 // receiver answered with: from a JSON body, the first of key, number, id
 // (Jira answers key, GitHub number), followed by url or html_url when
 // present — e.g. "OPS-123 https://jira.example.com/browse/OPS-123".
-func (n *Notifier) Ticket(ctx context.Context, m *router.Message) (string, error) {
+func (n *Notifier) Ticket(ctx context.Context, m *notify.Message) (string, error) {
 	resp, err := n.post(ctx, m)
 	if err != nil {
 		return "", err
@@ -126,7 +126,7 @@ func (n *Notifier) Ticket(ctx context.Context, m *router.Message) (string, error
 	return TicketRef(resp.Body), nil
 }
 
-var _ router.Ticketer = (*Notifier)(nil)
+var _ notify.Ticketer = (*Notifier)(nil)
 
 // TicketRef extracts a ticket reference from a JSON answer ("" when none).
 func TicketRef(body []byte) string {
@@ -157,11 +157,11 @@ func TicketRef(body []byte) string {
 	return url
 }
 
-func (n *Notifier) post(ctx context.Context, m *router.Message) (*router.HTTPResponse, error) {
-	m, _ = n.human.ApplyLogged(m, n.ep.Log)
+func (n *Notifier) post(ctx context.Context, m *notify.Message) (*notify.HTTPResponse, error) {
+	m, _ = notify.Render(n.human, m, n.ep.Log)
 	body, err := n.render(m)
 	if err != nil {
-		return nil, &router.DeliveryError{Reason: router.ReasonClient, Err: fmt.Errorf("webhook encode: %w", err)}
+		return nil, &notify.DeliveryError{Reason: notify.ReasonClient, Err: fmt.Errorf("webhook encode: %w", err)}
 	}
 	header := n.headers.Clone()
 	if m.IdempotencyKey != "" {
@@ -181,7 +181,7 @@ func (n *Notifier) post(ctx context.Context, m *router.Message) (*router.HTTPRes
 
 // Encode returns the JSON body for m (see Payload), without HTML escaping
 // and without a trailing newline.
-func Encode(m *router.Message) ([]byte, error) {
+func Encode(m *notify.Message) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

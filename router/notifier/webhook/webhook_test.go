@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/notifiertest"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 const (
@@ -77,7 +77,7 @@ func TestNotifyRequest(t *testing.T) {
 		Headers: map[string]string{"authorization": headerSecret, "X-Team": "payments"},
 	})
 
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 
 	require.Equal(t, 1, mock.GetTotalCallCount())
 	req := rec.Request
@@ -103,7 +103,7 @@ func TestNotifyWithoutSecretSendsNoSignature(t *testing.T) {
 	client, rec, _ := notifiertest.RecordPost(hookURL, httpmock.NewStringResponder(200, ""))
 	n := newNotifier(t, client, webhook.Config{})
 
-	m := notifiertest.Message(router.KindResolve)
+	m := notifiertest.Message(notify.KindResolve)
 	require.NoError(t, n.Notify(context.Background(), m))
 
 	require.Empty(t, rec.Request.Header.Get(webhook.HeaderSignature))
@@ -111,7 +111,7 @@ func TestNotifyWithoutSecretSendsNoSignature(t *testing.T) {
 	var p webhook.Payload
 	require.NoError(t, json.Unmarshal(rec.Body, &p))
 	require.Equal(t, "1", p.Version)
-	require.Equal(t, router.KindResolve, p.Kind)
+	require.Equal(t, notify.KindResolve, p.Kind)
 	require.Equal(t, "INC-7", p.Incident.Key)
 }
 
@@ -120,7 +120,7 @@ func TestNotifyStatusMapping(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			client := notifiertest.MockPost(hookURL, c.Responder)
 			n := newNotifier(t, client, webhook.Config{Timeout: c.AttemptTimeout()})
-			err := n.Notify(context.Background(), notifiertest.Message(router.KindPage))
+			err := n.Notify(context.Background(), notifiertest.Message(notify.KindPage))
 			notifiertest.RequireStatus(t, c, err)
 		})
 	}
@@ -148,7 +148,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 			}, client, log, notifiertest.Clock)
 			require.NoError(t, err)
 
-			err = n.Notify(context.Background(), notifiertest.Message(router.KindPage))
+			err = n.Notify(context.Background(), notifiertest.Message(notify.KindPage))
 
 			if err != nil {
 				notifiertest.RequireNoSecrets(t, err.Error(), allSecrets...)
@@ -244,21 +244,21 @@ func TestRealHTTP(t *testing.T) {
 	n, err := webhook.New(webhook.Config{URL: config.Secret(srv.URL + "/hook"), Secret: signSecret}, srv.Client(), nil, notifiertest.Clock)
 	require.NoError(t, err)
 
-	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 	require.Len(t, got, 1)
 	require.Equal(t, "INC-7", got[0].Incident.Key)
 	require.Equal(t, "https://alertgate.example.com/api/v1/incidents/INC-7/ack?exp=1772366400&sig=ab12", got[0].AckURL)
 
 	status = http.StatusServiceUnavailable
-	err = n.Notify(context.Background(), notifiertest.Message(router.KindPage))
-	de := router.AsDeliveryError(err)
+	err = n.Notify(context.Background(), notifiertest.Message(notify.KindPage))
+	de := notify.AsDeliveryError(err)
 	require.True(t, de.Temporary)
-	require.Equal(t, router.ReasonServer, de.Reason)
+	require.Equal(t, notify.ReasonServer, de.Reason)
 
 	wrong, err := webhook.New(webhook.Config{URL: config.Secret(srv.URL + "/hook"), Secret: "not-the-secret"}, srv.Client(), nil, notifiertest.Clock)
 	require.NoError(t, err)
-	de = router.AsDeliveryError(wrong.Notify(context.Background(), notifiertest.Message(router.KindPage)))
+	de = notify.AsDeliveryError(wrong.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
 	require.False(t, de.Temporary)
-	require.Equal(t, router.ReasonAuth, de.Reason)
+	require.Equal(t, notify.ReasonAuth, de.Reason)
 	require.Equal(t, http.StatusUnauthorized, de.StatusCode)
 }

@@ -1,4 +1,4 @@
-package router
+package notify
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"github.com/alertgate/alertgate/config"
 )
 
 // Limits of SendHTTP.
@@ -59,8 +61,10 @@ type HTTPResponse struct {
 
 // SendOptions tune one SendHTTP call.
 type SendOptions struct {
-	// Timeout bounds the attempt, reading the answer included. Zero leaves
-	// it to ctx and the client.
+	// Timeout bounds the attempt, reading the answer included, unless ctx
+	// has a deadline already: the engine gives every attempt one (the
+	// target's timeout), so an attempt is timed once. Zero leaves it to
+	// ctx and the client.
 	Timeout time.Duration
 	// Now is the clock Retry-After dates are measured against; nil means
 	// time.Now.
@@ -83,11 +87,8 @@ type SendOptions struct {
 // Error text never holds the request URL beyond RedactURL's form, nor any
 // of opts.Secrets.
 func SendHTTP(ctx context.Context, client *http.Client, req *http.Request, opts SendOptions) (*HTTPResponse, error) {
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-		defer cancel()
-	}
+	ctx, cancel := AttemptContext(ctx, opts.Timeout)
+	defer cancel()
 	resp, err := client.Do(req.WithContext(ctx))
 	if err != nil {
 		return nil, transportError(err, opts.Secrets)
@@ -109,6 +110,15 @@ func SendHTTP(ctx context.Context, client *http.Client, req *http.Request, opts 
 		return r, de
 	}
 	return r, nil
+}
+
+// AttemptContext bounds one attempt by timeout unless ctx has a deadline
+// already (the engine's per-attempt one) or timeout is zero or less.
+func AttemptContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, timeout)
 }
 
 // ClassifyResponse returns nil for a 2xx answer and otherwise a
@@ -411,3 +421,28 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// IsHTTPURL reports whether s is an absolute http(s) URL with a host:
+// what a target's url must be.
+func IsHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// CheckURL checks an optional url setting of a target type: when set,
+// an absolute http(s) URL.
+func CheckURL(key string, u config.Secret) error {
+	if u != "" && !IsHTTPURL(u.Value()) {
+		return Errorf(key, "url must be an absolute http(s) URL")
+	}
+	return nil
+}
+
+// RequireURL checks the url setting of a type that posts to it: given
+// (or url_file) and an absolute http(s) URL.
+func RequireURL(typ string, u config.Secret) error {
+	if u == "" {
+		return Errorf("url", "url (or url_file) is required for type %s", typ)
+	}
+	return CheckURL("url", u)
+}

@@ -1,4 +1,4 @@
-package router_test
+package notify_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 var sendNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -33,28 +33,28 @@ func TestClassifyResponse(t *testing.T) {
 		{name: "200 ok", status: 200, wantNil: true},
 		{name: "202 accepted", status: 202, wantNil: true},
 		{name: "204 no content", status: 204, wantNil: true},
-		{name: "304 not followed", status: 304, reason: router.ReasonClient},
-		{name: "400 bad request", status: 400, body: `{"message":"Event object is invalid"}`, reason: router.ReasonClient},
-		{name: "401 unauthorized", status: 401, reason: router.ReasonAuth},
-		{name: "403 forbidden", status: 403, reason: router.ReasonAuth},
-		{name: "404 not found", status: 404, body: "no_service", reason: router.ReasonClient},
-		{name: "408 request timeout", status: 408, temporary: true, reason: router.ReasonTimeout},
-		{name: "410 gone", status: 410, body: "channel_is_archived", reason: router.ReasonClient},
-		{name: "413 too large", status: 413, reason: router.ReasonClient},
-		{name: "429 retry-after seconds", status: 429, retryAfter: "30", temporary: true, reason: router.ReasonRateLimited, wait: 30 * time.Second},
-		{name: "429 retry-after http-date", status: 429, retryAfter: sendNow.Add(90 * time.Second).Format(http.TimeFormat), temporary: true, reason: router.ReasonRateLimited, wait: 90 * time.Second},
-		{name: "429 without retry-after", status: 429, temporary: true, reason: router.ReasonRateLimited},
-		{name: "500 internal", status: 500, body: "rollup_error", temporary: true, reason: router.ReasonServer},
-		{name: "502 bad gateway", status: 502, temporary: true, reason: router.ReasonServer},
-		{name: "503 with retry-after", status: 503, retryAfter: "10", temporary: true, reason: router.ReasonServer, wait: 10 * time.Second},
+		{name: "304 not followed", status: 304, reason: notify.ReasonClient},
+		{name: "400 bad request", status: 400, body: `{"message":"Event object is invalid"}`, reason: notify.ReasonClient},
+		{name: "401 unauthorized", status: 401, reason: notify.ReasonAuth},
+		{name: "403 forbidden", status: 403, reason: notify.ReasonAuth},
+		{name: "404 not found", status: 404, body: "no_service", reason: notify.ReasonClient},
+		{name: "408 request timeout", status: 408, temporary: true, reason: notify.ReasonTimeout},
+		{name: "410 gone", status: 410, body: "channel_is_archived", reason: notify.ReasonClient},
+		{name: "413 too large", status: 413, reason: notify.ReasonClient},
+		{name: "429 retry-after seconds", status: 429, retryAfter: "30", temporary: true, reason: notify.ReasonRateLimited, wait: 30 * time.Second},
+		{name: "429 retry-after http-date", status: 429, retryAfter: sendNow.Add(90 * time.Second).Format(http.TimeFormat), temporary: true, reason: notify.ReasonRateLimited, wait: 90 * time.Second},
+		{name: "429 without retry-after", status: 429, temporary: true, reason: notify.ReasonRateLimited},
+		{name: "500 internal", status: 500, body: "rollup_error", temporary: true, reason: notify.ReasonServer},
+		{name: "502 bad gateway", status: 502, temporary: true, reason: notify.ReasonServer},
+		{name: "503 with retry-after", status: 503, retryAfter: "10", temporary: true, reason: notify.ReasonServer, wait: 10 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &router.HTTPResponse{StatusCode: tt.status, Header: http.Header{}, Body: []byte(tt.body)}
+			r := &notify.HTTPResponse{StatusCode: tt.status, Header: http.Header{}, Body: []byte(tt.body)}
 			if tt.retryAfter != "" {
 				r.Header.Set("Retry-After", tt.retryAfter)
 			}
-			de := router.ClassifyResponse(r, sendNow, nil)
+			de := notify.ClassifyResponse(r, sendNow, nil)
 			if tt.wantNil {
 				require.Nil(t, de)
 				return
@@ -82,17 +82,17 @@ func TestParseRetryAfter(t *testing.T) {
 		{name: "negative", in: "-5", want: 0},
 		{name: "seconds", in: "120", want: 2 * time.Minute},
 		{name: "seconds with spaces", in: " 7 ", want: 7 * time.Second},
-		{name: "huge seconds capped", in: "99999999999999", want: router.MaxRetryAfter},
+		{name: "huge seconds capped", in: "99999999999999", want: notify.MaxRetryAfter},
 		{name: "imf-fixdate", in: "Sun, 01 Mar 2026 12:05:00 GMT", want: 5 * time.Minute},
 		{name: "rfc850 date", in: "Sunday, 01-Mar-26 12:00:30 GMT", want: 30 * time.Second},
 		{name: "date in the past", in: "Sun, 01 Mar 2026 11:00:00 GMT", want: 0},
-		{name: "date far ahead capped", in: "Fri, 01 Jan 2100 00:00:00 GMT", want: router.MaxRetryAfter},
+		{name: "date far ahead capped", in: "Fri, 01 Jan 2100 00:00:00 GMT", want: notify.MaxRetryAfter},
 		{name: "garbage", in: "soon", want: 0},
 		{name: "fraction", in: "1.5", want: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			require.Equal(t, tt.want, router.ParseRetryAfter(tt.in, sendNow))
+			require.Equal(t, tt.want, notify.ParseRetryAfter(tt.in, sendNow))
 		})
 	}
 }
@@ -116,9 +116,9 @@ func TestSnippet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := router.Snippet([]byte(tt.body), tt.secrets)
+			got := notify.Snippet([]byte(tt.body), tt.secrets)
 			require.Equal(t, tt.want, got)
-			require.LessOrEqual(t, len(got), router.MaxSnippet)
+			require.LessOrEqual(t, len(got), notify.MaxSnippet)
 		})
 	}
 }
@@ -140,7 +140,7 @@ func TestRedactURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			require.Equal(t, tt.want, router.RedactURL(tt.in))
+			require.Equal(t, tt.want, notify.RedactURL(tt.in))
 		})
 	}
 }
@@ -155,7 +155,7 @@ func TestParseEndpointHidesURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := router.ParseEndpoint(tt.in)
+			_, err := notify.ParseEndpoint(tt.in)
 			require.Error(t, err)
 			require.NotContains(t, err.Error(), "SECRETTOKEN123")
 		})
@@ -171,16 +171,16 @@ func sendMockClient(t *testing.T, r httpmock.Responder) *http.Client {
 	return &http.Client{Transport: mt}
 }
 
-func sendPost(t *testing.T, ctx context.Context, c *http.Client, opts router.SendOptions) (*router.HTTPResponse, error) {
+func sendPost(t *testing.T, ctx context.Context, c *http.Client, opts notify.SendOptions) (*notify.HTTPResponse, error) {
 	t.Helper()
-	u, err := router.ParseEndpoint(sendSecretURL)
+	u, err := notify.ParseEndpoint(sendSecretURL)
 	require.NoError(t, err)
-	req, err := router.NewJSONRequest(ctx, u, []byte(`{}`), router.UserAgent("1.2.3"))
+	req, err := notify.NewJSONRequest(ctx, u, []byte(`{}`), notify.UserAgent("1.2.3"))
 	require.NoError(t, err)
 	if opts.Secrets == nil {
-		opts.Secrets = router.URLSecrets(u)
+		opts.Secrets = notify.URLSecrets(u)
 	}
-	return router.SendHTTP(ctx, c, req, opts)
+	return notify.SendHTTP(ctx, c, req, opts)
 }
 
 func TestSendHTTPTransportErrors(t *testing.T) {
@@ -200,16 +200,16 @@ func TestSendHTTPTransportErrors(t *testing.T) {
 		reason    string
 		is        error
 	}{
-		{name: "connection refused", ctx: context.Background(), responder: httpmock.NewErrorResponder(errors.New("dial tcp: connection refused")), reason: router.ReasonNetwork},
-		{name: "ctx deadline passed", ctx: expired, responder: blockUntilDone, reason: router.ReasonTimeout, is: context.DeadlineExceeded},
-		{name: "per-attempt timeout", ctx: context.Background(), responder: blockUntilDone, timeout: time.Millisecond, reason: router.ReasonTimeout, is: context.DeadlineExceeded},
-		{name: "ctx cancelled", ctx: cancelled, responder: blockUntilDone, reason: router.ReasonNetwork, is: context.Canceled},
+		{name: "connection refused", ctx: context.Background(), responder: httpmock.NewErrorResponder(errors.New("dial tcp: connection refused")), reason: notify.ReasonNetwork},
+		{name: "ctx deadline passed", ctx: expired, responder: blockUntilDone, reason: notify.ReasonTimeout, is: context.DeadlineExceeded},
+		{name: "per-attempt timeout", ctx: context.Background(), responder: blockUntilDone, timeout: time.Millisecond, reason: notify.ReasonTimeout, is: context.DeadlineExceeded},
+		{name: "ctx cancelled", ctx: cancelled, responder: blockUntilDone, reason: notify.ReasonNetwork, is: context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := sendPost(t, tt.ctx, sendMockClient(t, tt.responder), router.SendOptions{Timeout: tt.timeout})
+			resp, err := sendPost(t, tt.ctx, sendMockClient(t, tt.responder), notify.SendOptions{Timeout: tt.timeout})
 			require.Nil(t, resp)
-			var de *router.DeliveryError
+			var de *notify.DeliveryError
 			require.ErrorAs(t, err, &de)
 			require.True(t, de.Temporary)
 			require.Equal(t, tt.reason, de.Reason)
@@ -224,25 +224,25 @@ func TestSendHTTPTransportErrors(t *testing.T) {
 }
 
 func TestSendHTTPReadsAtMostLimit(t *testing.T) {
-	big := strings.Repeat("x", router.MaxResponseBody+1000)
-	resp, err := sendPost(t, context.Background(), sendMockClient(t, httpmock.NewStringResponder(200, big)), router.SendOptions{})
+	big := strings.Repeat("x", notify.MaxResponseBody+1000)
+	resp, err := sendPost(t, context.Background(), sendMockClient(t, httpmock.NewStringResponder(200, big)), notify.SendOptions{})
 	require.NoError(t, err)
 	require.Equal(t, 200, resp.StatusCode)
-	require.Len(t, resp.Body, router.MaxResponseBody)
+	require.Len(t, resp.Body, notify.MaxResponseBody)
 }
 
 func TestSendHTTPStatusErrorScrubsEcho(t *testing.T) {
 	// A sloppy service echoes the request URL and headers in its error.
 	echo := `{"error":"bad","url":"` + sendSecretURL + `","auth":"Bearer HEADERSECRET789"}`
 	r := httpmock.NewStringResponder(400, echo)
-	resp, err := sendPost(t, context.Background(), sendMockClient(t, r), router.SendOptions{
+	resp, err := sendPost(t, context.Background(), sendMockClient(t, r), notify.SendOptions{
 		Secrets: []string{"HEADERSECRET789", "SECRETTOKEN123", "QUERYSECRET456"},
 	})
 	require.NotNil(t, resp)
 	require.Equal(t, 400, resp.StatusCode)
-	de := router.AsDeliveryError(err)
+	de := notify.AsDeliveryError(err)
 	require.False(t, de.Temporary)
-	require.Equal(t, router.ReasonClient, de.Reason)
+	require.Equal(t, notify.ReasonClient, de.Reason)
 	for _, s := range []string{"HEADERSECRET789", "SECRETTOKEN123", "QUERYSECRET456"} {
 		require.NotContains(t, err.Error(), s)
 	}
@@ -253,15 +253,15 @@ func TestSendHTTPRetryAfterUsesClock(t *testing.T) {
 	r := httpmock.NewStringResponder(429, "slow down").HeaderSet(http.Header{
 		"Retry-After": {sendNow.Add(2 * time.Minute).Format(http.TimeFormat)},
 	})
-	_, err := sendPost(t, context.Background(), sendMockClient(t, r), router.SendOptions{Now: func() time.Time { return sendNow }})
-	de := router.AsDeliveryError(err)
-	require.Equal(t, router.ReasonRateLimited, de.Reason)
+	_, err := sendPost(t, context.Background(), sendMockClient(t, r), notify.SendOptions{Now: func() time.Time { return sendNow }})
+	de := notify.AsDeliveryError(err)
+	require.Equal(t, notify.ReasonRateLimited, de.Reason)
 	require.Equal(t, 2*time.Minute, de.RetryAfter)
 }
 
 func TestUserAgent(t *testing.T) {
-	require.Equal(t, "alertgate/1.2.3", router.UserAgent("1.2.3"))
-	require.Equal(t, "alertgate/dev", router.UserAgent(""))
+	require.Equal(t, "alertgate/1.2.3", notify.UserAgent("1.2.3"))
+	require.Equal(t, "alertgate/dev", notify.UserAgent(""))
 }
 
 func FuzzSnippet(f *testing.F) {
@@ -269,8 +269,8 @@ func FuzzSnippet(f *testing.F) {
 	f.Add([]byte("token=SECRET\r\nmore\x00"), "SECRET")
 	f.Add([]byte(strings.Repeat("é", 300)), "éééé")
 	f.Fuzz(func(t *testing.T, body []byte, secret string) {
-		got := router.Snippet(body, []string{secret})
-		require.LessOrEqual(t, len(got), router.MaxSnippet)
+		got := notify.Snippet(body, []string{secret})
+		require.LessOrEqual(t, len(got), notify.MaxSnippet)
 		require.True(t, utf8.ValidString(got))
 		for _, r := range got {
 			require.False(t, unicode.IsControl(r), "control character %q", r)
@@ -297,7 +297,7 @@ func TestNewHTTPEndpointRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep, err := router.NewHTTPEndpoint(router.EndpointConfig{Kind: "slack", URL: tt.url}, tt.client, nil, nil)
+			ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{Kind: "slack", URL: tt.url}, tt.client, nil, nil)
 			require.Nil(t, ep)
 			require.ErrorContains(t, err, tt.want)
 			require.NotContains(t, err.Error(), "SECRETTOKEN123")
@@ -312,20 +312,20 @@ func TestNewHTTPEndpointDefaults(t *testing.T) {
 		timeout time.Duration
 		want    time.Duration
 	}{
-		{name: "zero timeout", want: router.DefaultHTTPTimeout},
-		{name: "negative timeout", timeout: -time.Second, want: router.DefaultHTTPTimeout},
+		{name: "zero timeout", want: notify.DefaultHTTPTimeout},
+		{name: "negative timeout", timeout: -time.Second, want: notify.DefaultHTTPTimeout},
 		{name: "set timeout", timeout: 3 * time.Second, want: 3 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+			ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 				Kind: "webhook", URL: " " + sendSecretURL + " ", Timeout: tt.timeout, Version: "1.2.3", Secrets: []string{"HEADERSECRET789"},
 			}, client, nil, nil)
 			require.NoError(t, err)
 			require.Equal(t, sendSecretURL, ep.URL.String())
 			require.Equal(t, tt.want, ep.Timeout)
 			require.Equal(t, "alertgate/1.2.3", ep.UserAgent)
-			require.Equal(t, append(router.URLSecrets(ep.URL), "HEADERSECRET789"), ep.Secrets)
+			require.Equal(t, append(notify.URLSecrets(ep.URL), "HEADERSECRET789"), ep.Secrets)
 			require.Same(t, client, ep.Client)
 			require.NotNil(t, ep.Log)
 			require.NotNil(t, ep.Now)
@@ -353,7 +353,7 @@ func TestHTTPEndpointPost(t *testing.T) {
 				got = req
 				return httpmock.NewStringResponse(400, req.URL.String()+" "+req.Header.Get("Authorization")), nil
 			}
-			ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+			ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 				Kind: "webhook", URL: sendSecretURL, Version: "1.2.3", Secrets: []string{"HEADERSECRET789"},
 			}, sendMockClient(t, echo), nil, func() time.Time { return sendNow })
 			require.NoError(t, err)
@@ -364,7 +364,7 @@ func TestHTTPEndpointPost(t *testing.T) {
 			require.Equal(t, "application/json", got.Header.Get("Content-Type"))
 			require.Equal(t, tt.wantUA, got.Header.Get("User-Agent"))
 			require.Equal(t, tt.header.Get("Authorization"), got.Header.Get("Authorization"))
-			require.Equal(t, router.ReasonClient, router.AsDeliveryError(err).Reason)
+			require.Equal(t, notify.ReasonClient, notify.AsDeliveryError(err).Reason)
 			require.Contains(t, err.Error(), "<secret>")
 			for _, s := range []string{"HEADERSECRET789", "SECRETTOKEN123", "QUERYSECRET456"} {
 				require.NotContains(t, err.Error(), s)
@@ -378,7 +378,7 @@ func TestHTTPEndpointPostTimesOut(t *testing.T) {
 		<-r.Context().Done()
 		return nil, r.Context().Err()
 	}
-	ep, err := router.NewHTTPEndpoint(router.EndpointConfig{
+	ep, err := notify.NewHTTPEndpoint(notify.EndpointConfig{
 		Kind: "slack", URL: sendSecretURL, Timeout: time.Millisecond,
 	}, sendMockClient(t, block), nil, nil)
 	require.NoError(t, err)
@@ -387,7 +387,7 @@ func TestHTTPEndpointPostTimesOut(t *testing.T) {
 
 	require.Nil(t, resp)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Equal(t, router.ReasonTimeout, router.AsDeliveryError(err).Reason)
+	require.Equal(t, notify.ReasonTimeout, notify.AsDeliveryError(err).Reason)
 }
 
 // The targets' client bounds nothing itself: the attempt's timeout (the
@@ -395,7 +395,7 @@ func TestHTTPEndpointPostTimesOut(t *testing.T) {
 // configured with timeout 60s is given 60 s (a transport's 30 s response
 // header timeout used to cut it at 30 s).
 func TestNewHTTPClientLeavesTheTimeoutToTheAttempt(t *testing.T) {
-	c := router.NewHTTPClient()
+	c := notify.NewHTTPClient()
 	require.Zero(t, c.Timeout)
 	tr, ok := c.Transport.(*http.Transport)
 	require.True(t, ok)
@@ -419,12 +419,12 @@ func TestNewHTTPClientLeavesTheTimeoutToTheAttempt(t *testing.T) {
 			req, err := http.NewRequest(http.MethodPost, srv.URL, nil)
 			require.NoError(t, err)
 			start := time.Now()
-			_, err = router.SendHTTP(context.Background(), c, req, router.SendOptions{Timeout: tc.timeout})
+			_, err = notify.SendHTTP(context.Background(), c, req, notify.SendOptions{Timeout: tc.timeout})
 			if tc.ok {
 				require.NoError(t, err)
 				return
 			}
-			require.Equal(t, router.ReasonTimeout, router.AsDeliveryError(err).Reason)
+			require.Equal(t, notify.ReasonTimeout, notify.AsDeliveryError(err).Reason)
 			require.Less(t, time.Since(start), 250*time.Millisecond)
 		})
 	}

@@ -1,4 +1,4 @@
-package router
+package notify
 
 import (
 	"errors"

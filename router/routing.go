@@ -1,0 +1,66 @@
+package router
+
+import (
+	"fmt"
+
+	"github.com/alertgate/alertgate/config"
+)
+
+// Routing is a config built for the engine: the notifier of every target
+// built, and the targets whose settings did not change carrying over their
+// circuit breaker and rate limit state. Building one changes nothing;
+// SetRouting switches to it.
+type Routing struct {
+	r *routing
+	// fresh are the targets built anew, whose metrics SetRouting starts.
+	fresh []*target
+}
+
+// BuildRouting builds every target of cfg (a validated config) against the
+// running ones, and returns the first error without changing anything.
+// Every notifier is built again (the templates may have changed).
+func (e *Engine) BuildRouting(cfg *config.Config) (*Routing, error) {
+	old := e.routing.Load()
+	r := &routing{cfg: cfg, targets: map[string]*target{}}
+	var fresh []*target
+	for _, tc := range cfg.Targets {
+		n, err := e.build(cfg, tc)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", tc.Name, err)
+		}
+		if old != nil {
+			if t, ok := old.targets[tc.Name]; ok && t.cfg.Equal(tc) {
+				kept := *t // same breaker and limiter
+				kept.n = n
+				r.targets[tc.Name] = &kept
+				continue
+			}
+		}
+		t := newTarget(tc, n, e.log, e.m, e.now)
+		r.targets[tc.Name] = t
+		fresh = append(fresh, t)
+	}
+	return &Routing{r: r, fresh: fresh}, nil
+}
+
+// SetRouting switches the engine to r in one step (a reload): steps and
+// deliveries already stored keep their content and are sent through the
+// new targets of the same name.
+func (e *Engine) SetRouting(r *Routing) {
+	for _, t := range r.fresh {
+		e.m.breakerState.WithLabelValues(t.name).Set(0)
+		e.m.initTarget(t.name, t.typ)
+	}
+	e.routing.Store(r.r)
+}
+
+// SetConfig builds cfg's routing and switches to it (BuildRouting, then
+// SetRouting); on error nothing changes.
+func (e *Engine) SetConfig(cfg *config.Config) error {
+	r, err := e.BuildRouting(cfg)
+	if err != nil {
+		return err
+	}
+	e.SetRouting(r)
+	return nil
+}
