@@ -229,6 +229,13 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 		logf("%s", pgNote)
 	}
 
+	if !o.selfTest {
+		sinkCtx, stopSink := context.WithCancel(ctx)
+		defer stopSink()
+		if e.pager, err = startPageSink(sinkCtx); err != nil {
+			return nil, err
+		}
+	}
 	all, err := newWorkloads(time.Now().UTC().Add(-10*time.Minute).Truncate(time.Millisecond), o.groupSize)
 	if err != nil {
 		return nil, err
@@ -358,9 +365,30 @@ const (
 	postgresStorage = `{ driver: postgres, dsn: %q }`
 )
 
-// startGateway runs alertgate serve on a new SQLite database.
+// startGateway runs alertgate serve on a new SQLite database, paging the
+// on-call role through the run's page sink.
 func startGateway(ctx context.Context, e *env) (*servers, error) {
-	return startGatewayConfig(ctx, e, "")
+	return startPagingGateway(ctx, e, "")
+}
+
+// startPagingGateway runs alertgate serve on the SQLite database at db
+// (empty: a new one), paging the on-call role through the run's page
+// sink when there is one.
+func startPagingGateway(ctx context.Context, e *env, db string) (*servers, error) {
+	s, err := startGatewayDB(ctx, e, db, pagerExtra(e))
+	if err == nil {
+		s.sink = e.pager
+	}
+	return s, err
+}
+
+// pagerExtra is the config that makes the on-call role page e.pager; ""
+// when there is none.
+func pagerExtra(e *env) string {
+	if e.pager == nil {
+		return ""
+	}
+	return fmt.Sprintf(pagerConfig, e.pager.url)
 }
 
 // startCompareGateway runs the -compare-bin binary on a new SQLite
@@ -368,7 +396,7 @@ func startGateway(ctx context.Context, e *env) (*servers, error) {
 func startCompareGateway(ctx context.Context, e *env) (*servers, error) {
 	other := *e
 	other.gatewayBin = e.opts.compareBin
-	s, err := startGatewayConfig(ctx, &other, "")
+	s, err := startGateway(ctx, &other)
 	e.runs = other.runs
 	return s, err
 }
@@ -376,11 +404,19 @@ func startCompareGateway(ctx context.Context, e *env) (*servers, error) {
 // startGatewayConfig runs alertgate serve on a new SQLite database with
 // extra config appended.
 func startGatewayConfig(ctx context.Context, e *env, extra string) (*servers, error) {
+	return startGatewayDB(ctx, e, "", extra)
+}
+
+// startGatewayDB runs alertgate serve on the SQLite database at db (empty:
+// a new one in the scenario's directory) with extra config appended.
+func startGatewayDB(ctx context.Context, e *env, db, extra string) (*servers, error) {
 	dir, err := e.dir("gateway")
 	if err != nil {
 		return nil, err
 	}
-	db := filepath.Join(dir, "bench.db")
+	if db == "" {
+		db = filepath.Join(dir, "bench.db")
+	}
 	p, err := startGatewayProc(ctx, e, dir, fmt.Sprintf(sqliteStorage, db), extra)
 	if err != nil {
 		return nil, err

@@ -157,6 +157,9 @@ type servers struct {
 	// rows counts the rows of the gateways' database; nil when there is
 	// none.
 	rows *rowCounter
+	// sink is the webhook the gateways page the on-call role through;
+	// nil when they do not.
+	sink *pageSink
 }
 
 func one(p *proc) *servers { return &servers{procs: []*proc{p}} }

@@ -175,6 +175,7 @@ func (rep *report) write(w io.Writer) error {
 		b.WriteString("\n")
 	}
 
+	writeFirstPages(&b, rep.Results)
 	if mem := rep.Mem; mem != nil {
 		b.WriteString("| active alerts | RSS at start | RSS after | per active alert | ≤ 2 KB |\n|--:|--:|--:|--:|:-:|\n")
 		fmt.Fprintf(&b, "| %s | %s | %s | %s B | %s |\n\n", fmtInt(mem.Alerts), fmtBytes(mem.Before), fmtBytes(mem.After),
