@@ -6,7 +6,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short bench bench-alertmanager chaos lint lint-tools vulncheck fuzz screenshots docker clean
+.PHONY: run build test test-short bench bench-scale bench-alertmanager chaos lint lint-tools vulncheck fuzz screenshots docker clean
 
 run:
 	$(GO) run ./cmd/alertgate serve --log-format console $(if $(CONFIG),--config $(CONFIG))
@@ -34,6 +34,16 @@ bench:
 	$(GO) test -count=1 -run '^TestWorstCaseBodiesBoundPeakRSS$$' -v ./test
 	$(GO) test -run '^$$' -bench TimerPrecision -benchtime 1x ./test
 	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -idle 10000 -workloads $(BENCH_WORKLOADS)
+
+# Flat with scale, not part of make bench (a few minutes the first time):
+# the incident storm and repeats on an empty database and on a copy of one
+# holding 1,000,000 alerts and 100,000 open incidents, in the same run. The
+# large database is built once per schema version into $(SCALE_CACHE)
+# (about 1 GB) and reused; SCALE="ALERTS,OPEN" for another size.
+SCALE       ?= 1000000,100000
+SCALE_CACHE ?= $(HOME)/.cache/alertgate-loadgen
+bench-scale:
+	$(GO) run ./test/loadgen -duration 10s -conns 64 -skip-rss -workloads '' -scale $(SCALE) -scale-cache $(SCALE_CACHE)
 
 # The load tool's workloads against alertgate and the real Alertmanager
 # (the version in go.mod, built from its Go module) in the same run,
