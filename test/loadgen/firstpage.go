@@ -234,7 +234,7 @@ func writeFirstPages(b io.Writer, results []result) {
 	fmt.Fprintf(b, "**First page of each new P0 incident during the storm** (the gateway rows page the on-call role through a webhook on "+
 		"loopback that answers at once; lateness = first page received − the alert's 2xx received, both on this machine's clock; "+
 		"a page that did not come within %s of the end of the measured phase counts as that late):\n\n", firstPageGrace)
-	b.Write([]byte("| workload | server | new P0 incidents | paged | p50 | p99 | max | p99 ≤ 250 ms |\n|---|---|--:|--:|--:|--:|--:|:-:|\n"))
+	io.WriteString(b, "| workload | server | new P0 incidents | paged | p50 | p99 | max | p99 ≤ 250 ms |\n|---|---|--:|--:|--:|--:|--:|:-:|\n")
 	for _, r := range rows {
 		f := r.FirstPages
 		paged := fmtInt(uint64(f.Paged))
@@ -247,5 +247,5 @@ func writeFirstPages(b io.Writer, results []result) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Workload, r.Server, fmtInt(uint64(f.Incidents)), paged,
 			fmtDur(f.P50), fmtDur(f.P99), fmtDur(f.Max), passFail(f.Incidents > 0 && f.missing() == 0 && f.P99 <= firstPageTarget))
 	}
-	b.Write([]byte("\n"))
+	io.WriteString(b, "\n")
 }

@@ -80,8 +80,8 @@ func writeScale(b io.Writer, pairs []scalePair) {
 		"the large database is built once by direct SQL into the gateway's migrated schema — twice as many incidents as open ones, half of them "+
 		"resolved, the alerts spread evenly over them, each incident with its timeline and its finished jobs, no pending timers — "+
 		"cached per size and schema version, and copied for every run):\n\n", pairs[0].Size)
-	b.Write([]byte("| workload | empty: alerts/s | p99 | CPU-µs/alert | large: alerts/s | p99 | CPU-µs/alert | first P0 page p99, empty → large | large vs empty | ≥ 90 % |\n" +
-		"|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n"))
+	io.WriteString(b, "| workload | empty: alerts/s | p99 | CPU-µs/alert | large: alerts/s | p99 | CPU-µs/alert | first P0 page p99, empty → large | large vs empty | ≥ 90 % |\n"+
+		"|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n")
 	for _, p := range pairs {
 		page := ""
 		if p.Empty.FirstPages != nil && p.Large.FirstPages != nil {
@@ -92,5 +92,5 @@ func writeScale(b io.Writer, pairs []scalePair) {
 			fmtInt(uint64(p.Large.Stats.rate()+0.5)), fmtDur(p.Large.Stats.lat.percentile(99)), p.Large.cpuPerAlert(),
 			page, p.ratio(), passFail(p.ratio() >= scaleTarget))
 	}
-	b.Write([]byte("\n"))
+	io.WriteString(b, "\n")
 }
