@@ -1,6 +1,6 @@
 // Command loadgen is alertgate's HTTP load tool, run by `make bench`:
 //
-//	go run ./test/loadgen -duration 10s -conns 64
+//	go -C test run ./loadgen -duration 10s -conns 64
 //
 // It builds ./cmd/alertgate, then for each workload measures ingest
 // throughput (alerts/s), p50/p99 latency, the servers' CPU time per alert
@@ -58,7 +58,7 @@
 //
 // Chaos mode, run by `make chaos` (not part of `make test`):
 //
-//	go run ./test/loadgen chaos -duration 45s -kills 3 -rate 10
+//	go -C test run ./loadgen chaos -duration 45s -kills 3 -rate 10
 //
 // builds the gateway once and, per engine (SQLite, and PostgreSQL in a
 // fresh schema when -postgres or $ALERTGATE_TEST_POSTGRES_DSN is set),

@@ -96,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&appendFile, "append-file", "alerts.log", "the durable-append ceiling's file")
 	fs.StringVar(&o.alertmanagerBin, "alertmanager-bin", "", "also run each workload against this Alertmanager binary's /api/v2/alerts (make bench-alertmanager builds one; empty: skip)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: go run ./test/loadgen [flags]\n\nDurable ingest vs a parse-only baseline, and RSS per active alert.\n\n")
+		fmt.Fprintf(stderr, "Usage: go -C test run ./loadgen [flags]\n\nDurable ingest vs a parse-only baseline, and RSS per active alert.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			switch {
 			case hiddenFlags[f.Name]:
@@ -251,7 +251,7 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 		return nil, err
 	}
 	rep := &report{
-		Command: strings.Join(append([]string{"go run ./test/loadgen"}, quoteArgs(redactArgs(args))...), " "),
+		Command: strings.Join(append([]string{"go -C test run ./loadgen"}, quoteArgs(redactArgs(args))...), " "),
 		Machine: thisMachine(), Date: time.Now(), Conns: o.conns, Warmup: o.warmup, Duration: o.duration,
 		BodyBytes: bodyBytes(all["storm"].Gen), PostgresSkipped: pgNote,
 	}
