@@ -24,8 +24,21 @@
 //
 // The default is repeat and storm; `make bench` runs all five.
 //
+// The gateway rows page the on-call role through a webhook on loopback
+// (firstpage.go) that records when the first page of each incident
+// arrived; for the incident workloads the report gives, per gateway row,
+// the first page of every new P0 incident after its alert's 2xx (p50,
+// p99, max). Which requests are P0 the tool decides as the gateway does:
+// the Alertmanager adapter and the default rules on each body.
+//
+// With -scale ALERTS,OPEN (`make bench-scale`) the incident and repeat
+// workloads run on a gateway with an empty database and then on a copy of
+// one holding ALERTS alerts and OPEN open incidents (scaledb.go: built
+// once by SQL into the schema the gateway migrated, cached in -scale-cache
+// per size and schema version); the report gives the ratio.
+//
 // With -alertmanager-bin PATH (`make bench-alertmanager` builds the
-// Alertmanager of go.mod) each workload also runs against that
+// Alertmanager of test/go.mod) each workload also runs against that
 // Alertmanager's POST /api/v2/alerts (the same alerts, as postable
 // alerts; one instance, no cluster, a receiver without integrations) and
 // the report gives the gateway's alerts/s as a ratio of Alertmanager's.
