@@ -3,10 +3,15 @@
 
 GO      ?= go
 PKGS    := ./...
+# The end-to-end tests and the load tool are a module of their own in
+# test/ (its go.mod requires this one through a replace), so this
+# module's graph is what the binary and its package tests need. Targets
+# run them with $(GO) -C test.
+TESTMOD := $(GO) -C test
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short bench bench-alertmanager chaos lint lint-tools vulncheck fuzz screenshots docker clean
+.PHONY: run build test test-short bench bench-scale bench-alertmanager chaos lint lint-tools vulncheck fuzz screenshots docker clean
 
 run:
 	$(GO) run ./cmd/alertgate serve --log-format console $(if $(CONFIG),--config $(CONFIG))
@@ -18,11 +23,14 @@ build:
 # worst-case bodies runs once more without it.
 test:
 	$(GO) vet $(PKGS)
+	$(TESTMOD) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
-	$(GO) test -count=1 -run '^TestWorstCaseBodiesBoundPeakRSS$$' ./test
+	$(TESTMOD) test -race -count=1 $(PKGS)
+	$(TESTMOD) test -count=1 -run '^TestWorstCaseBodiesBoundPeakRSS$$' .
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
+	$(TESTMOD) test -short -count=1 $(PKGS)
 
 # Go benchmarks, then the HTTP load tool (durable ingest vs a parse-only
 # baseline and the durable-append ceiling in the same run, CPU and rows
@@ -31,12 +39,22 @@ test-short:
 BENCH_WORKLOADS ?= repeat,storm,grouped,incident,incident-grouped
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters ./rules ./store ./server
-	$(GO) test -count=1 -run '^TestWorstCaseBodiesBoundPeakRSS$$' -v ./test
-	$(GO) test -run '^$$' -bench TimerPrecision -benchtime 1x ./test
-	$(GO) run ./test/loadgen -duration 10s -conns 64 -timers 100000 -targets -idle 10000 -workloads $(BENCH_WORKLOADS)
+	$(TESTMOD) test -count=1 -run '^TestWorstCaseBodiesBoundPeakRSS$$' -v .
+	$(TESTMOD) test -run '^$$' -bench TimerPrecision -benchtime 1x .
+	$(TESTMOD) run ./loadgen -duration 10s -conns 64 -timers 100000 -targets -idle 10000 -workloads $(BENCH_WORKLOADS)
+
+# Flat with scale, not part of make bench (a few minutes the first time):
+# the incident storm and repeats on an empty database and on a copy of one
+# holding 1,000,000 alerts and 100,000 open incidents, in the same run. The
+# large database is built once per schema version into $(SCALE_CACHE)
+# (about 1 GB) and reused; SCALE="ALERTS,OPEN" for another size.
+SCALE       ?= 1000000,100000
+SCALE_CACHE ?= $(HOME)/.cache/alertgate-loadgen
+bench-scale:
+	$(TESTMOD) run ./loadgen -duration 10s -conns 64 -skip-rss -workloads '' -scale $(SCALE) -scale-cache $(SCALE_CACHE)
 
 # The load tool's workloads against alertgate and the real Alertmanager
-# (the version in go.mod, built from its Go module) in the same run,
+# (the version in test/go.mod, built from its Go module) in the same run,
 # with alertgate/Alertmanager ratios. The module holds no web UI assets
 # (ui/app/dist is built by npm in Alertmanager's release process), so
 # bin/alertmanager is built from a scratch copy of the module from the
@@ -45,12 +63,12 @@ bench:
 # Go modules through GOPROXY; the copy is deleted after the build.
 AM_MODULE := github.com/prometheus/alertmanager
 bench-alertmanager: bin/alertmanager
-	$(GO) run ./test/loadgen -duration 10s -conns 64 -skip-rss -alertmanager-bin bin/alertmanager -workloads $(BENCH_WORKLOADS)
+	$(TESTMOD) run ./loadgen -duration 10s -conns 64 -skip-rss -alertmanager-bin $(CURDIR)/bin/alertmanager -workloads $(BENCH_WORKLOADS)
 
-bin/alertmanager: go.mod
-	@$(GO) mod download $(AM_MODULE)
-	@set -e; src=$$($(GO) list -m -f '{{.Dir}}' $(AM_MODULE)); tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-		echo "building $(AM_MODULE)/cmd/alertmanager $$($(GO) list -m -f '{{.Version}}' $(AM_MODULE)) (UI assets stubbed)"; \
+bin/alertmanager: test/go.mod
+	@$(TESTMOD) mod download $(AM_MODULE)
+	@set -e; src=$$($(TESTMOD) list -m -f '{{.Dir}}' $(AM_MODULE)); tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		echo "building $(AM_MODULE)/cmd/alertmanager $$($(TESTMOD) list -m -f '{{.Version}}' $(AM_MODULE)) (UI assets stubbed)"; \
 		cp -R "$$src" "$$tmp/am"; chmod -R u+w "$$tmp/am"; \
 		for d in elm mantine; do mkdir -p "$$tmp/am/ui/app/dist/$$d"; \
 			echo '<!doctype html><title>Alertmanager</title><p>web UI not built (alertgate benchmark build)' > "$$tmp/am/ui/app/dist/$$d/index.html"; done; \
@@ -62,10 +80,10 @@ bin/alertmanager: go.mod
 # PostgreSQL; fails when a promise is broken. CHAOS_FLAGS="-kills 5" etc.
 CHAOS_FLAGS ?=
 chaos:
-	$(GO) run ./test/loadgen chaos $(CHAOS_FLAGS)
+	$(TESTMOD) run ./loadgen chaos $(CHAOS_FLAGS)
 
-# gofmt, golangci-lint (.golangci.yml) and go vet; .ci/run runs it before
-# make test. The linters are built from pinned module versions into
+# gofmt, golangci-lint (.golangci.yml) and go vet, of both modules; .ci/run
+# runs it before make test. The linters are built from pinned module versions into
 # $(go env GOPATH)/bin, once (lint-tools skips a version already there).
 GOLANGCI_LINT_VERSION := v2.15.0
 GOVULNCHECK_VERSION   := v1.9.0
@@ -75,7 +93,9 @@ GOLANGCI_LINT         := $(GOBIN_DIR)/golangci-lint
 lint: lint-tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GOLANGCI_LINT) run ./...
+	cd test && $(GOLANGCI_LINT) run ./...
 	$(GO) vet $(PKGS)
+	$(TESTMOD) vet $(PKGS)
 
 lint-tools:
 	@if ! "$(GOLANGCI_LINT)" version 2>/dev/null | grep -q 'version $(patsubst v%,%,$(GOLANGCI_LINT_VERSION)) '; then \
@@ -109,7 +129,7 @@ fuzz:
 # The README's screenshots (docs/screenshots/*.png), taken by the browser
 # tests in a headless Chromium (Debian: apt-get install chromium).
 screenshots:
-	ALERTGATE_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestBrowser$$/^OnCallWorkflow$$' ./test
+	ALERTGATE_SCREENSHOTS=docs/screenshots $(TESTMOD) test -count=1 -run '^TestBrowser$$/^OnCallWorkflow$$' .
 
 docker:
 	docker build -t alertgate:$(VERSION) .

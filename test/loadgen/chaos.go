@@ -31,7 +31,7 @@ type chaosOptions struct {
 	out        string
 }
 
-// runChaos is `go run ./test/loadgen chaos`, `make chaos`: see doc.go.
+// runChaos is `go -C test run ./loadgen chaos`, `make chaos`: see doc.go.
 func runChaos(args []string, stdout, stderr io.Writer) int {
 	logw = stderr
 	var o chaosOptions
@@ -50,7 +50,7 @@ func runChaos(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: go run ./test/loadgen chaos [flags]\n\nLoad, SIGKILLs and restarts of a gateway paging healthy and failing targets; checks every promise.\n\n")
+		fmt.Fprintf(stderr, "Usage: go -C test run ./loadgen chaos [flags]\n\nLoad, SIGKILLs and restarts of a gateway paging healthy and failing targets; checks every promise.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			if f.Name == "postgres" { // the default may hold a password
 				fmt.Fprintf(stderr, "  -%s\t%s (default $%s)\n", f.Name, f.Usage, postgresEnv)
@@ -153,7 +153,7 @@ func chaos(ctx context.Context, o chaosOptions, args []string) (*chaosReport, er
 			return nil, err
 		}
 	}
-	rep := &chaosReport{Command: strings.Join(append([]string{"go run ./test/loadgen chaos"}, quoteArgs(redactArgs(args))...), " "),
+	rep := &chaosReport{Command: strings.Join(append([]string{"go -C test run ./loadgen chaos"}, quoteArgs(redactArgs(args))...), " "),
 		Machine: thisMachine(), Date: time.Now(), Opts: o, Plan: chaosPlanFor()}
 	for _, engine := range o.engines {
 		run, err := chaosEngine(ctx, e, o, engine)

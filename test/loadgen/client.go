@@ -41,6 +41,10 @@ type worker struct {
 	req  *fasthttp.Request
 	resp *fasthttp.Response
 	st   phaseStats
+	// track keeps, for every request answered 2xx, its id and when the
+	// answer arrived (the first-page measurement).
+	track bool
+	acks  []ack
 }
 
 // phaseStats are one phase's outcomes; workers keep their own and they
@@ -159,6 +163,23 @@ func (c *loadClient) close() {
 	}
 }
 
+// trackAcks starts (or stops) keeping the acks of the next phases and
+// forgets those kept.
+func (c *loadClient) trackAcks(on bool) {
+	for _, w := range c.workers {
+		w.track, w.acks = on, nil
+	}
+}
+
+// acks returns every worker's acks.
+func (c *loadClient) acks() []ack {
+	var out []ack
+	for _, w := range c.workers {
+		out = append(out, w.acks...)
+	}
+	return out
+}
+
 // runCount sends requests 0..n-1 once each, worker i taking ids i, i+conns, …
 func (c *loadClient) runCount(ctx context.Context, n uint64) phaseStats {
 	conns := uint64(len(c.workers))
@@ -205,7 +226,8 @@ func (w *worker) send(id uint64) {
 	w.req.SetBodyRaw(w.body(id))
 	start := time.Now()
 	err := w.hc.Do(w.req, w.resp)
-	lat := time.Since(start)
+	end := time.Now()
+	lat := end.Sub(start)
 	switch code := w.resp.StatusCode(); {
 	case err != nil:
 		w.st.errs++
@@ -214,6 +236,9 @@ func (w *worker) send(id uint64) {
 		w.st.ok++
 		w.st.alerts += w.per
 		w.st.lat.record(lat)
+		if w.track {
+			w.acks = append(w.acks, ack{id: id, at: end})
+		}
 	default:
 		if w.st.statuses == nil {
 			w.st.statuses = map[int]uint64{}

@@ -1,6 +1,6 @@
 // Command loadgen is alertgate's HTTP load tool, run by `make bench`:
 //
-//	go run ./test/loadgen -duration 10s -conns 64
+//	go -C test run ./loadgen -duration 10s -conns 64
 //
 // It builds ./cmd/alertgate, then for each workload measures ingest
 // throughput (alerts/s), p50/p99 latency, the servers' CPU time per alert
@@ -24,8 +24,21 @@
 //
 // The default is repeat and storm; `make bench` runs all five.
 //
+// The gateway rows page the on-call role through a webhook on loopback
+// (firstpage.go) that records when the first page of each incident
+// arrived; for the incident workloads the report gives, per gateway row,
+// the first page of every new P0 incident after its alert's 2xx (p50,
+// p99, max). Which requests are P0 the tool decides as the gateway does:
+// the Alertmanager adapter and the default rules on each body.
+//
+// With -scale ALERTS,OPEN (`make bench-scale`) the incident and repeat
+// workloads run on a gateway with an empty database and then on a copy of
+// one holding ALERTS alerts and OPEN open incidents (scaledb.go: built
+// once by SQL into the schema the gateway migrated, cached in -scale-cache
+// per size and schema version); the report gives the ratio.
+//
 // With -alertmanager-bin PATH (`make bench-alertmanager` builds the
-// Alertmanager of go.mod) each workload also runs against that
+// Alertmanager of test/go.mod) each workload also runs against that
 // Alertmanager's POST /api/v2/alerts (the same alerts, as postable
 // alerts; one instance, no cluster, a receiver without integrations) and
 // the report gives the gateway's alerts/s as a ratio of Alertmanager's.
@@ -58,7 +71,7 @@
 //
 // Chaos mode, run by `make chaos` (not part of `make test`):
 //
-//	go run ./test/loadgen chaos -duration 45s -kills 3 -rate 10
+//	go -C test run ./loadgen chaos -duration 45s -kills 3 -rate 10
 //
 // builds the gateway once and, per engine (SQLite, and PostgreSQL in a
 // fresh schema when -postgres or $ALERTGATE_TEST_POSTGRES_DSN is set),

@@ -43,6 +43,10 @@ type options struct {
 	// idle cost over idleWindow (0: skip).
 	idle       int
 	idleWindow time.Duration
+	// scale runs the scale workloads on an empty database and on a large
+	// one of this size (zero: skip), cached in scaleCache.
+	scale      scaleSize
+	scaleCache string
 }
 
 // hiddenFlags are for the tool itself and left out of -help.
@@ -63,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logw = stderr
 	var o options
-	var workloads, serveAddr, appendAddr, appendFile string
+	var workloads, serveAddr, appendAddr, appendFile, scale string
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
@@ -78,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.hangRate, "hang-rate", 10, "new P0 incidents per second for -hang")
 	fs.IntVar(&o.idle, "idle", 0, "also measure a fresh gateway holding this many open incidents and receiving nothing: writer transactions per second and CPU (0: skip)")
 	fs.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long the idle measurement counts")
+	fs.StringVar(&scale, "scale", "", "also run the incident and repeat workloads on an empty database and on one holding ALERTS,OPEN_INCIDENTS (e.g. 1000000,100000), built once and cached in -scale-cache (empty: skip)")
+	fs.StringVar(&o.scaleCache, "scale-cache", defaultScaleCache(), "where the -scale databases are kept between runs")
 	fs.IntVar(&o.timers, "timers", 0, "also run each workload against a gateway holding this many pending escalation timers (0: skip)")
 	fs.StringVar(&o.postgres, "postgres", os.Getenv(postgresEnv), "also run each workload against gateways on this PostgreSQL database, 1 replica and 3, each in a fresh schema dropped afterwards (empty: skip)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, databases, binary)")
@@ -90,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&appendFile, "append-file", "alerts.log", "the durable-append ceiling's file")
 	fs.StringVar(&o.alertmanagerBin, "alertmanager-bin", "", "also run each workload against this Alertmanager binary's /api/v2/alerts (make bench-alertmanager builds one; empty: skip)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: go run ./test/loadgen [flags]\n\nDurable ingest vs a parse-only baseline, and RSS per active alert.\n\n")
+		fmt.Fprintf(stderr, "Usage: go -C test run ./loadgen [flags]\n\nDurable ingest vs a parse-only baseline, and RSS per active alert.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			switch {
 			case hiddenFlags[f.Name]:
@@ -123,7 +129,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			o.workloads = append(o.workloads, w)
 		}
 	}
-	if err := o.validate(); err != nil {
+	var scaleErr error
+	if scale != "" {
+		o.scale, scaleErr = parseScale(scale)
+	}
+	if err := errors.Join(scaleErr, o.validate()); err != nil {
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return 2
 	}
@@ -131,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := bench(ctx, o, args)
-	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil || rep.Hang != nil || rep.Idle != nil) {
+	if rep != nil && (len(rep.Results) > 0 || rep.Mem != nil || rep.Hang != nil || rep.Idle != nil || len(rep.Scale) > 0) {
 		if werr := writeReport(rep, o.out, stdout); werr != nil {
 			fmt.Fprintf(stderr, "loadgen: %v\n", werr)
 			return 1
@@ -179,7 +189,7 @@ func (o *options) validate() error {
 	if o.idle < 0 || o.idleWindow <= 0 {
 		errs = append(errs, errors.New("-idle must not be negative and -idle-window must be positive"))
 	}
-	if len(o.workloads) == 0 && o.skipRSS && o.hang == 0 && o.idle == 0 {
+	if len(o.workloads) == 0 && o.skipRSS && o.hang == 0 && o.idle == 0 && o.scale.Open == 0 {
 		errs = append(errs, errors.New("nothing to do: no workloads and -skip-rss"))
 	}
 	return errors.Join(errs...)
@@ -229,12 +239,19 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 		logf("%s", pgNote)
 	}
 
+	if !o.selfTest {
+		sinkCtx, stopSink := context.WithCancel(ctx)
+		defer stopSink()
+		if e.pager, err = startPageSink(sinkCtx); err != nil {
+			return nil, err
+		}
+	}
 	all, err := newWorkloads(time.Now().UTC().Add(-10*time.Minute).Truncate(time.Millisecond), o.groupSize)
 	if err != nil {
 		return nil, err
 	}
 	rep := &report{
-		Command: strings.Join(append([]string{"go run ./test/loadgen"}, quoteArgs(redactArgs(args))...), " "),
+		Command: strings.Join(append([]string{"go -C test run ./loadgen"}, quoteArgs(redactArgs(args))...), " "),
 		Machine: thisMachine(), Date: time.Now(), Conns: o.conns, Warmup: o.warmup, Duration: o.duration,
 		BodyBytes: bodyBytes(all["storm"].Gen), PostgresSkipped: pgNote,
 	}
@@ -258,6 +275,14 @@ func bench(ctx context.Context, o options, args []string) (*report, error) {
 			return rep, fmt.Errorf("hang: %w", err)
 		}
 		rep.Hang = h
+	}
+	if o.scale.Open > 0 && !o.selfTest {
+		logf("scale: %s", o.scale)
+		pairs, err := runScale(ctx, e, o.scale, all)
+		rep.Scale = pairs
+		if err != nil {
+			return rep, fmt.Errorf("scale: %w", err)
+		}
 	}
 	if o.idle > 0 && !o.selfTest {
 		logf("idle: %s open incidents", fmtInt(uint64(o.idle)))
@@ -358,9 +383,30 @@ const (
 	postgresStorage = `{ driver: postgres, dsn: %q }`
 )
 
-// startGateway runs alertgate serve on a new SQLite database.
+// startGateway runs alertgate serve on a new SQLite database, paging the
+// on-call role through the run's page sink.
 func startGateway(ctx context.Context, e *env) (*servers, error) {
-	return startGatewayConfig(ctx, e, "")
+	return startPagingGateway(ctx, e, "")
+}
+
+// startPagingGateway runs alertgate serve on the SQLite database at db
+// (empty: a new one), paging the on-call role through the run's page
+// sink when there is one.
+func startPagingGateway(ctx context.Context, e *env, db string) (*servers, error) {
+	s, err := startGatewayDB(ctx, e, db, pagerExtra(e))
+	if err == nil {
+		s.sink = e.pager
+	}
+	return s, err
+}
+
+// pagerExtra is the config that makes the on-call role page e.pager; ""
+// when there is none.
+func pagerExtra(e *env) string {
+	if e.pager == nil {
+		return ""
+	}
+	return fmt.Sprintf(pagerConfig, e.pager.url)
 }
 
 // startCompareGateway runs the -compare-bin binary on a new SQLite
@@ -368,7 +414,7 @@ func startGateway(ctx context.Context, e *env) (*servers, error) {
 func startCompareGateway(ctx context.Context, e *env) (*servers, error) {
 	other := *e
 	other.gatewayBin = e.opts.compareBin
-	s, err := startGatewayConfig(ctx, &other, "")
+	s, err := startGateway(ctx, &other)
 	e.runs = other.runs
 	return s, err
 }
@@ -376,11 +422,19 @@ func startCompareGateway(ctx context.Context, e *env) (*servers, error) {
 // startGatewayConfig runs alertgate serve on a new SQLite database with
 // extra config appended.
 func startGatewayConfig(ctx context.Context, e *env, extra string) (*servers, error) {
+	return startGatewayDB(ctx, e, "", extra)
+}
+
+// startGatewayDB runs alertgate serve on the SQLite database at db (empty:
+// a new one in the scenario's directory) with extra config appended.
+func startGatewayDB(ctx context.Context, e *env, db, extra string) (*servers, error) {
 	dir, err := e.dir("gateway")
 	if err != nil {
 		return nil, err
 	}
-	db := filepath.Join(dir, "bench.db")
+	if db == "" {
+		db = filepath.Join(dir, "bench.db")
+	}
 	p, err := startGatewayProc(ctx, e, dir, fmt.Sprintf(sqliteStorage, db), extra)
 	if err != nil {
 		return nil, err
@@ -430,11 +484,21 @@ func writeReport(rep writer, path string, stdout io.Writer) error {
 	return f.Close()
 }
 
+// defaultScaleCache is the user's cache directory's alertgate-loadgen
+// (the system's temporary directory when there is none).
+func defaultScaleCache() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "alertgate-loadgen")
+}
+
 // quoteArgs quotes the arguments that need it for a shell.
 func quoteArgs(args []string) []string {
 	return slices.Collect(func(yield func(string) bool) {
 		for _, a := range args {
-			if strings.ContainsAny(a, " \t'\"$\\") {
+			if a == "" || strings.ContainsAny(a, " \t'\"$\\") {
 				a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 			}
 			if !yield(a) {

@@ -113,7 +113,7 @@ func startPostgresGateways(n int) startFunc {
 		if err != nil {
 			return nil, err
 		}
-		s := &servers{after: drop}
+		s := &servers{after: drop, sink: e.pager}
 		if s.rows, err = newRowCounter("", dsn); err != nil {
 			drop()
 			return nil, err
@@ -122,7 +122,7 @@ func startPostgresGateways(n int) startFunc {
 			dir, err := e.dir(fmt.Sprintf("gateway-pg%d", i+1))
 			if err == nil {
 				var p *proc
-				if p, err = startGatewayProc(ctx, e, dir, fmt.Sprintf(postgresStorage, dsn), ""); err == nil {
+				if p, err = startGatewayProc(ctx, e, dir, fmt.Sprintf(postgresStorage, dsn), pagerExtra(e)); err == nil {
 					s.procs = append(s.procs, p)
 					continue
 				}

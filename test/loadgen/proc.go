@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -157,6 +156,9 @@ type servers struct {
 	// rows counts the rows of the gateways' database; nil when there is
 	// none.
 	rows *rowCounter
+	// sink is the webhook the gateways page the on-call role through;
+	// nil when they do not.
+	sink *pageSink
 }
 
 func one(p *proc) *servers { return &servers{procs: []*proc{p}} }
@@ -246,29 +248,29 @@ func readRSS(path string) (int64, error) {
 	return 0, fmt.Errorf("rss: no VmRSS in %s", path)
 }
 
-// buildGateway compiles ./cmd/alertgate of the module containing the
-// working directory into dir and returns the binary's path.
+// buildGateway compiles ./cmd/alertgate of the alertgate module (the
+// test module's replacement, ../) into dir and returns the binary's path.
 func buildGateway(ctx context.Context, dir string) (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("build gateway: %w", err)
 	}
-	out, err := exec.CommandContext(ctx, goBin, "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("build gateway: not inside the alertgate module (run from the repository)")
+	out, err := exec.CommandContext(ctx, goBin, "list", "-m", "-f", "{{.Dir}}", gatewayModule).Output()
+	root := strings.TrimSpace(string(out))
+	if err != nil || root == "" {
+		return "", fmt.Errorf("build gateway: %s not found (run from the repository's test directory): %w", gatewayModule, err)
 	}
 	bin := filepath.Join(dir, "alertgate")
 	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, "./cmd/alertgate")
-	cmd.Dir = filepath.Dir(gomod)
+	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/alertgate: %w\n%s", err, out)
 	}
 	return bin, nil
 }
+
+// gatewayModule is the module of the gateway under test.
+const gatewayModule = "github.com/alertgate/alertgate"
 
 // tailBuffer keeps the last max bytes written to it.
 type tailBuffer struct {

@@ -32,6 +32,8 @@ type report struct {
 	// target hanging (-hang).
 	Hang *hangResult
 	Idle *idleResult
+	// Scale is the flat-with-scale measurement (-scale).
+	Scale []scalePair
 	// Postgres describes the database of the PostgreSQL rows; when there
 	// are none, PostgresSkipped says why.
 	Postgres        string
@@ -96,6 +98,9 @@ func (rep *report) failures() uint64 {
 	}
 	if rep.Mem != nil {
 		n += rep.Mem.Fill.failures()
+	}
+	for _, p := range rep.Scale {
+		n += p.Empty.Stats.failures() + p.Large.Stats.failures()
 	}
 	return n
 }
@@ -175,6 +180,8 @@ func (rep *report) write(w io.Writer) error {
 		b.WriteString("\n")
 	}
 
+	writeFirstPages(&b, rep.Results)
+	writeScale(&b, rep.Scale)
 	if mem := rep.Mem; mem != nil {
 		b.WriteString("| active alerts | RSS at start | RSS after | per active alert | ≤ 2 KB |\n|--:|--:|--:|--:|:-:|\n")
 		fmt.Fprintf(&b, "| %s | %s | %s | %s B | %s |\n\n", fmtInt(mem.Alerts), fmtBytes(mem.Before), fmtBytes(mem.After),

@@ -55,7 +55,7 @@ func TestReportMarkdown(t *testing.T) {
 	groupedBase.alerts = 100 * 25
 	rep := &report{
 		Workloads: []*workload{{Name: "repeat"}, {Name: "storm"}, {Name: "grouped", Describe: "25 per request"}, {Name: "incident"}},
-		Command:   "go run ./test/loadgen -duration 10s", Conns: 64, Warmup: time.Second, Duration: 10 * time.Second,
+		Command:   "go -C test run ./loadgen -duration 10s", Conns: 64, Warmup: time.Second, Duration: 10 * time.Second,
 		BodyBytes: 1278,
 		Results: []result{
 			{Workload: "repeat", Server: "baseline (parse only)", Baseline: true, Stats: stats(1000, time.Millisecond, time.Second)},
@@ -77,7 +77,7 @@ func TestReportMarkdown(t *testing.T) {
 	out := b.String()
 
 	for _, want := range []string{
-		"`go run ./test/loadgen -duration 10s`",
+		"`go -C test run ./loadgen -duration 10s`",
 		"| repeat | baseline (parse only) | 1,000 | 1.00 ms | 1.00 ms | 0 |  |  | 100.0 % |  |  | 1,000 | 0 |",
 		"| repeat | gateway (SQLite) | 600 | 2.00 ms | 2.00 ms | 0 |  |  | 60.0 % |  |  | 600 | 0 |",
 		"| storm | gateway (SQLite) | 500 | 2.00 ms | 2.00 ms | 0 |  |  | 50.0 % |  |  | 503 | **3** |",

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -40,6 +42,12 @@ type workload struct {
 	// API makes the same alerts as bodies of Alertmanager's
 	// POST /api/v2/alerts, for the Alertmanager rows.
 	API generator
+	// IsP0 and Service are set when every request opens an incident of
+	// its own: whether the rules classify request id's alerts P0, and the
+	// service of its incident (the key of its first page). The gateway
+	// rows of such a workload measure the first page of each P0.
+	IsP0    func(id uint64) bool
+	Service func(id uint64) string
 }
 
 // env is what every scenario shares: options, binaries, scratch space.
@@ -48,8 +56,11 @@ type env struct {
 	self       string // this executable, for -serve-baseline
 	gatewayBin string
 	pg         *pgServer // nil: no PostgreSQL rows
-	tmp        string
-	runs       int // numbers the scenarios' directories
+	// pager is the on-call webhook of the gateway rows (nil: the log
+	// target, as in -self-test).
+	pager *pageSink
+	tmp   string
+	runs  int // numbers the scenarios' directories
 }
 
 // dir returns a new directory for one server.
@@ -82,6 +93,14 @@ func newWorkloads(startsAt time.Time, groupSize int) (map[string]*workload, erro
 		hook, api = append(hook, h), append(api, a)
 	}
 	const distinct = 1000
+	incident, err := newIncidentsOf(hook[2], 1)
+	if err != nil {
+		return nil, err
+	}
+	incidentGrouped, err := newIncidentsOf(hook[3], groupSize)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]*workload{
 		"repeat": {
 			Name: "repeat",
@@ -112,17 +131,47 @@ func newWorkloads(startsAt time.Time, groupSize int) (map[string]*workload, erro
 			Name: "incident",
 			Describe: "the incident storm: every request is a new alert of a new group (its own service), so every alert " +
 				"opens an incident — many outages at once.",
-			Gen: hook[2],
-			API: api[2],
+			Gen:     hook[2],
+			API:     api[2],
+			IsP0:    incident.isP0,
+			Service: incident.service,
 		},
 		"incident-grouped": {
 			Name: "incident-grouped",
 			Describe: fmt.Sprintf("the incident storm as Alertmanager delivers it: every request carries %d new alerts of a new group "+
 				"(%s bytes), so every request opens an incident; alerts/s counts alerts.", groupSize, fmtInt(uint64(bodyBytes(hook[3])))),
-			Gen: hook[3],
-			API: api[3],
+			Gen:     hook[3],
+			API:     api[3],
+			IsP0:    incidentGrouped.isP0,
+			Service: incidentGrouped.service,
 		},
 	}, nil
+}
+
+// incidents describes an incident storm's requests: request id opens the
+// incident of service svc-<id·n, last 12 digits> (template.fill), of
+// template id % numGroups.
+type incidents struct {
+	n  uint64
+	p0 []bool
+}
+
+func newIncidentsOf(gen generator, n int) (*incidents, error) {
+	p0, err := p0Templates(gen)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(p0, true) {
+		return nil, errors.New("no alert of the incident storm is P0 under the default rules")
+	}
+	return &incidents{n: uint64(n), p0: p0}, nil
+}
+
+func (in *incidents) isP0(id uint64) bool { return in.p0[id%uint64(len(in.p0))] }
+
+func (in *incidents) service(id uint64) string {
+	const mod = 1_000_000_000_000 // serviceDigits
+	return fmt.Sprintf("svc-%012d", id*in.n%mod)
 }
 
 // result is a finished scenario.
@@ -142,6 +191,9 @@ type result struct {
 	// writers ran over the timed phase (their /metrics), when StmtsRead.
 	Stmts, Txs float64
 	StmtsRead  bool
+	// FirstPages is the first-page lateness of the new P0 incidents, for
+	// the gateway rows of the incident workloads.
+	FirstPages *firstPages
 }
 
 // Kinds of reference rows besides the parse-only baseline.
@@ -199,6 +251,11 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 	if p.rows != nil {
 		stmts0, txs0 = p.writerWork()
 	}
+	firstPages := sc.Workload.IsP0 != nil && p.sink != nil
+	if firstPages {
+		p.sink.reset()
+		c.trackAcks(true)
+	}
 	cpuBefore, err := p.cpuTime()
 	if err != nil {
 		return res, err
@@ -223,6 +280,20 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 	}
 	logf("  %.0f alerts/s, p50 %s, p99 %s, %.0f CPU-µs/alert, %.2f rows/alert", res.Stats.rate(), fmtDur(res.Stats.lat.percentile(50)),
 		fmtDur(res.Stats.lat.percentile(99)), res.cpuPerAlert(), res.rowsPerAlert())
+	if firstPages {
+		acks := c.acks()
+		c.trackAcks(false)
+		var want []string
+		for _, a := range acks {
+			if sc.Workload.IsP0(a.id) {
+				want = append(want, sc.Workload.Service(a.id))
+			}
+		}
+		waited := p.sink.waitFor(ctx, want, firstPageGrace)
+		fp := matchFirstPages(acks, sc.Workload.IsP0, sc.Workload.Service, p.sink.arrived, waited)
+		res.FirstPages = &fp
+		logf("  first page of %d new P0 incidents: %d paged, p50 %s, p99 %s, max %s", fp.Incidents, fp.Paged, fmtDur(fp.P50), fmtDur(fp.P99), fmtDur(fp.Max))
+	}
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
