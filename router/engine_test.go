@@ -155,6 +155,7 @@ func (h *harness) open() {
 	},
 		h.options(st))
 	require.NoError(h.t, err)
+	st.SetStepRunner(e.RunStep)
 	h.st, h.eng = st, e
 }
 

@@ -212,6 +212,12 @@ CREATE INDEX webhook_events_expires ON webhook_events (expires_at);
 	`
 CREATE INDEX jobs_pending_delivery ON jobs (target, priority, due_at) WHERE state = 'pending' AND kind = 'delivery';
 `,
+	// 19: an incident's future escalation steps (pages, SLA checks,
+	// reminders) are one row, the next due, carrying the steps after it
+	// (chain, JSON); each step inserts its successor when it runs.
+	`
+ALTER TABLE jobs ADD COLUMN chain TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -31,8 +31,11 @@ type Tx struct {
 	// transaction (Suppression on PostgreSQL).
 	silencesLoaded bool
 	jobsAdded      bool
-	logs           []func()
-	unprepared     []string
+	// dueMoved: a chain moved on to a step already due (RunSteps looks
+	// again).
+	dueMoved   bool
+	logs       []func()
+	unprepared []string
 }
 
 func (t *Tx) markChanged(id int64) {
