@@ -366,3 +366,43 @@ func TestPageMovesTheIncidentsUpdatedAt(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, h.rec.start.Add(15*time.Minute), d.Incident.UpdatedAt.UTC())
 }
+
+// A new incident's first page and announcement are decided in the group
+// commit that opens it: its deliveries are written there (no step left for
+// a second transaction), with the timeline saying whom it paged, and they
+// are sent once.
+func TestFirstPageIsWrittenByTheCommitThatOpensTheIncident(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, newH func(mutate func(*config.Config)) *harness) {
+		ctx := context.Background()
+		h := newH(nil)
+		txs := h.st.WriteTransactions()
+		h.ingest(critical("CheckoutDown", "checkout"))
+		require.Equal(t, txs+1, h.st.WriteTransactions(), "one write transaction")
+		jobs, err := h.st.Jobs(ctx, 1)
+		require.NoError(t, err)
+		pending := map[string]string{}
+		for _, j := range jobs {
+			if j.State == store.JobPending {
+				pending[j.Key] = j.Kind
+			}
+		}
+		require.Equal(t, store.KindDelivery, pending["INC-1/page/oncall#0/pager"])
+		require.Equal(t, store.KindDelivery, pending["INC-1/announce/#incidents/chat"])
+		require.NotContains(t, pending, "INC-1/page/oncall#0", "no step row left to run")
+		d, err := h.st.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		var escalated []string
+		for _, ev := range d.Timeline {
+			if ev.Kind == alert.EventEscalated {
+				escalated = append(escalated, ev.Detail)
+			}
+		}
+		require.Equal(t, []string{"paged oncall (oncall#0) via pager"}, escalated)
+
+		require.Equal(t, []sent{
+			{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 0},
+			{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 0},
+		}, h.at(0))
+		require.Empty(t, h.at(time.Minute))
+	})
+}

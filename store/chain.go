@@ -110,8 +110,8 @@ func survivors(chain []JobSpec, st alert.IncidentStatus) []JobSpec {
 // in status st as a row, carrying the rest.
 func (t *Tx) moveChain(inc int64, chain []JobSpec, st alert.IncidentStatus) error {
 	next := survivors(chain, st)
-	if len(next) > 0 && !next[0].DueAt.After(t.s.now()) {
-		t.dueMoved = true
+	if len(next) > 0 && !next[0].DueAt.After(t.s.now()) && (!t.dueMoved || next[0].DueAt.Before(t.movedDue)) {
+		t.dueMoved, t.movedDue = true, next[0].DueAt
 	}
 	return t.insertJobs(inc, next)
 }

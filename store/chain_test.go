@@ -152,3 +152,43 @@ func TestImmediateStepHeldIsARow(t *testing.T) {
 		require.Equal(t, []string{"page/oncall#0"}, d.Held)
 	})
 }
+
+// A chain led by a step that stops only on resolution drops the steps
+// behind it that stop on acknowledgement when the incident is
+// acknowledged: the plan no longer lists them.
+func TestAckTrimsTheChainBehindAResolutionStep(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a")})
+		require.NoError(t, err)
+		insertSteps(t, s, 1,
+			JobSpec{Key: "INC-1/remind#0", Kind: KindStep, DueAt: clk.Now().Add(10 * time.Minute), StopOn: alert.IncidentResolved},
+			JobSpec{Key: "INC-1/page/team-lead#0", Kind: KindStep, DueAt: clk.Now().Add(20 * time.Minute), StopOn: alert.IncidentAcknowledged},
+			JobSpec{Key: "INC-1/sla/resolution", Kind: KindStep, DueAt: clk.Now().Add(30 * time.Minute), StopOn: alert.IncidentResolved})
+		_, err = s.Acknowledge(ctx, 1, "alice", "")
+		require.NoError(t, err)
+		jobs, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		later := map[string][]string{}
+		for _, j := range jobs {
+			if j.State != JobPending {
+				continue
+			}
+			for _, l := range j.Later {
+				later[j.Key] = append(later[j.Key], l.Key)
+			}
+		}
+		require.Equal(t, []string{"INC-1/sla/resolution"}, later["INC-1/remind#0"])
+
+		var ran []string
+		clk.Advance(time.Hour)
+		_, err = s.RunSteps(ctx, clk.Now(), 10, func(_ *Tx, j *Job, _ *alert.Incident) (StepOutcome, error) {
+			ran = append(ran, j.Key)
+			return StepOutcome{}, nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-1/remind#0", "INC-1/sla/resolution", "INC-1/page/cto#0"}, ran)
+	})
+}

@@ -183,6 +183,54 @@ RETURNING chain`, args...)
 			return err
 		}
 	}
+	return t.trimChains(inc, stopOn)
+}
+
+// trimChains drops from the chains of an incident's pending and held
+// steps the steps that stop on one of stopOn: a chain led by a step that
+// stops only on resolution may carry pages that stop on acknowledgement.
+func (t *Tx) trimChains(inc int64, stopOn []string) error {
+	rows, err := t.query(t.ctx, `SELECT id, chain FROM jobs WHERE incident_id = ? AND state IN ('pending', 'held') AND chain <> ''`, inc)
+	if err != nil {
+		return fmt.Errorf("trim chains: %w", err)
+	}
+	type trim struct {
+		id    int64
+		chain string
+	}
+	var trims []trim
+	for rows.Next() {
+		var id int64
+		var c string
+		if err := rows.Scan(&id, &c); err != nil {
+			rows.Close()
+			return fmt.Errorf("trim chains: %w", err)
+		}
+		chain, err := decodeChain(c)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		kept := slices.DeleteFunc(chain, func(j JobSpec) bool { return slices.Contains(stopOn, string(j.StopOn)) })
+		if len(kept) == len(chain) {
+			continue
+		}
+		enc, err := encodeChain(kept)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		trims = append(trims, trim{id, enc})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("trim chains: %w", err)
+	}
+	for _, tr := range trims {
+		if _, err := t.exec(t.ctx, `UPDATE jobs SET chain = ? WHERE id = ?`, tr.chain, tr.id); err != nil {
+			return fmt.Errorf("trim chains: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -288,6 +336,11 @@ func (t *Tx) runDueSteps(now time.Time, limit int, n *int, fn StepRunner) error 
 	}
 	rows.Close()
 	for _, j := range jobs {
+		if t.dueMoved && j.DueAt.After(t.movedDue) {
+			// A chain moved on to a step due before this one: the next
+			// look runs that first.
+			break
+		}
 		inc, err := t.incident(j.IncidentID)
 		if err != nil {
 			return err

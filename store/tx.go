@@ -31,9 +31,11 @@ type Tx struct {
 	// transaction (Suppression on PostgreSQL).
 	silencesLoaded bool
 	jobsAdded      bool
-	// dueMoved: a chain moved on to a step already due (RunSteps looks
-	// again).
+	// dueMoved: a chain moved on to a step already due, the earliest
+	// due at movedDue (RunSteps looks again, to run the steps in due
+	// order).
 	dueMoved   bool
+	movedDue   time.Time
 	logs       []func()
 	unprepared []string
 }
