@@ -389,6 +389,20 @@ func TestFirstPageIsWrittenByTheCommitThatOpensTheIncident(t *testing.T) {
 		require.Equal(t, store.KindDelivery, pending["INC-1/page/oncall#0/pager"])
 		require.Equal(t, store.KindDelivery, pending["INC-1/announce/#incidents/chat"])
 		require.NotContains(t, pending, "INC-1/page/oncall#0", "no step row left to run")
+		steps := 0
+		for _, kind := range pending {
+			if kind == store.KindStep {
+				steps++
+			}
+		}
+		require.Equal(t, 1, steps, "the repeat, the later roles, SLA checks and reminders are one row")
+		var planned []string
+		for _, p := range h.eng.Pending(jobs) {
+			if p.Type == "page" {
+				planned = append(planned, p.Role+"@"+p.DueAt.Sub(h.rec.start).String())
+			}
+		}
+		require.Equal(t, []string{"oncall@5m0s", "team-lead@15m0s", "eng-manager@30m0s", "cto@1h0m0s"}, planned)
 		d, err := h.st.GetIncident(ctx, 1)
 		require.NoError(t, err)
 		var escalated []string

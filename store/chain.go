@@ -107,13 +107,13 @@ func survivors(chain []JobSpec, st alert.IncidentStatus) []JobSpec {
 }
 
 // moveChain writes the next step of a chain still needed by an incident
-// in status st as a row, carrying the rest.
-func (t *Tx) moveChain(inc int64, chain []JobSpec, st alert.IncidentStatus) error {
+// in status st as a row, carrying the rest, with the jobs planned.
+func (t *Tx) moveChain(inc int64, chain []JobSpec, st alert.IncidentStatus, planned ...JobSpec) error {
 	next := survivors(chain, st)
 	if len(next) > 0 && !next[0].DueAt.After(t.s.now()) && (!t.dueMoved || next[0].DueAt.Before(t.movedDue)) {
 		t.dueMoved, t.movedDue = true, next[0].DueAt
 	}
-	return t.insertJobs(inc, next)
+	return t.insertJobs(inc, append(planned[:len(planned):len(planned)], next...))
 }
 
 // StepRunner decides what a due step sends, inside the store's
@@ -167,45 +167,51 @@ VALUES (?, ?, ?, 'pending', ?, '', '', ?, ?, ?, ?, ?) RETURNING id`,
 			return fmt.Errorf("finish step: %w", err)
 		}
 	}
-	if err := t.insertJobs(j.IncidentID, out.Jobs); err != nil {
-		return err
-	}
-	return t.moveChain(j.IncidentID, j.Later, inc.Status)
+	// What the step planned (a page's repeat) joins the rest of its chain.
+	return t.moveChain(j.IncidentID, j.Later, inc.Status, out.Jobs...)
 }
 
 // immediate are the steps of an incident opened in this batch that were
 // due at its opening, run at the end of the batch (when every alert of the
-// batch has joined it).
+// batch has joined it), and the future steps of its plan that stop on
+// acknowledgement or resolution, written then as one chain with the
+// steps those runs plan (the first page's repeat).
 type immediate struct {
 	incident int64
 	steps    []JobSpec
+	future   []JobSpec
 }
 
-// splitImmediate takes the steps due by now out of a new incident's plan
-// when the store has a step runner.
+// splitImmediate takes the steps due by now, and the chain of future
+// steps, out of a new incident's plan when the store has a step runner.
 func (ap *applier) splitImmediate(inc int64, jobs []JobSpec) []JobSpec {
 	if ap.s.stepRunner() == nil {
 		return jobs
 	}
-	var now, later []JobSpec
+	var now, future, later []JobSpec
 	for _, j := range jobs {
-		if j.Kind == KindStep && !j.DueAt.After(ap.now) {
+		switch {
+		case j.Kind == KindStep && !j.DueAt.After(ap.now):
 			now = append(now, j)
-		} else {
+		case chained(&j):
+			future = append(future, j)
+		default:
 			later = append(later, j)
 		}
 	}
-	if len(now) > 0 {
-		ap.immediate = append(ap.immediate, immediate{incident: inc, steps: now})
+	if len(now) == 0 {
+		return jobs
 	}
+	ap.immediate = append(ap.immediate, immediate{incident: inc, steps: now, future: future})
 	return later
 }
 
 // runImmediate runs the immediate steps of the batch's new incidents, as
-// the engine would run them right after the commit. A step the batch has
-// made moot is dropped, as it would have been cancelled: the incident was
-// resolved (or resolved and reopened) in the batch, or its severity raised
-// (the new level's plan has its own pages).
+// the engine would run them right after the commit, and writes their
+// chains. A step the batch has made moot is dropped, as it would have
+// been cancelled: the incident was resolved (or resolved and reopened) in
+// the batch, or its severity raised (the new level's plan has its own
+// pages, SLA checks and reminders).
 func (ap *applier) runImmediate() error {
 	fn := ap.s.stepRunner()
 	for _, im := range ap.immediate {
@@ -215,11 +221,17 @@ func (ap *applier) runImmediate() error {
 		}
 		_, raised := ap.raised[im.incident]
 		changed := ap.changed[im.incident]
-		for _, spec := range im.steps {
-			if spec.StopOn != "" && (changed || stoppedBy(spec.StopOn, inc.Status)) {
-				continue
+		moot := func(spec *JobSpec) bool {
+			return spec.StopOn != "" && (changed || stoppedBy(spec.StopOn, inc.Status)) || raised && levelStep(spec.Key)
+		}
+		var chain []JobSpec
+		for _, spec := range im.future {
+			if !moot(&spec) {
+				chain = append(chain, spec)
 			}
-			if raised && levelStep(spec.Key) {
+		}
+		for _, spec := range im.steps {
+			if moot(&spec) {
 				continue
 			}
 			j := &Job{Key: spec.Key, Kind: spec.Kind, IncidentID: im.incident, State: JobPending, StopOn: spec.StopOn,
@@ -228,9 +240,23 @@ func (ap *applier) runImmediate() error {
 			if err != nil {
 				return fmt.Errorf("step %s: %w", j.Key, err)
 			}
+			// The steps it plans that stop on acknowledgement or
+			// resolution join the incident's chain.
+			var now []JobSpec
+			for _, o := range out.Jobs {
+				if chained(&o) {
+					chain = append(chain, o)
+				} else {
+					now = append(now, o)
+				}
+			}
+			out.Jobs = now
 			if err := ap.finishStep(j, inc, out); err != nil {
 				return err
 			}
+		}
+		if err := ap.insertJobs(im.incident, chain); err != nil {
+			return err
 		}
 	}
 	return nil
