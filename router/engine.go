@@ -22,7 +22,7 @@ import (
 type Store interface {
 	DeferDelivery(ctx context.Context, j *store.Job, at time.Time) error
 	TargetRef(ctx context.Context, inc int64, target string) (string, error)
-	RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error)) (int, error)
+	RunSteps(ctx context.Context, now time.Time, limit int, fn store.StepRunner) (int, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limits map[string]int) ([]*store.Job, error)
 	FinishDelivery(ctx context.Context, j *store.Job, r store.DeliveryResult) error
 	NextDue(ctx context.Context) (time.Time, bool, error)
@@ -187,7 +187,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 	defer wg.Wait()
 	for ctx.Err() == nil {
 		now := e.now()
-		steps, err := e.st.RunSteps(ctx, now, 256, e.runStep)
+		steps, err := e.st.RunSteps(ctx, now, 256, e.RunStep)
 		if err != nil {
 			return err
 		}
@@ -340,8 +340,11 @@ func (e *Engine) doneSending(id int64) {
 	e.mu.Unlock()
 }
 
-// runStep decides, inside the store's transaction, what a due step sends.
-func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error) {
+// RunStep decides, inside the store's transaction, what a due step
+// sends: the engine's own passes (RunSteps) and the group commit that
+// opens an incident (store.SetStepRunner, for the steps due at once) run
+// steps through it.
+func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error) {
 	r := e.routing.Load()
 	var p stepPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {

@@ -146,6 +146,7 @@ func (h *harness) open() {
 	},
 		h.options(st))
 	require.NoError(h.t, err)
+	st.SetStepRunner(e.RunStep)
 	h.st, h.eng = st, e
 }
 
@@ -355,4 +356,58 @@ func TestPageMovesTheIncidentsUpdatedAt(t *testing.T) {
 	d, err = h.st.GetIncident(context.Background(), 1)
 	require.NoError(t, err)
 	require.Equal(t, h.rec.start.Add(15*time.Minute), d.Incident.UpdatedAt.UTC())
+}
+
+// A new incident's first page and announcement are decided in the group
+// commit that opens it: its deliveries are written there (no step left for
+// a second transaction), with the timeline saying whom it paged, and they
+// are sent once.
+func TestFirstPageIsWrittenByTheCommitThatOpensTheIncident(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, newH func(mutate func(*config.Config)) *harness) {
+		ctx := context.Background()
+		h := newH(nil)
+		txs := h.st.WriteTransactions()
+		h.ingest(critical("CheckoutDown", "checkout"))
+		require.Equal(t, txs+1, h.st.WriteTransactions(), "one write transaction")
+		jobs, err := h.st.Jobs(ctx, 1)
+		require.NoError(t, err)
+		pending := map[string]string{}
+		for _, j := range jobs {
+			if j.State == store.JobPending {
+				pending[j.Key] = j.Kind
+			}
+		}
+		require.Equal(t, store.KindDelivery, pending["INC-1/page/oncall#0/pager"])
+		require.Equal(t, store.KindDelivery, pending["INC-1/announce/#incidents/chat"])
+		require.NotContains(t, pending, "INC-1/page/oncall#0", "no step row left to run")
+		steps := 0
+		for _, kind := range pending {
+			if kind == store.KindStep {
+				steps++
+			}
+		}
+		require.Equal(t, 1, steps, "the repeat, the later roles, SLA checks and reminders are one row")
+		var planned []string
+		for _, p := range h.eng.Pending(jobs) {
+			if p.Type == "page" {
+				planned = append(planned, p.Role+"@"+p.DueAt.Sub(h.rec.start).String())
+			}
+		}
+		require.Equal(t, []string{"oncall@5m0s", "team-lead@15m0s", "eng-manager@30m0s", "cto@1h0m0s"}, planned)
+		d, err := h.st.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		var escalated []string
+		for _, ev := range d.Timeline {
+			if ev.Kind == alert.EventEscalated {
+				escalated = append(escalated, ev.Detail)
+			}
+		}
+		require.Equal(t, []string{"paged oncall (oncall#0) via pager"}, escalated)
+
+		require.Equal(t, []sent{
+			{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 0},
+			{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 0},
+		}, h.at(0))
+		require.Empty(t, h.at(time.Minute))
+	})
 }

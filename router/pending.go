@@ -65,26 +65,41 @@ func (e *Engine) Pending(jobs []*store.Job) []PendingStep {
 			out = append(out, ps)
 			continue
 		}
-		var p stepPayload
-		if err := json.Unmarshal(j.Payload, &p); err != nil {
-			ps.Type = "unknown"
-			out = append(out, ps)
-			continue
+		out = append(out, e.pendingStep(r, ps, j.Payload))
+		// The steps after it in the incident's chain are not rows yet;
+		// they happen as planned unless an acknowledgement or resolution
+		// stops them.
+		if j.State != store.JobRunning {
+			for _, l := range j.Later {
+				lp := PendingStep{Key: l.Key, Type: store.KindStep, State: store.JobPending, DueAt: l.DueAt, StopsOn: string(l.StopOn)}
+				lp.Stops = "cancelled once the incident is " + lp.StopsOn
+				out = append(out, e.pendingStep(r, lp, l.Payload))
+			}
 		}
-		ps.Type = p.Type
-		switch p.Type {
-		case stepPage:
-			oc := e.onCall(r.cfg, p.Role, j.DueAt)
-			ps.Role, ps.Member, ps.Targets = p.Role, oc.Member, oc.Targets
-		case stepAnnounce:
-			ps.Channel, ps.Targets = p.Channel, r.channelTargets(p.Channel)
-		case stepSLA:
-			ps.SLA = p.SLA
-		}
-		out = append(out, ps)
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].DueAt.Before(out[b].DueAt) })
 	return out
+}
+
+// pendingStep fills in what a step's payload says: the role it pages
+// (and who is on call for it at its due time), the channel, the SLA.
+func (e *Engine) pendingStep(r *routing, ps PendingStep, payload []byte) PendingStep {
+	var p stepPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		ps.Type = "unknown"
+		return ps
+	}
+	ps.Type = p.Type
+	switch p.Type {
+	case stepPage:
+		oc := e.onCall(r.cfg, p.Role, ps.DueAt)
+		ps.Role, ps.Member, ps.Targets = p.Role, oc.Member, oc.Targets
+	case stepAnnounce:
+		ps.Channel, ps.Targets = p.Channel, r.channelTargets(p.Channel)
+	case stepSLA:
+		ps.SLA = p.SLA
+	}
+	return ps
 }
 
 // String is a one-line description: "page oncall (alice) → pd-primary".

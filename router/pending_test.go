@@ -46,8 +46,13 @@ func TestPendingListsWhatHappensNext(t *testing.T) {
 
 		_, err := h.st.Acknowledge(ctx, 1, "alice", "")
 		require.NoError(t, err)
+		var keys []string
 		for _, s := range pending() {
 			require.NotEqual(t, "acknowledged", s.StopsOn, "ack cancelled %s", s.Key)
+			keys = append(keys, s.Key)
 		}
+		// What stops only on resolution is still planned (the steps of an
+		// incident's chain that the ack moved on to).
+		require.Subset(t, keys, []string{"INC-1/page/eng-manager#0", "INC-1/page/cto#0", "INC-1/sla/resolution"})
 	})
 }

@@ -200,6 +200,9 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		st.Close()
 		return nil, err
 	}
+	// A new incident's first page and announcements are decided by the
+	// engine inside the group commit that opens it.
+	st.SetStepRunner(g.engine.RunStep)
 	streamFor := cfg.Server.WriteTimeout.D() * 4 / 5
 	if streamFor <= 0 {
 		streamFor = defaultWriteTimeout * 4 / 5

@@ -284,6 +284,10 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 		tx.Rollback()
 		return nil, err
 	}
+	if err := ap.runImmediate(); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
@@ -309,6 +313,9 @@ type applier struct {
 	batchKeys map[alertKey]bool
 	// notes are the join notes written, kept once the batch commits.
 	notes []noteUpdate
+	// immediate are the steps due at once of the incidents this batch
+	// opened (runImmediate).
+	immediate []immediate
 
 	cachePut  []cacheUpdate
 	cacheDrop []alertKey
@@ -563,7 +570,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 	if err := ap.event(inc.ID, alert.EventClassified, "rules", why.Reason()+", group "+it.d.GroupKey); err != nil {
 		return 0, err
 	}
-	if err := ap.insertJobs(inc.ID, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt})); err != nil {
+	plan := ap.splitImmediate(inc.ID, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt}))
+	if err := ap.insertJobs(inc.ID, plan); err != nil {
 		return 0, err
 	}
 	ap.openedIncidents = append(ap.openedIncidents, inhibitEntry{groupKey: inc.GroupKey,

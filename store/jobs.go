@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,32 +68,66 @@ type Job struct {
 	LastError  string
 	CreatedAt  time.Time
 	Priority   int
+	// Later are the steps of the incident's chain after this one, not
+	// rows yet (see chain.go): due later, written when this one runs.
+	Later []JobSpec
 }
 
-const jobCols = `id, key, kind, incident_id, state, stop_on, target, action, due_at, attempts, payload, last_error, created_at, priority`
+const jobCols = `id, key, kind, incident_id, state, stop_on, target, action, due_at, attempts, payload, last_error, created_at, priority, chain`
 
 func scanJob(r scanner) (*Job, error) {
 	var j Job
-	var stop, payload string
+	var stop, payload, chain string
 	var due, created int64
-	if err := r.Scan(&j.ID, &j.Key, &j.Kind, &j.IncidentID, &j.State, &stop, &j.Target, &j.Action, &due, &j.Attempts, &payload, &j.LastError, &created, &j.Priority); err != nil {
+	if err := r.Scan(&j.ID, &j.Key, &j.Kind, &j.IncidentID, &j.State, &stop, &j.Target, &j.Action, &due, &j.Attempts, &payload, &j.LastError, &created, &j.Priority, &chain); err != nil {
 		return nil, err
 	}
 	j.StopOn, j.Payload, j.DueAt, j.CreatedAt = alert.IncidentStatus(stop), []byte(payload), fromMS(due), fromMS(created)
+	later, err := decodeChain(chain)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", j.Key, err)
+	}
+	j.Later = later
 	return &j, nil
 }
 
+// insertJobs writes jobs for an incident. The steps among them that stop
+// on acknowledgement or resolution are written as one chain (chain.go):
+// a row for the one due first, carrying the others.
 func (t *Tx) insertJobs(inc int64, jobs []JobSpec) error {
 	if len(jobs) == 0 {
 		return nil
 	}
 	now := ms(t.s.now())
-	for _, j := range jobs {
+	others, head, rest := splitChain(jobs)
+	for _, j := range others {
 		_, err := t.exec(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority)
 VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 			j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), now, now, j.Priority)
 		if err != nil {
 			return fmt.Errorf("insert job %s: %w", j.Key, err)
+		}
+	}
+	for head != nil {
+		chain, err := encodeChain(rest)
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = t.queryRow(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, chain)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
+			head.Key, head.Kind, inc, string(head.StopOn), head.Target, head.Action, ms(head.DueAt), string(head.Payload), now, now, head.Priority, chain).Scan(&id)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("insert job %s: %w", head.Key, err)
+		}
+		// That step exists already (it ran, or was planned before): the
+		// next one leads the chain.
+		head = nil
+		if len(rest) > 0 {
+			head, rest = &rest[0], rest[1:]
 		}
 	}
 	t.jobsAdded = true
@@ -110,9 +145,91 @@ func (t *Tx) cancelJobs(inc int64, stopOn ...string) error {
 	for _, s := range stopOn {
 		args = append(args, s)
 	}
-	_, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE incident_id = ? AND state IN ('pending', 'held') AND stop_on IN (`+ph+`)`, args...)
+	rows, err := t.query(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE incident_id = ? AND state IN ('pending', 'held') AND stop_on IN (`+ph+`)
+RETURNING chain`, args...)
 	if err != nil {
 		return fmt.Errorf("cancel jobs: %w", err)
+	}
+	var chains []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return fmt.Errorf("cancel jobs: %w", err)
+		}
+		if c != "" {
+			chains = append(chains, c)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cancel jobs: %w", err)
+	}
+	// A cancelled step's chain goes on with the steps that do not stop on
+	// what cancelled it (an acknowledgement leaves the pages that stop on
+	// resolution).
+	for _, c := range chains {
+		chain, err := decodeChain(c)
+		if err != nil {
+			return err
+		}
+		var kept []JobSpec
+		for _, j := range chain {
+			if !slices.Contains(stopOn, string(j.StopOn)) {
+				kept = append(kept, j)
+			}
+		}
+		if err := t.insertJobs(inc, kept); err != nil {
+			return err
+		}
+	}
+	return t.trimChains(inc, stopOn)
+}
+
+// trimChains drops from the chains of an incident's pending and held
+// steps the steps that stop on one of stopOn: a chain led by a step that
+// stops only on resolution may carry pages that stop on acknowledgement.
+func (t *Tx) trimChains(inc int64, stopOn []string) error {
+	rows, err := t.query(t.ctx, `SELECT id, chain FROM jobs WHERE incident_id = ? AND state IN ('pending', 'held') AND chain <> ''`, inc)
+	if err != nil {
+		return fmt.Errorf("trim chains: %w", err)
+	}
+	type trim struct {
+		id    int64
+		chain string
+	}
+	var trims []trim
+	for rows.Next() {
+		var id int64
+		var c string
+		if err := rows.Scan(&id, &c); err != nil {
+			rows.Close()
+			return fmt.Errorf("trim chains: %w", err)
+		}
+		chain, err := decodeChain(c)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		kept := slices.DeleteFunc(chain, func(j JobSpec) bool { return slices.Contains(stopOn, string(j.StopOn)) })
+		if len(kept) == len(chain) {
+			continue
+		}
+		enc, err := encodeChain(kept)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		trims = append(trims, trim{id, enc})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("trim chains: %w", err)
+	}
+	for _, tr := range trims {
+		if _, err := t.exec(t.ctx, `UPDATE jobs SET chain = ? WHERE id = ?`, tr.chain, tr.id); err != nil {
+			return fmt.Errorf("trim chains: %w", err)
+		}
 	}
 	return nil
 }
@@ -172,7 +289,7 @@ type StepOutcome struct {
 // implies. Because steps and acknowledgements share the one writer, a step
 // either runs before an ack (and its deliveries are then cancelled by the
 // ack if they stop on it) or sees the ack and does nothing.
-func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(t *Tx, j *Job, inc *alert.Incident) (StepOutcome, error)) (int, error) {
+func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn StepRunner) (int, error) {
 	// Look on a reader first, so an engine pass with nothing due begins no
 	// write transaction (an idle gateway's cost). A step that falls due
 	// just after the look is run by the next pass.
@@ -187,51 +304,57 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn func(
 	n := 0
 	err = s.withTx(ctx, func(t *Tx) error {
 		n = 0
-		rows, err := t.query(ctx, `SELECT `+jobCols+` FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`+s.d.skipLocked, ms(now), limit)
-		if err != nil {
-			return fmt.Errorf("due steps: %w", err)
-		}
-		var jobs []*Job
-		for rows.Next() {
-			j, err := scanJob(rows)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("due steps: %w", err)
-			}
-			jobs = append(jobs, j)
-		}
-		rows.Close()
-		for _, j := range jobs {
-			inc, err := t.incident(j.IncidentID)
-			if err != nil {
+		// A step whose successor in its chain is due too (a pass after a
+		// stop, a step held) runs it in the same transaction: look again
+		// while the chains moved on to due steps.
+		for t.dueMoved = true; t.dueMoved && n < limit; {
+			t.dueMoved = false
+			if err := t.runDueSteps(now, limit, &n, fn); err != nil {
 				return err
 			}
-			out, err := fn(t, j, inc)
-			if err != nil {
-				return fmt.Errorf("step %s: %w", j.Key, err)
-			}
-			if out.Hold != nil {
-				if err := t.hold(j, *out.Hold); err != nil {
-					return err
-				}
-				n++
-				continue
-			}
-			state := JobDone
-			if out.Cancelled {
-				state = JobCancelled
-			}
-			if _, err := t.exec(ctx, `UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?`, state, ms(now), j.ID); err != nil {
-				return fmt.Errorf("finish step: %w", err)
-			}
-			if err := t.insertJobs(j.IncidentID, out.Jobs); err != nil {
-				return err
-			}
-			n++
 		}
 		return nil
 	})
 	return n, err
+}
+
+// runDueSteps runs the steps due at now, up to limit in all (n counts
+// them).
+func (t *Tx) runDueSteps(now time.Time, limit int, n *int, fn StepRunner) error {
+	rows, err := t.query(t.ctx, `SELECT `+jobCols+` FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`+t.s.d.skipLocked, ms(now), limit-*n)
+	if err != nil {
+		return fmt.Errorf("due steps: %w", err)
+	}
+	var jobs []*Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("due steps: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	rows.Close()
+	for _, j := range jobs {
+		if t.dueMoved && j.DueAt.After(t.movedDue) {
+			// A chain moved on to a step due before this one: the next
+			// look runs that first.
+			break
+		}
+		inc, err := t.incident(j.IncidentID)
+		if err != nil {
+			return err
+		}
+		out, err := fn(t, j, inc)
+		if err != nil {
+			return fmt.Errorf("step %s: %w", j.Key, err)
+		}
+		if err := t.finishStep(j, inc, out); err != nil {
+			return err
+		}
+		*n++
+	}
+	return nil
 }
 
 // ClaimDeliveries leases due deliveries to this process until now+lease,

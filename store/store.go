@@ -121,9 +121,12 @@ type Store struct {
 	stmtsRun atomic.Uint64
 	d        dialect
 
-	log      *zap.Logger
-	now      func() time.Time
-	policy   atomic.Pointer[policy]
+	log    *zap.Logger
+	now    func() time.Time
+	policy atomic.Pointer[policy]
+	// runner runs a new incident's immediate steps in the group commit
+	// (SetStepRunner).
+	runner   atomic.Pointer[StepRunner]
 	maxBatch int
 
 	stmtMu sync.Mutex

@@ -88,6 +88,16 @@ func jobStates(t *testing.T, s *Store, inc int64) map[string]string {
 	for _, j := range jobs {
 		out[j.Key] = j.State
 	}
+	// The steps of a chain not written yet share its row's fate: pending
+	// with it, cancelled with it (what an acknowledgement leaves of a
+	// cancelled chain is a row of its own).
+	for _, j := range jobs {
+		for _, l := range j.Later {
+			if _, ok := out[l.Key]; !ok {
+				out[l.Key] = j.State
+			}
+		}
+	}
 	return out
 }
 

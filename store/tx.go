@@ -31,8 +31,13 @@ type Tx struct {
 	// transaction (Suppression on PostgreSQL).
 	silencesLoaded bool
 	jobsAdded      bool
-	logs           []func()
-	unprepared     []string
+	// dueMoved: a chain moved on to a step already due, the earliest
+	// due at movedDue (RunSteps looks again, to run the steps in due
+	// order).
+	dueMoved   bool
+	movedDue   time.Time
+	logs       []func()
+	unprepared []string
 }
 
 func (t *Tx) markChanged(id int64) {

@@ -332,6 +332,12 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 		want := map[string]bool{}
 		for _, inc := range incs {
 			for _, step := range replicaSteps[inc.severity] {
+				if step == "oncall#0" {
+					// The first page runs in the group commit that opens
+					// the incident: its deliveries (checked above) and its
+					// timeline entry are what it leaves, not a step row.
+					continue
+				}
 				want[fmt.Sprintf("INC-%d/page/%s", inc.id, step)] = true
 			}
 		}
@@ -360,7 +366,7 @@ GROUP BY i.id, i.alert_count, i.firing_count HAVING i.alert_count <> count(a.id)
 		require.Empty(t, twice, "escalation steps on the timeline more than once")
 		var events int
 		require.NoError(t, db.QueryRow(`SELECT count(*) FROM events WHERE kind = 'escalated'`).Scan(&events))
-		require.Equal(t, len(want), events, "escalated events")
+		require.Equal(t, len(want)+len(incs), events, "escalated events (the first pages' too)")
 	})
 
 	t.Run("each delivery reached the sink once", func(t *testing.T) {

@@ -36,14 +36,15 @@ func openChaosDB(path, postgres string) (*chaosDB, error) {
 func (c *chaosDB) close() { c.db.Close() }
 
 // unsettled counts the work the drain waits for: page steps not yet run
-// and deliveries to the given targets pending or running.
+// (a row, or in the chain of a pending step) and deliveries to the given
+// targets pending or running.
 func (c *chaosDB) unsettled(ctx context.Context, targets []string) (int, error) {
 	quoted := make([]string, len(targets))
 	for i, t := range targets {
 		quoted[i] = "'" + t + "'" // fixed target names, no quotes in them
 	}
 	var n int
-	err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE (kind = 'step' AND key LIKE '%/page/%' AND state = 'pending')
+	err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE (kind = 'step' AND (key LIKE '%/page/%' OR chain LIKE '%/page/%') AND state = 'pending')
 OR (kind = 'delivery' AND state IN ('pending', 'running') AND target IN (`+strings.Join(quoted, ", ")+`))`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("chaos database: %w", err)

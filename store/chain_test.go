@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertgate/alertgate/alert"
+)
+
+// rows lists an incident's job rows: key → state.
+func rows(t *testing.T, s *Store, inc int64) map[string]string {
+	t.Helper()
+	jobs, err := s.Jobs(context.Background(), inc)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, j := range jobs {
+		out[j.Key] = j.State
+	}
+	return out
+}
+
+func TestFutureStepsAreOneRowThatMovesOn(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a")})
+		require.NoError(t, err)
+		jobs, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		require.Len(t, jobs, 1, "the steps that stop on ack or resolve are one row")
+		require.Equal(t, "INC-1/page/oncall#0", jobs[0].Key)
+		require.Len(t, jobs[0].Later, 1)
+		require.Equal(t, "INC-1/page/cto#0", jobs[0].Later[0].Key)
+		require.Equal(t, clk.Now().Add(time.Hour), jobs[0].Later[0].DueAt)
+		require.Equal(t, alert.IncidentResolved, jobs[0].Later[0].StopOn)
+
+		var ran []string
+		step := func(_ *Tx, j *Job, _ *alert.Incident) (StepOutcome, error) {
+			ran = append(ran, j.Key)
+			return StepOutcome{}, nil
+		}
+		_, err = s.RunSteps(ctx, clk.Now(), 10, step)
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-1/page/oncall#0"}, ran)
+		require.Equal(t, map[string]string{"INC-1/page/oncall#0": JobDone, "INC-1/page/cto#0": JobPending}, rows(t, s, 1),
+			"the next step became the row when the first ran")
+		next, ok, err := s.NextDue(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, clk.Now().Add(time.Hour), next)
+
+		// Both due at once (a pass after a stop): one RunSteps runs both,
+		// in due order.
+		_, err = s.Ingest(ctx, []alert.Alert{firing("B", "checkout", "b")})
+		require.NoError(t, err)
+		clk.Advance(2 * time.Hour)
+		ran = nil
+		n, err := s.RunSteps(ctx, clk.Now(), 10, step)
+		require.NoError(t, err)
+		require.Equal(t, 3, n)
+		require.Equal(t, []string{"INC-2/page/oncall#0", "INC-1/page/cto#0", "INC-2/page/cto#0"}, ran)
+	})
+}
+
+// An acknowledgement cancels the steps that stop on it; the chain goes on
+// with those that stop only on resolution, due as planned.
+func TestAckMovesTheChainOnToResolutionSteps(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		opened := clk.Now()
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a")})
+		require.NoError(t, err)
+		clk.Advance(time.Minute)
+		_, err = s.Acknowledge(ctx, 1, "alice", "")
+		require.NoError(t, err)
+		require.Equal(t, map[string]string{"INC-1/page/oncall#0": JobCancelled, "INC-1/page/cto#0": JobPending}, rows(t, s, 1))
+		jobs, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		for _, j := range jobs {
+			if j.Key == "INC-1/page/cto#0" {
+				require.Equal(t, opened.Add(time.Hour), j.DueAt, "due as planned at the opening")
+			}
+		}
+		_, err = s.Resolve(ctx, 1, "alice", "")
+		require.NoError(t, err)
+		require.Equal(t, JobCancelled, rows(t, s, 1)["INC-1/page/cto#0"])
+	})
+}
+
+// With a step runner, the steps due when an incident opens run in the
+// group commit that opens it: one write transaction, the deliveries they
+// imply and no step row; the runner sees every alert of the batch.
+func TestImmediateStepsRunInTheOpeningCommit(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		var ran []string
+		var counts []int
+		s.SetStepRunner(func(tx *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
+			ran = append(ran, j.Key)
+			counts = append(counts, inc.AlertCount)
+			return StepOutcome{Jobs: []JobSpec{{Key: j.Key + "/pager", Kind: KindDelivery, DueAt: clk.Now(), StopOn: j.StopOn, Target: "pager", Action: "page"}}},
+				tx.AppendEvent(inc.ID, alert.EventEscalated, "router", "paged")
+		})
+		txs := s.WriteTransactions()
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a1"), firing("A", "checkout", "a2")})
+		require.NoError(t, err)
+		require.Equal(t, txs+1, s.WriteTransactions(), "one write transaction")
+		require.Equal(t, []string{"INC-1/page/oncall#0"}, ran)
+		require.Equal(t, []int{2}, counts, "the runner sees the batch's alerts that joined")
+		require.Equal(t, map[string]string{"INC-1/page/oncall#0/pager": JobPending, "INC-1/page/cto#0": JobPending}, rows(t, s, 1))
+		n, err := s.RunSteps(ctx, clk.Now(), 10, func(*Tx, *Job, *alert.Incident) (StepOutcome, error) {
+			t.Fatal("no step left to run")
+			return StepOutcome{}, nil
+		})
+		require.NoError(t, err)
+		require.Zero(t, n)
+
+		// Opened and resolved in one batch: the first page is moot, as
+		// the resolution would have cancelled it.
+		ran = nil
+		_, err = s.Ingest(ctx, []alert.Alert{firing("B", "checkout", "b"), resolved(firing("B", "checkout", "b"))})
+		require.NoError(t, err)
+		require.Empty(t, ran)
+		require.Equal(t, map[string]string{"INC-2/resolve": JobPending}, rows(t, s, 2), "no page left to run: only the resolution's step")
+	})
+}
+
+// A step of a new incident that the runner holds (a silence) is written
+// as a held step, released like any other.
+func TestImmediateStepHeldIsARow(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		s.SetStepRunner(func(*Tx, *Job, *alert.Incident) (StepOutcome, error) {
+			return StepOutcome{Hold: &Hold{By: "silence:s-1", Reason: "suppressed by silence s-1"}}, nil
+		})
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a")})
+		require.NoError(t, err)
+		require.Equal(t, map[string]string{"INC-1/page/oncall#0": JobHeld, "INC-1/page/cto#0": JobPending}, rows(t, s, 1))
+		d, err := s.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, []string{"page/oncall#0"}, d.Held)
+	})
+}
+
+// A chain led by a step that stops only on resolution drops the steps
+// behind it that stop on acknowledgement when the incident is
+// acknowledged: the plan no longer lists them.
+func TestAckTrimsTheChainBehindAResolutionStep(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("A", "checkout", "a")})
+		require.NoError(t, err)
+		insertSteps(t, s, 1,
+			JobSpec{Key: "INC-1/remind#0", Kind: KindStep, DueAt: clk.Now().Add(10 * time.Minute), StopOn: alert.IncidentResolved},
+			JobSpec{Key: "INC-1/page/team-lead#0", Kind: KindStep, DueAt: clk.Now().Add(20 * time.Minute), StopOn: alert.IncidentAcknowledged},
+			JobSpec{Key: "INC-1/sla/resolution", Kind: KindStep, DueAt: clk.Now().Add(30 * time.Minute), StopOn: alert.IncidentResolved})
+		_, err = s.Acknowledge(ctx, 1, "alice", "")
+		require.NoError(t, err)
+		jobs, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		later := map[string][]string{}
+		for _, j := range jobs {
+			if j.State != JobPending {
+				continue
+			}
+			for _, l := range j.Later {
+				later[j.Key] = append(later[j.Key], l.Key)
+			}
+		}
+		require.Equal(t, []string{"INC-1/sla/resolution"}, later["INC-1/remind#0"])
+
+		var ran []string
+		clk.Advance(time.Hour)
+		_, err = s.RunSteps(ctx, clk.Now(), 10, func(_ *Tx, j *Job, _ *alert.Incident) (StepOutcome, error) {
+			ran = append(ran, j.Key)
+			return StepOutcome{}, nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-1/remind#0", "INC-1/sla/resolution", "INC-1/page/cto#0"}, ran)
+	})
+}
