@@ -68,6 +68,11 @@ func LoadBytes(name string, data []byte, checks ...Check) (*Config, error) {
 			errs = append(errs, decodeError(name, root, msg))
 		}
 	}
+	for i := range c.Targets {
+		for _, msg := range c.Targets[i].decodeErrs {
+			errs = append(errs, decodeError(name, root, msg))
+		}
+	}
 	c.mergeDefaults(def)
 
 	var problems []error

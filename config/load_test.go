@@ -256,6 +256,28 @@ roles:
 	require.Len(t, joined.Unwrap(), len(msgs))
 }
 
+// A mistyped key inside a target is reported once, at its line; the target
+// still exists, so the roles and channels naming it report nothing.
+func TestMistypedTargetKeyIsReportedOnceAndTheTargetStillExists(t *testing.T) {
+	const file = `targets:
+  - name: hook
+    type: webhook
+    retry: { bogus: 1 }
+    http_config: { nope: 2 }
+roles:
+  oncall: { targets: [hook] }
+communication:
+  channels:
+    - { name: "#incidents", severities: [P0], targets: [hook] }
+`
+	_, err := LoadBytes("alertgate.yml", []byte(file))
+	require.Error(t, err)
+	require.Equal(t, []string{
+		`alertgate.yml:4: unknown key "bogus" in targets[0].retry`,
+		`alertgate.yml:5: unknown key "nope" in targets[0].http_config`,
+	}, strings.Split(err.Error(), "\n"))
+}
+
 func TestDuplicateKeyIsTheOnlyError(t *testing.T) {
 	const file = "roles:\n  oncall: { targets: [log] }\nserver: { listen: ':9090' }\nroles:\n  team-lead: { targets: [log] }\n"
 	_, err := LoadBytes("alertgate.yml", []byte(file))

@@ -64,9 +64,7 @@ func (t *Target) UnmarshalYAML(n *yaml.Node) error {
 	if len(own.Content) > 0 {
 		t.own = &ownKeys{node: own}
 	}
-	if len(msgs) > 0 {
-		return &yaml.TypeError{Errors: msgs}
-	}
+	t.decodeErrs = msgs
 	return nil
 }
 

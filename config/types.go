@@ -478,6 +478,12 @@ type Target struct {
 	// own holds the type's own keys as written in the file; nil when
 	// there are none.
 	own *ownKeys
+	// decodeErrs are the problems UnmarshalYAML found ("line N: ..."),
+	// which Load reports. They are kept here rather than returned: yaml
+	// drops a list element whose decoding returns an error, and a target
+	// with a mistyped key would then also be reported as not defined
+	// wherever it is named.
+	decodeErrs []string
 }
 
 // ownKeys are a target's own keys as written, and the config file's

@@ -79,7 +79,7 @@ func TestHTTPConfigTLSWithItsOwnCA(t *testing.T) {
 func TestHTTPConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ name, httpConfig, want string }{
-		{"missing CA file", `{ tls_config: { ca_file: nope.pem } }`, `target "hook": http_config:`},
+		{"missing CA file", `{ tls_config: { ca_file: nope.pem } }`, `alertgate.yml:5: targets[0] (hook): unable to read CA cert`},
 		{"bad proxy", `{ proxy_url: "::nope" }`, `alertgate.yml:5: targets[0].http_config.proxy_url: http_config: parse`},
 	}
 	for _, tt := range tests {

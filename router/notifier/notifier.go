@@ -133,6 +133,10 @@ func (r *Registry) Check(cfg *config.Config) error {
 				errs = append(errs, config.FieldError(where, key+".http_config", fmt.Errorf("http_config is only for targets that send over HTTP, not type %s", t.Type)))
 			} else if err := t.HTTPConfig.Validate(); err != nil {
 				errs = append(errs, config.FieldError(where, key+".http_config", err))
+			} else if _, err := promconfig.NewClientFromConfig(*t.HTTPConfig, t.Name); err != nil {
+				// Files it names (CA, client certificate) are read now, so
+				// a missing one is reported at its line, not at start.
+				errs = append(errs, config.FieldError(where, key+".http_config", err))
 			}
 		}
 		t.Settings = s
