@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/alertgate/alertgate/config"
 )
@@ -26,7 +27,10 @@ func (e *Engine) BuildRouting(cfg *config.Config) (*Routing, error) {
 	for _, tc := range cfg.Targets {
 		n, err := e.build(cfg, tc)
 		if err != nil {
-			return nil, fmt.Errorf("target %q: %w", tc.Name, err)
+			if prefix := fmt.Sprintf("target %q: ", tc.Name); !strings.HasPrefix(err.Error(), prefix) {
+				err = fmt.Errorf("%s%w", prefix, err)
+			}
+			return nil, err
 		}
 		if old != nil {
 			if t, ok := old.targets[tc.Name]; ok && t.cfg.Equal(tc) {

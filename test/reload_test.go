@@ -2,12 +2,15 @@ package test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +19,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notifier"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/server"
 )
 
@@ -29,12 +34,23 @@ sources:
 // startFromFile runs a gateway from a config file, so it can reload it.
 func startFromFile(t *testing.T, path string) string {
 	t.Helper()
-	cfg, err := config.Load(path)
+	return startFromFileWith(t, path, nil)
+}
+
+// startFromFileWith is startFromFile with the target types of targets
+// (nil: the built-in ones).
+func startFromFileWith(t *testing.T, path string, targets *notifier.Registry) string {
+	t.Helper()
+	checks := []config.Check{notifier.CheckConfig}
+	if targets != nil {
+		checks = []config.Check{targets.Check}
+	}
+	cfg, err := config.Load(path, checks...)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	g, err := server.NewGateway(context.Background(), cfg, server.GatewayOptions{
-		Logger: zaptest.NewLogger(t), Listener: ln, ConfigPath: path,
+		Logger: zaptest.NewLogger(t), Listener: ln, ConfigPath: path, Targets: targets,
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -107,30 +123,53 @@ rules:
 // rules and the sources) changes nothing: the new source is not served and
 // the new rules do not apply.
 func TestReloadFailingAtTheTargetsKeepsEverything(t *testing.T) {
+	// A target type whose settings always check out but whose notifier
+	// cannot be made when the flag is up: only building the targets finds
+	// it (every problem the built-in types can have is found by the check,
+	// which runs before anything is built).
+	var broken atomic.Bool
+	brittle := notify.Descriptor{
+		Type:      "brittle",
+		Settings:  func() notify.Settings { return &brittleSettings{} },
+		Templates: `{{ define "brittle.default.title" }}{{ template "alertgate.title" . }}{{ end }}{{ define "brittle.default.text" }}{{ template "alertgate.text" . }}{{ end }}`,
+		New: func(notify.Settings, notify.Params) (notify.Notifier, error) {
+			if broken.Load() {
+				return nil, errors.New("the device is gone")
+			}
+			return notify.NotifierFunc(func(context.Context, *notify.Message) error { return nil }), nil
+		},
+	}
+	targets := notifier.NewRegistry(append(slices.Clone(notifier.Types), brittle)...)
+
 	dir := t.TempDir()
 	path := filepath.Join(dir, "alertgate.yml")
 	base := strings.Replace(reloadBase, "DB", filepath.Join(dir, "a.db"), 1)
 	require.NoError(t, os.WriteFile(path, []byte(base), 0o600))
-	url := startFromFile(t, path)
+	url := startFromFileWith(t, path, targets)
 
 	// Valid for config.Load (rules, sources, targets all check out), but
-	// the target's title does not compile: only building the targets finds
-	// it.
+	// the new target cannot be built.
+	broken.Store(true)
 	require.NoError(t, os.WriteFile(path, []byte(base+`
   - { name: extra, type: healthcheck }
 rules:
   - { name: probes-low, match: ['source_type="healthcheck"'], severity: P3 }
 targets:
-  - { name: chat, type: webhook, url: "http://chat.invalid/", title: "{{ .Incident.Key " }
+  - { name: chat, type: brittle }
 `), 0o600))
 	resp, err := http.Post(url+"/-/reload", "application/json", nil)
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
-	require.Contains(t, string(body), `target \"chat\"`)
+	require.Contains(t, string(body), `target \"chat\": the device is gone`)
 
 	require.Equal(t, http.StatusNotFound, post(t, url+"/api/v1/alerts/extra", `{"check":"one","status":"down"}`), "the new source is not served")
 	require.Equal(t, http.StatusOK, post(t, url+"/api/v1/alerts/probes", `{"check":"one","status":"down"}`))
 	require.Equal(t, "P1", severityOf(t, url, "INC-1"), "the old rules still apply")
 }
+
+// brittleSettings are the (no) own keys of the test's brittle target type.
+type brittleSettings struct{}
+
+func (*brittleSettings) Validate() error { return nil }

@@ -100,6 +100,28 @@ targets:
 	}, strings.Split(err.Error(), "\n"))
 }
 
+// A target's broken template is reported by the check at its key's line,
+// once, like every other problem (building the target would fail at start).
+func TestCheckReportsBrokenTemplatesAtTheirLine(t *testing.T) {
+	const file = `targets:
+  - name: hook
+    type: webhook
+    url: https://hooks.example.com/x
+    title: "{{ .Incident.Key "
+  - name: chat
+    type: slack
+    url: https://hooks.slack.com/x
+    text: "{{ template \"nope\" . }}"
+`
+	_, err := load(t, "alertgate.yml", file)
+	require.Error(t, err)
+	msgs := strings.Split(err.Error(), "\n")
+	require.Len(t, msgs, 2, err.Error())
+	require.True(t, strings.HasPrefix(msgs[0], `alertgate.yml:5: targets[0] (hook): title: template: title:1: unclosed action`), msgs[0])
+	require.True(t, strings.HasPrefix(msgs[1], `alertgate.yml:6: targets[1] (chat): rendering a `), msgs[1])
+	require.Contains(t, msgs[1], `template "nope" not defined`)
+}
+
 func TestCheckEmailSMTP(t *testing.T) {
 	tests := []struct{ name, smtp, want string }{
 		{"missing", "", `targets[0] (mail): smtp (host, port, from, to) is required for type email`},

@@ -145,7 +145,37 @@ func (r *Registry) Check(cfg *config.Config) error {
 			t.RateLimit = &rl
 		}
 	}
+	if len(errs) == 0 {
+		errs = r.checkTemplates(cfg)
+	}
 	return errors.Join(errs...)
+}
+
+// checkTemplates compiles the message templates (the types' own, the
+// config's templates files, each target's title, text and html) and renders
+// them against sample messages, as building the targets does, so that
+// check-config reports a broken one at its line.
+func (r *Registry) checkTemplates(cfg *config.Config) []error {
+	set, err := r.TemplateSet(cfg)
+	if err != nil {
+		return []error{config.FieldError("templates", "templates", err)}
+	}
+	var errs []error
+	for i, t := range cfg.Targets {
+		if _, err := set.Target(t); err != nil {
+			key := fmt.Sprintf("targets[%d]", i)
+			where := fmt.Sprintf("%s (%s)", key, t.Name)
+			for _, err := range unjoin(err) {
+				part, _, _ := strings.Cut(err.Error(), ":")
+				if part == "title" || part == "text" || part == "html" {
+					errs = append(errs, config.FieldError(where, key+"."+part, err))
+				} else {
+					errs = append(errs, config.FieldError(where, key, err))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // CheckConfig is Default.Check.
