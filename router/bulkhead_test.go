@@ -37,7 +37,7 @@ func hangAndOK(timeout time.Duration) func(c *config.Config) {
 // "ok" while at most the hanging target's own concurrency of sends to it
 // is in flight. With one shared worker pool the hanging sends filled it
 // and "ok" waited for their timeouts. (How late the healthy pages are is
-// a figure of the load tool: go run ./test/loadgen -hang 1m.)
+// a figure of the load tool: go -C test run ./loadgen -hang 1m.)
 func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 	h := newHarness(t, hangAndOK(time.Minute))
 	release := make(chan struct{})
