@@ -1,5 +1,9 @@
 package store
 
+// Reopening: an alert of a group whose incident resolved within the
+// reopen window reopens it, and an incident that keeps reopening turns
+// flapping (dedup.reopen_within, dedup.flapping).
+
 import (
 	"database/sql"
 	"errors"
@@ -127,59 +131,4 @@ alert_count = alert_count + ?, flaps = flaps + 1, flapping = ?, escalated_at = ?
 			zap.Bool("flapping", inc.Flapping), zap.Bool("was_acknowledged", ackedBy != ""))
 	})
 	return id, true, nil
-}
-
-// maybeRaise raises an open incident's severity when a new or changed
-// alert is classified more urgent, and re-plans its escalation for the new
-// level at once: steps of the new level that are already due page now
-// (their stop conditions still apply). A less urgent alert never lowers the
-// severity.
-func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
-	if it.d.Severity >= cur {
-		return nil
-	}
-	inc, err := ap.incident(id)
-	if err != nil {
-		return err
-	}
-	if it.d.Severity >= inc.Severity {
-		return nil
-	}
-	from := inc.Severity
-	inc.Severity = it.d.Severity
-	if ap.raised == nil {
-		ap.raised = map[int64]alert.Severity{}
-	}
-	ap.raised[id] = inc.Severity
-	if ref, ok := ap.groupOpen[inc.GroupKey]; ok && ref.id == id {
-		ap.groupOpen[inc.GroupKey] = openRef{id: id, sev: inc.Severity}
-	}
-	if err := ap.changeLevel(inc, ap.now, alert.EventRaised, "rules",
-		fmt.Sprintf("severity %s → %s by alert %s: %s", from, inc.Severity, it.a.Fingerprint, it.d.Reason())); err != nil {
-		return fmt.Errorf("raise severity: %w", err)
-	}
-	ap.logs = append(ap.logs, func() {
-		ap.s.log.Info("incident severity raised", zap.String("incident", inc.Key), zap.Stringer("from", from), zap.Stringer("to", inc.Severity))
-	})
-	return ap.insertJobs(id, ap.pol.planner.Plan(ChangeRaised, inc, PlanOptions{Base: inc.OpenedAt, Tag: "s" + strconv.Itoa(int(inc.Severity))}))
-}
-
-// changeLevel stores the incident's new severity (inc.Severity) with the
-// deadlines of that level, records the change on the timeline, and
-// cancels the old level's pending or held pages, SLA checks and
-// reminders; the caller plans the new level's steps.
-func (t *Tx) changeLevel(inc *alert.Incident, now time.Time, kind alert.EventKind, actor, detail string) error {
-	resp, resol := t.pol.planner.Deadlines(inc.Severity)
-	inc.AckDue, inc.ResolveDue = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol)
-	if _, err := t.exec(t.ctx, `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,
-		int(inc.Severity), ms(inc.AckDue), ms(inc.ResolveDue), ms(now), inc.ID); err != nil {
-		return err
-	}
-	if err := t.event(inc.ID, kind, actor, detail); err != nil {
-		return err
-	}
-	_, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
-WHERE incident_id = ? AND kind = 'step' AND state IN ('pending', 'held') AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
-		ms(now), inc.ID, "%/page/%", "%/sla/%", "%/remind#%")
-	return err
 }
