@@ -11,11 +11,12 @@
 //
 // The ingest path: ingest.go takes a request's alerts (unchanged repeats
 // answered from memory), commit.go is the group-commit writer (one
-// transaction per batch of requests), lifecycle.go decides what each
-// alert does to its incident (join, open, raise the severity, resolve),
-// flap.go reopens a recently resolved incident and marks it flapping,
-// joinnotes.go tells joins on the timeline, suppress.go stores the alerts
-// silenced or inhibited (silences.go, inhibit.go; released by
+// transaction per batch of requests), lifecycle.go reads what package
+// lifecycle needs to decide what each alert does to its incident (join,
+// open, reopen, raise the severity, resolve) and writes the decision,
+// flap.go writes a reopen (flapping or not), joinnotes.go tells joins on
+// the timeline, suppress.go stores the alerts silenced or inhibited
+// (silences.go, inhibit.go; released by
 // reevaluate.go). Escalation work is kept in jobs.go and chain.go.
 //
 // # Migrations

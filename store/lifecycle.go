@@ -1,10 +1,12 @@
 package store
 
-// The incident lifecycle at ingest: an alert joins the open incident of
-// its group, reopens the group's recently resolved incident (flap.go),
-// opens a new one or is suppressed (suppress.go); a resolved alert may
-// resolve its incident; a more urgent alert raises its incident's
-// severity.
+// The incident lifecycle at ingest, applied: package lifecycle decides
+// what an alert does (Next) and where an alert that goes to its group
+// ends up (Policy.Decide: join, suppressed, reopen, open); this file
+// reads the values those decisions take and writes what they decide —
+// the alert row, the incident's counts, a new incident with its first
+// steps, a raised severity; a reopen is written by flap.go, a suppressed
+// alert by suppress.go.
 
 import (
 	"database/sql"
@@ -16,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/lifecycle"
 	"github.com/alertgate/alertgate/rules"
 )
 
@@ -31,10 +34,14 @@ type existing struct {
 	suppressed string
 }
 
-// countedFiring reports whether the stored alert counts in its incident's
-// firing count: it fires, belongs to an incident and is not suppressed.
-func (e *existing) countedFiring() bool {
-	return e != nil && e.status == alert.StatusFiring && e.incident > 0 && e.suppressed == ""
+// stored is the alert's stored state as the lifecycle decides from it
+// (nil: never stored).
+func (e *existing) stored() *lifecycle.Stored {
+	if e == nil {
+		return nil
+	}
+	return &lifecycle.Stored{Firing: e.status == alert.StatusFiring, Incident: e.incident,
+		IncidentOpen: e.incStatus != alert.IncidentResolved, Suppressed: e.suppressed != ""}
 }
 
 func (ap *applier) lookup(k alertKey) (*existing, error) {
@@ -70,47 +77,57 @@ WHERE a.source = ? AND a.fingerprint = ?`, k.source, k.fingerprint).Scan(&e.id, 
 }
 
 // apply writes one alert and returns the incident it belongs to (0 for a
-// resolved alert that matches no open incident).
+// resolved alert that matches no open incident): what the alert does is
+// lifecycle.Next's decision, and where an alert that goes to its group
+// ends up is lifecycle.Policy.Decide's (openIncidentFor).
 func (ap *applier) apply(it *item) (int64, error) {
 	ex, err := ap.lookup(it.key)
 	if err != nil {
 		return 0, err
 	}
-	incOpen := ex != nil && ex.incident != 0 && ex.incStatus != alert.IncidentResolved
-	if it.a.Status == alert.StatusFiring {
-		switch {
-		case incOpen && ex.status == alert.StatusFiring:
-			if ex.hash != it.hash {
-				if err := ap.updateAlert(ex.id, it); err != nil {
-					return 0, err
-				}
-				if err := ap.maybeRaise(ex.incident, ex.incSev, it); err != nil {
-					return 0, err
-				}
+	st := ex.stored()
+	firing := it.a.Status == alert.StatusFiring
+	if !firing {
+		ap.cacheDrop = append(ap.cacheDrop, it.key)
+		if st != nil && st.Suppressed && st.Firing {
+			if err := ap.suppressedResolved(ex); err != nil {
+				return 0, err
 			}
-			ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
-			return ex.incident, nil
-		case incOpen:
+		}
+	}
+	switch lifecycle.Next(firing, st) {
+	case lifecycle.StepRepeat:
+		if ex.hash != it.hash {
 			if err := ap.updateAlert(ex.id, it); err != nil {
 				return 0, err
 			}
-			if err := ap.maybeRaise(ex.incident, ex.incSev, it); err != nil {
+			if err := ap.maybeRaise(ex.incident, lifecycle.Raises(ex.incSev, it.d.Severity), it); err != nil {
 				return 0, err
 			}
-			if err := ap.bumpCounts(ex.incident, 0, 1); err != nil {
-				return 0, err
-			}
-			if err := ap.event(ex.incident, alert.EventAlertRefire, "source:"+it.a.Source, "alert "+it.a.Fingerprint+" fires again: "+it.a.Title); err != nil {
-				return 0, err
-			}
-			ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
-			return ex.incident, nil
 		}
+		ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
+		return ex.incident, nil
+	case lifecycle.StepRefire:
+		if err := ap.updateAlert(ex.id, it); err != nil {
+			return 0, err
+		}
+		if err := ap.maybeRaise(ex.incident, lifecycle.Raises(ex.incSev, it.d.Severity), it); err != nil {
+			return 0, err
+		}
+		if err := ap.bumpCounts(ex.incident, 0, 1); err != nil {
+			return 0, err
+		}
+		if err := ap.event(ex.incident, alert.EventAlertRefire, "source:"+it.a.Source, "alert "+it.a.Fingerprint+" fires again: "+it.a.Title); err != nil {
+			return 0, err
+		}
+		ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
+		return ex.incident, nil
+	case lifecycle.StepGroup:
 		inc, err := ap.openIncidentFor(it, ex)
 		if err != nil {
 			return 0, err
 		}
-		if ex.countedFiring() && ex.incident != inc {
+		if st.Counted() && ex.incident != inc {
 			// It leaves the (resolved) incident that counted it firing.
 			if err := ap.bumpCounts(ex.incident, 0, -1); err != nil {
 				return 0, err
@@ -121,21 +138,11 @@ func (ap *applier) apply(it *item) (int64, error) {
 		}
 		ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, inc})
 		return inc, nil
-	}
-
-	// Resolved.
-	ap.cacheDrop = append(ap.cacheDrop, it.key)
-	if ex != nil && ex.suppressed != "" && ex.status == alert.StatusFiring {
-		if err := ap.suppressedResolved(ex); err != nil {
-			return 0, err
-		}
-	}
-	switch {
-	case ex == nil:
+	case lifecycle.StepRecord:
 		// Resolved alert of a fingerprint never seen firing: record it,
 		// attached to no incident.
 		return 0, ap.upsertAlert(it, 0)
-	case incOpen && ex.status == alert.StatusFiring:
+	case lifecycle.StepResolve:
 		if err := ap.updateAlert(ex.id, it); err != nil {
 			return 0, err
 		}
@@ -146,7 +153,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if firing <= 0 {
+		if lifecycle.ResolvesIncident(firing) {
 			inc, err := ap.incident(ex.incident)
 			if err != nil {
 				return 0, err
@@ -157,27 +164,32 @@ func (ap *applier) apply(it *item) (int64, error) {
 			delete(ap.groupOpen, inc.GroupKey)
 		}
 		return ex.incident, nil
-	default:
-		if ex.hash != it.hash {
-			if err := ap.updateAlert(ex.id, it); err != nil {
-				return 0, err
-			}
-		}
-		if ex.countedFiring() {
-			// Its incident was resolved by hand while it fired.
-			if err := ap.bumpCounts(ex.incident, 0, -1); err != nil {
-				return 0, err
-			}
-		}
-		if incOpen {
-			return ex.incident, nil
-		}
-		return 0, nil
 	}
+	// StepSettle.
+	if ex.hash != it.hash {
+		if err := ap.updateAlert(ex.id, it); err != nil {
+			return 0, err
+		}
+	}
+	if st.Counted() {
+		// Its incident was resolved by hand while it fired.
+		if err := ap.bumpCounts(ex.incident, 0, -1); err != nil {
+			return 0, err
+		}
+	}
+	if st.IncidentOpen && st.Incident != 0 {
+		return ex.incident, nil
+	}
+	return 0, nil
 }
 
-// openIncidentFor attaches a firing alert to the open incident of its
-// group, opening one when there is none.
+// openIncidentFor places a firing alert that is in no open incident, as
+// lifecycle.Policy.Decide decides from the group's latest incident: it
+// joins the group's open incident, is suppressed, reopens the group's
+// recently resolved incident (flap.go) or opens a new one. The group's
+// incidents are read only as far as the decision needs them: suppression
+// is checked only when the group has no open incident, a resolved
+// incident read only when the alert is not suppressed.
 func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	ref, ok := ap.groupOpen[it.d.GroupKey]
 	if !ok {
@@ -191,18 +203,30 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 			return 0, fmt.Errorf("find open incident: %w", err)
 		}
 	}
+	var latest *lifecycle.Latest
+	var sup rules.Suppression
+	var suppressed bool
 	if ok {
-		if err := ap.bumpCounts(ref.id, 1, 1); err != nil {
+		latest = &lifecycle.Latest{ID: ref.id, Open: true, Severity: ref.sev}
+	} else if sup, suppressed = ap.suppress(it); !suppressed {
+		l, err := ap.latestResolved(it)
+		if err != nil {
 			return 0, err
 		}
-		ap.added[ref.id] = append(ap.added[ref.id], it.a.Fingerprint)
-		return ref.id, ap.maybeRaise(ref.id, ref.sev, it)
+		latest = l
 	}
-	if sup, ok := ap.suppress(it); ok {
+	d := ap.pol.life.Decide(ap.now, it.d.Severity, latest, suppressed)
+	switch d.Action {
+	case lifecycle.Join:
+		if err := ap.bumpCounts(d.Incident, 1, 1); err != nil {
+			return 0, err
+		}
+		ap.added[d.Incident] = append(ap.added[d.Incident], it.a.Fingerprint)
+		return d.Incident, ap.maybeRaise(d.Incident, d.Raise, it)
+	case lifecycle.Suppress:
 		return suppressedIncident, ap.recordSuppressed(it, sup, ex)
-	}
-	if id, ok, err := ap.reopen(it, ex); err != nil || ok {
-		return id, err
+	case lifecycle.Reopen:
+		return ap.reopen(it, ex, d)
 	}
 	inc := &alert.Incident{
 		Severity:    it.d.Severity,
@@ -289,20 +313,21 @@ func (ap *applier) updateAlert(id int64, it *item) error {
 	return nil
 }
 
-// maybeRaise raises an open incident's severity when a new or changed
-// alert is classified more urgent, and re-plans its escalation for the new
-// level at once: steps of the new level that are already due page now
-// (their stop conditions still apply). A less urgent alert never lowers the
-// severity.
-func (ap *applier) maybeRaise(id int64, cur alert.Severity, it *item) error {
-	if it.d.Severity >= cur {
+// maybeRaise raises an open incident's severity when the alert is more
+// urgent (raise: lifecycle.Raises against the severity the batch knows,
+// checked again against the stored incident), and re-plans its escalation
+// for the new level at once: steps of the new level that are already due
+// page now (their stop conditions still apply). A less urgent alert never
+// lowers the severity.
+func (ap *applier) maybeRaise(id int64, raise bool, it *item) error {
+	if !raise {
 		return nil
 	}
 	inc, err := ap.incident(id)
 	if err != nil {
 		return err
 	}
-	if it.d.Severity >= inc.Severity {
+	if !lifecycle.Raises(inc.Severity, it.d.Severity) {
 		return nil
 	}
 	from := inc.Severity
