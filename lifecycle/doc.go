@@ -1,8 +1,9 @@
 // Package lifecycle decides what an alert does to the incidents of its
 // group: join the open incident, reopen a recently resolved one (and
 // whether that makes it flapping), open a new one, or stay out of any
-// incident because it is suppressed; and whether it raises the severity
-// of the incident it joins. Like rules, which classifies, it is pure
+// incident because it is suppressed; whether it raises the severity of
+// the incident it joins; and what a suppression and a severity set by
+// hand write. Like rules, which classifies, it is pure
 // logic: it decides from plain values and returns the decision, with no
 // I/O and every time from the caller. The store reads the values in its
 // ingest transaction, asks here, and writes what the decision says.
@@ -27,4 +28,20 @@
 //     resolved for less than the window, even past reopen_within, telling
 //     the channel only (ChangeFlapped);
 //   - otherwise a new incident opens.
+//
+// # Suppression
+//
+// Whether an alert is silenced, in a maintenance window or inhibited is
+// rules.Suppress's decision. Here: what storing a suppression writes
+// (RecordSuppression: told once per reason, an inhibition on the
+// inhibiting incident's timeline), when the re-evaluation releases a
+// suppressed alert to ingest again (Releases), and when a resolved alert
+// ends the expire_on_resolve silence that silenced it (ExpiringSilence,
+// EndsSilence).
+//
+// # Severity set by hand
+//
+// SetSeverity decides a person's change of an open incident's severity:
+// kept, raised (the new level's steps already due run now) or lowered
+// (its pages already due are left out, Skips).
 package lifecycle

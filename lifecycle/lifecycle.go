@@ -108,8 +108,3 @@ func (p Policy) Decide(now time.Time, sev alert.Severity, latest *Latest, suppre
 	}
 	return Decision{Action: Open}
 }
-
-// Raises reports whether an alert of severity sev raises an incident of
-// severity cur: it does when it is more urgent; a less urgent alert never
-// lowers an incident's severity.
-func Raises(cur, sev alert.Severity) bool { return sev < cur }

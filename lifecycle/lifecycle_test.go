@@ -160,21 +160,3 @@ func TestNote(t *testing.T) {
 		})
 	}
 }
-
-func TestRaises(t *testing.T) {
-	cases := []struct {
-		name     string
-		cur, sev alert.Severity
-		want     bool
-	}{
-		{"more urgent", alert.P2, alert.P1, true},
-		{"most urgent", alert.P3, alert.P0, true},
-		{"same", alert.P1, alert.P1, false},
-		{"less urgent", alert.P1, alert.P3, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			require.Equal(t, c.want, Raises(c.cur, c.sev))
-		})
-	}
-}

@@ -288,7 +288,7 @@ func (ap *applier) upsertAlert(it *item, inc int64) error {
 	}
 	sup := ""
 	if it.sup != nil {
-		sup = it.sup.Kind + ":" + it.sup.ID
+		sup = lifecycle.Tag(*it.sup)
 	}
 	t := ms(ap.now)
 	_, err := ap.exec(ap.ctx, `INSERT INTO alerts (source, fingerprint, incident_id, status, data, hash, first_seen, last_seen, suppressed)
