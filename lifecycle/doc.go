@@ -2,11 +2,12 @@
 // group: join the open incident, reopen a recently resolved one (and
 // whether that makes it flapping), open a new one, or stay out of any
 // incident because it is suppressed; whether it raises the severity of
-// the incident it joins; and what a suppression and a severity set by
-// hand write. Like rules, which classifies, it is pure
-// logic: it decides from plain values and returns the decision, with no
-// I/O and every time from the caller. The store reads the values in its
-// ingest transaction, asks here, and writes what the decision says.
+// the incident it joins; what a suppression writes; and what a person's
+// acknowledgement, resolution or change of severity does. Like rules,
+// which classifies, it is pure logic: it decides from plain values and
+// returns the decision, with no I/O and every time from the caller. The
+// store reads the values in its transaction, asks here, and writes what
+// the decision says.
 //
 // # An alert arrives
 //
@@ -27,7 +28,7 @@
 //     flapping, and a flapping incident reopens for as long as it has been
 //     resolved for less than the window, even past reopen_within, telling
 //     the channel only (ChangeFlapped);
-//   - otherwise a new incident opens.
+//   - otherwise a new incident opens (Opening: what it is opened with).
 //
 // # Suppression
 //
@@ -39,8 +40,10 @@
 // ends the expire_on_resolve silence that silenced it (ExpiringSilence,
 // EndsSilence).
 //
-// # Severity set by hand
+// # By hand
 //
+// Acknowledge, Resolve and Relevels decide whether a person's change
+// applies to an incident in its status, changes nothing, or is refused.
 // SetSeverity decides a person's change of an open incident's severity:
 // kept, raised (the new level's steps already due run now) or lowered
 // (its pages already due are left out, Skips).

@@ -130,7 +130,7 @@ func (s *Store) SetSeverity(ctx context.Context, id int64, sev alert.Severity, a
 		return nil, fmt.Errorf("%w: severity %s", ErrInvalid, sev)
 	}
 	return s.change(ctx, id, func(t *Tx, inc *alert.Incident) error {
-		if inc.Status == alert.IncidentResolved {
+		if lifecycle.Relevels(inc.Status) == lifecycle.Refused {
 			return fmt.Errorf("%w: %s is resolved", ErrConflict, inc.Key)
 		}
 		lv := lifecycle.SetSeverity(inc.Severity, sev)

@@ -228,23 +228,8 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	case lifecycle.Reopen:
 		return ap.reopen(it, ex, d)
 	}
-	inc := &alert.Incident{
-		Severity:    it.d.Severity,
-		Status:      alert.IncidentTriggered,
-		Title:       it.a.Title,
-		Service:     it.a.Service,
-		Category:    it.d.Category,
-		Runbook:     it.d.Runbook,
-		GroupKey:    it.d.GroupKey,
-		Source:      it.a.Source,
-		AlertCount:  1,
-		FiringCount: 1,
-		OpenedAt:    ap.now,
-		UpdatedAt:   ap.now,
-	}
-	if inc.Title == "" {
-		inc.Title = it.a.Fingerprint
-	}
+	opening := lifecycle.Opening(&it.a, &it.d, ap.now)
+	inc := &opening
 	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = ap.now.Add(resp), ap.now.Add(resol)
 	err := ap.queryRow(ap.ctx, `INSERT INTO incidents
