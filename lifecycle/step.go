@@ -21,6 +21,11 @@ func (s *Stored) Counted() bool {
 	return s != nil && s.Firing && s.Incident > 0 && !s.Suppressed
 }
 
+// InOpen reports whether the stored alert belongs to an open incident.
+func (s *Stored) InOpen() bool {
+	return s != nil && s.Incident != 0 && s.IncidentOpen
+}
+
 // Step is what an arriving alert does, given its stored state.
 type Step uint8
 
@@ -67,7 +72,7 @@ func (s Step) String() string {
 // Next decides what an alert that fires (or, firing false, is resolved)
 // does, given its stored state (nil: never stored).
 func Next(firing bool, st *Stored) Step {
-	open := st != nil && st.Incident != 0 && st.IncidentOpen
+	open := st.InOpen()
 	switch {
 	case firing && open && st.Firing:
 		return StepRepeat

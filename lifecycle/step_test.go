@@ -51,6 +51,24 @@ func TestCounted(t *testing.T) {
 	}
 }
 
+func TestInOpen(t *testing.T) {
+	cases := []struct {
+		name string
+		st   *Stored
+		want bool
+	}{
+		{"never stored", nil, false},
+		{"in an open incident", &Stored{Incident: 4, IncidentOpen: true}, true},
+		{"in a resolved incident", &Stored{Incident: 4}, false},
+		{"in no incident", &Stored{Firing: true}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.Equal(t, c.want, c.st.InOpen())
+		})
+	}
+}
+
 func TestResolvesIncident(t *testing.T) {
 	require.True(t, ResolvesIncident(0))
 	require.False(t, ResolvesIncident(1))

@@ -177,7 +177,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 			return 0, err
 		}
 	}
-	if st.IncidentOpen && st.Incident != 0 {
+	if st.InOpen() {
 		return ex.incident, nil
 	}
 	return 0, nil
