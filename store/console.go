@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/lifecycle"
 )
 
 // IncidentsChangedSince returns up to limit incidents whose updated_at is
@@ -122,15 +123,18 @@ func (s *Store) FiringAlerts(ctx context.Context, limit int) ([]StoredAlert, err
 // (nobody is paged again because the incident became less urgent). The
 // timeline records who did it (severity_raised or severity_lowered).
 // The same severity changes nothing; a resolved incident is ErrConflict.
+// lifecycle.SetSeverity decides raised or lowered and which steps of the
+// new plan are left out.
 func (s *Store) SetSeverity(ctx context.Context, id int64, sev alert.Severity, actor, note string) (*alert.Incident, error) {
 	if !sev.Valid() {
 		return nil, fmt.Errorf("%w: severity %s", ErrInvalid, sev)
 	}
 	return s.change(ctx, id, func(t *Tx, inc *alert.Incident) error {
-		if inc.Status == alert.IncidentResolved {
+		if lifecycle.Relevels(inc.Status) == lifecycle.Refused {
 			return fmt.Errorf("%w: %s is resolved", ErrConflict, inc.Key)
 		}
-		if inc.Severity == sev {
+		lv := lifecycle.SetSeverity(inc.Severity, sev)
+		if lv == lifecycle.Kept {
 			return nil
 		}
 		now := s.now()
@@ -138,10 +142,7 @@ func (s *Store) SetSeverity(ctx context.Context, id int64, sev alert.Severity, a
 		inc.Severity = sev
 		inc.UpdatedAt = fromMS(ms(now))
 		t.markChanged(id)
-		kind := alert.EventRaised
-		if sev > from {
-			kind = alert.EventLowered
-		}
+		kind := lv.Event()
 		detail := fmt.Sprintf("severity %s → %s", from, sev)
 		if note != "" {
 			detail += ": " + note
@@ -152,16 +153,13 @@ func (s *Store) SetSeverity(ctx context.Context, id int64, sev alert.Severity, a
 		// A tag of its own: a severity set again later plans afresh.
 		tag := "m" + strconv.Itoa(int(sev)) + "@" + strconv.FormatInt(now.UnixMilli(), 10)
 		jobs := t.pol.planner.Plan(ChangeRaised, inc, PlanOptions{Base: inc.OpenedAt, Tag: tag})
-		if kind == alert.EventLowered {
-			kept := jobs[:0]
-			for _, j := range jobs {
-				if strings.Contains(j.Key, "/page/") && !j.DueAt.After(now) {
-					continue
-				}
+		kept := jobs[:0]
+		for _, j := range jobs {
+			if !lv.Skips(strings.Contains(j.Key, "/page/"), j.DueAt, now) {
 				kept = append(kept, j)
 			}
-			jobs = kept
 		}
+		jobs = kept
 		return t.insertJobs(id, jobs)
 	})
 }

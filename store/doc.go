@@ -7,6 +7,18 @@
 // opened" from "page scheduled". Ingest requests are batched into one
 // transaction (group commit) and answered only after it commits.
 //
+// # Files
+//
+// The ingest path: ingest.go takes a request's alerts (unchanged repeats
+// answered from memory), commit.go is the group-commit writer (one
+// transaction per batch of requests), lifecycle.go reads what package
+// lifecycle needs to decide what each alert does to its incident (join,
+// open, reopen, raise the severity, resolve) and writes the decision,
+// flap.go writes a reopen (flapping or not), joinnotes.go tells joins on
+// the timeline, suppress.go stores the alerts silenced or inhibited
+// (silences.go, inhibit.go; released by
+// reevaluate.go). Escalation work is kept in jobs.go and chain.go.
+//
 // # Migrations
 //
 // The schema is built by the SQL files in migrations/, embedded in the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/lifecycle"
 )
 
 // ListIncidents returns incidents, newest first.
@@ -153,10 +154,10 @@ func scanEvents(rows *sql.Rows, id int64) ([]alert.Event, error) {
 // acknowledged incident changes nothing; a resolved one is ErrConflict.
 func (s *Store) Acknowledge(ctx context.Context, id int64, actor, note string) (*alert.Incident, error) {
 	return s.change(ctx, id, func(t *Tx, inc *alert.Incident) error {
-		switch inc.Status {
-		case alert.IncidentResolved:
+		switch lifecycle.Acknowledge(inc.Status) {
+		case lifecycle.Refused:
 			return fmt.Errorf("%w: %s is already resolved", ErrConflict, inc.Key)
-		case alert.IncidentAcknowledged:
+		case lifecycle.Unchanged:
 			return nil
 		}
 		return t.acknowledge(inc, actor, note)
@@ -167,7 +168,7 @@ func (s *Store) Acknowledge(ctx context.Context, id int64, actor, note string) (
 // Resolving a resolved incident changes nothing.
 func (s *Store) Resolve(ctx context.Context, id int64, actor, note string) (*alert.Incident, error) {
 	return s.change(ctx, id, func(t *Tx, inc *alert.Incident) error {
-		if inc.Status == alert.IncidentResolved {
+		if lifecycle.Resolve(inc.Status) == lifecycle.Unchanged {
 			return nil
 		}
 		return t.resolve(inc, actor, note, s.now())

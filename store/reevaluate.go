@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/lifecycle"
 )
 
 // Reevaluate takes every firing alert that is suppressed and evaluates it
@@ -41,7 +42,7 @@ func (s *Store) Reevaluate(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		d := pol.classifier.Evaluate(&a)
-		if sup, ok := pol.classifier.Suppress(&a, &d, now, s.silencesNow(), s.open.sourcesFor(&a, &d)); ok && sup.Kind+":"+sup.ID == tag {
+		if sup, ok := pol.classifier.Suppress(&a, &d, now, s.silencesNow(), s.open.sourcesFor(&a, &d)); !lifecycle.Releases(tag, sup, ok) {
 			continue // still suppressed, for the same reason
 		}
 		items = append(items, item{a: a, d: d, hash: uint64(h), key: alertKey{a.Source, a.Fingerprint}, data: data, reevaluate: true})

@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/lifecycle"
 	"github.com/alertgate/alertgate/rules"
 )
 
@@ -318,33 +319,25 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 	return s
 }
 
-// Flapping marks an incident flapping when it reopens Reopens times
-// within Window (dedup.flapping). While it is flapping, a reopen tells the
-// channel and pages nobody (ChangeFlapped), and the incident reopens when
-// its group fires within Window of its resolution even when that is later
-// than the reopen window; once it has stayed resolved for Window it is no
-// longer flapping.
-type Flapping struct {
-	Reopens int
-	Window  time.Duration
-}
-
-func (f Flapping) on() bool { return f.Reopens > 0 && f.Window > 0 }
+// Flapping is the hysteresis of incidents that keep reopening
+// (dedup.flapping): lifecycle.Flapping.
+type Flapping = lifecycle.Flapping
 
 // policy is the config-derived behaviour of the store, swapped whole on a
 // config reload; a transaction uses the policy it started with.
 type policy struct {
 	classifier Classifier
 	planner    Planner
-	reopen     time.Duration
-	flapping   Flapping
+	// life decides join, reopen and flapping (dedup.reopen_within,
+	// dedup.flapping).
+	life lifecycle.Policy
 }
 
 // SetPolicy swaps the rules, the planner, the reopen window and the
 // flapping hysteresis used for new changes (config reload). The repeat
 // cache is cleared so that changed rules apply to repeats too.
 func (s *Store) SetPolicy(c Classifier, p Planner, reopenWithin time.Duration, flapping Flapping) {
-	s.policy.Store(&policy{classifier: c, planner: p, reopen: reopenWithin, flapping: flapping})
+	s.policy.Store(&policy{classifier: c, planner: p, life: lifecycle.Policy{ReopenWithin: reopenWithin, Flapping: flapping}})
 	s.cache.clearHashes()
 	if c != nil {
 		idx, _ := c.(inhibitIndex)

@@ -3,17 +3,17 @@ package store
 // Suppression at ingest: an alert that would open an incident but is
 // silenced, in a maintenance window or inhibited is stored with the
 // reason and no incident, and its resolution may end an
-// expire_on_resolve silence. What it checks against: silences.go and
+// expire_on_resolve silence; package lifecycle decides what is written. What it checks against: silences.go and
 // inhibit.go; what releases it: reevaluate.go.
 
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/lifecycle"
 	"github.com/alertgate/alertgate/rules"
 )
 
@@ -28,16 +28,20 @@ func (ap *applier) suppress(it *item) (rules.Suppression, bool) {
 }
 
 // recordSuppressed notes a suppressed alert: it is stored with its reason
-// and no incident; an inhibited one is told on the inhibiting incident's
-// timeline.
+// and no incident; a new suppression is logged and a new inhibition told
+// on the inhibiting incident's timeline (lifecycle.RecordSuppression).
 func (ap *applier) recordSuppressed(it *item, sup rules.Suppression, ex *existing) error {
 	it.sup = &sup
-	tag := sup.Kind + ":" + sup.ID
-	if ex != nil && ex.suppressed == tag {
+	prev := ""
+	if ex != nil {
+		prev = ex.suppressed
+	}
+	rec := lifecycle.RecordSuppression(prev, sup)
+	if !rec.New {
 		return nil // already recorded
 	}
-	if sup.Kind == rules.KindInhibited && sup.IncidentID > 0 {
-		if err := ap.event(sup.IncidentID, alert.EventSuppressed, "rules",
+	if rec.Inhibitor > 0 {
+		if err := ap.event(rec.Inhibitor, alert.EventSuppressed, "rules",
 			fmt.Sprintf("inhibits alert %s (%s %s): %s", it.a.Fingerprint, it.d.Severity, it.a.Service, it.a.Title)); err != nil {
 			return err
 		}
@@ -50,9 +54,10 @@ func (ap *applier) recordSuppressed(it *item, sup rules.Suppression, ex *existin
 }
 
 // suppressedResolved handles the resolution of a suppressed firing alert:
-// a silence with expire_on_resolve ends once none of its alerts fire.
+// a silence with expire_on_resolve ends once none of its alerts fire
+// (lifecycle.ExpiringSilence, lifecycle.EndsSilence).
 func (ap *applier) suppressedResolved(ex *existing) error {
-	id, ok := strings.CutPrefix(ex.suppressed, rules.KindSilence+":")
+	id, ok := lifecycle.ExpiringSilence(ex.suppressed)
 	if !ok {
 		return nil
 	}
@@ -61,7 +66,7 @@ func (ap *applier) suppressedResolved(ex *existing) error {
 		ex.suppressed, ex.id).Scan(&n); err != nil {
 		return fmt.Errorf("silence alerts: %w", err)
 	}
-	if n > 0 {
+	if !lifecycle.EndsSilence(n) {
 		return nil
 	}
 	res, err := ap.exec(ap.ctx, `UPDATE silences SET ends_at = ?, updated_at = ? WHERE id = ? AND expire_on_resolve = 1 AND ends_at > ?`,
