@@ -4,7 +4,7 @@ package store
 // queued while the previous transaction ran and applies them in one
 // transaction (applyBatch): group locks, the batch's prefetch, the
 // incidents' count changes written once per incident. What each alert
-// does to its incident: lifecycle.go.
+// does to its incident: apply.go.
 
 import (
 	"context"

@@ -11,7 +11,7 @@
 //
 // The ingest path: ingest.go takes a request's alerts (unchanged repeats
 // answered from memory), commit.go is the group-commit writer (one
-// transaction per batch of requests), lifecycle.go reads what package
+// transaction per batch of requests), apply.go reads what package
 // lifecycle needs to decide what each alert does to its incident (join,
 // open, reopen, raise the severity, resolve) and writes the decision,
 // flap.go writes a reopen (flapping or not), joinnotes.go tells joins on

@@ -2,7 +2,7 @@ package store
 
 // The request side of ingest: Ingest validates and classifies a request's
 // alerts, answers unchanged repeats from memory and hands the rest to the
-// group-commit writer (commit.go), which applies them (lifecycle.go).
+// group-commit writer (commit.go), which applies them (apply.go).
 
 import (
 	"context"

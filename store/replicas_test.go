@@ -254,8 +254,13 @@ func TestPostgresStatementTimeout(t *testing.T) {
 		Postgres: PostgresOptions{StatementTimeout: 150 * time.Millisecond, MaxOpenConns: 5}})
 	require.NoError(t, err)
 	defer s.Close()
+	// Migrating the fresh schema ran without the timeout (a busy machine
+	// could take longer than 150 ms for one migration); every connection
+	// has it afterwards, the writer's too.
 	var v string
 	require.NoError(t, s.r.QueryRow(`SHOW statement_timeout`).Scan(&v))
+	require.Equal(t, "150ms", v)
+	require.NoError(t, s.w.QueryRow(`SHOW statement_timeout`).Scan(&v))
 	require.Equal(t, "150ms", v)
 	_, err = s.r.Exec(`SELECT pg_sleep(2)`)
 	require.ErrorContains(t, err, "statement timeout")

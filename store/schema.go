@@ -118,6 +118,15 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 		return fmt.Errorf("%w: migrate: %v", ErrUnavailable, err)
 	}
 	defer c.Close()
+	if s.d.name == "postgres" {
+		// storage.statement_timeout is for the gateway's queries, not for
+		// waiting on another replica's migration or building an index on a
+		// large table: this connection has none until it goes back.
+		if _, err := c.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+			return fmt.Errorf("%w: migrate: %v", ErrUnavailable, err)
+		}
+		defer func() { _, _ = c.ExecContext(context.WithoutCancel(ctx), `RESET statement_timeout`) }()
+	}
 	if s.d.advisory {
 		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1, $2)`, s.lockClass, migrationLock); err != nil {
 			return fmt.Errorf("migrate: take the migration lock: %w", err)
