@@ -447,25 +447,36 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 				return fmt.Errorf("claim deliveries: %w", err)
 			}
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?, claimed_by = ?
-WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(now), s.instance}, ids...)...)
-		if err != nil {
-			return fmt.Errorf("claim deliveries: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j, err := scanJob(rows)
-			if err != nil {
-				return fmt.Errorf("claim deliveries: %w", err)
-			}
-			jobs = append(jobs, j)
-		}
-		return rows.Err()
+		jobs, err = t.claim(ids, now, lease)
+		return err
 	})
+	return jobs, err
+}
+
+// claim leases the deliveries ids to this process until now+lease and
+// returns them most urgent first.
+func (t *Tx) claim(ids []any, now time.Time, lease time.Duration) ([]*Job, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	rows, err := t.query(t.ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?, claimed_by = ?
+WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(now), t.s.instance}, ids...)...)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer rows.Close()
+	var jobs []*Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
 	// RETURNING gives table order: hand them out most urgent first.
 	sort.SliceStable(jobs, func(a, b int) bool {
 		if jobs[a].Priority != jobs[b].Priority {
@@ -473,7 +484,7 @@ WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(no
 		}
 		return jobs[a].DueAt.Before(jobs[b].DueAt)
 	})
-	return jobs, err
+	return jobs, nil
 }
 
 type staleClaim struct {
@@ -525,81 +536,6 @@ func (s *Store) releaseClaims(ctx context.Context) error {
 			})
 		}
 		return nil
-	})
-}
-
-// DeliveryResult is the outcome of one delivery attempt.
-type DeliveryResult struct {
-	// State is JobDone, JobPending (retry at RetryAt) or JobDead.
-	State   string
-	RetryAt time.Time
-	Error   string
-	// Event goes on the incident's timeline.
-	EventKind   alert.EventKind
-	EventDetail string
-	// Jobs are follow-up jobs (a fallback delivery).
-	Jobs []JobSpec
-	// Ticket is the reference a ticket target answered with.
-	Ticket string
-	// Ref is what the target's service calls the incident (kept for its
-	// later messages).
-	Ref string
-	// Unsent says the claim sent nothing (an open breaker turned it away)
-	// or the target only asked to slow down (429): it is not counted as an
-	// attempt.
-	Unsent bool
-}
-
-// FinishDelivery records the result of a claimed delivery.
-func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) error {
-	return s.withTx(ctx, func(t *Tx) error {
-		due := ms(j.DueAt)
-		if r.State == JobPending {
-			due = ms(r.RetryAt)
-		}
-		// claimed_by fences the claim: if the lease ran out and another
-		// replica claimed the delivery again, that claim records its own
-		// result and this one is dropped. (This process claiming its own
-		// in-flight delivery again keeps it: the engine does not send it
-		// twice.)
-		unsent := 0
-		if r.Unsent {
-			unsent = 1
-		}
-		res, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'running' AND claimed_by = ?`,
-			r.State, due, r.Error, ms(s.now()), unsent, j.ID, s.instance)
-		if err != nil {
-			return fmt.Errorf("finish delivery: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			t.logs = append(t.logs, func() {
-				s.log.Warn("delivery result dropped: its claim ran out and the delivery was claimed again", zap.String("key", j.Key), zap.Int("attempt", j.Attempts))
-			})
-			return nil
-		}
-		if r.EventKind != "" {
-			if err := t.event(j.IncidentID, r.EventKind, "target:"+j.Target, r.EventDetail); err != nil {
-				return err
-			}
-		}
-		if r.State == JobPending {
-			t.jobsAdded = true
-		}
-		if r.Ref != "" {
-			if _, err := t.exec(ctx, `INSERT INTO target_refs (incident_id, target, ref) VALUES (?, ?, ?)
-ON CONFLICT (incident_id, target) DO UPDATE SET ref = excluded.ref`, j.IncidentID, j.Target, r.Ref); err != nil {
-				return fmt.Errorf("store target ref: %w", err)
-			}
-		}
-		if r.Ticket != "" {
-			if _, err := t.exec(ctx, `UPDATE incidents SET ticket = ?, updated_at = ? WHERE id = ?`, r.Ticket, ms(s.now()), j.IncidentID); err != nil {
-				return fmt.Errorf("store ticket: %w", err)
-			}
-			if err := t.event(j.IncidentID, alert.EventTicket, "target:"+j.Target, "ticket "+r.Ticket); err != nil {
-				return err
-			}
-		}
-		return t.insertJobs(j.IncidentID, r.Jobs)
 	})
 }
 
