@@ -380,6 +380,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		return nil, nil
 	}
 	sort.Strings(listed)
+	if due, err := s.deliveriesDue(ctx, now); err != nil || !due {
+		return nil, err
+	}
 	var jobs []*Job
 	err := s.withTx(ctx, func(t *Tx) error {
 		jobs = jobs[:0]
@@ -485,6 +488,33 @@ WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(no
 		return jobs[a].DueAt.Before(jobs[b].DueAt)
 	})
 	return jobs, nil
+}
+
+// deliveriesDue looks on a reader whether any delivery could be claimed
+// at now (pending and due, or a stale claim), so that an engine pass with
+// nothing to claim begins no write transaction (an idle gateway's cost,
+// and the last pass of every wake-up in a storm). A delivery that falls
+// due just after the look is claimed by the next pass: its commit wakes
+// the engine.
+func (s *Store) deliveriesDue(ctx context.Context, now time.Time) (bool, error) {
+	q := `SELECT 1 WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery')
+OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery')`
+	args := []any{ms(now), ms(now)}
+	if s.shared {
+		q += `
+OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = 'delivery' AND claimed_by IN (
+  SELECT instance FROM replicas WHERE seen_at < ? AND instance <> ?))`
+		args = append(args, ms(now.Add(-s.leaseTTL)), s.instance)
+	}
+	var one int
+	err := s.r.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("due deliveries: %w", err)
+	}
+	return true, nil
 }
 
 type staleClaim struct {
