@@ -205,12 +205,34 @@ func (t *Tx) claimNext(batch []*finishReq) (map[*finishReq]*Job, error) {
 		for _, r := range reqs[1:] {
 			now = later(now, r.next.now)
 		}
+		// Stale claims first, as ClaimDeliveries takes them (deliveries
+		// cut off by a stop or held by a replica that died), then pending
+		// ones, most urgent first.
+		stale, err := t.staleClaimsOf(now, len(reqs), tn)
+		if err != nil {
+			return nil, err
+		}
+		var ids []any
+		for _, c := range stale {
+			if !slices.Contains(exclude, any(c.id)) {
+				ids = append(ids, c.id)
+			}
+		}
+		if len(ids) >= len(reqs) {
+			jobs, err := t.claim(ids[:len(reqs)], now, lease)
+			if err != nil {
+				return nil, err
+			}
+			for i, j := range jobs {
+				out[reqs[i]] = j
+			}
+			continue
+		}
 		rows, err := t.query(t.ctx, `SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' AND target = ? AND id NOT IN (`+ph+`)
-ORDER BY priority, due_at, id LIMIT ?`+t.s.d.skipLocked, append(append([]any{ms(now), tn}, exclude...), len(reqs))...)
+ORDER BY priority, due_at, id LIMIT ?`+t.s.d.skipLocked, append(append([]any{ms(now), tn}, exclude...), len(reqs)-len(ids))...)
 		if err != nil {
 			return nil, fmt.Errorf("claim next delivery: %w", err)
 		}
-		var ids []any
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {

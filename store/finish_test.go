@@ -178,3 +178,35 @@ func TestFinishAndClaimNext(t *testing.T) {
 		require.Equal(t, JobPending, jobStates(t, s, 1)["INC-1/page/oncall#0/other-p0"])
 	})
 }
+
+// The next delivery claimed with a result is a stale claim of the target
+// (its lease ran out: a stop cut its send off) before any pending one, as
+// ClaimDeliveries takes them: a storm's backlog does not keep it waiting.
+func TestFinishAndClaimNextTakesStaleClaimsFirst(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		addDeliveries(t, s, clk,
+			JobSpec{Key: "cut", Target: "ok", Priority: 3},
+			JobSpec{Key: "done", Target: "ok", Priority: 3},
+			JobSpec{Key: "urgent", Target: "ok", Priority: 0},
+		)
+		first, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"": 0, "ok": 3})
+		require.NoError(t, err)
+		require.Len(t, first, 3)
+		byKey := map[string]*Job{}
+		for _, j := range first {
+			byKey[j.Key[len("INC-1/page/oncall#0/"):]] = j
+		}
+		// "urgent" goes back to pending; "cut" and "done" run out their lease.
+		require.NoError(t, s.DeferDelivery(ctx, byKey["urgent"], clk.Now()))
+		clk.Advance(2 * time.Minute)
+		next, err := s.FinishAndClaimNext(ctx, byKey["done"], DeliveryResult{State: JobDone}, clk.Now(), time.Minute)
+		require.NoError(t, err)
+		require.Equal(t, []string{"cut"}, claimedKeys([]*Job{next}), "the stale claim first, never the finished one")
+		next, err = s.FinishAndClaimNext(ctx, next, DeliveryResult{State: JobDone}, clk.Now(), time.Minute)
+		require.NoError(t, err)
+		require.Equal(t, []string{"urgent"}, claimedKeys([]*Job{next}))
+	})
+}

@@ -527,13 +527,23 @@ type staleClaim struct {
 // heartbeat is older than the lease TTL (it died; its claims are not
 // worth waiting the delivery lease for).
 func (t *Tx) staleClaims(now time.Time, limit int) ([]staleClaim, error) {
-	q := `SELECT id, target FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?` + t.s.d.skipLocked
-	args := []any{ms(now), limit}
-	if t.s.shared {
-		q = `SELECT id, target FROM jobs WHERE state = 'running' AND kind = 'delivery' AND (lease_until <= ? OR claimed_by IN (
-  SELECT instance FROM replicas WHERE seen_at < ? AND instance <> ?)) LIMIT ?` + t.s.d.skipLocked
-		args = []any{ms(now), ms(now.Add(-t.s.leaseTTL)), t.s.instance, limit}
+	return t.staleClaimsOf(now, limit, "")
+}
+
+// staleClaimsOf is staleClaims of one target ("": of every target).
+func (t *Tx) staleClaimsOf(now time.Time, limit int, target string) ([]staleClaim, error) {
+	of, args := "", []any{ms(now)}
+	if target != "" {
+		of = ` AND target = ?`
+		args = append(args, target)
 	}
+	q := `SELECT id, target FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery'` + of + ` LIMIT ?` + t.s.d.skipLocked
+	if t.s.shared {
+		q = `SELECT id, target FROM jobs WHERE state = 'running' AND kind = 'delivery'` + of + ` AND (lease_until <= ? OR claimed_by IN (
+  SELECT instance FROM replicas WHERE seen_at < ? AND instance <> ?)) LIMIT ?` + t.s.d.skipLocked
+		args = append(args[1:], ms(now), ms(now.Add(-t.s.leaseTTL)), t.s.instance)
+	}
+	args = append(args, limit)
 	rows, err := t.query(t.ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("stale claims: %w", err)
