@@ -211,6 +211,18 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 		if next != nil && !e.startSending(next.ID, seq) {
 			next = nil
 		}
+		if next != nil && t.lim != nil {
+			if wait := t.wait(now); wait > 0 {
+				// Another send took the token meanwhile: back in the
+				// queue, as runDue does.
+				e.doneSending(next.ID)
+				if derr := e.st.DeferDelivery(ctx, next, now.Add(wait)); derr != nil {
+					log.Error("defer delivery", zap.Error(derr))
+				}
+				e.m.deferred.WithLabelValues(next.Target).Inc()
+				next = nil
+			}
+		}
 	} else {
 		err = e.st.FinishDelivery(ctx, j, res)
 	}

@@ -266,11 +266,11 @@ func (e *Engine) rooms(r *routing, now time.Time) map[string]int {
 
 // canGoOn reports whether a delivery of target that just ended may hand
 // its slot of bulkhead b on to the target's next delivery: the target is
-// configured, has no rate limit (a claim over it would only be deferred)
-// and can start one more now, counting the slot as free.
+// configured and can start one more now (rate tokens, no 429 pause, not
+// half-open), counting the slot as free.
 func (e *Engine) canGoOn(r *routing, target, b string, now time.Time) bool {
 	t, ok := r.targets[target]
-	if !ok || b != target || t.lim != nil {
+	if !ok || b != target {
 		return false
 	}
 	e.mu.Lock()
