@@ -182,3 +182,58 @@ func TestOwnInFlightDeliveryTakenOverIsNotSentTwice(t *testing.T) {
 	require.Equal(t, 1, h.rec.keys[key], "the page is sent once")
 	require.Equal(t, store.JobDone, jobByKey(t, h, key).State)
 }
+
+// A target's slot goes on with its next due delivery, claimed in the
+// transaction that records the last one's result: 30 new P0 incidents
+// page "pager" (concurrency 4) with only the 4 deliveries of the first
+// claim claimed on their own, never more than 4 sends in flight, every
+// page sent once, most urgent first within the slot's turn.
+func TestSlotGoesOnWithTheTargetsNextDelivery(t *testing.T) {
+	h := newHarness(t, nil)
+	var mu sync.Mutex
+	inFlight, maxInFlight := 0, 0
+	h.wrap = func(name string, n router.Notifier) router.Notifier {
+		if name != "pager" {
+			return n
+		}
+		return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
+			mu.Lock()
+			inFlight++
+			maxInFlight = max(maxInFlight, inFlight)
+			mu.Unlock()
+			defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+			return n.Notify(ctx, m)
+		})
+	}
+	h.restart()
+	claimed := 0
+	st := &claimHook{Store: h.st, after: func(jobs []*store.Job) {
+		for _, j := range jobs {
+			if j.Target == "pager" {
+				claimed++
+			}
+		}
+	}}
+	eng, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (router.Notifier, error) {
+		return h.wrap(tc.Name, h.rec.notifier(tc.Name)), nil
+	}, router.Options{Now: h.clk.Now})
+	require.NoError(t, err)
+
+	const incidents = 30
+	for i := range incidents {
+		h.ingest(critical("Down", fmt.Sprintf("svc-%03d", i)))
+	}
+	require.NoError(t, eng.RunDue(context.Background()))
+	pages := 0
+	for _, s := range h.rec.take() {
+		if s.Target == "pager" {
+			pages++
+		}
+	}
+	require.Equal(t, incidents, pages, "every incident paged")
+	for key, n := range h.rec.keys {
+		require.Equal(t, 1, n, "%s sent once", key)
+	}
+	require.Equal(t, config.DefaultTargetConcurrency, claimed, "only the first claim's deliveries were claimed on their own")
+	require.LessOrEqual(t, maxInFlight, config.DefaultTargetConcurrency, "the bulkhead bounds the sends in flight")
+}

@@ -163,8 +163,11 @@ func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) st
 	return b.String()
 }
 
-// deliver sends one claimed delivery and records the result.
-func (e *Engine) deliver(ctx context.Context, j *store.Job) {
+// deliver sends one claimed delivery, using the slot of bulkhead b, and
+// records the result. In the same transaction it claims the target's
+// next due delivery when the target can start one more, and returns it
+// (marked as being sent) for the slot to go on with.
+func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool) *store.Job {
 	log := e.log.With(zap.String("target", j.Target), zap.String("job", j.Key), zap.Int("attempt", j.Attempts))
 	r := e.routing.Load()
 	t, ok := r.targets[j.Target]
@@ -200,11 +203,35 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 		res = e.result(r, t, j, &m, err, took)
 		res.Ticket, res.Ref = ticket, ref
 	}
-	if err := e.st.FinishDelivery(ctx, j, res); err != nil {
+	var next *store.Job
+	var err error
+	if now := e.now(); goOn && e.canGoOn(r, j.Target, b, now) {
+		seq := e.beginClaim()
+		next, err = e.st.FinishAndClaimNext(ctx, j, res, now, e.lease)
+		if next != nil && !e.startSending(next.ID, seq) {
+			next = nil
+		}
+		if next != nil && t.lim != nil {
+			if wait := t.wait(now); wait > 0 {
+				// Another send took the token meanwhile: back in the
+				// queue, as runDue does.
+				e.doneSending(next.ID)
+				if derr := e.st.DeferDelivery(ctx, next, now.Add(wait)); derr != nil {
+					log.Error("defer delivery", zap.Error(derr))
+				}
+				e.m.deferred.WithLabelValues(next.Target).Inc()
+				next = nil
+			}
+		}
+	} else {
+		err = e.st.FinishDelivery(ctx, j, res)
+	}
+	e.doneSending(j.ID)
+	if err != nil {
 		// The lease runs out and the delivery is tried again, with the same
 		// idempotency key.
 		log.Error("record delivery result", zap.Error(err))
-		return
+		return next
 	}
 	// The one log line per delivery result: the notifiers log none.
 	switch res.State {
@@ -216,6 +243,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job) {
 	case store.JobDead:
 		log.Error("delivery dead", zap.String("error", res.Error))
 	}
+	return next
 }
 
 func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err error, took time.Duration) store.DeliveryResult {

@@ -25,6 +25,7 @@ type Store interface {
 	RunSteps(ctx context.Context, now time.Time, limit int, fn store.StepRunner) (int, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limits map[string]int) ([]*store.Job, error)
 	FinishDelivery(ctx context.Context, j *store.Job, r store.DeliveryResult) error
+	FinishAndClaimNext(ctx context.Context, j *store.Job, r store.DeliveryResult, now time.Time, lease time.Duration) (*store.Job, error)
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	Wake() <-chan struct{}
 }
@@ -222,14 +223,18 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 			}
 			go func(j *store.Job) {
 				defer func() {
-					e.doneSending(j.ID)
 					e.release(slot)
 					e.inflight.Done()
 					if wait {
 						wg.Done()
 					}
 				}()
-				e.deliver(context.WithoutCancel(ctx), j)
+				// The slot goes on with the target's next delivery, claimed
+				// with this one's result, while there is one (and the engine
+				// is not stopping).
+				for j != nil {
+					j = e.deliver(context.WithoutCancel(ctx), j, slot, ctx.Err() == nil)
+				}
 			}(j)
 		}
 		if steps == 0 && len(jobs) == 0 {
@@ -257,6 +262,21 @@ func (e *Engine) rooms(r *routing, now time.Time) map[string]int {
 		out[""] = max(unknownTargetRoom-e.busy[""], 0)
 	}
 	return out
+}
+
+// canGoOn reports whether a delivery of target that just ended may hand
+// its slot of bulkhead b on to the target's next delivery: the target is
+// configured and can start one more now (rate tokens, no 429 pause, not
+// half-open), counting the slot as free.
+func (e *Engine) canGoOn(r *routing, target, b string, now time.Time) bool {
+	t, ok := r.targets[target]
+	if !ok || b != target {
+		return false
+	}
+	e.mu.Lock()
+	busy := e.busy[b]
+	e.mu.Unlock()
+	return t.room(now, busy-1) > 0
 }
 
 // readyAt is the earliest time a target without room because of a 429

@@ -380,6 +380,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		return nil, nil
 	}
 	sort.Strings(listed)
+	if due, err := s.deliveriesDue(ctx, now); err != nil || !due {
+		return nil, err
+	}
 	var jobs []*Job
 	err := s.withTx(ctx, func(t *Tx) error {
 		jobs = jobs[:0]
@@ -447,25 +450,36 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 				return fmt.Errorf("claim deliveries: %w", err)
 			}
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-		rows, err := t.query(ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?, claimed_by = ?
-WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(now), s.instance}, ids...)...)
-		if err != nil {
-			return fmt.Errorf("claim deliveries: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j, err := scanJob(rows)
-			if err != nil {
-				return fmt.Errorf("claim deliveries: %w", err)
-			}
-			jobs = append(jobs, j)
-		}
-		return rows.Err()
+		jobs, err = t.claim(ids, now, lease)
+		return err
 	})
+	return jobs, err
+}
+
+// claim leases the deliveries ids to this process until now+lease and
+// returns them most urgent first.
+func (t *Tx) claim(ids []any, now time.Time, lease time.Duration) ([]*Job, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	rows, err := t.query(t.ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?, claimed_by = ?
+WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(now), t.s.instance}, ids...)...)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer rows.Close()
+	var jobs []*Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
 	// RETURNING gives table order: hand them out most urgent first.
 	sort.SliceStable(jobs, func(a, b int) bool {
 		if jobs[a].Priority != jobs[b].Priority {
@@ -473,7 +487,34 @@ WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(no
 		}
 		return jobs[a].DueAt.Before(jobs[b].DueAt)
 	})
-	return jobs, err
+	return jobs, nil
+}
+
+// deliveriesDue looks on a reader whether any delivery could be claimed
+// at now (pending and due, or a stale claim), so that an engine pass with
+// nothing to claim begins no write transaction (an idle gateway's cost,
+// and the last pass of every wake-up in a storm). A delivery that falls
+// due just after the look is claimed by the next pass: its commit wakes
+// the engine.
+func (s *Store) deliveriesDue(ctx context.Context, now time.Time) (bool, error) {
+	q := `SELECT 1 WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery')
+OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery')`
+	args := []any{ms(now), ms(now)}
+	if s.shared {
+		q += `
+OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = 'delivery' AND claimed_by IN (
+  SELECT instance FROM replicas WHERE seen_at < ? AND instance <> ?))`
+		args = append(args, ms(now.Add(-s.leaseTTL)), s.instance)
+	}
+	var one int
+	err := s.r.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("due deliveries: %w", err)
+	}
+	return true, nil
 }
 
 type staleClaim struct {
@@ -486,13 +527,23 @@ type staleClaim struct {
 // heartbeat is older than the lease TTL (it died; its claims are not
 // worth waiting the delivery lease for).
 func (t *Tx) staleClaims(now time.Time, limit int) ([]staleClaim, error) {
-	q := `SELECT id, target FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery' LIMIT ?` + t.s.d.skipLocked
-	args := []any{ms(now), limit}
-	if t.s.shared {
-		q = `SELECT id, target FROM jobs WHERE state = 'running' AND kind = 'delivery' AND (lease_until <= ? OR claimed_by IN (
-  SELECT instance FROM replicas WHERE seen_at < ? AND instance <> ?)) LIMIT ?` + t.s.d.skipLocked
-		args = []any{ms(now), ms(now.Add(-t.s.leaseTTL)), t.s.instance, limit}
+	return t.staleClaimsOf(now, limit, "")
+}
+
+// staleClaimsOf is staleClaims of one target ("": of every target).
+func (t *Tx) staleClaimsOf(now time.Time, limit int, target string) ([]staleClaim, error) {
+	of, args := "", []any{ms(now)}
+	if target != "" {
+		of = ` AND target = ?`
+		args = append(args, target)
 	}
+	q := `SELECT id, target FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery'` + of + ` LIMIT ?` + t.s.d.skipLocked
+	if t.s.shared {
+		q = `SELECT id, target FROM jobs WHERE state = 'running' AND kind = 'delivery'` + of + ` AND (lease_until <= ? OR claimed_by IN (
+  SELECT instance FROM replicas WHERE seen_at < ? AND instance <> ?)) LIMIT ?` + t.s.d.skipLocked
+		args = append(args[1:], ms(now), ms(now.Add(-t.s.leaseTTL)), t.s.instance)
+	}
+	args = append(args, limit)
 	rows, err := t.query(t.ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("stale claims: %w", err)
@@ -525,81 +576,6 @@ func (s *Store) releaseClaims(ctx context.Context) error {
 			})
 		}
 		return nil
-	})
-}
-
-// DeliveryResult is the outcome of one delivery attempt.
-type DeliveryResult struct {
-	// State is JobDone, JobPending (retry at RetryAt) or JobDead.
-	State   string
-	RetryAt time.Time
-	Error   string
-	// Event goes on the incident's timeline.
-	EventKind   alert.EventKind
-	EventDetail string
-	// Jobs are follow-up jobs (a fallback delivery).
-	Jobs []JobSpec
-	// Ticket is the reference a ticket target answered with.
-	Ticket string
-	// Ref is what the target's service calls the incident (kept for its
-	// later messages).
-	Ref string
-	// Unsent says the claim sent nothing (an open breaker turned it away)
-	// or the target only asked to slow down (429): it is not counted as an
-	// attempt.
-	Unsent bool
-}
-
-// FinishDelivery records the result of a claimed delivery.
-func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) error {
-	return s.withTx(ctx, func(t *Tx) error {
-		due := ms(j.DueAt)
-		if r.State == JobPending {
-			due = ms(r.RetryAt)
-		}
-		// claimed_by fences the claim: if the lease ran out and another
-		// replica claimed the delivery again, that claim records its own
-		// result and this one is dropped. (This process claiming its own
-		// in-flight delivery again keeps it: the engine does not send it
-		// twice.)
-		unsent := 0
-		if r.Unsent {
-			unsent = 1
-		}
-		res, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'running' AND claimed_by = ?`,
-			r.State, due, r.Error, ms(s.now()), unsent, j.ID, s.instance)
-		if err != nil {
-			return fmt.Errorf("finish delivery: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			t.logs = append(t.logs, func() {
-				s.log.Warn("delivery result dropped: its claim ran out and the delivery was claimed again", zap.String("key", j.Key), zap.Int("attempt", j.Attempts))
-			})
-			return nil
-		}
-		if r.EventKind != "" {
-			if err := t.event(j.IncidentID, r.EventKind, "target:"+j.Target, r.EventDetail); err != nil {
-				return err
-			}
-		}
-		if r.State == JobPending {
-			t.jobsAdded = true
-		}
-		if r.Ref != "" {
-			if _, err := t.exec(ctx, `INSERT INTO target_refs (incident_id, target, ref) VALUES (?, ?, ?)
-ON CONFLICT (incident_id, target) DO UPDATE SET ref = excluded.ref`, j.IncidentID, j.Target, r.Ref); err != nil {
-				return fmt.Errorf("store target ref: %w", err)
-			}
-		}
-		if r.Ticket != "" {
-			if _, err := t.exec(ctx, `UPDATE incidents SET ticket = ?, updated_at = ? WHERE id = ?`, r.Ticket, ms(s.now()), j.IncidentID); err != nil {
-				return fmt.Errorf("store ticket: %w", err)
-			}
-			if err := t.event(j.IncidentID, alert.EventTicket, "target:"+j.Target, "ticket "+r.Ticket); err != nil {
-				return err
-			}
-		}
-		return t.insertJobs(j.IncidentID, r.Jobs)
 	})
 }
 

@@ -171,6 +171,8 @@ type Store struct {
 	ckpt   *checkpointer
 	ingest chan *ingestReq
 	wake   chan struct{}
+	// finish group-commits delivery results (finish.go).
+	finish finisher
 
 	closeOnce sync.Once
 	stop      chan struct{}
