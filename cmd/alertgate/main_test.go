@@ -114,9 +114,9 @@ func TestCheckConfigBuildsTargets(t *testing.T) {
 `), 0o600))
 	code, _, errOut := runCLI("check-config", path)
 	require.Equal(t, 1, code, errOut)
-	require.Contains(t, errOut, `  target "chat": rendering a page message: title:`)
+	require.Contains(t, errOut, `targets.yml:3: targets[1] (chat): rendering a page message: title:`)
 	require.Contains(t, errOut, "can't evaluate field Nope")
-	require.Contains(t, errOut, `  target "mail": email from "not an address"`)
+	require.Contains(t, errOut, `targets.yml:4: targets[2] (mail): smtp.from "not an address" is not an address`)
 }
 
 func TestConfigDefaultLoadsBack(t *testing.T) {

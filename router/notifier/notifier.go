@@ -145,9 +145,7 @@ func (r *Registry) Check(cfg *config.Config) error {
 			t.RateLimit = &rl
 		}
 	}
-	if len(errs) == 0 {
-		errs = r.checkTemplates(cfg)
-	}
+	errs = append(errs, r.checkTemplates(cfg)...)
 	return errors.Join(errs...)
 }
 
@@ -162,6 +160,9 @@ func (r *Registry) checkTemplates(cfg *config.Config) []error {
 	}
 	var errs []error
 	for i, t := range cfg.Targets {
+		if _, known := r.byType[t.Type]; !known {
+			continue // reported with its type
+		}
 		if _, err := set.Target(t); err != nil {
 			key := fmt.Sprintf("targets[%d]", i)
 			where := fmt.Sprintf("%s (%s)", key, t.Name)

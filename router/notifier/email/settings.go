@@ -1,6 +1,10 @@
 package email
 
 import (
+	"errors"
+	"fmt"
+	"net/mail"
+
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
 )
@@ -36,7 +40,16 @@ func (s *Settings) Validate() error {
 	case sm.From == "" || len(sm.To) == 0:
 		return notify.Errorf("smtp", "smtp.from and smtp.to are required")
 	}
-	return nil
+	var errs []error
+	if _, err := mail.ParseAddress(s.SMTP.From); err != nil {
+		errs = append(errs, notify.Errorf("smtp.from", "smtp.from %q is not an address: %v", s.SMTP.From, err))
+	}
+	for i, to := range s.SMTP.To {
+		if _, err := mail.ParseAddress(to); err != nil {
+			errs = append(errs, notify.Errorf(fmt.Sprintf("smtp.to[%d]", i), "smtp.to %q is not an address: %v", to, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Descriptor is the email target type.
