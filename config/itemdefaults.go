@@ -9,7 +9,7 @@ const (
 	DefaultRetryBackoff      = 2 * time.Second
 	DefaultRetryMaxBackoff   = 5 * time.Minute
 	DefaultRetryMaxAge       = time.Hour
-	DefaultTargetConcurrency = 4
+	DefaultTargetConcurrency = 32
 	DefaultBreakerFailures   = 5
 	DefaultBreakerOpenFor    = 30 * time.Second
 	DefaultHMACHeader        = "X-Signature-256"

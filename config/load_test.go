@@ -49,7 +49,7 @@ func TestLoadIssueConfig(t *testing.T) {
 	require.Equal(t, "http://127.0.0.1:9999/hook", own.URL.Value())
 	require.Equal(t, 10*time.Second, sink.Timeout.D())
 	require.Equal(t, Retry{MaxAttempts: 8, Backoff: Duration(2 * time.Second), MaxBackoff: Duration(5 * time.Minute), MaxAge: Duration(time.Hour)}, sink.Retry)
-	require.Equal(t, 4, sink.Concurrency)
+	require.Equal(t, 32, sink.Concurrency)
 	require.Equal(t, Breaker{Failures: 5, OpenFor: Duration(30 * time.Second)}, sink.Breaker)
 	require.NotNil(t, c.Target(LogTarget), "log is built in")
 	require.Equal(t, "log", c.Target(LogTarget).Type)

@@ -184,10 +184,11 @@ func TestOwnInFlightDeliveryTakenOverIsNotSentTwice(t *testing.T) {
 }
 
 // A target's slot goes on with its next due delivery, claimed in the
-// transaction that records the last one's result: 30 new P0 incidents
-// page "pager" (concurrency 4) with only the 4 deliveries of the first
-// claim claimed on their own, never more than 4 sends in flight, every
-// page sent once, most urgent first within the slot's turn.
+// transaction that records the last one's result: more new P0 incidents
+// than "pager" has slots (its default concurrency) page it with only the
+// first claim's deliveries (one per slot) claimed on their own, never more
+// sends in flight than slots, every page sent once, most urgent first
+// within the slot's turn.
 func TestSlotGoesOnWithTheTargetsNextDelivery(t *testing.T) {
 	h := newHarness(t, nil)
 	var mu sync.Mutex
@@ -219,7 +220,7 @@ func TestSlotGoesOnWithTheTargetsNextDelivery(t *testing.T) {
 	}, router.Options{Now: h.clk.Now})
 	require.NoError(t, err)
 
-	const incidents = 30
+	incidents := 2*config.DefaultTargetConcurrency + 6
 	for i := range incidents {
 		h.ingest(critical("Down", fmt.Sprintf("svc-%03d", i)))
 	}
