@@ -19,21 +19,8 @@ func (s *Store) IncidentsChangedSince(ctx context.Context, since time.Time, limi
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+incidentCols+` FROM incidents WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?`),
-		ms(since), limit)
-	if err != nil {
-		return nil, fmt.Errorf("%w: changed incidents: %v", ErrUnavailable, err)
-	}
-	defer rows.Close()
-	out := []alert.Incident{}
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, fmt.Errorf("changed incidents: %w", err)
-		}
-		out = append(out, *inc)
-	}
-	return out, rows.Err()
+	return s.listIncidents(ctx, "changed incidents",
+		`SELECT `+incidentCols+` FROM incidents WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?`, ms(since), limit)
 }
 
 // maxPagedIDs bounds one Paged query (the board shows at most 1000 rows).

@@ -50,16 +50,22 @@ func (s *Store) ListIncidents(ctx context.Context, f IncidentFilter) ([]alert.In
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit)
+	return s.listIncidents(ctx, "list incidents", q, args...)
+}
+
+// listIncidents runs q, a SELECT of incidentCols, on the reader and scans
+// every row; what names the query in its errors.
+func (s *Store) listIncidents(ctx context.Context, what, q string, args ...any) ([]alert.Incident, error) {
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: list incidents: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, what, err)
 	}
 	defer rows.Close()
 	out := []alert.Incident{}
 	for rows.Next() {
 		inc, err := scanIncident(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list incidents: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out = append(out, *inc)
 	}

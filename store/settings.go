@@ -128,20 +128,7 @@ func (s *Store) DigestIncidents(ctx context.Context, sevs []alert.Severity, from
 	}
 	f, t := ms(from), ms(to)
 	args = append(args, f, t, f, t, f, t)
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+incidentCols+` FROM incidents WHERE severity IN (`+ph+`) AND (
+	return s.listIncidents(ctx, "digest incidents", `SELECT `+incidentCols+` FROM incidents WHERE severity IN (`+ph+`) AND (
  (opened_at >= ? AND opened_at < ?) OR (acked_at >= ? AND acked_at < ?) OR (resolved_at >= ? AND resolved_at < ?) OR status <> 'resolved')
-ORDER BY severity, id LIMIT 500`), args...)
-	if err != nil {
-		return nil, fmt.Errorf("%w: digest incidents: %v", ErrUnavailable, err)
-	}
-	defer rows.Close()
-	var out []alert.Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, fmt.Errorf("digest incidents: %w", err)
-		}
-		out = append(out, *inc)
-	}
-	return out, rows.Err()
+ORDER BY severity, id LIMIT 500`, args...)
 }
