@@ -198,15 +198,17 @@ func TestFlappingEndsOnceResolvedForTheWindow(t *testing.T) {
 }
 
 func TestFlappingOffEveryReopenPages(t *testing.T) {
-	h := newHarness(t, func(c *config.Config) { c.Dedup.Flapping.Reopens = 0 })
-	a := critical("CheckoutDown", "checkout")
-	h.ingest(a)
-	h.at(0)
-	for i := range 5 {
-		at := time.Duration(2*i+2) * time.Minute
-		require.Equal(t, []string{"oncall#0"}, pages(flap(t, h, a, at-time.Minute, at)), "flap #%d", i+1)
-	}
-	require.False(t, incident(t, h, 1).Flapping)
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		h := newHarnessOn(t, dsn, func(c *config.Config) { c.Dedup.Flapping.Reopens = 0 })
+		a := critical("CheckoutDown", "checkout")
+		h.ingest(a)
+		h.at(0)
+		for i := range 5 {
+			at := time.Duration(2*i+2) * time.Minute
+			require.Equal(t, []string{"oncall#0"}, pages(flap(t, h, a, at-time.Minute, at)), "flap #%d", i+1)
+		}
+		require.False(t, incident(t, h, 1).Flapping)
+	})
 }
 
 // The on-call repeat follows the severity: P0 and P1 pages repeat every
@@ -235,36 +237,40 @@ func TestOnCallRepeatPerSeverity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, tt.mutate)
-			h.ingest(tt.a)
-			require.Equal(t, tt.sev, incident(t, h, 1).Severity)
-			h.at(tt.first - time.Minute)
-			require.Equal(t, []string{"oncall#0"}, pages(h.at(tt.first)))
-			var want []string
-			if tt.repeat {
-				want = []string{"oncall#1"}
-			}
-			require.Equal(t, want, pages(h.at(tt.first+5*time.Minute)))
-			if tt.repeat {
-				want = []string{"oncall#2"}
-			}
-			require.Equal(t, want, pages(h.at(tt.first+10*time.Minute)))
+			forEachDSN(t, func(t *testing.T, dsn string) {
+				h := newHarnessOn(t, dsn, tt.mutate)
+				h.ingest(tt.a)
+				require.Equal(t, tt.sev, incident(t, h, 1).Severity)
+				h.at(tt.first - time.Minute)
+				require.Equal(t, []string{"oncall#0"}, pages(h.at(tt.first)))
+				var want []string
+				if tt.repeat {
+					want = []string{"oncall#1"}
+				}
+				require.Equal(t, want, pages(h.at(tt.first+5*time.Minute)))
+				if tt.repeat {
+					want = []string{"oncall#2"}
+				}
+				require.Equal(t, want, pages(h.at(tt.first+10*time.Minute)))
+			})
 		})
 	}
 }
 
 func TestFiringAfterReopenWindowOpensNewIncident(t *testing.T) {
-	h := newHarness(t, nil)
-	a := critical("CheckoutDown", "checkout")
-	h.ingest(a)
-	h.at(0)
-	h.clk.Advance(time.Minute)
-	h.ingest(resolvedCopy(a))
-	h.clk.Advance(11 * time.Minute)
-	res, err := h.st.Ingest(context.Background(), []alert.Alert{a})
-	require.NoError(t, err)
-	require.Equal(t, []string{"INC-2"}, res.Incidents)
-	require.Equal(t, []string{"oncall#0"}, pages(h.at(12*time.Minute)))
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		h := newHarnessOn(t, dsn, nil)
+		a := critical("CheckoutDown", "checkout")
+		h.ingest(a)
+		h.at(0)
+		h.clk.Advance(time.Minute)
+		h.ingest(resolvedCopy(a))
+		h.clk.Advance(11 * time.Minute)
+		res, err := h.st.Ingest(context.Background(), []alert.Alert{a})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-2"}, res.Incidents)
+		require.Equal(t, []string{"oncall#0"}, pages(h.at(12*time.Minute)))
+	})
 }
 
 func TestSeverityRaiseReplansAtOnce(t *testing.T) {

@@ -10,6 +10,7 @@ package store
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -98,7 +99,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 	switch lifecycle.Next(firing, st) {
 	case lifecycle.StepRepeat:
 		if ex.hash != it.hash {
-			if err := ap.updateAlert(ex.id, it); err != nil {
+			if err := ap.updateAlert(ex.id, it, true); err != nil {
 				return 0, err
 			}
 			if err := ap.maybeRaise(ex.incident, lifecycle.Raises(ex.incSev, it.d.Severity), it); err != nil {
@@ -108,7 +109,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 		ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, ex.incident})
 		return ex.incident, nil
 	case lifecycle.StepRefire:
-		if err := ap.updateAlert(ex.id, it); err != nil {
+		if err := ap.updateAlert(ex.id, it, false); err != nil {
 			return 0, err
 		}
 		if err := ap.maybeRaise(ex.incident, lifecycle.Raises(ex.incSev, it.d.Severity), it); err != nil {
@@ -143,7 +144,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 		// attached to no incident.
 		return 0, ap.upsertAlert(it, 0)
 	case lifecycle.StepResolve:
-		if err := ap.updateAlert(ex.id, it); err != nil {
+		if err := ap.updateAlert(ex.id, it, true); err != nil {
 			return 0, err
 		}
 		if err := ap.event(ex.incident, alert.EventAlertResolve, "source:"+it.a.Source, "alert "+it.a.Fingerprint+" resolved: "+it.a.Title); err != nil {
@@ -167,7 +168,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 	}
 	// StepSettle.
 	if ex.hash != it.hash {
-		if err := ap.updateAlert(ex.id, it); err != nil {
+		if err := ap.updateAlert(ex.id, it, true); err != nil {
 			return 0, err
 		}
 	}
@@ -288,7 +289,16 @@ data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repe
 	return nil
 }
 
-func (ap *applier) updateAlert(id int64, it *item) error {
+// updateAlert writes a later message of a stored alert. sameFiring: it
+// belongs to the firing already stored (a changed repeat, its resolution),
+// so an alert whose sender gives no starts_at keeps the stored one instead
+// of the gateway's clock at this message.
+func (ap *applier) updateAlert(id int64, it *item, sameFiring bool) error {
+	if sameFiring && it.stamped {
+		if err := ap.keepStart(id, it); err != nil {
+			return err
+		}
+	}
 	data := it.data
 	_, err := ap.exec(ap.ctx, `UPDATE alerts SET status = ?, data = ?, hash = ?, last_seen = ?, repeats = repeats + 1 WHERE id = ?`,
 		string(it.a.Status), data, int64(it.hash), ms(ap.now), id)
@@ -352,4 +362,29 @@ func (t *Tx) changeLevel(inc *alert.Incident, now time.Time, kind alert.EventKin
 WHERE incident_id = ? AND kind = 'step' AND state IN ('pending', 'held') AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
 		ms(now), inc.ID, "%/page/%", "%/sla/%", "%/remind#%")
 	return err
+}
+
+// keepStart gives it the starts_at of the stored alert id and encodes it
+// again.
+func (ap *applier) keepStart(id int64, it *item) error {
+	var data string
+	if err := ap.queryRow(ap.ctx, `SELECT data FROM alerts WHERE id = ?`, id).Scan(&data); err != nil {
+		return fmt.Errorf("read alert start: %w", err)
+	}
+	var stored struct {
+		StartsAt time.Time `json:"starts_at"`
+	}
+	if err := json.Unmarshal([]byte(data), &stored); err != nil {
+		return fmt.Errorf("read alert start: %w", err)
+	}
+	if stored.StartsAt.IsZero() || stored.StartsAt.Equal(it.a.StartsAt) {
+		return nil
+	}
+	it.a.StartsAt = stored.StartsAt
+	d, err := alertData(&it.a)
+	if err != nil {
+		return err
+	}
+	it.data = d
+	return nil
 }

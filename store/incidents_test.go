@@ -60,27 +60,54 @@ func TestListIncidentsFilters(t *testing.T) {
 }
 
 // A sender without times (the probe adapters leave them to the gateway)
-// gets starts_at and, when resolved, ends_at from the gateway's clock.
+// gets starts_at and, when resolved, ends_at from the gateway's clock. Its
+// later messages carry no start either: a changed repeat and the
+// resolution keep the starts_at of the firing it belongs to, so the alert
+// reads down from 10:00 to 10:05, not from its last message on.
 func TestResolvedWithoutEndsAtIsStampedOnTheGatewayClock(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *engineDB) {
 		ctx := context.Background()
 		clk := newClock()
+		start := clk.Now()
 		s := db.openTest(t, clk)
 		a := firing("ApiDown", "api", "p1")
 		_, err := s.Ingest(ctx, []alert.Alert{a})
 		require.NoError(t, err)
-		clk.Advance(5 * time.Minute)
+		clk.Advance(2 * time.Minute)
+		a.Description = "timeout of 16000ms exceeded" // the probe's message changed
+		_, err = s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		d, err := s.GetIncident(ctx, 1)
+		require.NoError(t, err)
+		require.Len(t, d.Alerts, 1)
+		require.Equal(t, a.Description, d.Alerts[0].Description)
+		require.True(t, d.Alerts[0].StartsAt.Equal(start), "a changed repeat keeps starts_at: %s", d.Alerts[0].StartsAt)
+
+		clk.Advance(3 * time.Minute)
 		a.Status = alert.StatusResolved
 		_, err = s.Ingest(ctx, []alert.Alert{a})
 		require.NoError(t, err)
 
-		d, err := s.GetIncident(ctx, 1)
+		d, err = s.GetIncident(ctx, 1)
 		require.NoError(t, err)
 		require.Len(t, d.Alerts, 1)
 		got := d.Alerts[0]
 		require.Equal(t, alert.StatusResolved, got.Status)
 		require.True(t, got.EndsAt.Equal(clk.Now()), "ends_at %s", got.EndsAt)
-		require.False(t, got.EndsAt.Before(got.StartsAt), "starts_at %s after ends_at %s", got.StartsAt, got.EndsAt)
+		require.True(t, got.StartsAt.Equal(start), "the resolution keeps starts_at: %s", got.StartsAt)
+
+		// Firing again is a new firing: it starts now.
+		clk.Advance(time.Minute)
+		a.Status = alert.StatusFiring
+		res, err := s.Ingest(ctx, []alert.Alert{a})
+		require.NoError(t, err)
+		require.Len(t, res.Incidents, 1)
+		id, ok := alert.ParseIncidentKey(res.Incidents[0])
+		require.True(t, ok)
+		d, err = s.GetIncident(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, d.Alerts, 1)
+		require.True(t, d.Alerts[0].StartsAt.Equal(clk.Now()), "a new firing starts now: %s", d.Alerts[0].StartsAt)
 	})
 }
 

@@ -27,6 +27,9 @@ type item struct {
 	sup *rules.Suppression
 	// reevaluate marks a suppressed alert submitted again by the sweep.
 	reevaluate bool
+	// stamped: the sender gave no starts_at (probes), so the gateway's
+	// clock did; a later message of the same firing keeps the stored one.
+	stamped bool
 }
 
 // Ingest stores a request's alerts: unchanged repeats of firing alerts are
@@ -57,7 +60,8 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 		// Hash the alert as received: a sender that omits startsAt repeats
 		// the same content, which must not look changed.
 		h := contentHash(&a)
-		if a.StartsAt.IsZero() {
+		stamped := a.StartsAt.IsZero()
+		if stamped {
 			a.StartsAt = now
 		}
 		if a.Status == alert.StatusResolved && a.EndsAt.IsZero() {
@@ -67,7 +71,7 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 		if a.Status == alert.StatusFiring {
 			if inc, ok := s.cache.unchanged(k, h); ok {
 				if s.shared {
-					hits = append(hits, hit{a: a, hash: h, key: k, incident: inc})
+					hits = append(hits, hit{a: a, hash: h, key: k, incident: inc, stamped: stamped})
 					continue
 				}
 				res.Unchanged++
@@ -75,7 +79,7 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 				continue
 			}
 		}
-		it, err := newItem(pol, a, h, k)
+		it, err := newItem(pol, a, h, k, stamped)
 		if err != nil {
 			return res, err
 		}
@@ -93,7 +97,7 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 				incs[h.incident] = struct{}{}
 				continue
 			}
-			it, err := newItem(pol, h.a, h.hash, h.key)
+			it, err := newItem(pol, h.a, h.hash, h.key, h.stamped)
 			if err != nil {
 				return res, err
 			}
@@ -124,12 +128,12 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 	return res, nil
 }
 
-func newItem(pol *policy, a alert.Alert, h uint64, k alertKey) (item, error) {
+func newItem(pol *policy, a alert.Alert, h uint64, k alertKey, stamped bool) (item, error) {
 	data, err := alertData(&a)
 	if err != nil {
 		return item{}, err
 	}
-	return item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k, data: data}, nil
+	return item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k, data: data, stamped: stamped}, nil
 }
 
 // submit hands items to the group-commit writer and waits for the commit.

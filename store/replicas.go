@@ -338,6 +338,7 @@ type hit struct {
 	hash     uint64
 	key      alertKey
 	incident int64
+	stamped  bool // starts_at is the gateway's (item.stamped)
 }
 
 // Replica is one gateway process on the database.
