@@ -71,7 +71,7 @@ func TestIncidentPageEscapesEverything(t *testing.T) {
 	require.Contains(t, body, "<code id=\"rb-0\">`kubectl rollout undo deploy/&lt;api&gt;`</code>")
 	require.Contains(t, body, `data-copy="rb-0"`)
 	require.Contains(t, body, `<h3>Detection</h3>`)
-	require.Contains(t, body, `href="/api/v1/incidents/INC-1/postmortem" download="INC-1-postmortem.md"`)
+	require.Contains(t, body, `href="/incidents/INC-1/postmortem.md" download="INC-1-postmortem.md"`)
 	require.Contains(t, body, `data-testid="read-only"`, "no credentials: read-only, and it says so")
 	require.NotContains(t, body, `action-ack`)
 }
@@ -211,6 +211,32 @@ func TestActionsNeedSessionAndCSRF(t *testing.T) {
 	// Signing out ends the session on the server.
 	require.Equal(t, 303, post(t, app, "/console/signout", url.Values{"csrf": {csrf}}, alice).StatusCode)
 	require.Equal(t, 401, post(t, app, "/incidents/INC-1/resolve", url.Values{"csrf": {csrf}}, alice).StatusCode)
+}
+
+// The post-mortem's Markdown download is the console's own: a person
+// signed in with the API token (whose browser sends a cookie, not the
+// token) gets it; a stranger is sent to sign in.
+func TestPostmortemDownloadNeedsOnlyASession(t *testing.T) {
+	st := &fakeStore{detail: map[int64]*store.IncidentDetail{1: xssDetail()}}
+	app := newConsoleWith(t, st, t0.Add(5*time.Minute), Options{Actions: st, Auth: Auth{APIToken: "tok"}})
+	code, _, h := get(t, app, "/incidents/INC-1/postmortem.md")
+	require.Equal(t, 303, code)
+	require.Equal(t, "/console/signin?next=%2Fincidents%2FINC-1%2Fpostmortem.md", h["Location"])
+
+	carol := sessionCookie(t, post(t, app, "/console/signin", url.Values{"user": {"carol"}, "password": {"tok"}}, ""))
+	_, page, _ := get(t, app, "/incidents/INC-1", "Cookie", cookieName+"="+carol)
+	require.Contains(t, page, `href="/incidents/INC-1/postmortem.md"`)
+	code, body, h := get(t, app, "/incidents/INC-1/postmortem.md", "Cookie", cookieName+"="+carol)
+	require.Equal(t, 200, code, body)
+	require.Equal(t, "text/markdown; charset=utf-8", h["Content-Type"])
+	require.Equal(t, `attachment; filename="INC-1-postmortem.md"`, h["Content-Disposition"])
+	require.True(t, strings.HasPrefix(body, "# Post-mortem: INC-1"), body)
+	require.Contains(t, body, `<script>alert(1)</script>`, "the Markdown as written (a download, not a page)")
+
+	for path, want := range map[string]int{"/incidents/INC-x/postmortem.md": 400, "/incidents/INC-9/postmortem.md": 404} {
+		code, _, _ := get(t, app, path, "Cookie", cookieName+"="+carol)
+		require.Equal(t, want, code, path)
+	}
 }
 
 func TestReadOnlyWithoutCredentials(t *testing.T) {
