@@ -405,9 +405,7 @@ func phoneLayout(t *testing.T, browserCtx context.Context, base string) {
 	b := newTab(t, browserCtx, base)
 	b.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, path := range []string{"/incidents/INC-1", "/silences", "/oncall", "/deliveries", "/about", "/"} {
-		b.open(path, "h1")
-		require.LessOrEqual(t, js[int](b, "document.documentElement.scrollWidth"), 360, "%s fits 360 px; wider: %v", path,
-			js[[]string](b, `[...document.querySelectorAll('body *')].filter(e => { if (e.getBoundingClientRect().right <= 361) return false; for (let a = e.parentElement; a; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false; return true }).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))`))
+		fitsPhone(t, b, path)
 	}
 	b.until(`document.getElementById('live').textContent === 'Live'`, 10*time.Second)
 	b.screenshot("phone")
@@ -422,6 +420,27 @@ func phoneLayout(t *testing.T, browserCtx context.Context, base string) {
 	require.NotEqual(t, light, dark, "a dark theme when the system asks for one")
 	require.Less(t, luminance(t, dark), 0.2, "dark background %s", dark)
 	require.Greater(t, luminance(t, js[string](b, "getComputedStyle(document.body).color")), 0.6, "light text")
+
+	// Long unbroken text (an alert's runbook_url, which becomes the
+	// incident's runbook and a heading; a title without spaces) wraps
+	// instead of widening the page.
+	long := "https://wiki.example.com/runbooks/" + strings.Repeat("payments-gateway-", 6) + "latency"
+	a := amFiring("PaymentsGatewayLatencyAboveTheThresholdForTheLastFifteenMinutes", "payments-gateway", "warning", time.Now())
+	a.Annotations["runbook_url"] = model.LabelValue(long)
+	a.Annotations["dashboard_url"] = model.LabelValue(long + "/dashboard")
+	postAlert(t, base, a)
+	b.until(`document.querySelector('[data-testid="incident-row"][data-incident="INC-4"]')`, 10*time.Second)
+	fitsPhone(t, b, "/incidents/INC-4")
+	require.Contains(t, b.text(`#h-runbook`), long)
+}
+
+// fitsPhone opens path on a 360 px tab and checks that nothing is wider
+// than the screen (no sideways scrolling), naming what is if something is.
+func fitsPhone(t *testing.T, b *tab, path string) {
+	t.Helper()
+	b.open(path, "h1")
+	require.LessOrEqual(t, js[int](b, "document.documentElement.scrollWidth"), 360, "%s fits 360 px; wider: %v", path,
+		js[[]string](b, `[...document.querySelectorAll('body *')].filter(e => { if (Math.max(e.getBoundingClientRect().right, e.getBoundingClientRect().left + e.scrollWidth) <= 361) return false; for (let a = e.parentElement; a; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false; return true }).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().left + e.scrollWidth))`))
 }
 
 // luminance is the lightness (0 black to 1 white) of a CSS rgb() colour.
