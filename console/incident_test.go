@@ -251,6 +251,32 @@ func TestReadOnlyWithoutCredentials(t *testing.T) {
 	require.Empty(t, st.calls)
 }
 
+// The session cookie is HttpOnly and SameSite=Strict always, Secure when
+// the browser came over HTTPS (a TLS-terminating proxy's
+// X-Forwarded-Proto), and its expiry is the server's.
+func TestSessionCookieFlags(t *testing.T) {
+	st := &fakeStore{}
+	app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: Auth{APIToken: "tok", SessionTTL: 2 * time.Hour}})
+	for _, tc := range []struct {
+		name   string
+		hdr    []string
+		secure bool
+	}{{"plain http", nil, false}, {"behind TLS", []string{"X-Forwarded-Proto", "https"}, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(t, app, "/console/signin", url.Values{"user": {"carol"}, "password": {"tok"}}, "", tc.hdr...)
+			require.Equal(t, 303, resp.StatusCode)
+			require.Len(t, resp.Cookies(), 1)
+			ck := resp.Cookies()[0]
+			require.True(t, ck.HttpOnly)
+			require.Equal(t, http.SameSiteStrictMode, ck.SameSite)
+			require.Equal(t, tc.secure, ck.Secure)
+			require.Equal(t, "/", ck.Path)
+			require.Equal(t, t0.Add(2*time.Hour).Unix(), ck.Expires.Unix())
+			require.Len(t, ck.Value, 43, "256 random bits")
+		})
+	}
+}
+
 func TestSessionExpires(t *testing.T) {
 	st := &fakeStore{}
 	st.put(incident(1, alert.P0, alert.IncidentTriggered, t0))
