@@ -57,7 +57,8 @@ func (f *fakeOps) CheckOverride(o *store.Override) error {
 	return nil
 }
 func (f *fakeOps) TargetStates() []router.TargetState {
-	return []router.TargetState{{Name: "pager", Type: "webhook", Breaker: "open", Failures: 5}}
+	return []router.TargetState{{Name: "pager", Type: "webhook", Breaker: "open", Failures: 5, RecentOK: 3, RecentFailed: 5},
+		{Name: "chat", Type: "slack", Breaker: "closed"}}
 }
 func (f *fakeOps) CreateOverride(_ context.Context, o store.Override) (*store.Override, error) {
 	f.calls = append(f.calls, "override "+o.Role+" "+o.Member+" by "+o.CreatedBy+" for "+o.EndsAt.Sub(o.StartsAt).String())
@@ -202,6 +203,8 @@ func TestOnCallDeliveriesAndAboutPages(t *testing.T) {
 	require.Equal(t, 200, code, body)
 	require.Contains(t, body, `<td>HTTP 500</td>`)
 	require.Contains(t, body, `<td class="breaker-open">open</td>`)
+	require.Contains(t, body, `<td data-testid="target-success">37% (3 of 8 sends)</td>`, "the recent success rate")
+	require.Contains(t, body, `<td data-testid="target-success">no sends</td>`)
 	require.Equal(t, 303, postForm("/deliveries/3/retry", url.Values{}))
 	code, _ = get("/deliveries?state=lost")
 	require.Equal(t, 400, code)
