@@ -277,6 +277,32 @@ func TestSessionCookieFlags(t *testing.T) {
 	}
 }
 
+// A console user's password hash may be argon2id (PHC format) as well as
+// bcrypt; a hash the console cannot check stops it from starting.
+func TestSignInWithArgon2idHash(t *testing.T) {
+	const hash = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQxMjM0$FLqtVAlGM3x3PjvDrNiPI4ScXxnu/jvFgAF9AjaaqeA" // of "s3cret"
+	st := &fakeStore{}
+	app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: Auth{Users: map[string][]byte{"bob": []byte(hash)}}})
+	require.Equal(t, 401, post(t, app, "/console/signin", url.Values{"user": {"bob"}, "password": {"s3cre"}}, "").StatusCode)
+	resp := post(t, app, "/console/signin", url.Values{"user": {"bob"}, "password": {"s3cret"}}, "")
+	require.Equal(t, 303, resp.StatusCode)
+	code, body, _ := get(t, app, "/", "Cookie", cookieName+"="+sessionCookie(t, resp))
+	require.Equal(t, 200, code)
+	require.Contains(t, body, `data-testid="signed-in-user">bob<`)
+
+	for bad, want := range map[string]string{
+		strings.Replace(hash, "argon2id", "argon2i", 1):      "must be argon2id",
+		strings.Replace(hash, "v=19", "v=16", 1):             "want v=19",
+		strings.Replace(hash, "m=64", "m=9999999", 1):        "memory m=9999999",
+		strings.Replace(hash, "p=1", "p=0", 1):               "parallelism p=0",
+		strings.Replace(hash, "$c2FsdHNhbHQxMjM0", "$!!", 1): "salt",
+		"$2a$04$short": "not a bcrypt",
+	} {
+		_, err := New(st, Options{Auth: Auth{Users: map[string][]byte{"bob": []byte(bad)}}})
+		require.ErrorContains(t, err, want, bad)
+	}
+}
+
 func TestSessionExpires(t *testing.T) {
 	st := &fakeStore{}
 	st.put(incident(1, alert.P0, alert.IncidentTriggered, t0))
