@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	amalert "github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
@@ -66,6 +67,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("UnauthenticatedCannotChange", func(t *testing.T) { browserUnauthenticated(t, browserCtx) })
 	t.Run("HostileAlertIsInert", func(t *testing.T) { browserXSS(t, browserCtx) })
 	t.Run("BoardSurvivesGatewayRestart", func(t *testing.T) { browserRestart(t, browserCtx) })
+	t.Run("KeyboardOnly", func(t *testing.T) { browserKeyboard(t, browserCtx) })
 }
 
 // chromiumPath finds the browser, or "".
@@ -607,4 +609,50 @@ func assertInert(t *testing.T, b *tab) {
 	require.Empty(t, js[[]string](b, `[...document.querySelectorAll('*')].flatMap(e => [...e.attributes].filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name))`))
 	require.Empty(t, js[[]string](b, `[...document.querySelectorAll('a[href], iframe[src], form[action]')].map(e => e.href || e.src || e.action).filter(u => !/^https?:/i.test(u))`))
 	require.Zero(t, b.dialogs.Load(), "no dialog opened")
+}
+
+// The console works from the keyboard alone: sign in, reach an incident
+// from the board and acknowledge it with Tab and Enter, the focused
+// control always visibly outlined.
+func browserKeyboard(t *testing.T, browserCtx context.Context) {
+	sk := newPageSink(t, false)
+	base := startConsoleGateway(t, sk.srv.URL, `server: { listen: "127.0.0.1:0", api_token: `+consoleToken+` }`, "")
+	postAlert(t, base, amFiring("PaymentsDown", "payments", "critical", time.Now()))
+	b := newTab(t, browserCtx, base)
+
+	// The board sends to the sign-in page, whose name field has the focus.
+	b.open("/", "#signin-form")
+	require.Equal(t, "signin-user", js[string](b, "document.activeElement.id"))
+	b.do(chromedp.KeyEvent("alice"), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(consoleToken))
+	js[bool](b, "window.__beforeSubmit = true")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.until(`!window.__beforeSubmit && document.readyState === 'complete' && document.getElementById('row-INC-1')`, 10*time.Second)
+	require.Equal(t, "alice", b.text(`[data-testid="signed-in-user"]`))
+
+	// The first Tab reaches the skip link, shown once focused.
+	b.do(chromedp.KeyEvent(kb.Tab))
+	require.Equal(t, "Skip to content", js[string](b, "document.activeElement.textContent"))
+	require.GreaterOrEqual(t, js[float64](b, "document.activeElement.getBoundingClientRect().left"), 0.0, "the skip link is on screen when focused")
+
+	tabTo := func(cond string) {
+		t.Helper()
+		for i := 0; i < 40; i++ {
+			b.do(chromedp.KeyEvent(kb.Tab))
+			if js[bool](b, "Boolean("+cond+")") {
+				require.NotEqual(t, "none", js[string](b, "getComputedStyle(document.activeElement).outlineStyle"), "the focus is visible")
+				return
+			}
+		}
+		t.Fatalf("40 Tabs never reached %s", cond)
+	}
+	tabTo(`document.activeElement.closest('#row-INC-1') && document.activeElement.dataset.testid === 'incident-link'`)
+	js[bool](b, "window.__beforeSubmit = true")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.until(`!window.__beforeSubmit && document.readyState === 'complete' && document.getElementById('action-ack')`, 10*time.Second)
+
+	tabTo(`document.activeElement.id === 'action-ack'`)
+	js[bool](b, "window.__beforeSubmit = true")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.until(`!window.__beforeSubmit && document.readyState === 'complete' && document.querySelector('[data-testid="incident"]')?.dataset.status === 'acknowledged'`, 10*time.Second)
+	require.Equal(t, "alice", b.text(`[data-testid="incident-acked-by"]`))
 }
