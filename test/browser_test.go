@@ -411,6 +411,12 @@ func phoneLayout(t *testing.T, browserCtx context.Context, base string) {
 	}
 	b.until(`document.getElementById('live').textContent === 'Live'`, 10*time.Second)
 	b.screenshot("phone")
+	// Each incident is a card inside the screen, with its longest clock
+	// text too: nothing scrolls sideways within the board either.
+	require.Equal(t, 360, js[int](b, `Math.round(document.querySelector('#board tr[data-testid="incident-row"]').getBoundingClientRect().right + 8)`))
+	require.True(t, js[bool](b, `(() => { document.querySelectorAll('#board .sla').forEach(e => { delete e.dataset.due; e.textContent = 'breached 23h 59m ago' });
+		const w = document.querySelector('.tablewrap'); return w.scrollWidth <= w.clientWidth })()`), "the board's cards fit the screen")
+	b.open("/", `[data-testid="incident-row"]`)
 
 	light := js[string](b, "getComputedStyle(document.body).backgroundColor")
 	b.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
