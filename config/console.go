@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -11,8 +12,9 @@ import (
 // no server.api_token and no trusted_user_header, the console is
 // read-only.
 type Console struct {
-	// Users sign in with their name and password (a bcrypt hash, as
-	// `htpasswd -nbBC 12 alice` prints after the colon).
+	// Users sign in with their name and password: a bcrypt hash, as
+	// `htpasswd -nbBC 12 alice` prints after the colon, or an argon2id
+	// hash in the PHC format, as `argon2 SALT -id -e` prints.
 	Users []ConsoleUser `yaml:"users,omitempty"`
 	// TrustedUserHeader is the header an authenticating reverse proxy
 	// (oauth2-proxy: X-Forwarded-User or X-Forwarded-Email) sets to the
@@ -62,6 +64,10 @@ func bcryptHash(h string) bool {
 	return len(h) == 60 && (strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$")) && h[6] == '$'
 }
 
+// argon2idHash matches an argon2id hash in the PHC string format; the
+// console checks its parameters' ranges when it starts.
+var argon2idHash = regexp.MustCompile(`^\$argon2id\$v=19\$m=[0-9]{1,10},t=[0-9]{1,10},p=[0-9]{1,3}\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{22,}$`)
+
 func (v *validator) console() {
 	c := &v.c.Console
 	seen := map[string]bool{}
@@ -76,8 +82,8 @@ func (v *validator) console() {
 			continue
 		}
 		seen[u.Name] = true
-		if !bcryptHash(u.PasswordHash) {
-			v.add("console", key+".password_hash", "user %q: password_hash must be a bcrypt hash ($2b$12$…)", u.Name)
+		if !bcryptHash(u.PasswordHash) && !argon2idHash.MatchString(u.PasswordHash) {
+			v.add("console", key+".password_hash", "user %q: password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash", u.Name)
 		}
 	}
 	for i, p := range c.TrustedProxies {

@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const testHash = "$2a$04$VhV7G9samQbKEGH2x.RKHe5lVMJA2ZeSuDKbVhNfjaFmlBOuWe/vC" // bcrypt of "s3cret"
+const (
+	testHash       = "$2a$04$VhV7G9samQbKEGH2x.RKHe5lVMJA2ZeSuDKbVhNfjaFmlBOuWe/vC"                             // bcrypt of "s3cret"
+	testArgon2Hash = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQxMjM0$FLqtVAlGM3x3PjvDrNiPI4ScXxnu/jvFgAF9AjaaqeA" // argon2id of "s3cret"
+)
 
 func TestValidateConsole(t *testing.T) {
 	tests := []struct {
@@ -19,16 +22,18 @@ func TestValidateConsole(t *testing.T) {
 	}{
 		{"empty is read-only and valid", func(*Console) {}, nil},
 		{"users and proxy", func(c *Console) {
-			c.Users = []ConsoleUser{{Name: "alice", PasswordHash: testHash}}
+			c.Users = []ConsoleUser{{Name: "alice", PasswordHash: testHash}, {Name: "bob", PasswordHash: testArgon2Hash}}
 			c.TrustedUserHeader, c.TrustedProxies = "X-Forwarded-User", []string{"10.0.0.0/8", "192.168.1.5"}
 			c.SessionTTL = Duration(8 * time.Hour)
 		}, nil},
 		{"bad users", func(c *Console) {
-			c.Users = []ConsoleUser{{Name: "alice", PasswordHash: "secret"}, {Name: "alice", PasswordHash: testHash}, {PasswordHash: testHash}}
+			c.Users = []ConsoleUser{{Name: "alice", PasswordHash: "secret"}, {Name: "alice", PasswordHash: testHash}, {PasswordHash: testHash},
+				{Name: "bob", PasswordHash: strings.Replace(testArgon2Hash, "argon2id", "argon2i", 1)}}
 		}, []string{
-			`console: user "alice": password_hash must be a bcrypt hash ($2b$12$…)`,
+			`console: user "alice": password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash`,
 			`console: user "alice" is listed twice`,
 			"console: users[2].name must be 1 to 100 characters",
+			`console: user "bob": password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash`,
 		}},
 		{"header without proxies", func(c *Console) { c.TrustedUserHeader = "X-Forwarded-User" },
 			[]string{"console: trusted_user_header needs trusted_proxies: only a proxy may name the user"}},

@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/time/rate"
 )
 
@@ -25,8 +24,8 @@ type Auth struct {
 	// APIToken is server.api_token: whoever knows it may sign in, under
 	// the name they give (self-declared, recorded on the timeline).
 	APIToken string
-	// Users maps a person's name to their bcrypt password hash
-	// (console.users).
+	// Users maps a person's name to their password hash (console.users):
+	// bcrypt or argon2id (see ParsePasswordHash).
 	Users map[string][]byte
 	// TrustedUserHeader names the header an authenticating reverse proxy
 	// (oauth2-proxy …) sets to the signed-in person; it is believed only
@@ -66,6 +65,7 @@ type session struct {
 // authn keeps the sessions.
 type authn struct {
 	cfg      Auth
+	hashes   map[string]passwordHash
 	now      func() time.Time
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -95,12 +95,15 @@ func newAuthn(cfg Auth, now func() time.Time) (*authn, error) {
 	if cfg.TrustedUserHeader != "" && len(cfg.TrustedProxies) == 0 {
 		return nil, errors.New("console: trusted_user_header needs trusted_proxies")
 	}
+	hashes := make(map[string]passwordHash, len(cfg.Users))
 	for name, h := range cfg.Users {
-		if _, err := bcrypt.Cost(h); err != nil {
+		ph, err := parsePasswordHash(h)
+		if err != nil {
 			return nil, fmt.Errorf("console: user %q: password hash: %w", name, err)
 		}
+		hashes[name] = ph
 	}
-	return &authn{cfg: cfg, now: now, sessions: map[string]*session{}, attempts: map[string]*rate.Limiter{}}, nil
+	return &authn{cfg: cfg, hashes: hashes, now: now, sessions: map[string]*session{}, attempts: map[string]*rate.Limiter{}}, nil
 }
 
 // enabled reports whether anyone can sign in.
@@ -164,8 +167,8 @@ func (a *authn) end(token string) {
 // check verifies a sign-in: a console user's password, or the API token
 // under any name.
 func (a *authn) check(user, password string) bool {
-	if h, ok := a.cfg.Users[user]; ok {
-		return bcrypt.CompareHashAndPassword(h, []byte(password)) == nil
+	if h, ok := a.hashes[user]; ok {
+		return h.matches(password)
 	}
 	return a.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(password), []byte(a.cfg.APIToken)) == 1
 }

@@ -197,10 +197,17 @@ func newRow(now time.Time, inc alert.Incident, paged []string) row {
 }
 
 // who is the "Paged / acknowledged" cell: "paged oncall alice · ack bob".
+// Each one paged is named once, however often a repeat paged them.
 func who(paged []string, ackedBy string) string {
 	var parts []string
 	if len(paged) > 0 {
-		parts = append(parts, "paged "+strings.Join(paged, ", "))
+		var once []string
+		for _, p := range paged {
+			if !slices.Contains(once, p) {
+				once = append(once, p)
+			}
+		}
+		parts = append(parts, "paged "+strings.Join(once, ", "))
 	}
 	if ackedBy != "" {
 		parts = append(parts, "ack "+ackedBy)

@@ -200,6 +200,7 @@ func (c *Console) Register(r fiber.Router) {
 	r.Get("/", headers, c.identify, c.mayRead, c.board)
 	r.Get("/console/events", headers, c.identify, c.mayRead, c.events)
 	r.Get("/incidents/:id", headers, c.identify, c.mayRead, c.incident)
+	r.Get("/incidents/:id/postmortem.md", headers, c.identify, c.mayRead, c.postmortem)
 	r.Post("/incidents/:id/:action", headers, c.identify, c.mustAct, c.act)
 	read := func(path string, h fiber.Handler) { r.Get(path, headers, c.identify, c.mayRead, h) }
 	write := func(path string, h fiber.Handler) { r.Post(path, headers, c.identify, c.mustAct, h) }

@@ -180,7 +180,7 @@ func get(t *testing.T, app *fiber.App, target string, hdr ...string) (int, strin
 
 func TestBoardOrdersRowsAndShowsEveryColumn(t *testing.T) {
 	now := t0.Add(20 * time.Minute)
-	st := &fakeStore{paged: map[int64][]string{3: {"oncall alice"}}}
+	st := &fakeStore{paged: map[int64][]string{3: {"oncall alice"}, 5: {"oncall", "oncall", "team-lead", "oncall"}}}
 	st.put(incident(1, alert.P2, alert.IncidentTriggered, t0))
 	st.put(incident(2, alert.P0, alert.IncidentAcknowledged, t0))
 	st.put(incident(3, alert.P1, alert.IncidentTriggered, t0.Add(10*time.Minute)))
@@ -196,6 +196,7 @@ func TestBoardOrdersRowsAndShowsEveryColumn(t *testing.T) {
 		`<span class="sev sev-p1">P1 High</span>`, // colour class and text
 		`href="/incidents/INC-3"`,
 		`paged oncall alice</td>`,
+		`paged oncall, team-lead</td>`, // each once, however often a repeat paged them
 		`ack alice</td>`,
 		`1/2 firing`,
 		`data-testid="sla-response" data-due="` + fmt.Sprint(t0.Add(25*time.Minute).UnixMilli()) + `">5m 00s left</span>`,

@@ -13,15 +13,16 @@ import (
 
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
-	"sevClass":  func(s alert.Severity) string { return "sev-" + strings.ToLower(s.String()) },
-	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"ms":        func(t time.Time) int64 { return t.UnixMilli() },
-	"ago":       func(now, t time.Time) string { return human(now.Sub(t)) },
-	"respClock": responseClock,
-	"resClock":  resolutionClock,
-	"clockText": clockText,
-	"join":      strings.Join,
-	"safeURL":   safeURL,
+	"sevClass":    func(s alert.Severity) string { return "sev-" + strings.ToLower(s.String()) },
+	"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"ms":          func(t time.Time) int64 { return t.UnixMilli() },
+	"ago":         func(now, t time.Time) string { return human(now.Sub(t)) },
+	"respClock":   responseClock,
+	"resClock":    resolutionClock,
+	"clockText":   clockText,
+	"join":        strings.Join,
+	"safeURL":     safeURL,
+	"successRate": successRate,
 	"silenceList": func(title string, list []store.Silence, a authView) silenceListView {
 		return silenceListView{Title: title, List: list, Auth: a}
 	},
@@ -32,6 +33,19 @@ type silenceListView struct {
 	Title string
 	List  []store.Silence
 	Auth  authView
+}
+
+// successRate is a target's recent success rate: "75% (3 of 4 sends)".
+func successRate(ok, failed uint32) string {
+	n := uint64(ok) + uint64(failed)
+	if n == 0 {
+		return "no sends"
+	}
+	s := "sends"
+	if n == 1 {
+		s = "send"
+	}
+	return fmt.Sprintf("%d%% (%d of %d %s)", uint64(ok)*100/n, ok, n, s)
 }
 
 func sevClass(s alert.Severity) string { return "sev-" + strings.ToLower(s.String()) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -57,8 +58,10 @@ type eventView struct {
 
 type alertView struct {
 	Title, Status, Fingerprint, Description, Starts string
-	Labels, Annotations                             []kv
-	Links                                           []link
+	// Silence is the silences page with this alert's labels as matchers.
+	Silence             string
+	Labels, Annotations []kv
+	Links               []link
 }
 
 type kv struct{ K, V string }
@@ -117,7 +120,7 @@ func (c *Console) incidentView(d *store.IncidentDetail, jobs []*store.Job) incid
 	now := c.now()
 	inc := d.Incident
 	v := incidentView{Row: newRow(now, inc, nil), Inc: inc, Suppressed: d.Suppressed, Held: d.Held, Sevs: alert.Severities,
-		Markdown: "/api/v1/incidents/" + inc.Key + "/postmortem"}
+		Markdown: "/incidents/" + inc.Key + "/postmortem.md"}
 	byPhase := map[string][]eventView{}
 	for _, ev := range d.Timeline {
 		ph := router.Phase(ev, &inc)
@@ -130,12 +133,11 @@ func (c *Console) incidentView(d *store.IncidentDetail, jobs []*store.Job) incid
 		}
 	}
 	for _, a := range d.Alerts {
-		v.Alerts = append(v.Alerts, newAlertView(a))
+		av := newAlertView(a)
+		av.Silence = "/silences?" + url.Values{"incident": {inc.Key}, "alert": {a.Fingerprint}}.Encode()
+		v.Alerts = append(v.Alerts, av)
 	}
-	var rb *config.Runbook
-	if c.runbooks != nil && inc.Runbook != "" {
-		rb = c.runbooks(inc.Runbook)
-	}
+	rb := c.runbook(inc.Runbook)
 	if rb != nil {
 		v.Runbook = &runbookView{Name: rb.Name, Title: rb.Title, Href: safeURL(rb.URL), URL: rb.URL, Steps: rb.Steps}
 	} else if inc.Runbook != "" {
@@ -155,6 +157,38 @@ func (c *Console) incidentView(d *store.IncidentDetail, jobs []*store.Job) incid
 	// goldmark escapes text and omits raw HTML; the CSP stops the rest.
 	v.Postmortem = template.HTML(buf.String()) //nolint:gosec // see above
 	return v
+}
+
+// runbook is the configured runbook of that name (or URL), or nil.
+func (c *Console) runbook(name string) *config.Runbook {
+	if c.runbooks == nil || name == "" {
+		return nil
+	}
+	return c.runbooks(name)
+}
+
+// postmortem handles GET /incidents/:id/postmortem.md: the post-mortem
+// draft as a Markdown download, for whoever may read the console (the
+// API's copy needs the API token, which a signed-in browser does not
+// send).
+func (c *Console) postmortem(ctx *fiber.Ctx) error {
+	id, ok := alert.ParseIncidentKey(ctx.Params("id"))
+	if !ok {
+		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid incident id: want INC-7 or 7.")
+	}
+	cctx, cancel := context.WithTimeout(ctx.UserContext(), c.timeout)
+	defer cancel()
+	d, err := c.st.GetIncident(cctx, id)
+	if err != nil {
+		return c.storeError(ctx, "post-mortem", err)
+	}
+	if d == nil {
+		return c.errorPage(ctx, fiber.StatusNotFound, "Not found.")
+	}
+	ctx.Set(fiber.HeaderCacheControl, "no-store")
+	ctx.Set(fiber.HeaderContentType, "text/markdown; charset=utf-8")
+	ctx.Set(fiber.HeaderContentDisposition, `attachment; filename="`+d.Incident.Key+`-postmortem.md"`)
+	return ctx.SendString(router.Postmortem(d, c.runbook(d.Incident.Runbook), c.now()))
 }
 
 // linkAnnotations are annotations shown as links besides those ending in

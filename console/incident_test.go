@@ -71,7 +71,7 @@ func TestIncidentPageEscapesEverything(t *testing.T) {
 	require.Contains(t, body, "<code id=\"rb-0\">`kubectl rollout undo deploy/&lt;api&gt;`</code>")
 	require.Contains(t, body, `data-copy="rb-0"`)
 	require.Contains(t, body, `<h3>Detection</h3>`)
-	require.Contains(t, body, `href="/api/v1/incidents/INC-1/postmortem" download="INC-1-postmortem.md"`)
+	require.Contains(t, body, `href="/incidents/INC-1/postmortem.md" download="INC-1-postmortem.md"`)
 	require.Contains(t, body, `data-testid="read-only"`, "no credentials: read-only, and it says so")
 	require.NotContains(t, body, `action-ack`)
 }
@@ -213,6 +213,32 @@ func TestActionsNeedSessionAndCSRF(t *testing.T) {
 	require.Equal(t, 401, post(t, app, "/incidents/INC-1/resolve", url.Values{"csrf": {csrf}}, alice).StatusCode)
 }
 
+// The post-mortem's Markdown download is the console's own: a person
+// signed in with the API token (whose browser sends a cookie, not the
+// token) gets it; a stranger is sent to sign in.
+func TestPostmortemDownloadNeedsOnlyASession(t *testing.T) {
+	st := &fakeStore{detail: map[int64]*store.IncidentDetail{1: xssDetail()}}
+	app := newConsoleWith(t, st, t0.Add(5*time.Minute), Options{Actions: st, Auth: Auth{APIToken: "tok"}})
+	code, _, h := get(t, app, "/incidents/INC-1/postmortem.md")
+	require.Equal(t, 303, code)
+	require.Equal(t, "/console/signin?next=%2Fincidents%2FINC-1%2Fpostmortem.md", h["Location"])
+
+	carol := sessionCookie(t, post(t, app, "/console/signin", url.Values{"user": {"carol"}, "password": {"tok"}}, ""))
+	_, page, _ := get(t, app, "/incidents/INC-1", "Cookie", cookieName+"="+carol)
+	require.Contains(t, page, `href="/incidents/INC-1/postmortem.md"`)
+	code, body, h := get(t, app, "/incidents/INC-1/postmortem.md", "Cookie", cookieName+"="+carol)
+	require.Equal(t, 200, code, body)
+	require.Equal(t, "text/markdown; charset=utf-8", h["Content-Type"])
+	require.Equal(t, `attachment; filename="INC-1-postmortem.md"`, h["Content-Disposition"])
+	require.True(t, strings.HasPrefix(body, "# Post-mortem: INC-1"), body)
+	require.Contains(t, body, `<script>alert(1)</script>`, "the Markdown as written (a download, not a page)")
+
+	for path, want := range map[string]int{"/incidents/INC-x/postmortem.md": 400, "/incidents/INC-9/postmortem.md": 404} {
+		code, _, _ := get(t, app, path, "Cookie", cookieName+"="+carol)
+		require.Equal(t, want, code, path)
+	}
+}
+
 func TestReadOnlyWithoutCredentials(t *testing.T) {
 	st := &fakeStore{}
 	st.put(incident(1, alert.P0, alert.IncidentTriggered, t0))
@@ -223,6 +249,58 @@ func TestReadOnlyWithoutCredentials(t *testing.T) {
 	require.Equal(t, 403, post(t, app, "/incidents/INC-1/ack", url.Values{"csrf": {"x"}}, "").StatusCode)
 	require.Equal(t, 403, post(t, app, "/console/signin", url.Values{"user": {"a"}, "password": {""}}, "").StatusCode)
 	require.Empty(t, st.calls)
+}
+
+// The session cookie is HttpOnly and SameSite=Strict always, Secure when
+// the browser came over HTTPS (a TLS-terminating proxy's
+// X-Forwarded-Proto), and its expiry is the server's.
+func TestSessionCookieFlags(t *testing.T) {
+	st := &fakeStore{}
+	app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: Auth{APIToken: "tok", SessionTTL: 2 * time.Hour}})
+	for _, tc := range []struct {
+		name   string
+		hdr    []string
+		secure bool
+	}{{"plain http", nil, false}, {"behind TLS", []string{"X-Forwarded-Proto", "https"}, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(t, app, "/console/signin", url.Values{"user": {"carol"}, "password": {"tok"}}, "", tc.hdr...)
+			require.Equal(t, 303, resp.StatusCode)
+			require.Len(t, resp.Cookies(), 1)
+			ck := resp.Cookies()[0]
+			require.True(t, ck.HttpOnly)
+			require.Equal(t, http.SameSiteStrictMode, ck.SameSite)
+			require.Equal(t, tc.secure, ck.Secure)
+			require.Equal(t, "/", ck.Path)
+			require.Equal(t, t0.Add(2*time.Hour).Unix(), ck.Expires.Unix())
+			require.Len(t, ck.Value, 43, "256 random bits")
+		})
+	}
+}
+
+// A console user's password hash may be argon2id (PHC format) as well as
+// bcrypt; a hash the console cannot check stops it from starting.
+func TestSignInWithArgon2idHash(t *testing.T) {
+	const hash = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQxMjM0$FLqtVAlGM3x3PjvDrNiPI4ScXxnu/jvFgAF9AjaaqeA" // of "s3cret"
+	st := &fakeStore{}
+	app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: Auth{Users: map[string][]byte{"bob": []byte(hash)}}})
+	require.Equal(t, 401, post(t, app, "/console/signin", url.Values{"user": {"bob"}, "password": {"s3cre"}}, "").StatusCode)
+	resp := post(t, app, "/console/signin", url.Values{"user": {"bob"}, "password": {"s3cret"}}, "")
+	require.Equal(t, 303, resp.StatusCode)
+	code, body, _ := get(t, app, "/", "Cookie", cookieName+"="+sessionCookie(t, resp))
+	require.Equal(t, 200, code)
+	require.Contains(t, body, `data-testid="signed-in-user">bob<`)
+
+	for bad, want := range map[string]string{
+		strings.Replace(hash, "argon2id", "argon2i", 1):      "must be argon2id",
+		strings.Replace(hash, "v=19", "v=16", 1):             "want v=19",
+		strings.Replace(hash, "m=64", "m=9999999", 1):        "memory m=9999999",
+		strings.Replace(hash, "p=1", "p=0", 1):               "parallelism p=0",
+		strings.Replace(hash, "$c2FsdHNhbHQxMjM0", "$!!", 1): "salt",
+		"$2a$04$short": "not a bcrypt",
+	} {
+		_, err := New(st, Options{Auth: Auth{Users: map[string][]byte{"bob": []byte(bad)}}})
+		require.ErrorContains(t, err, want, bad)
+	}
 }
 
 func TestSessionExpires(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,6 +110,17 @@ func (c *Console) silences(ctx *fiber.Ctx) error {
 		v.Comment = "silenced from " + d.Incident.Key + ": " + d.Incident.Title
 		if len(d.Alerts) > 0 {
 			v.Matchers = matchersOf(d.Alerts[0].Labels)
+		}
+		// ?alert=<fingerprint>: that alert's labels, not the first's.
+		if fp := ctx.Query("alert"); fp != "" {
+			i := slices.IndexFunc(d.Alerts, func(a store.StoredAlert) bool { return a.Fingerprint == fp })
+			if i < 0 {
+				return c.errorPage(ctx, fiber.StatusNotFound, "No such alert in "+d.Incident.Key+".")
+			}
+			a := d.Alerts[i]
+			v.From = d.Incident.Key + ", alert " + a.Title
+			v.Comment = "silenced from " + d.Incident.Key + ": " + a.Title
+			v.Matchers = matchersOf(a.Labels)
 		}
 	}
 	return c.render(ctx, fiber.StatusOK, "silences.html", "Silences", v)

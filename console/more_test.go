@@ -57,7 +57,8 @@ func (f *fakeOps) CheckOverride(o *store.Override) error {
 	return nil
 }
 func (f *fakeOps) TargetStates() []router.TargetState {
-	return []router.TargetState{{Name: "pager", Type: "webhook", Breaker: "open", Failures: 5}}
+	return []router.TargetState{{Name: "pager", Type: "webhook", Breaker: "open", Failures: 5, RecentOK: 3, RecentFailed: 5},
+		{Name: "chat", Type: "slack", Breaker: "closed"}}
 }
 func (f *fakeOps) CreateOverride(_ context.Context, o store.Override) (*store.Override, error) {
 	f.calls = append(f.calls, "override "+o.Role+" "+o.Member+" by "+o.CreatedBy+" for "+o.EndsAt.Sub(o.StartsAt).String())
@@ -135,6 +136,22 @@ func TestSilencesPage(t *testing.T) {
 	require.Equal(t, 1, strings.Count(body, `data-testid="silence-expire"`), "only the active API silence can be expired")
 	require.Contains(t, body, `sunday-db`, "maintenance windows shown read-only")
 
+	// From one alert of an incident: its own labels, from its link on the
+	// incident page.
+	second := firingAlert("INC-7", "DiskSlow", "db")
+	second.Fingerprint, second.Labels["instance"] = "fp-2", "db-2"
+	first := firingAlert("INC-7", "DiskFull", "db")
+	first.Fingerprint = "fp-1"
+	st.detail[7].Alerts = []store.StoredAlert{first, second}
+	_, page := get("/incidents/INC-7")
+	require.Contains(t, page, `<a href="/silences?alert=fp-2&amp;incident=INC-7" data-testid="silence-alert">`)
+	code, body = get("/silences?alert=fp-2&incident=INC-7")
+	require.Equal(t, 200, code, body)
+	require.Contains(t, body, "alertname=&#34;DiskSlow&#34;\ninstance=&#34;db-2&#34;\nservice=&#34;db&#34;</textarea>", "that alert's labels")
+	require.Contains(t, body, "New silence for INC-7, alert DiskSlow")
+	code, _ = get("/silences?alert=nope&incident=INC-7")
+	require.Equal(t, 404, code)
+
 	for _, tc := range []struct {
 		name, matchers string
 		code, matched  int
@@ -186,6 +203,8 @@ func TestOnCallDeliveriesAndAboutPages(t *testing.T) {
 	require.Equal(t, 200, code, body)
 	require.Contains(t, body, `<td>HTTP 500</td>`)
 	require.Contains(t, body, `<td class="breaker-open">open</td>`)
+	require.Contains(t, body, `<td data-testid="target-success">37% (3 of 8 sends)</td>`, "the recent success rate")
+	require.Contains(t, body, `<td data-testid="target-success">no sends</td>`)
 	require.Equal(t, 303, postForm("/deliveries/3/retry", url.Values{}))
 	code, _ = get("/deliveries?state=lost")
 	require.Equal(t, 400, code)

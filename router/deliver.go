@@ -250,12 +250,18 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 	what := fmt.Sprintf("%s %s", m.Kind, m.Step)
 	if err == nil {
 		t.recovered(e.now())
+		t.st.sent(e.now(), true)
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "ok", "").Inc()
 		return store.DeliveryResult{State: store.JobDone, EventKind: alert.EventNotified,
 			EventDetail: fmt.Sprintf("%s: %s delivered (attempt %d, %s)", t.name, what, j.Attempts, took.Round(time.Millisecond))}
 	}
 	de := AsDeliveryError(err)
 	now := e.now()
+	// An open breaker sent nothing, and a 429 is the target pacing us:
+	// neither counts against its success rate.
+	if de.Reason != ReasonBreakerOpen && de.Reason != ReasonRateLimited {
+		t.st.sent(now, false)
+	}
 	// A delivery is retried, and waits out an open breaker or a 429, for
 	// at most retry.max_age: a page older than that helps nobody.
 	maxAge := t.retry.MaxAge.D()

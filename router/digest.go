@@ -279,7 +279,7 @@ func (e *Engine) digestMessage(cfg *config.Config, role, period string, sevs []a
 	m := &Message{
 		Kind: KindInfo, DedupKey: "alertgate/digest", Role: role, Step: "digest:" + period, StepType: "digest",
 		Incident: alert.Incident{Key: "Digest", Title: title, Severity: worst},
-		Summary:  title, Text: b.String(), IncidentURL: base + "/api/v1/incidents", At: e.now().UTC(),
+		Summary:  title, Text: b.String(), IncidentURL: base + "/", At: e.now().UTC(),
 	}
 	for _, inc := range incs {
 		m.Alerts = append(m.Alerts, AlertSummary{Fingerprint: inc.Key, Status: alert.StatusFiring, Title: inc.Title, StartsAt: inc.OpenedAt})

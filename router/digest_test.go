@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 )
 
@@ -58,11 +59,12 @@ func TestP3DigestsPerSeedMatrix(t *testing.T) {
 }
 
 func TestDigestListsIncidentsWithSLA(t *testing.T) {
-	h := newHarness(t, nil)
-	var texts []string
+	h := newHarness(t, func(c *config.Config) { c.Server.ExternalURL = "https://alertgate.example.com/" })
+	var texts, links []string
 	h.rec.onSend = func(m *router.Message) {
 		if m.Step == "digest:next-day" && m.Role == "team-lead" {
 			texts = append(texts, m.Text)
+			links = append(links, m.IncidentURL)
 		}
 	}
 	h.ingest(info("TypoOnPricingPage", "web"))
@@ -71,6 +73,7 @@ func TestDigestListsIncidentsWithSLA(t *testing.T) {
 	require.Len(t, texts, 1)
 	require.Contains(t, texts[0], "INC-1 [P3] TypoOnPricingPage — triggered")
 	require.Contains(t, texts[0], "response SLA pending, resolution SLA pending")
+	require.Equal(t, []string{"https://alertgate.example.com/"}, links, "the link leads to the console's board, not the API's JSON")
 }
 
 // Timers, reminders and digests live in the database: after a restart,

@@ -53,6 +53,11 @@ type TargetState struct {
 	Requests  uint32 `json:"requests"`
 	Successes uint32 `json:"successes"`
 	Failures  uint32 `json:"failures"`
+	// RecentOK and RecentFailed count the sends that reached the target
+	// in the last RecentWindow (15 minutes): delivered, and failed (any
+	// error, a 4xx too; not the waits of an open breaker or a 429).
+	RecentOK     uint32 `json:"recent_ok"`
+	RecentFailed uint32 `json:"recent_failed"`
 	// RateLimit is the configured sends per second (0: none), Tokens how
 	// many may go at once now.
 	RateLimit float64 `json:"rate_limit,omitempty"`
@@ -69,6 +74,9 @@ func (e *Engine) TargetStates() []TargetState {
 		if t.cb != nil {
 			c := t.cb.Counts()
 			ts.Breaker, ts.Requests, ts.Successes, ts.Failures = t.cb.State().String(), c.Requests, c.TotalSuccesses, c.TotalFailures
+		}
+		if t.st != nil {
+			ts.RecentOK, ts.RecentFailed = t.st.recentCounts(e.now())
 		}
 		if t.lim != nil {
 			ts.RateLimit, ts.Tokens = float64(t.lim.Limit()), t.lim.TokensAt(e.now())

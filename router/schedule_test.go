@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -37,6 +38,36 @@ func TestTargetStates(t *testing.T) {
 		require.Equal(t, "closed", s.Breaker, s.Name)
 	}
 	require.Equal(t, []string{"chat", "log", "pager"}, names)
+}
+
+// A target's recent success rate counts the sends that reached it in the
+// last 15 minutes: a 400 is a failure (the breaker counts it as a
+// success: it says nothing of the target's health), and older sends drop
+// out.
+func TestTargetStatesCountRecentSends(t *testing.T) {
+	h := newHarness(t, nil)
+	pager := func() router.TargetState {
+		for _, s := range h.eng.TargetStates() {
+			if s.Name == "pager" {
+				return s
+			}
+		}
+		t.Fatal("no pager target")
+		return router.TargetState{}
+	}
+	require.Zero(t, pager().RecentOK+pager().RecentFailed)
+	h.rec.fail["pager"] = []error{&router.DeliveryError{Reason: router.ReasonClient, StatusCode: 400, Err: errors.New("bad")}}
+	h.ingest(critical("CheckoutDown", "checkout"))
+	h.at(0)
+	h.ingest(critical("SearchDown", "search"))
+	h.at(time.Second)
+	s := pager()
+	require.Equal(t, [2]uint32{1, 1}, [2]uint32{s.RecentOK, s.RecentFailed}, "one delivered, one refused")
+	require.Equal(t, "closed", s.Breaker)
+
+	h.clk.Advance(router.RecentWindow + time.Minute)
+	s = pager()
+	require.Equal(t, [2]uint32{0, 0}, [2]uint32{s.RecentOK, s.RecentFailed}, "older than the window")
 }
 
 func TestSetSeverityReplansWithoutRepaging(t *testing.T) {

@@ -47,6 +47,50 @@ type targetState struct {
 	mu          sync.Mutex
 	openUntil   time.Time
 	pausedUntil time.Time
+	// recent counts the sends that reached the target, per minute, over
+	// the last RecentWindow: its recent success rate.
+	recent [recentMinutes]minuteCount
+}
+
+// RecentWindow is how far back a target's recent success rate looks.
+const RecentWindow = recentMinutes * time.Minute
+
+const recentMinutes = 15
+
+// minuteCount is one minute's sends of a target.
+type minuteCount struct {
+	minute     int64 // Unix minutes
+	ok, failed uint32
+}
+
+// sent records a send that reached the target (or timed out trying): ok
+// when it was delivered.
+func (s *targetState) sent(now time.Time, ok bool) {
+	m := now.Unix() / 60
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := &s.recent[m%recentMinutes]
+	if b.minute != m {
+		*b = minuteCount{minute: m}
+	}
+	if ok {
+		b.ok++
+	} else {
+		b.failed++
+	}
+}
+
+// recentCounts sums the sends of the last RecentWindow.
+func (s *targetState) recentCounts(now time.Time) (ok, failed uint32) {
+	m := now.Unix() / 60
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.recent {
+		if d := m - b.minute; d >= 0 && d < recentMinutes {
+			ok, failed = ok+b.ok, failed+b.failed
+		}
+	}
+	return ok, failed
 }
 
 func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics, now func() time.Time) *target {

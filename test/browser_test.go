@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	amalert "github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
@@ -66,6 +67,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("UnauthenticatedCannotChange", func(t *testing.T) { browserUnauthenticated(t, browserCtx) })
 	t.Run("HostileAlertIsInert", func(t *testing.T) { browserXSS(t, browserCtx) })
 	t.Run("BoardSurvivesGatewayRestart", func(t *testing.T) { browserRestart(t, browserCtx) })
+	t.Run("KeyboardOnly", func(t *testing.T) { browserKeyboard(t, browserCtx) })
 }
 
 // chromiumPath finds the browser, or "".
@@ -405,12 +407,16 @@ func phoneLayout(t *testing.T, browserCtx context.Context, base string) {
 	b := newTab(t, browserCtx, base)
 	b.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, path := range []string{"/incidents/INC-1", "/silences", "/oncall", "/deliveries", "/about", "/"} {
-		b.open(path, "h1")
-		require.LessOrEqual(t, js[int](b, "document.documentElement.scrollWidth"), 360, "%s fits 360 px; wider: %v", path,
-			js[[]string](b, `[...document.querySelectorAll('body *')].filter(e => { if (e.getBoundingClientRect().right <= 361) return false; for (let a = e.parentElement; a; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false; return true }).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))`))
+		fitsPhone(t, b, path)
 	}
 	b.until(`document.getElementById('live').textContent === 'Live'`, 10*time.Second)
 	b.screenshot("phone")
+	// Each incident is a card inside the screen, with its longest clock
+	// text too: nothing scrolls sideways within the board either.
+	require.Equal(t, 360, js[int](b, `Math.round(document.querySelector('#board tr[data-testid="incident-row"]').getBoundingClientRect().right + 8)`))
+	require.True(t, js[bool](b, `(() => { document.querySelectorAll('#board .sla').forEach(e => { delete e.dataset.due; e.textContent = 'breached 23h 59m ago' });
+		const w = document.querySelector('.tablewrap'); return w.scrollWidth <= w.clientWidth })()`), "the board's cards fit the screen")
+	b.open("/", `[data-testid="incident-row"]`)
 
 	light := js[string](b, "getComputedStyle(document.body).backgroundColor")
 	b.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
@@ -422,6 +428,27 @@ func phoneLayout(t *testing.T, browserCtx context.Context, base string) {
 	require.NotEqual(t, light, dark, "a dark theme when the system asks for one")
 	require.Less(t, luminance(t, dark), 0.2, "dark background %s", dark)
 	require.Greater(t, luminance(t, js[string](b, "getComputedStyle(document.body).color")), 0.6, "light text")
+
+	// Long unbroken text (an alert's runbook_url, which becomes the
+	// incident's runbook and a heading; a title without spaces) wraps
+	// instead of widening the page.
+	long := "https://wiki.example.com/runbooks/" + strings.Repeat("payments-gateway-", 6) + "latency"
+	a := amFiring("PaymentsGatewayLatencyAboveTheThresholdForTheLastFifteenMinutes", "payments-gateway", "warning", time.Now())
+	a.Annotations["runbook_url"] = model.LabelValue(long)
+	a.Annotations["dashboard_url"] = model.LabelValue(long + "/dashboard")
+	postAlert(t, base, a)
+	b.until(`document.querySelector('[data-testid="incident-row"][data-incident="INC-4"]')`, 10*time.Second)
+	fitsPhone(t, b, "/incidents/INC-4")
+	require.Contains(t, b.text(`#h-runbook`), long)
+}
+
+// fitsPhone opens path on a 360 px tab and checks that nothing is wider
+// than the screen (no sideways scrolling), naming what is if something is.
+func fitsPhone(t *testing.T, b *tab, path string) {
+	t.Helper()
+	b.open(path, "h1")
+	require.LessOrEqual(t, js[int](b, "document.documentElement.scrollWidth"), 360, "%s fits 360 px; wider: %v", path,
+		js[[]string](b, `[...document.querySelectorAll('body *')].filter(e => { if (Math.max(e.getBoundingClientRect().right, e.getBoundingClientRect().left + e.scrollWidth) <= 361) return false; for (let a = e.parentElement; a; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false; return true }).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().left + e.scrollWidth))`))
 }
 
 // luminance is the lightness (0 black to 1 white) of a CSS rgb() colour.
@@ -588,4 +615,50 @@ func assertInert(t *testing.T, b *tab) {
 	require.Empty(t, js[[]string](b, `[...document.querySelectorAll('*')].flatMap(e => [...e.attributes].filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name))`))
 	require.Empty(t, js[[]string](b, `[...document.querySelectorAll('a[href], iframe[src], form[action]')].map(e => e.href || e.src || e.action).filter(u => !/^https?:/i.test(u))`))
 	require.Zero(t, b.dialogs.Load(), "no dialog opened")
+}
+
+// The console works from the keyboard alone: sign in, reach an incident
+// from the board and acknowledge it with Tab and Enter, the focused
+// control always visibly outlined.
+func browserKeyboard(t *testing.T, browserCtx context.Context) {
+	sk := newPageSink(t, false)
+	base := startConsoleGateway(t, sk.srv.URL, `server: { listen: "127.0.0.1:0", api_token: `+consoleToken+` }`, "")
+	postAlert(t, base, amFiring("PaymentsDown", "payments", "critical", time.Now()))
+	b := newTab(t, browserCtx, base)
+
+	// The board sends to the sign-in page, whose name field has the focus.
+	b.open("/", "#signin-form")
+	require.Equal(t, "signin-user", js[string](b, "document.activeElement.id"))
+	b.do(chromedp.KeyEvent("alice"), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(consoleToken))
+	js[bool](b, "window.__beforeSubmit = true")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.until(`!window.__beforeSubmit && document.readyState === 'complete' && document.getElementById('row-INC-1')`, 10*time.Second)
+	require.Equal(t, "alice", b.text(`[data-testid="signed-in-user"]`))
+
+	// The first Tab reaches the skip link, shown once focused.
+	b.do(chromedp.KeyEvent(kb.Tab))
+	require.Equal(t, "Skip to content", js[string](b, "document.activeElement.textContent"))
+	require.GreaterOrEqual(t, js[float64](b, "document.activeElement.getBoundingClientRect().left"), 0.0, "the skip link is on screen when focused")
+
+	tabTo := func(cond string) {
+		t.Helper()
+		for i := 0; i < 40; i++ {
+			b.do(chromedp.KeyEvent(kb.Tab))
+			if js[bool](b, "Boolean("+cond+")") {
+				require.NotEqual(t, "none", js[string](b, "getComputedStyle(document.activeElement).outlineStyle"), "the focus is visible")
+				return
+			}
+		}
+		t.Fatalf("40 Tabs never reached %s", cond)
+	}
+	tabTo(`document.activeElement.closest('#row-INC-1') && document.activeElement.dataset.testid === 'incident-link'`)
+	js[bool](b, "window.__beforeSubmit = true")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.until(`!window.__beforeSubmit && document.readyState === 'complete' && document.getElementById('action-ack')`, 10*time.Second)
+
+	tabTo(`document.activeElement.id === 'action-ack'`)
+	js[bool](b, "window.__beforeSubmit = true")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.until(`!window.__beforeSubmit && document.readyState === 'complete' && document.querySelector('[data-testid="incident"]')?.dataset.status === 'acknowledged'`, 10*time.Second)
+	require.Equal(t, "alice", b.text(`[data-testid="incident-acked-by"]`))
 }
