@@ -31,7 +31,7 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		At:             e.now().UTC(),
 	}
 	if kind == KindResolve || p.Type == stepPostmortem {
-		m.PostmortemURL = base + "/api/v1/incidents/" + inc.Key + "/postmortem"
+		m.PostmortemURL = base + "/incidents/" + inc.Key + "#h-pm" // the console renders it, with a Markdown download
 	}
 	if p.Type == stepPage {
 		m.Mark = cellDelay(cfg, p.Role, inc.Severity)

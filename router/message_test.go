@@ -53,6 +53,6 @@ func TestMessageCarriesTheAlertsLinks(t *testing.T) {
 	for _, m := range got {
 		kinds[m.StepType] = m
 	}
-	require.Equal(t, "http://localhost:8080/api/v1/incidents/INC-1/postmortem", kinds["resolve"].PostmortemURL)
-	require.Equal(t, "http://localhost:8080/api/v1/incidents/INC-1/postmortem", kinds["postmortem"].PostmortemURL)
+	require.Equal(t, "http://localhost:8080/incidents/INC-1#h-pm", kinds["resolve"].PostmortemURL)
+	require.Equal(t, "http://localhost:8080/incidents/INC-1#h-pm", kinds["postmortem"].PostmortemURL)
 }

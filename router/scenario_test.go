@@ -67,7 +67,7 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 	got = h.at(50 * time.Minute)
 	require.ElementsMatch(t, []string{"chat:resolve", "pager:resolve", "status:resolve"}, steps(got, router.KindResolve))
 	require.Equal(t, "INC-1 resolved by alice after 50m0s.\nResponse SLA (15m): met. Resolution SLA (1h): met.\nAlerts: 1.\n"+
-		"Post-mortem draft: http://localhost:8080/api/v1/incidents/INC-1/postmortem\n", postmortem,
+		"Post-mortem draft: http://localhost:8080/incidents/INC-1#h-pm\n", postmortem,
 		"#incidents gets a short resolution summary linking the draft, not the draft")
 	require.Empty(t, h.at(2*time.Hour), "nothing after the resolution: no CTO page, no reminder, no SLA check")
 

@@ -24,7 +24,7 @@ func Samples(now time.Time) []*notify.Message {
 	}
 	base := notify.Message{
 		IdempotencyKey: "INC-7/page/oncall#0/pager", DedupKey: "alertgate/INC-7", Incident: inc,
-		IncidentURL: "https://alertgate.example.com/api/v1/incidents/INC-7",
+		IncidentURL: "https://alertgate.example.com/incidents/INC-7",
 		AckURL:      "https://alertgate.example.com/ack/v1.7.1767268800.sig",
 		Runbook: &notify.Runbook{Name: "service-outage", Title: "Service Outage", URL: "https://runbooks.example.com/service-outage",
 			Steps: []string{"curl -f http://api-gateway:4000/health", "kubectl rollout restart deployment/api-gateway",
@@ -66,7 +66,7 @@ func Samples(now time.Time) []*notify.Message {
 		m.Incident.ResolvedAt = now
 		m.Incident.ResolvedBy = "alice"
 		m.Incident.FiringCount = 0
-		m.PostmortemURL = m.IncidentURL + "/postmortem"
+		m.PostmortemURL = m.IncidentURL + "#h-pm"
 		for i := range m.Alerts {
 			m.Alerts[i].Status = alert.StatusResolved
 		}

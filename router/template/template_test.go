@@ -96,7 +96,7 @@ func TestPageCarriesWhatAResponderNeeds(t *testing.T) {
 		"  1. curl -f http://api-gateway:4000/health",                    // first steps
 		"  … 1 more step(s)",                                             //
 		"Acknowledge: https://alertgate.example.com/ack/",                // links
-		"Incident: https://alertgate.example.com/api/v1/incidents/INC-7", //
+		"Incident: https://alertgate.example.com/incidents/INC-7", //
 	} {
 		require.Contains(t, r.Text, want)
 	}
@@ -120,7 +120,7 @@ func TestResolutionSummary(t *testing.T) {
 	require.Equal(t, "INC-7 resolved by alice after 40 min.\n"+
 		"Response SLA: met (acknowledge by 2026-11-27 10:15 UTC); resolution SLA: met (resolve by 2026-11-27 11:00 UTC).\n"+
 		"Alerts: 2\n"+
-		"Post-mortem draft: https://alertgate.example.com/api/v1/incidents/INC-7/postmortem", r.Text)
+		"Post-mortem draft: https://alertgate.example.com/incidents/INC-7#h-pm", r.Text)
 }
 
 func TestStatusPageTextIsPublic(t *testing.T) {
@@ -146,7 +146,7 @@ func TestTemplateFiles(t *testing.T) {
 	r, err := tg.Render(sample(t, "oncall#0"))
 	require.NoError(t, err)
 	require.Equal(t, "P0 CHECKOUT RETURNS 503", r.Title)
-	require.Equal(t, "see https://alertgate.example.com/api/v1/incidents/INC-7", r.Text)
+	require.Equal(t, "see https://alertgate.example.com/incidents/INC-7", r.Text)
 
 	_, err = New([]string{filepath.Join(dir, "*.tpl")}, "")
 	require.ErrorContains(t, err, "no file matches")
