@@ -16,6 +16,12 @@ import (
 // <id>", "maintenance:<name>", "inhibited:<incident key>").
 func Tag(sup rules.Suppression) string { return sup.Kind + ":" + sup.ID }
 
+// SplitTag is Tag's inverse: the kind and id of a stored tag.
+func SplitTag(tag string) (kind, id string) {
+	kind, id, _ = strings.Cut(tag, ":")
+	return kind, id
+}
+
 // Suppressing is what storing a suppressed alert writes besides the alert
 // and its Tag.
 type Suppressing struct {

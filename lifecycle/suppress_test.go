@@ -18,6 +18,11 @@ func TestTag(t *testing.T) {
 	require.Equal(t, "silence:s-1", Tag(silenced))
 	require.Equal(t, "inhibited:INC-4", Tag(inhibited))
 	require.Equal(t, "maintenance:db-upgrade", Tag(window))
+	for _, sup := range []rules.Suppression{silenced, inhibited, window} {
+		kind, id := SplitTag(Tag(sup))
+		require.Equal(t, sup.Kind, kind)
+		require.Equal(t, sup.ID, id)
+	}
 }
 
 func TestRecordSuppression(t *testing.T) {

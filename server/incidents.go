@@ -66,11 +66,12 @@ const maxFilterLen = 200
 func parseFilter(c *fiber.Ctx) (store.IncidentFilter, error) {
 	var f store.IncidentFilter
 	var unknown string
-	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
-		if unknown == "" && !slices.Contains(listParams, string(k)) {
+	for k := range c.Context().QueryArgs().All() {
+		if !slices.Contains(listParams, string(k)) {
 			unknown = string(k)
+			break
 		}
-	})
+	}
 	if unknown != "" {
 		return f, badRequest("unknown query parameter %q (want %s)", unknown, strings.Join(listParams, ", "))
 	}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/lifecycle"
 	"github.com/alertgate/alertgate/rules"
 )
 
@@ -42,7 +43,7 @@ func (t *Tx) Suppression(inc int64) (Hold, bool, error) {
 	}
 	now := t.s.now()
 	h, held, err := t.s.suppression(t.pol, query, now)
-	if err != nil || !held || !t.s.shared || !strings.Contains(h.By, rules.KindSilence+":") || t.silencesLoaded {
+	if err != nil || !held || !t.s.shared || !heldBySilence(h.By) || t.silencesLoaded {
 		return h, held, err
 	}
 	// Another replica may have expired the silence since this one last
@@ -82,7 +83,7 @@ func (s *Store) suppression(pol *policy, query func() (*sql.Rows, error), now ti
 		if !ok || (sup.Kind != rules.KindSilence && sup.Kind != rules.KindMaintenance) {
 			return Hold{}, false, nil // this alert pages
 		}
-		reasons[sup.Kind+":"+sup.ID] = holdReason(sup)
+		reasons[lifecycle.Tag(sup)] = holdReason(sup)
 	}
 	if err := rows.Err(); err != nil {
 		return Hold{}, false, fmt.Errorf("incident suppression: %w", err)
@@ -112,12 +113,23 @@ func holdReason(sup rules.Suppression) string {
 	return "suppressed by " + sup.Detail
 }
 
+// heldBySilence reports whether a Hold.By names a silence (which another
+// replica may have expired since the last sync).
+func heldBySilence(by string) bool {
+	for _, tag := range strings.Split(by, ",") {
+		if kind, _ := lifecycle.SplitTag(tag); kind == rules.KindSilence {
+			return true
+		}
+	}
+	return false
+}
+
 // holdName turns a Hold.By into words: "silence s-1, maintenance window
 // sunday".
 func holdName(by string) string {
 	parts := strings.Split(by, ",")
 	for i, p := range parts {
-		kind, id, _ := strings.Cut(p, ":")
+		kind, id := lifecycle.SplitTag(p)
 		if kind == rules.KindMaintenance {
 			kind = "maintenance window"
 		}

@@ -126,3 +126,19 @@ func wire(t *testing.T, tc config.Target, m *notify.Message) string {
 	require.Zero(t, logs.Len(), "a delivery is logged once, by the engine, not by its notifier: %s", notifiertest.LogText(t, logs))
 	return got.String()
 }
+
+// Every registered type has default templates (a type's own, from its
+// descriptor, or default.tmpl's), and the golden files cover every type.
+func TestEveryTypeHasDefaultTemplatesAndAGoldenFile(t *testing.T) {
+	set, err := notifier.Default.TemplateSet(&config.Config{})
+	require.NoError(t, err)
+	golden := map[string]bool{}
+	for _, tc := range goldenTargets {
+		golden[tc.Type] = true
+	}
+	for _, typ := range notifier.Default.Names() {
+		_, err := set.Target(config.Target{Type: typ})
+		require.NoError(t, err, typ)
+		require.True(t, golden[typ], "no golden file for type %q", typ)
+	}
+}

@@ -121,7 +121,7 @@ func TestBuild(t *testing.T) {
 		_, err := notifier.Build(cfg, notifier.Deps{Client: client})
 		require.ErrorContains(t, err, `target "chat": rendering a page message: text:`)
 		require.ErrorContains(t, err, `target "pd": pagerduty: routing key missing`)
-		require.ErrorContains(t, err, `target "hook": html: only email targets`)
+		require.ErrorContains(t, err, `target "hook": html: webhook targets have no html part`)
 	})
 	t.Run("a glob that matches nothing", func(t *testing.T) {
 		_, err := notifier.Build(&config.Config{Templates: []string{"/nonexistent/*.tmpl"}}, notifier.Deps{Client: client})

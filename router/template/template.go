@@ -22,12 +22,6 @@ import (
 //go:embed default.tmpl
 var defaultTmpl string
 
-// Types are the target types with default templates in default.tmpl,
-// each defining "<type>.default.title" and "<type>.default.text"
-// ("email.default.html" too). A type may bring its own instead
-// (notify.Descriptor.Templates).
-var Types = []string{"log", "webhook", "slack", "teams", "email", "pagerduty", "opsgenie", "statuspage"}
-
 // Set is a compiled template set: default.tmpl, then the config's files.
 // It is safe for concurrent use.
 type Set struct {
@@ -138,8 +132,10 @@ func (s *Set) Target(tc config.Target) (*Target, error) {
 	if tc.Type == "" || s.text.Lookup(tc.Type+".default.title") == nil || s.text.Lookup(tc.Type+".default.text") == nil {
 		return nil, fmt.Errorf("templates: no default templates for type %q", tc.Type)
 	}
-	if tc.HTML != "" && tc.Type != "email" {
-		return nil, errors.New("html: only email targets have an html part")
+	// A type has an html part when its defaults define one (e-mail).
+	hasHTML := s.html.Lookup(tc.Type+".default.html") != nil
+	if tc.HTML != "" && !hasHTML {
+		return nil, fmt.Errorf("html: %s targets have no html part (only e-mail has one)", tc.Type)
 	}
 	def := func(part string) string { return `{{ template "` + tc.Type + `.default.` + part + `" . }}` }
 	t := &Target{loc: s.loc}
@@ -151,7 +147,7 @@ func (s *Set) Target(tc config.Target) (*Target, error) {
 	if t.text, err = s.compileText("text", or(tc.Text, def("text"))); err != nil {
 		errs = append(errs, fmt.Errorf("text: %w", err))
 	}
-	if tc.Type == "email" {
+	if hasHTML {
 		if t.html, err = s.compileHTML("html", or(tc.HTML, def("html"))); err != nil {
 			errs = append(errs, fmt.Errorf("html: %w", err))
 		}
