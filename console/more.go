@@ -218,12 +218,20 @@ func (c *Console) createSilence(ctx *fiber.Ctx) error {
 	if err != nil || d <= 0 || d > maxSilenceSpan {
 		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid silence: the duration must be like 30m or 2h, at most 90 days.")
 	}
+	// Starts in: empty is now; a later start (a planned deploy) makes a
+	// pending silence, listed as such until it begins.
+	var wait time.Duration
+	if v := strings.TrimSpace(ctx.FormValue("starts_in")); v != "" {
+		if wait, err = time.ParseDuration(v); err != nil || wait < 0 || wait > maxSilenceSpan {
+			return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid silence: starts in must be empty (now) or like 30m or 2h, at most 90 days.")
+		}
+	}
 	comment := strings.TrimSpace(ctx.FormValue("comment"))
 	if len(comment) > maxNoteLen || !utf8.ValidString(comment) {
 		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid silence: the comment is too long.")
 	}
-	now := c.now()
-	cs := config.Silence{Matchers: cloneAll(ms), StartsAt: now.Format(time.RFC3339Nano), EndsAt: now.Add(d).Format(time.RFC3339Nano),
+	start := c.now().Add(wait)
+	cs := config.Silence{Matchers: cloneAll(ms), StartsAt: start.Format(time.RFC3339Nano), EndsAt: start.Add(d).Format(time.RFC3339Nano),
 		CreatedBy: sessionOf(ctx).user, Comment: strings.Clone(comment), ExpireOnResolve: ctx.FormValue("expire_on_resolve") == "on"}
 	cctx, cancel := context.WithTimeout(ctx.UserContext(), c.timeout)
 	defer cancel()
@@ -289,8 +297,14 @@ func (c *Console) oncall(ctx *fiber.Ctx) error {
 		v.Roles = append(v.Roles, rs)
 		v.RoleNames = append(v.RoleNames, role)
 	}
-	sort.Slice(v.Roles, func(i, j int) bool { return v.Roles[i].Role < v.Roles[j].Role })
-	sort.Strings(v.RoleNames)
+	// Roles in escalation order, as OnCallNow lists them: the on-call
+	// first, so the override form starts at the role overridden most.
+	order := map[string]int{}
+	for i, oc := range v.Now {
+		order[oc.Role] = i
+	}
+	sort.Slice(v.Roles, func(i, j int) bool { return order[v.Roles[i].Role] < order[v.Roles[j].Role] })
+	sort.Slice(v.RoleNames, func(i, j int) bool { return order[v.RoleNames[i]] < order[v.RoleNames[j]] })
 	return c.render(ctx, fiber.StatusOK, "oncall.html", "On call", v)
 }
 

@@ -30,7 +30,7 @@ type fakeOps struct {
 
 func (f *fakeOps) ListSilences(context.Context) ([]store.Silence, error) { return f.silences, nil }
 func (f *fakeOps) CreateSilence(_ context.Context, c config.Silence) (*store.Silence, error) {
-	f.calls = append(f.calls, "silence "+strings.Join(c.Matchers, ",")+" by "+c.CreatedBy+" until "+c.EndsAt)
+	f.calls = append(f.calls, "silence "+strings.Join(c.Matchers, ",")+" by "+c.CreatedBy+" from "+c.StartsAt+" until "+c.EndsAt)
 	return &store.Silence{}, nil
 }
 func (f *fakeOps) ExpireSilence(_ context.Context, id string) error {
@@ -179,8 +179,13 @@ func TestSilencesPage(t *testing.T) {
 
 	require.Equal(t, 303, postForm("/silences", url.Values{"matchers": {"service=\"db\"\n"}, "duration": {"2h"}, "comment": {"deploy"}}))
 	require.Equal(t, 400, postForm("/silences", url.Values{"matchers": {`service="db"`}, "duration": {"forever"}}))
+	// A planned deploy: a pending silence that starts in 3h and lasts 1h.
+	require.Equal(t, 303, postForm("/silences", url.Values{"matchers": {`service="db"`}, "starts_in": {"3h"}, "duration": {"1h"}}))
+	require.Equal(t, 400, postForm("/silences", url.Values{"matchers": {`service="db"`}, "starts_in": {"-1h"}, "duration": {"1h"}}))
 	require.Equal(t, 303, postForm("/silences/s-1/expire", url.Values{}))
-	require.Equal(t, []string{`silence service="db" by alice until ` + t0.Add(2*time.Hour).Format(time.RFC3339Nano), "expire s-1"}, ops.calls)
+	rfc := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
+	require.Equal(t, []string{`silence service="db" by alice from ` + rfc(0) + ` until ` + rfc(2*time.Hour),
+		`silence service="db" by alice from ` + rfc(3*time.Hour) + ` until ` + rfc(4*time.Hour), "expire s-1"}, ops.calls)
 }
 
 func TestOnCallDeliveriesAndAboutPages(t *testing.T) {

@@ -56,13 +56,33 @@ func (e *Engine) OnCallNow() []OnCall {
 	for name := range cfg.Roles {
 		roles = append(roles, name)
 	}
-	sort.Strings(roles)
+	sortByEscalation(cfg, roles)
 	now := e.now()
 	out := make([]OnCall, 0, len(roles))
 	for _, name := range roles {
 		out = append(out, e.onCall(cfg, name, now))
 	}
 	return out
+}
+
+// sortByEscalation orders role names as the escalation matrix's rows (the
+// on-call first, the CTO last), then roles outside the matrix by name.
+func sortByEscalation(cfg *config.Config, roles []string) {
+	rank := func(role string) int {
+		for i := range cfg.Escalation.Matrix {
+			if cfg.Escalation.Matrix[i].Role == role {
+				return i
+			}
+		}
+		return len(cfg.Escalation.Matrix)
+	}
+	sort.SliceStable(roles, func(i, j int) bool {
+		ri, rj := rank(roles[i]), rank(roles[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return roles[i] < roles[j]
+	})
 }
 
 // CheckOverride validates an override against the running config: the

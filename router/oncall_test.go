@@ -61,3 +61,16 @@ func TestPagesFollowRotationAndOverrides(t *testing.T) {
 	require.NoError(t, h.eng.CheckOverride(&byName))
 	require.Equal(t, []string{"alice-phone"}, byName.Targets, "a rotation member's targets are used")
 }
+
+// Who pages now lists the roles in escalation order, the on-call first
+// and the CTO last, then roles outside the matrix by name.
+func TestOnCallNowInEscalationOrder(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Roles["auditor"] = config.Role{Targets: []string{"log"}}
+	})
+	var roles []string
+	for _, o := range h.eng.OnCallNow() {
+		roles = append(roles, o.Role)
+	}
+	require.Equal(t, []string{"oncall", "team-lead", "eng-manager", "cto", "auditor"}, roles)
+}
