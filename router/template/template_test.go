@@ -88,16 +88,16 @@ func TestPageCarriesWhatAResponderNeeds(t *testing.T) {
 		"5xx ratio 12% over 5m (threshold 5%)",            // description
 		"Runbook: https://wiki.example.com/checkout-down", // the alert's runbook_url
 		"Instance: checkout-7f9c:8080", "Job: checkout",   // instance/job
-		"Started: 40 min ago (2026-11-27 11:00 CET)",                     // relative and absolute, configured zone
-		"Source: http://prometheus:9090/graph",                           // generatorURL
-		"Dashboard: https://grafana.example.com/d/checkout",              // Grafana
-		"Panel: https://grafana.example.com/d/checkout?viewPanel=4",      //
-		"Silence: https://grafana.example.com/alerting/silence/new",      //
-		"Alerts: 2 (2 firing)",                                           // how many fire
-		"  1. curl -f http://api-gateway:4000/health",                    // first steps
-		"  … 1 more step(s)",                                             //
-		"Acknowledge: https://alertgate.example.com/ack/",                // links
-		"Incident: https://alertgate.example.com/incidents/INC-7", //
+		"Started: 40 min ago (2026-11-27 11:00 CET)",                // relative and absolute, configured zone
+		"Source: http://prometheus:9090/graph",                      // generatorURL
+		"Dashboard: https://grafana.example.com/d/checkout",         // Grafana
+		"Panel: https://grafana.example.com/d/checkout?viewPanel=4", //
+		"Silence: https://grafana.example.com/alerting/silence/new", //
+		"Alerts: 2 (2 firing)",                                      // how many fire
+		"  1. curl -f http://api-gateway:4000/health",               // first steps
+		"  … 1 more step(s)",                                        //
+		"Acknowledge: https://alertgate.example.com/ack/",           // links
+		"Incident: https://alertgate.example.com/incidents/INC-7",   //
 	} {
 		require.Contains(t, r.Text, want)
 	}
