@@ -79,6 +79,24 @@ func (d Data) Firing() []notify.AlertSummary {
 	return out
 }
 
+// Started is when the trouble started: the earliest start of the
+// message's alerts (Alertmanager's startsAt; a probe's first failure),
+// else when the incident opened. An alert firing for days before it
+// reached the gateway then reads "started 3d ago", not "0s ago".
+func (d Data) Started() time.Time {
+	start := d.Incident.OpenedAt
+	for _, a := range d.Alerts {
+		if !a.StartsAt.IsZero() && a.StartsAt.Before(start) {
+			start = a.StartsAt
+		}
+	}
+	return start
+}
+
+// OpenedLater reports whether the incident opened a minute or more after
+// its trouble started (the message then says when it opened too).
+func (d Data) OpenedLater() bool { return d.Incident.OpenedAt.Sub(d.Started()) >= time.Minute }
+
 // Lasted is how long the incident was open: until it resolved, else
 // until the message.
 func (d Data) Lasted() string {

@@ -253,3 +253,23 @@ func defaultTypes(t *testing.T) []string {
 	require.NotEmpty(t, types)
 	return types
 }
+
+// An alert that fired for days before it reached the gateway reads as
+// started days ago, with the incident's opening beside it; the e-mail
+// shows both rows too.
+func TestStartedIsTheEarliestAlertsStart(t *testing.T) {
+	m := *sample(t, "oncall#0")
+	m.Alerts = append([]notify.AlertSummary(nil), m.Alerts...)
+	m.Alerts[1].StartsAt = m.Incident.OpenedAt.Add(-3 * 24 * time.Hour)
+	r, err := DefaultTarget("webhook").Render(&m)
+	require.NoError(t, err)
+	require.Contains(t, r.Text, "Started: 3d ago (2026-11-24 10:00 UTC)\nOpened: 40 min ago (2026-11-27 10:00 UTC)\n")
+	r, err = DefaultTarget("email").Render(&m)
+	require.NoError(t, err)
+	require.Contains(t, r.HTML, "<tr><td><b>Started</b></td><td>3d ago (2026-11-24 10:00 UTC)</td></tr>\n<tr><td><b>Opened</b></td>")
+
+	// Alerts that started as the incident opened: one line.
+	r, err = DefaultTarget("webhook").Render(sample(t, "oncall#0"))
+	require.NoError(t, err)
+	require.NotContains(t, r.Text, "Opened:")
+}
