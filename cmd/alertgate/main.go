@@ -92,6 +92,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "alertgate", version)
 		return 0
 	case "help", "-h", "--help":
+		// help COMMAND is COMMAND --help.
+		if len(args) == 2 && args[0] == "help" && args[1] != "help" && !isHelp(args[1]) {
+			return run([]string{args[1], "--help"}, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	}

@@ -206,6 +206,8 @@ func TestHelpOnEverySubcommand(t *testing.T) {
 		{"template", []string{"template", "--help"}, "usage: alertgate template render"},
 		{"template render", []string{"template", "render", "--help"}, "usage: alertgate template render"},
 		{"top level", []string{"--help"}, "Usage:"},
+		{"help command", []string{"help", "check-config"}, "usage: alertgate check-config"},
+		{"help alone", []string{"help"}, "Usage:"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
