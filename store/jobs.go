@@ -284,6 +284,14 @@ type StepOutcome struct {
 	Jobs []JobSpec
 }
 
+// The engine's look for due steps and their claim; both walk the
+// jobs_pending_step index (a test checks the plans), never the pending
+// deliveries.
+const (
+	anyStepDue = `SELECT 1 FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? LIMIT 1`
+	dueSteps   = `SELECT ` + jobCols + ` FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`
+)
+
 // RunSteps runs the escalation steps due at now, at most limit, in one
 // transaction: fn sees each step with its incident and returns the jobs it
 // implies. Because steps and acknowledgements share the one writer, a step
@@ -294,7 +302,7 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn StepR
 	// write transaction (an idle gateway's cost). A step that falls due
 	// just after the look is run by the next pass.
 	var one int
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? LIMIT 1`), ms(now)).Scan(&one)
+	err := s.r.QueryRowContext(ctx, s.d.rebind(anyStepDue), ms(now)).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -321,7 +329,7 @@ func (s *Store) RunSteps(ctx context.Context, now time.Time, limit int, fn StepR
 // runDueSteps runs the steps due at now, up to limit in all (n counts
 // them).
 func (t *Tx) runDueSteps(now time.Time, limit int, n *int, fn StepRunner) error {
-	rows, err := t.query(t.ctx, `SELECT `+jobCols+` FROM jobs WHERE kind = 'step' AND state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`+t.s.d.skipLocked, ms(now), limit-*n)
+	rows, err := t.query(t.ctx, dueSteps+t.s.d.skipLocked, ms(now), limit-*n)
 	if err != nil {
 		return fmt.Errorf("due steps: %w", err)
 	}
