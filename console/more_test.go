@@ -162,6 +162,9 @@ func TestSilencesPage(t *testing.T) {
 
 	require.Equal(t, 303, postForm("/silences", url.Values{"matchers": {"service=\"db\"\n"}, "duration": {"2h"}, "comment": {"deploy"}}))
 	require.Equal(t, 400, postForm("/silences", url.Values{"matchers": {`service="db"`}, "duration": {"forever"}}))
+	// A NUL (%00) is refused, not sent to a database that refuses it.
+	require.Equal(t, 400, postForm("/silences", url.Values{"matchers": {"service=\"d\x00b\""}, "duration": {"2h"}}))
+	require.Equal(t, 400, postForm("/silences", url.Values{"matchers": {`service="db"`}, "duration": {"2h"}, "comment": {"a\x00"}}))
 	require.Equal(t, 303, postForm("/silences/s-1/expire", url.Values{}))
 	require.Equal(t, []string{`silence service="db" by alice until ` + t0.Add(2*time.Hour).Format(time.RFC3339Nano), "expire s-1"}, ops.calls)
 }
