@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -22,8 +21,8 @@ func (c *Console) act(ctx *fiber.Ctx) error {
 		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid incident id: want INC-7 or 7.")
 	}
 	note := strings.Clone(strings.TrimSpace(ctx.FormValue("note")))
-	if len(note) > maxNoteLen || !utf8.ValidString(note) {
-		return c.errorPage(ctx, fiber.StatusBadRequest, "The note must be valid text of at most 10,000 bytes.")
+	if len(note) > maxNoteLen || !alert.IsText(note) {
+		return c.errorPage(ctx, fiber.StatusBadRequest, "The note must be text (no NUL byte, valid UTF-8) of at most 10,000 bytes.")
 	}
 	actor := sessionOf(ctx).user
 	cctx, cancel := context.WithTimeout(ctx.UserContext(), c.timeout)

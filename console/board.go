@@ -297,14 +297,17 @@ func (c *Console) rows(ctx context.Context, now time.Time, list []alert.Incident
 	return out, nil
 }
 
-// storeError answers a store failure: 404 for a missing incident, 503
-// while the store can't serve, 500 otherwise.
+// storeError answers a store failure: 404 for a missing incident, 400
+// for a value refused, 503 while the store can't serve, 500 otherwise.
 func (c *Console) storeError(ctx *fiber.Ctx, what string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return c.errorPage(ctx, fiber.StatusNotFound, "Not found.")
 	case errors.Is(err, store.ErrInvalid):
 		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid: "+err.Error())
+	case store.Refused(err):
+		c.log.Info("console request refused by the database", zap.String("page", what), zap.Error(err))
+		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid: the database refused a value of the form.")
 	case errors.Is(err, store.ErrConflict):
 		return c.errorPage(ctx, fiber.StatusConflict, "Not possible now: "+err.Error())
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

@@ -198,6 +198,7 @@ func TestActionsNeedSessionAndCSRF(t *testing.T) {
 	require.Equal(t, 303, resp.StatusCode)
 	require.Equal(t, "/incidents/INC-1", resp.Header.Get("Location"))
 	require.Equal(t, 400, post(t, app, "/incidents/INC-1/update", url.Values{"csrf": {csrf}}, alice).StatusCode, "an update needs text")
+	require.Equal(t, 400, post(t, app, "/incidents/INC-1/update", url.Values{"csrf": {csrf}, "note": {"a\x00b"}}, alice).StatusCode, "a NUL is refused")
 	require.Equal(t, 404, post(t, app, "/incidents/INC-1/delete", url.Values{"csrf": {csrf}}, alice).StatusCode)
 
 	bob := sessionCookie(t, post(t, app, "/console/signin", url.Values{"user": {"bob"}, "password": {"tok"}}, ""))

@@ -210,6 +210,9 @@ func (c *Console) silencePreview(ctx *fiber.Ctx) error {
 
 // createSilence handles POST /silences.
 func (c *Console) createSilence(ctx *fiber.Ctx) error {
+	if !alert.IsText(ctx.FormValue("matchers")) {
+		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid silence: the matchers hold a NUL byte or invalid UTF-8.")
+	}
 	ms, err := parseMatchers(ctx.FormValue("matchers"))
 	if err != nil {
 		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid silence: "+err.Error())
@@ -227,8 +230,8 @@ func (c *Console) createSilence(ctx *fiber.Ctx) error {
 		}
 	}
 	comment := strings.TrimSpace(ctx.FormValue("comment"))
-	if len(comment) > maxNoteLen || !utf8.ValidString(comment) {
-		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid silence: the comment is too long.")
+	if len(comment) > maxNoteLen || !alert.IsText(comment) {
+		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid silence: the comment must be text (no NUL byte, valid UTF-8) of at most 10,000 bytes.")
 	}
 	start := c.now().Add(wait)
 	cs := config.Silence{Matchers: cloneAll(ms), StartsAt: start.Format(time.RFC3339Nano), EndsAt: start.Add(d).Format(time.RFC3339Nano),
@@ -321,7 +324,7 @@ func (c *Console) createOverride(ctx *fiber.Ctx) error {
 		}
 	}
 	member := strings.Clone(strings.TrimSpace(ctx.FormValue("member")))
-	if member == "" || len(member) > maxNameLen || !utf8.ValidString(member) {
+	if member == "" || len(member) > maxNameLen || !alert.IsText(member) {
 		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid override: name who is on call (at most 100 characters).")
 	}
 	now := c.now()

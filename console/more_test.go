@@ -182,6 +182,9 @@ func TestSilencesPage(t *testing.T) {
 	// A planned deploy: a pending silence that starts in 3h and lasts 1h.
 	require.Equal(t, 303, postForm("/silences", url.Values{"matchers": {`service="db"`}, "starts_in": {"3h"}, "duration": {"1h"}}))
 	require.Equal(t, 400, postForm("/silences", url.Values{"matchers": {`service="db"`}, "starts_in": {"-1h"}, "duration": {"1h"}}))
+	// A NUL (%00) is refused, not sent to a database that refuses it.
+	require.Equal(t, 400, postForm("/silences", url.Values{"matchers": {"service=\"d\x00b\""}, "duration": {"2h"}}))
+	require.Equal(t, 400, postForm("/silences", url.Values{"matchers": {`service="db"`}, "duration": {"2h"}, "comment": {"a\x00"}}))
 	require.Equal(t, 303, postForm("/silences/s-1/expire", url.Values{}))
 	rfc := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
 	require.Equal(t, []string{`silence service="db" by alice from ` + rfc(0) + ` until ` + rfc(2*time.Hour),

@@ -287,6 +287,11 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 		if de.RetryAfter > wait {
 			wait = de.RetryAfter
 		}
+		if maxAge > 0 {
+			// The last try is at retry.max_age at the latest, however long
+			// the backoff or a Retry-After (up to a day) would wait.
+			wait = max(min(wait, j.CreatedAt.Add(maxAge).Sub(now)), 0)
+		}
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", de.Reason).Inc()
 		res := store.DeliveryResult{State: store.JobPending, RetryAt: now.Add(wait), Error: de.Error(), EventKind: alert.EventDeliveryFail,
 			EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; retry in %s", t.name, what, j.Attempts, took.Round(time.Millisecond), de, wait.Round(time.Second))}

@@ -117,3 +117,46 @@ func TestDeliveryMaxAge(t *testing.T) {
 	}
 	require.True(t, found)
 }
+
+// A target that asks for a pause longer than a page can wait (429 or 503
+// with Retry-After: 1 day, at most what is honoured) holds its pages no
+// longer than retry.max_age: then they are dead letters and go to the
+// fallback, as pages of a failing target do. (The whole day was honoured:
+// the page waited, unsent and without its fallback, for 24 h.)
+func TestLongRetryAfterHoldsPageAtMostMaxAge(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"429", &router.DeliveryError{Temporary: true, Reason: router.ReasonRateLimited, StatusCode: 429, RetryAfter: 24 * time.Hour, Err: errors.New("slow down")}},
+		{"503", &router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 503, RetryAfter: 24 * time.Hour, Err: errors.New("unavailable")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *config.Config) {
+				c.Targets[0].Fallback = "chat"
+				c.Targets[0].Retry.MaxAge = config.Duration(30 * time.Minute)
+			})
+			for range 1000 {
+				h.rec.fail["pager"] = append(h.rec.fail["pager"], tc.err)
+			}
+			h.ingest(critical("CheckoutDown", "checkout"))
+			var fellBack time.Duration
+			for s := time.Duration(0); s <= 31*time.Minute; s += 10 * time.Second {
+				for _, m := range h.at(s) {
+					if m.Target == "chat" && m.Kind == router.KindPage && fellBack == 0 {
+						fellBack = m.At
+					}
+				}
+			}
+			require.NotZero(t, fellBack, "the page reached the fallback within max_age (30m) and a pause of open_for (30s)")
+			jobs, err := h.st.Jobs(t.Context(), 1)
+			require.NoError(t, err)
+			for _, j := range jobs {
+				if j.Key == "INC-1/page/oncall#0/pager" {
+					require.Equal(t, "dead", j.State, "past its max_age")
+				}
+			}
+			t.Logf("fallback after %s", fellBack)
+		})
+	}
+}

@@ -182,12 +182,19 @@ func (t *target) halfOpenAt(now time.Time, sent int) time.Time {
 const minRateFraction = 8
 
 // throttle records a 429: nothing is sent to the target until the
-// Retry-After (1s when the answer gave none), and a limited target's rate
-// is halved (down to 1/8 of its configured rate; successes restore it).
-// It returns when the target may be sent to again.
+// Retry-After (1s when the answer gave none, at most the breaker's
+// open_for), and a limited target's rate is halved (down to 1/8 of its
+// configured rate; successes restore it). It returns when the target may
+// be sent to again. The cap is what an open breaker waits before its
+// probe: a target asking for an hour's rest still gets a try every
+// open_for, so that its pages reach their retry.max_age, and then the
+// fallback, on time (a day's Retry-After held them, unsent, for the day).
 func (t *target) throttle(now time.Time, retryAfter time.Duration) time.Time {
 	if retryAfter <= 0 {
 		retryAfter = time.Second
+	}
+	if t.openFor > 0 && retryAfter > t.openFor {
+		retryAfter = t.openFor
 	}
 	t.st.mu.Lock()
 	defer t.st.mu.Unlock()

@@ -95,6 +95,12 @@ func (s *Server) ackLinkAct(c *fiber.Ctx) error {
 	if actor == "" {
 		actor = linkActor
 	}
+	if !alert.IsText(actor) {
+		return s.renderLink(c, http.StatusBadRequest, linkPage{
+			Heading: "Name not valid",
+			Message: "The name holds a NUL byte or invalid UTF-8; go back, correct it and submit again.",
+		})
+	}
 	if utf8.RuneCountInString(actor) > maxActorLen {
 		return s.renderLink(c, http.StatusBadRequest, linkPage{
 			Heading: "Name too long",

@@ -52,6 +52,9 @@ func (s *Server) retryDelivery(c *fiber.Ctx) error {
 		if req.Actor == "" {
 			req.Actor = defaultActor
 		}
+		if err := refuseBadText("invalid body", textField{"actor", req.Actor}); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
 	defer cancel()

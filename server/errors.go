@@ -81,6 +81,12 @@ func toHTTP(err error) answer {
 		return answer{code: http.StatusNotFound, msg: err.Error()}
 	case errors.Is(err, store.ErrInvalid):
 		return answer{code: http.StatusBadRequest, msg: err.Error()}
+	case store.Refused(err):
+		// A value the database refuses (PostgreSQL class 22 or 54) that
+		// got past the request's checks: the request's fault, and
+		// trying it again cannot help. The database's own words stay in
+		// the log.
+		return answer{code: http.StatusBadRequest, msg: "the database refused a value of the request" + sqlState(err)}
 	case errors.Is(err, store.ErrConflict):
 		return answer{code: http.StatusConflict, msg: err.Error()}
 	case errors.Is(err, store.ErrUnavailable):
@@ -128,4 +134,13 @@ func recoverPanics(c *fiber.Ctx) (err error) {
 		}
 	}()
 	return c.Next()
+}
+
+// sqlState is " (SQLSTATE 22021)" for a database error that has one.
+func sqlState(err error) string {
+	var e interface{ SQLState() string }
+	if errors.As(err, &e) {
+		return " (SQLSTATE " + e.SQLState() + ")"
+	}
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/adapters"
@@ -32,6 +33,13 @@ func TestToHTTP(t *testing.T) {
 		{name: "fiber 5xx hides message", err: fiber.NewError(502, "upstream 10.0.0.1 down"), want: answer{code: 502, msg: "internal error"}},
 		{name: "panic", err: &panicError{value: "boom"}, want: answer{code: 500, msg: "internal error"}},
 		{name: "anything else", err: errors.New("sql: connection string host=db password=x"), want: answer{code: 500, msg: "internal error"}},
+		{name: "value refused by the database", err: fmt.Errorf("create silence: %w",
+			&pgconn.PgError{Code: "22021", Message: `invalid byte sequence for encoding "UTF8": 0x00`}),
+			want: answer{code: 400, msg: "the database refused a value of the request (SQLSTATE 22021)"}},
+		{name: "index row too large", err: &pgconn.PgError{Code: "54000", Message: "index row size 9000 exceeds"},
+			want: answer{code: 400, msg: "the database refused a value of the request (SQLSTATE 54000)"}},
+		{name: "database down is not refused", err: &pgconn.PgError{Code: "57P01", Message: "terminating connection"},
+			want: answer{code: 500, msg: "internal error"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -222,6 +222,9 @@ func (req *actionRequest) normalize() error {
 	if req.Actor == "" {
 		req.Actor = defaultActor
 	}
+	if err := refuseBadText("invalid body", textField{"actor", req.Actor}, textField{"note", req.Note}); err != nil {
+		return err
+	}
 	switch {
 	case utf8.RuneCountInString(req.Actor) > maxActorLen:
 		return badRequest("actor longer than %d characters", maxActorLen)

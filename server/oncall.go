@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
@@ -48,6 +49,13 @@ func (s *Server) createOverride(c *fiber.Ctx) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return badRequest("invalid override: %v", err)
+	}
+	fields := []textField{{"role", req.Role}, {"member", req.Member}, {"created_by", req.CreatedBy}}
+	for i, t := range req.Targets {
+		fields = append(fields, textField{fmt.Sprintf("targets[%d]", i), t})
+	}
+	if err := refuseBadText("invalid override", fields...); err != nil {
+		return err
 	}
 	start, end, err := s.window("override", req.StartsAt, req.EndsAt, req.Duration)
 	if err != nil {

@@ -202,6 +202,14 @@ func (p *PagerDutyWebhook) Handle(c *fiber.Ctx) error {
 	if err := checkPagerDutyEvent(ev, now); err != nil {
 		return err
 	}
+	agent := ""
+	if ev.Agent != nil {
+		agent = ev.Agent.Summary
+	}
+	if err := refuseBadText("invalid webhook", textField{"event.id", ev.ID}, textField{"event.agent.summary", agent},
+		textField{"event.data.html_url", inc.HTMLURL}); err != nil {
+		return err
+	}
 	log = log.With(zap.String("pagerduty_incident", inc.ID), zap.String("incident_key", inc.IncidentKey))
 	id, ok := incidentFromDedupKey(inc.IncidentKey)
 	if !ok {

@@ -132,6 +132,8 @@ func TestPagerDutyWebhook(t *testing.T) {
 	edge := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `"2025-03-14T09:28:02Z"`)
 	noTime := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `""`)
 	noID := pdVariant(t, `"01DEN0UHNDQ2ZJ6M5HHZ8BIAOR"`, `""`)
+	nulID := pdVariant(t, `"01DEN0UHNDQ2ZJ6M5HHZ8BIAOR"`, `"01DEN\u0000"`)
+	nulAgent := pdVariant(t, `"summary": "Jane Doe",`, `"summary": "Jane\u0000Doe",`)
 	staleIgnored := pdVariant(t, `"2025-03-14T09:31:02.318Z"`, `"2020-06-01T12:00:00Z"`, `"incident.acknowledged"`, `"incident.priority_updated"`)
 
 	ack7 := []actionCall{{verb: "ack", id: 7, actor: "pagerduty:Jane Doe", note: pdNoteAck}}
@@ -202,6 +204,10 @@ func TestPagerDutyWebhook(t *testing.T) {
 			wantErr: "invalid webhook: event.occurred_at must be an RFC 3339 time"},
 		{name: "no event id", body: noID, signature: pdSign(pdSecret, noID), wantCode: http.StatusBadRequest,
 			wantErr: "invalid webhook: event.id must be 1 to 128 characters"},
+		{name: "NUL in the event id", body: nulID, signature: pdSign(pdSecret, nulID), wantCode: http.StatusBadRequest,
+			wantErr: "invalid webhook: event.id contains a NUL byte or invalid UTF-8"},
+		{name: "NUL in the agent's name", body: nulAgent, signature: pdSign(pdSecret, nulAgent), wantCode: http.StatusBadRequest,
+			wantErr: "invalid webhook: event.agent.summary contains a NUL byte or invalid UTF-8"},
 		{name: "stale event of a type not acted on", body: staleIgnored, signature: pdSign(pdSecret, staleIgnored), wantCode: http.StatusAccepted},
 
 		{name: "malformed JSON", body: `{"event":`, signature: pdSign(pdSecret, `{"event":`),

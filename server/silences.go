@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -46,6 +47,13 @@ func (s *Server) createSilence(c *fiber.Ctx) error {
 	}
 	if len(req.Matchers) == 0 {
 		return badRequest("invalid silence: matchers are required")
+	}
+	fields := []textField{{"created_by", req.CreatedBy}, {"comment", req.Comment}}
+	for i, m := range req.Matchers {
+		fields = append(fields, textField{fmt.Sprintf("matchers[%d]", i), m})
+	}
+	if err := refuseBadText("invalid silence", fields...); err != nil {
+		return err
 	}
 	if len(req.CreatedBy) > maxActorLen || len(req.Comment) > maxNoteLen {
 		return badRequest("invalid silence: created_by or comment too long")

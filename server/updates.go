@@ -31,6 +31,9 @@ func (s *Server) postUpdate(c *fiber.Ctx) error {
 		return badRequest("invalid update: %v (want {\"actor\":\"alice\",\"text\":\"...\"})", err)
 	}
 	req.Text = strings.TrimSpace(req.Text)
+	if err := refuseBadText("invalid update", textField{"actor", req.Actor}, textField{"text", req.Text}); err != nil {
+		return err
+	}
 	switch {
 	case req.Text == "":
 		return badRequest("invalid update: text is required")

@@ -74,6 +74,10 @@ func permanent(err error) bool {
 	return false
 }
 
+// Refused reports whether err is a database's refusal of the data itself
+// (see permanent): the request's fault, answered 4xx, never a 503 or 500.
+func Refused(err error) bool { return err != nil && permanent(err) }
+
 // refusal describes a permanent failure for the client: what the database
 // refused and, when it says, in which column.
 func refusal(err error) error {

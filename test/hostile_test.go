@@ -185,8 +185,44 @@ func TestHostilePayloadsOnBothEngines(t *testing.T) {
 			}
 			metrics := getText(t, g.url+"/metrics")
 			require.Contains(t, metrics, `alertgate_alerts_truncated_total{source="alertmanager"} 1e+06`)
+			t.Run("API writes", func(t *testing.T) { hostileAPIWrites(t, g.url) })
 		})
 	}
+}
+
+// hostileAPIWrites sends a NUL ("\u0000") in each text field of the API's
+// writes: a 400 naming the field, on both engines (PostgreSQL answered
+// 500, SQLite stored the NUL), and the incident is still there to act on.
+func hostileAPIWrites(t *testing.T, url string) {
+	var list struct {
+		Incidents []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"incidents"`
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, url+"/api/v1/incidents?status=open", &list))
+	require.NotEmpty(t, list.Incidents)
+	inc := url + "/api/v1/incidents/" + list.Incidents[0].ID
+	for _, tt := range []struct{ path, body, field string }{
+		{inc + "/ack", `{"actor":"al\u0000ice"}`, "actor"},
+		{inc + "/ack", `{"note":"on\u0000it"}`, "note"},
+		{inc + "/resolve", `{"note":"x\u0000"}`, "note"},
+		{inc + "/severity", `{"severity":"P2","note":"x\u0000"}`, "note"},
+		{inc + "/updates", `{"text":"rolled\u0000back"}`, "text"},
+		{url + "/api/v1/silences", `{"matchers":["service=\"a\u0000b\""],"duration":"1h","created_by":"alice"}`, "matchers[0]"},
+		{url + "/api/v1/silences", `{"matchers":["service=\"a\""],"duration":"1h","created_by":"alice","comment":"\u0000"}`, "comment"},
+		{url + "/api/v1/oncall/overrides", `{"role":"oncall","member":"car\u0000ol","duration":"1h","created_by":"alice"}`, "member"},
+		{url + "/api/v1/deliveries/1/retry", `{"actor":"\u0000"}`, "actor"},
+	} {
+		resp, err := http.Post(tt.path, "application/json", strings.NewReader(tt.body))
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s %s: %s", tt.path, tt.body, body)
+		require.Contains(t, string(body), tt.field+" contains a NUL byte or invalid UTF-8", tt.path)
+	}
+	require.Equal(t, http.StatusOK, post(t, inc+"/ack", `{"actor":"alice","note":"on it"}`))
 }
 
 func getText(t *testing.T, url string) string {

@@ -199,17 +199,18 @@ func (g *chaosGateway) start(ctx context.Context) error {
 	return nil
 }
 
-// kill SIGKILLs the process group and waits until it is gone. A process
-// that is gone already exited by itself: an error.
-func (g *chaosGateway) kill() (time.Time, error) {
+// kill SIGKILLs the process group and waits until it is gone; it returns
+// when the SIGKILL was sent and when the process was gone. A process that
+// is gone already exited by itself: an error.
+func (g *chaosGateway) kill() (at, gone time.Time, err error) {
 	if err := g.check(); err != nil {
-		return time.Time{}, err
+		return time.Time{}, time.Time{}, err
 	}
 	p := g.cur.Load()
-	at := time.Now()
+	at = time.Now()
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
-	return at, nil
+	return at, time.Now(), nil
 }
 
 // check reports a gateway that exited without being told to.
@@ -303,11 +304,11 @@ func chaosEngine(ctx context.Context, e *env, o chaosOptions, engine string) (*c
 		if err := sleep(ctx, time.Until(at)); err != nil {
 			return nil, err
 		}
-		killed, err := g.kill()
+		killed, gone, err := g.kill()
 		if err != nil {
 			return nil, err
 		}
-		kills = append(kills, killed)
+		kills = append(kills, gone)
 		if err := g.start(ctx); err != nil {
 			return nil, fmt.Errorf("restart after SIGKILL %d: %w", k, err)
 		}

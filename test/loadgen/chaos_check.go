@@ -62,7 +62,12 @@ type chaosRecords struct {
 	Jobs      []jobRow
 	// Receptions are the requests the sink targets received, in order.
 	Receptions []receptionRow
-	// Kills are the times of the SIGKILLs.
+	// Kills are when each SIGKILLed gateway was gone (reaped), not when
+	// the signal was sent: a request it wrote just before dying can reach
+	// the sink after the SIGKILL was sent (a page of the step it was
+	// sending when killed, re-sent ~100 ms later by the restarted gateway,
+	// was counted as a re-send with no SIGKILL in between). Whatever the
+	// restarted gateway sends arrives after this.
 	Kills []time.Time
 	// End is when the database was read: steps due by then count.
 	End time.Time
@@ -382,9 +387,12 @@ func checkLateness(f *chaosFindings, plan chaosPlan, rec chaosRecords) {
 	slices.Sort(f.AllLateness)
 }
 
+// killBetween reports whether a gateway was killed between two receptions
+// of a key: the first arrived before the killed gateway was gone (it may
+// have sent it), the second after (its successor sent it).
 func killBetween(kills []time.Time, from, to time.Time) bool {
 	for _, k := range kills {
-		if k.After(from) && !k.After(to) {
+		if !from.After(k) && to.After(k) {
 			return true
 		}
 	}

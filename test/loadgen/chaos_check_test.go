@@ -219,6 +219,10 @@ func TestCheckChaosResends(t *testing.T) {
 	}{
 		{"unanswered at a kill, then sent again", []receptionRow{
 			{"healthy", "K", "page", at(time.Second), 0}, {"healthy", "K", "page", at(2 * time.Minute), 200}}, 1, 0},
+		{"taken in as the killed gateway died, sent again by the next", []receptionRow{
+			{"healthy", "K", "page", at(5 * time.Second), 200}, {"healthy", "K", "page", at(5*time.Second + 116*time.Millisecond), 200}}, 1, 0},
+		{"sent twice by the restarted gateway", []receptionRow{
+			{"healthy", "K", "page", at(6 * time.Second), 200}, {"healthy", "K", "page", at(7 * time.Second), 200}}, 1, 1},
 		{"unanswered with no kill, then sent again", []receptionRow{
 			{"healthy", "K", "page", at(10 * time.Second), 0}, {"healthy", "K", "page", at(2 * time.Minute), 200}}, 1, 1},
 		{"429, then retried", []receptionRow{
