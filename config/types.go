@@ -1,6 +1,8 @@
 package config
 
 import (
+	"sort"
+
 	promconfig "github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v3"
 
@@ -347,6 +349,31 @@ type Member struct {
 type Escalation struct {
 	Matrix  []EscalationRow `yaml:"matrix"`
 	Digests Digests         `yaml:"digests"`
+}
+
+// RoleNames returns the roles in escalation order: the matrix's rows (the
+// on-call first, the CTO last), then roles outside the matrix by name.
+func (c *Config) RoleNames() []string {
+	roles := make([]string, 0, len(c.Roles))
+	for name := range c.Roles {
+		roles = append(roles, name)
+	}
+	rank := func(role string) int {
+		for i := range c.Escalation.Matrix {
+			if c.Escalation.Matrix[i].Role == role {
+				return i
+			}
+		}
+		return len(c.Escalation.Matrix)
+	}
+	sort.Slice(roles, func(i, j int) bool {
+		ri, rj := rank(roles[i]), rank(roles[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return roles[i] < roles[j]
+	})
+	return roles
 }
 
 // Row returns the matrix row of role, or nil.

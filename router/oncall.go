@@ -2,7 +2,6 @@ package router
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/alertgate/alertgate/config"
@@ -52,37 +51,13 @@ func (e *Engine) onCall(cfg *config.Config, role string, t time.Time) OnCall {
 // OnCallNow lists who every role pages now, and who is next.
 func (e *Engine) OnCallNow() []OnCall {
 	cfg := e.routing.Load().cfg
-	roles := make([]string, 0, len(cfg.Roles))
-	for name := range cfg.Roles {
-		roles = append(roles, name)
-	}
-	sortByEscalation(cfg, roles)
+	roles := cfg.RoleNames()
 	now := e.now()
 	out := make([]OnCall, 0, len(roles))
 	for _, name := range roles {
 		out = append(out, e.onCall(cfg, name, now))
 	}
 	return out
-}
-
-// sortByEscalation orders role names as the escalation matrix's rows (the
-// on-call first, the CTO last), then roles outside the matrix by name.
-func sortByEscalation(cfg *config.Config, roles []string) {
-	rank := func(role string) int {
-		for i := range cfg.Escalation.Matrix {
-			if cfg.Escalation.Matrix[i].Role == role {
-				return i
-			}
-		}
-		return len(cfg.Escalation.Matrix)
-	}
-	sort.SliceStable(roles, func(i, j int) bool {
-		ri, rj := rank(roles[i]), rank(roles[j])
-		if ri != rj {
-			return ri < rj
-		}
-		return roles[i] < roles[j]
-	})
 }
 
 // CheckOverride validates an override against the running config: the

@@ -17,7 +17,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -142,11 +141,7 @@ func summary(w io.Writer, cfg *config.Config) {
 		parts = append(parts, fmt.Sprintf("%s (%s)", s.Name, s.Type))
 	}
 	fmt.Fprintf(tw, "  sources\t%s\n", dash(strings.Join(parts, ", ")))
-	roles := make([]string, 0, len(cfg.Roles))
-	for r := range cfg.Roles {
-		roles = append(roles, r)
-	}
-	sort.Strings(roles)
+	roles := cfg.RoleNames() // escalation order
 	parts = parts[:0]
 	for _, name := range roles {
 		r := cfg.Roles[name]

@@ -84,7 +84,7 @@ rules:
 	require.Equal(t, 0, code, errOut)
 	for _, want := range []string{
 		"sources   alertmanager (alertmanager)\n",
-		"roles     cto → log; eng-manager → log; oncall → pd; team-lead → log\n",
+		"roles     oncall → pd; team-lead → log; eng-manager → log; cto → log\n",
 		"targets   pd (pagerduty), log (log)\n",
 		"runbooks  database, service-outage, performance\n",
 		"rules     38: 1 of the file, then 37 default rules\n",
