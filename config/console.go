@@ -1,9 +1,10 @@
 package config
 
 import (
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -64,9 +65,57 @@ func bcryptHash(h string) bool {
 	return len(h) == 60 && (strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$")) && h[6] == '$'
 }
 
-// argon2idHash matches an argon2id hash in the PHC string format; the
-// console checks its parameters' ranges when it starts.
-var argon2idHash = regexp.MustCompile(`^\$argon2id\$v=19\$m=[0-9]{1,10},t=[0-9]{1,10},p=[0-9]{1,3}\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{22,}$`)
+// Limits of an argon2id hash's parameters: a typo (m=6553600) must not
+// make each sign-in allocate gigabytes.
+const (
+	maxArgonMemoryKiB = 1 << 20 // 1 GiB
+	maxArgonTime      = 20
+	maxArgonThreads   = 64
+)
+
+// Argon2id is an argon2id password hash's parameters, salt and hash.
+type Argon2id struct {
+	Memory, Time uint32 // KiB, passes
+	Threads      uint8
+	Salt, Hash   []byte
+}
+
+// ParseArgon2id parses an argon2id hash in the PHC string format
+// ($argon2id$v=19$m=65536,t=3,p=4$salt$hash, as the argon2 CLI's -e
+// prints), with its parameters in bounds. The console verifies passwords
+// with it; check-config reports its error at the hash's line.
+func ParseArgon2id(s string) (*Argon2id, error) {
+	// "", "argon2id", "v=19", "m=…,t=…,p=…", salt, hash
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return nil, errors.New("an argon2 hash must be argon2id: $argon2id$v=19$m=…,t=…,p=…$salt$hash")
+	}
+	if parts[2] != "v=19" {
+		return nil, fmt.Errorf("argon2id version %q: want v=19", parts[2])
+	}
+	a := &Argon2id{}
+	var p uint32
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.Memory, &a.Time, &p); err != nil {
+		return nil, fmt.Errorf("argon2id parameters %q: want m=…,t=…,p=…", parts[3])
+	}
+	switch {
+	case a.Memory < 8 || a.Memory > maxArgonMemoryKiB:
+		return nil, fmt.Errorf("argon2id memory m=%d: want 8 to %d KiB", a.Memory, maxArgonMemoryKiB)
+	case a.Time < 1 || a.Time > maxArgonTime:
+		return nil, fmt.Errorf("argon2id time t=%d: want 1 to %d", a.Time, maxArgonTime)
+	case p < 1 || p > maxArgonThreads:
+		return nil, fmt.Errorf("argon2id parallelism p=%d: want 1 to %d", p, maxArgonThreads)
+	}
+	a.Threads = uint8(p)
+	var err error
+	if a.Salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil || len(a.Salt) < 8 {
+		return nil, errors.New("argon2id salt: want at least 8 bytes in unpadded base64")
+	}
+	if a.Hash, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(a.Hash) < 16 || len(a.Hash) > 64 {
+		return nil, errors.New("argon2id hash: want 16 to 64 bytes in unpadded base64")
+	}
+	return a, nil
+}
 
 func (v *validator) console() {
 	c := &v.c.Console
@@ -82,7 +131,12 @@ func (v *validator) console() {
 			continue
 		}
 		seen[u.Name] = true
-		if !bcryptHash(u.PasswordHash) && !argon2idHash.MatchString(u.PasswordHash) {
+		switch {
+		case strings.HasPrefix(u.PasswordHash, "$argon2"):
+			if _, err := ParseArgon2id(u.PasswordHash); err != nil {
+				v.add("console", key+".password_hash", "user %q: %v", u.Name, err)
+			}
+		case !bcryptHash(u.PasswordHash):
 			v.add("console", key+".password_hash", "user %q: password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash", u.Name)
 		}
 	}
