@@ -209,6 +209,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 		seq := e.beginClaim()
 		next, err = e.st.FinishAndClaimNext(ctx, j, res, now, e.lease)
 		if next != nil && !e.startSending(next.ID, seq) {
+			e.giveBack(ctx, next, now)
 			next = nil
 		}
 		if next != nil && t.lim != nil {

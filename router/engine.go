@@ -202,6 +202,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 		}
 		for _, j := range jobs {
 			if !e.startSending(j.ID, seq) {
+				e.giveBack(ctx, j, now)
 				continue
 			}
 			if t, ok := r.targets[j.Target]; ok && t.lim != nil {
@@ -352,6 +353,23 @@ func (e *Engine) startSending(id int64, seq uint64) bool {
 	e.sending[id] = true
 	return true
 }
+
+// giveBack returns a claimed delivery that startSending refused to the
+// queue, due now and without using an attempt. The claim is sound (the
+// database handed the delivery out after its last result committed), but
+// this process still counts that send as running for a moment; left
+// claimed, the delivery would wait for its lease (2 minutes) to run out.
+// A pass after giveBackAfter sends it (soon enough for a page, late
+// enough not to claim it again before this process's send has ended).
+func (e *Engine) giveBack(ctx context.Context, j *store.Job, now time.Time) {
+	if err := e.st.DeferDelivery(ctx, j, now.Add(giveBackAfter)); err != nil {
+		e.log.Error("give back a refused claim", zap.String("job", j.Key), zap.Error(err))
+		return
+	}
+}
+
+// giveBackAfter is how long a given-back delivery waits (giveBack).
+const giveBackAfter = 50 * time.Millisecond
 
 func (e *Engine) doneSending(id int64) {
 	e.mu.Lock()
