@@ -12,6 +12,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/template"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -65,7 +66,7 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 	case KindPage:
 		if inc.Status == alert.IncidentAcknowledged {
 			fmt.Fprintf(&b, "%s (%s) incident %s was acknowledged by %s %s ago — %s is told because it is still unresolved at %s.\n",
-				inc.Severity, inc.Severity.Name(), inc.Key, inc.AcknowledgedBy, m.At.Sub(inc.AcknowledgedAt).Round(time.Minute), p.Role, m.Mark)
+				inc.Severity, inc.Severity.Name(), inc.Key, inc.AcknowledgedBy, template.Short(m.At.Sub(inc.AcknowledgedAt)), p.Role, template.Short(m.Mark))
 		} else {
 			fmt.Fprintf(&b, "%s (%s) incident %s needs %s.\n", inc.Severity, inc.Severity.Name(), inc.Key, p.Role)
 		}
@@ -84,7 +85,7 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		fmt.Fprintf(&b, "%s acknowledged by %s.\n", inc.Key, inc.AcknowledgedBy)
 	case KindResolve:
 		m.Summary = "Resolved: " + m.Summary
-		fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second))
+		fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, template.Short(inc.ResolvedAt.Sub(inc.OpenedAt)))
 	}
 	fmt.Fprintf(&b, "Title: %s\n", inc.Title)
 	if inc.Service != "" {
@@ -155,7 +156,7 @@ func cellDelay(cfg *config.Config, role string, sev alert.Severity) time.Duratio
 func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) string {
 	lvl := cfg.Severities.Level(inc.Severity)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second))
+	fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, template.Short(inc.ResolvedAt.Sub(inc.OpenedAt)))
 	fmt.Fprintf(&b, "Response SLA (%s): %s. Resolution SLA (%s): %s.\n", lvl.Response, ResponseVerdict(inc),
 		lvl.Resolution, SLAVerdict(inc.ResolvedAt, inc.ResolveDue))
 	fmt.Fprintf(&b, "Alerts: %d.\n", inc.AlertCount)

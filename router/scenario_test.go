@@ -53,7 +53,7 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 	require.Equal(t, []string{"eng-manager#0"}, pages(h.at(30*time.Minute)), "leadership is told while unresolved")
 	require.Equal(t, 30*time.Minute, leader.Mark, "the page knows its mark")
 	require.Equal(t, alert.IncidentAcknowledged, leader.Incident.Status)
-	require.Contains(t, leader.Text, "was acknowledged by alice 20m0s ago — eng-manager is told because it is still unresolved at 30m0s")
+	require.Contains(t, leader.Text, "was acknowledged by alice 20 min ago — eng-manager is told because it is still unresolved at 30 min")
 
 	h.clk.Advance(20 * time.Minute) // 50m
 	_, err = h.st.Resolve(context.Background(), 1, "alice", "payments provider recovered")
@@ -66,7 +66,7 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 	}
 	got = h.at(50 * time.Minute)
 	require.ElementsMatch(t, []string{"chat:resolve", "pager:resolve", "status:resolve"}, steps(got, router.KindResolve))
-	require.Equal(t, "INC-1 resolved by alice after 50m0s.\nResponse SLA (15m): met. Resolution SLA (1h): met.\nAlerts: 1.\n"+
+	require.Equal(t, "INC-1 resolved by alice after 50 min.\nResponse SLA (15m): met. Resolution SLA (1h): met.\nAlerts: 1.\n"+
 		"Post-mortem draft: http://localhost:8080/incidents/INC-1#h-pm\n", postmortem,
 		"#incidents gets a short resolution summary linking the draft, not the draft")
 	require.Empty(t, h.at(2*time.Hour), "nothing after the resolution: no CTO page, no reminder, no SLA check")
