@@ -169,7 +169,7 @@ func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) st
 // (marked as being sent) for the slot to go on with.
 func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool) *store.Job {
 	log := e.log.With(zap.String("target", j.Target), zap.String("job", j.Key), zap.Int("attempt", j.Attempts))
-	r := e.routing.Load()
+	r := e.current()
 	t, ok := r.targets[j.Target]
 	var res store.DeliveryResult
 	var m Message

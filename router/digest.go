@@ -158,7 +158,7 @@ func (e *Engine) runDigests(ctx context.Context) error {
 	}
 	e.dg.mu.Lock()
 	defer e.dg.mu.Unlock()
-	r := e.routing.Load()
+	r := e.current()
 	now := e.now()
 	if e.dg.epoch.IsZero() {
 		epoch, err := e.digests.Epoch(ctx)

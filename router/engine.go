@@ -54,10 +54,15 @@ type Options struct {
 	// AckLinks, when set, signs the one-click acknowledge links of pages;
 	// without it AckURL is the API endpoint (which needs the API token).
 	AckLinks *AckLinks
+	// Routing, when set, is where the engine reads its routing: a gateway
+	// that switches the routing together with other components' config
+	// keeps it (see Routing). Until it returns one, and when unset, the
+	// engine reads its own: the one New built, or the last SetRouting.
+	Routing func() *Routing
 }
 
 // routing is the config-derived state of the engine, swapped whole on a
-// config reload.
+// config reload (wrapped in a Routing).
 type routing struct {
 	cfg     *config.Config
 	targets map[string]*target
@@ -69,14 +74,17 @@ type Engine struct {
 	digests   DigestStore
 	links     *AckLinks
 	overrides Overrides
-	routing   atomic.Pointer[routing]
-	build     BuildNotifier
-	log       *zap.Logger
-	now       func() time.Time
-	m         *metrics
-	poll      time.Duration
-	lease     time.Duration
-	inflight  sync.WaitGroup
+	// own is the routing New built or SetRouting set; shared is
+	// Options.Routing. current reads the one in use.
+	own      atomic.Pointer[Routing]
+	shared   func() *Routing
+	build    BuildNotifier
+	log      *zap.Logger
+	now      func() time.Time
+	m        *metrics
+	poll     time.Duration
+	lease    time.Duration
+	inflight sync.WaitGroup
 
 	// sending holds the deliveries this process is sending, so that a
 	// lease that ran out while the send is still in progress (a slow
@@ -110,7 +118,7 @@ const (
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
-	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, overrides: opts.Overrides, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
+	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, overrides: opts.Overrides, shared: opts.Routing, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
 		sending: map[int64]bool{}, finished: map[int64]uint64{}, busy: map[string]int{}, freed: make(chan struct{}, 1)}
 	if e.log == nil {
 		e.log = zap.NewNop()
@@ -192,7 +200,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 		if err != nil {
 			return err
 		}
-		r := e.routing.Load()
+		r := e.current()
 		// Claim only what each target can start now: a hanging target's
 		// deliveries wait in the queue, not in front of another target's.
 		seq := e.beginClaim()
@@ -284,7 +292,7 @@ func (e *Engine) canGoOn(r *routing, target, b string, now time.Time) bool {
 // that).
 func (e *Engine) readyAt(now time.Time) time.Time {
 	var at time.Time
-	for _, t := range e.routing.Load().targets {
+	for _, t := range e.current().targets {
 		if ra := t.readyAt(now); !ra.IsZero() && (at.IsZero() || ra.Before(at)) {
 			at = ra
 		}
@@ -295,7 +303,7 @@ func (e *Engine) readyAt(now time.Time) time.Time {
 // bulkhead is the name a target's in-flight deliveries are counted
 // under: its own, or "" for targets no longer configured.
 func (e *Engine) bulkhead(target string) string {
-	if _, ok := e.routing.Load().targets[target]; ok {
+	if _, ok := e.current().targets[target]; ok {
 		return target
 	}
 	return ""
@@ -365,7 +373,7 @@ func (e *Engine) doneSending(id int64) {
 // opens an incident (store.SetStepRunner, for the steps due at once) run
 // steps through it.
 func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error) {
-	r := e.routing.Load()
+	r := e.current()
 	var p stepPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return store.StepOutcome{}, fmt.Errorf("decode step: %w", err)
