@@ -15,6 +15,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -33,7 +34,7 @@ type Store interface {
 // BuildNotifier makes the notifier of a target of cfg (notifier.New with
 // cfg's templates, wired in server; the router does not import its
 // sub-packages).
-type BuildNotifier func(cfg *config.Config, t config.Target) (Notifier, error)
+type BuildNotifier func(cfg *config.Config, t config.Target) (notify.Notifier, error)
 
 // Options configures an Engine.
 type Options struct {
@@ -405,7 +406,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	}
 	var (
 		targets []string
-		kind    MessageKind
+		kind    notify.MessageKind
 		event   alert.EventKind
 		detail  string
 		extra   []store.JobSpec // more deliveries (the post-mortem draft)
@@ -413,13 +414,13 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	switch p.Type {
 	case stepPage:
 		oc := e.onCall(r.cfg, p.Role, e.now())
-		targets, kind, event = oc.Targets, KindPage, alert.EventEscalated
+		targets, kind, event = oc.Targets, notify.KindPage, alert.EventEscalated
 		detail = fmt.Sprintf("paged %s (%s)", p.Role, stepName(&p))
 		if oc.Member != "" {
 			detail = fmt.Sprintf("paged %s %s by %s (%s)", p.Role, oc.Member, oc.Source, stepName(&p))
 		}
 	case stepAnnounce:
-		targets, kind, event = r.channelTargets(p.Channel), KindInfo, alert.EventNotified
+		targets, kind, event = r.channelTargets(p.Channel), notify.KindInfo, alert.EventNotified
 		detail = "announced to " + p.Channel
 	case stepAck:
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
@@ -431,7 +432,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if sp := r.cfg.Communication.StatusPage; hasSeverity(sp.Severities, inc.Severity) {
 			targets = append(targets, sp.Targets...) // the public incident moves to "identified"
 		}
-		kind, event, detail = KindAcknowledge, alert.EventNotified, "acknowledgement sent"
+		kind, event, detail = notify.KindAcknowledge, alert.EventNotified, "acknowledgement sent"
 	case stepResolve:
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
 			return store.StepOutcome{}, err
@@ -444,7 +445,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if hasSeverity(r.cfg.Communication.StatusPage.Severities, inc.Severity) {
 			targets = append(targets, r.cfg.Communication.StatusPage.Targets...)
 		}
-		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
+		kind, event, detail = notify.KindResolve, alert.EventNotified, "resolution sent"
 		// A flapping incident's resolutions are not final: the channel
 		// hears "resolved", not a resolution summary per flap.
 		if inc.Severity <= alert.P1 && !inc.Flapping {
@@ -456,11 +457,11 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 			e.m.timeTo.WithLabelValues(inc.Severity.String(), "resolve").Observe(inc.ResolvedAt.Sub(inc.OpenedAt).Seconds())
 		})
 	case stepSLA:
-		targets, kind, event = r.severityChannels(inc.Severity, false), KindInfo, alert.EventSLABreached
+		targets, kind, event = r.severityChannels(inc.Severity, false), notify.KindInfo, alert.EventSLABreached
 		detail = slaDetail(r.cfg, inc, p.SLA)
 		t.OnCommit(func() { e.m.slaBreaches.WithLabelValues(inc.Severity.String(), p.SLA).Inc() })
 	case stepUpdate:
-		targets, kind, event = r.severityChannels(inc.Severity, true), KindInfo, alert.EventNotified
+		targets, kind, event = r.severityChannels(inc.Severity, true), notify.KindInfo, alert.EventNotified
 		detail = "status update sent"
 	case stepRemind:
 		return e.remind(t, r, j, inc, alerts, &p)
@@ -470,7 +471,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if tk := r.cfg.Communication.Ticket; tk != nil {
 			targets = []string{tk.Target}
 		}
-		kind, event, detail = KindTicket, alert.EventNotified, "ticket requested"
+		kind, event, detail = notify.KindTicket, alert.EventNotified, "ticket requested"
 	default:
 		return store.StepOutcome{}, fmt.Errorf("unknown step type %q", p.Type)
 	}
