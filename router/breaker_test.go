@@ -14,7 +14,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -30,14 +30,14 @@ func TestBreakerOpensHalfOpensCloses(t *testing.T) {
 	var calls atomic.Int32
 	var healthy atomic.Bool
 	reg := prometheus.NewRegistry()
-	h.wrap = func(name string, n router.Notifier) router.Notifier {
+	h.wrap = func(name string, n notify.Notifier) notify.Notifier {
 		if name != "pager" {
 			return n
 		}
-		return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
+		return notify.NotifierFunc(func(ctx context.Context, m *notify.Message) error {
 			calls.Add(1)
 			if !healthy.Load() {
-				return &router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 503, Err: errors.New("down")}
+				return &notify.DeliveryError{Temporary: true, Reason: notify.ReasonServer, StatusCode: 503, Err: errors.New("down")}
 			}
 			return n.Notify(ctx, m)
 		})
@@ -133,14 +133,14 @@ func TestTargetDownThenHealthyLosesNoPage(t *testing.T) {
 			forEachEngine(t, func(t *testing.T, newH func(func(*config.Config)) *harness) {
 				h := newH(tc.mutate)
 				var real atomic.Int32
-				h.wrap = func(name string, n router.Notifier) router.Notifier {
+				h.wrap = func(name string, n notify.Notifier) notify.Notifier {
 					if name != "pager" {
 						return n
 					}
-					return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
+					return notify.NotifierFunc(func(ctx context.Context, m *notify.Message) error {
 						real.Add(1)
 						if h.clk.Now().Sub(h.rec.start) < 45*time.Second {
-							return &router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 500, Err: errors.New("down")}
+							return &notify.DeliveryError{Temporary: true, Reason: notify.ReasonServer, StatusCode: 500, Err: errors.New("down")}
 						}
 						return n.Notify(ctx, m)
 					})
@@ -185,13 +185,13 @@ func TestRateLimitedTargetDeliversInOrder(t *testing.T) {
 		})
 		var n atomic.Int32
 		var order []string
-		h.wrap = func(name string, next router.Notifier) router.Notifier {
+		h.wrap = func(name string, next notify.Notifier) notify.Notifier {
 			if name != "chat" {
 				return next
 			}
-			return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
+			return notify.NotifierFunc(func(ctx context.Context, m *notify.Message) error {
 				if n.Add(1)%2 == 1 {
-					return &router.DeliveryError{Temporary: true, Reason: router.ReasonRateLimited, StatusCode: 429, RetryAfter: 2 * time.Second, Err: errors.New("slow down")}
+					return &notify.DeliveryError{Temporary: true, Reason: notify.ReasonRateLimited, StatusCode: 429, RetryAfter: 2 * time.Second, Err: errors.New("slow down")}
 				}
 				order = append(order, m.Incident.Severity.String())
 				return next.Notify(ctx, m)

@@ -13,6 +13,7 @@ import (
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -44,8 +45,8 @@ func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 	var mu sync.Mutex
 	arrived := map[string]bool{}
 	inFlight, maxInFlight := 0, 0
-	h.wrap = func(name string, n router.Notifier) router.Notifier {
-		return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
+	h.wrap = func(name string, n notify.Notifier) notify.Notifier {
+		return notify.NotifierFunc(func(ctx context.Context, m *notify.Message) error {
 			switch name {
 			case "hang":
 				mu.Lock()
@@ -60,7 +61,7 @@ func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 					return context.Canceled
 				}
 			case "ok":
-				if m.Kind == router.KindPage {
+				if m.Kind == notify.KindPage {
 					mu.Lock()
 					arrived[m.Incident.Key] = true
 					mu.Unlock()
@@ -70,7 +71,7 @@ func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 		})
 	}
 	h.restart()
-	eng, err := router.New(h.cfg, h.st, func(_ *config.Config, tc config.Target) (router.Notifier, error) {
+	eng, err := router.New(h.cfg, h.st, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
 		return h.wrap(tc.Name, h.rec.notifier(tc.Name)), nil
 	}, router.Options{Now: h.clk.Now})
 	require.NoError(t, err)
@@ -143,12 +144,12 @@ func TestOwnInFlightDeliveryTakenOverIsNotSentTwice(t *testing.T) {
 	var mu sync.Mutex
 	calls := 0
 	st := &claimHook{Store: h.st}
-	eng, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (router.Notifier, error) {
+	eng, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
 		n := h.rec.notifier(tc.Name)
 		if tc.Name != "pager" {
 			return n, nil
 		}
-		return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
+		return notify.NotifierFunc(func(ctx context.Context, m *notify.Message) error {
 			mu.Lock()
 			calls++
 			first := calls == 1
@@ -193,11 +194,11 @@ func TestSlotGoesOnWithTheTargetsNextDelivery(t *testing.T) {
 	h := newHarness(t, nil)
 	var mu sync.Mutex
 	inFlight, maxInFlight := 0, 0
-	h.wrap = func(name string, n router.Notifier) router.Notifier {
+	h.wrap = func(name string, n notify.Notifier) notify.Notifier {
 		if name != "pager" {
 			return n
 		}
-		return router.NotifierFunc(func(ctx context.Context, m *router.Message) error {
+		return notify.NotifierFunc(func(ctx context.Context, m *notify.Message) error {
 			mu.Lock()
 			inFlight++
 			maxInFlight = max(maxInFlight, inFlight)
@@ -215,7 +216,7 @@ func TestSlotGoesOnWithTheTargetsNextDelivery(t *testing.T) {
 			}
 		}
 	}}
-	eng, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (router.Notifier, error) {
+	eng, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
 		return h.wrap(tc.Name, h.rec.notifier(tc.Name)), nil
 	}, router.Options{Now: h.clk.Now})
 	require.NoError(t, err)

@@ -12,14 +12,15 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 	"github.com/alertgate/alertgate/store"
 )
 
 // message builds the message of one delivery.
-func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incident, alerts []alert.Alert, p *stepPayload, key string) *Message {
+func (e *Engine) message(cfg *config.Config, kind notify.MessageKind, inc *alert.Incident, alerts []alert.Alert, p *stepPayload, key string) *notify.Message {
 	base := strings.TrimRight(cfg.Server.ExternalURL, "/")
-	m := &Message{
+	m := &notify.Message{
 		Kind:           kind,
 		IdempotencyKey: key,
 		DedupKey:       "alertgate/" + inc.Key,
@@ -31,13 +32,13 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		IncidentURL:    base + "/incidents/" + inc.Key, // the console's incident page
 		At:             e.now().UTC(),
 	}
-	if kind == KindResolve || p.Type == stepPostmortem {
+	if kind == notify.KindResolve || p.Type == stepPostmortem {
 		m.PostmortemURL = base + "/incidents/" + inc.Key + "#h-pm" // the console renders it, with a Markdown download
 	}
 	if p.Type == stepPage {
 		m.Mark = cellDelay(cfg, p.Role, inc.Severity)
 	}
-	if (kind == KindPage || kind == KindInfo) && inc.Status == alert.IncidentTriggered {
+	if (kind == notify.KindPage || kind == notify.KindInfo) && inc.Status == alert.IncidentTriggered {
 		if e.links != nil {
 			m.AckURL = e.links.URL(base, inc.ID, ActionAck)
 		} else {
@@ -45,13 +46,13 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 		}
 	}
 	if rb := cfg.Runbook(inc.Runbook); rb != nil { // a name, or the URL of an alert's runbook_url
-		m.Runbook = &Runbook{Name: rb.Name, Title: rb.Title, URL: rb.URL, Steps: rb.Steps}
+		m.Runbook = &notify.Runbook{Name: rb.Name, Title: rb.Title, URL: rb.URL, Steps: rb.Steps}
 	}
 	if len(alerts) > 0 {
 		m.Labels = alerts[0].Labels
 	}
 	for _, a := range alerts {
-		m.Alerts = append(m.Alerts, AlertSummary{Fingerprint: a.Fingerprint, Status: a.Status, Title: a.Title,
+		m.Alerts = append(m.Alerts, notify.AlertSummary{Fingerprint: a.Fingerprint, Status: a.Status, Title: a.Title,
 			Description: a.Description, Labels: a.Labels, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL,
 			RunbookURL: a.Annotations["runbook_url"], SilenceURL: a.Annotations["silence_url"],
 			DashboardURL: a.Annotations["dashboard_url"], PanelURL: a.Annotations["panel_url"]})
@@ -63,14 +64,14 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 	m.Summary = fmt.Sprintf("[%s] %s%s %s", inc.Severity, inc.Key, svc, inc.Title)
 	var b strings.Builder
 	switch kind {
-	case KindPage:
+	case notify.KindPage:
 		if inc.Status == alert.IncidentAcknowledged {
 			fmt.Fprintf(&b, "%s (%s) incident %s was acknowledged by %s %s ago — %s is told because it is still unresolved at %s.\n",
 				inc.Severity, inc.Severity.Name(), inc.Key, inc.AcknowledgedBy, template.Short(m.At.Sub(inc.AcknowledgedAt)), p.Role, template.Short(m.Mark))
 		} else {
 			fmt.Fprintf(&b, "%s (%s) incident %s needs %s.\n", inc.Severity, inc.Severity.Name(), inc.Key, p.Role)
 		}
-	case KindInfo:
+	case notify.KindInfo:
 		what := "New"
 		switch {
 		case strings.HasPrefix(p.Tag, "r"):
@@ -80,10 +81,10 @@ func (e *Engine) message(cfg *config.Config, kind MessageKind, inc *alert.Incide
 			m.Detail = "Severity raised:"
 		}
 		fmt.Fprintf(&b, "%s %s (%s) incident %s.\n", what, inc.Severity, inc.Severity.Name(), inc.Key)
-	case KindAcknowledge:
+	case notify.KindAcknowledge:
 		m.Summary = "Acknowledged: " + m.Summary
 		fmt.Fprintf(&b, "%s acknowledged by %s.\n", inc.Key, inc.AcknowledgedBy)
-	case KindResolve:
+	case notify.KindResolve:
 		m.Summary = "Resolved: " + m.Summary
 		fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, template.Short(inc.ResolvedAt.Sub(inc.OpenedAt)))
 	}
@@ -157,8 +158,8 @@ func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) st
 	lvl := cfg.Severities.Level(inc.Severity)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s resolved by %s after %s.\n", inc.Key, inc.ResolvedBy, template.Short(inc.ResolvedAt.Sub(inc.OpenedAt)))
-	fmt.Fprintf(&b, "Response SLA (%s): %s. Resolution SLA (%s): %s.\n", lvl.Response, ResponseVerdict(inc),
-		lvl.Resolution, SLAVerdict(inc.ResolvedAt, inc.ResolveDue))
+	fmt.Fprintf(&b, "Response SLA (%s): %s. Resolution SLA (%s): %s.\n", lvl.Response, notify.ResponseVerdict(inc),
+		lvl.Resolution, notify.SLAVerdict(inc.ResolvedAt, inc.ResolveDue))
 	fmt.Fprintf(&b, "Alerts: %d.\n", inc.AlertCount)
 	fmt.Fprintf(&b, "Post-mortem draft: %s\n", draft)
 	return b.String()
@@ -170,10 +171,10 @@ func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) st
 // (marked as being sent) for the slot to go on with.
 func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool) *store.Job {
 	log := e.log.With(zap.String("target", j.Target), zap.String("job", j.Key), zap.Int("attempt", j.Attempts))
-	r := e.routing.Load()
+	r := e.current()
 	t, ok := r.targets[j.Target]
 	var res store.DeliveryResult
-	var m Message
+	var m notify.Message
 	switch {
 	case !ok:
 		res = store.DeliveryResult{State: store.JobDead, Error: "target not configured",
@@ -186,13 +187,13 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 		var ticket, ref string
 		var err error
 		switch n := t.n.(type) {
-		case Ticketer:
-			if m.Kind == KindTicket {
+		case notify.Ticketer:
+			if m.Kind == notify.KindTicket {
 				ticket, err = t.ticket(ctx, n, &m)
 				break
 			}
 			err = t.send(ctx, &m)
-		case Referencer:
+		case notify.Referencer:
 			if m.Ref, err = e.st.TargetRef(ctx, j.IncidentID, j.Target); err == nil {
 				ref, err = t.deliverRef(ctx, n, &m)
 			}
@@ -248,7 +249,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 	return next
 }
 
-func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err error, took time.Duration) store.DeliveryResult {
+func (e *Engine) result(r *routing, t *target, j *store.Job, m *notify.Message, err error, took time.Duration) store.DeliveryResult {
 	what := fmt.Sprintf("%s %s", m.Kind, m.Step)
 	if err == nil {
 		t.recovered(e.now())
@@ -257,28 +258,28 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 		return store.DeliveryResult{State: store.JobDone, EventKind: alert.EventNotified,
 			EventDetail: fmt.Sprintf("%s: %s delivered (attempt %d, %s)", t.name, what, j.Attempts, took.Round(time.Millisecond))}
 	}
-	de := AsDeliveryError(err)
+	de := notify.AsDeliveryError(err)
 	now := e.now()
 	// An open breaker sent nothing, and a 429 is the target pacing us:
 	// neither counts against its success rate.
-	if de.Reason != ReasonBreakerOpen && de.Reason != ReasonRateLimited {
+	if de.Reason != notify.ReasonBreakerOpen && de.Reason != notify.ReasonRateLimited {
 		t.st.sent(now, false)
 	}
 	// A delivery is retried, and waits out an open breaker or a 429, for
 	// at most retry.max_age: a page older than that helps nobody.
 	maxAge := t.retry.MaxAge.D()
 	tooOld := maxAge > 0 && now.Sub(j.CreatedAt) >= maxAge
-	if !tooOld && (de.Reason == ReasonBreakerOpen || de.Reason == ReasonRateLimited) {
+	if !tooOld && (de.Reason == notify.ReasonBreakerOpen || de.Reason == notify.ReasonRateLimited) {
 		// Nothing reached the target (open breaker), or it only asked us
 		// to slow down (429): the delivery waits, keeping its attempts.
 		at, why := t.halfOpenAt(now, j.Attempts-1), "the circuit breaker is open"
-		if de.Reason == ReasonRateLimited {
+		if de.Reason == notify.ReasonRateLimited {
 			at, why = t.throttle(now, de.RetryAfter), "the target asked to slow down (429)"
 		}
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "wait", de.Reason).Inc()
 		res := store.DeliveryResult{State: store.JobPending, RetryAt: at, Error: de.Error(), Unsent: true, EventKind: alert.EventDeliveryFail,
 			EventDetail: fmt.Sprintf("%s: %s waits %s: %s", t.name, what, at.Sub(now).Round(time.Second), why)}
-		if de.Reason == ReasonBreakerOpen {
+		if de.Reason == notify.ReasonBreakerOpen {
 			// A page that can't wait goes to the fallback too.
 			e.fallback(r, t, j, &res)
 		}
@@ -310,7 +311,7 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *Message, err err
 	if tooOld && de.Temporary {
 		res.EventDetail += fmt.Sprintf(" (retried for %s, its retry.max_age)", maxAge)
 	}
-	if de.Reason == ReasonBreakerOpen || de.Reason == ReasonRateLimited {
+	if de.Reason == notify.ReasonBreakerOpen || de.Reason == notify.ReasonRateLimited {
 		res.Unsent = true
 	}
 	e.fallback(r, t, j, &res)

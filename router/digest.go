@@ -12,6 +12,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // DigestStore is what digests need of the store.
@@ -158,7 +159,7 @@ func (e *Engine) runDigests(ctx context.Context) error {
 	}
 	e.dg.mu.Lock()
 	defer e.dg.mu.Unlock()
-	r := e.routing.Load()
+	r := e.current()
 	now := e.now()
 	if e.dg.epoch.IsZero() {
 		epoch, err := e.digests.Epoch(ctx)
@@ -209,7 +210,7 @@ func (e *Engine) runDigests(ctx context.Context) error {
 }
 
 func (e *Engine) sendDigest(ctx context.Context, r *routing, role, period string, sevs []alert.Severity, from, at time.Time) error {
-	var msg *Message
+	var msg *notify.Message
 	for _, tn := range dedupe(r.cfg.Roles[role].Targets) {
 		key := fmt.Sprintf("digest/%s/%s/%s/%s", role, period, at.UTC().Format(time.RFC3339), tn)
 		ok, err := e.digests.ClaimFor(ctx, key, digestLease)
@@ -232,7 +233,7 @@ func (e *Engine) sendDigest(ctx context.Context, r *routing, role, period string
 		}
 		if err := t.send(ctx, &m); err != nil {
 			// Tried again at the next pass (the breaker paces it).
-			e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", AsDeliveryError(err).Reason).Inc()
+			e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", notify.AsDeliveryError(err).Reason).Inc()
 			if uerr := e.digests.Unclaim(context.WithoutCancel(ctx), key); uerr != nil {
 				e.log.Error("release digest claim", zap.String("key", key), zap.Error(uerr))
 			}
@@ -249,7 +250,7 @@ func (e *Engine) sendDigest(ctx context.Context, r *routing, role, period string
 	return nil
 }
 
-func (e *Engine) digestMessage(cfg *config.Config, role, period string, sevs []alert.Severity, incs []alert.Incident, from, to time.Time) *Message {
+func (e *Engine) digestMessage(cfg *config.Config, role, period string, sevs []alert.Severity, incs []alert.Incident, from, to time.Time) *notify.Message {
 	names := map[string]string{config.DigestDaily: "Daily", config.DigestWeekly: "Weekly", config.DigestMonthly: "Monthly"}
 	var sevNames []string
 	for _, s := range sevs {
@@ -276,13 +277,13 @@ func (e *Engine) digestMessage(cfg *config.Config, role, period string, sevs []a
 	for _, s := range sevs {
 		worst = min(worst, s)
 	}
-	m := &Message{
-		Kind: KindInfo, DedupKey: "alertgate/digest", Role: role, Step: "digest:" + period, StepType: "digest",
+	m := &notify.Message{
+		Kind: notify.KindInfo, DedupKey: "alertgate/digest", Role: role, Step: "digest:" + period, StepType: "digest",
 		Incident: alert.Incident{Key: "Digest", Title: title, Severity: worst},
 		Summary:  title, Text: b.String(), IncidentURL: base + "/", At: e.now().UTC(),
 	}
 	for _, inc := range incs {
-		m.Alerts = append(m.Alerts, AlertSummary{Fingerprint: inc.Key, Status: alert.StatusFiring, Title: inc.Title, StartsAt: inc.OpenedAt})
+		m.Alerts = append(m.Alerts, notify.AlertSummary{Fingerprint: inc.Key, Status: alert.StatusFiring, Title: inc.Title, StartsAt: inc.OpenedAt})
 	}
 	return m
 }

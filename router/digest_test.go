@@ -9,7 +9,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 func digests(s []sent) []string {
@@ -61,7 +61,7 @@ func TestP3DigestsPerSeedMatrix(t *testing.T) {
 func TestDigestListsIncidentsWithSLA(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.Server.ExternalURL = "https://alertgate.example.com/" })
 	var texts, links []string
-	h.rec.onSend = func(m *router.Message) {
+	h.rec.onSend = func(m *notify.Message) {
 		if m.Step == "digest:next-day" && m.Role == "team-lead" {
 			texts = append(texts, m.Text)
 			links = append(links, m.IncidentURL)
@@ -91,8 +91,8 @@ func TestTimersAndDigestsSurviveRestart(t *testing.T) {
 	h.restart()
 	got := h.at(16 * time.Minute)
 	require.Contains(t, pages(got), "team-lead#0")
-	require.Contains(t, steps(got, router.KindInfo), "chat:sla:response")
-	require.Contains(t, steps(got, router.KindInfo), "chat:remind#0")
+	require.Contains(t, steps(got, notify.KindInfo), "chat:sla:response")
+	require.Contains(t, steps(got, notify.KindInfo), "chat:remind#0")
 	h.restart()
 	require.Empty(t, h.at(16*time.Minute+time.Second), "nothing is sent twice after a restart")
 

@@ -8,5 +8,7 @@
 // Retry-After, a fallback target, and a dead-letter state.
 //
 // Notifiers for each target type live in router/notifier/<type>; they
-// implement Notifier and import this package's contract, never the reverse.
+// implement notify.Notifier and import the delivery contract from the leaf
+// package router/notify (Message, Notifier, DeliveryError and the reasons),
+// which the router uses by that name too; neither imports the router.
 package router

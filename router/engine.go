@@ -15,6 +15,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -33,7 +34,7 @@ type Store interface {
 // BuildNotifier makes the notifier of a target of cfg (notifier.New with
 // cfg's templates, wired in server; the router does not import its
 // sub-packages).
-type BuildNotifier func(cfg *config.Config, t config.Target) (Notifier, error)
+type BuildNotifier func(cfg *config.Config, t config.Target) (notify.Notifier, error)
 
 // Options configures an Engine.
 type Options struct {
@@ -54,10 +55,15 @@ type Options struct {
 	// AckLinks, when set, signs the one-click acknowledge links of pages;
 	// without it AckURL is the API endpoint (which needs the API token).
 	AckLinks *AckLinks
+	// Routing, when set, is where the engine reads its routing: a gateway
+	// that switches the routing together with other components' config
+	// keeps it (see Routing). Until it returns one, and when unset, the
+	// engine reads its own: the one New built, or the last SetRouting.
+	Routing func() *Routing
 }
 
 // routing is the config-derived state of the engine, swapped whole on a
-// config reload.
+// config reload (wrapped in a Routing).
 type routing struct {
 	cfg     *config.Config
 	targets map[string]*target
@@ -69,14 +75,17 @@ type Engine struct {
 	digests   DigestStore
 	links     *AckLinks
 	overrides Overrides
-	routing   atomic.Pointer[routing]
-	build     BuildNotifier
-	log       *zap.Logger
-	now       func() time.Time
-	m         *metrics
-	poll      time.Duration
-	lease     time.Duration
-	inflight  sync.WaitGroup
+	// own is the routing New built or SetRouting set; shared is
+	// Options.Routing. current reads the one in use.
+	own      atomic.Pointer[Routing]
+	shared   func() *Routing
+	build    BuildNotifier
+	log      *zap.Logger
+	now      func() time.Time
+	m        *metrics
+	poll     time.Duration
+	lease    time.Duration
+	inflight sync.WaitGroup
 
 	// sending holds the deliveries this process is sending, so that a
 	// lease that ran out while the send is still in progress (a slow
@@ -110,7 +119,7 @@ const (
 
 // New builds the engine for a validated config.
 func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engine, error) {
-	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, overrides: opts.Overrides, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
+	e := &Engine{st: st, digests: opts.Digests, links: opts.AckLinks, overrides: opts.Overrides, shared: opts.Routing, build: build, log: opts.Logger, now: opts.Now, poll: opts.Poll, lease: opts.Lease,
 		sending: map[int64]bool{}, finished: map[int64]uint64{}, busy: map[string]int{}, freed: make(chan struct{}, 1)}
 	if e.log == nil {
 		e.log = zap.NewNop()
@@ -192,7 +201,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 		if err != nil {
 			return err
 		}
-		r := e.routing.Load()
+		r := e.current()
 		// Claim only what each target can start now: a hanging target's
 		// deliveries wait in the queue, not in front of another target's.
 		seq := e.beginClaim()
@@ -285,7 +294,7 @@ func (e *Engine) canGoOn(r *routing, target, b string, now time.Time) bool {
 // that).
 func (e *Engine) readyAt(now time.Time) time.Time {
 	var at time.Time
-	for _, t := range e.routing.Load().targets {
+	for _, t := range e.current().targets {
 		if ra := t.readyAt(now); !ra.IsZero() && (at.IsZero() || ra.Before(at)) {
 			at = ra
 		}
@@ -296,7 +305,7 @@ func (e *Engine) readyAt(now time.Time) time.Time {
 // bulkhead is the name a target's in-flight deliveries are counted
 // under: its own, or "" for targets no longer configured.
 func (e *Engine) bulkhead(target string) string {
-	if _, ok := e.routing.Load().targets[target]; ok {
+	if _, ok := e.current().targets[target]; ok {
 		return target
 	}
 	return ""
@@ -383,7 +392,7 @@ func (e *Engine) doneSending(id int64) {
 // opens an incident (store.SetStepRunner, for the steps due at once) run
 // steps through it.
 func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error) {
-	r := e.routing.Load()
+	r := e.current()
 	var p stepPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return store.StepOutcome{}, fmt.Errorf("decode step: %w", err)
@@ -415,7 +424,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	}
 	var (
 		targets []string
-		kind    MessageKind
+		kind    notify.MessageKind
 		event   alert.EventKind
 		detail  string
 		extra   []store.JobSpec // more deliveries (the post-mortem draft)
@@ -423,13 +432,13 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	switch p.Type {
 	case stepPage:
 		oc := e.onCall(r.cfg, p.Role, e.now())
-		targets, kind, event = oc.Targets, KindPage, alert.EventEscalated
+		targets, kind, event = oc.Targets, notify.KindPage, alert.EventEscalated
 		detail = fmt.Sprintf("paged %s (%s)", p.Role, stepName(&p))
 		if oc.Member != "" {
 			detail = fmt.Sprintf("paged %s %s by %s (%s)", p.Role, oc.Member, oc.Source, stepName(&p))
 		}
 	case stepAnnounce:
-		targets, kind, event = r.channelTargets(p.Channel), KindInfo, alert.EventNotified
+		targets, kind, event = r.channelTargets(p.Channel), notify.KindInfo, alert.EventNotified
 		detail = "announced to " + p.Channel
 	case stepAck:
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
@@ -441,7 +450,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if sp := r.cfg.Communication.StatusPage; hasSeverity(sp.Severities, inc.Severity) {
 			targets = append(targets, sp.Targets...) // the public incident moves to "identified"
 		}
-		kind, event, detail = KindAcknowledge, alert.EventNotified, "acknowledgement sent"
+		kind, event, detail = notify.KindAcknowledge, alert.EventNotified, "acknowledgement sent"
 	case stepResolve:
 		if targets, err = t.PagedTargets(inc.ID); err != nil {
 			return store.StepOutcome{}, err
@@ -454,7 +463,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if hasSeverity(r.cfg.Communication.StatusPage.Severities, inc.Severity) {
 			targets = append(targets, r.cfg.Communication.StatusPage.Targets...)
 		}
-		kind, event, detail = KindResolve, alert.EventNotified, "resolution sent"
+		kind, event, detail = notify.KindResolve, alert.EventNotified, "resolution sent"
 		// A flapping incident's resolutions are not final: the channel
 		// hears "resolved", not a resolution summary per flap.
 		if inc.Severity <= alert.P1 && !inc.Flapping {
@@ -466,11 +475,11 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 			e.m.timeTo.WithLabelValues(inc.Severity.String(), "resolve").Observe(inc.ResolvedAt.Sub(inc.OpenedAt).Seconds())
 		})
 	case stepSLA:
-		targets, kind, event = r.severityChannels(inc.Severity, false), KindInfo, alert.EventSLABreached
+		targets, kind, event = r.severityChannels(inc.Severity, false), notify.KindInfo, alert.EventSLABreached
 		detail = slaDetail(r.cfg, inc, p.SLA)
 		t.OnCommit(func() { e.m.slaBreaches.WithLabelValues(inc.Severity.String(), p.SLA).Inc() })
 	case stepUpdate:
-		targets, kind, event = r.severityChannels(inc.Severity, true), KindInfo, alert.EventNotified
+		targets, kind, event = r.severityChannels(inc.Severity, true), notify.KindInfo, alert.EventNotified
 		detail = "status update sent"
 	case stepRemind:
 		return e.remind(t, r, j, inc, alerts, &p)
@@ -480,7 +489,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 		if tk := r.cfg.Communication.Ticket; tk != nil {
 			targets = []string{tk.Target}
 		}
-		kind, event, detail = KindTicket, alert.EventNotified, "ticket requested"
+		kind, event, detail = notify.KindTicket, alert.EventNotified, "ticket requested"
 	default:
 		return store.StepOutcome{}, fmt.Errorf("unknown step type %q", p.Type)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/rules"
 	"github.com/alertgate/alertgate/store"
 )
@@ -25,7 +26,7 @@ import (
 // sent is one message a recording target received.
 type sent struct {
 	Target string
-	Kind   router.MessageKind
+	Kind   notify.MessageKind
 	Step   string
 	At     time.Duration // since the scenario start
 }
@@ -38,11 +39,11 @@ type recorder struct {
 	keys  map[string]int
 	fail  map[string][]error // target → errors to return, in order
 	// onSend, when set, sees every message delivered.
-	onSend func(m *router.Message)
+	onSend func(m *notify.Message)
 }
 
-func (r *recorder) notifier(name string) router.Notifier {
-	return router.NotifierFunc(func(_ context.Context, m *router.Message) error {
+func (r *recorder) notifier(name string) notify.Notifier {
+	return notify.NotifierFunc(func(_ context.Context, m *notify.Message) error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if errs := r.fail[name]; len(errs) > 0 {
@@ -78,7 +79,7 @@ func (r *recorder) take() []sent {
 type harness struct {
 	t *testing.T
 	// wrap, when set, wraps each target's notifier (set it, then restart).
-	wrap func(name string, n router.Notifier) router.Notifier
+	wrap func(name string, n notify.Notifier) notify.Notifier
 	// reg, when set, receives the engine's metrics (set it, then restart).
 	reg  *prometheus.Registry
 	cfg  *config.Config
@@ -137,7 +138,7 @@ func (h *harness) open() {
 	}
 	require.NoError(h.t, err)
 	h.t.Cleanup(func() { st.Close() })
-	e, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (router.Notifier, error) {
+	e, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
 		n := h.rec.notifier(tc.Name)
 		if h.wrap != nil {
 			n = h.wrap(tc.Name, n)
@@ -189,33 +190,33 @@ func TestP0EscalatesPerSeedMatrix(t *testing.T) {
 	h.ingest(critical("CheckoutDown", "checkout"))
 
 	require.Equal(t, []sent{
-		{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 0},
-		{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 0},
+		{Target: "chat", Kind: notify.KindInfo, Step: "announce:#incidents", At: 0},
+		{Target: "pager", Kind: notify.KindPage, Step: "oncall#0", At: 0},
 	}, h.at(0), "On-Call paged and #incidents told at once")
 	require.Empty(t, h.at(4*time.Minute))
-	require.Equal(t, []sent{{Target: "pager", Kind: router.KindPage, Step: "oncall#1", At: 5 * time.Minute}}, h.at(5*time.Minute),
+	require.Equal(t, []sent{{Target: "pager", Kind: notify.KindPage, Step: "oncall#1", At: 5 * time.Minute}}, h.at(5*time.Minute),
 		"On-Call page repeats every 5 minutes until acknowledged")
 
 	_, err := h.st.Acknowledge(context.Background(), 1, "alice", "on it")
 	require.NoError(t, err)
-	require.Equal(t, []sent{{Target: "pager", Kind: router.KindAcknowledge, Step: "ack", At: 8 * time.Minute}}, h.at(8*time.Minute))
+	require.Equal(t, []sent{{Target: "pager", Kind: notify.KindAcknowledge, Step: "ack", At: 8 * time.Minute}}, h.at(8*time.Minute))
 
 	require.Empty(t, h.at(10*time.Minute), "no more On-Call repeats after the ack")
 	require.Equal(t, []sent{
-		{Target: "chat", Kind: router.KindInfo, Step: "remind#0", At: 15 * time.Minute},
-		{Target: "pager", Kind: router.KindInfo, Step: "remind#0", At: 15 * time.Minute},
+		{Target: "chat", Kind: notify.KindInfo, Step: "remind#0", At: 15 * time.Minute},
+		{Target: "pager", Kind: notify.KindInfo, Step: "remind#0", At: 15 * time.Minute},
 	}, h.at(15*time.Minute), "Team Lead stops on acknowledge; no update posted in 15m: #incidents and the responder are reminded")
 	got := h.at(30 * time.Minute)
-	require.Contains(t, got, sent{Target: "pager", Kind: router.KindPage, Step: "eng-manager#0", At: 30 * time.Minute},
+	require.Contains(t, got, sent{Target: "pager", Kind: notify.KindPage, Step: "eng-manager#0", At: 30 * time.Minute},
 		"Eng Manager is told while unresolved, ack or not")
 	require.Equal(t, []string{"eng-manager#0"}, pages(got))
 
 	_, err = h.st.Resolve(context.Background(), 1, "alice", "rolled back")
 	require.NoError(t, err)
 	require.Equal(t, []sent{
-		{Target: "chat", Kind: router.KindInfo, Step: "postmortem", At: 50 * time.Minute},
-		{Target: "chat", Kind: router.KindResolve, Step: "resolve", At: 50 * time.Minute},
-		{Target: "pager", Kind: router.KindResolve, Step: "resolve", At: 50 * time.Minute},
+		{Target: "chat", Kind: notify.KindInfo, Step: "postmortem", At: 50 * time.Minute},
+		{Target: "chat", Kind: notify.KindResolve, Step: "resolve", At: 50 * time.Minute},
+		{Target: "pager", Kind: notify.KindResolve, Step: "resolve", At: 50 * time.Minute},
 	}, h.at(50*time.Minute), "resolve tells the paged targets and #incidents, which also gets the post-mortem draft")
 	require.Empty(t, h.at(2*time.Hour), "CTO step cancelled by resolve")
 
@@ -230,7 +231,7 @@ func TestUnackedP0ReachesEveryRole(t *testing.T) {
 	var steps []string
 	for _, off := range []time.Duration{0, 15 * time.Minute, 30 * time.Minute, time.Hour} {
 		for _, s := range h.at(off) {
-			if s.Kind == router.KindPage {
+			if s.Kind == notify.KindPage {
 				steps = append(steps, fmt.Sprintf("%s@%s", s.Step, s.At))
 			}
 		}
@@ -251,16 +252,16 @@ func TestDuplicateAlertPagesOnce(t *testing.T) {
 func TestTemporaryFailureIsRetriedThenDelivered(t *testing.T) {
 	h := newHarness(t, nil)
 	h.rec.fail["pager"] = []error{
-		&router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 503, Err: errors.New("unavailable")},
-		&router.DeliveryError{Temporary: true, Reason: router.ReasonRateLimited, StatusCode: 429, RetryAfter: 30 * time.Second, Err: errors.New("slow down")},
+		&notify.DeliveryError{Temporary: true, Reason: notify.ReasonServer, StatusCode: 503, Err: errors.New("unavailable")},
+		&notify.DeliveryError{Temporary: true, Reason: notify.ReasonRateLimited, StatusCode: 429, RetryAfter: 30 * time.Second, Err: errors.New("slow down")},
 	}
 	h.ingest(critical("CheckoutDown", "checkout"))
-	require.Equal(t, []sent{{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents"}}, h.at(0))
+	require.Equal(t, []sent{{Target: "chat", Kind: notify.KindInfo, Step: "announce:#incidents"}}, h.at(0))
 	require.Empty(t, h.at(1*time.Second), "backoff of about 2s has not passed")
 	require.Empty(t, h.at(3*time.Second), "second attempt fails with 429 Retry-After 30s")
 	require.Empty(t, h.at(30*time.Second), "Retry-After is honoured")
 	got := h.at(34 * time.Second)
-	require.Equal(t, []sent{{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 34 * time.Second}}, got)
+	require.Equal(t, []sent{{Target: "pager", Kind: notify.KindPage, Step: "oncall#0", At: 34 * time.Second}}, got)
 
 	d, err := h.st.GetIncident(context.Background(), 1)
 	require.NoError(t, err)
@@ -281,11 +282,11 @@ func TestPermanentFailureGoesToFallback(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
 		c.Targets[0].Fallback = "chat"
 	})
-	h.rec.fail["pager"] = []error{&router.DeliveryError{Reason: router.ReasonClient, StatusCode: 400, Err: errors.New("bad")}}
+	h.rec.fail["pager"] = []error{&notify.DeliveryError{Reason: notify.ReasonClient, StatusCode: 400, Err: errors.New("bad")}}
 	h.ingest(critical("CheckoutDown", "checkout"))
 	require.Equal(t, []sent{
-		{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents"},
-		{Target: "chat", Kind: router.KindPage, Step: "oncall#0"},
+		{Target: "chat", Kind: notify.KindInfo, Step: "announce:#incidents"},
+		{Target: "chat", Kind: notify.KindPage, Step: "oncall#0"},
 	}, h.at(0))
 	jobs, err := h.st.Jobs(context.Background(), 1)
 	require.NoError(t, err)
@@ -405,8 +406,8 @@ func TestFirstPageIsWrittenByTheCommitThatOpensTheIncident(t *testing.T) {
 		require.Equal(t, []string{"paged oncall (oncall#0) via pager"}, escalated)
 
 		require.Equal(t, []sent{
-			{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 0},
-			{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 0},
+			{Target: "chat", Kind: notify.KindInfo, Step: "announce:#incidents", At: 0},
+			{Target: "pager", Kind: notify.KindPage, Step: "oncall#0", At: 0},
 		}, h.at(0))
 		require.Empty(t, h.at(time.Minute))
 	})

@@ -10,7 +10,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 func resolvedCopy(a alert.Alert) alert.Alert {
@@ -28,7 +28,7 @@ func incident(t *testing.T, h *harness, id int64) alert.Incident {
 func pages(s []sent) []string {
 	var out []string
 	for _, m := range s {
-		if m.Kind == router.KindPage {
+		if m.Kind == notify.KindPage {
 			out = append(out, m.Step)
 		}
 	}
@@ -36,9 +36,9 @@ func pages(s []sent) []string {
 }
 
 // messages records every message delivered from now on.
-func messages(h *harness) *[]router.Message {
-	var out []router.Message
-	h.rec.onSend = func(m *router.Message) { out = append(out, *m) } // under the recorder's lock
+func messages(h *harness) *[]notify.Message {
+	var out []notify.Message
+	h.rec.onSend = func(m *notify.Message) { out = append(out, *m) } // under the recorder's lock
 	return &out
 }
 
@@ -70,8 +70,8 @@ func TestReopenAfterAckPagesAgain(t *testing.T) {
 		msgs := messages(h)
 		got := flap(t, h, a, 2*time.Minute, 4*time.Minute)
 		require.Equal(t, []sent{
-			{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 4 * time.Minute},
-			{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 4 * time.Minute},
+			{Target: "chat", Kind: notify.KindInfo, Step: "announce:#incidents", At: 4 * time.Minute},
+			{Target: "pager", Kind: notify.KindPage, Step: "oncall#0", At: 4 * time.Minute},
 		}, got)
 		inc := incident(t, h, 1)
 		require.Equal(t, alert.IncidentTriggered, inc.Status)
@@ -79,9 +79,9 @@ func TestReopenAfterAckPagesAgain(t *testing.T) {
 		require.False(t, inc.Flapping)
 		require.Empty(t, inc.AcknowledgedBy)
 		require.True(t, inc.AcknowledgedAt.IsZero())
-		var reopen []router.Message
+		var reopen []notify.Message
 		for _, m := range *msgs {
-			if m.Kind == router.KindResolve || strings.Contains(m.IdempotencyKey, "postmortem") {
+			if m.Kind == notify.KindResolve || strings.Contains(m.IdempotencyKey, "postmortem") {
 				require.Zero(t, m.Flap, "the resolution belongs to no reopen")
 				continue
 			}
@@ -125,15 +125,15 @@ func TestFlappingPagesOnceThenOnlyTellsTheChannel(t *testing.T) {
 		msgs := messages(h)
 		got := flap(t, h, a, 5*time.Minute, 6*time.Minute)
 		require.Equal(t, []sent{
-			{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 6 * time.Minute},
-			{Target: "pager", Kind: router.KindPage, Step: "oncall#0", At: 6 * time.Minute},
+			{Target: "chat", Kind: notify.KindInfo, Step: "announce:#incidents", At: 6 * time.Minute},
+			{Target: "pager", Kind: notify.KindPage, Step: "oncall#0", At: 6 * time.Minute},
 		}, got)
 		require.True(t, incident(t, h, 1).Flapping)
 		page := (*msgs)[len(*msgs)-1]
-		if page.Kind != router.KindPage {
+		if page.Kind != notify.KindPage {
 			page = (*msgs)[len(*msgs)-2]
 		}
-		require.Equal(t, router.KindPage, page.Kind)
+		require.Equal(t, notify.KindPage, page.Kind)
 		require.True(t, page.Flapping)
 		require.Equal(t, 3, page.Flap)
 		require.Equal(t, "REOPENED (flap #3) FLAPPING [P0] INC-1 checkout: CheckoutDown", page.Summary)
@@ -146,7 +146,7 @@ func TestFlappingPagesOnceThenOnlyTellsTheChannel(t *testing.T) {
 		// same incident, only the channel hears of it.
 		*msgs = nil
 		got = flap(t, h, a, 30*time.Minute, 50*time.Minute)
-		require.Equal(t, []sent{{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 50 * time.Minute}}, got)
+		require.Equal(t, []sent{{Target: "chat", Kind: notify.KindInfo, Step: "announce:#incidents", At: 50 * time.Minute}}, got)
 		inc := incident(t, h, 1)
 		require.Equal(t, 4, inc.Flaps)
 		require.True(t, inc.Flapping)
@@ -280,7 +280,7 @@ func TestSeverityRaiseReplansAtOnce(t *testing.T) {
 	warn.Labels = map[string]string{"alertname": "CheckoutErrors", "service": "checkout", "severity": "warning"}
 	h.ingest(warn)
 	got := h.at(0)
-	require.Equal(t, []sent{{Target: "chat", Kind: router.KindInfo, Step: "announce:#alerts"}}, got, "P2: #alerts told, On-Call only at 2h")
+	require.Equal(t, []sent{{Target: "chat", Kind: notify.KindInfo, Step: "announce:#alerts"}}, got, "P2: #alerts told, On-Call only at 2h")
 	require.Equal(t, alert.P2, incident(t, h, 1).Severity)
 
 	// 20 minutes in, a critical alert joins the group: P0 now, and every
@@ -294,7 +294,7 @@ func TestSeverityRaiseReplansAtOnce(t *testing.T) {
 	require.Equal(t, inc.OpenedAt.Add(15*time.Minute), inc.AckDue)
 	got = h.at(20 * time.Minute)
 	require.Equal(t, []string{"oncall#0", "team-lead#0"}, pages(got))
-	require.Contains(t, got, sent{Target: "chat", Kind: router.KindInfo, Step: "announce:#incidents", At: 20 * time.Minute})
+	require.Contains(t, got, sent{Target: "chat", Kind: notify.KindInfo, Step: "announce:#incidents", At: 20 * time.Minute})
 
 	// A warning arriving later never lowers it; the P2 On-Call step at 2h
 	// was replaced by the P0 plan.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -58,8 +59,8 @@ func TestRefusedClaimIsGivenBack(t *testing.T) {
 	st := &claimOnce{job: &store.Job{ID: 7, Key: "INC-1/page/oncall#0/pager", Kind: store.KindDelivery, Target: "pager", State: "running", Attempts: 2},
 		wake: make(chan struct{})}
 	sent := 0
-	e, err := New(cfg, st, func(*config.Config, config.Target) (Notifier, error) {
-		return NotifierFunc(func(context.Context, *Message) error { sent++; return nil }), nil
+	e, err := New(cfg, st, func(*config.Config, config.Target) (notify.Notifier, error) {
+		return notify.NotifierFunc(func(context.Context, *notify.Message) error { sent++; return nil }), nil
 	}, Options{Now: func() time.Time { return now }})
 	require.NoError(t, err)
 

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // A page carries what the templates need: the step's type, the alert's
@@ -23,13 +23,13 @@ func TestMessageCarriesTheAlertsLinks(t *testing.T) {
 		"runbook_url": "https://wiki.example.com/checkout", "silence_url": "https://grafana/silence",
 		"dashboard_url": "https://grafana/d/1", "panel_url": "https://grafana/d/1?viewPanel=2",
 	}
-	var got []*router.Message
-	h.rec.onSend = func(m *router.Message) { got = append(got, m) }
+	var got []*notify.Message
+	h.rec.onSend = func(m *notify.Message) { got = append(got, m) }
 	h.ingest(a)
 	h.at(0)
-	var page *router.Message
+	var page *notify.Message
 	for _, m := range got {
-		if m.Kind == router.KindPage {
+		if m.Kind == notify.KindPage {
 			page = m
 		}
 	}
@@ -38,7 +38,7 @@ func TestMessageCarriesTheAlertsLinks(t *testing.T) {
 	require.Zero(t, page.Mark, "On-Call is paged at once")
 	require.Zero(t, page.Flap)
 	require.Empty(t, page.PostmortemURL)
-	require.Equal(t, []router.AlertSummary{{
+	require.Equal(t, []notify.AlertSummary{{
 		Fingerprint: a.Fingerprint, Status: alert.StatusFiring, Title: "CheckoutDown", Labels: a.Labels, StartsAt: a.StartsAt,
 		GeneratorURL: a.GeneratorURL, RunbookURL: "https://wiki.example.com/checkout", SilenceURL: "https://grafana/silence",
 		DashboardURL: "https://grafana/d/1", PanelURL: "https://grafana/d/1?viewPanel=2",
@@ -49,7 +49,7 @@ func TestMessageCarriesTheAlertsLinks(t *testing.T) {
 	_, err := h.st.Resolve(context.Background(), 1, "alice", "fixed")
 	require.NoError(t, err)
 	h.at(20 * time.Minute)
-	kinds := map[string]*router.Message{}
+	kinds := map[string]*notify.Message{}
 	for _, m := range got {
 		kinds[m.StepType] = m
 	}

@@ -50,7 +50,7 @@ func (e *Engine) onCall(cfg *config.Config, role string, t time.Time) OnCall {
 
 // OnCallNow lists who every role pages now, and who is next.
 func (e *Engine) OnCallNow() []OnCall {
-	cfg := e.routing.Load().cfg
+	cfg := e.current().cfg
 	roles := cfg.RoleNames()
 	now := e.now()
 	out := make([]OnCall, 0, len(roles))
@@ -64,7 +64,7 @@ func (e *Engine) OnCallNow() []OnCall {
 // role must exist; without targets, the member must be in the role's
 // rotation and their targets are used.
 func (e *Engine) CheckOverride(o *store.Override) error {
-	cfg := e.routing.Load().cfg
+	cfg := e.current().cfg
 	r, ok := cfg.Roles[o.Role]
 	if !ok {
 		return fmt.Errorf("%w: role %q is not configured", store.ErrInvalid, o.Role)
@@ -79,7 +79,7 @@ func (e *Engine) CheckOverride(o *store.Override) error {
 	if len(o.Targets) == 0 {
 		return fmt.Errorf("%w: give targets, or a member of the role's rotation", store.ErrInvalid)
 	}
-	targets := e.routing.Load().targets
+	targets := e.current().targets
 	for _, t := range o.Targets {
 		if _, ok := targets[t]; !ok {
 			return fmt.Errorf("%w: target %q is not configured", store.ErrInvalid, t)

@@ -45,7 +45,7 @@ type PendingStep struct {
 // happen, due first, resolving page steps' roles at their due time with
 // the running config and overrides.
 func (e *Engine) Pending(jobs []*store.Job) []PendingStep {
-	r := e.routing.Load()
+	r := e.current()
 	out := []PendingStep{}
 	for _, j := range jobs {
 		switch j.State {

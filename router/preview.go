@@ -6,6 +6,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // Preview returns the messages the engine would send about one incident,
@@ -18,7 +19,7 @@ import (
 // leadership page of the acknowledged incident at its mark, the
 // resolution (after an hour, or after that page) and the resolution
 // summary.
-func Preview(cfg *config.Config, inc alert.Incident, alerts []alert.Alert) []*Message {
+func Preview(cfg *config.Config, inc alert.Incident, alerts []alert.Alert) []*notify.Message {
 	opened := inc.OpenedAt
 	lvl := cfg.Severities.Level(inc.Severity)
 	inc.Status = alert.IncidentTriggered
@@ -34,8 +35,8 @@ func Preview(cfg *config.Config, inc alert.Incident, alerts []alert.Alert) []*Me
 	if inc.ResolveDue.IsZero() {
 		inc.ResolveDue = opened.Add(lvl.Resolution.D())
 	}
-	var out []*Message
-	add := func(at time.Time, kind MessageKind, inc alert.Incident, p stepPayload) {
+	var out []*notify.Message
+	add := func(at time.Time, kind notify.MessageKind, inc alert.Incident, p stepPayload) {
 		e := &Engine{now: func() time.Time { return at }}
 		key := fmt.Sprintf("%s/preview/%s", inc.Key, stepName(&p))
 		out = append(out, e.message(cfg, kind, &inc, alerts, &p, key))
@@ -55,30 +56,30 @@ func Preview(cfg *config.Config, inc alert.Incident, alerts []alert.Alert) []*Me
 		}
 	}
 	if first != "" {
-		add(opened, KindPage, inc, stepPayload{Type: stepPage, Role: first})
+		add(opened, notify.KindPage, inc, stepPayload{Type: stepPage, Role: first})
 	}
 	for _, ch := range cfg.Communication.Channels {
 		if hasSeverity(ch.Severities, inc.Severity) {
-			add(opened, KindInfo, inc, stepPayload{Type: stepAnnounce, Channel: ch.Name})
+			add(opened, notify.KindInfo, inc, stepPayload{Type: stepAnnounce, Channel: ch.Name})
 			break
 		}
 	}
-	add(inc.AckDue, KindInfo, inc, stepPayload{Type: stepSLA, SLA: slaResponse})
+	add(inc.AckDue, notify.KindInfo, inc, stepPayload{Type: stepSLA, SLA: slaResponse})
 	if every := lvl.Updates.D(); every > 0 {
-		add(opened.Add(every), KindInfo, inc, stepPayload{Type: stepRemind})
+		add(opened.Add(every), notify.KindInfo, inc, stepPayload{Type: stepRemind})
 	}
-	add(opened.Add(5*time.Minute), KindInfo, inc, stepPayload{Type: stepUpdate, Text: "Rolled back the last release; watching the error rate."})
+	add(opened.Add(5*time.Minute), notify.KindInfo, inc, stepPayload{Type: stepUpdate, Text: "Rolled back the last release; watching the error rate."})
 
 	acked := inc
 	acked.Status, acked.AcknowledgedAt, acked.AcknowledgedBy = alert.IncidentAcknowledged, opened.Add(10*time.Minute), "alice"
-	add(acked.AcknowledgedAt, KindAcknowledge, acked, stepPayload{Type: stepAck})
+	add(acked.AcknowledgedAt, notify.KindAcknowledge, acked, stepPayload{Type: stepAck})
 	if leader != "" {
-		add(opened.Add(leaderAt), KindPage, acked, stepPayload{Type: stepPage, Role: leader})
+		add(opened.Add(leaderAt), notify.KindPage, acked, stepPayload{Type: stepPage, Role: leader})
 	}
 	resolved := acked
 	// Resolved after an hour, or after the leadership page.
 	resolved.Status, resolved.ResolvedAt, resolved.ResolvedBy, resolved.FiringCount = alert.IncidentResolved, opened.Add(max(time.Hour, leaderAt+10*time.Minute)), "alice", 0
-	add(resolved.ResolvedAt, KindResolve, resolved, stepPayload{Type: stepResolve})
-	add(resolved.ResolvedAt, KindInfo, resolved, stepPayload{Type: stepPostmortem})
+	add(resolved.ResolvedAt, notify.KindResolve, resolved, stepPayload{Type: stepResolve})
+	add(resolved.ResolvedAt, notify.KindInfo, resolved, stepPayload{Type: stepPostmortem})
 	return out
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // 500 P3 announcements to a target limited to 10 messages a second are
@@ -83,7 +83,7 @@ func TestSlowP0PageFallsBack(t *testing.T) {
 }
 
 func errTemporary() error {
-	return &router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 503, Err: errors.New("unavailable")}
+	return &notify.DeliveryError{Temporary: true, Reason: notify.ReasonServer, StatusCode: 503, Err: errors.New("unavailable")}
 }
 
 // A delivery is retried for at most its target's retry.max_age, then it
@@ -128,8 +128,8 @@ func TestLongRetryAfterHoldsPageAtMostMaxAge(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"429", &router.DeliveryError{Temporary: true, Reason: router.ReasonRateLimited, StatusCode: 429, RetryAfter: 24 * time.Hour, Err: errors.New("slow down")}},
-		{"503", &router.DeliveryError{Temporary: true, Reason: router.ReasonServer, StatusCode: 503, RetryAfter: 24 * time.Hour, Err: errors.New("unavailable")}},
+		{"429", &notify.DeliveryError{Temporary: true, Reason: notify.ReasonRateLimited, StatusCode: 429, RetryAfter: 24 * time.Hour, Err: errors.New("slow down")}},
+		{"503", &notify.DeliveryError{Temporary: true, Reason: notify.ReasonServer, StatusCode: 503, RetryAfter: 24 * time.Hour, Err: errors.New("unavailable")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, func(c *config.Config) {
@@ -143,7 +143,7 @@ func TestLongRetryAfterHoldsPageAtMostMaxAge(t *testing.T) {
 			var fellBack time.Duration
 			for s := time.Duration(0); s <= 31*time.Minute; s += 10 * time.Second {
 				for _, m := range h.at(s) {
-					if m.Target == "chat" && m.Kind == router.KindPage && fellBack == 0 {
+					if m.Target == "chat" && m.Kind == notify.KindPage && fellBack == 0 {
 						fellBack = m.At
 					}
 				}

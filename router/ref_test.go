@@ -8,18 +8,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // referencer answers a new reference for a message without one, and
 // records the refs it was given.
 type referencer struct {
-	router.Notifier
+	notify.Notifier
 	seen []string
 }
 
-func (r *referencer) Deliver(ctx context.Context, m *router.Message) (string, error) {
+func (r *referencer) Deliver(ctx context.Context, m *notify.Message) (string, error) {
 	r.seen = append(r.seen, string(m.Kind)+":"+m.Ref)
 	if err := r.Notify(ctx, m); err != nil {
 		return "", err
@@ -38,7 +38,7 @@ func TestReferencerKeepsItsIncident(t *testing.T) {
 		c.Targets = append(c.Targets, config.Target{Name: "status", Type: "webhook", Settings: &webhook.Settings{URL: "http://status.invalid/"}})
 		c.Communication.StatusPage.Targets = []string{"status"}
 	})
-	h.wrap = func(name string, n router.Notifier) router.Notifier {
+	h.wrap = func(name string, n notify.Notifier) notify.Notifier {
 		if name == "status" {
 			rf.Notifier = n
 			return rf

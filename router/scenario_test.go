@@ -9,8 +9,8 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // The P0 of the procedures, step by step: On-Call at once and again at 5m,
@@ -28,24 +28,24 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 
 	got := h.at(0)
 	require.Equal(t, []string{"oncall#0"}, pages(got))
-	require.ElementsMatch(t, []string{"chat:announce:#incidents", "status:announce:status-page"}, steps(got, router.KindInfo))
+	require.ElementsMatch(t, []string{"chat:announce:#incidents", "status:announce:status-page"}, steps(got, notify.KindInfo))
 	require.Equal(t, []string{"oncall#1"}, pages(h.at(5*time.Minute)))
 
 	h.clk.Advance(5 * time.Minute) // 10m
 	_, err := h.st.Acknowledge(context.Background(), 1, "alice", "looking")
 	require.NoError(t, err)
 	require.Equal(t, []sent{
-		{Target: "pager", Kind: router.KindAcknowledge, Step: "ack", At: 10 * time.Minute},
-		{Target: "status", Kind: router.KindAcknowledge, Step: "ack", At: 10 * time.Minute},
+		{Target: "pager", Kind: notify.KindAcknowledge, Step: "ack", At: 10 * time.Minute},
+		{Target: "status", Kind: notify.KindAcknowledge, Step: "ack", At: 10 * time.Minute},
 	}, h.at(10*time.Minute), "the paged target and the status page (now identified) hear of the ack")
 
 	got = h.at(15 * time.Minute)
 	require.Empty(t, pages(got), "no On-Call repeat, no Team Lead: acknowledged")
-	require.NotContains(t, steps(got, router.KindInfo), "chat:sla:response", "acknowledged within 15m: no breach")
-	require.Contains(t, steps(got, router.KindInfo), "chat:remind#0", "no update posted in 15m")
+	require.NotContains(t, steps(got, notify.KindInfo), "chat:sla:response", "acknowledged within 15m: no breach")
+	require.Contains(t, steps(got, notify.KindInfo), "chat:remind#0", "no update posted in 15m")
 
-	var leader *router.Message
-	h.rec.onSend = func(m *router.Message) {
+	var leader *notify.Message
+	h.rec.onSend = func(m *notify.Message) {
 		if m.Step == "eng-manager#0" {
 			leader = m
 		}
@@ -59,13 +59,13 @@ func TestP0AsTheProceduresRead(t *testing.T) {
 	_, err = h.st.Resolve(context.Background(), 1, "alice", "payments provider recovered")
 	require.NoError(t, err)
 	var postmortem string
-	h.rec.onSend = func(m *router.Message) {
+	h.rec.onSend = func(m *notify.Message) {
 		if m.Step == "postmortem" {
 			postmortem = m.Text
 		}
 	}
 	got = h.at(50 * time.Minute)
-	require.ElementsMatch(t, []string{"chat:resolve", "pager:resolve", "status:resolve"}, steps(got, router.KindResolve))
+	require.ElementsMatch(t, []string{"chat:resolve", "pager:resolve", "status:resolve"}, steps(got, notify.KindResolve))
 	require.Equal(t, "INC-1 resolved by alice after 50 min.\nResponse SLA (15m): met. Resolution SLA (1h): met.\nAlerts: 1.\n"+
 		"Post-mortem draft: http://localhost:8080/incidents/INC-1#h-pm\n", postmortem,
 		"#incidents gets a short resolution summary linking the draft, not the draft")

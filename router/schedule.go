@@ -19,7 +19,7 @@ const maxShifts = 400
 // (rotation hand-offs and overrides), with the running config; roles
 // without a rotation or override have one shift. Roles are sorted.
 func (e *Engine) Schedule(from, to time.Time) map[string][]Shift {
-	cfg := e.routing.Load().cfg
+	cfg := e.current().cfg
 	roles := make([]string, 0, len(cfg.Roles))
 	for name := range cfg.Roles {
 		roles = append(roles, name)
@@ -67,7 +67,7 @@ type TargetState struct {
 
 // TargetStates lists every target's state, by name.
 func (e *Engine) TargetStates() []TargetState {
-	r := e.routing.Load()
+	r := e.current()
 	out := make([]TargetState, 0, len(r.targets))
 	for _, t := range r.targets {
 		ts := TargetState{Name: t.name, Type: t.typ, Breaker: "closed", Fallback: t.fallback}

@@ -11,6 +11,7 @@ import (
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 func TestScheduleFollowsRotation(t *testing.T) {
@@ -56,7 +57,7 @@ func TestTargetStatesCountRecentSends(t *testing.T) {
 		return router.TargetState{}
 	}
 	require.Zero(t, pager().RecentOK+pager().RecentFailed)
-	h.rec.fail["pager"] = []error{&router.DeliveryError{Reason: router.ReasonClient, StatusCode: 400, Err: errors.New("bad")}}
+	h.rec.fail["pager"] = []error{&notify.DeliveryError{Reason: notify.ReasonClient, StatusCode: 400, Err: errors.New("bad")}}
 	h.ingest(critical("CheckoutDown", "checkout"))
 	h.at(0)
 	h.ingest(critical("SearchDown", "search"))
@@ -80,7 +81,7 @@ func TestSetSeverityReplansWithoutRepaging(t *testing.T) {
 		_, err := h.st.SetSeverity(ctx, 1, alert.P1, "alice", "")
 		require.NoError(t, err)
 		for _, s := range h.at(time.Minute) {
-			require.NotEqual(t, router.KindPage, s.Kind, "lowering pages nobody again: %+v", s)
+			require.NotEqual(t, notify.KindPage, s.Kind, "lowering pages nobody again: %+v", s)
 		}
 		jobs, err := h.st.Jobs(ctx, 1)
 		require.NoError(t, err)
@@ -94,7 +95,7 @@ func TestSetSeverityReplansWithoutRepaging(t *testing.T) {
 		require.NoError(t, err)
 		var paged bool
 		for _, s := range h.at(2 * time.Minute) {
-			paged = paged || s.Kind == router.KindPage
+			paged = paged || s.Kind == notify.KindPage
 		}
 		require.True(t, paged, "raising runs the P0 pages already due")
 	})

@@ -10,7 +10,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -99,7 +99,7 @@ func TestSuppressionHoldsAnOpenIncidentsPages(t *testing.T) {
 				require.Empty(t, h.at(10*time.Minute), "a held page does not repeat")
 				got := h.at(15 * time.Minute)
 				require.Empty(t, pages(got), "the Team Lead page is held too")
-				require.Contains(t, got, sent{Target: "chat", Kind: router.KindInfo, Step: "sla:response", At: 15 * time.Minute},
+				require.Contains(t, got, sent{Target: "chat", Kind: notify.KindInfo, Step: "sla:response", At: 15 * time.Minute},
 					"the SLA keeps running and its breach reaches the channel")
 
 				held := timeline(t, h, alert.EventSuppressed)

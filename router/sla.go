@@ -10,6 +10,7 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/store"
 )
 
@@ -59,13 +60,13 @@ func (e *Engine) remind(t *store.Tx, r *routing, j *store.Job, inc *alert.Incide
 			since = "since " + last.UTC().Format(time.RFC3339)
 		}
 		for _, tn := range targets {
-			m := e.message(r.cfg, KindInfo, inc, alerts, p, j.Key+"/"+tn)
+			m := e.message(r.cfg, notify.KindInfo, inc, alerts, p, j.Key+"/"+tn)
 			b, err := json.Marshal(m)
 			if err != nil {
 				return store.StepOutcome{}, fmt.Errorf("encode message: %w", err)
 			}
 			out.Jobs = append(out.Jobs, store.JobSpec{Key: j.Key + "/" + tn, Kind: store.KindDelivery, DueAt: now,
-				StopOn: alert.IncidentResolved, Target: tn, Action: string(KindInfo), Payload: b, Priority: int(inc.Severity)})
+				StopOn: alert.IncidentResolved, Target: tn, Action: string(notify.KindInfo), Payload: b, Priority: int(inc.Severity)})
 		}
 		detail := fmt.Sprintf("update reminder: no status update %s (cadence %s)", since, config.Duration(every))
 		if len(targets) > 0 {
@@ -95,12 +96,12 @@ func (e *Engine) postmortemJobs(r *routing, j *store.Job, inc *alert.Incident) (
 	var out []store.JobSpec
 	for _, tn := range dedupe(r.severityChannels(inc.Severity, false)) {
 		key := j.Key + "/postmortem/" + tn
-		m := e.message(r.cfg, KindInfo, inc, nil, &stepPayload{Type: stepPostmortem}, key)
+		m := e.message(r.cfg, notify.KindInfo, inc, nil, &stepPayload{Type: stepPostmortem}, key)
 		b, err := json.Marshal(m)
 		if err != nil {
 			return nil, fmt.Errorf("encode message: %w", err)
 		}
-		out = append(out, store.JobSpec{Key: key, Kind: store.KindDelivery, DueAt: e.now(), Target: tn, Action: string(KindInfo), Payload: b,
+		out = append(out, store.JobSpec{Key: key, Kind: store.KindDelivery, DueAt: e.now(), Target: tn, Action: string(notify.KindInfo), Payload: b,
 			Priority: int(inc.Severity)})
 	}
 	return out, nil

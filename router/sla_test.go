@@ -9,10 +9,10 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
-func steps(s []sent, kind router.MessageKind) []string {
+func steps(s []sent, kind notify.MessageKind) []string {
 	var out []string
 	for _, m := range s {
 		if m.Kind == kind {
@@ -41,12 +41,12 @@ func timeline(t *testing.T, h *harness, kind alert.EventKind) []string {
 func TestP0SLAAndUpdateCadence(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.Escalation.Matrix[0].Repeat = nil })
 	h.ingest(critical("CheckoutDown", "checkout"))
-	require.Equal(t, []string{"chat:announce:#incidents"}, steps(h.at(0), router.KindInfo))
+	require.Equal(t, []string{"chat:announce:#incidents"}, steps(h.at(0), notify.KindInfo))
 	require.Empty(t, timeline(t, h, alert.EventSLABreached))
 
 	got := h.at(15 * time.Minute)
 	require.Equal(t, []string{"team-lead#0"}, pages(got))
-	require.ElementsMatch(t, []string{"chat:sla:response", "chat:remind#0", "pager:remind#0"}, steps(got, router.KindInfo))
+	require.ElementsMatch(t, []string{"chat:sla:response", "chat:remind#0", "pager:remind#0"}, steps(got, notify.KindInfo))
 	require.Equal(t, []string{"response SLA breached: P0 (Critical) not acknowledged within 15m via chat"}, timeline(t, h, alert.EventSLABreached))
 
 	// A status update at 20m goes to #incidents; the next reminder is
@@ -54,13 +54,13 @@ func TestP0SLAAndUpdateCadence(t *testing.T) {
 	h.clk.Advance(5 * time.Minute)
 	_, err := h.st.PostUpdate(context.Background(), 1, "alice", "rolling back release 42")
 	require.NoError(t, err)
-	require.Equal(t, []string{"chat:update"}, steps(h.at(20*time.Minute), router.KindInfo))
-	require.Empty(t, steps(h.at(30*time.Minute), router.KindInfo), "an update was posted 10m ago")
-	require.ElementsMatch(t, []string{"chat:remind#2", "pager:remind#2"}, steps(h.at(35*time.Minute), router.KindInfo))
+	require.Equal(t, []string{"chat:update"}, steps(h.at(20*time.Minute), notify.KindInfo))
+	require.Empty(t, steps(h.at(30*time.Minute), notify.KindInfo), "an update was posted 10m ago")
+	require.ElementsMatch(t, []string{"chat:remind#2", "pager:remind#2"}, steps(h.at(35*time.Minute), notify.KindInfo))
 
 	// Unresolved at 1h: the resolution SLA is breached too.
 	got = h.at(time.Hour)
-	require.Contains(t, steps(got, router.KindInfo), "chat:sla:resolution")
+	require.Contains(t, steps(got, notify.KindInfo), "chat:sla:resolution")
 	require.Len(t, timeline(t, h, alert.EventSLABreached), 2)
 }
 
@@ -87,13 +87,13 @@ func TestP2PerSeed(t *testing.T) {
 	h.ingest(warn)
 	require.Equal(t, alert.P2, incident(t, h, 1).Severity)
 	got := h.at(0)
-	require.Equal(t, []string{"chat:announce:#alerts"}, steps(got, router.KindInfo))
+	require.Equal(t, []string{"chat:announce:#alerts"}, steps(got, notify.KindInfo))
 	require.Empty(t, pages(got))
 	require.Empty(t, pages(h.at(time.Hour+59*time.Minute)))
 
 	got = h.at(2 * time.Hour)
 	require.Equal(t, []string{"oncall#0"}, pages(got))
-	require.ElementsMatch(t, []string{"chat:sla:response", "chat:remind#0", "pager:remind#0"}, steps(got, router.KindInfo))
+	require.ElementsMatch(t, []string{"chat:sla:response", "chat:remind#0", "pager:remind#0"}, steps(got, notify.KindInfo))
 
 	h.clk.Advance(time.Minute)
 	_, err := h.st.Acknowledge(context.Background(), 1, "alice", "")
@@ -102,7 +102,7 @@ func TestP2PerSeed(t *testing.T) {
 
 	// Saturday 09:00: Eng Manager's next-day digest lists the P2.
 	var digest string
-	h.rec.onSend = func(m *router.Message) {
+	h.rec.onSend = func(m *notify.Message) {
 		if m.Step == "digest:next-day" && m.Role == "eng-manager" {
 			digest = m.Text
 		}

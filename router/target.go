@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // target is one configured target with its breaker and retry policy.
@@ -22,7 +23,7 @@ type target struct {
 	lim      *rate.Limiter // nil: unlimited
 	name     string
 	typ      string
-	n        Notifier
+	n        notify.Notifier
 	cb       *gobreaker.CircuitBreaker[struct{}]
 	timeout  time.Duration
 	retry    config.Retry
@@ -93,7 +94,7 @@ func (s *targetState) recentCounts(now time.Time) (ok, failed uint32) {
 	return ok, failed
 }
 
-func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics, now func() time.Time) *target {
+func newTarget(tc config.Target, n notify.Notifier, log *zap.Logger, m *metrics, now func() time.Time) *target {
 	d := tc
 	d.ApplyDefaults() // for targets made in code; Load has applied them
 	t := &target{
@@ -116,10 +117,12 @@ func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics, now fu
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
 		// Only temporary failures say the target is unhealthy; a permanent
 		// 4xx is about the message, not the service.
-		IsSuccessful: func(err error) bool { return err == nil || !AsDeliveryError(err).Temporary },
+		IsSuccessful: func(err error) bool { return err == nil || !notify.AsDeliveryError(err).Temporary },
 		// A 429 is the target pacing us, not failing: it slows the target
 		// down (pause, limiter) and never counts toward opening.
-		IsExcluded: func(err error) bool { return err != nil && AsDeliveryError(err).Reason == ReasonRateLimited },
+		IsExcluded: func(err error) bool {
+			return err != nil && notify.AsDeliveryError(err).Reason == notify.ReasonRateLimited
+		},
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			tlog.Info("circuit breaker state changed", zap.Stringer("from", from), zap.Stringer("to", to))
 			m.breakerState.WithLabelValues(tc.Name).Set(float64(to))
@@ -136,7 +139,7 @@ func newTarget(tc config.Target, n Notifier, log *zap.Logger, m *metrics, now fu
 
 // send delivers one message through the breaker with the per-attempt
 // timeout.
-func (t *target) send(ctx context.Context, m *Message) error {
+func (t *target) send(ctx context.Context, m *notify.Message) error {
 	return t.attempt(ctx, func(ctx context.Context) error { return t.n.Notify(ctx, m) })
 }
 
@@ -147,7 +150,7 @@ func (t *target) attempt(ctx context.Context, do func(context.Context) error) er
 	open := t.st.openUntil.After(t.now())
 	t.st.mu.Unlock()
 	if open {
-		return &DeliveryError{Temporary: true, Reason: ReasonBreakerOpen, Err: errBreakerOpen}
+		return &notify.DeliveryError{Temporary: true, Reason: notify.ReasonBreakerOpen, Err: errBreakerOpen}
 	}
 	_, err := t.cb.Execute(func() (struct{}, error) {
 		ctx, cancel := context.WithTimeout(ctx, t.timeout)
@@ -155,7 +158,7 @@ func (t *target) attempt(ctx context.Context, do func(context.Context) error) er
 		return struct{}{}, do(ctx)
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return &DeliveryError{Temporary: true, Reason: ReasonBreakerOpen, Err: errBreakerOpen}
+		return &notify.DeliveryError{Temporary: true, Reason: notify.ReasonBreakerOpen, Err: errBreakerOpen}
 	}
 	return err
 }
@@ -265,7 +268,7 @@ func (t *target) readyAt(now time.Time) time.Time {
 }
 
 // ticket files a ticket through the breaker with the per-attempt timeout.
-func (t *target) ticket(ctx context.Context, tk Ticketer, m *Message) (string, error) {
+func (t *target) ticket(ctx context.Context, tk notify.Ticketer, m *notify.Message) (string, error) {
 	var ref string
 	err := t.attempt(ctx, func(ctx context.Context) error {
 		var err error
@@ -299,7 +302,7 @@ func (t *target) wait(now time.Time) time.Duration {
 }
 
 // deliverRef sends through a Referencer and returns its reference.
-func (t *target) deliverRef(ctx context.Context, rf Referencer, m *Message) (string, error) {
+func (t *target) deliverRef(ctx context.Context, rf notify.Referencer, m *notify.Message) (string, error) {
 	var ref string
 	err := t.attempt(ctx, func(ctx context.Context) error {
 		var err error

@@ -9,17 +9,17 @@ import (
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier/webhook"
+	"github.com/alertgate/alertgate/router/notify"
 )
 
 // ticketer files tickets numbered from 1.
 type ticketer struct {
-	router.Notifier
+	notify.Notifier
 	n int
 }
 
-func (tk *ticketer) Ticket(ctx context.Context, m *router.Message) (string, error) {
+func (tk *ticketer) Ticket(ctx context.Context, m *notify.Message) (string, error) {
 	tk.n++
 	return "OPS-" + string(rune('0'+tk.n)), tk.Notify(ctx, m)
 }
@@ -30,7 +30,7 @@ func TestNewIncidentIsFiledOnceAsTicket(t *testing.T) {
 		c.Targets = append(c.Targets, config.Target{Name: "jira", Type: "webhook", Settings: &webhook.Settings{URL: "http://jira.invalid/"}})
 		c.Communication.Ticket = &config.Ticket{Target: "jira", Severities: []string{"P0", "P1"}}
 	})
-	h.wrap = func(name string, n router.Notifier) router.Notifier {
+	h.wrap = func(name string, n notify.Notifier) notify.Notifier {
 		if name == "jira" {
 			tk.Notifier = n
 			return tk
@@ -40,7 +40,7 @@ func TestNewIncidentIsFiledOnceAsTicket(t *testing.T) {
 	h.restart()
 	h.ingest(critical("CheckoutDown", "checkout"))
 	got := h.at(0)
-	require.Contains(t, got, sent{Target: "jira", Kind: router.KindTicket, Step: "ticket"})
+	require.Contains(t, got, sent{Target: "jira", Kind: notify.KindTicket, Step: "ticket"})
 	inc := incident(t, h, 1)
 	require.Equal(t, "OPS-1", inc.Ticket)
 	require.Equal(t, []string{"ticket OPS-1"}, timeline(t, h, alert.EventTicket))

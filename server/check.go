@@ -7,6 +7,7 @@ import (
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router"
 	"github.com/alertgate/alertgate/router/notifier"
+	"github.com/alertgate/alertgate/router/notify"
 	"github.com/alertgate/alertgate/router/template"
 	"github.com/alertgate/alertgate/rules"
 )
@@ -39,7 +40,7 @@ func notifierBuilder(targets *notifier.Registry, deps notifier.Deps) router.Buil
 		last *config.Config
 		set  *template.Set
 	)
-	return func(cfg *config.Config, t config.Target) (router.Notifier, error) {
+	return func(cfg *config.Config, t config.Target) (notify.Notifier, error) {
 		mu.Lock()
 		if cfg != last {
 			s, err := targets.TemplateSet(cfg)

@@ -112,6 +112,12 @@ type Deps struct {
 	// Console is the web console, mounted at / (see package console);
 	// without it / answers 404.
 	Console Mounter
+	// Sources, when set, is where the server reads its source table: a
+	// gateway that switches the sources together with other components'
+	// config keeps it (see Sources). Until it returns one, and when
+	// unset, the server reads its own: the one New built, or the last
+	// UseSources.
+	Sources func() *Sources
 	// NewDecoder builds a source's decoder; default adapters.New.
 	NewDecoder func(config.Source) (Decoder, error)
 	// Logger is used as given (the caller names it); default no-op.

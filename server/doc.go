@@ -72,6 +72,8 @@
 // Policy that allows no external resource; their handlers never log the
 // token.
 //
-// The source table can be swapped at run time (SetSources) for a config
-// reload; requests in flight keep the table they started with.
+// The source table can be swapped at run time for a config reload: a
+// Gateway keeps it in its one generation with the router's targets and
+// the store's rules (Deps.Sources), a server on its own swaps it with
+// SetSources; requests in flight keep the table they started with.
 package server

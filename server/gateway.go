@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -58,7 +59,10 @@ type GatewayOptions struct {
 // Gateway is the whole alertgate process: store, rules, router and HTTP
 // server, wired from one validated config.
 type Gateway struct {
-	cfg    *config.Config
+	// gen is the running config and everything made from it; the store
+	// (policy), the router (routing) and the server (sources) read their
+	// piece through it, so a reload switches them all in one store.
+	gen    atomic.Pointer[generation]
 	log    *zap.Logger
 	store  *store.Store
 	engine *router.Engine
@@ -127,15 +131,21 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		return nil, err
 	}
 	planner := router.NewPlanner(cfg)
+	// Each component is built with its own piece of cfg's generation and
+	// reads it until the generation is complete (the end of NewGateway);
+	// from then on it reads its piece through g.gen. Until then g.gen
+	// holds the config alone.
+	g := &Gateway{log: log, configPath: opts.ConfigPath, targets: targets, now: now}
+	g.gen.Store(&generation{cfg: cfg})
 	var st *store.Store
 	switch cfg.Storage.Driver {
 	case "", "sqlite":
 		st, err = store.OpenSQLite(ctx, cfg.Storage.Path, store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
-			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D(), Flapping: router.FlappingPolicy(cfg)})
+			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D(), Flapping: router.FlappingPolicy(cfg), Policy: g.policy})
 	case "postgres":
 		sc := cfg.Storage
 		st, err = store.OpenPostgres(ctx, sc.DSN.Value(), store.Options{Logger: log.Named("store"), Now: now, Classifier: classifier,
-			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D(), Flapping: router.FlappingPolicy(cfg),
+			Planner: planner, ReopenWithin: cfg.Dedup.ReopenWithin.D(), Flapping: router.FlappingPolicy(cfg), Policy: g.policy,
 			Postgres: store.PostgresOptions{MaxOpenConns: sc.MaxOpenConns, MaxIdleConns: sc.MaxIdleConns, ConnMaxLifetime: sc.ConnMaxLifetime.D(),
 				StatementTimeout: sc.StatementTimeout.D(), ConnectTimeout: sc.ConnectTimeout.D()}})
 	default:
@@ -144,7 +154,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, store: st, configPath: opts.ConfigPath, targets: targets, now: now}
+	g.store = st
 	g.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "alertgate_config_reloads_total", Help: "Config reloads by result (success, failure).",
 	}, []string{"result"})
@@ -195,7 +205,8 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	}
 	links := router.NewAckLinks(ackKey, cfg.Server.AckLinkTTL.D(), now)
 	build := notifierBuilder(targets, notifier.Deps{Client: client, Logger: log, Now: now, Version: opts.Version})
-	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st, AckLinks: links, Overrides: st})
+	g.engine, err = router.New(cfg, st, build, router.Options{Logger: log, Now: now, Registry: reg, Poll: opts.EnginePoll, Digests: st, AckLinks: links, Overrides: st,
+		Routing: g.routing})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -218,12 +229,13 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 		PagerDutySecrets: pagerDutySecrets(cfg), WebhookEvents: st, AckLinks: links,
 		OnCall: g.engine, Overrides: st,
 		Runbooks: g.runbook, Console: g.console, Plan: g.plan, Severity: st,
-		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload,
+		Logger: log.Named("server"), Registry: reg, Now: now, Reload: reload, Sources: g.sources,
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
+	g.gen.Store(&generation{cfg: cfg, policy: st.Policy(), sources: g.srv.Sources(), routing: g.engine.Routing()})
 	g.ln = opts.Listener
 	if g.ln == nil {
 		if g.ln, err = net.Listen("tcp", cfg.Server.Listen); err != nil {
@@ -273,9 +285,7 @@ func pagerDutySecrets(cfg *config.Config) [][]byte {
 
 // targetNames lists the running config's targets.
 func (g *Gateway) targetNames() []string {
-	g.reloadMu.Lock()
-	cfg := g.cfg
-	g.reloadMu.Unlock()
+	cfg := g.config()
 	names := make([]string, len(cfg.Targets))
 	for i := range cfg.Targets {
 		names[i] = cfg.Targets[i].Name
@@ -284,19 +294,21 @@ func (g *Gateway) targetNames() []string {
 }
 
 // config is the running config.
-func (g *Gateway) config() *config.Config {
-	g.reloadMu.Lock()
-	defer g.reloadMu.Unlock()
-	return g.cfg
-}
+func (g *Gateway) config() *config.Config { return g.gen.Load().cfg }
+
+// policy, routing and sources are the running generation's pieces, read by
+// the store, the router and the server; nil before the first generation
+// is complete (each reads its own piece until then).
+func (g *Gateway) policy() *store.Policy { return g.gen.Load().policy }
+
+func (g *Gateway) routing() *router.Routing { return g.gen.Load().routing }
+
+func (g *Gateway) sources() *Sources { return g.gen.Load().sources }
 
 // runbook finds the runbook an incident names in the running config (or
 // the link an alert's runbook_url gave).
 func (g *Gateway) runbook(name string) *config.Runbook {
-	g.reloadMu.Lock()
-	cfg := g.cfg
-	g.reloadMu.Unlock()
-	return cfg.Runbook(name)
+	return g.config().Runbook(name)
 }
 
 // Engine is the gateway's router engine (for tests).
@@ -329,8 +341,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	g.log.Info("alertgate serving", zap.String("addr", g.ln.Addr().String()), zap.String("storage", g.cfg.Storage.Driver),
-		zap.Int("sources", len(g.cfg.Sources)), zap.Int("targets", len(g.cfg.Targets)))
+	cfg := g.config()
+	g.log.Info("alertgate serving", zap.String("addr", g.ln.Addr().String()), zap.String("storage", cfg.Storage.Driver),
+		zap.Int("sources", len(cfg.Sources)), zap.Int("targets", len(cfg.Targets)))
 
 	var err error
 	select {
@@ -358,7 +371,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 }
 
 // Reload reads the config file again and, when it is valid, switches
-// rules, escalation, targets and sources to it for new work; requests and
+// rules, escalation, targets and sources to it for new work, all in one
+// step (one generation); requests and
 // deliveries in flight finish with what they started with. An invalid file
 // changes nothing: its errors are logged and returned. Server listen and
 // storage settings need a restart (a warning says so).
@@ -387,7 +401,7 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	old := g.cfg
+	old := g.config()
 	g.use(gen)
 	if cfg.Server.Listen != old.Server.Listen || cfg.Storage != old.Storage || cfg.Server.MaxBodyBytes != old.Server.MaxBodyBytes ||
 		cfg.Server.APIToken != old.Server.APIToken || cfg.Server.PublicReads != old.Server.PublicReads ||
@@ -405,13 +419,16 @@ func (g *Gateway) Reload(ctx context.Context) (err error) {
 }
 
 // generation is everything a config makes that a reload replaces: built
-// whole first, then switched to in one step.
+// whole first, then switched to in one step (Gateway.gen). It is never
+// modified: a reader that took one sees the rules, escalation, targets and
+// sources of one file.
 type generation struct {
-	cfg        *config.Config
-	classifier *rules.Engine
-	planner    store.Planner
-	sources    *Sources
-	routing    *router.Routing
+	cfg *config.Config
+	// policy is the store's: rules, escalation planner, reopen window,
+	// flapping.
+	policy  *store.Policy
+	sources *Sources
+	routing *router.Routing
 }
 
 // build makes every piece of cfg's generation: the rules, the escalation
@@ -427,7 +444,7 @@ func (g *Gateway) build(cfg *config.Config) (*generation, error) {
 	// address and API token, and the new sources must be safe there
 	// (serve --listen may have overridden the file's address).
 	running := *cfg
-	running.Server = g.cfg.Server
+	running.Server = g.config().Server
 	if err := running.Exposure(); err != nil {
 		return nil, err
 	}
@@ -439,16 +456,26 @@ func (g *Gateway) build(cfg *config.Config) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &generation{cfg: cfg, classifier: classifier, planner: router.NewPlanner(cfg), sources: sources, routing: routing}, nil
+	policy := store.NewPolicy(classifier, router.NewPlanner(cfg), cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(cfg))
+	return &generation{cfg: cfg, policy: policy, sources: sources, routing: routing}, nil
 }
 
-// use switches to gen: each step only stores what build made, and none
-// can fail. Called with reloadMu held.
+// use switches to gen in one store: no reader sees new routing beside old
+// sources or rules. Nothing in it can fail. Called with reloadMu held.
+//
+// Before the store, what a reader of gen must find done: the metrics of
+// new targets and sources exist (a delivery or request through gen counts
+// on them; started after, a new target's breaker state could be reset
+// under a delivery that already opened it), and open sources are warned
+// of. After it, what must not happen under the old generation: the store
+// forgets the repeats it hashed (cleared before, a repeat classified by
+// the old rules in between would be remembered past the switch) and
+// rebuilds the open incidents' inhibition index with the new rules.
 func (g *Gateway) use(gen *generation) {
-	g.engine.SetRouting(gen.routing)
-	g.srv.UseSources(gen.sources)
-	g.store.SetPolicy(gen.classifier, gen.planner, gen.cfg.Dedup.ReopenWithin.D(), router.FlappingPolicy(gen.cfg))
-	g.cfg = gen.cfg
+	g.engine.PrepareRouting(gen.routing)
+	g.srv.PrepareSources(gen.sources)
+	g.gen.Store(gen)
+	g.store.SettlePolicy(gen.policy)
 }
 
 // buildInfo is alertgate_build_info: 1, labelled with the version, the

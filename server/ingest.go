@@ -38,7 +38,7 @@ var _ adapters.Header = requestHeader{}
 // Retry-After so Alertmanager retries; nothing transient is a 4xx.
 func (s *Server) ingest(c *fiber.Ctx) error {
 	name := c.Params("source")
-	src := s.sources.Load().lookup(name)
+	src := s.table().lookup(name)
 	if src == nil {
 		c.Locals(localSource, unknownSource)
 		return notFound("unknown source %q", name)

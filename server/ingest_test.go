@@ -158,7 +158,7 @@ func TestIngestPassesDecodedAlerts(t *testing.T) {
 func TestIngestHeadersReachDecoder(t *testing.T) {
 	var got string
 	h := newHarness(t, config.Server{}, config.Source{Name: "am", Type: "test"})
-	h.srv.sources.Load().lookup("am").decoder = decoderFunc(func(hd adapters.Header, _ []byte) (adapters.Batch, error) {
+	h.srv.table().lookup("am").decoder = decoderFunc(func(hd adapters.Header, _ []byte) (adapters.Batch, error) {
 		got = hd.Get("User-Agent")
 		return adapters.Batch{}, nil
 	})
@@ -169,7 +169,7 @@ func TestIngestHeadersReachDecoder(t *testing.T) {
 
 func TestDecoderFailureIsInternal(t *testing.T) {
 	h := newHarness(t, config.Server{}, config.Source{Name: "am", Type: "test"})
-	h.srv.sources.Load().lookup("am").decoder = decoderFunc(func(adapters.Header, []byte) (adapters.Batch, error) {
+	h.srv.table().lookup("am").decoder = decoderFunc(func(adapters.Header, []byte) (adapters.Batch, error) {
 		return adapters.Batch{}, errors.New("template engine exploded")
 	})
 	resp, body := h.do(t, newRequest(http.MethodPost, "/api/v1/alerts/am", alertBody))

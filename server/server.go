@@ -66,7 +66,10 @@ type Server struct {
 	now           func() time.Time
 	metrics       *metrics
 	guard         *apiGuard
-	sources       atomic.Pointer[sourceTable]
+	// ownSources is the table New built or UseSources set;
+	// sharedSources is Deps.Sources. table reads the one in use.
+	ownSources    atomic.Pointer[Sources]
+	sharedSources func() *Sources
 	budget        *decodeBudget
 	limits        adapters.Limits
 	draining      atomic.Bool
@@ -111,6 +114,7 @@ func New(cfg config.Server, sources []config.Source, deps Deps) (*Server, error)
 		pprof:         cfg.Pprof,
 		maxSilence:    cfg.MaxSilenceDuration.D(),
 		newDecoder:    deps.NewDecoder,
+		sharedSources: deps.Sources,
 		log:           deps.Logger,
 		now:           deps.Now,
 		timeout:       requestTimeout,
@@ -348,7 +352,7 @@ func (s *Server) handleServerError(c *fiber.Ctx, err error) error {
 		zap.String("reason", a.msg),
 	}
 	if name, ok := strings.CutPrefix(c.Path(), ingestPrefix); ok {
-		label := s.sources.Load().label(name)
+		label := s.table().label(name)
 		s.metrics.requests.WithLabelValues(label, strconv.Itoa(a.code)).Inc()
 		fields = append(fields, zapSource(label))
 	}

@@ -73,7 +73,9 @@ func buildSources(sources []config.Source, newDecoder func(config.Source) (Decod
 	return t, nil
 }
 
-// Sources is a built source table, ready for UseSources.
+// Sources is a built source table, ready for UseSources (or, for a server
+// reading its sources from Deps.Sources, PrepareSources and its owner's
+// switch).
 type Sources struct{ t *sourceTable }
 
 // BuildSources builds the decoder and auth of every source without
@@ -86,16 +88,38 @@ func (s *Server) BuildSources(sources []config.Source) (*Sources, error) {
 	return &Sources{t: t}, nil
 }
 
-// UseSources replaces the source table in one step (a config reload).
-// Requests in flight finish with the table they started with.
-func (s *Server) UseSources(src *Sources) {
-	s.sources.Store(src.t)
+// Sources is the source table the server reads now.
+func (s *Server) Sources() *Sources {
+	if s.sharedSources != nil {
+		if src := s.sharedSources(); src != nil {
+			return src
+		}
+	}
+	return s.ownSources.Load()
+}
+
+// table is the source table in use.
+func (s *Server) table() *sourceTable { return s.Sources().t }
+
+// PrepareSources starts the request metrics of src's sources at zero and
+// warns of those that take alerts without authentication. It is called
+// before src is switched to, so that its first request counts on a
+// series already exported.
+func (s *Server) PrepareSources(src *Sources) {
 	for _, src := range src.t.byName {
 		s.metrics.initSource(src.name)
 		if src.auth.open() {
 			s.log.Warn("source accepts alerts without authentication", zapSource(src.name))
 		}
 	}
+}
+
+// UseSources replaces the server's own source table in one step (a
+// config reload of a server without Deps.Sources). Requests in flight
+// finish with the table they started with.
+func (s *Server) UseSources(src *Sources) {
+	s.PrepareSources(src)
+	s.ownSources.Store(src)
 }
 
 // SetSources builds the source table and switches to it (BuildSources,

@@ -58,7 +58,7 @@ func (t *Tx) Suppression(inc int64) (Hold, bool, error) {
 
 // suppression reads the firing alerts of an incident with query and
 // decides whether they are all muted.
-func (s *Store) suppression(pol *policy, query func() (*sql.Rows, error), now time.Time) (Hold, bool, error) {
+func (s *Store) suppression(pol *Policy, query func() (*sql.Rows, error), now time.Time) (Hold, bool, error) {
 	if pol == nil || pol.classifier == nil {
 		return Hold{}, false, nil
 	}
@@ -201,7 +201,7 @@ func (s *Store) ReleaseHeld(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("held steps: %w", err)
 	}
-	pol, now := s.policy.Load(), s.now()
+	pol, now := s.Policy(), s.now()
 	n := 0
 	for _, l := range list {
 		// Most sweeps find an incident held as before: that is decided

@@ -110,7 +110,7 @@ func (s *Store) GetIncident(ctx context.Context, id int64) (*IncidentDetail, err
 	}
 	d.Timeline = evs
 	if inc.Open() {
-		if h, ok, err := s.suppression(s.policy.Load(), s.firingQuery(ctx, id), s.now()); err != nil {
+		if h, ok, err := s.suppression(s.Policy(), s.firingQuery(ctx, id), s.now()); err != nil {
 			return nil, err
 		} else if ok {
 			d.Suppressed = &h

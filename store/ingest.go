@@ -38,7 +38,7 @@ type item struct {
 // committed, so a nil error means the alerts are durable.
 func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult, error) {
 	res := IngestResult{Alerts: len(alerts)}
-	pol := s.policy.Load()
+	pol := s.Policy()
 	if pol.classifier == nil || pol.planner == nil {
 		return res, errors.New("ingest: no rules or planner configured")
 	}
@@ -128,7 +128,7 @@ func (s *Store) Ingest(ctx context.Context, alerts []alert.Alert) (IngestResult,
 	return res, nil
 }
 
-func newItem(pol *policy, a alert.Alert, h uint64, k alertKey, stamped bool) (item, error) {
+func newItem(pol *Policy, a alert.Alert, h uint64, k alertKey, stamped bool) (item, error) {
 	data, err := alertData(&a)
 	if err != nil {
 		return item{}, err

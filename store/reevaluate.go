@@ -22,7 +22,7 @@ import (
 // inhibiting incident resolved is ingested again and pages if it should.
 // It returns how many alerts were released.
 func (s *Store) Reevaluate(ctx context.Context) (int, error) {
-	pol := s.policy.Load()
+	pol := s.Policy()
 	rows, err := s.r.QueryContext(ctx, `SELECT data, hash, suppressed FROM alerts WHERE suppressed <> '' AND status = 'firing' LIMIT 5000`)
 	if err != nil {
 		return 0, fmt.Errorf("%w: suppressed alerts: %v", ErrUnavailable, err)

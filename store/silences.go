@@ -37,7 +37,7 @@ type Silence struct {
 // config's and the API's.
 func (s *Store) silencesNow() []rules.Silence {
 	var out []rules.Silence
-	if p := s.policy.Load(); p != nil && p.classifier != nil {
+	if p := s.Policy(); p != nil && p.classifier != nil {
 		out = append(out, p.classifier.Silences()...)
 	}
 	if api := s.apiSilences.Load(); api != nil {
@@ -140,7 +140,7 @@ func (s *Store) ExpireSilence(ctx context.Context, id string) error {
 func (s *Store) ListSilences(ctx context.Context) ([]Silence, error) {
 	now := s.now()
 	out := []Silence{}
-	if p := s.policy.Load(); p != nil && p.classifier != nil {
+	if p := s.Policy(); p != nil && p.classifier != nil {
 		for _, sil := range p.classifier.Silences() {
 			out = append(out, silenceView(sil, matcherStrings(sil), "config", now))
 		}

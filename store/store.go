@@ -95,6 +95,12 @@ type Options struct {
 	// Flapping is the hysteresis of incidents that keep reopening
 	// (dedup.flapping); zero turns it off.
 	Flapping Flapping
+	// Policy, when set, is where the store reads its policy: a gateway
+	// that switches the policy together with other components' config
+	// keeps it (see Policy). Until it returns one, and when unset, the
+	// store reads its own: the one Classifier, Planner, ReopenWithin and
+	// Flapping make, or the last SetPolicy.
+	Policy func() *Policy
 	// Instance names this process in leases (default host-pid-random).
 	Instance string
 	// LeaseTTL is how long the periodic-work lease lasts without renewal
@@ -122,9 +128,12 @@ type Store struct {
 	stmtsRun atomic.Uint64
 	d        dialect
 
-	log    *zap.Logger
-	now    func() time.Time
-	policy atomic.Pointer[policy]
+	log *zap.Logger
+	now func() time.Time
+	// ownPolicy is the policy the store was opened with or SetPolicy set;
+	// sharedPolicy is Options.Policy. Policy reads the one in use.
+	ownPolicy    atomic.Pointer[Policy]
+	sharedPolicy func() *Policy
 	// runner runs a new incident's immediate steps in the group commit
 	// (SetStepRunner).
 	runner   atomic.Pointer[StepRunner]
@@ -285,22 +294,23 @@ func (s *Store) start(opts Options) {
 func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 	s := &Store{
 		w: w, r: r, d: d,
-		log:        opts.Logger,
-		now:        opts.Now,
-		maxBatch:   opts.MaxBatch,
-		stmts:      map[string]*sql.Stmt{},
-		cache:      newAlertCache(),
-		joins:      map[int64]*joinNote{},
-		open:       newOpenIncidents(),
-		reeval:     make(chan struct{}, 1),
-		reevalDone: make(chan struct{}),
-		ingest:     make(chan *ingestReq, 1024),
-		wake:       make(chan struct{}, 1),
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
-		syncDone:   make(chan struct{}),
-		instance:   opts.Instance,
-		leaseTTL:   opts.LeaseTTL,
+		log:          opts.Logger,
+		now:          opts.Now,
+		maxBatch:     opts.MaxBatch,
+		sharedPolicy: opts.Policy,
+		stmts:        map[string]*sql.Stmt{},
+		cache:        newAlertCache(),
+		joins:        map[int64]*joinNote{},
+		open:         newOpenIncidents(),
+		reeval:       make(chan struct{}, 1),
+		reevalDone:   make(chan struct{}),
+		ingest:       make(chan *ingestReq, 1024),
+		wake:         make(chan struct{}, 1),
+		stop:         make(chan struct{}),
+		done:         make(chan struct{}),
+		syncDone:     make(chan struct{}),
+		instance:     opts.Instance,
+		leaseTTL:     opts.LeaseTTL,
 	}
 	if s.instance == "" {
 		s.instance = instanceID()
@@ -325,9 +335,9 @@ func newStore(w, r *sql.DB, d dialect, opts Options) *Store {
 // (dedup.flapping): lifecycle.Flapping.
 type Flapping = lifecycle.Flapping
 
-// policy is the config-derived behaviour of the store, swapped whole on a
+// Policy is the config-derived behaviour of the store, swapped whole on a
 // config reload; a transaction uses the policy it started with.
-type policy struct {
+type Policy struct {
 	classifier Classifier
 	planner    Planner
 	// life decides join, reopen and flapping (dedup.reopen_within,
@@ -335,15 +345,46 @@ type policy struct {
 	life lifecycle.Policy
 }
 
-// SetPolicy swaps the rules, the planner, the reopen window and the
-// flapping hysteresis used for new changes (config reload). The repeat
-// cache is cleared so that changed rules apply to repeats too.
+// NewPolicy makes the policy of the rules c, the planner p, the reopen
+// window and the flapping hysteresis. It changes nothing: SetPolicy, or
+// the owner of Options.Policy, switches to it.
+func NewPolicy(c Classifier, p Planner, reopenWithin time.Duration, flapping Flapping) *Policy {
+	return &Policy{classifier: c, planner: p, life: lifecycle.Policy{ReopenWithin: reopenWithin, Flapping: flapping}}
+}
+
+// Classifier is the rules p classifies with.
+func (p *Policy) Classifier() Classifier { return p.classifier }
+
+// Policy is the policy the store reads now.
+func (s *Store) Policy() *Policy {
+	if s.sharedPolicy != nil {
+		if p := s.sharedPolicy(); p != nil {
+			return p
+		}
+	}
+	return s.ownPolicy.Load()
+}
+
+// SetPolicy swaps the store's own policy for one of the rules, the
+// planner, the reopen window and the flapping hysteresis, used for new
+// changes (a config reload of a store without Options.Policy), then
+// settles it (SettlePolicy).
 func (s *Store) SetPolicy(c Classifier, p Planner, reopenWithin time.Duration, flapping Flapping) {
-	s.policy.Store(&policy{classifier: c, planner: p, life: lifecycle.Policy{ReopenWithin: reopenWithin, Flapping: flapping}})
+	pol := NewPolicy(c, p, reopenWithin, flapping)
+	s.ownPolicy.Store(pol)
+	s.SettlePolicy(pol)
+}
+
+// SettlePolicy does what a switch to p needs once p is the policy read:
+// the repeat cache is cleared so that changed rules apply to repeats too
+// (cleared before the switch, a repeat classified by the old rules in
+// between would be remembered past it), and the open incidents'
+// inhibition index is rebuilt with p's rules.
+func (s *Store) SettlePolicy(p *Policy) {
 	s.cache.clearHashes()
-	if c != nil {
-		idx, _ := c.(inhibitIndex)
-		s.open.recheck(c.CanInhibit, idx)
+	if p.classifier != nil {
+		idx, _ := p.classifier.(inhibitIndex)
+		s.open.recheck(p.classifier.CanInhibit, idx)
 	}
 }
 

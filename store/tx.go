@@ -19,7 +19,7 @@ type Tx struct {
 	tx  *sql.Tx
 	s   *Store
 	ctx context.Context
-	pol *policy
+	pol *Policy
 
 	openedIncidents []inhibitEntry
 	closedIncidents []int64
@@ -100,7 +100,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
 	}
-	t := &Tx{tx: tx, s: s, ctx: ctx, pol: s.policy.Load()}
+	t := &Tx{tx: tx, s: s, ctx: ctx, pol: s.Policy()}
 	if err := fn(t); err != nil {
 		tx.Rollback()
 		return err
