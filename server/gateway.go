@@ -72,6 +72,10 @@ type Gateway struct {
 	console *console.Console
 	ln      net.Listener
 
+	// serving is the server section the process runs with (the file's,
+	// with serve --listen applied), kept for its life: a reload's server
+	// section takes effect at a restart.
+	serving    config.Server
 	configPath string
 	targets    *notifier.Registry
 	version    string
@@ -135,7 +139,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	// reads it until the generation is complete (the end of NewGateway);
 	// from then on it reads its piece through g.gen. Until then g.gen
 	// holds the config alone.
-	g := &Gateway{log: log, configPath: opts.ConfigPath, targets: targets, now: now}
+	g := &Gateway{log: log, configPath: opts.ConfigPath, targets: targets, now: now, serving: cfg.Server}
 	g.gen.Store(&generation{cfg: cfg})
 	var st *store.Store
 	switch cfg.Storage.Driver {
@@ -444,7 +448,7 @@ func (g *Gateway) build(cfg *config.Config) (*generation, error) {
 	// address and API token, and the new sources must be safe there
 	// (serve --listen may have overridden the file's address).
 	running := *cfg
-	running.Server = g.config().Server
+	running.Server = g.serving
 	if err := running.Exposure(); err != nil {
 		return nil, err
 	}

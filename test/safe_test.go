@@ -148,6 +148,11 @@ func TestReloadRefusesAnOpenSourceOnAnExposedAddress(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(path, []byte(secured), 0o600))
 	require.NoError(t, g.Reload(context.Background()))
+
+	// The process still serves 0.0.0.0 after a reload of a file that says
+	// 127.0.0.1: the next reload is held to the address it serves.
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(secured, ", auth: { bearer_token: probetoken }", "", 1)), 0o600))
+	require.ErrorContains(t, g.Reload(context.Background()), `server: listen "0.0.0.0:0" is reachable from other hosts while source probes`)
 }
 
 // signedPagerDuty posts a PagerDuty v3 event for INC-1, signed with the
