@@ -113,15 +113,18 @@ VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
 		if err != nil {
 			return err
 		}
-		var id int64
-		err = t.queryRow(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, chain)
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
-			head.Key, head.Kind, inc, string(head.StopOn), head.Target, head.Action, ms(head.DueAt), string(head.Payload), now, now, head.Priority, chain).Scan(&id)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		res, err := t.exec(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, chain)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			head.Key, head.Kind, inc, string(head.StopOn), head.Target, head.Action, ms(head.DueAt), string(head.Payload), now, now, head.Priority, chain)
+		if err != nil {
 			return fmt.Errorf("insert job %s: %w", head.Key, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("insert job %s: %w", head.Key, err)
+		}
+		if n > 0 {
+			break
 		}
 		// That step exists already (it ran, or was planned before): the
 		// next one leads the chain.
