@@ -257,6 +257,25 @@ func (t *Tx) PagedTargets(inc int64) ([]string, error) {
 
 // Alerts returns up to limit alerts of an incident, firing ones first.
 func (t *Tx) Alerts(inc int64, limit int) ([]alert.Alert, error) {
+	if data, ok := t.written[inc]; ok && data != nil {
+		// An incident the batch opened: its alerts are those the batch
+		// wrote, all firing, in id order; decoded from the data stored,
+		// not read back.
+		out := make([]alert.Alert, 0, min(len(data), limit))
+		for _, d := range data[:min(len(data), limit)] {
+			var a alert.Alert
+			if err := unmarshalAlert(d, &a); err != nil {
+				return nil, err
+			}
+			out = append(out, a)
+		}
+		return out, nil
+	}
+	return t.storedAlerts(inc, limit)
+}
+
+// storedAlerts reads an incident's alerts from the database, as Alerts.
+func (t *Tx) storedAlerts(inc int64, limit int) ([]alert.Alert, error) {
 	rows, err := t.query(t.ctx, `SELECT data FROM alerts WHERE incident_id = ? ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, id LIMIT ?`, inc, limit)
 	if err != nil {
 		return nil, fmt.Errorf("incident alerts: %w", err)

@@ -38,6 +38,11 @@ type Tx struct {
 	movedDue   time.Time
 	logs       []func()
 	unprepared []string
+	// written holds, for each incident this ingest batch opened, the
+	// stored data of the alerts the batch put in it, in the order written
+	// (Alerts reads them from here); nil for an incident whose alerts
+	// the batch cannot list so (see applier.remember).
+	written map[int64][]string
 }
 
 func (t *Tx) markChanged(id int64) {
