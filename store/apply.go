@@ -82,6 +82,12 @@ WHERE a.source = ? AND a.fingerprint = ?`, k.source, k.fingerprint).Scan(&e.id, 
 // lifecycle.Next's decision, and where an alert that goes to its group
 // ends up is lifecycle.Policy.Decide's (openIncidentFor).
 func (ap *applier) apply(it *item) (int64, error) {
+	if ap.batchKeys[it.key] {
+		// A second message of an alert in one batch may change, move or
+		// resolve what the batch wrote: the new incidents' steps read
+		// their alerts from the database.
+		ap.written = nil
+	}
 	ex, err := ap.lookup(it.key)
 	if err != nil {
 		return 0, err
@@ -137,6 +143,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 		if err := ap.upsertAlert(it, inc); err != nil {
 			return 0, err
 		}
+		ap.remember(inc, it, ex)
 		ap.cachePut = append(ap.cachePut, cacheUpdate{it.key, it.hash, inc})
 		return inc, nil
 	case lifecycle.StepRecord:
@@ -242,17 +249,19 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 		return 0, fmt.Errorf("open incident: %w", err)
 	}
 	inc.Key = alert.IncidentKey(inc.ID)
-	actor := "source:" + it.a.Source
-	if err := ap.event(inc.ID, alert.EventDetected, actor, fmt.Sprintf("alert %s (%s): %s", it.a.Fingerprint, it.a.Source, it.a.Title)); err != nil {
-		return 0, err
-	}
 	// The incident's first alert is explained in full on its timeline:
-	// which rules matched and which one decided.
+	// which rules matched and which one decided. Both opening entries
+	// are one statement.
 	why := ap.pol.classifier.Explain(&it.a)
-	if err := ap.event(inc.ID, alert.EventClassified, "rules", why.Reason()+", group "+it.d.GroupKey); err != nil {
+	if err := ap.events2(inc.ID,
+		alert.EventDetected, "source:"+it.a.Source, fmt.Sprintf("alert %s (%s): %s", it.a.Fingerprint, it.a.Source, it.a.Title),
+		alert.EventClassified, "rules", why.Reason()+", group "+it.d.GroupKey); err != nil {
 		return 0, err
 	}
 	plan := ap.splitImmediate(inc.ID, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt}))
+	if ap.written != nil {
+		ap.written[inc.ID] = []string{}
+	}
 	if err := ap.insertJobs(inc.ID, plan); err != nil {
 		return 0, err
 	}
@@ -264,6 +273,22 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 			zap.String("title", inc.Title), zap.String("service", inc.Service), zap.String("group_key", inc.GroupKey))
 	})
 	return inc.ID, nil
+}
+
+// remember notes the alert written into incident inc when the batch
+// opened inc, for the steps that run in the opening commit (Tx.Alerts):
+// a new alert row takes the next id, so the batch's order is the id order
+// the database would give; an alert stored before (ex) keeps its older
+// id, so that incident's alerts are read from the database instead.
+func (ap *applier) remember(inc int64, it *item, ex *existing) {
+	data, ok := ap.written[inc]
+	switch {
+	case !ok || data == nil:
+	case ex != nil:
+		ap.written[inc] = nil
+	default:
+		ap.written[inc] = append(data, it.data)
+	}
 }
 
 func (ap *applier) upsertAlert(it *item, inc int64) error {

@@ -191,3 +191,69 @@ func TestAckTrimsTheChainBehindAResolutionStep(t *testing.T) {
 		require.Equal(t, []string{"INC-1/remind#0", "INC-1/sla/resolution", "INC-1/page/cto#0"}, ran)
 	})
 }
+
+// The steps that run in the opening commit read the new incident's alerts
+// from what the batch wrote, as the database lists them (firing first, id
+// order): a batch of new alerts, an alert sent twice in one batch, an
+// alert stored before that joins a new incident (its older id first).
+func TestImmediateStepsSeeTheBatchAlertsAsStored(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		var seen [][]string
+		var fromBatch []bool
+		var got, want [][]alert.Alert
+		s.SetStepRunner(func(tx *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
+			g, err := tx.Alerts(inc.ID, 20)
+			if err != nil {
+				return StepOutcome{}, err
+			}
+			w, err := tx.storedAlerts(inc.ID, 20)
+			if err != nil {
+				return StepOutcome{}, err
+			}
+			got, want = append(got, g), append(want, w)
+			var fps []string
+			for _, a := range g {
+				fps = append(fps, a.Fingerprint)
+			}
+			seen = append(seen, fps)
+			_, ok := tx.written[inc.ID]
+			fromBatch = append(fromBatch, ok && tx.written[inc.ID] != nil)
+			return StepOutcome{}, nil
+		})
+		a1, a2, a3 := firing("A", "checkout", "a1"), firing("A", "checkout", "a2"), firing("A", "checkout", "a3")
+		a2.Annotations = map[string]string{"summary": "second"}
+		a2.StartsAt = time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+		_, err := s.Ingest(ctx, []alert.Alert{a1, a2, a3})
+		require.NoError(t, err)
+		require.Equal(t, [][]string{{"a1", "a2", "a3"}}, seen)
+		require.Equal(t, []bool{true}, fromBatch, "read from the batch")
+
+		// The same alert twice in the batch: read from the database.
+		seen, fromBatch = nil, nil
+		b := firing("B", "checkout", "b")
+		b2 := b
+		b2.Title = "B changed"
+		_, err = s.Ingest(ctx, []alert.Alert{b, firing("B", "checkout", "b1"), b2})
+		require.NoError(t, err)
+		require.Equal(t, [][]string{{"b", "b1"}}, seen)
+		require.Equal(t, []bool{false}, fromBatch)
+
+		// An alert stored before joins a new incident of its group behind
+		// a new alert: the stored one has the older id and comes first.
+		_, err = s.Ingest(ctx, []alert.Alert{firing("C", "checkout", "c-old")})
+		require.NoError(t, err)
+		_, err = s.Ingest(ctx, []alert.Alert{resolved(firing("C", "checkout", "c-old"))})
+		require.NoError(t, err)
+		clk.Advance(48 * time.Hour)
+		seen, fromBatch = nil, nil
+		_, err = s.Ingest(ctx, []alert.Alert{firing("C", "checkout", "c-new"), firing("C", "checkout", "c-old")})
+		require.NoError(t, err)
+		require.Equal(t, [][]string{{"c-old", "c-new"}}, seen)
+		require.Equal(t, []bool{false}, fromBatch)
+		require.Len(t, got, 4)
+		require.Equal(t, want, got, "the batch's alerts as the database reads them")
+	})
+}

@@ -124,7 +124,7 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx, pol: s.Policy()}, now: s.now(), added: map[int64][]string{},
+	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx, pol: s.Policy(), written: map[int64][]string{}}, now: s.now(), added: map[int64][]string{},
 		counts: map[int64]countDelta{}, groupOpen: map[string]openRef{}, batchKeys: map[alertKey]bool{}}
 	if err := ap.lockGroups(batch); err != nil {
 		tx.Rollback()

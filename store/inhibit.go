@@ -37,6 +37,18 @@ type openIncidents struct {
 	lists map[string][]rules.InhibitSource // per key, sorted; built on demand
 }
 
+// appendSorted returns l with src added when that keeps it in incident
+// order (a new incident has the highest id so far: the usual case, one
+// append instead of rebuilding and sorting the list), ok false otherwise.
+// A slice handed out before is not changed: an append writes only past
+// its length.
+func appendSorted(l []rules.InhibitSource, src rules.InhibitSource) ([]rules.InhibitSource, bool) {
+	if len(l) > 0 && l[len(l)-1].IncidentID >= src.IncidentID {
+		return nil, false
+	}
+	return append(l, src), true
+}
+
 // inhibitIndex is what a classifier offers to index inhibition
 // (rules.Engine): keys such that only a source with the target's key can
 // inhibit it; indexed false when there is no such key.
@@ -62,7 +74,13 @@ func (o *openIncidents) update(id int64, e inhibitEntry) {
 	switch {
 	case is:
 		o.cands[id] = e.src
-		o.list = nil
+		// A new candidate joins the lists built, a changed one (its
+		// severity) has them built again.
+		if l, ok := appendSorted(o.list, e.src); !was && o.list != nil && ok {
+			o.list = l
+		} else {
+			o.list = nil
+		}
 		o.unfile(id)
 		if o.idx != nil {
 			if k, ok := o.idx.InhibitSourceKey(&e.src); ok {
@@ -71,7 +89,13 @@ func (o *openIncidents) update(id int64, e inhibitEntry) {
 					o.byKey[k] = map[int64]struct{}{}
 				}
 				o.byKey[k][id] = struct{}{}
-				delete(o.lists, k)
+				if l, built := o.lists[k]; built {
+					if l, ok := appendSorted(l, e.src); !was && ok {
+						o.lists[k] = l
+					} else {
+						delete(o.lists, k)
+					}
+				}
 			}
 		}
 	case was:

@@ -113,15 +113,18 @@ VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
 		if err != nil {
 			return err
 		}
-		var id int64
-		err = t.queryRow(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, chain)
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
-			head.Key, head.Kind, inc, string(head.StopOn), head.Target, head.Action, ms(head.DueAt), string(head.Payload), now, now, head.Priority, chain).Scan(&id)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		res, err := t.exec(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, chain)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			head.Key, head.Kind, inc, string(head.StopOn), head.Target, head.Action, ms(head.DueAt), string(head.Payload), now, now, head.Priority, chain)
+		if err != nil {
 			return fmt.Errorf("insert job %s: %w", head.Key, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("insert job %s: %w", head.Key, err)
+		}
+		if n > 0 {
+			break
 		}
 		// That step exists already (it ran, or was planned before): the
 		// next one leads the chain.
@@ -254,6 +257,25 @@ func (t *Tx) PagedTargets(inc int64) ([]string, error) {
 
 // Alerts returns up to limit alerts of an incident, firing ones first.
 func (t *Tx) Alerts(inc int64, limit int) ([]alert.Alert, error) {
+	if data, ok := t.written[inc]; ok && data != nil {
+		// An incident the batch opened: its alerts are those the batch
+		// wrote, all firing, in id order; decoded from the data stored,
+		// not read back.
+		out := make([]alert.Alert, 0, min(len(data), limit))
+		for _, d := range data[:min(len(data), limit)] {
+			var a alert.Alert
+			if err := unmarshalAlert(d, &a); err != nil {
+				return nil, err
+			}
+			out = append(out, a)
+		}
+		return out, nil
+	}
+	return t.storedAlerts(inc, limit)
+}
+
+// storedAlerts reads an incident's alerts from the database, as Alerts.
+func (t *Tx) storedAlerts(inc int64, limit int) ([]alert.Alert, error) {
 	rows, err := t.query(t.ctx, `SELECT data FROM alerts WHERE incident_id = ? ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, id LIMIT ?`, inc, limit)
 	if err != nil {
 		return nil, fmt.Errorf("incident alerts: %w", err)

@@ -53,6 +53,62 @@ func TestInhibitSourcesByKey(t *testing.T) {
 	require.Equal(t, []int64{2, 4, 5}, ids("web"), "no shared equal label: every candidate")
 }
 
+// A new candidate (the highest incident id so far) is appended to the
+// lists already built; one with a lower id, or a changed one, has them
+// built again; either way they stay in incident order, and a list handed
+// out before does not change.
+func TestInhibitSourceListsGrowInOrder(t *testing.T) {
+	eng, err := rules.New(config.Default())
+	require.NoError(t, err)
+	p0 := func(id int64, svc string) rules.InhibitSource {
+		return rules.InhibitSource{IncidentID: id, Severity: alert.P0, Alert: alert.Alert{Labels: map[string]string{"service": svc}}}
+	}
+	api := &alert.Alert{Labels: map[string]string{"service": "api"}}
+	d := &rules.Decision{Severity: alert.P2}
+	ids := func(l []rules.InhibitSource) []int64 {
+		var out []int64
+		for _, s := range l {
+			out = append(out, s.IncidentID)
+		}
+		return out
+	}
+	o := newOpenIncidents()
+	o.recheck(eng.CanInhibit, eng)
+	o.set(2, "g", p0(2, "api"))
+	first := o.sourcesFor(api, d)
+	all := o.sources()
+	require.Equal(t, []int64{2}, ids(first))
+	for id := int64(3); id <= 6; id++ {
+		o.set(id, "g", p0(id, "api"))
+		require.Len(t, o.lists, 1, "appended, not dropped")
+		require.NotNil(t, o.list)
+	}
+	require.Equal(t, []int64{2, 3, 4, 5, 6}, ids(o.sourcesFor(api, d)))
+	require.Equal(t, []int64{2, 3, 4, 5, 6}, ids(o.sources()))
+	require.Equal(t, []int64{2}, ids(first), "a list handed out before is unchanged")
+	require.Equal(t, []int64{2}, ids(all))
+
+	o.set(1, "g", p0(1, "api")) // a lower id (loaded from a replica)
+	require.Equal(t, []int64{1, 2, 3, 4, 5, 6}, ids(o.sourcesFor(api, d)))
+	require.Equal(t, []int64{1, 2, 3, 4, 5, 6}, ids(o.sources()))
+	o.severity(4, alert.P1)
+	o.set(7, "g", p0(7, "api"))
+	require.Equal(t, []int64{1, 2, 3, 5, 6, 7}, ids(o.sourcesFor(api, d)))
+	require.Equal(t, []int64{1, 2, 3, 5, 6, 7}, ids(o.sources()))
+	o.severity(4, alert.P0) // a candidate again, with a lower id
+	o.remove(6)
+	o.set(8, "g", p0(8, "api"))
+	require.Equal(t, []int64{1, 2, 3, 4, 5, 7, 8}, ids(o.sourcesFor(api, d)))
+	require.Equal(t, []int64{1, 2, 3, 4, 5, 7, 8}, ids(o.sources()))
+	src := p0(8, "api")
+	src.Alert.Title = "changed"
+	o.set(8, "g", src) // the same candidate set again: its new value
+	l := o.sourcesFor(api, d)
+	require.Equal(t, "changed", l[len(l)-1].Alert.Title)
+	require.Equal(t, []int64{1, 2, 3, 4, 5, 7, 8}, ids(l))
+	require.Equal(t, []int64{1, 2, 3, 4, 5, 7, 8}, ids(o.sources()), "set again: listed once")
+}
+
 // The writer's counters: one transaction per ingest batch, the statements
 // it ran, nothing for a repeat answered from memory.
 func TestWriterCounters(t *testing.T) {

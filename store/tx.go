@@ -38,6 +38,11 @@ type Tx struct {
 	movedDue   time.Time
 	logs       []func()
 	unprepared []string
+	// written holds, for each incident this ingest batch opened, the
+	// stored data of the alerts the batch put in it, in the order written
+	// (Alerts reads them from here); nil for an incident whose alerts
+	// the batch cannot list so (see applier.remember).
+	written map[int64][]string
 }
 
 func (t *Tx) markChanged(id int64) {
@@ -113,9 +118,26 @@ func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
 	return nil
 }
 
+// event appends an entry to an incident's timeline: one INSERT without
+// RETURNING, as nothing reads the new row's id (eventID when something
+// does).
 func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error {
-	_, err := t.eventID(inc, kind, actor, detail)
-	return err
+	if _, err := t.exec(t.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
+		inc, ms(t.s.now()), string(kind), actor, detail); err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	return nil
+}
+
+// events2 appends two entries to an incident's timeline in one INSERT,
+// in that order (the rows of a VALUES list take their ids in order).
+func (t *Tx) events2(inc int64, kind1 alert.EventKind, actor1, detail1 string, kind2 alert.EventKind, actor2, detail2 string) error {
+	at := ms(t.s.now())
+	if _, err := t.exec(t.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)`,
+		inc, at, string(kind1), actor1, detail1, inc, at, string(kind2), actor2, detail2); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	return nil
 }
 
 // eventID appends an entry to an incident's timeline and returns its id.
