@@ -17,6 +17,19 @@ const (
 	IncidentResolved     IncidentStatus = "resolved"
 )
 
+// Stops reports whether an incident in status s no longer needs a step
+// that stops on stop (a step's stop condition: acknowledged stops it once
+// acknowledged or resolved; resolved once resolved; "" never).
+func (s IncidentStatus) Stops(stop IncidentStatus) bool {
+	switch stop {
+	case IncidentAcknowledged:
+		return s == IncidentAcknowledged || s == IncidentResolved
+	case IncidentResolved:
+		return s == IncidentResolved
+	}
+	return false
+}
+
 // Valid reports whether s is a known incident status.
 func (s IncidentStatus) Valid() bool {
 	return s == IncidentTriggered || s == IncidentAcknowledged || s == IncidentResolved

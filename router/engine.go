@@ -397,7 +397,7 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return store.StepOutcome{}, fmt.Errorf("decode step: %w", err)
 	}
-	if stops(j.StopOn, inc.Status) {
+	if inc.Status.Stops(j.StopOn) {
 		t.OnCommit(func() { e.m.stepsRun.WithLabelValues(p.Type, "skipped").Inc() })
 		return store.StepOutcome{Cancelled: true}, t.AppendEvent(inc.ID, alert.EventStepSkipped, "router",
 			fmt.Sprintf("%s: incident already %s", stepName(&p), inc.Status))

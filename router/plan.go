@@ -190,15 +190,3 @@ func hasSeverity(list []string, sev alert.Severity) bool {
 	}
 	return false
 }
-
-// stops reports whether an incident in status st no longer needs a step
-// that stops on stop.
-func stops(stop, st alert.IncidentStatus) bool {
-	switch stop {
-	case alert.IncidentAcknowledged:
-		return st == alert.IncidentAcknowledged || st == alert.IncidentResolved
-	case alert.IncidentResolved:
-		return st == alert.IncidentResolved
-	}
-	return false
-}

@@ -34,18 +34,6 @@ type chainLink struct {
 // that an acknowledgement or a resolution stops.
 func chained(j *JobSpec) bool { return j.Kind == KindStep && j.StopOn != "" }
 
-// stoppedBy reports whether an incident in status st no longer needs a
-// step that stops on stop.
-func stoppedBy(stop, st alert.IncidentStatus) bool {
-	switch stop {
-	case alert.IncidentAcknowledged:
-		return st == alert.IncidentAcknowledged || st == alert.IncidentResolved
-	case alert.IncidentResolved:
-		return st == alert.IncidentResolved
-	}
-	return false
-}
-
 func encodeChain(rest []JobSpec) (string, error) {
 	if len(rest) == 0 {
 		return "", nil
@@ -99,7 +87,7 @@ func splitChain(jobs []JobSpec) (others []JobSpec, head *JobSpec, rest []JobSpec
 func survivors(chain []JobSpec, st alert.IncidentStatus) []JobSpec {
 	var out []JobSpec
 	for _, j := range chain {
-		if !stoppedBy(j.StopOn, st) {
+		if !st.Stops(j.StopOn) {
 			out = append(out, j)
 		}
 	}
@@ -222,7 +210,7 @@ func (ap *applier) runImmediate() error {
 		_, raised := ap.raised[im.incident]
 		changed := ap.changed[im.incident]
 		moot := func(spec *JobSpec) bool {
-			return spec.StopOn != "" && (changed || stoppedBy(spec.StopOn, inc.Status)) || raised && levelStep(spec.Key)
+			return spec.StopOn != "" && (changed || inc.Status.Stops(spec.StopOn)) || raised && levelStep(spec.Key)
 		}
 		var chain []JobSpec
 		for _, spec := range im.future {
