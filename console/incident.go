@@ -85,22 +85,33 @@ type deliveryView struct {
 	Attempts                          int
 }
 
-// incident handles GET /incidents/:id.
-func (c *Console) incident(ctx *fiber.Ctx) error {
+// incidentOf reads the incident the route's :id names. When there is none
+// to show (a bad id, not found, the store failing) it answers the page
+// itself and returns nil and the answer's error.
+func (c *Console) incidentOf(cctx context.Context, ctx *fiber.Ctx, what string) (*store.IncidentDetail, error) {
 	id, ok := alert.ParseIncidentKey(ctx.Params("id"))
 	if !ok {
-		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid incident id: want INC-7 or 7.")
+		return nil, c.errorPage(ctx, fiber.StatusBadRequest, "Invalid incident id: want INC-7 or 7.")
 	}
-	cctx, cancel := context.WithTimeout(ctx.UserContext(), c.timeout)
-	defer cancel()
 	d, err := c.st.GetIncident(cctx, id)
 	if err != nil {
-		return c.storeError(ctx, "incident", err)
+		return nil, c.storeError(ctx, what, err)
 	}
 	if d == nil {
-		return c.errorPage(ctx, fiber.StatusNotFound, "Not found.")
+		return nil, c.errorPage(ctx, fiber.StatusNotFound, "Not found.")
 	}
-	jobs, err := c.st.Jobs(cctx, id)
+	return d, nil
+}
+
+// incident handles GET /incidents/:id.
+func (c *Console) incident(ctx *fiber.Ctx) error {
+	cctx, cancel := context.WithTimeout(ctx.UserContext(), c.timeout)
+	defer cancel()
+	d, err := c.incidentOf(cctx, ctx, "incident")
+	if d == nil {
+		return err
+	}
+	jobs, err := c.st.Jobs(cctx, d.Incident.ID)
 	if err != nil {
 		return c.storeError(ctx, "incident", err)
 	}
@@ -172,18 +183,11 @@ func (c *Console) runbook(name string) *config.Runbook {
 // API's copy needs the API token, which a signed-in browser does not
 // send).
 func (c *Console) postmortem(ctx *fiber.Ctx) error {
-	id, ok := alert.ParseIncidentKey(ctx.Params("id"))
-	if !ok {
-		return c.errorPage(ctx, fiber.StatusBadRequest, "Invalid incident id: want INC-7 or 7.")
-	}
 	cctx, cancel := context.WithTimeout(ctx.UserContext(), c.timeout)
 	defer cancel()
-	d, err := c.st.GetIncident(cctx, id)
-	if err != nil {
-		return c.storeError(ctx, "post-mortem", err)
-	}
+	d, err := c.incidentOf(cctx, ctx, "post-mortem")
 	if d == nil {
-		return c.errorPage(ctx, fiber.StatusNotFound, "Not found.")
+		return err
 	}
 	ctx.Set(fiber.HeaderCacheControl, "no-store")
 	ctx.Set(fiber.HeaderContentType, "text/markdown; charset=utf-8")
