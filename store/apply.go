@@ -169,7 +169,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 			if err := ap.resolve(inc, "source:"+it.a.Source, "all alerts resolved", ap.now); err != nil {
 				return 0, err
 			}
-			delete(ap.groupOpen, inc.GroupKey)
+			ap.forgetGroup(inc.GroupKey)
 		}
 		return ex.incident, nil
 	}
@@ -200,7 +200,7 @@ func (ap *applier) apply(it *item) (int64, error) {
 // incident read only when the alert is not suppressed.
 func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	ref, ok := ap.groupOpen[it.d.GroupKey]
-	if !ok {
+	if !ok && !ap.groupsRead[it.d.GroupKey] {
 		var sev int
 		err := ap.queryRow(ap.ctx, `SELECT id, severity FROM incidents WHERE group_key = ? AND status <> 'resolved'`, it.d.GroupKey).Scan(&ref.id, &sev)
 		switch {
@@ -249,6 +249,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 		return 0, fmt.Errorf("open incident: %w", err)
 	}
 	inc.Key = alert.IncidentKey(inc.ID)
+	if ap.fresh == nil {
+		ap.fresh = map[int64]bool{}
+	}
+	ap.fresh[inc.ID] = true
+	ap.keepOpened(inc)
 	// The incident's first alert is explained in full on its timeline:
 	// which rules matched and which one decided. Both opening entries
 	// are one statement.
@@ -302,13 +307,13 @@ func (ap *applier) upsertAlert(it *item, inc int64) error {
 		sup = lifecycle.Tag(*it.sup)
 	}
 	t := ms(ap.now)
-	_, err := ap.exec(ap.ctx, `INSERT INTO alerts (source, fingerprint, incident_id, status, data, hash, first_seen, last_seen, suppressed)
+	err := ap.write("upsert alert", `INSERT INTO alerts (source, fingerprint, incident_id, status, data, hash, first_seen, last_seen, suppressed)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source, fingerprint) DO UPDATE SET incident_id = excluded.incident_id, status = excluded.status,
 data = excluded.data, hash = excluded.hash, last_seen = excluded.last_seen, repeats = alerts.repeats + 1, suppressed = excluded.suppressed`,
 		it.key.source, it.key.fingerprint, incArg, string(it.a.Status), data, int64(it.hash), t, t, sup)
 	if err != nil {
-		return fmt.Errorf("upsert alert: %w", err)
+		return err
 	}
 	ap.batchKeys[it.key] = true
 	return nil
@@ -325,10 +330,10 @@ func (ap *applier) updateAlert(id int64, it *item, sameFiring bool) error {
 		}
 	}
 	data := it.data
-	_, err := ap.exec(ap.ctx, `UPDATE alerts SET status = ?, data = ?, hash = ?, last_seen = ?, repeats = repeats + 1 WHERE id = ?`,
+	err := ap.write("update alert", `UPDATE alerts SET status = ?, data = ?, hash = ?, last_seen = ?, repeats = repeats + 1 WHERE id = ?`,
 		string(it.a.Status), data, int64(it.hash), ms(ap.now), id)
 	if err != nil {
-		return fmt.Errorf("update alert: %w", err)
+		return err
 	}
 	return nil
 }
@@ -376,17 +381,16 @@ func (ap *applier) maybeRaise(id int64, raise bool, it *item) error {
 func (t *Tx) changeLevel(inc *alert.Incident, now time.Time, kind alert.EventKind, actor, detail string) error {
 	resp, resol := t.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = inc.OpenedAt.Add(resp), inc.OpenedAt.Add(resol)
-	if _, err := t.exec(t.ctx, `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,
+	if err := t.write("change severity", `UPDATE incidents SET severity = ?, ack_due = ?, resolve_due = ?, updated_at = ? WHERE id = ?`,
 		int(inc.Severity), ms(inc.AckDue), ms(inc.ResolveDue), ms(now), inc.ID); err != nil {
 		return err
 	}
 	if err := t.event(inc.ID, kind, actor, detail); err != nil {
 		return err
 	}
-	_, err := t.exec(t.ctx, `UPDATE jobs SET state = 'cancelled', updated_at = ?
+	return t.write("cancel the old level's steps", `UPDATE jobs SET state = 'cancelled', updated_at = ?
 WHERE incident_id = ? AND kind = 'step' AND state IN ('pending', 'held') AND (key LIKE ? OR key LIKE ? OR key LIKE ?)`,
 		ms(now), inc.ID, "%/page/%", "%/sla/%", "%/remind#%")
-	return err
 }
 
 // keepStart gives it the starts_at of the stored alert id and encodes it

@@ -137,8 +137,8 @@ VALUES (?, ?, ?, 'pending', ?, '', '', ?, ?, ?, ?, ?) RETURNING id`,
 				return fmt.Errorf("insert held step %s: %w", j.Key, err)
 			}
 		} else if len(j.Later) > 0 {
-			if _, err := t.exec(t.ctx, `UPDATE jobs SET chain = '' WHERE id = ?`, j.ID); err != nil {
-				return fmt.Errorf("hold step: %w", err)
+			if err := t.write("hold step", `UPDATE jobs SET chain = '' WHERE id = ?`, j.ID); err != nil {
+				return err
 			}
 		}
 		if err := t.hold(j, *out.Hold); err != nil {
@@ -151,8 +151,8 @@ VALUES (?, ?, ?, 'pending', ?, '', '', ?, ?, ?, ?, ?) RETURNING id`,
 		if out.Cancelled {
 			state = JobCancelled
 		}
-		if _, err := t.exec(t.ctx, `UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ?, chain = '' WHERE id = ?`, state, ms(t.s.now()), j.ID); err != nil {
-			return fmt.Errorf("finish step: %w", err)
+		if err := t.write("finish step", `UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ?, chain = '' WHERE id = ?`, state, ms(t.s.now()), j.ID); err != nil {
+			return err
 		}
 	}
 	// What the step planned (a page's repeat) joins the rest of its chain.
@@ -194,6 +194,31 @@ func (ap *applier) splitImmediate(inc int64, jobs []JobSpec) []JobSpec {
 	return later
 }
 
+// keepOpened keeps a copy of an incident the batch opened, as the
+// database returns it (times to the millisecond, in UTC), for its
+// immediate steps.
+func (ap *applier) keepOpened(inc *alert.Incident) {
+	c := *inc
+	c.OpenedAt, c.UpdatedAt = fromMS(ms(c.OpenedAt)), fromMS(ms(c.UpdatedAt))
+	c.AckDue, c.ResolveDue = fromMS(ms(c.AckDue)), fromMS(ms(c.ResolveDue))
+	if ap.opened == nil {
+		ap.opened = map[int64]*alert.Incident{}
+	}
+	ap.opened[c.ID] = &c
+}
+
+// openedIncident is the incident for a new incident's immediate steps:
+// the copy kept at its opening with the batch's count changes
+// (flushCounts), or, when the batch changed it otherwise (a raised
+// severity, a resolution, a firing count read back), the stored row.
+func (ap *applier) openedIncident(id int64) (*alert.Incident, error) {
+	if inc, ok := ap.opened[id]; ok && !ap.touched(id) {
+		c := *inc
+		return &c, nil
+	}
+	return ap.incident(id)
+}
+
 // runImmediate runs the immediate steps of the batch's new incidents, as
 // the engine would run them right after the commit, and writes their
 // chains. A step the batch has made moot is dropped, as it would have
@@ -203,7 +228,7 @@ func (ap *applier) splitImmediate(inc int64, jobs []JobSpec) []JobSpec {
 func (ap *applier) runImmediate() error {
 	fn := ap.s.stepRunner()
 	for _, im := range ap.immediate {
-		inc, err := ap.incident(im.incident)
+		inc, err := ap.openedIncident(im.incident)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -204,6 +206,8 @@ func TestImmediateStepsSeeTheBatchAlertsAsStored(t *testing.T) {
 		var seen [][]string
 		var fromBatch []bool
 		var got, want [][]alert.Alert
+		var incs, storedIncs []alert.Incident
+		var holds, storedHolds []string
 		s.SetStepRunner(func(tx *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
 			g, err := tx.Alerts(inc.ID, 20)
 			if err != nil {
@@ -214,6 +218,23 @@ func TestImmediateStepsSeeTheBatchAlertsAsStored(t *testing.T) {
 				return StepOutcome{}, err
 			}
 			got, want = append(got, g), append(want, w)
+			// The incident and its suppression as the database has them.
+			stored, err := tx.incident(inc.ID)
+			if err != nil {
+				return StepOutcome{}, err
+			}
+			incs, storedIncs = append(incs, *inc), append(storedIncs, *stored)
+			h, held, err := tx.Suppression(inc.ID)
+			if err != nil {
+				return StepOutcome{}, err
+			}
+			hs, heldS, err := tx.s.suppression(tx.pol, rowsData(func() (*sql.Rows, error) {
+				return tx.query(tx.ctx, `SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`, inc.ID)
+			}), tx.s.now())
+			if err != nil {
+				return StepOutcome{}, err
+			}
+			holds, storedHolds = append(holds, fmt.Sprint(h, held)), append(storedHolds, fmt.Sprint(hs, heldS))
 			var fps []string
 			for _, a := range g {
 				fps = append(fps, a.Fingerprint)
@@ -255,5 +276,7 @@ func TestImmediateStepsSeeTheBatchAlertsAsStored(t *testing.T) {
 		require.Equal(t, []bool{false}, fromBatch)
 		require.Len(t, got, 4)
 		require.Equal(t, want, got, "the batch's alerts as the database reads them")
+		require.Equal(t, storedIncs, incs, "the new incidents as the database reads them")
+		require.Equal(t, storedHolds, holds)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/lifecycle"
 )
 
 type ingestReq struct {
@@ -119,19 +120,23 @@ func (s *Store) commitBatch(batch []*ingestReq) {
 func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s.writeTxs.Add(1)
-	tx, err := s.w.BeginTx(ctx, nil)
+	t, err := s.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	ap := &applier{Tx: Tx{tx: tx, s: s, ctx: ctx, pol: s.Policy(), written: map[int64][]string{}}, now: s.now(), added: map[int64][]string{},
+	t.written = map[int64][]string{}
+	ap := &applier{Tx: *t, now: s.now(), added: map[int64][]string{},
 		counts: map[int64]countDelta{}, groupOpen: map[string]openRef{}, batchKeys: map[alertKey]bool{}}
 	if err := ap.lockGroups(batch); err != nil {
-		tx.Rollback()
+		ap.rollback()
 		return nil, err
 	}
 	if err := ap.prefetch(batch); err != nil {
-		tx.Rollback()
+		ap.rollback()
+		return nil, err
+	}
+	if err := ap.prefetchGroups(ap.groupsNeeded(batch)); err != nil {
+		ap.rollback()
 		return nil, err
 	}
 	results := make([][]int64, len(batch))
@@ -139,7 +144,7 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 		for j := range r.items {
 			inc, err := ap.apply(&r.items[j])
 			if err != nil {
-				tx.Rollback()
+				ap.rollback()
 				return nil, err
 			}
 			ap.batchKeys[r.items[j].key] = true
@@ -149,18 +154,18 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 		}
 	}
 	if err := ap.flushCounts(); err != nil {
-		tx.Rollback()
+		ap.rollback()
 		return nil, err
 	}
 	if err := ap.flushAdded(); err != nil {
-		tx.Rollback()
+		ap.rollback()
 		return nil, err
 	}
 	if err := ap.runImmediate(); err != nil {
-		tx.Rollback()
+		ap.rollback()
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := ap.commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	ap.afterCommit()
@@ -181,6 +186,11 @@ type applier struct {
 	// groupOpen remembers, for this batch, the open incident of a group
 	// key, so a storm of alerts into one group reads it once.
 	groupOpen map[string]openRef
+	// groupsRead are the groups prefetchGroups read: groupOpen holds
+	// their open incident, if any, and latestRead the latest incident
+	// resolved within the reopen look-back, if any.
+	groupsRead map[string]bool
+	latestRead map[string]*lifecycle.Latest
 	// batchKeys are the alerts this batch wrote (see lookup).
 	batchKeys map[alertKey]bool
 	// notes are the join notes written, kept once the batch commits.
@@ -188,6 +198,9 @@ type applier struct {
 	// immediate are the steps due at once of the incidents this batch
 	// opened (runImmediate).
 	immediate []immediate
+	// opened holds the incidents this batch opened, as stored, with the
+	// batch's count changes (openedIncident).
+	opened map[int64]*alert.Incident
 
 	cachePut  []cacheUpdate
 	cacheDrop []alertKey
@@ -237,6 +250,7 @@ func (ap *applier) bumpCounts(inc int64, alerts, firing int) error {
 func (ap *applier) bumpFiring(inc int64, by int) (int, error) {
 	d := ap.counts[inc]
 	delete(ap.counts, inc)
+	delete(ap.opened, inc) // read back from now on
 	var n int
 	err := ap.queryRow(ap.ctx, `UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ? RETURNING firing_count`,
 		d.alerts, d.firing+by, ms(ap.now), inc).Scan(&n)
@@ -346,9 +360,14 @@ func (ap *applier) flushCounts() error {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, inc := range ids {
 		d := ap.counts[inc]
-		if _, err := ap.exec(ap.ctx, `UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ?`,
+		if o, ok := ap.opened[inc]; ok {
+			o.AlertCount += d.alerts
+			o.FiringCount += d.firing
+			o.UpdatedAt = fromMS(ms(ap.now))
+		}
+		if err := ap.write("update incident counts", `UPDATE incidents SET alert_count = alert_count + ?, firing_count = firing_count + ?, updated_at = ? WHERE id = ?`,
 			d.alerts, d.firing, ms(ap.now), inc); err != nil {
-			return fmt.Errorf("update incident counts: %w", err)
+			return err
 		}
 	}
 	clear(ap.counts)

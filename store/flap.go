@@ -29,6 +29,14 @@ func (ap *applier) latestResolved(it *item) (*lifecycle.Latest, error) {
 	if look <= 0 {
 		return nil, nil
 	}
+	if ap.groupsRead[it.d.GroupKey] {
+		l, ok := ap.latestRead[it.d.GroupKey]
+		if !ok {
+			return nil, nil
+		}
+		c := *l
+		return ap.recentReopens(&c)
+	}
 	var id, resolvedAt int64
 	var flaps, flapping int
 	err := ap.queryRow(ap.ctx, `SELECT id, resolved_at, flaps, flapping FROM incidents
@@ -40,11 +48,17 @@ WHERE group_key = ? AND status = 'resolved' AND resolved_at >= ? ORDER BY resolv
 	if err != nil {
 		return nil, fmt.Errorf("find reopenable incident: %w", err)
 	}
-	l := &lifecycle.Latest{ID: id, ResolvedAt: fromMS(resolvedAt), Flaps: flaps, Flapping: flapping != 0}
+	return ap.recentReopens(&lifecycle.Latest{ID: id, ResolvedAt: fromMS(resolvedAt), Flaps: flaps, Flapping: flapping != 0})
+}
+
+// recentReopens counts, when the decision needs them, the reopens of the
+// flapping window before this one.
+func (ap *applier) recentReopens(l *lifecycle.Latest) (*lifecycle.Latest, error) {
+	life := ap.pol.life
 	if life.CountsReopens(ap.now, *l) {
 		// The reopens of the window before this one.
 		err := ap.queryRow(ap.ctx, `SELECT COUNT(*) FROM events WHERE incident_id = ? AND kind = ? AND at > ?`,
-			id, string(alert.EventReopened), ms(ap.now.Add(-life.Flapping.Window))).Scan(&l.RecentReopens)
+			l.ID, string(alert.EventReopened), ms(ap.now.Add(-life.Flapping.Window))).Scan(&l.RecentReopens)
 		if err != nil {
 			return nil, fmt.Errorf("count reopens: %w", err)
 		}
@@ -93,12 +107,12 @@ func (ap *applier) reopen(it *item, ex *existing, d lifecycle.Decision) (int64, 
 	if inc.Flapping {
 		flag = 1
 	}
-	_, err = ap.exec(ap.ctx, `UPDATE incidents SET status = ?, resolved_at = 0, resolved_by = '', acked_at = 0, acked_by = '',
+	err = ap.write("reopen incident", `UPDATE incidents SET status = ?, resolved_at = 0, resolved_by = '', acked_at = 0, acked_by = '',
 firing_count = 1 + (SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = '' AND id <> ?),
 alert_count = alert_count + ?, flaps = flaps + 1, flapping = ?, escalated_at = ?, updated_at = ? WHERE id = ?`,
 		string(alert.IncidentTriggered), id, self, joins, flag, ms(ap.now), ms(ap.now), id)
 	if err != nil {
-		return 0, fmt.Errorf("reopen incident: %w", err)
+		return 0, err
 	}
 	if err := ap.event(id, alert.EventReopened, "source:"+it.a.Source, detail); err != nil {
 		return 0, err

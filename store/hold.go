@@ -34,15 +34,27 @@ type Hold struct {
 // not hold an open incident's pages (it only keeps alerts from opening
 // one); an incident without firing alerts is never held.
 func (t *Tx) Suppression(inc int64) (Hold, bool, error) {
-	query := func() (*sql.Rows, error) {
+	firing := rowsData(func() (*sql.Rows, error) {
 		rows, err := t.query(t.ctx, `SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`, inc)
 		if err != nil {
 			return nil, fmt.Errorf("incident suppression: %w", err)
 		}
 		return rows, nil
+	})
+	if data, ok := t.written[inc]; ok && data != nil {
+		// An incident the batch opened: its alerts are those the batch
+		// wrote, all firing and none suppressed (see Alerts).
+		firing = func(yield func(string) bool) error {
+			for _, d := range data {
+				if !yield(d) {
+					break
+				}
+			}
+			return nil
+		}
 	}
 	now := t.s.now()
-	h, held, err := t.s.suppression(t.pol, query, now)
+	h, held, err := t.s.suppression(t.pol, firing, now)
 	if err != nil || !held || !t.s.shared || !heldBySilence(h.By) || t.silencesLoaded {
 		return h, held, err
 	}
@@ -53,42 +65,66 @@ func (t *Tx) Suppression(inc int64) (Hold, bool, error) {
 		return Hold{}, false, err
 	}
 	t.silencesLoaded = true
-	return t.s.suppression(t.pol, query, now)
+	return t.s.suppression(t.pol, firing, now)
 }
 
-// suppression reads the firing alerts of an incident with query and
-// decides whether they are all muted.
-func (s *Store) suppression(pol *Policy, query func() (*sql.Rows, error), now time.Time) (Hold, bool, error) {
+// rowsData turns a query of alerts' data into the iteration suppression
+// takes.
+func rowsData(query func() (*sql.Rows, error)) func(yield func(string) bool) error {
+	return func(yield func(string) bool) error {
+		rows, err := query()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var data string
+			if err := rows.Scan(&data); err != nil {
+				return fmt.Errorf("incident suppression: %w", err)
+			}
+			if !yield(data) {
+				return nil
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("incident suppression: %w", err)
+		}
+		return nil
+	}
+}
+
+// suppression decides whether the firing alerts of an incident, the data
+// firing yields, are all muted.
+func (s *Store) suppression(pol *Policy, firing func(yield func(string) bool) error, now time.Time) (Hold, bool, error) {
 	if pol == nil || pol.classifier == nil {
 		return Hold{}, false, nil
 	}
-	rows, err := query()
-	if err != nil {
-		return Hold{}, false, err
-	}
-	defer rows.Close()
 	silences := s.silencesNow()
 	reasons := map[string]string{}
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return Hold{}, false, fmt.Errorf("incident suppression: %w", err)
-		}
+	pages := false
+	var bad error
+	err := firing(func(data string) bool {
 		var a alert.Alert
 		if err := unmarshalAlert(data, &a); err != nil {
-			return Hold{}, false, err
+			bad = err
+			return false
 		}
 		d := pol.classifier.Evaluate(&a)
 		sup, ok := pol.classifier.Suppress(&a, &d, now, silences, nil)
 		if !ok || (sup.Kind != rules.KindSilence && sup.Kind != rules.KindMaintenance) {
-			return Hold{}, false, nil // this alert pages
+			pages = true // this alert pages
+			return false
 		}
 		reasons[lifecycle.Tag(sup)] = holdReason(sup)
+		return true
+	})
+	if err == nil {
+		err = bad
 	}
-	if err := rows.Err(); err != nil {
-		return Hold{}, false, fmt.Errorf("incident suppression: %w", err)
+	if err != nil {
+		return Hold{}, false, err
 	}
-	if len(reasons) == 0 {
+	if pages || len(reasons) == 0 {
 		return Hold{}, false, nil
 	}
 	by := make([]string, 0, len(reasons))
@@ -153,15 +189,15 @@ func (t *Tx) hold(j *Job, h Hold) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("hold step: %w", err)
 	}
-	if _, err := t.exec(t.ctx, `UPDATE jobs SET state = 'held', held_by = ?, updated_at = ? WHERE id = ?`, h.By, now, j.ID); err != nil {
-		return fmt.Errorf("hold step: %w", err)
+	if err := t.write("hold step", `UPDATE jobs SET state = 'held', held_by = ?, updated_at = ? WHERE id = ?`, h.By, now, j.ID); err != nil {
+		return err
 	}
 	if prev == h.By {
 		return nil
 	}
 	if prev != "" {
-		if _, err := t.exec(t.ctx, `UPDATE jobs SET held_by = ?, updated_at = ? WHERE incident_id = ? AND state = 'held'`, h.By, now, j.IncidentID); err != nil {
-			return fmt.Errorf("hold step: %w", err)
+		if err := t.write("hold step", `UPDATE jobs SET held_by = ?, updated_at = ? WHERE incident_id = ? AND state = 'held'`, h.By, now, j.IncidentID); err != nil {
+			return err
 		}
 	}
 	key := alert.IncidentKey(j.IncidentID)
@@ -230,14 +266,14 @@ func (s *Store) ReleaseHeld(ctx context.Context) (int, error) {
 }
 
 // firingQuery reads the firing alerts of an incident on the read pool.
-func (s *Store) firingQuery(ctx context.Context, id int64) func() (*sql.Rows, error) {
-	return func() (*sql.Rows, error) {
+func (s *Store) firingQuery(ctx context.Context, id int64) func(yield func(string) bool) error {
+	return rowsData(func() (*sql.Rows, error) {
 		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`), id)
 		if err != nil {
 			return nil, fmt.Errorf("%w: incident suppression: %v", ErrUnavailable, err)
 		}
 		return rows, nil
-	}
+	})
 }
 
 // releaseHeld releases an incident's held steps if it is no longer
@@ -277,14 +313,14 @@ func (t *Tx) releaseHeld(id int64) (bool, error) {
 			return false, nil
 		}
 		// Still muted, by something else now (a second silence took over).
-		if _, err := t.exec(t.ctx, `UPDATE jobs SET held_by = ?, updated_at = ? WHERE incident_id = ? AND state = 'held'`, h.By, now, id); err != nil {
-			return false, fmt.Errorf("hold steps: %w", err)
+		if err := t.write("hold steps", `UPDATE jobs SET held_by = ?, updated_at = ? WHERE incident_id = ? AND state = 'held'`, h.By, now, id); err != nil {
+			return false, err
 		}
 		return false, t.event(id, alert.EventSuppressed, "router", h.Reason+": pages still held")
 	}
-	if _, err := t.exec(t.ctx, `UPDATE jobs SET state = 'pending', held_by = '', due_at = ?, updated_at = ? WHERE incident_id = ? AND state = 'held'`,
+	if err := t.write("release held steps", `UPDATE jobs SET state = 'pending', held_by = '', due_at = ?, updated_at = ? WHERE incident_id = ? AND state = 'held'`,
 		now, now, id); err != nil {
-		return false, fmt.Errorf("release held steps: %w", err)
+		return false, err
 	}
 	t.jobsAdded = true
 	key := alert.IncidentKey(id)

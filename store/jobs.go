@@ -101,20 +101,35 @@ func (t *Tx) insertJobs(inc int64, jobs []JobSpec) error {
 	now := ms(t.s.now())
 	others, head, rest := splitChain(jobs)
 	for _, j := range others {
-		_, err := t.exec(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority)
+		err := t.write("insert job "+j.Key, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority)
 VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 			j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), now, now, j.Priority)
 		if err != nil {
-			return fmt.Errorf("insert job %s: %w", j.Key, err)
+			return err
 		}
+	}
+	const insertChain = `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, chain)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
+	if head != nil && t.fresh[inc] {
+		// The incident was opened in this transaction: none of its steps
+		// (keyed by the incident) can exist yet, so the head is the
+		// chain's first step without asking.
+		chain, err := encodeChain(rest)
+		if err != nil {
+			return err
+		}
+		if err := t.write("insert job "+head.Key, insertChain,
+			head.Key, head.Kind, inc, string(head.StopOn), head.Target, head.Action, ms(head.DueAt), string(head.Payload), now, now, head.Priority, chain); err != nil {
+			return err
+		}
+		head = nil
 	}
 	for head != nil {
 		chain, err := encodeChain(rest)
 		if err != nil {
 			return err
 		}
-		res, err := t.exec(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, chain)
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		res, err := t.exec(t.ctx, insertChain,
 			head.Key, head.Kind, inc, string(head.StopOn), head.Target, head.Action, ms(head.DueAt), string(head.Payload), now, now, head.Priority, chain)
 		if err != nil {
 			return fmt.Errorf("insert job %s: %w", head.Key, err)
@@ -230,8 +245,8 @@ func (t *Tx) trimChains(inc int64, stopOn []string) error {
 		return fmt.Errorf("trim chains: %w", err)
 	}
 	for _, tr := range trims {
-		if _, err := t.exec(t.ctx, `UPDATE jobs SET chain = ? WHERE id = ?`, tr.chain, tr.id); err != nil {
-			return fmt.Errorf("trim chains: %w", err)
+		if err := t.write("trim chains", `UPDATE jobs SET chain = ? WHERE id = ?`, tr.chain, tr.id); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -39,3 +39,27 @@ func TestDueStepQueriesUseTheStepIndex(t *testing.T) {
 		require.Regexp(t, `^SEARCH jobs USING (COVERING )?INDEX jobs_pending_step \(kind=\? AND state=\? AND due_at<\?\)$`, plan[0], q)
 	}
 }
+
+// The batch's read of its groups looks each group up in an index of
+// incidents by group key, not by a scan of the table.
+func TestGroupReadUsesTheGroupIndex(t *testing.T) {
+	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "test.db"), testOptions(newClock()))
+	require.NoError(t, err)
+	defer s.Close()
+	rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+readGroupsSQLite, `["a","b"]`, 0)
+	require.NoError(t, err)
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
+		plan = append(plan, detail)
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	t.Log(plan)
+	for _, p := range plan {
+		require.NotRegexp(t, `^SCAN incidents`, p)
+	}
+	require.Regexp(t, `SEARCH incidents USING INDEX incidents_(group_resolved|open_group) \(group_key=\?`, strings.Join(plan, "\n"))
+}

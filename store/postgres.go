@@ -14,7 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib" // also registers the database/sql driver "pgx"
 )
 
-var postgresDialect = dialect{name: "postgres", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true, forUpdate: " FOR NO KEY UPDATE", advisory: true}
+var postgresDialect = dialect{name: "postgres", skipLocked: " FOR UPDATE SKIP LOCKED", dollar: true, forUpdate: " FOR NO KEY UPDATE", advisory: true,
+	pipeline: true}
 
 // PostgresOptions are the pool and timeouts of a PostgreSQL store; zero
 // values take the defaults.

@@ -187,6 +187,9 @@ type dialect struct {
 	// advisory: the engine has advisory locks (migrations and ingest
 	// serialize on them across replicas).
 	advisory bool
+	// pipeline: writes whose result is not read are sent together,
+	// before the next read or the commit (pipeline.go).
+	pipeline bool
 }
 
 var sqliteDialect = dialect{name: "sqlite"}

@@ -16,10 +16,14 @@ import (
 // Tx is a write transaction on the store. The router receives one while it
 // runs escalation steps; everything it writes commits together.
 type Tx struct {
-	tx  *sql.Tx
-	s   *Store
-	ctx context.Context
-	pol *Policy
+	tx *sql.Tx
+	// conn is the transaction's connection on PostgreSQL, where queued
+	// holds the writes not sent yet (pipeline.go).
+	conn   *sql.Conn
+	queued []queuedWrite
+	s      *Store
+	ctx    context.Context
+	pol    *Policy
 
 	openedIncidents []inhibitEntry
 	closedIncidents []int64
@@ -43,6 +47,8 @@ type Tx struct {
 	// (Alerts reads them from here); nil for an incident whose alerts
 	// the batch cannot list so (see applier.remember).
 	written map[int64][]string
+	// fresh marks the incidents opened in this transaction.
+	fresh map[int64]bool
 }
 
 func (t *Tx) markChanged(id int64) {
@@ -100,17 +106,19 @@ func (s *Store) withTx(ctx context.Context, fn func(t *Tx) error) error {
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
-	s.writeTxs.Add(1)
-	tx, err := s.w.BeginTx(ctx, nil)
+	t, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
 	}
-	t := &Tx{tx: tx, s: s, ctx: ctx, pol: s.Policy()}
 	if err := fn(t); err != nil {
-		tx.Rollback()
+		t.rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := t.flush(); err != nil {
+		t.rollback()
+		return err
+	}
+	if err := t.commit(); err != nil {
 		return fmt.Errorf("%w: commit: %w", ErrUnavailable, err)
 	}
 	t.finish()
@@ -122,9 +130,9 @@ func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
 // RETURNING, as nothing reads the new row's id (eventID when something
 // does).
 func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error {
-	if _, err := t.exec(t.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
+	if err := t.write("append event", `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
 		inc, ms(t.s.now()), string(kind), actor, detail); err != nil {
-		return fmt.Errorf("append event: %w", err)
+		return err
 	}
 	return nil
 }
@@ -133,9 +141,9 @@ func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error 
 // in that order (the rows of a VALUES list take their ids in order).
 func (t *Tx) events2(inc int64, kind1 alert.EventKind, actor1, detail1 string, kind2 alert.EventKind, actor2, detail2 string) error {
 	at := ms(t.s.now())
-	if _, err := t.exec(t.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)`,
+	if err := t.write("append events", `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)`,
 		inc, at, string(kind1), actor1, detail1, inc, at, string(kind2), actor2, detail2); err != nil {
-		return fmt.Errorf("append events: %w", err)
+		return err
 	}
 	return nil
 }
@@ -163,8 +171,8 @@ func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) 
 
 // EndFlapping clears the incident's flapping mark.
 func (t *Tx) EndFlapping(inc int64) error {
-	if _, err := t.exec(t.ctx, `UPDATE incidents SET flapping = 0, updated_at = ? WHERE id = ?`, ms(t.s.now()), inc); err != nil {
-		return fmt.Errorf("end flapping: %w", err)
+	if err := t.write("end flapping", `UPDATE incidents SET flapping = 0, updated_at = ? WHERE id = ?`, ms(t.s.now()), inc); err != nil {
+		return err
 	}
 	t.markChanged(inc)
 	return nil
@@ -174,8 +182,13 @@ func (t *Tx) EndFlapping(inc int64) error {
 // otherwise: something shown with it changed (whom it paged), so the
 // console's live board and the replicas' sync read it again.
 func (t *Tx) Touch(inc int64) error {
-	if _, err := t.exec(t.ctx, `UPDATE incidents SET updated_at = ? WHERE id = ?`, ms(t.s.now()), inc); err != nil {
-		return fmt.Errorf("touch incident: %w", err)
+	if t.fresh[inc] {
+		// Opened in this transaction: its updated_at is this batch's
+		// time, and what changed commits with the row itself.
+		return nil
+	}
+	if err := t.write("touch incident", `UPDATE incidents SET updated_at = ? WHERE id = ?`, ms(t.s.now()), inc); err != nil {
+		return err
 	}
 	return nil
 }
@@ -229,10 +242,10 @@ func (t *Tx) incident(id int64) (*alert.Incident, error) {
 // plans what resolving implies.
 func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) error {
 	t.markChanged(inc.ID)
-	_, err := t.exec(t.ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ? WHERE id = ?`,
+	err := t.write("resolve incident", `UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ? WHERE id = ?`,
 		ms(now), actor, ms(now), inc.ID)
 	if err != nil {
-		return fmt.Errorf("resolve incident: %w", err)
+		return err
 	}
 	inc.Status, inc.ResolvedAt, inc.ResolvedBy = alert.IncidentResolved, fromMS(ms(now)), actor
 	inc.UpdatedAt = inc.ResolvedAt
@@ -259,10 +272,10 @@ func (t *Tx) resolve(inc *alert.Incident, actor, note string, now time.Time) err
 func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 	now := t.s.now()
 	t.markChanged(inc.ID)
-	_, err := t.exec(t.ctx, `UPDATE incidents SET status = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ? WHERE id = ?`,
+	err := t.write("acknowledge incident", `UPDATE incidents SET status = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ? WHERE id = ?`,
 		ms(now), actor, ms(now), inc.ID)
 	if err != nil {
-		return fmt.Errorf("acknowledge incident: %w", err)
+		return err
 	}
 	inc.Status, inc.AcknowledgedAt, inc.AcknowledgedBy = alert.IncidentAcknowledged, fromMS(ms(now)), actor
 	inc.UpdatedAt = inc.AcknowledgedAt
@@ -292,6 +305,9 @@ func (t *Tx) acknowledge(inc *alert.Incident, actor, note string) error {
 // first time is prepared on the transaction alone and, after the commit,
 // on the pool for every later transaction.
 func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	t.s.stmtsRun.Add(1)
 	t.s.stmtMu.Lock()
 	st, ok := t.s.stmts[q]

@@ -19,7 +19,7 @@ import (
 
 // postgresSchemaDSN returns ALERTGATE_TEST_POSTGRES_DSN pointed at a fresh
 // schema (dropped after the test), or skips the test.
-func postgresSchemaDSN(t *testing.T, prefix string) string {
+func postgresSchemaDSN(t testing.TB, prefix string) string {
 	t.Helper()
 	dsn := os.Getenv("ALERTGATE_TEST_POSTGRES_DSN")
 	if dsn == "" {

@@ -16,11 +16,20 @@ import (
 // recording webhook paging target). It is the load tool's incident
 // workload in a Go benchmark, for CPU profiles:
 // go -C test test -run '^$' -bench IncidentStorm -cpuprofile cpu.out .
-func BenchmarkIncidentStorm(b *testing.B) {
+func BenchmarkIncidentStorm(b *testing.B) { incidentStorm(b, issueConfig) }
+
+// BenchmarkIncidentStormPostgres is the same on PostgreSQL (a fresh
+// schema; skipped without ALERTGATE_TEST_POSTGRES_DSN).
+func BenchmarkIncidentStormPostgres(b *testing.B) {
+	incidentStorm(b, strings.Replace(issueConfig, `storage: { driver: sqlite, path: ./data/alertgate.db }`,
+		`storage: { driver: postgres, dsn: "`+postgresSchemaDSN(b, "bench")+`" }`, 1))
+}
+
+func incidentStorm(b *testing.B, cfg string) {
 	sk := &sink{hits: make(chan struct{}, 1<<20)}
 	sk.srv = newRecordingServer(func(hook) {})
 	defer sk.srv.Close()
-	g := startRealGateway(b, issueConfig, sk)
+	g := startRealGateway(b, cfg, sk)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var n atomic.Int64
 	b.SetParallelism(32)
