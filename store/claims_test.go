@@ -150,3 +150,33 @@ func TestRestartReclaimsAtOnce(t *testing.T) {
 		require.Equal(t, JobRunning, jobStates(t, s, 1)[first[0].Key], "the dead replica's late result is fenced off")
 	})
 }
+
+// Stale claims are looked for at most once a second per target: a claim
+// whose lease runs out just after a look is taken at the first look a
+// second later, not at the next claim.
+func TestStaleClaimsLookedForOnceASecond(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		addDeliveries(t, s, clk, JobSpec{Key: "a", Target: "ok"}, JobSpec{Key: "b", Target: "ok"})
+		first, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Len(t, first, 1)
+		clk.Advance(time.Minute - 500*time.Millisecond) // a look: nothing stale yet
+		second, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Len(t, second, 1)
+		require.NotEqual(t, first[0].Key, second[0].Key)
+
+		clk.Advance(500 * time.Millisecond) // the first lease ran out, the last look was 0.5 s ago
+		none, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Empty(t, none)
+
+		clk.Advance(500 * time.Millisecond)
+		again, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Equal(t, claimedKeys(first), claimedKeys(again), "a second after the last look")
+	})
+}

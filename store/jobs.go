@@ -562,6 +562,21 @@ OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = 'delivery' AND 
 	return true, nil
 }
 
+// staleLook reports whether it is time to look for target's stale claims
+// again, and notes the look.
+func (s *Store) staleLook(target string, now time.Time) bool {
+	s.staleMu.Lock()
+	defer s.staleMu.Unlock()
+	if last, ok := s.staleAt[target]; ok && now.Sub(last) < staleEvery && !now.Before(last) {
+		return false
+	}
+	if s.staleAt == nil {
+		s.staleAt = map[string]time.Time{}
+	}
+	s.staleAt[target] = now
+	return true
+}
+
 type staleClaim struct {
 	id     int64
 	target string
@@ -575,8 +590,21 @@ func (t *Tx) staleClaims(now time.Time, limit int) ([]staleClaim, error) {
 	return t.staleClaimsOf(now, limit, "")
 }
 
-// staleClaimsOf is staleClaims of one target ("": of every target).
+// staleEvery is how often this process looks for stale claims, per
+// target and for all targets together. A claim goes stale when its
+// lease (minutes) runs out or its replica stops heartbeating (seconds):
+// looking on every claim, as deliveries finish by the hundred per second
+// in a storm, cost more than everything else the claim does (the running
+// deliveries' index holds every delivery sent since the last vacuum),
+// for a delivery that can as well be taken up to a second later.
+const staleEvery = time.Second
+
+// staleClaimsOf is staleClaims of one target ("": of every target); none
+// when this process looked less than staleEvery ago.
 func (t *Tx) staleClaimsOf(now time.Time, limit int, target string) ([]staleClaim, error) {
+	if !t.s.staleLook(target, now) {
+		return nil, nil
+	}
 	of, args := "", []any{ms(now)}
 	if target != "" {
 		of = ` AND target = ?`

@@ -142,6 +142,11 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
 
+	// staleAt is when this process last looked for stale claims, per
+	// target ("": all targets; staleLook).
+	staleMu sync.Mutex
+	staleAt map[string]time.Time
+
 	// lockClass keys this schema's advisory locks (PostgreSQL).
 	lockClass int32
 	// shared: other processes write the same database (PostgreSQL), so
