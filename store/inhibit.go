@@ -137,6 +137,15 @@ func (o *openIncidents) severity(id int64, sev alert.Severity) {
 	}
 }
 
+// severityOf returns an open incident's severity, ok false when the view
+// does not hold it.
+func (o *openIncidents) severityOf(id int64) (alert.Severity, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	e, ok := o.all[id]
+	return e.src.Severity, ok
+}
+
 func (o *openIncidents) remove(id int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

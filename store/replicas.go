@@ -164,20 +164,59 @@ func (s *Store) syncOpenIncidents(ctx context.Context) error {
 		s.lastFullSync, s.syncedTo = now, now.Add(-syncMargin)
 		return nil
 	}
-	err := s.queryIncidents(ctx, `i.updated_at >= ?`, []any{ms(s.syncedTo)}, func(id int64, gk string, open bool, src rules.InhibitSource) {
-		if open {
-			s.cache.opened(id)
-			s.open.set(id, gk, src)
+	// The changed incidents without their alerts first: with the margin
+	// each is read several times, and an open incident already in the
+	// view only needs its severity. The first alert (its data decoded) is
+	// read once, for the open incidents the view does not hold yet.
+	var missing []int64
+	err := s.queryChanged(ctx, ms(s.syncedTo), func(id int64, sev alert.Severity, open bool) {
+		if !open {
+			s.cache.closed(id)
+			s.open.remove(id)
 			return
 		}
-		s.cache.closed(id)
-		s.open.remove(id)
+		s.cache.opened(id)
+		if had, ok := s.open.severityOf(id); !ok {
+			missing = append(missing, id)
+		} else if had != sev {
+			s.open.severity(id, sev)
+		}
 	})
 	if err != nil {
 		return err
 	}
+	if len(missing) > 0 {
+		err := s.queryIncidents(ctx, `i.id = ANY(?)`, []any{missing}, func(id int64, gk string, open bool, src rules.InhibitSource) {
+			if open {
+				s.open.set(id, gk, src)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
 	s.syncedTo = now.Add(-syncMargin)
 	return nil
+}
+
+// queryChanged calls fn for every incident whose updated_at is at or
+// after since, with its severity and whether it is open.
+func (s *Store) queryChanged(ctx context.Context, since int64, fn func(id int64, sev alert.Severity, open bool)) error {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT id, severity, status <> 'resolved' FROM incidents WHERE updated_at >= ?`), since)
+	if err != nil {
+		return fmt.Errorf("%w: changed incidents: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var sev int
+		var open bool
+		if err := rows.Scan(&id, &sev, &open); err != nil {
+			return fmt.Errorf("changed incidents: %w", err)
+		}
+		fn(id, alert.Severity(sev), open)
+	}
+	return rows.Err()
 }
 
 // reloadOpenIncidents replaces the open-incident view with the database's.

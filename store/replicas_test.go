@@ -377,14 +377,36 @@ func TestPostgresSyncFollowsOtherReplica(t *testing.T) {
 		return ok
 	}
 
+	entry := func(id int64) inhibitEntry {
+		a.open.mu.RLock()
+		defer a.open.mu.RUnlock()
+		return a.open.all[id]
+	}
+
 	clk.Advance(10 * time.Second)
-	_, err := b.Ingest(ctx, []alert.Alert{firing("Down", "api", "s1")})
+	warn := firing("Down", "api", "s1")
+	warn.Labels = map[string]string{"alertname": "Down", "service": "api", "severity": "warning"}
+	_, err := b.Ingest(ctx, []alert.Alert{warn})
 	require.NoError(t, err)
 	require.False(t, isOpen(1), "not seen before a sync")
 	clk.Advance(time.Second)
 	require.NoError(t, a.syncOpenIncidents(ctx))
 	require.True(t, isOpen(1), "opened through b, seen by a")
 	require.Equal(t, a.lastFullSync, clk.Now().Add(-11*time.Second), "an incremental sync, not a full reload")
+	require.Equal(t, "s1", entry(1).src.Alert.Fingerprint, "with its first alert")
+	require.Equal(t, getIncident(t, b, 1).Severity, entry(1).src.Severity)
+
+	// A more urgent alert raises it through b: a's view takes the new
+	// severity (the first alert stays the first).
+	clk.Advance(time.Second)
+	_, err = b.Ingest(ctx, []alert.Alert{firing("Down", "api", "s2")})
+	require.NoError(t, err)
+	raised := getIncident(t, b, 1).Severity
+	require.NotEqual(t, entry(1).src.Severity, raised)
+	clk.Advance(time.Second)
+	require.NoError(t, a.syncOpenIncidents(ctx))
+	require.Equal(t, raised, entry(1).src.Severity)
+	require.Equal(t, "s1", entry(1).src.Alert.Fingerprint)
 
 	clk.Advance(time.Second)
 	_, err = b.Resolve(ctx, 1, "bob", "")
