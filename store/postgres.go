@@ -122,8 +122,13 @@ func lockClass(schema string) int32 {
 }
 
 // Second keys of the advisory locks: migrations, and group buckets
-// 0..groupLockBuckets-1.
-const migrationLock = -1
+// 0..groupLockBuckets-1 (lockGroups), and the ingest lock every ingest
+// transaction takes shared before its buckets (a batch of more than
+// maxGroupLocks buckets takes it exclusive instead).
+const (
+	migrationLock = -1
+	groupsLock    = -2
+)
 
 // retryable reports whether a transaction failed because of a concurrent
 // writer and is worth running again: a unique violation (two replicas

@@ -78,3 +78,49 @@ func TestPostgresTwoReplicasOneIncident(t *testing.T) {
 	require.Len(t, list, 1, "one incident for the group")
 	require.Equal(t, n, list[0].AlertCount)
 }
+
+// A batch of more groups than maxGroupLocks takes the whole ingest lock
+// instead of one lock per bucket, while another replica ingests alerts
+// of one of its groups: one incident per group, every alert counted.
+func TestPostgresWideBatchTakesTheIngestLock(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	clk := newClock()
+	a, err := OpenPostgres(ctx, dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}})
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := OpenPostgres(ctx, dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}})
+	require.NoError(t, err)
+	defer b.Close()
+
+	wide := []alert.Alert{firing("Storm", "api", "wide")}
+	for i := range 2 * maxGroupLocks {
+		wide = append(wide, firing(fmt.Sprintf("Other%d", i), "api", fmt.Sprintf("o-%d", i)))
+	}
+	const n = 20
+	errs := make(chan error, n+1)
+	go func() {
+		_, err := a.Ingest(ctx, wide)
+		errs <- err
+	}()
+	for i := range n {
+		go func() {
+			_, err := b.Ingest(ctx, []alert.Alert{firing("Storm", "api", fmt.Sprintf("fp-%d", i))})
+			errs <- err
+		}()
+	}
+	for range n + 1 {
+		require.NoError(t, <-errs)
+	}
+	list, err := a.ListIncidents(ctx, IncidentFilter{Limit: 1000})
+	require.NoError(t, err)
+	require.Equal(t, 1+2*maxGroupLocks, len(list), "one incident per group")
+	storms := 0
+	for _, inc := range list {
+		if inc.Title == "Storm" {
+			storms++
+			require.Equal(t, n+1, inc.AlertCount)
+		}
+	}
+	require.Equal(t, 1, storms)
+}
