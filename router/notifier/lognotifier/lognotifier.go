@@ -35,6 +35,12 @@ func New(log *zap.Logger, tmpl notify.Templates) (*Notifier, error) {
 // so it is never written: ack_link says "issued" when the message had
 // one, and the templates render the summary without it.
 func (n *Notifier) Notify(_ context.Context, m *notify.Message) error {
+	ce := n.log.Check(zap.InfoLevel, string(m.Kind))
+	if ce == nil {
+		// The log level drops the line (log.level warn or error): nothing
+		// to render it for.
+		return nil
+	}
 	issued := m.AckURL != ""
 	if issued {
 		c := *m
@@ -63,6 +69,6 @@ func (n *Notifier) Notify(_ context.Context, m *notify.Message) error {
 	if issued {
 		fields = append(fields, zap.String("ack_link", "issued"))
 	}
-	n.log.Info(string(m.Kind), fields...)
+	ce.Write(fields...)
 	return nil
 }

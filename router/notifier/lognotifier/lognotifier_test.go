@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notifier/lognotifier"
@@ -91,4 +93,31 @@ func TestNilLoggerDiscards(t *testing.T) {
 	n, err := lognotifier.New(nil, nil)
 	require.NoError(t, err)
 	require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
+}
+
+// countingTemplates counts the messages it renders.
+type countingTemplates struct{ n int }
+
+func (c *countingTemplates) ApplyLogged(m *notify.Message, _ *zap.Logger) (*notify.Message, notify.Rendered) {
+	c.n++
+	return m, notify.Rendered{}
+}
+
+// At a log level that drops info lines (log.level: warn) a log target
+// renders nothing: its line would be thrown away.
+func TestNotifyRendersOnlyWhatIsLogged(t *testing.T) {
+	for _, tt := range []struct {
+		level   zapcore.Level
+		renders int
+	}{{zapcore.InfoLevel, 1}, {zapcore.WarnLevel, 0}} {
+		t.Run(tt.level.String(), func(t *testing.T) {
+			core, logs := observer.New(tt.level)
+			tmpl := &countingTemplates{}
+			n, err := lognotifier.New(zap.New(core), tmpl)
+			require.NoError(t, err)
+			require.NoError(t, n.Notify(context.Background(), notifiertest.Message(notify.KindPage)))
+			require.Equal(t, tt.renders, tmpl.n)
+			require.Equal(t, tt.renders, logs.Len())
+		})
+	}
 }
