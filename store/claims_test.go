@@ -180,3 +180,28 @@ func TestStaleClaimsLookedForOnceASecond(t *testing.T) {
 		require.Equal(t, claimedKeys(first), claimedKeys(again), "a second after the last look")
 	})
 }
+
+// The engine's look for claimable deliveries (on a reader, before any
+// claim transaction) includes stale claims at most once a second too.
+func TestDeliveriesDueLooksForStaleClaimsOnceASecond(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		addDeliveries(t, s, clk, JobSpec{Key: "a", Target: "ok"})
+		_, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		clk.Advance(time.Minute - 500*time.Millisecond)
+		due, err := s.deliveriesDue(ctx, clk.Now())
+		require.NoError(t, err)
+		require.False(t, due, "nothing pending, the claim still leased")
+		clk.Advance(500 * time.Millisecond) // the lease ran out, the last look was 0.5 s ago
+		due, err = s.deliveriesDue(ctx, clk.Now())
+		require.NoError(t, err)
+		require.False(t, due)
+		clk.Advance(500 * time.Millisecond)
+		due, err = s.deliveriesDue(ctx, clk.Now())
+		require.NoError(t, err)
+		require.True(t, due, "a second after the last look")
+	})
+}

@@ -542,14 +542,19 @@ WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(no
 // due just after the look is claimed by the next pass: its commit wakes
 // the engine.
 func (s *Store) deliveriesDue(ctx context.Context, now time.Time) (bool, error) {
-	q := `SELECT 1 WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery')
-OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery')`
-	args := []any{ms(now), ms(now)}
-	if s.shared {
+	q := `SELECT 1 WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery')`
+	args := []any{ms(now)}
+	// Stale claims, at most once per staleEvery (see staleClaimsOf).
+	if s.staleLook(staleDueLook, now) {
 		q += `
+OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery')`
+		args = append(args, ms(now))
+		if s.shared {
+			q += `
 OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = 'delivery' AND claimed_by IN (
   SELECT instance FROM replicas WHERE seen_at < ? AND instance <> ?))`
-		args = append(args, ms(now.Add(-s.leaseTTL)), s.instance)
+			args = append(args, ms(now.Add(-s.leaseTTL)), s.instance)
+		}
 	}
 	var one int
 	err := s.r.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&one)
@@ -561,6 +566,10 @@ OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = 'delivery' AND 
 	}
 	return true, nil
 }
+
+// staleDueLook keys deliveriesDue's look for stale claims in staleLook
+// (target names are never empty, "" is all targets).
+const staleDueLook = "\x00due"
 
 // staleLook reports whether it is time to look for target's stale claims
 // again, and notes the look.
