@@ -114,7 +114,7 @@ func TestPostgresWideBatchTakesTheIngestLock(t *testing.T) {
 	}
 	list, err := a.ListIncidents(ctx, IncidentFilter{Limit: 1000})
 	require.NoError(t, err)
-	require.Equal(t, 1+2*maxGroupLocks, len(list), "one incident per group")
+	require.Len(t, list, 1+2*maxGroupLocks, "one incident per group")
 	storms := 0
 	for _, inc := range list {
 		if inc.Title == "Storm" {

@@ -130,22 +130,16 @@ func (s *Store) tryTx(ctx context.Context, fn func(t *Tx) error) error {
 // RETURNING, as nothing reads the new row's id (eventID when something
 // does).
 func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error {
-	if err := t.write("append event", `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
-		inc, ms(t.s.now()), string(kind), actor, detail); err != nil {
-		return err
-	}
-	return nil
+	return t.write("append event", `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
+		inc, ms(t.s.now()), string(kind), actor, detail)
 }
 
 // events2 appends two entries to an incident's timeline in one INSERT,
 // in that order (the rows of a VALUES list take their ids in order).
 func (t *Tx) events2(inc int64, kind1 alert.EventKind, actor1, detail1 string, kind2 alert.EventKind, actor2, detail2 string) error {
 	at := ms(t.s.now())
-	if err := t.write("append events", `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)`,
-		inc, at, string(kind1), actor1, detail1, inc, at, string(kind2), actor2, detail2); err != nil {
-		return err
-	}
-	return nil
+	return t.write("append events", `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)`,
+		inc, at, string(kind1), actor1, detail1, inc, at, string(kind2), actor2, detail2)
 }
 
 // eventID appends an entry to an incident's timeline and returns its id.
@@ -187,10 +181,7 @@ func (t *Tx) Touch(inc int64) error {
 		// time, and what changed commits with the row itself.
 		return nil
 	}
-	if err := t.write("touch incident", `UPDATE incidents SET updated_at = ? WHERE id = ?`, ms(t.s.now()), inc); err != nil {
-		return err
-	}
-	return nil
+	return t.write("touch incident", `UPDATE incidents SET updated_at = ? WHERE id = ?`, ms(t.s.now()), inc)
 }
 
 const incidentCols = `id, group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count,
