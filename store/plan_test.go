@@ -19,20 +19,8 @@ func TestDueStepQueriesUseTheStepIndex(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	for _, q := range []string{anyStepDue, dueSteps} {
-		rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, 0, 10)
-		if strings.Count(q, "?") == 1 {
-			rows, err = s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, 0)
-		}
-		require.NoError(t, err)
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
-			plan = append(plan, detail)
-		}
-		require.NoError(t, rows.Err())
-		require.NoError(t, rows.Close())
+		args := []any{0, 10}
+		plan := queryPlan(t, s, q, args[:strings.Count(q, "?")]...)
 		// One search of the step index; the claim's ORDER BY due_at, id is
 		// the index's order (no temporary b-tree).
 		require.Len(t, plan, 1, q)
@@ -46,8 +34,19 @@ func TestGroupReadUsesTheGroupIndex(t *testing.T) {
 	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "test.db"), testOptions(newClock()))
 	require.NoError(t, err)
 	defer s.Close()
-	rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+readGroupsSQLite, `["a","b"]`, 0)
+	plan := queryPlan(t, s, readGroupsSQLite, `["a","b"]`, 0)
+	for _, p := range plan {
+		require.NotRegexp(t, `^SCAN incidents`, p)
+	}
+	require.Regexp(t, `SEARCH incidents USING INDEX incidents_(group_resolved|open_group) \(group_key=\?`, strings.Join(plan, "\n"))
+}
+
+// queryPlan is SQLite's EXPLAIN QUERY PLAN of q, one line per step.
+func queryPlan(t *testing.T, s *Store, q string, args ...any) []string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
 	require.NoError(t, err)
+	defer rows.Close()
 	var plan []string
 	for rows.Next() {
 		var id, parent, notused int
@@ -56,10 +55,5 @@ func TestGroupReadUsesTheGroupIndex(t *testing.T) {
 		plan = append(plan, detail)
 	}
 	require.NoError(t, rows.Err())
-	require.NoError(t, rows.Close())
-	t.Log(plan)
-	for _, p := range plan {
-		require.NotRegexp(t, `^SCAN incidents`, p)
-	}
-	require.Regexp(t, `SEARCH incidents USING INDEX incidents_(group_resolved|open_group) \(group_key=\?`, strings.Join(plan, "\n"))
+	return plan
 }

@@ -83,15 +83,8 @@ func TestPostgresTwoReplicasOneIncident(t *testing.T) {
 // instead of one lock per bucket, while another replica ingests alerts
 // of one of its groups: one incident per group, every alert counted.
 func TestPostgresWideBatchTakesTheIngestLock(t *testing.T) {
-	dsn := postgresDSN(t)
 	ctx := context.Background()
-	clk := newClock()
-	a, err := OpenPostgres(ctx, dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}})
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := OpenPostgres(ctx, dsn, Options{Now: clk.Now, Classifier: classifier{}, Planner: planner{}})
-	require.NoError(t, err)
-	defer b.Close()
+	_, a, b := twoReplicas(t)
 
 	wide := []alert.Alert{firing("Storm", "api", "wide")}
 	for i := range 2 * maxGroupLocks {
