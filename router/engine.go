@@ -27,7 +27,7 @@ type Store interface {
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limits map[string]int) ([]*store.Job, error)
 	FinishDelivery(ctx context.Context, j *store.Job, r store.DeliveryResult) error
 	FinishAndClaimNext(ctx context.Context, j *store.Job, r store.DeliveryResult, now time.Time, lease time.Duration) (*store.Job, error)
-	NextDue(ctx context.Context) (time.Time, bool, error)
+	NextDueAfter(ctx context.Context, t time.Time) (time.Time, bool, error)
 	Wake() <-chan struct{}
 }
 
@@ -153,23 +153,19 @@ func (e *Engine) Run(ctx context.Context) error {
 		if err := e.runDigests(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("digests", zap.Error(err))
 		}
+		// Sleep until the next job falls due (runDue ran or claimed what
+		// was due by now), at most the poll interval. Due work left behind
+		// (its targets had no room) starts when a delivery ends (freed),
+		// a 429 pause is over or a rate limiter has a token (readyAt).
 		wait := e.poll
-		if next, ok, err := e.st.NextDue(ctx); err == nil && ok {
-			now := e.now()
-			d := next.Sub(now)
-			if d <= 0 {
-				// Due work left behind: its targets have no room. It can
-				// start when a delivery ends (freed), a 429 pause is over
-				// or a rate limiter has a token.
-				d = e.poll
-				if at := e.readyAt(now); !at.IsZero() {
-					d = at.Sub(now)
-				}
-			}
-			if d < wait {
-				wait = max(d, time.Millisecond)
-			}
+		now := e.now()
+		if next, ok, err := e.st.NextDueAfter(ctx, now); err == nil && ok && next.Sub(now) < wait {
+			wait = next.Sub(now)
 		}
+		if at := e.readyAt(now); !at.IsZero() && at.Sub(now) < wait {
+			wait = at.Sub(now)
+		}
+		wait = max(wait, time.Millisecond)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -43,8 +43,10 @@ func (c *claimOnce) FinishDelivery(context.Context, *store.Job, store.DeliveryRe
 func (c *claimOnce) FinishAndClaimNext(context.Context, *store.Job, store.DeliveryResult, time.Time, time.Duration) (*store.Job, error) {
 	return nil, nil
 }
-func (c *claimOnce) NextDue(context.Context) (time.Time, bool, error) { return time.Time{}, false, nil }
-func (c *claimOnce) Wake() <-chan struct{}                            { return c.wake }
+func (c *claimOnce) NextDueAfter(context.Context, time.Time) (time.Time, bool, error) {
+	return time.Time{}, false, nil
+}
+func (c *claimOnce) Wake() <-chan struct{} { return c.wake }
 
 // A claimed delivery whose previous send this process has not finished
 // counting (its result committed, the sender not yet back) is given back

@@ -50,7 +50,7 @@ func TestFutureStepsAreOneRowThatMovesOn(t *testing.T) {
 		require.Equal(t, []string{"INC-1/page/oncall#0"}, ran)
 		require.Equal(t, map[string]string{"INC-1/page/oncall#0": JobDone, "INC-1/page/cto#0": JobPending}, rows(t, s, 1),
 			"the next step became the row when the first ran")
-		next, ok, err := s.NextDue(ctx)
+		next, ok, err := s.NextDueAfter(ctx, time.Time{})
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, clk.Now().Add(time.Hour), next)

@@ -205,3 +205,51 @@ func TestDeliveriesDueLooksForStaleClaimsOnceASecond(t *testing.T) {
 		require.True(t, due, "a second after the last look")
 	})
 }
+
+// NextDueAfter is the earliest pending job due after a time: the engine's
+// next wake-up once it has run what was due.
+func TestNextDueAfter(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		now := clk.Now()
+		_, err := s.Ingest(ctx, []alert.Alert{firing("Down", "api", "n")})
+		require.NoError(t, err)
+		_, err = s.RunSteps(ctx, now, 10, func(_ *Tx, j *Job, _ *alert.Incident) (StepOutcome, error) {
+			return StepOutcome{Jobs: []JobSpec{
+				{Key: j.Key + "/due", Kind: KindDelivery, DueAt: now, Target: "ok", Action: "page"},
+				{Key: j.Key + "/retry", Kind: KindDelivery, DueAt: now.Add(2 * time.Second), Target: "ok", Action: "page"},
+			}}, nil
+		})
+		require.NoError(t, err)
+		jobs, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		first, after := time.Time{}, time.Time{}
+		for _, j := range jobs {
+			if j.State != JobPending {
+				continue
+			}
+			if first.IsZero() || j.DueAt.Before(first) {
+				first = j.DueAt
+			}
+			if j.DueAt.After(now) && (after.IsZero() || j.DueAt.Before(after)) {
+				after = j.DueAt
+			}
+		}
+		require.Equal(t, now, first, "a delivery due now is pending")
+		require.Equal(t, now.Add(2*time.Second), after)
+
+		got, ok, err := s.NextDueAfter(ctx, time.Time{})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, first, got)
+		got, ok, err = s.NextDueAfter(ctx, now)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, after, got, "what is due by now is not the next wake-up")
+		_, ok, err = s.NextDueAfter(ctx, now.Add(365*24*time.Hour))
+		require.NoError(t, err)
+		require.False(t, ok)
+	})
+}

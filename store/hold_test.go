@@ -94,7 +94,7 @@ func TestSuppressedIncidentHoldsStepsUntilReleased(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, &Hold{By: "silence:" + id, Reason: held[0][:len(held[0])-len(": pages held from page/oncall#1 on")]}, d.Suppressed)
 		require.Equal(t, []string{"page/oncall#1", "page/team-lead#0"}, d.Held)
-		next, ok, err := s.NextDue(ctx)
+		next, ok, err := s.NextDueAfter(ctx, time.Time{})
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, clk.Now().Add(45*time.Minute), next, "held steps are not due: the next is the CTO's at 1h")

@@ -151,7 +151,7 @@ func TestRunStepsWritesOnlyWhenAStepIsDue(t *testing.T) {
 		}
 		_, err = s.RunSteps(ctx, clk.Now(), 100, step) // the immediate steps
 		require.NoError(t, err)
-		next, ok, err := s.NextDue(ctx)
+		next, ok, err := s.NextDueAfter(ctx, time.Time{})
 		require.NoError(t, err)
 		require.True(t, ok, "later steps are pending")
 

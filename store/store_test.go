@@ -327,7 +327,7 @@ func TestStateSurvivesReopen(t *testing.T) {
 		res, err := s2.Ingest(ctx, []alert.Alert{a})
 		require.NoError(t, err)
 		require.Equal(t, 1, res.Unchanged, "the repeat cache is rebuilt from the database")
-		next, ok, err := s2.NextDue(ctx)
+		next, ok, err := s2.NextDueAfter(ctx, time.Time{})
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, clk.Now(), next)
@@ -446,7 +446,7 @@ func TestLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, alert.IncidentResolved, d.Incident.Status)
 
-		next, ok, err := s.NextDue(ctx)
+		next, ok, err := s.NextDueAfter(ctx, time.Time{})
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.False(t, next.IsZero())
