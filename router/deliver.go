@@ -210,9 +210,12 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 	if now := e.now(); goOn && e.canGoOn(r, j.Target, b, now) {
 		seq := e.beginClaim()
 		next, err = e.st.FinishAndClaimNext(ctx, j, res, now, e.lease)
-		if next != nil && !e.startSending(next.ID, seq) {
-			e.giveBack(ctx, next, now)
-			next = nil
+		e.recorded(j.ID)
+		if next != nil {
+			if why := e.startSending(next.ID, seq); why != sendIt {
+				e.refused(ctx, next, why, now)
+				next = nil
+			}
 		}
 		if next != nil && t.lim != nil {
 			if wait := t.wait(now); wait > 0 {

@@ -89,7 +89,9 @@ type Engine struct {
 
 	// sending holds the deliveries this process is sending, so that a
 	// lease that ran out while the send is still in progress (a slow
-	// target, a clock jump) is not taken over by this same process.
+	// target, a clock jump) is not taken over by this same process; the
+	// value is true once the send's result is recorded (the sender is
+	// not back yet).
 	mu      sync.Mutex
 	sending map[int64]bool
 	// finished holds, for the deliveries whose send ended lately, the
@@ -206,8 +208,8 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 			return err
 		}
 		for _, j := range jobs {
-			if !e.startSending(j.ID, seq) {
-				e.giveBack(ctx, j, now)
+			if why := e.startSending(j.ID, seq); why != sendIt {
+				e.refused(ctx, j, why, now)
 				continue
 			}
 			if t, ok := r.targets[j.Target]; ok && t.lim != nil {
@@ -343,34 +345,71 @@ func (e *Engine) beginClaim() uint64 {
 	return e.claimSeq
 }
 
+// claimStart is what startSending decided about a claimed delivery.
+type claimStart uint8
+
+const (
+	// sendIt: the claim is this process's to send.
+	sendIt claimStart = iota
+	// keepClaim: this process is still sending it (its lease ran out on
+	// the clock meanwhile); the claim stays as it is, so that the send in
+	// flight records its result under it.
+	keepClaim
+	// giveItBack: its last send here is over (its result recorded, the
+	// sender not back yet, or it ended after this claim began); the
+	// claim goes back to the queue (giveBack).
+	giveItBack
+)
+
 // startSending marks a delivery claimed by claim seq as being sent, unless
 // this process is sending it already or its send ended after that claim
 // began.
-func (e *Engine) startSending(id int64, seq uint64) bool {
+func (e *Engine) startSending(id int64, seq uint64) claimStart {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.sending[id] {
-		return false
+	if recorded, ok := e.sending[id]; ok {
+		if recorded {
+			return giveItBack
+		}
+		return keepClaim
 	}
 	if at, ok := e.finished[id]; ok && at >= seq {
-		return false
+		return giveItBack
 	}
-	e.sending[id] = true
-	return true
+	e.sending[id] = false
+	return sendIt
 }
 
-// giveBack returns a claimed delivery that startSending refused to the
-// queue, due now and without using an attempt. The claim is sound (the
-// database handed the delivery out after its last result committed), but
-// this process still counts that send as running for a moment; left
-// claimed, the delivery would wait for its lease (2 minutes) to run out.
-// A pass after giveBackAfter sends it (soon enough for a page, late
-// enough not to claim it again before this process's send has ended).
+// refused handles a claim startSending did not let send: given back, or
+// left to the send in flight.
+func (e *Engine) refused(ctx context.Context, j *store.Job, why claimStart, now time.Time) {
+	if why == giveItBack {
+		e.giveBack(ctx, j, now)
+	}
+}
+
+// giveBack returns a claimed delivery to the queue, due now and without
+// using an attempt. The claim is sound (the database handed the delivery
+// out after its last result committed), but this process still counts
+// that send as running for a moment; left claimed, the delivery would
+// wait for its lease (2 minutes) to run out. A pass after giveBackAfter
+// sends it (soon enough for a page, late enough not to claim it again
+// before this process's send has ended).
 func (e *Engine) giveBack(ctx context.Context, j *store.Job, now time.Time) {
 	if err := e.st.DeferDelivery(ctx, j, now.Add(giveBackAfter)); err != nil {
 		e.log.Error("give back a refused claim", zap.String("job", j.Key), zap.Error(err))
-		return
 	}
+}
+
+// recorded notes that a send's result is recorded (committed, or its
+// recording failed): a claim of that delivery from now on is given back,
+// not left to the send.
+func (e *Engine) recorded(id int64) {
+	e.mu.Lock()
+	if _, ok := e.sending[id]; ok {
+		e.sending[id] = true
+	}
+	e.mu.Unlock()
 }
 
 // giveBackAfter is how long a given-back delivery waits (giveBack).

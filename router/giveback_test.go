@@ -54,20 +54,38 @@ func (c *claimOnce) Wake() <-chan struct{} { return c.wake }
 // until its lease runs out two minutes later: under load a page whose
 // retry was due at once waited for the lease.
 func TestRefusedClaimIsGivenBack(t *testing.T) {
+	e, st, sent, now := claimOnceEngine(t)
+	e.sending[7] = true // the send before this claim is recorded; its sender is not back yet
+	require.NoError(t, e.runDue(context.Background(), true))
+	require.Equal(t, []time.Time{now.Add(giveBackAfter)}, st.deferred, "given back, due at once")
+	require.Zero(t, *sent, "not sent twice at once")
+}
+
+// A delivery whose send is still in flight here when its lease runs out
+// on the clock, claimed again by this process, stays claimed: the send in
+// flight records its result under that claim (given back, its result
+// would be dropped and the page sent again).
+func TestClaimOfASendInFlightIsKept(t *testing.T) {
+	e, st, sent, _ := claimOnceEngine(t)
+	e.sending[7] = false // sending now
+	require.NoError(t, e.runDue(context.Background(), true))
+	require.Empty(t, st.deferred, "left to the send in flight")
+	require.Zero(t, *sent)
+}
+
+// claimOnceEngine is an engine whose store hands out delivery 7 once.
+func claimOnceEngine(t *testing.T) (*Engine, *claimOnce, *int, time.Time) {
+	t.Helper()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	cfg := config.Default()
 	cfg.Targets = []config.Target{{Name: "pager", Type: "webhook", Settings: &webhook.Settings{URL: "http://pager.invalid/"}}}
 	cfg.ApplyDefaults()
 	st := &claimOnce{job: &store.Job{ID: 7, Key: "INC-1/page/oncall#0/pager", Kind: store.KindDelivery, Target: "pager", State: "running", Attempts: 2},
 		wake: make(chan struct{})}
-	sent := 0
+	sent := new(int)
 	e, err := New(cfg, st, func(*config.Config, config.Target) (notify.Notifier, error) {
-		return notify.NotifierFunc(func(context.Context, *notify.Message) error { sent++; return nil }), nil
+		return notify.NotifierFunc(func(context.Context, *notify.Message) error { *sent++; return nil }), nil
 	}, Options{Now: func() time.Time { return now }})
 	require.NoError(t, err)
-
-	e.sending[7] = true // the send before this claim has not ended here yet
-	require.NoError(t, e.runDue(context.Background(), true))
-	require.Equal(t, []time.Time{now.Add(giveBackAfter)}, st.deferred, "given back, due at once")
-	require.Zero(t, sent, "not sent twice at once")
+	return e, st, sent, now
 }
