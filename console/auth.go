@@ -12,10 +12,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/alertgate/alertgate/alert"
 )
 
 // Auth says who may sign in to the console. With none of APIToken, Users
@@ -25,7 +26,7 @@ type Auth struct {
 	// the name they give (self-declared, recorded on the timeline).
 	APIToken string
 	// Users maps a person's name to their password hash (console.users):
-	// bcrypt or argon2id (see ParsePasswordHash).
+	// bcrypt or argon2id (see parsePasswordHash).
 	Users map[string][]byte
 	// TrustedUserHeader names the header an authenticating reverse proxy
 	// (oauth2-proxy …) sets to the signed-in person; it is believed only
@@ -201,7 +202,7 @@ func (c *Console) identify(ctx *fiber.Ctx) error {
 	a := c.auth
 	s := a.lookup(ctx.Cookies(cookieName))
 	if h := a.cfg.TrustedUserHeader; h != "" && a.fromTrustedProxy(ctx) {
-		if user := strings.Clone(strings.TrimSpace(ctx.Get(h))); user != "" && utf8.ValidString(user) && len(user) <= maxNameLen {
+		if user := strings.Clone(strings.TrimSpace(ctx.Get(h))); user != "" && alert.IsText(user) && len(user) <= maxNameLen {
 			if s == nil || s.user != user {
 				s = a.start(user)
 				c.setCookie(ctx, s)
@@ -296,7 +297,7 @@ func (c *Console) signin(ctx *fiber.Ctx) error {
 	}
 	user := strings.Clone(strings.TrimSpace(ctx.FormValue("user")))
 	password := ctx.FormValue("password")
-	if user == "" || len(user) > maxNameLen || !utf8.ValidString(user) {
+	if user == "" || len(user) > maxNameLen || !alert.IsText(user) {
 		return c.render(ctx, fiber.StatusBadRequest, "signin.html", "Sign in",
 			c.signinView(ctx, "", fmt.Sprintf("Give your name (at most %d characters).", maxNameLen)))
 	}

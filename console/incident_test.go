@@ -373,3 +373,14 @@ func TestSignInIsThrottled(t *testing.T) {
 	clk.Advance(signinEvery)
 	require.Equal(t, 303, post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"tok"}}, "").StatusCode)
 }
+
+// A name with a NUL byte is no name: the sign-in is refused with a 400
+// and no session starts (the name would be the actor of what the person
+// writes, which the database refuses).
+func TestSignInRefusesANameWithNUL(t *testing.T) {
+	st := &fakeStore{}
+	app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: Auth{APIToken: "tok"}})
+	resp := post(t, app, "/console/signin", url.Values{"user": {"car\x00ol"}, "password": {"tok"}}, "")
+	require.Equal(t, 400, resp.StatusCode)
+	require.Empty(t, resp.Cookies())
+}

@@ -20,12 +20,6 @@ type passwordHash struct {
 	argon  *config.Argon2id
 }
 
-// ParsePasswordHash checks a console user's password hash.
-func ParsePasswordHash(h string) error {
-	_, err := parsePasswordHash([]byte(h))
-	return err
-}
-
 func parsePasswordHash(h []byte) (passwordHash, error) {
 	if strings.HasPrefix(string(h), "$argon2") {
 		a, err := config.ParseArgon2id(string(h))
@@ -37,8 +31,17 @@ func parsePasswordHash(h []byte) (passwordHash, error) {
 	return passwordHash{bcrypt: h}, nil
 }
 
+// hashing bounds the password hashes computed at once: an argon2id hash
+// may ask for up to a GiB of memory (config.ParseArgon2id's bound) and a
+// bcrypt one for a quarter second of a core, so sign-in attempts from
+// many addresses (each rate-limited on its own) wait their turn instead of
+// running all at once.
+var hashing = make(chan struct{}, 2)
+
 // matches reports whether password is the hashed one.
 func (h passwordHash) matches(password string) bool {
+	hashing <- struct{}{}
+	defer func() { <-hashing }()
 	switch {
 	case h.argon != nil:
 		a := h.argon
