@@ -280,3 +280,37 @@ func TestImmediateStepsSeeTheBatchAlertsAsStored(t *testing.T) {
 		require.Equal(t, storedHolds, holds)
 	})
 }
+
+// A chain whose head exists already is led by its next step, also for an
+// incident opened in the same transaction once its first chain is written
+// (that one alone needs no asking): nothing of the second chain is lost.
+func TestSecondChainOfAFreshIncidentKeepsItsSteps(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("Down", "api", "x")})
+		require.NoError(t, err)
+		step := func(key string, in time.Duration) JobSpec {
+			return JobSpec{Key: key, Kind: KindStep, DueAt: clk.Now().Add(in), StopOn: alert.IncidentAcknowledged}
+		}
+		require.NoError(t, s.withTx(ctx, func(tx *Tx) error {
+			tx.fresh = map[int64]bool{1: true} // as if opened in this transaction
+			if err := tx.insertJobs(1, []JobSpec{step("INC-1/test/a", time.Hour)}); err != nil {
+				return err
+			}
+			return tx.insertJobs(1, []JobSpec{step("INC-1/test/a", time.Hour), step("INC-1/test/b", 2*time.Hour)})
+		}))
+		jobs, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		keys := map[string]bool{}
+		for _, j := range jobs {
+			keys[j.Key] = true
+			for _, l := range j.Later {
+				keys[l.Key] = true
+			}
+		}
+		require.True(t, keys["INC-1/test/a"])
+		require.True(t, keys["INC-1/test/b"], "the second chain's next step leads it")
+	})
+}

@@ -110,10 +110,15 @@ VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
 	}
 	const insertChain = `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, chain)
 VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
-	if head != nil && t.fresh[inc] {
-		// The incident was opened in this transaction: none of its steps
-		// (keyed by the incident) can exist yet, so the head is the
-		// chain's first step without asking.
+	if head != nil && t.fresh[inc] && !t.chainWritten[inc] {
+		// The incident was opened in this transaction and this is its
+		// first chain: none of its chained steps (keyed by the incident)
+		// can exist yet, so the head is the chain's first step without
+		// asking.
+		if t.chainWritten == nil {
+			t.chainWritten = map[int64]bool{}
+		}
+		t.chainWritten[inc] = true
 		chain, err := encodeChain(rest)
 		if err != nil {
 			return err

@@ -49,6 +49,9 @@ type Tx struct {
 	written map[int64][]string
 	// fresh marks the incidents opened in this transaction.
 	fresh map[int64]bool
+	// chainWritten marks the fresh incidents whose first chain is
+	// written (insertJobs asks about the heads of any later one).
+	chainWritten map[int64]bool
 }
 
 func (t *Tx) markChanged(id int64) {
