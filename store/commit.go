@@ -307,10 +307,10 @@ func (ap *applier) lockGroups(batch []*ingestReq) error {
 	if err := ap.write("lock ingest", `SELECT pg_advisory_xact_lock_shared(?, ?)`, ap.s.lockClass, groupsLock); err != nil {
 		return err
 	}
-	if _, err := ap.exec(ap.ctx, `SELECT count(pg_advisory_xact_lock(?, k)) FROM (SELECT unnest(?::int[]) AS k ORDER BY 1) AS sorted`, ap.s.lockClass, keys); err != nil {
-		return fmt.Errorf("lock groups: %w", err)
+	if err := ap.write("lock groups", `SELECT count(pg_advisory_xact_lock(?, k)) FROM (SELECT unnest(?::int[]) AS k ORDER BY 1) AS sorted`, ap.s.lockClass, keys); err != nil {
+		return err
 	}
-	return nil
+	return ap.flush()
 }
 
 // touched reports whether an incident's status or severity changed in this
@@ -340,10 +340,9 @@ func (ap *applier) prefetch(batch []*ingestReq) error {
 			sources, fps = append(sources, k.source), append(fps, k.fingerprint)
 		}
 	}
-	ap.s.stmtsRun.Add(1)
-	rows, err := ap.tx.QueryContext(ap.ctx, `SELECT a.source, a.fingerprint, a.id, COALESCE(a.incident_id, 0), a.status, a.hash,
+	rows, err := ap.query(ap.ctx, `SELECT a.source, a.fingerprint, a.id, COALESCE(a.incident_id, 0), a.status, a.hash,
 COALESCE(i.status, ''), COALESCE(i.severity, 0), a.suppressed
-FROM unnest($1::text[], $2::text[]) AS k(source, fingerprint)
+FROM unnest(?::text[], ?::text[]) AS k(source, fingerprint)
 JOIN alerts a ON a.source = k.source AND a.fingerprint = k.fingerprint
 LEFT JOIN incidents i ON i.id = a.incident_id`, sources, fps)
 	if err != nil {

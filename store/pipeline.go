@@ -123,7 +123,10 @@ func (t *Tx) flush() error {
 				return fmt.Errorf("%s: %w", w.what, err)
 			}
 		}
-		return br.Close()
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("pipelined writes: %w", err)
+		}
+		return nil
 	})
 	return err
 }

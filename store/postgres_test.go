@@ -117,3 +117,42 @@ func TestPostgresWideBatchTakesTheIngestLock(t *testing.T) {
 	}
 	require.Equal(t, 1, storms)
 }
+
+// Which lock a batch takes: with the ingest lock held shared elsewhere
+// (as every narrow batch holds it), a batch of one group goes through and
+// a batch of more than maxGroupLocks groups waits for the exclusive lock
+// until it is released.
+func TestPostgresWideBatchWaitsForTheIngestLock(t *testing.T) {
+	ctx := context.Background()
+	_, a, _ := twoReplicas(t)
+	const groupsLockObjID = uint32(1<<32 + int64(groupsLock)) // the keys as pg_locks shows them (oids)
+	holder, err := a.w.Conn(ctx)
+	require.NoError(t, err)
+	defer holder.Close()
+	_, err = holder.ExecContext(ctx, `BEGIN`)
+	require.NoError(t, err)
+	_, err = holder.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1, $2)`, a.lockClass, groupsLock)
+	require.NoError(t, err)
+
+	_, err = a.Ingest(ctx, []alert.Alert{firing("Narrow", "api", "n")})
+	require.NoError(t, err, "a narrow batch shares the ingest lock")
+
+	var wide []alert.Alert
+	for i := range 3 * maxGroupLocks { // groups share buckets: well over maxGroupLocks of them
+		wide = append(wide, firing(fmt.Sprintf("Wide%d", i), "api", fmt.Sprintf("w-%d", i)))
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Ingest(ctx, wide)
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		var waiting int
+		err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1 AND classid = $2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+			groupsLockObjID, uint32(a.lockClass)).Scan(&waiting)
+		return err == nil && waiting == 1
+	}, 10*time.Second, 10*time.Millisecond, "the wide batch waits for the ingest lock")
+	_, err = holder.ExecContext(ctx, `COMMIT`)
+	require.NoError(t, err)
+	require.NoError(t, <-done)
+}
