@@ -149,19 +149,22 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 func (e *Engine) Run(ctx context.Context) error {
 	defer e.inflight.Wait()
 	for {
-		if err := e.runDue(ctx, false); err != nil && ctx.Err() == nil {
+		looked, err := e.runDue(ctx, false)
+		if err != nil && ctx.Err() == nil {
 			e.log.Warn("run due work", zap.Error(err))
 		}
 		if err := e.runDigests(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("digests", zap.Error(err))
 		}
-		// Sleep until the next job falls due (runDue ran or claimed what
-		// was due by now), at most the poll interval. Due work left behind
-		// (its targets had no room) starts when a delivery ends (freed),
-		// a 429 pause is over or a rate limiter has a token (readyAt).
+		// Sleep until the next job falls due after runDue's last look
+		// (it ran or claimed what was due then; a job that fell due since
+		// makes the sleep the shortest), at most the poll interval. Due
+		// work left behind (its targets had no room) starts when a
+		// delivery ends (freed), a 429 pause is over or a rate limiter has
+		// a token (readyAt).
 		wait := e.poll
 		now := e.now()
-		if next, ok, err := e.st.NextDueAfter(ctx, now); err == nil && ok && next.Sub(now) < wait {
+		if next, ok, err := e.st.NextDueAfter(ctx, looked); err == nil && ok && next.Sub(now) < wait {
 			wait = next.Sub(now)
 		}
 		if at := e.readyAt(now); !at.IsZero() && at.Sub(now) < wait {
@@ -184,20 +187,23 @@ func (e *Engine) Run(ctx context.Context) error {
 // RunDue runs every step and delivery due now and waits for the
 // deliveries to finish. Tests drive the engine with it on a fake clock.
 func (e *Engine) RunDue(ctx context.Context) error {
-	if err := e.runDue(ctx, true); err != nil {
+	if _, err := e.runDue(ctx, true); err != nil {
 		return err
 	}
 	return e.runDigests(ctx)
 }
 
-func (e *Engine) runDue(ctx context.Context, wait bool) error {
+// runDue runs the due steps and starts the due deliveries, pass after
+// pass until a pass finds nothing; looked is when that last pass looked.
+func (e *Engine) runDue(ctx context.Context, wait bool) (looked time.Time, err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for ctx.Err() == nil {
 		now := e.now()
+		looked = now
 		steps, err := e.st.RunSteps(ctx, now, 256, e.RunStep)
 		if err != nil {
-			return err
+			return looked, err
 		}
 		r := e.current()
 		// Claim only what each target can start now: a hanging target's
@@ -205,7 +211,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 		seq := e.beginClaim()
 		jobs, err := e.st.ClaimDeliveries(ctx, now, e.lease, e.rooms(r, now))
 		if err != nil {
-			return err
+			return looked, err
 		}
 		for _, j := range jobs {
 			if why := e.startSending(j.ID, seq); why != sendIt {
@@ -218,7 +224,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 					// most urgent delivery is claimed first next time.
 					e.doneSending(j.ID)
 					if err := e.st.DeferDelivery(ctx, j, now.Add(wait)); err != nil {
-						return err
+						return looked, err
 					}
 					e.m.deferred.WithLabelValues(j.Target).Inc()
 					continue
@@ -246,7 +252,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 			}(j)
 		}
 		if steps == 0 && len(jobs) == 0 {
-			return nil
+			return looked, nil
 		}
 		if wait {
 			// Deliveries may schedule follow-ups that are due now
@@ -254,7 +260,7 @@ func (e *Engine) runDue(ctx context.Context, wait bool) error {
 			wg.Wait()
 		}
 	}
-	return ctx.Err()
+	return looked, ctx.Err()
 }
 
 // rooms is what each target can start at now (ClaimDeliveries' limits).

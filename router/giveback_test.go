@@ -56,7 +56,8 @@ func (c *claimOnce) Wake() <-chan struct{} { return c.wake }
 func TestRefusedClaimIsGivenBack(t *testing.T) {
 	e, st, sent, now := claimOnceEngine(t)
 	e.sending[7] = true // the send before this claim is recorded; its sender is not back yet
-	require.NoError(t, e.runDue(context.Background(), true))
+	_, err := e.runDue(context.Background(), true)
+	require.NoError(t, err)
 	require.Equal(t, []time.Time{now.Add(giveBackAfter)}, st.deferred, "given back, due at once")
 	require.Zero(t, *sent, "not sent twice at once")
 }
@@ -68,7 +69,8 @@ func TestRefusedClaimIsGivenBack(t *testing.T) {
 func TestClaimOfASendInFlightIsKept(t *testing.T) {
 	e, st, sent, _ := claimOnceEngine(t)
 	e.sending[7] = false // sending now
-	require.NoError(t, e.runDue(context.Background(), true))
+	_, err := e.runDue(context.Background(), true)
+	require.NoError(t, err)
 	require.Empty(t, st.deferred, "left to the send in flight")
 	require.Zero(t, *sent)
 }
