@@ -11,6 +11,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/router/notify"
+	"github.com/alertgate/alertgate/store"
 )
 
 // 500 P3 announcements to a target limited to 10 messages a second are
@@ -151,11 +152,14 @@ func TestLongRetryAfterHoldsPageAtMostMaxAge(t *testing.T) {
 			require.NotZero(t, fellBack, "the page reached the fallback within max_age (30m) and a pause of open_for (30s)")
 			jobs, err := h.st.Jobs(t.Context(), 1)
 			require.NoError(t, err)
+			var page *store.Job
 			for _, j := range jobs {
 				if j.Key == "INC-1/page/oncall#0/pager" {
-					require.Equal(t, "dead", j.State, "past its max_age")
+					page = j
 				}
 			}
+			require.NotNil(t, page, "the pager's page delivery")
+			require.Equal(t, "dead", page.State, "past its max_age")
 			t.Logf("fallback after %s", fellBack)
 		})
 	}

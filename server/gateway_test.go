@@ -63,7 +63,7 @@ rules:
 		if len(gen.sources.t.byName) != 1 || gen.sources.t.lookup(fmt.Sprintf("probes-%d", n)) == nil {
 			return n, fmt.Errorf("file %d: served sources %v", n, gen.sources.t.byName)
 		}
-		if rc := gen.routing.Config(); rc != gen.cfg || !hasTarget(rc, fmt.Sprintf("chat-%d", n)) {
+		if rc := gen.routing.Config(); rc != gen.cfg || rc.Target(fmt.Sprintf("chat-%d", n)) == nil {
 			return n, fmt.Errorf("file %d: routing of another config (targets %v)", n, rc.Targets)
 		}
 		d := gen.policy.Classifier().Evaluate(&alert.Alert{Source: fmt.Sprintf("probes-%d", n), SourceType: "healthcheck", Title: "check"})
@@ -133,15 +133,6 @@ rules:
 	require.Error(t, g.Reload(context.Background()))
 	require.Same(t, before, g.gen.Load())
 	require.Equal(t, reloads, reads())
-}
-
-func hasTarget(cfg *config.Config, name string) bool {
-	for _, tc := range cfg.Targets {
-		if tc.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 func mustRead(t *testing.T, path string) []byte {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkIncidentStorm posts Alertmanager notifications whose every
@@ -56,5 +54,4 @@ func incidentStorm(b *testing.B, cfg string) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "incidents/s")
-	require.False(b, b.Failed())
 }

@@ -136,6 +136,7 @@ func TestEveryTypeHasDefaultTemplatesAndAGoldenFile(t *testing.T) {
 	for _, tc := range goldenTargets {
 		golden[tc.Type] = true
 	}
+	require.NotEmpty(t, notifier.Default.Names())
 	for _, typ := range notifier.Default.Names() {
 		_, err := set.Target(config.Target{Type: typ})
 		require.NoError(t, err, typ)
