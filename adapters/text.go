@@ -18,7 +18,7 @@ const replacementChar = "\uFFFD"
 // cleanText returns s as valid UTF-8 without NUL; s itself when it is
 // already, which is the common case and allocates nothing.
 func cleanText(s string) string {
-	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+	if alert.IsText(s) {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, replacementChar), "\x00", replacementChar)

@@ -255,12 +255,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 	ap.fresh[inc.ID] = true
 	ap.keepOpened(inc)
 	// The incident's first alert is explained in full on its timeline:
-	// which rules matched and which one decided. Both opening entries
-	// are one statement.
+	// which rules matched and which one decided.
 	why := ap.pol.classifier.Explain(&it.a)
-	if err := ap.events2(inc.ID,
-		alert.EventDetected, "source:"+it.a.Source, fmt.Sprintf("alert %s (%s): %s", it.a.Fingerprint, it.a.Source, it.a.Title),
-		alert.EventClassified, "rules", why.Reason()+", group "+it.d.GroupKey); err != nil {
+	if err := ap.event(inc.ID, alert.EventDetected, "source:"+it.a.Source, fmt.Sprintf("alert %s (%s): %s", it.a.Fingerprint, it.a.Source, it.a.Title)); err != nil {
+		return 0, err
+	}
+	if err := ap.event(inc.ID, alert.EventClassified, "rules", why.Reason()+", group "+it.d.GroupKey); err != nil {
 		return 0, err
 	}
 	plan := ap.splitImmediate(inc.ID, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt}))

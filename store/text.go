@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -20,7 +19,7 @@ import (
 // else from reaching PostgreSQL, which refuses NUL where SQLite stores
 // it, so both engines take the same alerts.
 func checkText(i int, a *alert.Alert) error {
-	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
+	bad := func(s string) bool { return !alert.IsText(s) }
 	for _, f := range []struct {
 		name string
 		v    string

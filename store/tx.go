@@ -137,14 +137,6 @@ func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error 
 		inc, ms(t.s.now()), string(kind), actor, detail)
 }
 
-// events2 appends two entries to an incident's timeline in one INSERT,
-// in that order (the rows of a VALUES list take their ids in order).
-func (t *Tx) events2(inc int64, kind1 alert.EventKind, actor1, detail1 string, kind2 alert.EventKind, actor2, detail2 string) error {
-	at := ms(t.s.now())
-	return t.write("append events", `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)`,
-		inc, at, string(kind1), actor1, detail1, inc, at, string(kind2), actor2, detail2)
-}
-
 // eventID appends an entry to an incident's timeline and returns its id.
 func (t *Tx) eventID(inc int64, kind alert.EventKind, actor, detail string) (int64, error) {
 	var id int64
