@@ -240,13 +240,8 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	inc := &opening
 	resp, resol := ap.pol.planner.Deadlines(inc.Severity)
 	inc.AckDue, inc.ResolveDue = ap.now.Add(resp), ap.now.Add(resol)
-	err := ap.queryRow(ap.ctx, `INSERT INTO incidents
-(group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
-		inc.GroupKey, inc.Status, int(inc.Severity), inc.Title, inc.Service, inc.Category, inc.Runbook, inc.Source,
-		ms(inc.OpenedAt), ms(inc.AckDue), ms(inc.ResolveDue), ms(inc.UpdatedAt), ms(inc.OpenedAt)).Scan(&inc.ID)
-	if err != nil {
-		return 0, fmt.Errorf("open incident: %w", err)
+	if err := ap.insertIncident(inc); err != nil {
+		return 0, err
 	}
 	inc.Key = alert.IncidentKey(inc.ID)
 	if ap.fresh == nil {
@@ -278,6 +273,27 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 			zap.String("title", inc.Title), zap.String("service", inc.Service), zap.String("group_key", inc.GroupKey))
 	})
 	return inc.ID, nil
+}
+
+// insertIncident writes a new incident and sets its id: one reserved by
+// reserveOpenings, written with the batch's other writes, or else the
+// one the insert returns.
+func (ap *applier) insertIncident(inc *alert.Incident) error {
+	args := []any{inc.GroupKey, inc.Status, int(inc.Severity), inc.Title, inc.Service, inc.Category, inc.Runbook, inc.Source,
+		ms(inc.OpenedAt), ms(inc.AckDue), ms(inc.ResolveDue), ms(inc.UpdatedAt), ms(inc.OpenedAt)}
+	if len(ap.reserved) > 0 {
+		inc.ID, ap.reserved = ap.reserved[0], ap.reserved[1:]
+		return ap.write("open incident", `INSERT INTO incidents
+(id, group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?)`, append([]any{inc.ID}, args...)...)
+	}
+	err := ap.queryRow(ap.ctx, `INSERT INTO incidents
+(group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&inc.ID)
+	if err != nil {
+		return fmt.Errorf("open incident: %w", err)
+	}
+	return nil
 }
 
 // remember notes the alert written into incident inc when the batch

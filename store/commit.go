@@ -139,6 +139,10 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 		ap.rollback()
 		return nil, err
 	}
+	if err := ap.reserveOpenings(batch); err != nil {
+		ap.rollback()
+		return nil, err
+	}
 	results := make([][]int64, len(batch))
 	for i, r := range batch {
 		for j := range r.items {
@@ -195,6 +199,9 @@ type applier struct {
 	batchKeys map[alertKey]bool
 	// notes are the join notes written, kept once the batch commits.
 	notes []noteUpdate
+	// reserved are incident ids taken for the batch's new incidents
+	// (reserveOpenings), in the order they are used.
+	reserved []int64
 	// immediate are the steps due at once of the incidents this batch
 	// opened (runImmediate).
 	immediate []immediate

@@ -118,3 +118,64 @@ func (ap *applier) forgetGroup(key string) {
 	delete(ap.groupsRead, key)
 	delete(ap.latestRead, key)
 }
+
+// reserveOpenings takes from the incidents' sequence, in one round trip,
+// an id for each group of the batch that will open a new incident
+// (PostgreSQL; on SQLite an insert is a function call, not a round trip).
+// Without it each new incident's INSERT … RETURNING id was a round trip of
+// its own, most of an incident storm's. The count is what
+// openIncidentFor will decide from what the batch has read: a firing
+// alert that goes to its group, a group with no open incident and no
+// incident resolved within the reopen look-back, and an alert no silence,
+// maintenance window or inhibition holds (inhibition counts the incidents
+// open before the batch, as the decision does). A group the count leaves
+// out (a reopen that opens after all) takes its id from the INSERT as
+// before; an id reserved and not used is a number the incident keys
+// skip, as a rolled-back insert's is.
+func (ap *applier) reserveOpenings(batch []*ingestReq) error {
+	if !ap.s.d.pipeline || ap.prefetched == nil {
+		return nil
+	}
+	opens := map[string]bool{}
+	for _, r := range batch {
+		for i := range r.items {
+			it := &r.items[i]
+			g := it.d.GroupKey
+			if it.a.Status != alert.StatusFiring || opens[g] || !ap.groupsRead[g] {
+				continue
+			}
+			if _, open := ap.groupOpen[g]; open {
+				continue
+			}
+			if _, resolved := ap.latestRead[g]; resolved {
+				continue
+			}
+			if lifecycle.Next(true, ap.prefetched[it.key].stored()) != lifecycle.StepGroup {
+				continue
+			}
+			if _, held := ap.suppress(it); held {
+				continue
+			}
+			opens[g] = true
+		}
+	}
+	if len(opens) == 0 {
+		return nil
+	}
+	rows, err := ap.query(ap.ctx, `SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, ?)`, len(opens))
+	if err != nil {
+		return fmt.Errorf("reserve incident ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("reserve incident ids: %w", err)
+		}
+		ap.reserved = append(ap.reserved, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reserve incident ids: %w", err)
+	}
+	return nil
+}

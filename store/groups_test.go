@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/rules"
 )
 
 // The groups of a batch are read once, before it is applied: a new alert
@@ -63,5 +66,58 @@ func TestBatchReadsItsGroups(t *testing.T) {
 			require.Equal(t, want.flaps, inc.Flaps, inc.Key)
 		}
 		require.Equal(t, []Change{ChangeReopened, ChangeReopened}, rp.changes())
+	})
+}
+
+// A batch's new incidents take consecutive numbers, and the next batch's
+// follow on: on PostgreSQL the ids reserved for a batch's new incidents
+// are the ones they use, whatever else the batch holds — an alert that
+// joins an open incident, a second alert of a new group, an alert held by
+// a silence, one inhibited by an incident open before the batch, one that
+// reopens its group's recently resolved incident.
+func TestNewIncidentsTakeConsecutiveNumbers(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		eng, err := rules.New(config.Default())
+		require.NoError(t, err)
+		s := db.Open(t, Options{Now: clk.Now, Classifier: eng, Planner: planner{}, ReopenWithin: 10 * time.Minute})
+		warning := func(name, svc, fp string) alert.Alert {
+			a := firing(name, svc, fp)
+			a.Labels["severity"] = "warning"
+			return a
+		}
+		silenced := warning("Held", "search", "held-1")
+		silenced.Labels["env"] = "staging"
+		recent := warning("Recent", "search", "recent-1")
+		res, err := s.Ingest(ctx, []alert.Alert{firing("CheckoutDown", "checkout", "down-1"), recent}) // INC-1, INC-2
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-1", "INC-2"}, res.Incidents)
+		_, err = s.Ingest(ctx, []alert.Alert{resolved(recent)})
+		require.NoError(t, err)
+		createSilence(t, s, clk, time.Hour, `env="staging"`)
+
+		res, err = s.Ingest(ctx, []alert.Alert{
+			firing("CheckoutDown", "checkout", "down-2"), // joins INC-1
+			warning("A", "search", "a-1"),                // opens INC-3
+			silenced,                                     // held by the silence
+			warning("Slow", "checkout", "slow-1"),        // inhibited by INC-1 (P0)
+			warning("Recent", "search", "recent-2"),      // reopens INC-2
+			warning("A", "search", "a-2"),                // joins INC-3
+			warning("B", "search", "b-1"),                // opens INC-4
+		})
+		require.NoError(t, err)
+		held, err := s.SuppressedAlerts(ctx, 0)
+		require.NoError(t, err)
+		var by []string
+		for _, a := range held {
+			by = append(by, a.Fingerprint+" "+strings.SplitN(a.SuppressedBy, ":", 2)[0])
+		}
+		require.ElementsMatch(t, []string{"held-1 silence", "slow-1 inhibited"}, by)
+		require.Equal(t, []string{"INC-1", "INC-2", "INC-3", "INC-4"}, res.Incidents)
+
+		res, err = s.Ingest(ctx, []alert.Alert{warning("C", "search", "c-1")})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-5"}, res.Incidents, "no number skipped")
 	})
 }
