@@ -228,28 +228,19 @@ func (t *Tx) claimNext(batch []*finishReq) (map[*finishReq]*Job, error) {
 			}
 			continue
 		}
-		rows, err := t.query(t.ctx, `SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' AND target = ? AND id NOT IN (`+ph+`)
-ORDER BY priority, due_at, id LIMIT ?`+t.s.d.skipLocked, append(append([]any{ms(now), tn}, exclude...), len(reqs)-len(ids))...)
-		if err != nil {
-			return nil, fmt.Errorf("claim next delivery: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("claim next delivery: %w", err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("claim next delivery: %w", err)
-		}
 		jobs, err := t.claim(ids, now, lease)
 		if err != nil {
 			return nil, err
 		}
-		for i, j := range jobs {
+		// The pending ones are chosen and claimed by one statement.
+		more, err := t.claimRows(`UPDATE jobs SET `+claimSet+`
+WHERE id IN (SELECT id FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery' AND target = ? AND id NOT IN (`+ph+`)
+ORDER BY priority, due_at, id LIMIT ?`+t.s.d.skipLocked+`) RETURNING `+jobCols,
+			append(append([]any{ms(now.Add(lease)), ms(now), t.s.instance, ms(now), tn}, exclude...), len(reqs)-len(ids))...)
+		if err != nil {
+			return nil, fmt.Errorf("claim next delivery: %w", err)
+		}
+		for i, j := range append(jobs, more...) {
 			out[reqs[i]] = j
 		}
 	}
@@ -279,24 +270,41 @@ func (t *Tx) finishDelivery(j *Job, r DeliveryResult) error {
 	if r.Unsent {
 		unsent = 1
 	}
-	res, err := t.exec(ctx, `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'running' AND claimed_by = ?`,
-		r.State, due, r.Error, ms(s.now()), unsent, j.ID, s.instance)
+	update := `UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_until = 0, updated_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'running' AND claimed_by = ?`
+	args := []any{r.State, due, r.Error, ms(s.now()), unsent, j.ID, s.instance}
+	dropped := func(n int64) {
+		if n == 0 {
+			t.logs = append(t.logs, func() {
+				s.log.Warn("delivery result dropped: its claim ran out and the delivery was claimed again", zap.String("key", j.Key), zap.Int("attempt", j.Attempts))
+			})
+		}
+	}
+	if r.State == JobPending {
+		t.jobsAdded = true
+	}
+	if t.conn != nil && r.Ref == "" && r.Ticket == "" && len(r.Jobs) == 0 {
+		// PostgreSQL, nothing but the result and its timeline entry: one
+		// statement that writes the entry only if the claim still held,
+		// sent with the batch's other results in one round trip.
+		if r.EventKind == "" {
+			return t.queueCounted("finish delivery", update, dropped, args...)
+		}
+		return t.queueCounted("finish delivery", `WITH finished AS (`+update+` RETURNING incident_id)
+INSERT INTO events (incident_id, at, kind, actor, detail) SELECT incident_id, ?, ?, ?, ? FROM finished`,
+			dropped, append(args, ms(s.now()), string(r.EventKind), "target:"+j.Target, r.EventDetail)...)
+	}
+	res, err := t.exec(ctx, update, args...)
 	if err != nil {
 		return fmt.Errorf("finish delivery: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		t.logs = append(t.logs, func() {
-			s.log.Warn("delivery result dropped: its claim ran out and the delivery was claimed again", zap.String("key", j.Key), zap.Int("attempt", j.Attempts))
-		})
+		dropped(0)
 		return nil
 	}
 	if r.EventKind != "" {
 		if err := t.event(j.IncidentID, r.EventKind, "target:"+j.Target, r.EventDetail); err != nil {
 			return err
 		}
-	}
-	if r.State == JobPending {
-		t.jobsAdded = true
 	}
 	if r.Ref != "" {
 		if _, err := t.exec(ctx, `INSERT INTO target_refs (incident_id, target, ref) VALUES (?, ?, ?)

@@ -111,12 +111,13 @@ func TestFinishDeliveriesFallBackToOneByOne(t *testing.T) {
 		s := db.openTest(t, clk)
 		jobs := claimAll(t, s, 4)
 		bad := *jobs[1]
-		bad.IncidentID = 1 << 40 // its event references no incident
+		bad.IncidentID = 1 << 40 // its target ref names no incident
 		jobs[1] = &bad
 		results := make([]DeliveryResult, len(jobs))
 		for i, j := range jobs {
 			results[i] = DeliveryResult{State: JobDone, EventKind: alert.EventNotified, EventDetail: "sent " + j.Key}
 		}
+		results[1].Ref = "status-page-1"
 
 		errs, txs := finishTogether(t, s, jobs, results)
 		require.Error(t, errs[1], "the refused result fails")

@@ -513,22 +513,36 @@ func (t *Tx) claim(ids []any, now time.Time, lease time.Duration) ([]*Job, error
 		return nil, nil
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-	rows, err := t.query(t.ctx, `UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?, claimed_by = ?
+	jobs, err := t.claimRows(`UPDATE jobs SET `+claimSet+`
 WHERE id IN (`+ph+`) RETURNING `+jobCols, append([]any{ms(now.Add(lease)), ms(now), t.s.instance}, ids...)...)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return jobs, nil
+}
+
+// claimSet is what a claim sets; its arguments are the lease's end, now
+// and the claiming instance.
+const claimSet = `state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?, claimed_by = ?`
+
+// claimRows runs a claim (UPDATE … RETURNING jobCols) and returns the
+// claimed jobs most urgent first.
+func (t *Tx) claimRows(q string, args ...any) ([]*Job, error) {
+	rows, err := t.query(t.ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var jobs []*Job
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
-			return nil, fmt.Errorf("claim deliveries: %w", err)
+			return nil, err
 		}
 		jobs = append(jobs, j)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, err
 	}
 	// RETURNING gives table order: hand them out most urgent first.
 	sort.SliceStable(jobs, func(a, b int) bool {

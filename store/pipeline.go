@@ -25,6 +25,8 @@ type queuedWrite struct {
 	q    string // as written, with ? placeholders
 	args []any
 	what string // what failed, for the error: "append event"
+	// affected, when set, is told how many rows the statement changed.
+	affected func(n int64)
 }
 
 // maxQueued bounds the statements one pipeline carries (and the memory
@@ -98,6 +100,17 @@ func (t *Tx) write(what, q string, args ...any) error {
 	return nil
 }
 
+// queueCounted queues, on PostgreSQL, a write whose count of changed
+// rows matters: affected is told it when the queue is flushed.
+func (t *Tx) queueCounted(what, q string, affected func(n int64), args ...any) error {
+	t.s.stmtsRun.Add(1)
+	t.queued = append(t.queued, queuedWrite{q: q, args: args, what: what, affected: affected})
+	if len(t.queued) >= maxQueued {
+		return t.flush()
+	}
+	return nil
+}
+
 // flush sends the queued writes as one pipeline on the transaction's
 // connection and reads their results; the first error is returned (the
 // server has then aborted the transaction).
@@ -118,9 +131,13 @@ func (t *Tx) flush() error {
 		}
 		br := sc.Conn().SendBatch(t.ctx, b)
 		for _, w := range queued {
-			if _, err := br.Exec(); err != nil {
+			tag, err := br.Exec()
+			if err != nil {
 				br.Close()
 				return fmt.Errorf("%s: %w", w.what, err)
+			}
+			if w.affected != nil {
+				w.affected(tag.RowsAffected())
 			}
 		}
 		if err := br.Close(); err != nil {
