@@ -108,7 +108,20 @@ type Engine struct {
 	// claimed.
 	unknownAt time.Time
 
+	// live counts the Run and RunDue calls under way: only then is a new
+	// delivery claimed as it is written (claimAtWrite).
+	live atomic.Int32
+	// handed are the deliveries claimed as they were written, committed
+	// and waiting for runDue to start them, each holding its slot.
+	handed []handoff
+
 	dg digestState // digest.go
+}
+
+// handoff is a delivery claimed as it was written, with its slot.
+type handoff struct {
+	j    *store.Job
+	slot string
 }
 
 // Deliveries of targets no longer configured (to be dead-lettered) are
@@ -147,7 +160,9 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 // due job, a wake-up from the store, or the poll interval. On return every
 // delivery it started has finished.
 func (e *Engine) Run(ctx context.Context) error {
+	e.live.Add(1)
 	defer e.inflight.Wait()
+	defer e.stopHandOffs()
 	for {
 		looked, err := e.runDue(ctx, false)
 		if err != nil && ctx.Err() == nil {
@@ -187,6 +202,8 @@ func (e *Engine) Run(ctx context.Context) error {
 // RunDue runs every step and delivery due now and waits for the
 // deliveries to finish. Tests drive the engine with it on a fake clock.
 func (e *Engine) RunDue(ctx context.Context) error {
+	e.live.Add(1)
+	defer e.stopHandOffs()
 	if _, err := e.runDue(ctx, true); err != nil {
 		return err
 	}
@@ -206,9 +223,41 @@ func (e *Engine) runDue(ctx context.Context, wait bool) (looked time.Time, err e
 			return looked, err
 		}
 		r := e.current()
+		seq := e.beginClaim()
+		start := func(j *store.Job, slot string) {
+			e.inflight.Add(1)
+			if wait {
+				wg.Add(1)
+			}
+			go func() {
+				defer func() {
+					e.release(slot)
+					e.inflight.Done()
+					if wait {
+						wg.Done()
+					}
+				}()
+				// The slot goes on with the target's next delivery, claimed
+				// with this one's result, while there is one (and the engine
+				// is not stopping).
+				for j != nil {
+					j = e.deliver(context.WithoutCancel(ctx), j, slot, ctx.Err() == nil)
+				}
+			}()
+		}
+		// The deliveries claimed as they were written: their slots and
+		// rate tokens are taken already.
+		handed := e.takeHanded()
+		for _, h := range handed {
+			if why := e.startSending(h.j.ID, seq); why != sendIt {
+				e.release(h.slot)
+				e.refused(ctx, h.j, why, now)
+				continue
+			}
+			start(h.j, h.slot)
+		}
 		// Claim only what each target can start now: a hanging target's
 		// deliveries wait in the queue, not in front of another target's.
-		seq := e.beginClaim()
 		jobs, err := e.st.ClaimDeliveries(ctx, now, e.lease, e.rooms(r, now))
 		if err != nil {
 			return looked, err
@@ -230,28 +279,9 @@ func (e *Engine) runDue(ctx context.Context, wait bool) (looked time.Time, err e
 					continue
 				}
 			}
-			slot := e.take(j.Target)
-			e.inflight.Add(1)
-			if wait {
-				wg.Add(1)
-			}
-			go func(j *store.Job) {
-				defer func() {
-					e.release(slot)
-					e.inflight.Done()
-					if wait {
-						wg.Done()
-					}
-				}()
-				// The slot goes on with the target's next delivery, claimed
-				// with this one's result, while there is one (and the engine
-				// is not stopping).
-				for j != nil {
-					j = e.deliver(context.WithoutCancel(ctx), j, slot, ctx.Err() == nil)
-				}
-			}(j)
+			start(j, e.take(j.Target))
 		}
-		if steps == 0 && len(jobs) == 0 {
+		if steps == 0 && len(jobs) == 0 && len(handed) == 0 {
 			return looked, nil
 		}
 		if wait {
@@ -334,6 +364,86 @@ func (e *Engine) release(b string) {
 	select {
 	case e.freed <- struct{}{}:
 	default:
+	}
+}
+
+// claimAtWrite claims a new delivery as the step's transaction writes it,
+// when the engine is running to send it and its target can start it now
+// (a free slot, a rate token, no 429 pause): the slot and the token are
+// taken at once and given back if the transaction rolls back, and once it
+// commits the delivery goes to runDue (handOff). A new incident's first
+// page then leaves right after the commit that opened it, without a claim
+// transaction queued behind the writer. Otherwise the delivery is written
+// pending and claimed as before.
+func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, now time.Time) {
+	tg, ok := r.targets[spec.Target]
+	if !ok || e.live.Load() == 0 {
+		return
+	}
+	slot := spec.Target
+	e.mu.Lock()
+	if tg.room(now, e.busy[slot]) <= 0 {
+		e.mu.Unlock()
+		return
+	}
+	e.busy[slot]++
+	e.mu.Unlock()
+	if tg.lim != nil && tg.wait(now) > 0 {
+		e.release(slot)
+		return
+	}
+	c := &store.Claim{Lease: e.lease}
+	spec.Claim = c
+	t.OnRollback(func() { e.release(slot) })
+	t.OnCommit(func() { e.handOff(c, slot) })
+}
+
+// handOff passes a committed delivery claimed as it was written to
+// runDue, and wakes the engine. A delivery of that key that existed
+// already was not claimed: its slot is free again. With the engine
+// stopped meanwhile, the claim goes back to the queue.
+func (e *Engine) handOff(c *store.Claim, slot string) {
+	if c.Job == nil {
+		e.release(slot)
+		return
+	}
+	e.mu.Lock()
+	if e.live.Load() == 0 {
+		e.mu.Unlock()
+		e.release(slot)
+		e.giveBack(context.Background(), c.Job, e.now())
+		return
+	}
+	e.handed = append(e.handed, handoff{j: c.Job, slot: slot})
+	e.mu.Unlock()
+	select {
+	case e.freed <- struct{}{}:
+	default:
+	}
+}
+
+// takeHanded returns the deliveries handed off since the last call.
+func (e *Engine) takeHanded() []handoff {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.handed
+	e.handed = nil
+	return h
+}
+
+// stopHandOffs ends a Run or RunDue: once none is under way, deliveries
+// handed off and not started go back to the queue.
+func (e *Engine) stopHandOffs() {
+	e.mu.Lock()
+	left := e.live.Add(-1)
+	var h []handoff
+	if left == 0 {
+		h, e.handed = e.handed, nil
+	}
+	e.mu.Unlock()
+	for _, x := range h {
+		e.release(x.slot)
+		e.giveBack(context.Background(), x.j, e.now())
 	}
 }
 
@@ -536,16 +646,19 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 	}
 	targets = dedupe(targets)
 	out := store.StepOutcome{Jobs: extra}
+	now := e.now()
 	for _, tn := range targets {
 		m := e.message(r.cfg, kind, inc, alerts, &p, j.Key+"/"+tn)
 		b, err := json.Marshal(m)
 		if err != nil {
 			return store.StepOutcome{}, fmt.Errorf("encode message: %w", err)
 		}
-		out.Jobs = append(out.Jobs, store.JobSpec{
-			Key: j.Key + "/" + tn, Kind: store.KindDelivery, DueAt: e.now(), StopOn: j.StopOn,
+		spec := store.JobSpec{
+			Key: j.Key + "/" + tn, Kind: store.KindDelivery, DueAt: now, StopOn: j.StopOn,
 			Target: tn, Action: string(kind), Payload: b, Priority: int(inc.Severity),
-		})
+		}
+		e.claimAtWrite(t, r, &spec, now)
+		out.Jobs = append(out.Jobs, spec)
 	}
 	if len(targets) == 0 {
 		detail += ": no targets configured"

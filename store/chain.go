@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -227,6 +229,12 @@ func (ap *applier) openedIncident(id int64) (*alert.Incident, error) {
 // pages, SLA checks and reminders).
 func (ap *applier) runImmediate() error {
 	fn := ap.s.stepRunner()
+	// Most urgent first: a delivery the runner claims as it is written
+	// takes a free slot of its target, so a P0's page gets one before a
+	// lesser incident's message of the same batch.
+	slices.SortStableFunc(ap.immediate, func(a, b immediate) int {
+		return cmp.Compare(ap.severityOf(a.incident), ap.severityOf(b.incident))
+	})
 	for _, im := range ap.immediate {
 		inc, err := ap.openedIncident(im.incident)
 		if err != nil {
@@ -273,6 +281,18 @@ func (ap *applier) runImmediate() error {
 		}
 	}
 	return nil
+}
+
+// severityOf is the severity of an incident the batch opened, raised if
+// the batch raised it.
+func (ap *applier) severityOf(id int64) alert.Severity {
+	if sev, ok := ap.raised[id]; ok {
+		return sev
+	}
+	if inc, ok := ap.opened[id]; ok {
+		return inc.Severity
+	}
+	return alert.P3
 }
 
 // levelStep reports whether a step belongs to a severity level's plan: a

@@ -314,3 +314,25 @@ func TestSecondChainOfAFreshIncidentKeepsItsSteps(t *testing.T) {
 		require.True(t, keys["INC-1/test/b"], "the second chain's next step leads it")
 	})
 }
+
+// A batch's new incidents run their immediate steps most urgent first,
+// whatever order their alerts came in.
+func TestImmediateStepsRunMostUrgentFirst(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		clk := newClock()
+		s := db.openTest(t, clk)
+		var ran []string
+		s.SetStepRunner(func(tx *Tx, j *Job, inc *alert.Incident) (StepOutcome, error) {
+			ran = append(ran, inc.Key+" "+inc.Severity.String())
+			return StepOutcome{}, nil
+		})
+		warn := func(name string) alert.Alert {
+			a := firing(name, "search", name)
+			a.Labels["severity"] = "warning"
+			return a
+		}
+		_, err := s.Ingest(context.Background(), []alert.Alert{warn("W1"), firing("Down", "checkout", "d"), warn("W2"), firing("Gone", "api", "g")})
+		require.NoError(t, err)
+		require.Equal(t, []string{"INC-2 P0", "INC-4 P0", "INC-1 P2", "INC-3 P2"}, ran)
+	})
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -251,5 +252,76 @@ func TestNextDueAfter(t *testing.T) {
 		_, ok, err = s.NextDueAfter(ctx, now.Add(365*24*time.Hour))
 		require.NoError(t, err)
 		require.False(t, ok)
+	})
+}
+
+// A delivery written with a Claim is stored as a claim leaves one —
+// running, claimed by this process, leased, one attempt — and Claim.Job
+// is the row as the database reads it back; a delivery of the same key
+// written again is left as it is and claims nothing. Nothing else can
+// claim it while its lease holds.
+func TestDeliveryClaimedAsItIsWritten(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		_, err := s.Ingest(ctx, []alert.Alert{firing("Down", "api", "c")})
+		require.NoError(t, err)
+		spec := func() JobSpec {
+			return JobSpec{Key: "INC-1/page/oncall#0/pager", Kind: KindDelivery, DueAt: clk.Now(), Target: "pager",
+				Action: "page", Payload: []byte(`{"kind":"page"}`), Priority: 0, StopOn: alert.IncidentResolved,
+				Claim: &Claim{Lease: time.Minute}}
+		}
+		first, again := spec(), spec()
+		insertSteps(t, s, 1, first)
+		require.NotNil(t, first.Claim.Job)
+		jobs, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		var stored *Job
+		for _, j := range jobs {
+			if j.Key == first.Key {
+				stored = j
+			}
+		}
+		require.NotNil(t, stored)
+		require.Equal(t, stored, first.Claim.Job, "the claimed job is the row as read back")
+		require.Equal(t, JobRunning, stored.State)
+		require.Equal(t, 1, stored.Attempts)
+		var claimedBy string
+		var lease int64
+		require.NoError(t, s.r.QueryRowContext(ctx, s.d.rebind(`SELECT claimed_by, lease_until FROM jobs WHERE id = ?`), stored.ID).Scan(&claimedBy, &lease))
+		require.Equal(t, s.instance, claimedBy)
+		require.Equal(t, ms(clk.Now().Add(time.Minute)), lease)
+
+		claimed, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, anyTarget(10))
+		require.NoError(t, err)
+		require.Empty(t, claimed, "held by its claim until the lease runs out")
+
+		insertSteps(t, s, 1, again)
+		require.Nil(t, again.Claim.Job, "the key existed: nothing claimed")
+		after, err := s.Jobs(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, jobs, after)
+
+		require.NoError(t, s.FinishDelivery(ctx, first.Claim.Job, DeliveryResult{State: JobDone}))
+		require.Equal(t, JobDone, jobStates(t, s, 1)[first.Key], "its result is recorded under the claim")
+	})
+}
+
+// OnRollback runs when the transaction rolls back, not when it commits.
+func TestOnRollbackRunsOnlyOnRollback(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		s := db.openTest(t, newClock())
+		var undone []string
+		require.NoError(t, s.withTx(context.Background(), func(tx *Tx) error {
+			tx.OnRollback(func() { undone = append(undone, "committed") })
+			return nil
+		}))
+		boom := errors.New("boom")
+		require.ErrorIs(t, s.withTx(context.Background(), func(tx *Tx) error {
+			tx.OnRollback(func() { undone = append(undone, "rolled back") })
+			return boom
+		}), boom)
+		require.Equal(t, []string{"rolled back"}, undone)
 	})
 }

@@ -50,6 +50,19 @@ type JobSpec struct {
 	// Priority orders due deliveries: the incident's severity, 0 (P0)
 	// first.
 	Priority int
+	// Claim, on a delivery, claims it for this process as it is written.
+	Claim *Claim
+}
+
+// Claim asks that a delivery be written claimed by this process, leased
+// for Lease from the transaction's time, as a claim would leave it (one
+// attempt counted): the router sends it once the transaction commits,
+// without a claim transaction of its own. Job is the claimed delivery,
+// set when the row is written (it stays nil when a delivery of that key
+// existed already: nothing was claimed).
+type Claim struct {
+	Lease time.Duration
+	Job   *Job
 }
 
 // Job is a stored job.
@@ -101,6 +114,12 @@ func (t *Tx) insertJobs(inc int64, jobs []JobSpec) error {
 	now := ms(t.s.now())
 	others, head, rest := splitChain(jobs)
 	for _, j := range others {
+		if j.Claim != nil && j.Kind == KindDelivery {
+			if err := t.insertClaimed(inc, j); err != nil {
+				return err
+			}
+			continue
+		}
 		err := t.write("insert job "+j.Key, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority)
 VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 			j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), now, now, j.Priority)
@@ -155,6 +174,18 @@ VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTH
 	}
 	t.jobsAdded = true
 	return nil
+}
+
+// insertClaimed writes a delivery claimed by this process (JobSpec.Claim).
+func (t *Tx) insertClaimed(inc int64, j JobSpec) error {
+	now := t.s.now()
+	c := j.Claim
+	return t.writeReturning("insert job "+j.Key, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, attempts, lease_until, claimed_by)
+VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`, func(id int64) {
+		c.Job = &Job{ID: id, Key: j.Key, Kind: j.Kind, IncidentID: inc, State: JobRunning, StopOn: j.StopOn, Target: j.Target,
+			Action: j.Action, DueAt: fromMS(ms(j.DueAt)), Attempts: 1, Payload: j.Payload, CreatedAt: fromMS(ms(now)), Priority: j.Priority}
+	}, j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), ms(now), ms(now), j.Priority,
+		ms(now.Add(c.Lease)), t.s.instance)
 }
 
 // InsertJobs adds jobs for an incident.

@@ -12,6 +12,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -27,6 +28,9 @@ type queuedWrite struct {
 	what string // what failed, for the error: "append event"
 	// affected, when set, is told how many rows the statement changed.
 	affected func(n int64)
+	// returned, when set, is told the id the statement returned, if it
+	// returned a row (INSERT … ON CONFLICT DO NOTHING RETURNING id).
+	returned func(id int64)
 }
 
 // maxQueued bounds the statements one pipeline carries (and the memory
@@ -64,9 +68,15 @@ func (t *Tx) commit() error {
 	defer t.end()
 	if err := t.flush(); err != nil {
 		t.tx.Rollback()
+		t.undone()
 		return err
 	}
-	return t.tx.Commit()
+	if err := t.tx.Commit(); err != nil {
+		t.undone()
+		return err
+	}
+	t.undo = nil
+	return nil
 }
 
 // rollback drops the queued writes and rolls back.
@@ -74,6 +84,16 @@ func (t *Tx) rollback() {
 	defer t.end()
 	t.queued = nil
 	t.tx.Rollback()
+	t.undone()
+}
+
+// undone runs, once, what OnRollback asked for.
+func (t *Tx) undone() {
+	undo := t.undo
+	t.undo = nil
+	for _, f := range undo {
+		f()
+	}
 }
 
 func (t *Tx) end() {
@@ -111,6 +131,29 @@ func (t *Tx) queueCounted(what, q string, affected func(n int64), args ...any) e
 	return nil
 }
 
+// writeReturning runs an insert that returns the new row's id, or no row
+// when it wrote none: returned is told the id, if there is one, at once
+// on SQLite, at the next flush on PostgreSQL.
+func (t *Tx) writeReturning(what, q string, returned func(id int64), args ...any) error {
+	if t.conn == nil {
+		var id int64
+		switch err := t.queryRow(t.ctx, q, args...).Scan(&id); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("%s: %w", what, err)
+		default:
+			returned(id)
+		}
+		return nil
+	}
+	t.s.stmtsRun.Add(1)
+	t.queued = append(t.queued, queuedWrite{q: q, args: args, what: what, returned: returned})
+	if len(t.queued) >= maxQueued {
+		return t.flush()
+	}
+	return nil
+}
+
 // flush sends the queued writes as one pipeline on the transaction's
 // connection and reads their results; the first error is returned (the
 // server has then aborted the transaction).
@@ -131,6 +174,18 @@ func (t *Tx) flush() error {
 		}
 		br := sc.Conn().SendBatch(t.ctx, b)
 		for _, w := range queued {
+			if w.returned != nil {
+				var id int64
+				switch err := br.QueryRow().Scan(&id); {
+				case errors.Is(err, pgx.ErrNoRows):
+				case err != nil:
+					br.Close()
+					return fmt.Errorf("%s: %w", w.what, err)
+				default:
+					w.returned(id)
+				}
+				continue
+			}
 			tag, err := br.Exec()
 			if err != nil {
 				br.Close()

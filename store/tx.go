@@ -52,6 +52,8 @@ type Tx struct {
 	// chainWritten marks the fresh incidents whose first chain is
 	// written (insertJobs asks about the heads of any later one).
 	chainWritten map[int64]bool
+	// undo is what OnRollback asked for.
+	undo []func()
 }
 
 func (t *Tx) markChanged(id int64) {
@@ -152,6 +154,11 @@ func (t *Tx) eventID(inc int64, kind alert.EventKind, actor, detail string) (int
 // what it did. f does not run if the transaction rolls back, and runs once
 // if it ran again after losing a race with another replica.
 func (t *Tx) OnCommit(f func()) { t.logs = append(t.logs, f) }
+
+// OnRollback runs f if the transaction rolls back or fails to commit
+// (including each attempt withTx runs again): what was set aside for
+// what it would have written is given back.
+func (t *Tx) OnRollback(f func()) { t.undo = append(t.undo, f) }
 
 // AppendEvent adds an entry to an incident's timeline.
 func (t *Tx) AppendEvent(inc int64, kind alert.EventKind, actor, detail string) error {
