@@ -112,8 +112,11 @@ type Engine struct {
 	// delivery claimed as it is written (claimAtWrite).
 	live atomic.Int32
 	// handed are the deliveries claimed as they were written, committed
-	// and waiting for runDue to start them, each holding its slot.
+	// and waiting for RunDue's pass to start them, each holding its slot.
 	handed []handoff
+	// runCtx is Run's context while Run runs: a delivery claimed as it
+	// was written starts at once on commit (handOff).
+	runCtx context.Context
 
 	dg digestState // digest.go
 }
@@ -160,7 +163,10 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 // due job, a wake-up from the store, or the poll interval. On return every
 // delivery it started has finished.
 func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	e.runCtx = ctx
 	e.live.Add(1)
+	e.mu.Unlock()
 	defer e.inflight.Wait()
 	defer e.stopHandOffs()
 	for {
@@ -224,29 +230,13 @@ func (e *Engine) runDue(ctx context.Context, wait bool) (looked time.Time, err e
 		}
 		r := e.current()
 		seq := e.beginClaim()
-		start := func(j *store.Job, slot string) {
-			e.inflight.Add(1)
-			if wait {
-				wg.Add(1)
-			}
-			go func() {
-				defer func() {
-					e.release(slot)
-					e.inflight.Done()
-					if wait {
-						wg.Done()
-					}
-				}()
-				// The slot goes on with the target's next delivery, claimed
-				// with this one's result, while there is one (and the engine
-				// is not stopping).
-				for j != nil {
-					j = e.deliver(context.WithoutCancel(ctx), j, slot, ctx.Err() == nil)
-				}
-			}()
+		var group *sync.WaitGroup
+		if wait {
+			group = &wg
 		}
-		// The deliveries claimed as they were written: their slots and
-		// rate tokens are taken already.
+		start := func(j *store.Job, slot string) { e.launch(ctx, j, slot, group) }
+		// The deliveries claimed as they were written during RunDue: their
+		// slots and rate tokens are taken already.
 		handed := e.takeHanded()
 		for _, h := range handed {
 			if why := e.startSending(h.j.ID, seq); why != sendIt {
@@ -367,6 +357,36 @@ func (e *Engine) release(b string) {
 	}
 }
 
+// launch sends j, and then the target's next deliveries while its slot
+// can go on, in a goroutine of its own that holds slot (counted in wg
+// too, when set).
+func (e *Engine) launch(ctx context.Context, j *store.Job, slot string, wg *sync.WaitGroup) {
+	e.inflight.Add(1)
+	if wg != nil {
+		wg.Add(1)
+	}
+	e.sendFrom(ctx, j, slot, wg)
+}
+
+// sendFrom is launch's goroutine, already counted in e.inflight (and wg).
+func (e *Engine) sendFrom(ctx context.Context, j *store.Job, slot string, wg *sync.WaitGroup) {
+	go func() {
+		defer func() {
+			e.release(slot)
+			e.inflight.Done()
+			if wg != nil {
+				wg.Done()
+			}
+		}()
+		// The slot goes on with the target's next delivery, claimed with
+		// this one's result, while there is one (and the engine is not
+		// stopping).
+		for j != nil {
+			j = e.deliver(context.WithoutCancel(ctx), j, slot, ctx.Err() == nil)
+		}
+	}()
+}
+
 // claimAtWrite claims a new delivery as the step's transaction writes it,
 // when the engine is running to send it and its target can start it now
 // (a free slot, a rate token, no 429 pause): the slot and the token are
@@ -398,27 +418,31 @@ func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, now 
 	t.OnCommit(func() { e.handOff(c, slot) })
 }
 
-// handOff passes a committed delivery claimed as it was written to
-// runDue, and wakes the engine. A delivery of that key that existed
-// already was not claimed: its slot is free again. With the engine
-// stopped meanwhile, the claim goes back to the queue.
+// handOff starts a committed delivery claimed as it was written: at once
+// while Run runs (not after the engine's pass in progress, which may be
+// waiting for the writer), else at RunDue's next pass. A delivery of that
+// key that existed already was not claimed: its slot is free again. With
+// the engine stopped meanwhile, the claim goes back to the queue.
 func (e *Engine) handOff(c *store.Claim, slot string) {
 	if c.Job == nil {
 		e.release(slot)
 		return
 	}
 	e.mu.Lock()
-	if e.live.Load() == 0 {
+	switch {
+	case e.live.Load() == 0:
 		e.mu.Unlock()
 		e.release(slot)
 		e.giveBack(context.Background(), c.Job, e.now())
-		return
-	}
-	e.handed = append(e.handed, handoff{j: c.Job, slot: slot})
-	e.mu.Unlock()
-	select {
-	case e.freed <- struct{}{}:
+	case e.runCtx != nil:
+		ctx := e.runCtx
+		e.sending[c.Job.ID] = false // new: nothing else sends or claims it
+		e.inflight.Add(1)           // before Run, stopping, can wait
+		e.mu.Unlock()
+		e.sendFrom(ctx, c.Job, slot, nil)
 	default:
+		e.handed = append(e.handed, handoff{j: c.Job, slot: slot})
+		e.mu.Unlock()
 	}
 }
 
@@ -439,6 +463,7 @@ func (e *Engine) stopHandOffs() {
 	var h []handoff
 	if left == 0 {
 		h, e.handed = e.handed, nil
+		e.runCtx = nil
 	}
 	e.mu.Unlock()
 	for _, x := range h {

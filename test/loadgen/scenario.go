@@ -292,7 +292,7 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 		waited := p.sink.waitFor(ctx, want, firstPageGrace)
 		fp := matchFirstPages(acks, sc.Workload.IsP0, sc.Workload.Service, p.sink.arrived, waited)
 		res.FirstPages = &fp
-		logf("  first page of %d new P0 incidents: %d paged, p50 %s, p99 %s, max %s", fp.Incidents, fp.Paged, fmtDur(fp.P50), fmtDur(fp.P99), fmtDur(fp.Max))
+		logf("  first page of %d new P0 incidents: %d paged (%d before the 2xx), p50 %s, p99 %s, max %s", fp.Incidents, fp.Paged, fp.Early, fmtDur(fp.P50), fmtDur(fp.P99), fmtDur(fp.Max))
 	}
 	if ctx.Err() != nil {
 		return res, ctx.Err()
