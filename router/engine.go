@@ -391,8 +391,8 @@ func (e *Engine) sendFrom(ctx context.Context, j *store.Job, slot string, wg *sy
 // when the engine is running to send it and its target can start it now
 // (a free slot, a rate token, no 429 pause): the slot and the token are
 // taken at once and given back if the transaction rolls back, and once it
-// commits the delivery goes to runDue (handOff). A new incident's first
-// page then leaves right after the commit that opened it, without a claim
+// commits the delivery starts (handOff). A new incident's first page then
+// leaves right after the commit that opened it, without a claim
 // transaction queued behind the writer. Otherwise the delivery is written
 // pending and claimed as before.
 func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, now time.Time) {
