@@ -263,6 +263,28 @@ func (b *tab) click(sel string) {
 	}
 }
 
+// follow clicks the link sel on a live page and waits until the page it
+// leads to shows want. The board re-renders its rows when an event
+// arrives: a click that chromedp aimed at a row replaced meanwhile lands
+// on nothing and navigates nowhere, so while the link is still there the
+// click is tried again, until the deadline.
+func (b *tab) follow(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b.click(sel)
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(want)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || !js[bool](b, fmt.Sprintf("document.querySelector(%q) !== null", sel)) {
+			require.NoError(b.t, err, "follow %s to %s", sel, want)
+		}
+	}
+}
+
 // text is the trimmed text content of the first element matching sel.
 func (b *tab) text(sel string) string {
 	b.t.Helper()
@@ -337,8 +359,7 @@ func browserWorkflow(t *testing.T, browserCtx context.Context) {
 	// Acknowledge from the incident page: the status and the timeline name
 	// alice.
 	b.open("/", `#row-INC-1 [data-testid="incident-link"]`)
-	b.click(`#row-INC-1 [data-testid="incident-link"]`)
-	b.do(chromedp.WaitVisible(chromedp.CSS(`#action-ack`)))
+	b.follow(`#row-INC-1 [data-testid="incident-link"]`, `#action-ack`)
 	require.Equal(t, "triggered", b.text(`[data-testid="incident-status"]`))
 	b.submit(`#action-ack`, `document.querySelector('[data-testid="incident"]')?.dataset.status === 'acknowledged'`)
 	require.Equal(t, "acknowledged", b.text(`[data-testid="incident-status"]`))
@@ -592,8 +613,7 @@ func browserXSS(t *testing.T, browserCtx context.Context) {
 	assertInert(t, b)
 	require.Contains(t, b.text(`#row-INC-1`), `<script>`, "the markup shows as text")
 
-	b.click(`#row-INC-1 [data-testid="incident-link"]`)
-	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert"]`)))
+	b.follow(`#row-INC-1 [data-testid="incident-link"]`, `[data-testid="alert"]`)
 	assertInert(t, b)
 	require.Contains(t, b.text(`[data-testid="incident"] h1`), `<script>`)
 	al := b.text(`[data-testid="alert"]`)

@@ -174,7 +174,7 @@ func TestKilledGatewayStillPagesDueStepOnce(t *testing.T) {
 	matrix := `
 escalation:
   matrix:
-    - { role: oncall, stop_on: acknowledged, P0: 2s, P1: now, P2: 2h, P3: 24h }
+    - { role: oncall, stop_on: acknowledged, P0: 2s, P1: 2s, P2: 2h, P3: 24h }
     - { role: team-lead, stop_on: acknowledged, P0: 15m, P1: 30m, P2: 4h, P3: next-day }
 `
 	cfgPath := writeConfig(t, dir, sk.srv.URL+"/hook", matrix)
