@@ -231,6 +231,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 		}
 	} else {
 		err = e.st.FinishDelivery(ctx, j, res)
+		e.recorded(j.ID)
 	}
 	e.doneSending(j.ID)
 	if err != nil {

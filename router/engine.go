@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/config"
@@ -108,23 +109,12 @@ type Engine struct {
 	// claimed.
 	unknownAt time.Time
 
-	// live counts the Run and RunDue calls under way: only then is a new
-	// delivery claimed as it is written (claimAtWrite).
-	live atomic.Int32
-	// handed are the deliveries claimed as they were written, committed
-	// and waiting for RunDue's pass to start them, each holding its slot.
-	handed []handoff
-	// runCtx is Run's context while Run runs: a delivery claimed as it
-	// was written starts at once on commit (handOff).
+	// runCtx is Run's context while Run runs (under mu): only then does
+	// a new incident's opening commit claim its deliveries as it writes
+	// them (RunOpeningStep), and they start at that commit (handOff).
 	runCtx context.Context
 
 	dg digestState // digest.go
-}
-
-// handoff is a delivery claimed as it was written, with its slot.
-type handoff struct {
-	j    *store.Job
-	slot string
 }
 
 // Deliveries of targets no longer configured (to be dead-lettered) are
@@ -165,10 +155,13 @@ func New(cfg *config.Config, st Store, build BuildNotifier, opts Options) (*Engi
 func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.runCtx = ctx
-	e.live.Add(1)
 	e.mu.Unlock()
 	defer e.inflight.Wait()
-	defer e.stopHandOffs()
+	defer func() {
+		e.mu.Lock()
+		e.runCtx = nil
+		e.mu.Unlock()
+	}()
 	for {
 		looked, err := e.runDue(ctx, false)
 		if err != nil && ctx.Err() == nil {
@@ -208,8 +201,6 @@ func (e *Engine) Run(ctx context.Context) error {
 // RunDue runs every step and delivery due now and waits for the
 // deliveries to finish. Tests drive the engine with it on a fake clock.
 func (e *Engine) RunDue(ctx context.Context) error {
-	e.live.Add(1)
-	defer e.stopHandOffs()
 	if _, err := e.runDue(ctx, true); err != nil {
 		return err
 	}
@@ -234,18 +225,6 @@ func (e *Engine) runDue(ctx context.Context, wait bool) (looked time.Time, err e
 		if wait {
 			group = &wg
 		}
-		start := func(j *store.Job, slot string) { e.launch(ctx, j, slot, group) }
-		// The deliveries claimed as they were written during RunDue: their
-		// slots and rate tokens are taken already.
-		handed := e.takeHanded()
-		for _, h := range handed {
-			if why := e.startSending(h.j.ID, seq); why != sendIt {
-				e.release(h.slot)
-				e.refused(ctx, h.j, why, now)
-				continue
-			}
-			start(h.j, h.slot)
-		}
 		// Claim only what each target can start now: a hanging target's
 		// deliveries wait in the queue, not in front of another target's.
 		jobs, err := e.st.ClaimDeliveries(ctx, now, e.lease, e.rooms(r, now))
@@ -257,10 +236,20 @@ func (e *Engine) runDue(ctx context.Context, wait bool) (looked time.Time, err e
 				e.refused(ctx, j, why, now)
 				continue
 			}
+			// The room counted before the claim may have gone meanwhile
+			// to a delivery claimed as it was written: the claim goes
+			// back to the queue rather than exceed the bulkhead.
+			slot, ok := e.take(r, j.Target, now)
+			if !ok {
+				e.doneSending(j.ID)
+				e.giveBack(ctx, j, now)
+				continue
+			}
 			if t, ok := r.targets[j.Target]; ok && t.lim != nil {
-				if wait := t.wait(now); wait > 0 {
+				if _, wait := t.reserve(now); wait > 0 {
 					// Over the target's rate: back in the queue, where the
 					// most urgent delivery is claimed first next time.
+					e.release(slot)
 					e.doneSending(j.ID)
 					if err := e.st.DeferDelivery(ctx, j, now.Add(wait)); err != nil {
 						return looked, err
@@ -269,9 +258,9 @@ func (e *Engine) runDue(ctx context.Context, wait bool) (looked time.Time, err e
 					continue
 				}
 			}
-			start(j, e.take(j.Target))
+			e.launch(ctx, j, slot, group)
 		}
-		if steps == 0 && len(jobs) == 0 && len(handed) == 0 {
+		if steps == 0 && len(jobs) == 0 {
 			return looked, nil
 		}
 		if wait {
@@ -335,14 +324,19 @@ func (e *Engine) bulkhead(target string) string {
 	return ""
 }
 
-// take uses one slot of the target's bulkhead and returns the bulkhead
-// for release.
-func (e *Engine) take(target string) string {
+// take uses one slot of target's bulkhead, if the target can start one
+// more delivery at now (target.room: a free slot, a rate token, no 429
+// pause), and returns the bulkhead for release. Deliveries of targets no
+// longer configured share the "" bulkhead, bounded by their claim (rooms).
+func (e *Engine) take(r *routing, target string, now time.Time) (string, bool) {
 	b := e.bulkhead(target)
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if t, ok := r.targets[b]; ok && t.room(now, e.busy[b]) <= 0 {
+		return b, false
+	}
 	e.busy[b]++
-	e.mu.Unlock()
-	return b
+	return b, true
 }
 
 func (e *Engine) release(b string) {
@@ -387,89 +381,67 @@ func (e *Engine) sendFrom(ctx context.Context, j *store.Job, slot string, wg *sy
 	}()
 }
 
-// claimAtWrite claims a new delivery as the step's transaction writes it,
-// when the engine is running to send it and its target can start it now
-// (a free slot, a rate token, no 429 pause): the slot and the token are
+// claimAtWrite claims a new incident's delivery as the opening commit
+// writes it, when the engine runs and the target can start it now (a
+// free slot, a rate token, no 429 pause): the slot and the token are
 // taken at once and given back if the transaction rolls back, and once it
-// commits the delivery starts (handOff). A new incident's first page then
-// leaves right after the commit that opened it, without a claim
-// transaction queued behind the writer. Otherwise the delivery is written
-// pending and claimed as before.
+// commits the delivery starts (handOff). The first page then leaves right
+// after the commit that opened the incident, without a claim transaction
+// queued behind the writer. Otherwise the delivery is written pending and
+// claimed as before.
 func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, now time.Time) {
 	tg, ok := r.targets[spec.Target]
-	if !ok || e.live.Load() == 0 {
-		return
-	}
-	slot := spec.Target
 	e.mu.Lock()
-	if tg.room(now, e.busy[slot]) <= 0 {
-		e.mu.Unlock()
-		return
-	}
-	e.busy[slot]++
+	running := e.runCtx != nil
 	e.mu.Unlock()
-	if tg.lim != nil && tg.wait(now) > 0 {
-		e.release(slot)
+	if !ok || !running {
 		return
 	}
-	c := &store.Claim{Lease: e.lease}
+	slot, ok := e.take(r, spec.Target, now)
+	if !ok {
+		return
+	}
+	var token *rate.Reservation
+	if tg.lim != nil {
+		if token, _ = tg.reserve(now); token == nil {
+			e.release(slot)
+			return
+		}
+	}
+	giveUp := func() {
+		if token != nil {
+			token.CancelAt(e.now())
+		}
+		e.release(slot)
+	}
+	c := &store.ClaimAtWrite{Lease: e.lease}
 	spec.Claim = c
-	t.OnRollback(func() { e.release(slot) })
-	t.OnCommit(func() { e.handOff(c, slot) })
+	t.OnRollback(giveUp)
+	t.OnCommit(func() { e.handOff(c, slot, giveUp) })
 }
 
-// handOff starts a committed delivery claimed as it was written: at once
-// while Run runs (not after the engine's pass in progress, which may be
-// waiting for the writer), else at RunDue's next pass. A delivery of that
-// key that existed already was not claimed: its slot is free again. With
-// the engine stopped meanwhile, the claim goes back to the queue.
-func (e *Engine) handOff(c *store.Claim, slot string) {
+// handOff starts a delivery claimed as the opening commit wrote it. A
+// delivery of that key that existed already was not claimed: its slot
+// and token are given up. With Run stopped meanwhile (the process is
+// shutting down), the slot is freed and the claim left to run out, as a
+// claim of a process that stops mid-send is (releaseClaims at the next
+// start on SQLite, another replica once this one's heartbeat is stale).
+func (e *Engine) handOff(c *store.ClaimAtWrite, slot string, giveUp func()) {
 	if c.Job == nil {
-		e.release(slot)
+		giveUp()
 		return
 	}
 	e.mu.Lock()
-	switch {
-	case e.live.Load() == 0:
+	ctx := e.runCtx
+	if ctx == nil {
 		e.mu.Unlock()
 		e.release(slot)
-		e.giveBack(context.Background(), c.Job, e.now())
-	case e.runCtx != nil:
-		ctx := e.runCtx
-		e.sending[c.Job.ID] = false // new: nothing else sends or claims it
-		e.inflight.Add(1)           // before Run, stopping, can wait
-		e.mu.Unlock()
-		e.sendFrom(ctx, c.Job, slot, nil)
-	default:
-		e.handed = append(e.handed, handoff{j: c.Job, slot: slot})
-		e.mu.Unlock()
+		return
 	}
-}
-
-// takeHanded returns the deliveries handed off since the last call.
-func (e *Engine) takeHanded() []handoff {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.handed
-	e.handed = nil
-	return h
-}
-
-// stopHandOffs ends a Run or RunDue: once none is under way, deliveries
-// handed off and not started go back to the queue.
-func (e *Engine) stopHandOffs() {
-	e.mu.Lock()
-	left := e.live.Add(-1)
-	var h []handoff
-	if left == 0 {
-		h, e.handed = e.handed, nil
-		e.runCtx = nil
-	}
+	e.sending[c.Job.ID] = false // new: nothing else sends or claims it
+	e.inflight.Add(1)           // before Run, stopping, can wait
 	e.mu.Unlock()
-	for _, x := range h {
-		e.release(x.slot)
-		e.giveBack(context.Background(), x.j, e.now())
-	}
+	e.sendFrom(ctx, c.Job, slot, nil)
 }
 
 // beginClaim numbers a claim about to run and forgets sends that ended
@@ -568,6 +540,17 @@ func (e *Engine) doneSending(id int64) {
 // opens an incident (store.SetStepRunner, for the steps due at once) run
 // steps through it.
 func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error) {
+	return e.runStep(t, j, inc, false)
+}
+
+// RunOpeningStep is RunStep for the steps a new incident's opening commit
+// runs (store.SetStepRunner): its deliveries are claimed as they are
+// written, when their targets can start them (claimAtWrite).
+func (e *Engine) RunOpeningStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.StepOutcome, error) {
+	return e.runStep(t, j, inc, true)
+}
+
+func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident, claim bool) (store.StepOutcome, error) {
 	r := e.current()
 	var p stepPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
@@ -682,7 +665,9 @@ func (e *Engine) RunStep(t *store.Tx, j *store.Job, inc *alert.Incident) (store.
 			Key: j.Key + "/" + tn, Kind: store.KindDelivery, DueAt: now, StopOn: j.StopOn,
 			Target: tn, Action: string(kind), Payload: b, Priority: int(inc.Severity),
 		}
-		e.claimAtWrite(t, r, &spec, now)
+		if claim {
+			e.claimAtWrite(t, r, &spec, now)
+		}
 		out.Jobs = append(out.Jobs, spec)
 	}
 	if len(targets) == 0 {

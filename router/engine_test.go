@@ -147,7 +147,7 @@ func (h *harness) open() {
 	},
 		h.options(st))
 	require.NoError(h.t, err)
-	st.SetStepRunner(e.RunStep)
+	st.SetStepRunner(e.RunOpeningStep) // as the gateway does
 	h.st, h.eng = st, e
 }
 

@@ -290,15 +290,22 @@ func rateLimit(tc config.Target) config.RateLimit {
 // wait takes a token at now, or says how long until one is free (and
 // takes none).
 func (t *target) wait(now time.Time) time.Duration {
+	_, d := t.reserve(now)
+	return d
+}
+
+// reserve takes a token at now and returns it (to cancel, should it go
+// unused); with none free it takes none and says how long until one is.
+func (t *target) reserve(now time.Time) (*rate.Reservation, time.Duration) {
 	r := t.lim.ReserveN(now, 1)
 	if !r.OK() {
-		return time.Second
+		return nil, time.Second
 	}
-	d := r.DelayFrom(now)
-	if d > 0 {
+	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
+		return nil, d
 	}
-	return d
+	return r, 0
 }
 
 // deliverRef sends through a Referencer and returns its reference.

@@ -217,7 +217,7 @@ func NewGateway(ctx context.Context, cfg *config.Config, opts GatewayOptions) (*
 	}
 	// A new incident's first page and announcements are decided by the
 	// engine inside the group commit that opens it.
-	st.SetStepRunner(g.engine.RunStep)
+	st.SetStepRunner(g.engine.RunOpeningStep)
 	streamFor := cfg.Server.WriteTimeout.D() * 4 / 5
 	if streamFor <= 0 {
 		streamFor = defaultWriteTimeout * 4 / 5

@@ -270,7 +270,7 @@ func TestDeliveryClaimedAsItIsWritten(t *testing.T) {
 		spec := func() JobSpec {
 			return JobSpec{Key: "INC-1/page/oncall#0/pager", Kind: KindDelivery, DueAt: clk.Now(), Target: "pager",
 				Action: "page", Payload: []byte(`{"kind":"page"}`), Priority: 0, StopOn: alert.IncidentResolved,
-				Claim: &Claim{Lease: time.Minute}}
+				Claim: &ClaimAtWrite{Lease: time.Minute}}
 		}
 		first, again := spec(), spec()
 		insertSteps(t, s, 1, first)

@@ -51,16 +51,16 @@ type JobSpec struct {
 	// first.
 	Priority int
 	// Claim, on a delivery, claims it for this process as it is written.
-	Claim *Claim
+	Claim *ClaimAtWrite
 }
 
-// Claim asks that a delivery be written claimed by this process, leased
+// ClaimAtWrite asks that a delivery be written claimed by this process, leased
 // for Lease from the transaction's time, as a claim would leave it (one
 // attempt counted): the router sends it once the transaction commits,
 // without a claim transaction of its own. Job is the claimed delivery,
 // set when the row is written (it stays nil when a delivery of that key
 // existed already: nothing was claimed).
-type Claim struct {
+type ClaimAtWrite struct {
 	Lease time.Duration
 	Job   *Job
 }
