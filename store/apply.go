@@ -258,7 +258,7 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	if err := ap.event(inc.ID, alert.EventClassified, "rules", why.Reason()+", group "+it.d.GroupKey); err != nil {
 		return 0, err
 	}
-	plan := ap.splitImmediate(inc.ID, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt}))
+	plan := ap.splitImmediate(inc, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt}))
 	if ap.written != nil {
 		ap.written[inc.ID] = []string{}
 	}

@@ -168,13 +168,14 @@ VALUES (?, ?, ?, 'pending', ?, '', '', ?, ?, ?, ?, ?) RETURNING id`,
 // steps those runs plan (the first page's repeat).
 type immediate struct {
 	incident int64
+	severity alert.Severity // at its opening
 	steps    []JobSpec
 	future   []JobSpec
 }
 
 // splitImmediate takes the steps due by now, and the chain of future
 // steps, out of a new incident's plan when the store has a step runner.
-func (ap *applier) splitImmediate(inc int64, jobs []JobSpec) []JobSpec {
+func (ap *applier) splitImmediate(inc *alert.Incident, jobs []JobSpec) []JobSpec {
 	if ap.s.stepRunner() == nil {
 		return jobs
 	}
@@ -192,7 +193,7 @@ func (ap *applier) splitImmediate(inc int64, jobs []JobSpec) []JobSpec {
 	if len(now) == 0 {
 		return jobs
 	}
-	ap.immediate = append(ap.immediate, immediate{incident: inc, steps: now, future: future})
+	ap.immediate = append(ap.immediate, immediate{incident: inc.ID, severity: inc.Severity, steps: now, future: future})
 	return later
 }
 
@@ -233,7 +234,7 @@ func (ap *applier) runImmediate() error {
 	// takes a free slot of its target, so a P0's page gets one before a
 	// lesser incident's message of the same batch.
 	slices.SortStableFunc(ap.immediate, func(a, b immediate) int {
-		return cmp.Compare(ap.severityOf(a.incident), ap.severityOf(b.incident))
+		return cmp.Compare(ap.severityOf(&a), ap.severityOf(&b))
 	})
 	for _, im := range ap.immediate {
 		inc, err := ap.openedIncident(im.incident)
@@ -285,14 +286,11 @@ func (ap *applier) runImmediate() error {
 
 // severityOf is the severity of an incident the batch opened, raised if
 // the batch raised it.
-func (ap *applier) severityOf(id int64) alert.Severity {
-	if sev, ok := ap.raised[id]; ok {
+func (ap *applier) severityOf(im *immediate) alert.Severity {
+	if sev, ok := ap.raised[im.incident]; ok {
 		return sev
 	}
-	if inc, ok := ap.opened[id]; ok {
-		return inc.Severity
-	}
-	return alert.P3
+	return im.severity
 }
 
 // levelStep reports whether a step belongs to a severity level's plan: a

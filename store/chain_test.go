@@ -316,7 +316,8 @@ func TestSecondChainOfAFreshIncidentKeepsItsSteps(t *testing.T) {
 }
 
 // A batch's new incidents run their immediate steps most urgent first,
-// whatever order their alerts came in.
+// whatever order their alerts came in — also a P0 one of whose alerts
+// resolved in the batch (the batch then reads that incident back).
 func TestImmediateStepsRunMostUrgentFirst(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *engineDB) {
 		clk := newClock()
@@ -331,7 +332,8 @@ func TestImmediateStepsRunMostUrgentFirst(t *testing.T) {
 			a.Labels["severity"] = "warning"
 			return a
 		}
-		_, err := s.Ingest(context.Background(), []alert.Alert{warn("W1"), firing("Down", "checkout", "d"), warn("W2"), firing("Gone", "api", "g")})
+		_, err := s.Ingest(context.Background(), []alert.Alert{warn("W1"), firing("Down", "checkout", "d"),
+			firing("Down", "checkout", "d2"), resolved(firing("Down", "checkout", "d2")), warn("W2"), firing("Gone", "api", "g")})
 		require.NoError(t, err)
 		require.Equal(t, []string{"INC-2 P0", "INC-4 P0", "INC-1 P2", "INC-3 P2"}, ran)
 	})
