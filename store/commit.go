@@ -202,6 +202,8 @@ type applier struct {
 	// reserved are incident ids taken for the batch's new incidents
 	// (reserveOpenings), in the order they are used.
 	reserved []int64
+	// held keeps the suppression checks reserveOpenings made.
+	held map[*item]heldCheck
 	// immediate are the steps due at once of the incidents this batch
 	// opened (runImmediate).
 	immediate []immediate

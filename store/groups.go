@@ -123,15 +123,15 @@ func (ap *applier) forgetGroup(key string) {
 // an id for each group of the batch that will open a new incident
 // (PostgreSQL; on SQLite an insert is a function call, not a round trip).
 // Without it each new incident's INSERT … RETURNING id was a round trip of
-// its own, most of an incident storm's. The count is what
-// openIncidentFor will decide from what the batch has read: a firing
-// alert that goes to its group, a group with no open incident and no
-// incident resolved within the reopen look-back, and an alert no silence,
-// maintenance window or inhibition holds (inhibition counts the incidents
-// open before the batch, as the decision does). A group the count leaves
-// out (a reopen that opens after all) takes its id from the INSERT as
-// before; an id reserved and not used is a number the incident keys
-// skip, as a rolled-back insert's is.
+// its own, most of an incident storm's. The count is the lifecycle's
+// decision (Policy.Decide) for a firing alert that goes to its group, from
+// what the batch has read: the group's open incident and the suppression,
+// which is kept for openIncidentFor (the silences and the open incidents
+// it reads change only after the commit). A group with an incident
+// resolved within the reopen look-back is left out (deciding needs its
+// recent reopens, a read): if it opens after all, its id comes from the
+// INSERT as before. An id reserved and not used is a number the incident
+// keys skip, as a rolled-back insert's is.
 func (ap *applier) reserveOpenings(batch []*ingestReq) error {
 	if !ap.s.d.pipeline || ap.prefetched == nil {
 		return nil
@@ -144,19 +144,22 @@ func (ap *applier) reserveOpenings(batch []*ingestReq) error {
 			if it.a.Status != alert.StatusFiring || opens[g] || !ap.groupsRead[g] {
 				continue
 			}
-			if _, open := ap.groupOpen[g]; open {
-				continue
-			}
 			if _, resolved := ap.latestRead[g]; resolved {
 				continue
 			}
 			if lifecycle.Next(true, ap.prefetched[it.key].stored()) != lifecycle.StepGroup {
 				continue
 			}
-			if _, held := ap.suppress(it); held {
-				continue
+			var latest *lifecycle.Latest
+			held := false
+			if ref, open := ap.groupOpen[g]; open {
+				latest = &lifecycle.Latest{ID: ref.id, Open: true, Severity: ref.sev}
+			} else {
+				_, held = ap.suppressOnce(it)
 			}
-			opens[g] = true
+			if ap.pol.life.Decide(ap.now, it.d.Severity, latest, held).Action == lifecycle.Open {
+				opens[g] = true
+			}
 		}
 	}
 	if len(opens) == 0 {

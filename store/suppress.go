@@ -24,7 +24,27 @@ const suppressedIncident int64 = -1
 // suppress reports whether an alert that would open an incident is
 // silenced, in a maintenance window, or inhibited by another open incident.
 func (ap *applier) suppress(it *item) (rules.Suppression, bool) {
+	if c, ok := ap.held[it]; ok {
+		return c.sup, c.held
+	}
 	return ap.pol.classifier.Suppress(&it.a, &it.d, ap.now, ap.s.silencesNow(), ap.s.open.sourcesFor(&it.a, &it.d))
+}
+
+// suppressOnce is suppress, kept for the item's later check in this batch
+// (reserveOpenings asks first, openIncidentFor after).
+func (ap *applier) suppressOnce(it *item) (rules.Suppression, bool) {
+	sup, held := ap.suppress(it)
+	if ap.held == nil {
+		ap.held = map[*item]heldCheck{}
+	}
+	ap.held[it] = heldCheck{sup: sup, held: held}
+	return sup, held
+}
+
+// heldCheck is a kept suppression check.
+type heldCheck struct {
+	sup  rules.Suppression
+	held bool
 }
 
 // recordSuppressed notes a suppressed alert: it is stored with its reason
