@@ -279,18 +279,15 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 // reserveOpenings, written with the batch's other writes, or else the
 // one the insert returns.
 func (ap *applier) insertIncident(inc *alert.Incident) error {
+	const cols = `group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at`
+	const vals = `?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?`
 	args := []any{inc.GroupKey, inc.Status, int(inc.Severity), inc.Title, inc.Service, inc.Category, inc.Runbook, inc.Source,
 		ms(inc.OpenedAt), ms(inc.AckDue), ms(inc.ResolveDue), ms(inc.UpdatedAt), ms(inc.OpenedAt)}
 	if len(ap.reserved) > 0 {
 		inc.ID, ap.reserved = ap.reserved[0], ap.reserved[1:]
-		return ap.write("open incident", `INSERT INTO incidents
-(id, group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?)`, append([]any{inc.ID}, args...)...)
+		return ap.write("open incident", `INSERT INTO incidents (id, `+cols+`) VALUES (?, `+vals+`)`, append([]any{inc.ID}, args...)...)
 	}
-	err := ap.queryRow(ap.ctx, `INSERT INTO incidents
-(group_key, status, severity, title, service, category, runbook, source, alert_count, firing_count, opened_at, ack_due, resolve_due, updated_at, escalated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&inc.ID)
-	if err != nil {
+	if err := ap.queryRow(ap.ctx, `INSERT INTO incidents (`+cols+`) VALUES (`+vals+`) RETURNING id`, args...).Scan(&inc.ID); err != nil {
 		return fmt.Errorf("open incident: %w", err)
 	}
 	return nil

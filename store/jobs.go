@@ -176,14 +176,16 @@ VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTH
 	return nil
 }
 
-// insertClaimed writes a delivery claimed by this process (JobSpec.Claim).
+// insertClaimed writes a delivery claimed by this process (JobSpec.Claim)
+// and reads it back as a claim would return it.
 func (t *Tx) insertClaimed(inc int64, j JobSpec) error {
 	now := t.s.now()
 	c := j.Claim
 	return t.writeReturning("insert job "+j.Key, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, attempts, lease_until, claimed_by)
-VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`, func(id int64) {
-		c.Job = &Job{ID: id, Key: j.Key, Kind: j.Kind, IncidentID: inc, State: JobRunning, StopOn: j.StopOn, Target: j.Target,
-			Action: j.Action, DueAt: fromMS(ms(j.DueAt)), Attempts: 1, Payload: j.Payload, CreatedAt: fromMS(ms(now)), Priority: j.Priority}
+VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING `+jobCols, func(r scanner) error {
+		job, err := scanJob(r)
+		c.Job = job
+		return err
 	}, j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), ms(now), ms(now), j.Priority,
 		ms(now.Add(c.Lease)), t.s.instance)
 }

@@ -28,9 +28,10 @@ type queuedWrite struct {
 	what string // what failed, for the error: "append event"
 	// affected, when set, is told how many rows the statement changed.
 	affected func(n int64)
-	// returned, when set, is told the id the statement returned, if it
-	// returned a row (INSERT … ON CONFLICT DO NOTHING RETURNING id).
-	returned func(id int64)
+	// row, when set, reads the row the statement returns; the statement
+	// returning none (INSERT … ON CONFLICT DO NOTHING RETURNING) is not an
+	// error.
+	row func(r scanner) error
 }
 
 // maxQueued bounds the statements one pipeline carries (and the memory
@@ -112,42 +113,36 @@ func (t *Tx) write(what, q string, args ...any) error {
 		}
 		return nil
 	}
-	t.s.stmtsRun.Add(1)
-	t.queued = append(t.queued, queuedWrite{q: q, args: args, what: what})
-	if len(t.queued) >= maxQueued {
-		return t.flush()
-	}
-	return nil
+	return t.enqueue(queuedWrite{q: q, args: args, what: what})
 }
 
 // queueCounted queues, on PostgreSQL, a write whose count of changed
 // rows matters: affected is told it when the queue is flushed.
 func (t *Tx) queueCounted(what, q string, affected func(n int64), args ...any) error {
-	t.s.stmtsRun.Add(1)
-	t.queued = append(t.queued, queuedWrite{q: q, args: args, what: what, affected: affected})
-	if len(t.queued) >= maxQueued {
-		return t.flush()
+	if t.conn == nil {
+		return fmt.Errorf("%s: queued writes are PostgreSQL's", what)
 	}
-	return nil
+	return t.enqueue(queuedWrite{q: q, args: args, what: what, affected: affected})
 }
 
-// writeReturning runs an insert that returns the new row's id, or no row
-// when it wrote none: returned is told the id, if there is one, at once
-// on SQLite, at the next flush on PostgreSQL.
-func (t *Tx) writeReturning(what, q string, returned func(id int64), args ...any) error {
+// writeReturning runs a write that returns a row, or none when it wrote
+// none: row reads it, if there is one, at once on SQLite, at the next
+// flush on PostgreSQL.
+func (t *Tx) writeReturning(what, q string, row func(r scanner) error, args ...any) error {
 	if t.conn == nil {
-		var id int64
-		switch err := t.queryRow(t.ctx, q, args...).Scan(&id); {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
+		if err := row(t.queryRow(t.ctx, q, args...)); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%s: %w", what, err)
-		default:
-			returned(id)
 		}
 		return nil
 	}
+	return t.enqueue(queuedWrite{q: q, args: args, what: what, row: row})
+}
+
+// enqueue adds a write to the next pipeline, sent at once when the queue
+// is full.
+func (t *Tx) enqueue(w queuedWrite) error {
 	t.s.stmtsRun.Add(1)
-	t.queued = append(t.queued, queuedWrite{q: q, args: args, what: what, returned: returned})
+	t.queued = append(t.queued, w)
 	if len(t.queued) >= maxQueued {
 		return t.flush()
 	}
@@ -174,15 +169,10 @@ func (t *Tx) flush() error {
 		}
 		br := sc.Conn().SendBatch(t.ctx, b)
 		for _, w := range queued {
-			if w.returned != nil {
-				var id int64
-				switch err := br.QueryRow().Scan(&id); {
-				case errors.Is(err, pgx.ErrNoRows):
-				case err != nil:
+			if w.row != nil {
+				if err := w.row(br.QueryRow()); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 					br.Close()
 					return fmt.Errorf("%s: %w", w.what, err)
-				default:
-					w.returned(id)
 				}
 				continue
 			}
