@@ -301,17 +301,9 @@ func TestSecondChainOfAFreshIncidentKeepsItsSteps(t *testing.T) {
 			}
 			return tx.insertJobs(1, []JobSpec{step("INC-1/test/a", time.Hour), step("INC-1/test/b", 2*time.Hour)})
 		}))
-		jobs, err := s.Jobs(ctx, 1)
-		require.NoError(t, err)
-		keys := map[string]bool{}
-		for _, j := range jobs {
-			keys[j.Key] = true
-			for _, l := range j.Later {
-				keys[l.Key] = true
-			}
-		}
-		require.True(t, keys["INC-1/test/a"])
-		require.True(t, keys["INC-1/test/b"], "the second chain's next step leads it")
+		states := jobStates(t, s, 1)
+		require.Equal(t, JobPending, states["INC-1/test/a"])
+		require.Equal(t, JobPending, states["INC-1/test/b"], "the second chain's next step leads it")
 	})
 }
 

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
@@ -15,8 +17,8 @@ import (
 // anyTarget claims up to n deliveries of any target.
 func anyTarget(n int) map[string]int { return map[string]int{"": n} }
 
-// addDeliveries opens an incident and adds deliveries due now, one per
-// (key suffix, target, priority).
+// addDeliveries opens an incident and adds deliveries, one per (key
+// suffix, target, priority), due now unless the spec says when.
 func addDeliveries(t *testing.T, s *Store, clk *clocktest.Clock, specs ...JobSpec) {
 	t.Helper()
 	ctx := context.Background()
@@ -25,7 +27,10 @@ func addDeliveries(t *testing.T, s *Store, clk *clocktest.Clock, specs ...JobSpe
 	_, err = s.RunSteps(ctx, clk.Now(), 10, func(_ *Tx, j *Job, _ *alert.Incident) (StepOutcome, error) {
 		out := StepOutcome{}
 		for _, sp := range specs {
-			sp.Key, sp.Kind, sp.DueAt, sp.Action = j.Key+"/"+sp.Key, KindDelivery, clk.Now(), "page"
+			sp.Key, sp.Kind, sp.Action = j.Key+"/"+sp.Key, KindDelivery, "page"
+			if sp.DueAt.IsZero() {
+				sp.DueAt = clk.Now()
+			}
 			out.Jobs = append(out.Jobs, sp)
 		}
 		return out, nil
@@ -215,40 +220,15 @@ func TestNextDueAfter(t *testing.T) {
 		clk := newClock()
 		s := db.openTest(t, clk)
 		now := clk.Now()
-		_, err := s.Ingest(ctx, []alert.Alert{firing("Down", "api", "n")})
-		require.NoError(t, err)
-		_, err = s.RunSteps(ctx, now, 10, func(_ *Tx, j *Job, _ *alert.Incident) (StepOutcome, error) {
-			return StepOutcome{Jobs: []JobSpec{
-				{Key: j.Key + "/due", Kind: KindDelivery, DueAt: now, Target: "ok", Action: "page"},
-				{Key: j.Key + "/retry", Kind: KindDelivery, DueAt: now.Add(2 * time.Second), Target: "ok", Action: "page"},
-			}}, nil
-		})
-		require.NoError(t, err)
-		jobs, err := s.Jobs(ctx, 1)
-		require.NoError(t, err)
-		first, after := time.Time{}, time.Time{}
-		for _, j := range jobs {
-			if j.State != JobPending {
-				continue
-			}
-			if first.IsZero() || j.DueAt.Before(first) {
-				first = j.DueAt
-			}
-			if j.DueAt.After(now) && (after.IsZero() || j.DueAt.Before(after)) {
-				after = j.DueAt
-			}
-		}
-		require.Equal(t, now, first, "a delivery due now is pending")
-		require.Equal(t, now.Add(2*time.Second), after)
-
+		addDeliveries(t, s, clk, JobSpec{Key: "due", Target: "ok"}, JobSpec{Key: "retry", Target: "ok", DueAt: now.Add(2 * time.Second)})
 		got, ok, err := s.NextDueAfter(ctx, time.Time{})
 		require.NoError(t, err)
 		require.True(t, ok)
-		require.Equal(t, first, got)
+		require.Equal(t, now, got, "the delivery due now")
 		got, ok, err = s.NextDueAfter(ctx, now)
 		require.NoError(t, err)
 		require.True(t, ok)
-		require.Equal(t, after, got, "what is due by now is not the next wake-up")
+		require.Equal(t, now.Add(2*time.Second), got, "what is due by now is not the next wake-up")
 		_, ok, err = s.NextDueAfter(ctx, now.Add(365*24*time.Hour))
 		require.NoError(t, err)
 		require.False(t, ok)
@@ -308,7 +288,8 @@ func TestDeliveryClaimedAsItIsWritten(t *testing.T) {
 	})
 }
 
-// OnRollback runs when the transaction rolls back, not when it commits.
+// OnRollback runs when the transaction rolls back, each attempt withTx
+// runs again included, and not when it commits.
 func TestOnRollbackRunsOnlyOnRollback(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *engineDB) {
 		s := db.openTest(t, newClock())
@@ -323,5 +304,25 @@ func TestOnRollbackRunsOnlyOnRollback(t *testing.T) {
 			return boom
 		}), boom)
 		require.Equal(t, []string{"rolled back"}, undone)
+
+		// The first attempt loses a race (serialization failure): its own
+		// undo runs, the committed attempt's does not.
+		undone, tries := nil, 0
+		err := s.withTx(context.Background(), func(tx *Tx) error {
+			tries++
+			attempt := fmt.Sprint("attempt ", tries)
+			tx.OnRollback(func() { undone = append(undone, attempt) })
+			if tries == 1 {
+				return &pgconn.PgError{Code: "40001"}
+			}
+			return nil
+		})
+		require.Equal(t, []string{"attempt 1"}, undone)
+		if db.postgres() {
+			require.NoError(t, err)
+			require.Equal(t, 2, tries, "run again")
+		} else {
+			require.Error(t, err, "one writer, no races: not run again")
+		}
 	})
 }

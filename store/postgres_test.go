@@ -79,10 +79,10 @@ func TestPostgresTwoReplicasOneIncident(t *testing.T) {
 	require.Equal(t, n, list[0].AlertCount)
 }
 
-// A batch of more groups than maxGroupLocks takes the whole ingest lock
-// instead of one lock per bucket, while another replica ingests alerts
-// of one of its groups: one incident per group, every alert counted.
-func TestPostgresWideBatchTakesTheIngestLock(t *testing.T) {
+// A batch of more groups than maxGroupLocks, while another replica
+// ingests alerts of one of its groups, leaves one incident per group with
+// every alert counted (which lock it takes: the test below).
+func TestPostgresWideBatchAlongsideNarrowOnes(t *testing.T) {
 	ctx := context.Background()
 	_, a, b := twoReplicas(t)
 
@@ -134,7 +134,9 @@ func TestPostgresWideBatchWaitsForTheIngestLock(t *testing.T) {
 	_, err = holder.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1, $2)`, a.lockClass, groupsLock)
 	require.NoError(t, err)
 
-	_, err = a.Ingest(ctx, []alert.Alert{firing("Narrow", "api", "n")})
+	narrowCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = a.Ingest(narrowCtx, []alert.Alert{firing("Narrow", "api", "n")})
 	require.NoError(t, err, "a narrow batch shares the ingest lock")
 
 	var wide []alert.Alert

@@ -267,20 +267,27 @@ func (b *tab) click(sel string) {
 // leads to shows want. The board re-renders its rows when an event
 // arrives: a click that chromedp aimed at a row replaced meanwhile lands
 // on nothing and navigates nowhere, so while the link is still there the
-// click is tried again, until the deadline.
+// click is tried again, until the deadline (a page still loading is
+// waited for).
 func (b *tab) follow(sel, want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	b.click(sel)
 	for {
-		b.click(sel)
-		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(b.ctx, time.Second)
 		err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(want)))
 		cancel()
 		if err == nil {
 			return
 		}
-		if time.Now().After(deadline) || !js[bool](b, fmt.Sprintf("document.querySelector(%q) !== null", sel)) {
+		if time.Now().After(deadline) {
 			require.NoError(b.t, err, "follow %s to %s", sel, want)
+		}
+		ctx, cancel = context.WithTimeout(b.ctx, time.Second)
+		still, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
+		cancel()
+		if err == nil && still {
+			b.click(sel)
 		}
 	}
 }
