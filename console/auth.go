@@ -166,12 +166,12 @@ func (a *authn) end(token string) {
 }
 
 // check verifies a sign-in: a console user's password, or the API token
-// under any name.
-func (a *authn) check(user, password string) bool {
+// under any name (errHashBusy: the password could not be checked now).
+func (a *authn) check(user, password string) (bool, error) {
 	if h, ok := a.hashes[user]; ok {
 		return h.matches(password)
 	}
-	return a.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(password), []byte(a.cfg.APIToken)) == 1
+	return a.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(password), []byte(a.cfg.APIToken)) == 1, nil
 }
 
 // fromTrustedProxy reports whether the request comes straight from a
@@ -301,7 +301,13 @@ func (c *Console) signin(ctx *fiber.Ctx) error {
 		return c.render(ctx, fiber.StatusBadRequest, "signin.html", "Sign in",
 			c.signinView(ctx, "", fmt.Sprintf("Give your name (at most %d characters).", maxNameLen)))
 	}
-	if !c.auth.check(user, password) {
+	ok, err := c.auth.check(user, password)
+	if errors.Is(err, errHashBusy) {
+		ctx.Set(fiber.HeaderRetryAfter, "5")
+		return c.render(ctx, fiber.StatusServiceUnavailable, "signin.html", "Sign in",
+			c.signinView(ctx, user, "Too many sign-ins are being checked right now; try again in a few seconds."))
+	}
+	if !ok {
 		return c.render(ctx, fiber.StatusUnauthorized, "signin.html", "Sign in", c.signinView(ctx, user, "Wrong name or password."))
 	}
 	s := c.auth.start(user)

@@ -384,3 +384,28 @@ func TestSignInRefusesANameWithNUL(t *testing.T) {
 	require.Equal(t, 400, resp.StatusCode)
 	require.Empty(t, resp.Cookies())
 }
+
+// While every hashing turn is taken (a flood of sign-ins), a sign-in with
+// a password waits at most hashWait and is answered 503 with Retry-After;
+// the API token needs no hash and still signs in. Once a turn is free the
+// password signs in.
+func TestSignInBusyWhileHashingIsFull(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	require.NoError(t, err)
+	st := &fakeStore{}
+	app := newConsoleWith(t, st, t0, Options{Actions: st, Auth: Auth{APIToken: "tok", Users: map[string][]byte{"alice": hash}}})
+	defer func(w time.Duration) { hashWait = w }(hashWait)
+	hashWait = time.Millisecond
+	for range cap(hashing) {
+		hashing <- struct{}{}
+	}
+	resp := post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"s3cret"}}, "")
+	require.Equal(t, 503, resp.StatusCode)
+	require.Equal(t, "5", resp.Header.Get("Retry-After"))
+	require.Equal(t, 303, post(t, app, "/console/signin", url.Values{"user": {"bob"}, "password": {"tok"}}, "").StatusCode)
+
+	for range cap(hashing) {
+		<-hashing
+	}
+	require.Equal(t, 303, post(t, app, "/console/signin", url.Values{"user": {"alice"}, "password": {"s3cret"}}, "").StatusCode)
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -35,20 +36,34 @@ func parsePasswordHash(h []byte) (passwordHash, error) {
 // may ask for up to a GiB of memory (config.ParseArgon2id's bound) and a
 // bcrypt one for a quarter second of a core, so sign-in attempts from
 // many addresses (each rate-limited on its own) wait their turn instead of
-// running all at once.
+// running all at once — for at most hashWait: a flood of them is answered
+// "busy" rather than queued without end.
 var hashing = make(chan struct{}, 2)
 
-// matches reports whether password is the hashed one.
-func (h passwordHash) matches(password string) bool {
-	hashing <- struct{}{}
+// hashWait is how long a sign-in waits for a turn to hash.
+var hashWait = 5 * time.Second
+
+// errHashBusy says every hashing turn stayed taken for hashWait.
+var errHashBusy = errors.New("too many sign-ins being checked")
+
+// matches reports whether password is the hashed one (errHashBusy: not
+// checked).
+func (h passwordHash) matches(password string) (bool, error) {
+	t := time.NewTimer(hashWait)
+	defer t.Stop()
+	select {
+	case hashing <- struct{}{}:
+	case <-t.C:
+		return false, errHashBusy
+	}
 	defer func() { <-hashing }()
 	switch {
 	case h.argon != nil:
 		a := h.argon
 		got := argon2.IDKey([]byte(password), a.Salt, a.Time, a.Memory, a.Threads, uint32(len(a.Hash)))
-		return subtle.ConstantTimeCompare(got, a.Hash) == 1
+		return subtle.ConstantTimeCompare(got, a.Hash) == 1, nil
 	case h.bcrypt != nil:
-		return bcrypt.CompareHashAndPassword(h.bcrypt, []byte(password)) == nil
+		return bcrypt.CompareHashAndPassword(h.bcrypt, []byte(password)) == nil, nil
 	}
-	return false
+	return false, nil
 }
