@@ -326,3 +326,31 @@ func TestOnRollbackRunsOnlyOnRollback(t *testing.T) {
 		}
 	})
 }
+
+// A transaction whose context ends stops at its next statement: on
+// SQLite the statements themselves run without the context's
+// cancellation (Tx.stmtCtx), so the check before each one is what stops
+// it, and nothing it wrote is kept.
+func TestTxStopsAtTheStatementAfterItsContextEnds(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		s := db.openTest(t, newClock())
+		ctx, cancel := context.WithCancel(context.Background())
+		var after error
+		err := s.withTx(ctx, func(tx *Tx) error {
+			if _, err := tx.exec(tx.ctx, `INSERT INTO settings (name, value, created_at) VALUES ('stop-test', 'x', 0)`); err != nil {
+				return err
+			}
+			var n int
+			require.NoError(t, tx.queryRow(tx.ctx, `SELECT count(*) FROM settings WHERE name = 'stop-test'`).Scan(&n))
+			require.Equal(t, 1, n, "the transaction sees its own write")
+			cancel()
+			_, after = tx.exec(tx.ctx, `UPDATE settings SET value = 'y' WHERE name = 'stop-test'`)
+			return after
+		})
+		require.ErrorIs(t, after, context.Canceled)
+		require.ErrorIs(t, err, context.Canceled)
+		var n int
+		require.NoError(t, s.r.QueryRowContext(context.Background(), `SELECT count(*) FROM settings WHERE name = 'stop-test'`).Scan(&n))
+		require.Zero(t, n, "rolled back")
+	})
+}

@@ -24,6 +24,9 @@ type Tx struct {
 	s      *Store
 	ctx    context.Context
 	pol    *Policy
+	// steady is ctx without its cancellation, for SQLite's statements
+	// (stmtCtx).
+	steady context.Context
 
 	openedIncidents []inhibitEntry
 	closedIncidents []int64
@@ -338,6 +341,10 @@ func (s *Store) prepare(ctx context.Context, qs []string) {
 }
 
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -346,6 +353,10 @@ func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -356,11 +367,41 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 // queryRow is QueryRowContext on a prepared statement. A preparation
 // error surfaces from Scan, as with database/sql's own QueryRow.
 func (t *Tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return errRow{err}
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return errRow{err}
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// stmtCtx is the context one of the transaction's statements runs under.
+// On SQLite a statement is not cancelled once it started: the driver
+// watches a cancellable context with a goroutine and a progress handler
+// set and cleared per statement, which cost the single writer more than
+// most of its statements (index lookups and single-row writes, none of
+// which waits on anything but the disk). No statement starts once ctx has
+// ended (its error is returned instead), and the transaction's own watch
+// on ctx (database/sql rolls it back when ctx ends) is kept. On
+// PostgreSQL, where a statement waits on the network and on other
+// sessions' locks, it stays cancellable.
+func (t *Tx) stmtCtx(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t.s.d.pipeline {
+		return ctx, nil
+	}
+	if ctx == t.ctx {
+		if t.steady == nil {
+			t.steady = context.WithoutCancel(ctx)
+		}
+		return t.steady, nil
+	}
+	return context.WithoutCancel(ctx), nil
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
