@@ -120,6 +120,12 @@ func TestDefaultRules(t *testing.T) {
 			d := e.Evaluate(&tc.in)
 			x := e.Explain(&tc.in)
 			require.Equal(t, tc.severity, d.Severity, "severity (%s)", x.Reason())
+			// Matched, which a new incident's timeline reads, lists the
+			// same rules and gives the same reason, without the trace.
+			m := e.Matched(&tc.in)
+			require.Equal(t, x.Matched, m.Matched, "Matched lists what Explain does")
+			require.Equal(t, x.Reason(), m.Reason())
+			require.Nil(t, m.Trace)
 			require.Equal(t, tc.category, d.Category, "category")
 			require.Equal(t, tc.runbook, d.Runbook, "runbook")
 			require.Equal(t, tc.rule, d.Rule, "rule")

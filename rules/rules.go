@@ -32,8 +32,8 @@ type Decision struct {
 	// Rule is the rule that set the severity ("" when the engine's
 	// fallback did).
 	Rule string
-	// Matched lists every rule that matched, in order. Only Explain fills
-	// it; Evaluate leaves it nil to stay allocation-free.
+	// Matched lists every rule that matched, in order. Only Explain and
+	// Matched fill it; Evaluate leaves it nil to stay allocation-free.
 	Matched []string
 	// Trace is every rule tried, in order, and why it matched or not. Only
 	// Explain fills it.
@@ -286,13 +286,19 @@ func (r *rule) match(v *view, why *string) bool {
 // adds its labels; evaluation stops at the first match without continue.
 // It does not allocate beyond the group key and the labels rules add (and
 // the expression environment, when a `when` runs).
-func (e *Engine) Evaluate(a *alert.Alert) Decision { return e.evaluate(a, false) }
+func (e *Engine) Evaluate(a *alert.Alert) Decision { return e.evaluate(a, false, false) }
 
 // Explain is Evaluate that also records every rule tried in Trace and
 // every rule matched in Matched. It is the slow path, for the CLI and API.
-func (e *Engine) Explain(a *alert.Alert) Decision { return e.evaluate(a, true) }
+func (e *Engine) Explain(a *alert.Alert) Decision { return e.evaluate(a, true, true) }
 
-func (e *Engine) evaluate(a *alert.Alert, explain bool) Decision {
+// Matched is Evaluate that also lists every rule that matched in Matched,
+// without Explain's trace (the reasons why each rule matched or not,
+// written out for every rule tried): what a new incident's timeline says
+// of its classification (Decision.Reason), at about Evaluate's cost.
+func (e *Engine) Matched(a *alert.Alert) Decision { return e.evaluate(a, true, false) }
+
+func (e *Engine) evaluate(a *alert.Alert, names, explain bool) Decision {
 	var d Decision
 	v := view{a: a}
 	var why *string
@@ -312,8 +318,10 @@ func (e *Engine) evaluate(a *alert.Alert, explain bool) Decision {
 			}
 			continue
 		}
-		if explain {
+		if names {
 			d.Matched = append(d.Matched, r.name)
+		}
+		if explain {
 			d.Trace = append(d.Trace, Step{Rule: r.name, Matched: true, Detail: *why + r.effect(&d, sevSet)})
 		}
 		if r.hasSeverity && !sevSet {

@@ -251,7 +251,7 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	ap.keepOpened(inc)
 	// The incident's first alert is explained in full on its timeline:
 	// which rules matched and which one decided.
-	why := ap.pol.classifier.Explain(&it.a)
+	why := ap.pol.classifier.Matched(&it.a)
 	if err := ap.event(inc.ID, alert.EventDetected, "source:"+it.a.Source, fmt.Sprintf("alert %s (%s): %s", it.a.Fingerprint, it.a.Source, it.a.Title)); err != nil {
 		return 0, err
 	}

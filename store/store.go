@@ -24,9 +24,9 @@ import (
 // pages are suppressed (rules.Engine).
 type Classifier interface {
 	Evaluate(a *alert.Alert) rules.Decision
-	// Explain is Evaluate recording every rule tried (slow path: used once
-	// per incident, for its timeline).
-	Explain(a *alert.Alert) rules.Decision
+	// Matched is Evaluate listing the rules that matched (used once per
+	// new incident, for its timeline).
+	Matched(a *alert.Alert) rules.Decision
 	Suppress(a *alert.Alert, d *rules.Decision, now time.Time, silences []rules.Silence, sources []rules.InhibitSource) (rules.Suppression, bool)
 	// Silences are the silences of the config.
 	Silences() []rules.Silence

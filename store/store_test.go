@@ -40,7 +40,7 @@ func (classifier) Silences() []rules.Silence { return nil }
 
 func (classifier) CanInhibit(*rules.InhibitSource) bool { return false }
 
-func (c classifier) Explain(a *alert.Alert) rules.Decision {
+func (c classifier) Matched(a *alert.Alert) rules.Decision {
 	d := c.Evaluate(a)
 	d.Matched = []string{d.Rule}
 	return d
