@@ -165,11 +165,14 @@ func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) st
 	return b.String()
 }
 
-// deliver sends one claimed delivery, using the slot of bulkhead b, and
-// records the result. In the same transaction it claims the target's
-// next due delivery when the target can start one more, and returns it
-// (marked as being sent) for the slot to go on with.
-func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool) *store.Job {
+// deliver sends one claimed delivery, using the slot of bulkhead b until
+// the send is over, and records the result. The slot bounds the sends in
+// flight, not the results being written: it is free again before the
+// result's transaction, which on SQLite waits its turn behind the ingest's
+// group commit. In that transaction it claims the target's next due
+// delivery when the target can start one more, and returns it (marked as
+// being sent) with the slot it took for it.
+func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool) (*store.Job, string) {
 	log := e.log.With(zap.String("target", j.Target), zap.String("job", j.Key), zap.Int("attempt", j.Attempts))
 	r := e.current()
 	t, ok := r.targets[j.Target]
@@ -205,7 +208,9 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 		res = e.result(r, t, j, &m, err, took)
 		res.Ticket, res.Ref = ticket, ref
 	}
+	e.release(b)
 	var next *store.Job
+	var nb string
 	var err error
 	if now := e.now(); goOn && e.canGoOn(r, j.Target, b, now) {
 		seq := e.beginClaim()
@@ -217,10 +222,23 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 				next = nil
 			}
 		}
+		if next != nil {
+			var ok bool
+			if nb, ok = e.take(r, next.Target, now); !ok {
+				// The room went meanwhile (to a delivery claimed as it was
+				// written, or by a pass): back in the queue, due now.
+				e.doneSending(next.ID)
+				if derr := e.st.DeferDelivery(ctx, next, now); derr != nil {
+					log.Error("give back a claim without room", zap.Error(derr))
+				}
+				next = nil
+			}
+		}
 		if next != nil && t.lim != nil {
 			if wait := t.wait(now); wait > 0 {
 				// Another send took the token meanwhile: back in the
 				// queue, as runDue does.
+				e.release(nb)
 				e.doneSending(next.ID)
 				if derr := e.st.DeferDelivery(ctx, next, now.Add(wait)); derr != nil {
 					log.Error("defer delivery", zap.Error(derr))
@@ -238,7 +256,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 		// The lease runs out and the delivery is tried again, with the same
 		// idempotency key.
 		log.Error("record delivery result", zap.Error(err))
-		return next
+		return next, nb
 	}
 	// The one log line per delivery result: the notifiers log none.
 	switch res.State {
@@ -250,7 +268,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 	case store.JobDead:
 		log.Error("delivery dead", zap.String("error", res.Error))
 	}
-	return next
+	return next, nb
 }
 
 func (e *Engine) result(r *routing, t *target, j *store.Job, m *notify.Message, err error, took time.Duration) store.DeliveryResult {

@@ -287,10 +287,10 @@ func (e *Engine) rooms(r *routing, now time.Time) map[string]int {
 	return out
 }
 
-// canGoOn reports whether a delivery of target that just ended may hand
-// its slot of bulkhead b on to the target's next delivery: the target is
-// configured and can start one more now (rate tokens, no 429 pause, not
-// half-open), counting the slot as free.
+// canGoOn reports whether a delivery of target whose send just ended
+// (its slot of bulkhead b given back) may claim the target's next
+// delivery with its result: the target is configured and can start one
+// more now (a free slot, rate tokens, no 429 pause, not half-open).
 func (e *Engine) canGoOn(r *routing, target, b string, now time.Time) bool {
 	t, ok := r.targets[target]
 	if !ok || b != target {
@@ -299,7 +299,7 @@ func (e *Engine) canGoOn(r *routing, target, b string, now time.Time) bool {
 	e.mu.Lock()
 	busy := e.busy[b]
 	e.mu.Unlock()
-	return t.room(now, busy-1) > 0
+	return t.room(now, busy) > 0
 }
 
 // readyAt is the earliest time a target without room because of a 429
@@ -351,9 +351,9 @@ func (e *Engine) release(b string) {
 	}
 }
 
-// launch sends j, and then the target's next deliveries while its slot
-// can go on, in a goroutine of its own that holds slot (counted in wg
-// too, when set).
+// launch sends j, and then the target's next deliveries while the target
+// can go on, in a goroutine of its own (counted in wg too, when set); j's
+// send holds slot.
 func (e *Engine) launch(ctx context.Context, j *store.Job, slot string, wg *sync.WaitGroup) {
 	e.inflight.Add(1)
 	if wg != nil {
@@ -366,17 +366,17 @@ func (e *Engine) launch(ctx context.Context, j *store.Job, slot string, wg *sync
 func (e *Engine) sendFrom(ctx context.Context, j *store.Job, slot string, wg *sync.WaitGroup) {
 	go func() {
 		defer func() {
-			e.release(slot)
 			e.inflight.Done()
 			if wg != nil {
 				wg.Done()
 			}
 		}()
-		// The slot goes on with the target's next delivery, claimed with
-		// this one's result, while there is one (and the engine is not
-		// stopping).
+		// deliver gives the slot back when its send is over; the goroutine
+		// goes on with the target's next delivery, claimed with this one's
+		// result and given a slot of its own, while there is one (and the
+		// engine is not stopping).
 		for j != nil {
-			j = e.deliver(context.WithoutCancel(ctx), j, slot, ctx.Err() == nil)
+			j, slot = e.deliver(context.WithoutCancel(ctx), j, slot, ctx.Err() == nil)
 		}
 	}()
 }

@@ -26,6 +26,8 @@ type countingStore struct {
 	claimed []string
 	once    sync.Once
 	passed  chan struct{}
+	// finishing, when set, runs before a delivery's result is recorded.
+	finishing func(j *store.Job)
 }
 
 func (c *countingStore) RunSteps(ctx context.Context, now time.Time, limit int, fn store.StepRunner) (int, error) {
@@ -39,7 +41,17 @@ func (c *countingStore) ClaimDeliveries(ctx context.Context, now time.Time, leas
 	return jobs, err
 }
 
+func (c *countingStore) FinishDelivery(ctx context.Context, j *store.Job, r store.DeliveryResult) error {
+	if c.finishing != nil {
+		c.finishing(j)
+	}
+	return c.Store.FinishDelivery(ctx, j, r)
+}
+
 func (c *countingStore) FinishAndClaimNext(ctx context.Context, j *store.Job, r store.DeliveryResult, now time.Time, lease time.Duration) (*store.Job, error) {
+	if c.finishing != nil {
+		c.finishing(j)
+	}
 	next, err := c.Store.FinishAndClaimNext(ctx, j, r, now, lease)
 	if next != nil {
 		c.note(next)
@@ -67,7 +79,12 @@ func (c *countingStore) claims() []string {
 // harness engine's (RunOpeningStep); the test points them at this one.
 func runEngine(t *testing.T, h *harness) (*router.Engine, *countingStore) {
 	t.Helper()
-	cs := &countingStore{Store: h.st, passed: make(chan struct{})}
+	return runEngineOn(t, h, &countingStore{Store: h.st, passed: make(chan struct{})})
+}
+
+// runEngineOn is runEngine on a countingStore the test set up.
+func runEngineOn(t *testing.T, h *harness, cs *countingStore) (*router.Engine, *countingStore) {
+	t.Helper()
 	eng, err := router.New(h.cfg, cs, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
 		return h.rec.notifier(tc.Name), nil
 	}, router.Options{Now: h.clk.Now, Digests: h.st, Overrides: h.st})
@@ -159,5 +176,43 @@ func TestRolledBackOpeningGivesBackSlotAndToken(t *testing.T) {
 		page := res.Incidents[0] + "/page/oncall#0/pager"
 		require.Eventually(t, func() bool { return sentTimes(h, page) == 1 }, 10*time.Second, time.Millisecond,
 			"the slot and the token are free again")
+	})
+}
+
+// A target's slot bounds its sends in flight, not the results being
+// written: with concurrency 1, a second incident's page leaves while the
+// first page's result still waits to be recorded (held here before its
+// transaction, as on SQLite it waits behind the ingest's group commit).
+func TestSlotIsFreeWhileTheResultIsRecorded(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, newH func(func(*config.Config)) *harness) {
+		h := newH(func(c *config.Config) { c.Targets[0].Concurrency = 1 })
+		const first, second = "INC-1/page/oncall#0/pager", "INC-2/page/oncall#0/pager"
+		release := make(chan struct{})
+		var once sync.Once
+		var held atomic.Bool
+		cs := &countingStore{Store: h.st, passed: make(chan struct{}), finishing: func(j *store.Job) {
+			if j.Key == first {
+				held.Store(true)
+				<-release
+			}
+		}}
+		eng, _ := runEngineOn(t, h, cs)
+		t.Cleanup(func() { once.Do(func() { close(release) }) }) // before the engine stops
+		h.st.SetStepRunner(eng.RunOpeningStep)
+
+		h.ingest(critical("CheckoutDown", "checkout"))
+		require.Eventually(t, held.Load, 10*time.Second, time.Millisecond, "the first page was sent, its result is held")
+		require.Equal(t, 1, sentTimes(h, first))
+
+		h.ingest(critical("SearchDown", "search"))
+		require.Eventually(t, func() bool { return sentTimes(h, second) == 1 }, 10*time.Second, time.Millisecond,
+			"the second page leaves while the first result is held")
+		require.Equal(t, store.JobRunning, jobState(h, 1, first), "the first result is not recorded yet")
+
+		once.Do(func() { close(release) })
+		require.Eventually(t, func() bool { return jobState(h, 1, first) == store.JobDone }, 10*time.Second, time.Millisecond)
+		require.Eventually(t, func() bool { return jobState(h, 2, second) == store.JobDone }, 10*time.Second, time.Millisecond)
+		require.Equal(t, 1, sentTimes(h, first))
+		require.Equal(t, 1, sentTimes(h, second))
 	})
 }
