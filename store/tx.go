@@ -45,6 +45,8 @@ type Tx struct {
 	movedDue   time.Time
 	logs       []func()
 	unprepared []string
+	// bound holds the statements bound to this transaction (stmt).
+	bound map[string]*sql.Stmt
 	// written holds, for each incident this ingest batch opened, the
 	// stored data of the alerts the batch put in it, in the order written
 	// (Alerts reads them from here); nil for an incident whose alerts
@@ -305,14 +307,29 @@ func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 		return nil, err
 	}
 	t.s.stmtsRun.Add(1)
+	if st, ok := t.bound[q]; ok {
+		return st, nil
+	}
 	t.s.stmtMu.Lock()
 	st, ok := t.s.stmts[q]
 	t.s.stmtMu.Unlock()
 	if ok {
-		return t.tx.StmtContext(ctx, st), nil
+		st = t.tx.StmtContext(ctx, st)
+	} else {
+		t.unprepared = append(t.unprepared, q)
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, t.s.d.rebind(q)); err != nil {
+			return nil, err
+		}
 	}
-	t.unprepared = append(t.unprepared, q)
-	return t.tx.PrepareContext(ctx, t.s.d.rebind(q))
+	// Bound once per transaction (database/sql closes it with the
+	// transaction): a batch runs the same few statements for every
+	// incident it opens.
+	if t.bound == nil {
+		t.bound = map[string]*sql.Stmt{}
+	}
+	t.bound[q] = st
+	return st, nil
 }
 
 // prepare prepares, on the pool, the queries a committed transaction used
