@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Console configures who may sign in to the web console. With no users,
@@ -59,10 +61,33 @@ func parseProxy(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
-// bcryptHash reports whether h looks like a bcrypt hash ($2a$, $2b$ or
-// $2y$, cost, 53 characters of salt and hash).
-func bcryptHash(h string) bool {
-	return len(h) == 60 && (strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$")) && h[6] == '$'
+// PasswordHash is a console user's password hash: bcrypt ($2a$, $2b$,
+// $2y$, as htpasswd -B prints) or argon2id in the PHC string format
+// ($argon2id$v=19$m=65536,t=3,p=4$salt$hash, as the argon2 CLI's -e
+// prints). Exactly one of the two is set.
+type PasswordHash struct {
+	Bcrypt   []byte
+	Argon2id *Argon2id
+}
+
+// ParsePasswordHash decides which kind of hash h is and checks it: the
+// config's validation (its error at the hash's line) and the console's
+// sign-in (which verifies passwords against it) both call it.
+func ParsePasswordHash(h string) (PasswordHash, error) {
+	if strings.HasPrefix(h, "$argon2") {
+		a, err := ParseArgon2id(h)
+		if err != nil {
+			return PasswordHash{}, err
+		}
+		return PasswordHash{Argon2id: a}, nil
+	}
+	// $2a$, $2b$ or $2y$, a two-digit cost, 53 characters of salt and
+	// hash; bcrypt.Cost also checks the cost is in bcrypt's range.
+	ok := len(h) == 60 && (strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$")) && h[6] == '$'
+	if _, err := bcrypt.Cost([]byte(h)); !ok || err != nil {
+		return PasswordHash{}, errors.New("password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash")
+	}
+	return PasswordHash{Bcrypt: []byte(h)}, nil
 }
 
 // Limits of an argon2id hash's parameters: a typo (m=6553600) must not
@@ -131,13 +156,8 @@ func (v *validator) console() {
 			continue
 		}
 		seen[u.Name] = true
-		switch {
-		case strings.HasPrefix(u.PasswordHash, "$argon2"):
-			if _, err := ParseArgon2id(u.PasswordHash); err != nil {
-				v.add("console", key+".password_hash", "user %q: %v", u.Name, err)
-			}
-		case !bcryptHash(u.PasswordHash):
-			v.add("console", key+".password_hash", "user %q: password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash", u.Name)
+		if _, err := ParsePasswordHash(u.PasswordHash); err != nil {
+			v.add("console", key+".password_hash", "user %q: %v", u.Name, err)
 		}
 	}
 	for i, p := range c.TrustedProxies {

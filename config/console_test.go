@@ -30,13 +30,16 @@ func TestValidateConsole(t *testing.T) {
 			c.Users = []ConsoleUser{{Name: "alice", PasswordHash: "secret"}, {Name: "alice", PasswordHash: testHash}, {PasswordHash: testHash},
 				{Name: "bob", PasswordHash: strings.Replace(testArgon2Hash, "argon2id", "argon2i", 1)},
 				// What the console refuses at start, check-config reports.
-				{Name: "carol", PasswordHash: strings.Replace(testArgon2Hash, "m=64", "m=6553600", 1)}}
+				{Name: "carol", PasswordHash: strings.Replace(testArgon2Hash, "m=64", "m=6553600", 1)},
+				// Shaped like bcrypt, but a cost bcrypt refuses.
+				{Name: "dave", PasswordHash: strings.Replace(testHash, "$04$", "$99$", 1)}}
 		}, []string{
 			`console: user "alice": password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash`,
 			`console: user "alice" is listed twice`,
 			"console: users[2].name must be 1 to 100 characters",
 			`console: user "bob": an argon2 hash must be argon2id: $argon2id$v=19$m=…,t=…,p=…$salt$hash`,
 			`console: user "carol": argon2id memory m=6553600: want 8 to 1048576 KiB`,
+			`console: user "dave": password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash`,
 		}},
 		{"header without proxies", func(c *Console) { c.TrustedUserHeader = "X-Forwarded-User" },
 			[]string{"console: trusted_user_header needs trusted_proxies: only a proxy may name the user"}},

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/alertgate/alertgate/alert"
+	"github.com/alertgate/alertgate/config"
 )
 
 // Auth says who may sign in to the console. With none of APIToken, Users
@@ -26,7 +27,7 @@ type Auth struct {
 	// the name they give (self-declared, recorded on the timeline).
 	APIToken string
 	// Users maps a person's name to their password hash (console.users):
-	// bcrypt or argon2id (see parsePasswordHash).
+	// bcrypt or argon2id (see config.ParsePasswordHash).
 	Users map[string][]byte
 	// TrustedUserHeader names the header an authenticating reverse proxy
 	// (oauth2-proxy …) sets to the signed-in person; it is believed only
@@ -98,11 +99,11 @@ func newAuthn(cfg Auth, now func() time.Time) (*authn, error) {
 	}
 	hashes := make(map[string]passwordHash, len(cfg.Users))
 	for name, h := range cfg.Users {
-		ph, err := parsePasswordHash(h)
+		ph, err := config.ParsePasswordHash(string(h))
 		if err != nil {
 			return nil, fmt.Errorf("console: user %q: password hash: %w", name, err)
 		}
-		hashes[name] = ph
+		hashes[name] = passwordHash(ph)
 	}
 	return &authn{cfg: cfg, hashes: hashes, now: now, sessions: map[string]*session{}, attempts: map[string]*rate.Limiter{}}, nil
 }

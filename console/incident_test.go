@@ -297,7 +297,7 @@ func TestSignInWithArgon2idHash(t *testing.T) {
 		strings.Replace(hash, "m=64", "m=9999999", 1):        "memory m=9999999",
 		strings.Replace(hash, "p=1", "p=0", 1):               "parallelism p=0",
 		strings.Replace(hash, "$c2FsdHNhbHQxMjM0", "$!!", 1): "salt",
-		"$2a$04$short": "not a bcrypt",
+		"$2a$04$short": "must be a bcrypt",
 	} {
 		_, err := New(st, Options{Auth: Auth{Users: map[string][]byte{"bob": []byte(bad)}}})
 		require.ErrorContains(t, err, want, bad)

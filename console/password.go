@@ -3,7 +3,6 @@ package console
 import (
 	"crypto/subtle"
 	"errors"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -12,25 +11,10 @@ import (
 	"github.com/alertgate/alertgate/config"
 )
 
-// passwordHash is a console user's password hash: bcrypt ($2a$, $2b$,
-// $2y$, as htpasswd -B prints) or argon2id in the PHC string format
-// ($argon2id$v=19$m=65536,t=3,p=4$salt$hash, as the argon2 CLI's -e
-// prints).
-type passwordHash struct {
-	bcrypt []byte
-	argon  *config.Argon2id
-}
-
-func parsePasswordHash(h []byte) (passwordHash, error) {
-	if strings.HasPrefix(string(h), "$argon2") {
-		a, err := config.ParseArgon2id(string(h))
-		return passwordHash{argon: a}, err
-	}
-	if _, err := bcrypt.Cost(h); err != nil {
-		return passwordHash{}, errors.New("not a bcrypt ($2b$…) or argon2id ($argon2id$…) hash")
-	}
-	return passwordHash{bcrypt: h}, nil
-}
+// passwordHash is a console user's password hash, parsed and checked by
+// config.ParsePasswordHash (the one place that decides between bcrypt and
+// argon2id).
+type passwordHash config.PasswordHash
 
 // hashing bounds the password hashes computed at once: an argon2id hash
 // may ask for up to a GiB of memory (config.ParseArgon2id's bound) and a
@@ -58,12 +42,12 @@ func (h passwordHash) matches(password string) (bool, error) {
 	}
 	defer func() { <-hashing }()
 	switch {
-	case h.argon != nil:
-		a := h.argon
+	case h.Argon2id != nil:
+		a := h.Argon2id
 		got := argon2.IDKey([]byte(password), a.Salt, a.Time, a.Memory, a.Threads, uint32(len(a.Hash)))
 		return subtle.ConstantTimeCompare(got, a.Hash) == 1, nil
-	case h.bcrypt != nil:
-		return bcrypt.CompareHashAndPassword(h.bcrypt, []byte(password)) == nil, nil
+	case h.Bcrypt != nil:
+		return bcrypt.CompareHashAndPassword(h.Bcrypt, []byte(password)) == nil, nil
 	}
 	return false, nil
 }
