@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +50,21 @@ var issueConfig = func() string {
 	}
 	return string(b)
 }()
+
+// sqliteStorage is issueConfig's storage line, which onPostgres replaces.
+const sqliteStorage = `storage: { driver: sqlite, path: ./data/alertgate.db }`
+
+// onPostgres is cfg with its SQLite storage line replaced by PostgreSQL
+// at dsn, and extra storage keys ("connect_timeout: 2s") when given. It
+// panics when cfg has no such line: a PostgreSQL test must not run on
+// SQLite without saying so.
+func onPostgres(cfg, dsn string, extra ...string) string {
+	if !strings.Contains(cfg, sqliteStorage) {
+		panic("onPostgres: the config has no " + sqliteStorage)
+	}
+	keys := append([]string{fmt.Sprintf("driver: postgres, dsn: %q", dsn)}, extra...)
+	return strings.Replace(cfg, sqliteStorage, "storage: { "+strings.Join(keys, ", ")+" }", 1)
+}
 
 // hook is one request a recording sink received.
 type hook struct {

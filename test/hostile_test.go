@@ -133,8 +133,7 @@ func TestHostilePayloadsOnBothEngines(t *testing.T) {
 	}{
 		{"sqlite", func(*testing.T) string { return issueConfig }},
 		{"postgres", func(t *testing.T) string {
-			return strings.Replace(issueConfig, `storage: { driver: sqlite, path: ./data/alertgate.db }`,
-				`storage: { driver: postgres, dsn: "`+postgresSchemaDSN(t, "hostile")+`" }`, 1)
+			return onPostgres(issueConfig, postgresSchemaDSN(t, "hostile"))
 		}},
 	}
 	for _, e := range engines {

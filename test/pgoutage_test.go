@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,8 +120,7 @@ func TestPostgresOutageAnswers503(t *testing.T) {
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
-	cfg := strings.Replace(issueConfig, `storage: { driver: sqlite, path: ./data/alertgate.db }`,
-		`storage: { driver: postgres, dsn: "`+u.String()+`", connect_timeout: 2s }`, 1)
+	cfg := onPostgres(issueConfig, u.String(), "connect_timeout: 2s")
 	sk := newSink(t)
 	g := startRealGateway(t, cfg, sk)
 

@@ -482,7 +482,7 @@ func replicaSchema(t *testing.T) (*sql.DB, string) {
 func replicaConfig(t *testing.T, dir string, i int, dsn, sinkURL string) string {
 	t.Helper()
 	cfg := strings.Replace(issueConfig, `listen: "127.0.0.1:8080"`, `listen: "127.0.0.1:0"`, 1)
-	cfg = strings.Replace(cfg, `storage: { driver: sqlite, path: ./data/alertgate.db }`, `storage: { driver: postgres, dsn: "`+dsn+`" }`, 1)
+	cfg = onPostgres(cfg, dsn)
 	cfg = strings.Replace(cfg, "http://127.0.0.1:9999/hook", sinkURL, 1)
 	require.Contains(t, cfg, dsn)
 	require.Contains(t, cfg, sinkURL)

@@ -186,15 +186,13 @@ func TestPagerDutyReplayAndStaleEvents(t *testing.T) {
 		storage func(t *testing.T) string
 	}{
 		{"sqlite", func(*testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string {
-			return `storage: { driver: postgres, dsn: "` + postgresSchemaDSN(t, "pdreplay") + `" }`
-		}},
+		{"postgres", func(t *testing.T) string { return postgresSchemaDSN(t, "pdreplay") }},
 	}
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			cfg := pdConfig
-			if st := e.storage(t); st != "" {
-				cfg = strings.Replace(cfg, `storage: { driver: sqlite, path: ./data/alertgate.db }`, st, 1)
+			if dsn := e.storage(t); dsn != "" {
+				cfg = onPostgres(cfg, dsn)
 			}
 			sk := newSink(t)
 			a := startGateway(t, cfg, sk)

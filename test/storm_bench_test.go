@@ -19,8 +19,7 @@ func BenchmarkIncidentStorm(b *testing.B) { incidentStorm(b, issueConfig) }
 // BenchmarkIncidentStormPostgres is the same on PostgreSQL (a fresh
 // schema; skipped without ALERTGATE_TEST_POSTGRES_DSN).
 func BenchmarkIncidentStormPostgres(b *testing.B) {
-	incidentStorm(b, strings.Replace(issueConfig, `storage: { driver: sqlite, path: ./data/alertgate.db }`,
-		`storage: { driver: postgres, dsn: "`+postgresSchemaDSN(b, "bench")+`" }`, 1))
+	incidentStorm(b, onPostgres(issueConfig, postgresSchemaDSN(b, "bench")))
 }
 
 func incidentStorm(b *testing.B, cfg string) {

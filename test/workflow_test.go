@@ -171,8 +171,7 @@ func TestOnCallAPI(t *testing.T) {
 // The gateway on PostgreSQL (one replica): an Alertmanager alert pages,
 // a repeat does not, a resolve resolves.
 func TestGatewayOnPostgres(t *testing.T) {
-	cfg := strings.Replace(issueConfig, `storage: { driver: sqlite, path: ./data/alertgate.db }`,
-		`storage: { driver: postgres, dsn: "`+postgresSchemaDSN(t, "e2e")+`" }`, 1)
+	cfg := onPostgres(issueConfig, postgresSchemaDSN(t, "e2e"))
 	sk := newSink(t)
 	g := startGateway(t, cfg, sk)
 	am := newAMNotifier(t, g.url+"/api/v1/alerts/alertmanager", "s3cret")
