@@ -134,6 +134,17 @@ func (r *rowCounter) count(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
+// unfinished counts the deliveries written and not finished yet (pending
+// or running): the pages a gateway still owes.
+func (r *rowCounter) unfinished(ctx context.Context) (int64, error) {
+	var n int64
+	err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE kind = 'delivery' AND state IN ('pending', 'running')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("unfinished deliveries: %w", err)
+	}
+	return n, nil
+}
+
 // rowDelta returns after − before per table, leaving out tables that did
 // not change.
 func rowDelta(before, after map[string]int64) map[string]int64 {

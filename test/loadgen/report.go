@@ -121,7 +121,8 @@ func (rep *report) write(w io.Writer) error {
 			"(buckets at most 1.6 %% wide). alerts/s counts 2xx answers only. CPU-µs/alert is the server processes' user+system CPU "+
 			"time over the measured phase (/proc/PID/stat; not the client's, not PostgreSQL's) per alert answered 2xx; rows/alert is the "+
 			"change in rows of every table of the gateway's database over the measured phase per alert (work still queued, "+
-			"such as escalation steps not yet run, is not in it); stmts/alert counts the statements run in the gateway's writer "+
+			"such as escalation steps not yet run, is not in it: the incident workloads' rows-by-table lines give the deliveries "+
+			"owed — written, not finished — at the phase's start and end); stmts/alert counts the statements run in the gateway's writer "+
 			"transactions (ingest, escalation steps, claims; `alertgate_store_statements_total`) over the measured phase per alert. The durable-append ceiling decodes like the baseline, then appends "+
 			"the body to a file with every request waiting in one write + fdatasync (group commit) before it answers: the cheapest "+
 			"durable commit, no SQL. vs ceiling and vs Alertmanager compare alerts/s with those rows of the same workload.\n\n",
@@ -299,6 +300,7 @@ func (rep *report) rowsByTable() []string {
 		if v := r.stmtsPerAlert(); v >= 0 {
 			line += fmt.Sprintf("; %.1f statements in %.2f writer transactions per alert", v, r.Txs/float64(r.Stats.alerts))
 		}
+		line += fmt.Sprintf("; deliveries owed (written, not finished) %s at the start, %s at the end", fmtInt(uint64(r.Owed[0])), fmtInt(uint64(r.Owed[1])))
 		out = append(out, line)
 	}
 	return out

@@ -68,7 +68,7 @@ func TestReportMarkdown(t *testing.T) {
 			{Workload: "incident", Server: ceilingName, Ref: refCeiling, Stats: stats(800, time.Millisecond, time.Second), CPU: 40 * time.Millisecond},
 			{Workload: "incident", Server: alertmanagerName, Ref: refAlertmanager, Stats: stats(400, time.Millisecond, time.Second)},
 			{Workload: "incident", Server: "gateway (SQLite)", Stats: stats(200, 3*time.Millisecond, time.Second),
-				CPU: 30 * time.Millisecond, Rows: map[string]int64{"alerts": 200, "incidents": 200, "jobs": 1400}, Stmts: 2400, Txs: 100, StmtsRead: true},
+				CPU: 30 * time.Millisecond, Rows: map[string]int64{"alerts": 200, "incidents": 200, "jobs": 1400}, Stmts: 2400, Txs: 100, StmtsRead: true, Owed: [2]int64{3, 1250}},
 		},
 		Mem: &memResult{Alerts: 100_000, Before: 20 << 20, After: 20<<20 + 300_000_000},
 	}
@@ -87,7 +87,7 @@ func TestReportMarkdown(t *testing.T) {
 		"| incident | " + ceilingName + " | 800 | 1.00 ms | 1.00 ms | 50 |  |  | 80.0 % |  |  | 800 | 0 |",
 		// 30 ms / 200 alerts; 1,800 rows / 200; 2,400 statements / 200; 200/800; 200/400.
 		"| incident | gateway (SQLite) | 200 | 3.00 ms | 3.00 ms | 150 | 9.00 | 12.0 | 20.0 % | 25.0 % | **0.50×** | 200 | 0 |",
-		"- *incident*, gateway (SQLite): alerts 1.00, incidents 1.00, jobs 7.00; 12.0 statements in 0.50 writer transactions per alert",
+		"- *incident*, gateway (SQLite): alerts 1.00, incidents 1.00, jobs 7.00; 12.0 statements in 0.50 writer transactions per alert; deliveries owed (written, not finished) 3 at the start, 1,250 at the end",
 		"- *grouped*: 25 per request",
 		"| 100,000 | 20.0 MiB | 306.1 MiB | 3,000 B | FAIL |",
 		"**3 requests FAILED",

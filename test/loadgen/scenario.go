@@ -187,6 +187,10 @@ type result struct {
 	// Rows is the change in rows per table of the gateway's database over
 	// the timed phase; nil when the row has no database.
 	Rows map[string]int64
+	// Owed is the deliveries written and not finished at the start and at
+	// the end of the timed phase (Rows' database): work the rows do not
+	// count yet, which a gateway that falls behind its pages piles up.
+	Owed [2]int64
 	// Stmts and Txs are the statements and transactions the gateways'
 	// writers ran over the timed phase (their /metrics), when StmtsRead.
 	Stmts, Txs float64
@@ -246,6 +250,9 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 		if rowsBefore, err = p.rows.count(ctx); err != nil {
 			return res, err
 		}
+		if res.Owed[0], err = p.rows.unfinished(ctx); err != nil {
+			return res, err
+		}
 	}
 	var stmts0, txs0 float64
 	if p.rows != nil {
@@ -272,6 +279,9 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 			return res, err
 		}
 		res.Rows = rowDelta(rowsBefore, after)
+		if res.Owed[1], err = p.rows.unfinished(ctx); err != nil {
+			return res, err
+		}
 		if stmts0 >= 0 {
 			if s1, t1 := p.writerWork(); s1 >= 0 {
 				res.Stmts, res.Txs, res.StmtsRead = s1-stmts0, t1-txs0, true
