@@ -278,7 +278,7 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *notify.Message, 
 		t.st.sent(e.now(), true)
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "ok", "").Inc()
 		return store.DeliveryResult{State: store.JobDone, EventKind: alert.EventNotified,
-			EventDetail: fmt.Sprintf("%s: %s delivered (attempt %d, %s)", t.name, what, j.Attempts, took.Round(time.Millisecond))}
+			EventDetail: fmt.Sprintf("%s: %s delivered (attempt %d, %s)", t.name, what, j.Attempts, tookText(took))}
 	}
 	de := notify.AsDeliveryError(err)
 	now := e.now()
@@ -353,4 +353,14 @@ func (e *Engine) fallback(r *routing, t *target, j *store.Job, res *store.Delive
 	res.EventDetail += "; falling back to " + fb
 	res.Jobs = append(res.Jobs, store.JobSpec{Key: j.Key + "/fallback:" + fb, Kind: store.KindDelivery, DueAt: e.now(),
 		StopOn: j.StopOn, Target: fb, Action: j.Action, Payload: j.Payload, Priority: j.Priority})
+}
+
+// tookText is how long a send took, for the timeline: to the millisecond,
+// and "<1ms" for a send quicker than that (the log target) rather than a
+// "0s" that reads as not measured.
+func tookText(d time.Duration) string {
+	if d < time.Millisecond {
+		return "<1ms"
+	}
+	return d.Round(time.Millisecond).String()
 }

@@ -91,3 +91,13 @@ func claimOnceEngine(t *testing.T) (*Engine, *claimOnce, *int, time.Time) {
 	require.NoError(t, err)
 	return e, st, sent, now
 }
+
+// A send's duration on the timeline is to the millisecond; one quicker
+// than that reads "<1ms", not "0s".
+func TestTookText(t *testing.T) {
+	require.Equal(t, "<1ms", tookText(0))
+	require.Equal(t, "<1ms", tookText(400*time.Microsecond))
+	require.Equal(t, "1ms", tookText(time.Millisecond))
+	require.Equal(t, "303ms", tookText(303400*time.Microsecond))
+	require.Equal(t, "1.5s", tookText(1500*time.Millisecond))
+}
