@@ -198,17 +198,20 @@ func TestDeliveriesDueLooksForStaleClaimsOnceASecond(t *testing.T) {
 		_, err := s.ClaimDeliveries(ctx, clk.Now(), time.Minute, map[string]int{"ok": 1})
 		require.NoError(t, err)
 		clk.Advance(time.Minute - 500*time.Millisecond)
-		due, err := s.deliveriesDue(ctx, clk.Now())
+		due, looked, err := s.deliveriesDue(ctx, clk.Now())
 		require.NoError(t, err)
 		require.False(t, due, "nothing pending, the claim still leased")
+		require.True(t, looked, "stale claims looked for")
 		clk.Advance(500 * time.Millisecond) // the lease ran out, the last look was 0.5 s ago
-		due, err = s.deliveriesDue(ctx, clk.Now())
+		due, looked, err = s.deliveriesDue(ctx, clk.Now())
 		require.NoError(t, err)
 		require.False(t, due)
+		require.False(t, looked)
 		clk.Advance(500 * time.Millisecond)
-		due, err = s.deliveriesDue(ctx, clk.Now())
+		due, looked, err = s.deliveriesDue(ctx, clk.Now())
 		require.NoError(t, err)
 		require.True(t, due, "a second after the last look")
+		require.True(t, looked)
 	})
 }
 
@@ -352,5 +355,36 @@ func TestTxStopsAtTheStatementAfterItsContextEnds(t *testing.T) {
 		var n int
 		require.NoError(t, s.r.QueryRowContext(context.Background(), `SELECT count(*) FROM settings WHERE name = 'stop-test'`).Scan(&n))
 		require.Zero(t, n, "rolled back")
+	})
+}
+
+// The engine's look on a reader and the claim that follows it look for
+// stale claims on one clock: a stale claim the look found is claimed by
+// that same call, not by a pass up to a second later (two clocks could
+// disagree after a look that found nothing to claim).
+func TestClaimTakesTheStaleClaimItsLookFound(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *engineDB) {
+		ctx := context.Background()
+		clk := newClock()
+		s := db.openTest(t, clk)
+		addDeliveries(t, s, clk, JobSpec{Key: "a", Target: "ok"}, JobSpec{Key: "b", Target: "ok", DueAt: clk.Now().Add(1500 * time.Millisecond)})
+		first, err := s.ClaimDeliveries(ctx, clk.Now(), 2*time.Second, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Equal(t, []string{"a"}, claimedKeys(first))
+
+		clk.Advance(time.Second) // a look that finds nothing to claim: "a" is leased, "b" not due
+		none, err := s.ClaimDeliveries(ctx, clk.Now(), 2*time.Second, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Empty(t, none)
+
+		clk.Advance(500 * time.Millisecond) // "b" falls due
+		second, err := s.ClaimDeliveries(ctx, clk.Now(), 2*time.Second, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Equal(t, []string{"b"}, claimedKeys(second))
+
+		clk.Advance(500 * time.Millisecond) // "a"'s lease ran out; the last look was a second ago
+		again, err := s.ClaimDeliveries(ctx, clk.Now(), 2*time.Second, map[string]int{"ok": 1})
+		require.NoError(t, err)
+		require.Equal(t, []string{"a"}, claimedKeys(again), "the stale claim the look found")
 	})
 }

@@ -463,11 +463,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		return nil, nil
 	}
 	sort.Strings(listed)
-	if due, err := s.deliveriesDue(ctx, now); err != nil || !due {
+	due, lookStale, err := s.deliveriesDue(ctx, now)
+	if err != nil || !due {
 		return nil, err
 	}
 	var jobs []*Job
-	err := s.withTx(ctx, func(t *Tx) error {
+	err = s.withTx(ctx, func(t *Tx) error {
 		jobs = jobs[:0]
 		left := make(map[string]int, len(limits))
 		for tn, n := range limits {
@@ -480,9 +481,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			return ""
 		}
 		var ids []any
-		stale, err := t.staleClaims(now, total)
-		if err != nil {
-			return err
+		var stale []staleClaim
+		if lookStale { // the look on the reader was that second's look
+			var err error
+			if stale, err = t.findStaleClaims(now, total, ""); err != nil {
+				return err
+			}
 		}
 		for _, c := range stale {
 			if b := budget(c.target); left[b] > 0 {
@@ -592,12 +596,13 @@ func (t *Tx) claimRows(q string, args ...any) ([]*Job, error) {
 // nothing to claim begins no write transaction (an idle gateway's cost,
 // and the last pass of every wake-up in a storm). A delivery that falls
 // due just after the look is claimed by the next pass: its commit wakes
-// the engine.
-func (s *Store) deliveriesDue(ctx context.Context, now time.Time) (bool, error) {
+// the engine. lookStale says the look included stale claims (at most
+// once per staleEvery, see staleClaimsOf): the claim that follows looks
+// for them too, on the same clock.
+func (s *Store) deliveriesDue(ctx context.Context, now time.Time) (due, lookStale bool, err error) {
 	q := `SELECT 1 WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery')`
 	args := []any{ms(now)}
-	// Stale claims, at most once per staleEvery (see staleClaimsOf).
-	if s.staleLook(staleDueLook, now) {
+	if lookStale = s.staleLook("", now); lookStale {
 		q += `
 OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND lease_until <= ? AND kind = 'delivery')`
 		args = append(args, ms(now))
@@ -609,19 +614,15 @@ OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = 'delivery' AND 
 		}
 	}
 	var one int
-	err := s.r.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&one)
+	err = s.r.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return false, lookStale, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("due deliveries: %w", err)
+		return false, lookStale, fmt.Errorf("due deliveries: %w", err)
 	}
-	return true, nil
+	return true, lookStale, nil
 }
-
-// staleDueLook keys deliveriesDue's look for stale claims in staleLook
-// (target names are never empty, "" is all targets).
-const staleDueLook = "\x00due"
 
 // staleLook reports whether it is time to look for target's stale claims
 // again, and notes the look.
@@ -643,14 +644,6 @@ type staleClaim struct {
 	target string
 }
 
-// staleClaims lists (and locks, on PostgreSQL) up to limit running
-// deliveries whose claim is stale: lease over, or held by a replica whose
-// heartbeat is older than the lease TTL (it died; its claims are not
-// worth waiting the delivery lease for).
-func (t *Tx) staleClaims(now time.Time, limit int) ([]staleClaim, error) {
-	return t.staleClaimsOf(now, limit, "")
-}
-
 // staleEvery is how often this process looks for stale claims, per
 // target and for all targets together. A claim goes stale when its
 // lease (minutes) runs out or its replica stops heartbeating (seconds):
@@ -660,12 +653,22 @@ func (t *Tx) staleClaims(now time.Time, limit int) ([]staleClaim, error) {
 // for a delivery that can as well be taken up to a second later.
 const staleEvery = time.Second
 
-// staleClaimsOf is staleClaims of one target ("": of every target); none
-// when this process looked less than staleEvery ago.
+// staleClaimsOf is findStaleClaims of one target, none when this process
+// looked for that target's less than staleEvery ago. (The engine's claims
+// of every target look when deliveriesDue did, on the all-targets clock
+// "".)
 func (t *Tx) staleClaimsOf(now time.Time, limit int, target string) ([]staleClaim, error) {
 	if !t.s.staleLook(target, now) {
 		return nil, nil
 	}
+	return t.findStaleClaims(now, limit, target)
+}
+
+// findStaleClaims lists (and locks, on PostgreSQL) up to limit running
+// deliveries of target ("": of every target) whose claim is stale: lease
+// over, or held by a replica whose heartbeat is older than the lease TTL
+// (it died; its claims are not worth waiting the delivery lease for).
+func (t *Tx) findStaleClaims(now time.Time, limit int, target string) ([]staleClaim, error) {
 	of, args := "", []any{ms(now)}
 	if target != "" {
 		of = ` AND target = ?`
