@@ -410,7 +410,9 @@ func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, now 
 	}
 	giveUp := func() {
 		if token != nil {
-			token.CancelAt(e.now())
+			// At the reservation's own time: cancelled at a later one, a
+			// token granted at once counts as used and is not given back.
+			token.CancelAt(now)
 		}
 		e.release(slot)
 	}

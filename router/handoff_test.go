@@ -161,6 +161,9 @@ func TestRolledBackOpeningGivesBackSlotAndToken(t *testing.T) {
 				}
 			}
 			if err == nil && fail.Load() {
+				// The clock moves on while the transaction runs, as a
+				// real one does: the token is still given back.
+				h.clk.Advance(time.Millisecond)
 				err = boom
 			}
 			return out, err
