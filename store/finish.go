@@ -173,6 +173,9 @@ func (s *Store) finishBatch(ctx context.Context, batch []*finishReq) {
 			next, err = t.claimNext([]*finishReq{req})
 			return err
 		})
+		if err != nil {
+			next = nil // claimed by a transaction that did not commit
+		}
 		req.res <- finishRes{err: err, next: next[req]}
 	}
 }
