@@ -216,6 +216,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 		seq := e.beginClaim()
 		next, err = e.st.FinishAndClaimNext(ctx, j, res, now, e.lease)
 		e.recorded(j.ID)
+		now = e.now() // the result may have waited for the writer
 		if next != nil {
 			if why := e.startSending(next.ID, seq); why != sendIt {
 				e.refused(ctx, next, why, now)
@@ -229,7 +230,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 				// written, or by a pass): back in the queue, due now.
 				e.doneSending(next.ID)
 				if derr := e.st.DeferDelivery(ctx, next, now); derr != nil {
-					log.Error("give back a claim without room", zap.Error(derr))
+					log.Error("give back a claim without room", zap.String("next", next.Key), zap.Error(derr))
 				}
 				next = nil
 			}
@@ -241,7 +242,7 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool)
 				e.release(nb)
 				e.doneSending(next.ID)
 				if derr := e.st.DeferDelivery(ctx, next, now.Add(wait)); derr != nil {
-					log.Error("defer delivery", zap.Error(derr))
+					log.Error("defer delivery", zap.String("next", next.Key), zap.Error(derr))
 				}
 				e.m.deferred.WithLabelValues(next.Target).Inc()
 				next = nil
@@ -319,7 +320,7 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *notify.Message, 
 		}
 		e.m.deliveries.WithLabelValues(t.name, t.typ, "retry", de.Reason).Inc()
 		res := store.DeliveryResult{State: store.JobPending, RetryAt: now.Add(wait), Error: de.Error(), EventKind: alert.EventDeliveryFail,
-			EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; retry in %s", t.name, what, j.Attempts, took.Round(time.Millisecond), de, wait.Round(time.Second))}
+			EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; retry in %s", t.name, what, j.Attempts, tookText(took), de, wait.Round(time.Second))}
 		// The primary keeps retrying, but a P0/P1 page that has gone
 		// without success for fallback_after goes to the fallback too.
 		if t.fallbackAfter > 0 && j.Priority <= int(alert.P1) && now.Sub(j.CreatedAt) >= t.fallbackAfter {
@@ -329,7 +330,7 @@ func (e *Engine) result(r *routing, t *target, j *store.Job, m *notify.Message, 
 	}
 	e.m.deliveries.WithLabelValues(t.name, t.typ, "dead", de.Reason).Inc()
 	res := store.DeliveryResult{State: store.JobDead, Error: de.Error(), EventKind: alert.EventDeliveryFail,
-		EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; dead letter", t.name, what, j.Attempts, took.Round(time.Millisecond), de)}
+		EventDetail: fmt.Sprintf("%s: %s attempt %d failed after %s: %v; dead letter", t.name, what, j.Attempts, tookText(took), de)}
 	if tooOld && de.Temporary {
 		res.EventDetail += fmt.Sprintf(" (retried for %s, its retry.max_age)", maxAge)
 	}

@@ -156,11 +156,13 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.runCtx = ctx
 	e.mu.Unlock()
-	defer e.inflight.Wait()
 	defer func() {
+		// No delivery is handed over (handOff adds to inflight under mu)
+		// once runCtx is cleared: only then is the wait for them final.
 		e.mu.Lock()
 		e.runCtx = nil
 		e.mu.Unlock()
+		e.inflight.Wait()
 	}()
 	for {
 		looked, err := e.runDue(ctx, false)
