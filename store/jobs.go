@@ -184,7 +184,9 @@ func (t *Tx) insertClaimed(inc int64, j JobSpec) error {
 	return t.writeReturning("insert job "+j.Key, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, attempts, lease_until, claimed_by)
 VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING `+jobCols, func(r scanner) error {
 		job, err := scanJob(r)
-		c.Job = job
+		if err == nil {
+			c.Job = job
+		}
 		return err
 	}, j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), ms(now), ms(now), j.Priority,
 		ms(now.Add(c.Lease)), t.s.instance)

@@ -44,6 +44,7 @@ func (s *Store) begin(ctx context.Context) (*Tx, error) {
 	s.writeTxs.Add(1)
 	t := &Tx{s: s, ctx: ctx, pol: s.Policy()}
 	if !s.d.pipeline {
+		t.steady = context.WithoutCancel(ctx)
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return nil, err

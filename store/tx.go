@@ -25,7 +25,7 @@ type Tx struct {
 	ctx    context.Context
 	pol    *Policy
 	// steady is ctx without its cancellation, for SQLite's statements
-	// (stmtCtx).
+	// (stmtCtx; set by begin).
 	steady context.Context
 
 	openedIncidents []inhibitEntry
@@ -162,7 +162,10 @@ func (t *Tx) OnCommit(f func()) { t.logs = append(t.logs, f) }
 
 // OnRollback runs f if the transaction rolls back or fails to commit
 // (including each attempt withTx runs again): what was set aside for
-// what it would have written is given back.
+// what it would have written is given back. A COMMIT that fails on
+// PostgreSQL may still have committed (the connection dropped during
+// it): a delivery claimed as written then stays claimed by this process,
+// and is sent once its lease runs out.
 func (t *Tx) OnRollback(f func()) { t.undo = append(t.undo, f) }
 
 // AppendEvent adds an entry to an incident's timeline.
@@ -413,9 +416,6 @@ func (t *Tx) stmtCtx(ctx context.Context) (context.Context, error) {
 		return ctx, nil
 	}
 	if ctx == t.ctx {
-		if t.steady == nil {
-			t.steady = context.WithoutCancel(ctx)
-		}
 		return t.steady, nil
 	}
 	return context.WithoutCancel(ctx), nil
