@@ -184,13 +184,12 @@ func TestOwnInFlightDeliveryTakenOverIsNotSentTwice(t *testing.T) {
 	require.Equal(t, store.JobDone, jobByKey(t, h, key).State)
 }
 
-// A target's slot goes on with its next due delivery, claimed in the
-// transaction that records the last one's result: more new P0 incidents
-// than "pager" has slots (its default concurrency) page it with only the
-// first claim's deliveries (one per slot) claimed on their own, never more
-// sends in flight than slots, every page sent once, most urgent first
-// within the slot's turn.
-func TestSlotGoesOnWithTheTargetsNextDelivery(t *testing.T) {
+// A target's next due delivery is claimed in the transaction that records
+// the last one's result: more new P0 incidents than "pager" has slots (its
+// default concurrency) page it with only the first claim's deliveries (one
+// per slot) claimed on their own, never more sends in flight than slots,
+// every page sent once, most urgent first.
+func TestNextDeliveryIsClaimedWithTheResult(t *testing.T) {
 	h := newHarness(t, nil)
 	var mu sync.Mutex
 	inFlight, maxInFlight := 0, 0

@@ -101,8 +101,9 @@ type Engine struct {
 	// the clock while it was in flight) must not send it again.
 	finished map[int64]uint64
 	claimSeq uint64
-	// busy counts each target's deliveries in flight (its bulkhead's
-	// used slots); freed is signalled when one ends.
+	// busy counts each target's used slots: its sends in flight, and the
+	// claims made as an opening commit writes them, until that commit ends
+	// (handOff, or given up); freed is signalled when a slot is given back.
 	busy  map[string]int
 	freed chan struct{}
 	// unknownAt is when deliveries of targets not configured were last

@@ -249,7 +249,7 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	}
 	ap.fresh[inc.ID] = true
 	ap.keepOpened(inc)
-	// The incident's first alert is explained in full on its timeline:
+	// The incident's first alert's classification goes on its timeline:
 	// which rules matched and which one decided.
 	why := ap.pol.classifier.Matched(&it.a)
 	if err := ap.event(inc.ID, alert.EventDetected, "source:"+it.a.Source, fmt.Sprintf("alert %s (%s): %s", it.a.Fingerprint, it.a.Source, it.a.Title)); err != nil {

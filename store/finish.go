@@ -67,8 +67,8 @@ type finishRes struct {
 // finisher group-commits delivery results: the first caller to find no
 // batch running leads one, with every result queued by then; the callers
 // that queued meanwhile wait, and the first of them leads the next batch.
-// No caller commits more than one batch: its delivery's bulkhead slot is
-// not held up by the results of others.
+// No caller commits more than one batch: its own result is not held up by
+// the results of others.
 type finisher struct {
 	mu      sync.Mutex
 	queue   []*finishReq
@@ -89,9 +89,9 @@ func (s *Store) FinishDelivery(ctx context.Context, j *Job, r DeliveryResult) er
 // FinishAndClaimNext records the result of a claimed delivery as
 // FinishDelivery does and, in the same transaction, leases to this
 // process until now+lease the next due pending delivery of the same
-// target, most urgent first, if there is one: the slot the finished
-// delivery held goes on with it, without a claim transaction of its own.
-// The caller asks only when the target can start one more delivery.
+// target, most urgent first, if there is one: the caller sends it next,
+// without a claim transaction of its own. The caller asks only when the
+// target can start one more delivery.
 func (s *Store) FinishAndClaimNext(ctx context.Context, j *Job, r DeliveryResult, now time.Time, lease time.Duration) (*Job, error) {
 	return s.finishDelivery(ctx, &finishReq{j: j, r: r, next: &nextClaim{now: now, lease: lease}})
 }
