@@ -55,12 +55,13 @@ var issueConfig = func() string {
 const sqliteStorage = `storage: { driver: sqlite, path: ./data/alertgate.db }`
 
 // onPostgres is cfg with its SQLite storage line replaced by PostgreSQL
-// at dsn, and extra storage keys ("connect_timeout: 2s") when given. It
-// panics when cfg has no such line: a PostgreSQL test must not run on
+// at dsn, and extra storage keys ("connect_timeout: 2s") when given. The
+// test fails when cfg has no such line: a PostgreSQL test must not run on
 // SQLite without saying so.
-func onPostgres(cfg, dsn string, extra ...string) string {
+func onPostgres(t testing.TB, cfg, dsn string, extra ...string) string {
+	t.Helper()
 	if !strings.Contains(cfg, sqliteStorage) {
-		panic("onPostgres: the config has no " + sqliteStorage)
+		t.Fatalf("onPostgres: the config has no %s", sqliteStorage)
 	}
 	keys := append([]string{fmt.Sprintf("driver: postgres, dsn: %q", dsn)}, extra...)
 	return strings.Replace(cfg, sqliteStorage, "storage: { "+strings.Join(keys, ", ")+" }", 1)

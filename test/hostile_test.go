@@ -133,7 +133,7 @@ func TestHostilePayloadsOnBothEngines(t *testing.T) {
 	}{
 		{"sqlite", func(*testing.T) string { return issueConfig }},
 		{"postgres", func(t *testing.T) string {
-			return onPostgres(issueConfig, postgresSchemaDSN(t, "hostile"))
+			return onPostgres(t, issueConfig, postgresSchemaDSN(t, "hostile"))
 		}},
 	}
 	for _, e := range engines {

@@ -120,7 +120,7 @@ func TestPostgresOutageAnswers503(t *testing.T) {
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
-	cfg := onPostgres(issueConfig, u.String(), "connect_timeout: 2s")
+	cfg := onPostgres(t, issueConfig, u.String(), "connect_timeout: 2s")
 	sk := newSink(t)
 	g := startRealGateway(t, cfg, sk)
 

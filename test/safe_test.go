@@ -192,7 +192,7 @@ func TestPagerDutyReplayAndStaleEvents(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			cfg := pdConfig
 			if dsn := e.storage(t); dsn != "" {
-				cfg = onPostgres(cfg, dsn)
+				cfg = onPostgres(t, cfg, dsn)
 			}
 			sk := newSink(t)
 			a := startGateway(t, cfg, sk)

@@ -19,7 +19,7 @@ func BenchmarkIncidentStorm(b *testing.B) { incidentStorm(b, issueConfig) }
 // BenchmarkIncidentStormPostgres is the same on PostgreSQL (a fresh
 // schema; skipped without ALERTGATE_TEST_POSTGRES_DSN).
 func BenchmarkIncidentStormPostgres(b *testing.B) {
-	incidentStorm(b, onPostgres(issueConfig, postgresSchemaDSN(b, "bench")))
+	incidentStorm(b, onPostgres(b, issueConfig, postgresSchemaDSN(b, "bench")))
 }
 
 func incidentStorm(b *testing.B, cfg string) {

@@ -171,7 +171,7 @@ func TestOnCallAPI(t *testing.T) {
 // The gateway on PostgreSQL (one replica): an Alertmanager alert pages,
 // a repeat does not, a resolve resolves.
 func TestGatewayOnPostgres(t *testing.T) {
-	cfg := onPostgres(issueConfig, postgresSchemaDSN(t, "e2e"))
+	cfg := onPostgres(t, issueConfig, postgresSchemaDSN(t, "e2e"))
 	sk := newSink(t)
 	g := startGateway(t, cfg, sk)
 	am := newAMNotifier(t, g.url+"/api/v1/alerts/alertmanager", "s3cret")
