@@ -130,3 +130,33 @@ func TestAppendCeiling(t *testing.T) {
 	require.Equal(t, 201, bytes.Count(got, []byte("\n")), "one line per body")
 	require.Equal(t, 201, bytes.Count(got, []byte(`"receiver":"alertgate"`)))
 }
+
+// The deliveries owed are the deliveries pending or running; steps and
+// finished deliveries are not owed, and the row counts see every table.
+func TestRowCounterCountsDeliveriesOwed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "owed.db")
+	db, err := openSQLite(path)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, tinySchema)
+	require.NoError(t, err)
+	for i, j := range []struct{ kind, state string }{
+		{"delivery", "pending"}, {"delivery", "running"}, {"delivery", "done"}, {"delivery", "dead"},
+		{"step", "pending"}, {"delivery", "pending"},
+	} {
+		_, err := db.ExecContext(ctx, `INSERT INTO jobs (key, kind, incident_id, state, due_at, created_at, updated_at) VALUES (?, ?, 1, ?, 0, 0, 0)`,
+			fmt.Sprint("k", i), j.kind, j.state)
+		require.NoError(t, err)
+	}
+	require.NoError(t, db.Close())
+
+	rc, err := newRowCounter(path, "")
+	require.NoError(t, err)
+	defer rc.close()
+	owed, err := rc.unfinished(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, owed)
+	rows, err := rc.count(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 6, rows["jobs"])
+}

@@ -274,14 +274,16 @@ func runScenario(ctx context.Context, e *env, sc scenario) (result, error) {
 	}
 	res.CPU = cpuAfter - cpuBefore
 	if p.rows != nil {
+		// The deliveries owed first: the backlog drains while every table
+		// is counted.
+		if res.Owed[1], err = p.rows.unfinished(ctx); err != nil {
+			return res, err
+		}
 		after, err := p.rows.count(ctx)
 		if err != nil {
 			return res, err
 		}
 		res.Rows = rowDelta(rowsBefore, after)
-		if res.Owed[1], err = p.rows.unfinished(ctx); err != nil {
-			return res, err
-		}
 		if stmts0 >= 0 {
 			if s1, t1 := p.writerWork(); s1 >= 0 {
 				res.Stmts, res.Txs, res.StmtsRead = s1-stmts0, t1-txs0, true
