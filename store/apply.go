@@ -287,21 +287,9 @@ func (ap *applier) insertIncident(inc *alert.Incident) error {
 		inc.ID, ap.reserved = ap.reserved[0], ap.reserved[1:]
 		return ap.write("open incident", `INSERT INTO incidents (id, `+cols+`) VALUES (?, `+vals+`)`, append([]any{inc.ID}, args...)...)
 	}
-	if !ap.s.d.pipeline {
-		// SQLite: the new row's rowid, without RETURNING's result rows.
-		res, err := ap.exec(ap.ctx, `INSERT INTO incidents (`+cols+`) VALUES (`+vals+`)`, args...)
-		if err == nil {
-			inc.ID, err = res.LastInsertId()
-		}
-		if err != nil {
-			return fmt.Errorf("open incident: %w", err)
-		}
-		return nil
-	}
-	if err := ap.queryRow(ap.ctx, `INSERT INTO incidents (`+cols+`) VALUES (`+vals+`) RETURNING id`, args...).Scan(&inc.ID); err != nil {
-		return fmt.Errorf("open incident: %w", err)
-	}
-	return nil
+	var err error
+	inc.ID, err = ap.insertID("open incident", `INSERT INTO incidents (`+cols+`) VALUES (`+vals+`)`, args...)
+	return err
 }
 
 // remember notes the alert written into incident inc when the batch

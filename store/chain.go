@@ -132,11 +132,12 @@ func (s *Store) stepRunner() StepRunner {
 func (t *Tx) finishStep(j *Job, inc *alert.Incident, out StepOutcome) error {
 	if out.Hold != nil {
 		if j.ID == 0 {
-			err := t.queryRow(t.ctx, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority)
-VALUES (?, ?, ?, 'pending', ?, '', '', ?, ?, ?, ?, ?) RETURNING id`,
-				j.Key, j.Kind, j.IncidentID, string(j.StopOn), ms(j.DueAt), string(j.Payload), ms(t.s.now()), ms(t.s.now()), j.Priority).Scan(&j.ID)
+			var err error
+			j.ID, err = t.insertID("insert held step "+j.Key, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority)
+VALUES (?, ?, ?, 'pending', ?, '', '', ?, ?, ?, ?, ?)`,
+				j.Key, j.Kind, j.IncidentID, string(j.StopOn), ms(j.DueAt), string(j.Payload), ms(t.s.now()), ms(t.s.now()), j.Priority)
 			if err != nil {
-				return fmt.Errorf("insert held step %s: %w", j.Key, err)
+				return err
 			}
 		} else if len(j.Later) > 0 {
 			if err := t.write("hold step", `UPDATE jobs SET chain = '' WHERE id = ?`, j.ID); err != nil {

@@ -146,11 +146,27 @@ func (t *Tx) event(inc int64, kind alert.EventKind, actor, detail string) error 
 
 // eventID appends an entry to an incident's timeline and returns its id.
 func (t *Tx) eventID(inc int64, kind alert.EventKind, actor, detail string) (int64, error) {
+	return t.insertID("append event", `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
+		inc, ms(t.s.now()), string(kind), actor, detail)
+}
+
+// insertID runs q, an INSERT of one row into a table whose id is its
+// INTEGER PRIMARY KEY, and returns the new row's id: on SQLite the
+// insert's rowid (LastInsertId, without RETURNING's result set), on
+// PostgreSQL through RETURNING id. what names it in an error.
+func (t *Tx) insertID(what, q string, args ...any) (int64, error) {
 	var id int64
-	err := t.queryRow(t.ctx, `INSERT INTO events (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		inc, ms(t.s.now()), string(kind), actor, detail).Scan(&id)
+	var err error
+	if t.conn == nil {
+		var res sql.Result
+		if res, err = t.exec(t.ctx, q, args...); err == nil {
+			id, err = res.LastInsertId()
+		}
+	} else {
+		err = t.queryRow(t.ctx, q+` RETURNING id`, args...).Scan(&id)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("append event: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return id, nil
 }
