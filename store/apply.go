@@ -260,7 +260,7 @@ func (ap *applier) openIncidentFor(it *item, ex *existing) (int64, error) {
 	}
 	plan := ap.splitImmediate(inc, ap.pol.planner.Plan(ChangeOpened, inc, PlanOptions{Base: inc.OpenedAt}))
 	if ap.written != nil {
-		ap.written[inc.ID] = []string{}
+		ap.written[inc.ID] = []*alert.Alert{}
 	}
 	if err := ap.insertJobs(inc.ID, plan); err != nil {
 		return 0, err
@@ -304,7 +304,7 @@ func (ap *applier) remember(inc int64, it *item, ex *existing) {
 	case ex != nil:
 		ap.written[inc] = nil
 	default:
-		ap.written[inc] = append(data, it.data)
+		ap.written[inc] = append(data, &it.a)
 	}
 }
 

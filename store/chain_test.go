@@ -196,8 +196,10 @@ func TestAckTrimsTheChainBehindAResolutionStep(t *testing.T) {
 
 // The steps that run in the opening commit read the new incident's alerts
 // from what the batch wrote, as the database lists them (firing first, id
-// order): a batch of new alerts, an alert sent twice in one batch, an
-// alert stored before that joins a new incident (its older id first).
+// order) and exactly as a read of their rows decodes them (a time in a
+// named zone, one with a monotonic reading, an empty map): a batch of new
+// alerts, an alert sent twice in one batch, an alert stored before that
+// joins a new incident (its older id first).
 func TestImmediateStepsSeeTheBatchAlertsAsStored(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *engineDB) {
 		ctx := context.Background()
@@ -245,8 +247,10 @@ func TestImmediateStepsSeeTheBatchAlertsAsStored(t *testing.T) {
 			return StepOutcome{}, nil
 		})
 		a1, a2, a3 := firing("A", "checkout", "a1"), firing("A", "checkout", "a2"), firing("A", "checkout", "a3")
+		a1.Annotations = map[string]string{}
 		a2.Annotations = map[string]string{"summary": "second"}
 		a2.StartsAt = time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+		a3.StartsAt = time.Now()
 		_, err := s.Ingest(ctx, []alert.Alert{a1, a2, a3})
 		require.NoError(t, err)
 		require.Equal(t, [][]string{{"a1", "a2", "a3"}}, seen)

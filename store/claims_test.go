@@ -240,7 +240,8 @@ func TestNextDueAfter(t *testing.T) {
 
 // A delivery written with a Claim is stored as a claim leaves one —
 // running, claimed by this process, leased, one attempt — and Claim.Job
-// is the row as the database reads it back; a delivery of the same key
+// is the row as the database reads it back (built from what was written,
+// times in whole milliseconds as stored); a delivery of the same key
 // written again is left as it is and claims nothing. Nothing else can
 // claim it while its lease holds.
 func TestDeliveryClaimedAsItIsWritten(t *testing.T) {
@@ -250,6 +251,7 @@ func TestDeliveryClaimedAsItIsWritten(t *testing.T) {
 		s := db.openTest(t, clk)
 		_, err := s.Ingest(ctx, []alert.Alert{firing("Down", "api", "c")})
 		require.NoError(t, err)
+		clk.Advance(1500 * time.Microsecond) // not a whole millisecond
 		spec := func() JobSpec {
 			return JobSpec{Key: "INC-1/page/oncall#0/pager", Kind: KindDelivery, DueAt: clk.Now(), Target: "pager",
 				Action: "page", Payload: []byte(`{"kind":"page"}`), Priority: 0, StopOn: alert.IncidentResolved,

@@ -124,7 +124,7 @@ func (s *Store) applyBatch(batch []*ingestReq) ([][]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	t.written = map[int64][]string{}
+	t.written = map[int64][]*alert.Alert{}
 	ap := &applier{Tx: *t, now: s.now(), added: map[int64][]string{},
 		counts: map[int64]countDelta{}, groupOpen: map[string]openRef{}, batchKeys: map[alertKey]bool{}}
 	if err := ap.lockGroups(batch); err != nil {

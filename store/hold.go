@@ -41,12 +41,12 @@ func (t *Tx) Suppression(inc int64) (Hold, bool, error) {
 		}
 		return rows, nil
 	})
-	if data, ok := t.written[inc]; ok && data != nil {
+	if written, ok := t.written[inc]; ok && written != nil {
 		// An incident the batch opened: its alerts are those the batch
 		// wrote, all firing and none suppressed (see Alerts).
-		firing = func(yield func(string) bool) error {
-			for _, d := range data {
-				if !yield(d) {
+		firing = func(yield func(alert.Alert) bool) error {
+			for _, a := range written {
+				if !yield(*a) {
 					break
 				}
 			}
@@ -70,8 +70,8 @@ func (t *Tx) Suppression(inc int64) (Hold, bool, error) {
 
 // rowsData turns a query of alerts' data into the iteration suppression
 // takes.
-func rowsData(query func() (*sql.Rows, error)) func(yield func(string) bool) error {
-	return func(yield func(string) bool) error {
+func rowsData(query func() (*sql.Rows, error)) func(yield func(alert.Alert) bool) error {
+	return func(yield func(alert.Alert) bool) error {
 		rows, err := query()
 		if err != nil {
 			return err
@@ -82,7 +82,11 @@ func rowsData(query func() (*sql.Rows, error)) func(yield func(string) bool) err
 			if err := rows.Scan(&data); err != nil {
 				return fmt.Errorf("incident suppression: %w", err)
 			}
-			if !yield(data) {
+			var a alert.Alert
+			if err := unmarshalAlert(data, &a); err != nil {
+				return err
+			}
+			if !yield(a) {
 				return nil
 			}
 		}
@@ -93,22 +97,16 @@ func rowsData(query func() (*sql.Rows, error)) func(yield func(string) bool) err
 	}
 }
 
-// suppression decides whether the firing alerts of an incident, the data
+// suppression decides whether the firing alerts of an incident, those
 // firing yields, are all muted.
-func (s *Store) suppression(pol *Policy, firing func(yield func(string) bool) error, now time.Time) (Hold, bool, error) {
+func (s *Store) suppression(pol *Policy, firing func(yield func(alert.Alert) bool) error, now time.Time) (Hold, bool, error) {
 	if pol == nil || pol.classifier == nil {
 		return Hold{}, false, nil
 	}
 	silences := s.silencesNow()
 	reasons := map[string]string{}
 	pages := false
-	var bad error
-	err := firing(func(data string) bool {
-		var a alert.Alert
-		if err := unmarshalAlert(data, &a); err != nil {
-			bad = err
-			return false
-		}
+	err := firing(func(a alert.Alert) bool {
 		d := pol.classifier.Evaluate(&a)
 		sup, ok := pol.classifier.Suppress(&a, &d, now, silences, nil)
 		if !ok || (sup.Kind != rules.KindSilence && sup.Kind != rules.KindMaintenance) {
@@ -118,9 +116,6 @@ func (s *Store) suppression(pol *Policy, firing func(yield func(string) bool) er
 		reasons[lifecycle.Tag(sup)] = holdReason(sup)
 		return true
 	})
-	if err == nil {
-		err = bad
-	}
 	if err != nil {
 		return Hold{}, false, err
 	}
@@ -266,7 +261,7 @@ func (s *Store) ReleaseHeld(ctx context.Context) (int, error) {
 }
 
 // firingQuery reads the firing alerts of an incident on the read pool.
-func (s *Store) firingQuery(ctx context.Context, id int64) func(yield func(string) bool) error {
+func (s *Store) firingQuery(ctx context.Context, id int64) func(yield func(alert.Alert) bool) error {
 	return rowsData(func() (*sql.Rows, error) {
 		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT data FROM alerts WHERE incident_id = ? AND status = 'firing' AND suppressed = ''`), id)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/alertgate/alertgate/alert"
 	"github.com/alertgate/alertgate/rules"
@@ -133,7 +134,35 @@ func newItem(pol *Policy, a alert.Alert, h uint64, k alertKey, stamped bool) (it
 	if err != nil {
 		return item{}, err
 	}
+	asStored(&a)
 	return item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k, data: data, stamped: stamped}, nil
+}
+
+// asStored makes a the alert its stored data decodes to, so that what the
+// batch keeps in memory (Tx.Alerts, Tx.Suppression) is what a read of
+// the row gives: times as RFC 3339 reads them back (the offset's zone,
+// no monotonic reading), empty maps as none (they are not encoded). Its
+// text is valid UTF-8 (the adapters' normalization; checkText refuses
+// the rest), which JSON carries as it is.
+func asStored(a *alert.Alert) {
+	a.StartsAt, a.EndsAt = timeAsStored(a.StartsAt), timeAsStored(a.EndsAt)
+	if len(a.Labels) == 0 {
+		a.Labels = nil
+	}
+	if len(a.Annotations) == 0 {
+		a.Annotations = nil
+	}
+}
+
+func timeAsStored(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	back, err := time.Parse(time.RFC3339Nano, t.Format(time.RFC3339Nano))
+	if err != nil {
+		return t // not encodable: alertData refused it already
+	}
+	return back
 }
 
 // submit hands items to the group-commit writer and waits for the commit.

@@ -177,17 +177,22 @@ VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTH
 }
 
 // insertClaimed writes a delivery claimed by this process (JobSpec.Claim)
-// and reads it back as a claim would return it.
+// and sets the claim's Job to it as a claim would return it, built from
+// what was written rather than read back (a delivery's payload is the
+// largest value of its row).
 func (t *Tx) insertClaimed(inc int64, j JobSpec) error {
 	now := t.s.now()
 	c := j.Claim
 	return t.writeReturning("insert job "+j.Key, `INSERT INTO jobs (key, kind, incident_id, state, stop_on, target, action, due_at, payload, created_at, updated_at, priority, attempts, lease_until, claimed_by)
-VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING `+jobCols, func(r scanner) error {
-		job, err := scanJob(r)
-		if err == nil {
-			c.Job = job
+VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`, func(r scanner) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			return err
 		}
-		return err
+		c.Job = &Job{ID: id, Key: j.Key, Kind: j.Kind, IncidentID: inc, State: JobRunning, StopOn: j.StopOn,
+			Target: j.Target, Action: j.Action, DueAt: fromMS(ms(j.DueAt)), Attempts: 1, Payload: j.Payload,
+			CreatedAt: fromMS(ms(now)), Priority: j.Priority}
+		return nil
 	}, j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), ms(now), ms(now), j.Priority,
 		ms(now.Add(c.Lease)), t.s.instance)
 }
@@ -312,17 +317,14 @@ func (t *Tx) PagedTargets(inc int64) ([]string, error) {
 
 // Alerts returns up to limit alerts of an incident, firing ones first.
 func (t *Tx) Alerts(inc int64, limit int) ([]alert.Alert, error) {
-	if data, ok := t.written[inc]; ok && data != nil {
+	if written, ok := t.written[inc]; ok && written != nil {
 		// An incident the batch opened: its alerts are those the batch
-		// wrote, all firing, in id order; decoded from the data stored,
-		// not read back.
-		out := make([]alert.Alert, 0, min(len(data), limit))
-		for _, d := range data[:min(len(data), limit)] {
-			var a alert.Alert
-			if err := unmarshalAlert(d, &a); err != nil {
-				return nil, err
-			}
-			out = append(out, a)
+		// wrote, all firing, in id order, taken from memory: each is the
+		// alert its stored data encodes (newItem, keepStart), not read
+		// back or decoded again.
+		out := make([]alert.Alert, 0, min(len(written), limit))
+		for _, a := range written[:min(len(written), limit)] {
+			out = append(out, *a)
 		}
 		return out, nil
 	}

@@ -48,10 +48,10 @@ type Tx struct {
 	// bound holds the statements bound to this transaction (stmt).
 	bound map[string]*sql.Stmt
 	// written holds, for each incident this ingest batch opened, the
-	// stored data of the alerts the batch put in it, in the order written
+	// alerts the batch put in it as it stored them, in the order written
 	// (Alerts reads them from here); nil for an incident whose alerts
 	// the batch cannot list so (see applier.remember).
-	written map[int64][]string
+	written map[int64][]*alert.Alert
 	// fresh marks the incidents opened in this transaction.
 	fresh map[int64]bool
 	// chainWritten marks the fresh incidents whose first chain is
