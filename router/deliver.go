@@ -32,6 +32,10 @@ func (e *Engine) message(cfg *config.Config, kind notify.MessageKind, inc *alert
 		IncidentURL:    base + "/incidents/" + inc.Key, // the console's incident page
 		At:             e.now().UTC(),
 	}
+	// The message is what its payload decodes to (a delivery claimed as
+	// written is sent from memory, a retry from the payload): the
+	// incident's row id is not encoded, nor are empty lists.
+	m.Incident.ID = 0
 	if kind == notify.KindResolve || p.Type == stepPostmortem {
 		m.PostmortemURL = base + "/incidents/" + inc.Key + "#h-pm" // the console renders it, with a Markdown download
 	}
@@ -46,7 +50,10 @@ func (e *Engine) message(cfg *config.Config, kind notify.MessageKind, inc *alert
 		}
 	}
 	if rb := cfg.Runbook(inc.Runbook); rb != nil { // a name, or the URL of an alert's runbook_url
-		m.Runbook = &notify.Runbook{Name: rb.Name, Title: rb.Title, URL: rb.URL, Steps: rb.Steps}
+		m.Runbook = &notify.Runbook{Name: rb.Name, Title: rb.Title, URL: rb.URL}
+		if len(rb.Steps) > 0 {
+			m.Runbook.Steps = rb.Steps
+		}
 	}
 	if len(alerts) > 0 {
 		m.Labels = alerts[0].Labels
@@ -171,18 +178,25 @@ func resolutionSummary(cfg *config.Config, inc *alert.Incident, draft string) st
 // result's transaction, which on SQLite waits its turn behind the ingest's
 // group commit. In that transaction it claims the target's next due
 // delivery when the target can start one more, and returns it (marked as
-// being sent) with the slot it took for it.
-func (e *Engine) deliver(ctx context.Context, j *store.Job, b string, goOn bool) (*store.Job, string) {
+// being sent) with the slot it took for it. known is j's message when the
+// caller has it (the payload as it was encoded); nil: decoded from j.
+func (e *Engine) deliver(ctx context.Context, j *store.Job, known *notify.Message, b string, goOn bool) (*store.Job, string) {
 	log := e.log.With(zap.String("target", j.Target), zap.String("job", j.Key), zap.Int("attempt", j.Attempts))
 	r := e.current()
 	t, ok := r.targets[j.Target]
 	var res store.DeliveryResult
 	var m notify.Message
+	decoded := true
+	if known != nil {
+		m = *known
+	} else {
+		decoded = json.Unmarshal(j.Payload, &m) == nil
+	}
 	switch {
 	case !ok:
 		res = store.DeliveryResult{State: store.JobDead, Error: "target not configured",
 			EventKind: alert.EventDeliveryFail, EventDetail: j.Target + ": target is no longer configured; dead letter"}
-	case json.Unmarshal(j.Payload, &m) != nil:
+	case !decoded:
 		res = store.DeliveryResult{State: store.JobDead, Error: "undecodable payload",
 			EventKind: alert.EventDeliveryFail, EventDetail: j.Target + ": undecodable message; dead letter"}
 	default:

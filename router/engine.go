@@ -362,11 +362,12 @@ func (e *Engine) launch(ctx context.Context, j *store.Job, slot string, wg *sync
 	if wg != nil {
 		wg.Add(1)
 	}
-	e.sendFrom(ctx, j, slot, wg)
+	e.sendFrom(ctx, j, nil, slot, wg)
 }
 
 // sendFrom is launch's goroutine, already counted in e.inflight (and wg).
-func (e *Engine) sendFrom(ctx context.Context, j *store.Job, slot string, wg *sync.WaitGroup) {
+// m, when set, is j's message, known from when j was written.
+func (e *Engine) sendFrom(ctx context.Context, j *store.Job, m *notify.Message, slot string, wg *sync.WaitGroup) {
 	go func() {
 		defer func() {
 			e.inflight.Done()
@@ -379,7 +380,8 @@ func (e *Engine) sendFrom(ctx context.Context, j *store.Job, slot string, wg *sy
 		// result and given a slot of its own, while there is one (and the
 		// engine is not stopping).
 		for j != nil {
-			j, slot = e.deliver(context.WithoutCancel(ctx), j, slot, ctx.Err() == nil)
+			j, slot = e.deliver(context.WithoutCancel(ctx), j, m, slot, ctx.Err() == nil)
+			m = nil
 		}
 	}()
 }
@@ -391,8 +393,9 @@ func (e *Engine) sendFrom(ctx context.Context, j *store.Job, slot string, wg *sy
 // commits the delivery starts (handOff). The first page then leaves right
 // after the commit that opened the incident, without a claim transaction
 // queued behind the writer. Otherwise the delivery is written pending and
-// claimed as before.
-func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, now time.Time) {
+// claimed as before. m is the message the spec's payload encodes: the
+// hand-over sends it as it is, without decoding the payload again.
+func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, m *notify.Message, now time.Time) {
 	tg, ok := r.targets[spec.Target]
 	e.mu.Lock()
 	running := e.runCtx != nil
@@ -422,7 +425,7 @@ func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, now 
 	c := &store.ClaimAtWrite{Lease: e.lease}
 	spec.Claim = c
 	t.OnRollback(giveUp)
-	t.OnCommit(func() { e.handOff(c, slot, giveUp) })
+	t.OnCommit(func() { e.handOff(c, m, slot, giveUp) })
 }
 
 // handOff starts a delivery claimed as the opening commit wrote it. A
@@ -431,7 +434,7 @@ func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, now 
 // shutting down), the slot is freed and the claim left to run out, as a
 // claim of a process that stops mid-send is (releaseClaims at the next
 // start on SQLite, another replica once this one's heartbeat is stale).
-func (e *Engine) handOff(c *store.ClaimAtWrite, slot string, giveUp func()) {
+func (e *Engine) handOff(c *store.ClaimAtWrite, m *notify.Message, slot string, giveUp func()) {
 	if c.Job == nil {
 		giveUp()
 		return
@@ -446,7 +449,7 @@ func (e *Engine) handOff(c *store.ClaimAtWrite, slot string, giveUp func()) {
 	e.sending[c.Job.ID] = false // new: nothing else sends or claims it
 	e.inflight.Add(1)           // before Run, stopping, can wait
 	e.mu.Unlock()
-	e.sendFrom(ctx, c.Job, slot, nil)
+	e.sendFrom(ctx, c.Job, m, slot, nil)
 }
 
 // beginClaim numbers a claim about to run and forgets sends that ended
@@ -671,7 +674,7 @@ func (e *Engine) runStep(t *store.Tx, j *store.Job, inc *alert.Incident, claim b
 			Target: tn, Action: string(kind), Payload: b, Priority: int(inc.Severity),
 		}
 		if claim {
-			e.claimAtWrite(t, r, &spec, now)
+			e.claimAtWrite(t, r, &spec, m, now)
 		}
 		out.Jobs = append(out.Jobs, spec)
 	}

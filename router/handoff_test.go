@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -136,6 +137,52 @@ func TestFirstPageLeavesWithoutAClaim(t *testing.T) {
 		require.Eventually(t, func() bool { return jobState(h, 1, page) == store.JobDone }, 10*time.Second, time.Millisecond)
 		require.Equal(t, 1, sentTimes(h, page))
 		require.NotContains(t, cs.claims(), page)
+	})
+}
+
+// A delivery claimed as written is sent from the message in memory, one
+// claimed later (a retry, a restart) from its stored payload: the first
+// is exactly what the payload decodes to. The page of a new incident
+// whose alert starts in a named zone and has an empty map of annotations.
+func TestHandedOverMessageIsItsPayload(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, newH func(func(*config.Config)) *harness) {
+		h := newH(nil)
+		eng, cs := runEngine(t, h)
+		h.st.SetStepRunner(eng.RunOpeningStep)
+		const page = "INC-1/page/oncall#0/pager"
+		var sent *notify.Message
+		h.rec.mu.Lock()
+		h.rec.onSend = func(m *notify.Message) {
+			if m.IdempotencyKey == page {
+				c := *m
+				sent = &c
+			}
+		}
+		h.rec.mu.Unlock()
+
+		a := critical("CheckoutDown", "checkout")
+		a.StartsAt = time.Date(2026, 11, 27, 9, 0, 0, 123456789, time.FixedZone("CET", 3600))
+		a.Annotations = map[string]string{}
+		h.ingest(a)
+		require.Eventually(t, func() bool { return jobState(h, 1, page) == store.JobDone }, 10*time.Second, time.Millisecond)
+		require.NotContains(t, cs.claims(), page, "sent from memory")
+
+		jobs, err := h.st.Jobs(context.Background(), 1)
+		require.NoError(t, err)
+		var stored *store.Job
+		for _, j := range jobs {
+			if j.Key == page {
+				stored = j
+			}
+		}
+		require.NotNil(t, stored)
+		var decoded notify.Message
+		require.NoError(t, json.Unmarshal(stored.Payload, &decoded))
+		h.rec.mu.Lock()
+		defer h.rec.mu.Unlock()
+		require.NotNil(t, sent)
+		require.NotEmpty(t, sent.Alerts)
+		require.Equal(t, &decoded, sent)
 	})
 }
 
