@@ -111,6 +111,9 @@ func (p *Planner) Plan(c store.Change, inc *alert.Incident, opt store.PlanOption
 	}
 	switch c {
 	case store.ChangeOpened, store.ChangeReopened, store.ChangeRaised:
+		// A page per matrix row, an announcement per channel, the status
+		// page, a ticket, two SLA timers and a reminder at most.
+		out = make([]store.JobSpec, 0, len(p.cfg.Escalation.Matrix)+len(p.cfg.Communication.Channels)+5)
 		for _, row := range p.cfg.Escalation.Matrix {
 			cell := row.Cell(inc.Severity)
 			if !cell.Timed() {

@@ -70,7 +70,7 @@ func decodeChain(s string) ([]JobSpec, error) {
 // the same time) and returns the others, the head of the chain and the
 // rest of it.
 func splitChain(jobs []JobSpec) (others []JobSpec, head *JobSpec, rest []JobSpec) {
-	var steps []JobSpec
+	steps := make([]JobSpec, 0, len(jobs))
 	for _, j := range jobs {
 		if chained(&j) {
 			steps = append(steps, j)
@@ -180,7 +180,8 @@ func (ap *applier) splitImmediate(inc *alert.Incident, jobs []JobSpec) []JobSpec
 	if ap.s.stepRunner() == nil {
 		return jobs
 	}
-	var now, future, later []JobSpec
+	var now, later []JobSpec
+	future := make([]JobSpec, 0, len(jobs))
 	for _, j := range jobs {
 		switch {
 		case j.Kind == KindStep && !j.DueAt.After(ap.now):
@@ -247,7 +248,7 @@ func (ap *applier) runImmediate() error {
 		moot := func(spec *JobSpec) bool {
 			return spec.StopOn != "" && (changed || inc.Status.Stops(spec.StopOn)) || raised && levelStep(spec.Key)
 		}
-		var chain []JobSpec
+		chain := make([]JobSpec, 0, len(im.future)+len(im.steps))
 		for _, spec := range im.future {
 			if !moot(&spec) {
 				chain = append(chain, spec)
