@@ -17,6 +17,7 @@ import (
 )
 
 type item struct {
+	// a is the alert as its data decodes (asStored).
 	a    alert.Alert
 	d    rules.Decision
 	hash uint64
