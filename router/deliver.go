@@ -239,7 +239,9 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, known *notify.Messag
 		}
 		if next != nil {
 			var ok bool
-			if nb, ok = e.take(r, next.Target, now); !ok {
+			var wait time.Duration
+			switch nb, _, wait, ok = e.admit(r, next.Target, now); {
+			case !ok && wait == 0:
 				// The room went meanwhile (to a delivery claimed as it was
 				// written, or by a pass): back in the queue, due now.
 				e.doneSending(next.ID)
@@ -247,13 +249,9 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, known *notify.Messag
 					log.Error("give back a claim without room", zap.String("next", next.Key), zap.Error(derr))
 				}
 				next = nil
-			}
-		}
-		if next != nil && t.lim != nil {
-			if wait := t.wait(now); wait > 0 {
+			case !ok:
 				// Another send took the token meanwhile: back in the
 				// queue, as runDue does.
-				e.release(nb)
 				e.doneSending(next.ID)
 				if derr := e.st.DeferDelivery(ctx, next, now.Add(wait)); derr != nil {
 					log.Error("defer delivery", zap.String("next", next.Key), zap.Error(derr))

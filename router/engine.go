@@ -239,27 +239,25 @@ func (e *Engine) runDue(ctx context.Context, wait bool) (looked time.Time, err e
 				e.refused(ctx, j, why, now)
 				continue
 			}
-			// The room counted before the claim may have gone meanwhile
-			// to a delivery claimed as it was written: the claim goes
-			// back to the queue rather than exceed the bulkhead.
-			slot, ok := e.take(r, j.Target, now)
-			if !ok {
+			slot, _, wait, ok := e.admit(r, j.Target, now)
+			switch {
+			case !ok && wait == 0:
+				// The room counted before the claim may have gone
+				// meanwhile to a delivery claimed as it was written: the
+				// claim goes back to the queue rather than exceed the
+				// bulkhead.
 				e.doneSending(j.ID)
 				e.giveBack(ctx, j, now)
 				continue
-			}
-			if t, ok := r.targets[j.Target]; ok && t.lim != nil {
-				if _, wait := t.reserve(now); wait > 0 {
-					// Over the target's rate: back in the queue, where the
-					// most urgent delivery is claimed first next time.
-					e.release(slot)
-					e.doneSending(j.ID)
-					if err := e.st.DeferDelivery(ctx, j, now.Add(wait)); err != nil {
-						return looked, err
-					}
-					e.m.deferred.WithLabelValues(j.Target).Inc()
-					continue
+			case !ok:
+				// Over the target's rate: back in the queue, where the
+				// most urgent delivery is claimed first next time.
+				e.doneSending(j.ID)
+				if err := e.st.DeferDelivery(ctx, j, now.Add(wait)); err != nil {
+					return looked, err
 				}
+				e.m.deferred.WithLabelValues(j.Target).Inc()
+				continue
 			}
 			e.launch(ctx, j, slot, group)
 		}
@@ -318,28 +316,44 @@ func (e *Engine) readyAt(now time.Time) time.Time {
 	return at
 }
 
-// bulkhead is the name a target's in-flight deliveries are counted
-// under: its own, or "" for targets no longer configured.
-func (e *Engine) bulkhead(target string) string {
-	if _, ok := e.current().targets[target]; ok {
-		return target
-	}
-	return ""
-}
-
 // take uses one slot of target's bulkhead, if the target can start one
 // more delivery at now (target.room: a free slot, a rate token, no 429
-// pause), and returns the bulkhead for release. Deliveries of targets no
-// longer configured share the "" bulkhead, bounded by their claim (rooms).
+// pause), and returns the bulkhead for release. The bulkhead is the
+// target's own name in routing r, whose room it checks; deliveries of
+// targets r does not configure share the "" bulkhead, bounded by their
+// claim (rooms).
 func (e *Engine) take(r *routing, target string, now time.Time) (string, bool) {
-	b := e.bulkhead(target)
+	b := ""
+	t, ok := r.targets[target]
+	if ok {
+		b = target
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if t, ok := r.targets[b]; ok && t.room(now, e.busy[b]) <= 0 {
+	if ok && t.room(now, e.busy[b]) <= 0 {
 		return b, false
 	}
 	e.busy[b]++
 	return b, true
+}
+
+// admit takes what one delivery of target needs to begin at now: a slot
+// of its bulkhead (take) and, when the target is rate limited, a token.
+// With no slot free it takes nothing (wait 0); with no token free it
+// gives the slot back and says how long until one is (wait > 0). The
+// token is returned so that a start that does not happen can give it
+// back (CancelAt at now).
+func (e *Engine) admit(r *routing, target string, now time.Time) (slot string, token *rate.Reservation, wait time.Duration, ok bool) {
+	if slot, ok = e.take(r, target, now); !ok {
+		return slot, nil, 0, false
+	}
+	if t, limited := r.targets[target]; limited && t.lim != nil {
+		if token, wait = t.reserve(now); token == nil {
+			e.release(slot)
+			return slot, nil, wait, false
+		}
+	}
+	return slot, token, 0, true
 }
 
 func (e *Engine) release(b string) {
@@ -396,23 +410,16 @@ func (e *Engine) sendFrom(ctx context.Context, j *store.Job, m *notify.Message, 
 // claimed as before. m is the message the spec's payload encodes: the
 // hand-over sends it as it is, without decoding the payload again.
 func (e *Engine) claimAtWrite(t *store.Tx, r *routing, spec *store.JobSpec, m *notify.Message, now time.Time) {
-	tg, ok := r.targets[spec.Target]
+	_, ok := r.targets[spec.Target]
 	e.mu.Lock()
 	running := e.runCtx != nil
 	e.mu.Unlock()
 	if !ok || !running {
 		return
 	}
-	slot, ok := e.take(r, spec.Target, now)
+	slot, token, _, ok := e.admit(r, spec.Target, now)
 	if !ok {
 		return
-	}
-	var token *rate.Reservation
-	if tg.lim != nil {
-		if token, _ = tg.reserve(now); token == nil {
-			e.release(slot)
-			return
-		}
 	}
 	giveUp := func() {
 		if token != nil {

@@ -287,13 +287,6 @@ func rateLimit(tc config.Target) config.RateLimit {
 	return config.RateLimit{}
 }
 
-// wait takes a token at now, or says how long until one is free (and
-// takes none).
-func (t *target) wait(now time.Time) time.Duration {
-	_, d := t.reserve(now)
-	return d
-}
-
 // reserve takes a token at now and returns it (to cancel, should it go
 // unused); with none free it takes none and says how long until one is.
 func (t *target) reserve(now time.Time) (*rate.Reservation, time.Duration) {
