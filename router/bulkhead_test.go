@@ -71,10 +71,7 @@ func TestHangingTargetHoldsOnlyItsOwnDeliveries(t *testing.T) {
 		})
 	}
 	h.restart()
-	eng, err := router.New(h.cfg, h.st, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
-		return h.wrap(tc.Name, h.rec.notifier(tc.Name)), nil
-	}, router.Options{Now: h.clk.Now})
-	require.NoError(t, err)
+	eng := h.engine(h.st, router.Options{Now: h.clk.Now})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
@@ -215,10 +212,7 @@ func TestNextDeliveryIsClaimedWithTheResult(t *testing.T) {
 			}
 		}
 	}}
-	eng, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
-		return h.wrap(tc.Name, h.rec.notifier(tc.Name)), nil
-	}, router.Options{Now: h.clk.Now})
-	require.NoError(t, err)
+	eng := h.engine(st, router.Options{Now: h.clk.Now})
 
 	incidents := 2*config.DefaultTargetConcurrency + 6
 	for i := range incidents {

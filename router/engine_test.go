@@ -138,17 +138,25 @@ func (h *harness) open() {
 	}
 	require.NoError(h.t, err)
 	h.t.Cleanup(func() { st.Close() })
+	e := h.engine(st, h.options(st))
+	st.SetStepRunner(e.RunOpeningStep) // as the gateway does
+	h.st, h.eng = st, e
+}
+
+// engine is a new engine of the harness's config on st (the harness's
+// store, or a wrapper of it), its targets the recorder's notifiers,
+// wrapped by h.wrap when set.
+func (h *harness) engine(st router.Store, opts router.Options) *router.Engine {
+	h.t.Helper()
 	e, err := router.New(h.cfg, st, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
 		n := h.rec.notifier(tc.Name)
 		if h.wrap != nil {
 			n = h.wrap(tc.Name, n)
 		}
 		return n, nil
-	},
-		h.options(st))
+	}, opts)
 	require.NoError(h.t, err)
-	st.SetStepRunner(e.RunOpeningStep) // as the gateway does
-	h.st, h.eng = st, e
+	return e
 }
 
 func (h *harness) options(st *store.Store) router.Options {

@@ -86,10 +86,7 @@ func runEngine(t *testing.T, h *harness) (*router.Engine, *countingStore) {
 // runEngineOn is runEngine on a countingStore the test set up.
 func runEngineOn(t *testing.T, h *harness, cs *countingStore) (*router.Engine, *countingStore) {
 	t.Helper()
-	eng, err := router.New(h.cfg, cs, func(_ *config.Config, tc config.Target) (notify.Notifier, error) {
-		return h.rec.notifier(tc.Name), nil
-	}, router.Options{Now: h.clk.Now, Digests: h.st, Overrides: h.st})
-	require.NoError(t, err)
+	eng := h.engine(cs, router.Options{Now: h.clk.Now, Digests: h.st, Overrides: h.st})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
