@@ -165,7 +165,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.mu.Unlock()
 		e.inflight.Wait()
 	}()
+	woken := wokenStart
 	for {
+		e.m.passes.WithLabelValues(woken).Inc()
 		looked, err := e.runDue(ctx, false)
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("run due work", zap.Error(err))
@@ -194,8 +196,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			t.Stop()
 			return nil
 		case <-e.st.Wake():
+			woken = wokenStore
 		case <-e.freed:
+			woken = wokenFreed
 		case <-t.C:
+			woken = wokenTimer
 		}
 		t.Stop()
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertgate/alertgate/alert"
@@ -86,7 +87,7 @@ func runEngine(t *testing.T, h *harness) (*router.Engine, *countingStore) {
 // runEngineOn is runEngine on a countingStore the test set up.
 func runEngineOn(t *testing.T, h *harness, cs *countingStore) (*router.Engine, *countingStore) {
 	t.Helper()
-	eng := h.engine(cs, router.Options{Now: h.clk.Now, Digests: h.st, Overrides: h.st})
+	eng := h.engine(cs, h.options(h.st))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
@@ -181,6 +182,40 @@ func TestHandedOverMessageIsItsPayload(t *testing.T) {
 		require.NotEmpty(t, sent.Alerts)
 		require.Equal(t, &decoded, sent)
 	})
+}
+
+// The engine counts its passes by what woke it: one at its start, one
+// for the new work an ingest wrote (store), one when the page's send gave
+// its slot back (freed).
+func TestEnginePassesCountedByWhatWokeIt(t *testing.T) {
+	h := newHarness(t, nil)
+	reg := prometheus.NewRegistry()
+	h.reg = reg
+	eng, _ := runEngine(t, h)
+	h.st.SetStepRunner(eng.RunOpeningStep)
+	passes := func(by string) float64 {
+		mfs, err := reg.Gather()
+		require.NoError(t, err)
+		for _, mf := range mfs {
+			if mf.GetName() != "alertgate_engine_passes_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				if m.GetLabel()[0].GetValue() == by {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+		return -1
+	}
+	require.Equal(t, 1.0, passes("start"))
+
+	h.ingest(critical("CheckoutDown", "checkout"))
+	const page = "INC-1/page/oncall#0/pager"
+	require.Eventually(t, func() bool { return jobState(h, 1, page) == store.JobDone }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return passes("store") >= 1 && passes("freed") >= 1 }, 10*time.Second, time.Millisecond)
+	require.Equal(t, 1.0, passes("start"))
+	require.GreaterOrEqual(t, passes("timer"), 0.0, "exported before the first")
 }
 
 // An opening commit that rolls back gives back what its page's claim

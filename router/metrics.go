@@ -2,6 +2,14 @@ package router
 
 import "github.com/alertgate/alertgate/alert"
 
+// What woke the engine for a pass (alertgate_engine_passes_total).
+const (
+	wokenStart = "start"
+	wokenStore = "store"
+	wokenFreed = "freed"
+	wokenTimer = "timer"
+)
+
 // initSeries exports the series that do not depend on the targets at 0,
 // so they exist before the first event: escalation steps by type and
 // outcome, SLA breaches and times to ack/resolve by severity.
@@ -10,6 +18,9 @@ func (m *metrics) initSeries() {
 		for _, outcome := range []string{"sent", "skipped", "held"} {
 			m.stepsRun.WithLabelValues(typ, outcome)
 		}
+	}
+	for _, by := range []string{wokenStart, wokenStore, wokenFreed, wokenTimer} {
+		m.passes.WithLabelValues(by)
 	}
 	for _, sev := range alert.Severities {
 		for _, kind := range []string{slaResponse, slaResolution} {

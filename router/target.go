@@ -333,6 +333,7 @@ type metrics struct {
 	breakerState *prometheus.GaugeVec
 	stepsRun     *prometheus.CounterVec
 	deferred     *prometheus.CounterVec
+	passes       *prometheus.CounterVec
 	slaBreaches  *prometheus.CounterVec
 	timeTo       *prometheus.HistogramVec
 }
@@ -370,8 +371,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "alertgate_deliveries_deferred_total",
 		Help: "Deliveries put back in the queue because the target's rate limit was reached.",
 	}, []string{"target"})
+	m.passes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "alertgate_engine_passes_total",
+		Help: "Passes of the escalation engine over due steps and deliveries, by what woke it: start, store (new work written), freed (a delivery's slot was given back), timer (the next due time or the poll interval).",
+	}, []string{"woken_by"})
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.latency, m.breakerState, m.stepsRun, m.slaBreaches, m.timeTo, m.deferred)
+		reg.MustRegister(m.deliveries, m.latency, m.breakerState, m.stepsRun, m.slaBreaches, m.timeTo, m.deferred, m.passes)
 	}
 	m.initSeries()
 	return m
