@@ -83,22 +83,32 @@ func jobByKey(t *testing.T, h *harness, key string) *store.Job {
 // breakerState reads alertgate_breaker_state for a target.
 func breakerState(t *testing.T, reg *prometheus.Registry, target string) float64 {
 	t.Helper()
+	v, ok := metricValue(t, reg, "alertgate_breaker_state", "target", target)
+	if !ok {
+		t.Fatalf("no breaker state for %s", target)
+	}
+	return v
+}
+
+// metricValue reads the gauge or counter of metric name whose label is
+// value; ok is false when reg has no such series.
+func metricValue(t *testing.T, reg *prometheus.Registry, name, label, value string) (float64, bool) {
+	t.Helper()
 	mfs, err := reg.Gather()
 	require.NoError(t, err)
 	for _, mf := range mfs {
-		if mf.GetName() != "alertgate_breaker_state" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "target" && l.GetValue() == target {
-					return m.GetGauge().GetValue()
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetGauge().GetValue() + m.GetCounter().GetValue(), true
 				}
 			}
 		}
 	}
-	t.Fatalf("no breaker state for %s", target)
-	return 0
+	return 0, false
 }
 
 // withSeverity is an alert of its own group at an explicit level.

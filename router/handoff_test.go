@@ -194,19 +194,11 @@ func TestEnginePassesCountedByWhatWokeIt(t *testing.T) {
 	eng, _ := runEngine(t, h)
 	h.st.SetStepRunner(eng.RunOpeningStep)
 	passes := func(by string) float64 {
-		mfs, err := reg.Gather()
-		require.NoError(t, err)
-		for _, mf := range mfs {
-			if mf.GetName() != "alertgate_engine_passes_total" {
-				continue
-			}
-			for _, m := range mf.GetMetric() {
-				if m.GetLabel()[0].GetValue() == by {
-					return m.GetCounter().GetValue()
-				}
-			}
+		v, ok := metricValue(t, reg, "alertgate_engine_passes_total", "woken_by", by)
+		if !ok {
+			return -1
 		}
-		return -1
+		return v
 	}
 	require.Equal(t, 1.0, passes("start"))
 

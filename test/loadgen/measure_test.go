@@ -135,11 +135,7 @@ func TestAppendCeiling(t *testing.T) {
 // finished deliveries are not owed, and the row counts see every table.
 func TestRowCounterCountsDeliveriesOwed(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "owed.db")
-	db, err := openSQLite(path)
-	require.NoError(t, err)
-	_, err = db.ExecContext(ctx, tinySchema)
-	require.NoError(t, err)
+	path, db := tinyDB(t, "owed.db")
 	for i, j := range []struct{ kind, state string }{
 		{"delivery", "pending"}, {"delivery", "running"}, {"delivery", "done"}, {"delivery", "dead"},
 		{"step", "pending"}, {"delivery", "pending"},

@@ -48,16 +48,24 @@ CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQU
 	updated_at BIGINT NOT NULL, priority INTEGER NOT NULL DEFAULT 3);
 `
 
+// tinyDB creates a database of tinySchema named name in the test's
+// temporary directory and returns its path and an open handle.
+func tinyDB(t *testing.T, name string) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	db, err := openSQLite(path)
+	require.NoError(t, err)
+	_, err = db.ExecContext(context.Background(), tinySchema)
+	require.NoError(t, err)
+	return path, db
+}
+
 // The builder on a tiny size: the counts add up, the open incidents hold
 // firing alerts and the resolved ones resolved alerts, every alert's data
 // is an alert, and no job is pending.
 func TestFillScaleDB(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "tiny.db")
-	db, err := openSQLite(path)
-	require.NoError(t, err)
-	_, err = db.ExecContext(ctx, tinySchema)
-	require.NoError(t, err)
+	path, db := tinyDB(t, "tiny.db")
 	require.NoError(t, db.Close())
 
 	sz := scaleSize{Alerts: 23, Open: 5} // 10 incidents, 2 or 3 alerts each
@@ -66,7 +74,7 @@ func TestFillScaleDB(t *testing.T) {
 	t.Cleanup(func() { scaleChunk = chunk })
 	require.NoError(t, fillScaleDB(ctx, path, sz, time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)))
 
-	db, err = openSQLite(path)
+	db, err := openSQLite(path)
 	require.NoError(t, err)
 	defer db.Close()
 	count := func(q string) int {
