@@ -83,9 +83,12 @@ func ParsePasswordHash(h string) (PasswordHash, error) {
 	}
 	// $2a$, $2b$ or $2y$, a two-digit cost, 53 characters of salt and
 	// hash; bcrypt.Cost also checks the cost is in bcrypt's range.
-	ok := len(h) == 60 && (strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$")) && h[6] == '$'
-	if _, err := bcrypt.Cost([]byte(h)); !ok || err != nil {
-		return PasswordHash{}, errors.New("password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash")
+	bad := errors.New("password_hash must be a bcrypt ($2b$12$…) or argon2id ($argon2id$v=19$m=65536,t=3,p=4$…) hash")
+	if len(h) != 60 || !(strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$")) || h[6] != '$' {
+		return PasswordHash{}, bad
+	}
+	if _, err := bcrypt.Cost([]byte(h)); err != nil {
+		return PasswordHash{}, bad
 	}
 	return PasswordHash{Bcrypt: []byte(h)}, nil
 }

@@ -101,7 +101,7 @@ func newAuthn(cfg Auth, now func() time.Time) (*authn, error) {
 	for name, h := range cfg.Users {
 		ph, err := config.ParsePasswordHash(string(h))
 		if err != nil {
-			return nil, fmt.Errorf("console: user %q: password hash: %w", name, err)
+			return nil, fmt.Errorf("console: user %q: %w", name, err)
 		}
 		hashes[name] = passwordHash(ph)
 	}

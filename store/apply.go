@@ -298,13 +298,14 @@ func (ap *applier) insertIncident(inc *alert.Incident) error {
 // the database would give; an alert stored before (ex) keeps its older
 // id, so that incident's alerts are read from the database instead.
 func (ap *applier) remember(inc int64, it *item, ex *existing) {
-	data, ok := ap.written[inc]
+	kept, ok := ap.written[inc]
 	switch {
-	case !ok || data == nil:
+	case !ok || kept == nil:
 	case ex != nil:
 		ap.written[inc] = nil
 	default:
-		ap.written[inc] = append(data, &it.a)
+		asStored(&it.a)
+		ap.written[inc] = append(kept, &it.a)
 	}
 }
 

@@ -70,9 +70,12 @@ func decodeChain(s string) ([]JobSpec, error) {
 // the same time) and returns the others, the head of the chain and the
 // rest of it.
 func splitChain(jobs []JobSpec) (others []JobSpec, head *JobSpec, rest []JobSpec) {
-	steps := make([]JobSpec, 0, len(jobs))
+	var steps []JobSpec
 	for _, j := range jobs {
 		if chained(&j) {
+			if steps == nil {
+				steps = make([]JobSpec, 0, len(jobs)) // the rest may all be steps
+			}
 			steps = append(steps, j)
 		} else {
 			others = append(others, j)
@@ -180,13 +183,15 @@ func (ap *applier) splitImmediate(inc *alert.Incident, jobs []JobSpec) []JobSpec
 	if ap.s.stepRunner() == nil {
 		return jobs
 	}
-	var now, later []JobSpec
-	future := make([]JobSpec, 0, len(jobs))
+	var now, future, later []JobSpec
 	for _, j := range jobs {
 		switch {
 		case j.Kind == KindStep && !j.DueAt.After(ap.now):
 			now = append(now, j)
 		case chained(&j):
+			if future == nil {
+				future = make([]JobSpec, 0, len(jobs)) // most of a plan is its chain
+			}
 			future = append(future, j)
 		default:
 			later = append(later, j)
@@ -258,8 +263,7 @@ func (ap *applier) runImmediate() error {
 			if moot(&spec) {
 				continue
 			}
-			j := &Job{Key: spec.Key, Kind: spec.Kind, IncidentID: im.incident, State: JobPending, StopOn: spec.StopOn,
-				DueAt: spec.DueAt, Payload: spec.Payload, CreatedAt: ap.now, Priority: spec.Priority}
+			j := spec.job(0, im.incident, JobPending, 0, ap.now)
 			out, err := fn(&ap.Tx, j, inc)
 			if err != nil {
 				return fmt.Errorf("step %s: %w", j.Key, err)

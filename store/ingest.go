@@ -17,7 +17,6 @@ import (
 )
 
 type item struct {
-	// a is the alert as its data decodes (asStored).
 	a    alert.Alert
 	d    rules.Decision
 	hash uint64
@@ -135,13 +134,12 @@ func newItem(pol *Policy, a alert.Alert, h uint64, k alertKey, stamped bool) (it
 	if err != nil {
 		return item{}, err
 	}
-	asStored(&a)
 	return item{a: a, d: pol.classifier.Evaluate(&a), hash: h, key: k, data: data, stamped: stamped}, nil
 }
 
 // asStored makes a the alert its stored data decodes to, so that what the
-// batch keeps in memory (Tx.Alerts, Tx.Suppression) is what a read of
-// the row gives: times as RFC 3339 reads them back (the offset's zone,
+// batch keeps in memory for a new incident's opening steps (remember;
+// Tx.Alerts, Tx.Suppression) is what a read of the row gives: times as RFC 3339 reads them back (the offset's zone,
 // no monotonic reading), empty maps as none (they are not encoded). Its
 // text is valid UTF-8 (the adapters' normalization; checkText refuses
 // the rest), which JSON carries as it is.

@@ -65,6 +65,13 @@ type ClaimAtWrite struct {
 	Job   *Job
 }
 
+// job is j, of incident inc, as the job it makes: in state, after
+// attempts, created at created (row id id; 0 for one not written yet).
+func (j *JobSpec) job(id, inc int64, state string, attempts int, created time.Time) *Job {
+	return &Job{ID: id, Key: j.Key, Kind: j.Kind, IncidentID: inc, State: state, StopOn: j.StopOn, Target: j.Target,
+		Action: j.Action, DueAt: j.DueAt, Attempts: attempts, Payload: j.Payload, CreatedAt: created, Priority: j.Priority}
+}
+
 // Job is a stored job.
 type Job struct {
 	ID         int64
@@ -189,9 +196,8 @@ VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (key) D
 		if err := r.Scan(&id); err != nil {
 			return err
 		}
-		c.Job = &Job{ID: id, Key: j.Key, Kind: j.Kind, IncidentID: inc, State: JobRunning, StopOn: j.StopOn,
-			Target: j.Target, Action: j.Action, DueAt: fromMS(ms(j.DueAt)), Attempts: 1, Payload: j.Payload,
-			CreatedAt: fromMS(ms(now)), Priority: j.Priority}
+		c.Job = j.job(id, inc, JobRunning, 1, fromMS(ms(now)))
+		c.Job.DueAt = fromMS(ms(j.DueAt)) // as stored, in whole milliseconds
 		return nil
 	}, j.Key, j.Kind, inc, string(j.StopOn), j.Target, j.Action, ms(j.DueAt), string(j.Payload), ms(now), ms(now), j.Priority,
 		ms(now.Add(c.Lease)), t.s.instance)
@@ -320,8 +326,9 @@ func (t *Tx) Alerts(inc int64, limit int) ([]alert.Alert, error) {
 	if written, ok := t.written[inc]; ok && written != nil {
 		// An incident the batch opened: its alerts are those the batch
 		// wrote, all firing, in id order, taken from memory: each is the
-		// alert its stored data encodes (newItem, keepStart), not read
-		// back or decoded again.
+		// alert its stored data decodes to (asStored, in remember), not
+		// read back or decoded again. Their maps are the batch's: callers
+		// read them and do not change them.
 		out := make([]alert.Alert, 0, min(len(written), limit))
 		for _, a := range written[:min(len(written), limit)] {
 			out = append(out, *a)
@@ -486,8 +493,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		}
 		var ids []any
 		var stale []staleClaim
+		var err error
 		if lookStale { // the look on the reader was that second's look
-			var err error
 			if stale, err = t.findStaleClaims(now, total, ""); err != nil {
 				return err
 			}
@@ -601,8 +608,8 @@ func (t *Tx) claimRows(q string, args ...any) ([]*Job, error) {
 // and the last pass of every wake-up in a storm). A delivery that falls
 // due just after the look is claimed by the next pass: its commit wakes
 // the engine. lookStale says the look included stale claims (at most
-// once per staleEvery, see staleClaimsOf): the claim that follows looks
-// for them too, on the same clock.
+// once per staleEvery, on the staleLook clock of all targets, ""): the
+// claim that follows looks for them too, on the same clock.
 func (s *Store) deliveriesDue(ctx context.Context, now time.Time) (due, lookStale bool, err error) {
 	q := `SELECT 1 WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND due_at <= ? AND kind = 'delivery')`
 	args := []any{ms(now)}
