@@ -186,17 +186,14 @@ func (e *Engine) deliver(ctx context.Context, j *store.Job, known *notify.Messag
 	t, ok := r.targets[j.Target]
 	var res store.DeliveryResult
 	var m notify.Message
-	decoded := true
 	if known != nil {
 		m = *known
-	} else {
-		decoded = json.Unmarshal(j.Payload, &m) == nil
 	}
 	switch {
 	case !ok:
 		res = store.DeliveryResult{State: store.JobDead, Error: "target not configured",
 			EventKind: alert.EventDeliveryFail, EventDetail: j.Target + ": target is no longer configured; dead letter"}
-	case !decoded:
+	case known == nil && json.Unmarshal(j.Payload, &m) != nil:
 		res = store.DeliveryResult{State: store.JobDead, Error: "undecodable payload",
 			EventKind: alert.EventDeliveryFail, EventDetail: j.Target + ": undecodable message; dead letter"}
 	default:

@@ -344,10 +344,11 @@ func (e *Engine) take(r *routing, target string, now time.Time) (string, bool) {
 
 // admit takes what one delivery of target needs to begin at now: a slot
 // of its bulkhead (take) and, when the target is rate limited, a token.
-// With no slot free it takes nothing (wait 0); with no token free it
-// gives the slot back and says how long until one is (wait > 0). The
-// token is returned so that a start that does not happen can give it
-// back (CancelAt at now).
+// Without room (take: no free slot, no token, a 429 pause, half-open) it
+// takes nothing (wait 0); when the token went to another send between
+// take's look and the reservation, it gives the slot back and says how
+// long until one is free (wait > 0). The token is returned so that a
+// start that does not happen can give it back (CancelAt at now).
 func (e *Engine) admit(r *routing, target string, now time.Time) (slot string, token *rate.Reservation, wait time.Duration, ok bool) {
 	if slot, ok = e.take(r, target, now); !ok {
 		return slot, nil, 0, false
