@@ -22,7 +22,7 @@ func TestAsStoredIsWhatTheStoredDataDecodesTo(t *testing.T) {
 		StartsAt:     time.Date(2026, 12, 8, 9, 0, 0, 123456789, time.FixedZone("CET", 3600)),
 		EndsAt:       time.Now(),
 		GeneratorURL: "http://prom/graph", SeverityHint: "critical",
-		Impact:       alert.Impact{AffectedUsersPct: 12.5, Known: true},
+		Impact: alert.Impact{AffectedUsersPct: 12.5, Known: true},
 	}
 	v := reflect.ValueOf(full)
 	for i := range v.NumField() {
